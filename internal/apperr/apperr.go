@@ -13,16 +13,16 @@ type Kind int
 
 // The kinds of domain errors.
 const (
-	KindInternal Kind = iota
-	KindInvalid             // 422: the request is well-formed but breaks a rule
-	KindBadRequest          // 400: malformed input
-	KindNotFound            // 404: not found in this account
-	KindConflict            // 409: the state forbids it
-	KindUnauthorized        // 401: no or bad credentials
-	KindForbidden           // 403: authenticated but not allowed
-	KindTooLarge            // 413: body too large
-	KindRateLimited         // 429
-	KindUnavailable         // 503: a dependency (the database) is down
+	KindInternal     Kind = iota
+	KindInvalid           // 422: the request is well-formed but breaks a rule
+	KindBadRequest        // 400: malformed input
+	KindNotFound          // 404: not found in this account
+	KindConflict          // 409: the state forbids it
+	KindUnauthorized      // 401: no or bad credentials
+	KindForbidden         // 403: authenticated but not allowed
+	KindTooLarge          // 413: body too large
+	KindRateLimited       // 429
+	KindUnavailable       // 503: a dependency (the database) is down
 )
 
 // FieldError is one failing field of a request: the JSON path of the field, a stable code and a
