@@ -1,0 +1,233 @@
+// Package store opens the database (PostgreSQL, or an embedded SQLite file by default), applies
+// the embedded migrations, and carries the two mechanisms every domain package relies on: the
+// account a request acts for, and the transaction that spans several domains' writes.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/atendimento/atendimento/internal/apperr"
+)
+
+// Dialect names the database engine behind a DB.
+type Dialect string
+
+// The supported engines.
+const (
+	Postgres Dialect = "postgres"
+	SQLite   Dialect = "sqlite"
+)
+
+// DB is the application's database handle.
+type DB struct {
+	gorm    *gorm.DB
+	dialect Dialect
+	url     string
+}
+
+// Options configures Open.
+type Options struct {
+	// URL is a postgres:// URL, or a path to an SQLite file ("" means ./data/atendimento.db).
+	URL string
+	// MaxOpenConns bounds the pool (0 = a default per engine).
+	MaxOpenConns int
+	// Log receives slow-query warnings; nil discards them.
+	Log *slog.Logger
+}
+
+// DefaultSQLitePath is the embedded database used when no DATABASE_URL is given.
+const DefaultSQLitePath = "data/atendimento.db"
+
+// Open connects to the database named by opts.URL.
+func Open(ctx context.Context, opts Options) (*DB, error) {
+	cfg := &gorm.Config{
+		TranslateError:         true,
+		SkipDefaultTransaction: true,
+		NowFunc:                Now,
+		Logger:                 logger.Discard,
+	}
+	var (
+		dial    gorm.Dialector
+		dialect Dialect
+	)
+	u := opts.URL
+	switch {
+	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
+		dialect = Postgres
+		dial = postgres.New(postgres.Config{DSN: u})
+	default:
+		dialect = SQLite
+		path := strings.TrimPrefix(strings.TrimPrefix(u, "sqlite://"), "file:")
+		if path == "" {
+			path = DefaultSQLitePath
+		}
+		if dir := filepath.Dir(path); dir != "." {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return nil, fmt.Errorf("create database directory: %w", err)
+			}
+		}
+		u = path
+		// _txlock=immediate makes every transaction take the write lock at BEGIN, so two writers
+		// wait on busy_timeout instead of failing when a reader upgrades.
+		dial = sqlite.Open(path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate")
+	}
+	g, err := gorm.Open(dial, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open %s database: %w", dialect, err)
+	}
+	sqlDB, err := g.DB()
+	if err != nil {
+		return nil, err
+	}
+	maxOpen := opts.MaxOpenConns
+	if maxOpen == 0 {
+		maxOpen = 20
+		if dialect == SQLite {
+			maxOpen = 8
+		}
+	}
+	sqlDB.SetMaxOpenConns(maxOpen)
+	sqlDB.SetMaxIdleConns(maxOpen)
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := sqlDB.PingContext(pingCtx); err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("connect to %s database: %w", dialect, err)
+	}
+	return &DB{gorm: g, dialect: dialect, url: u}, nil
+}
+
+// Dialect tells which engine this is.
+func (d *DB) Dialect() Dialect { return d.dialect }
+
+// URL is the connection URL (Postgres) or file path (SQLite) the database was opened with.
+func (d *DB) URL() string { return d.url }
+
+// SQL returns the underlying pool, for health checks and metrics.
+func (d *DB) SQL() *sql.DB {
+	s, _ := d.gorm.DB()
+	return s
+}
+
+// Close closes the pool.
+func (d *DB) Close() error { return d.SQL().Close() }
+
+// Ping checks that the database answers.
+func (d *DB) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	return d.SQL().PingContext(ctx)
+}
+
+// Now is the clock of stored times: UTC, truncated to the microsecond Postgres keeps, so a value
+// read back equals the value written on both engines.
+func Now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+type ctxKey int
+
+const (
+	accountKey ctxKey = iota
+	txKey
+)
+
+// WithAccount returns a context acting for the given account. The auth middleware sets it from
+// the credentials; every tenant query reads it through Tenant.
+func WithAccount(ctx context.Context, accountID string) context.Context {
+	return context.WithValue(ctx, accountKey, accountID)
+}
+
+// AccountID returns the account the context acts for, or "".
+func AccountID(ctx context.Context) string {
+	s, _ := ctx.Value(accountKey).(string)
+	return s
+}
+
+// ErrNoAccount is returned (and logged as a bug) when tenant data is touched without an account.
+var ErrNoAccount = errors.New("store: no account in context")
+
+// Tenant returns a query handle restricted to the context's account: every query built from it
+// carries `account_id = ?`. It is the only way domain packages reach tenant tables, so a query
+// cannot forget the account. It joins the context's transaction when there is one.
+func (d *DB) Tenant(ctx context.Context, table string) *gorm.DB {
+	acc := AccountID(ctx)
+	q := d.Conn(ctx).Table(table)
+	if acc == "" {
+		_ = q.AddError(ErrNoAccount)
+		return q
+	}
+	return q.Where(table+".account_id = ?", acc)
+}
+
+// Conn returns the context's transaction, or the pool, with the context attached. It is for
+// statements that are not tenant queries (the dispatcher's claim, migrations, lookups by a
+// globally unique id before the account is known).
+func (d *DB) Conn(ctx context.Context) *gorm.DB {
+	if tx, ok := ctx.Value(txKey).(*gorm.DB); ok {
+		return tx.WithContext(ctx)
+	}
+	return d.gorm.WithContext(ctx)
+}
+
+// InTx runs fn in a transaction carried by the context it receives; domain calls made with that
+// context join it. A nested InTx joins the outer transaction.
+func (d *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	if _, ok := ctx.Value(txKey).(*gorm.DB); ok {
+		return fn(ctx)
+	}
+	return d.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return fn(context.WithValue(ctx, txKey, tx))
+	})
+}
+
+// InTxn reports whether the context carries a transaction.
+func InTxn(ctx context.Context) bool {
+	_, ok := ctx.Value(txKey).(*gorm.DB)
+	return ok
+}
+
+// Translate maps storage errors to domain errors: a missing row becomes notFound (when given),
+// a unique violation becomes conflict (when given), a dead database becomes unavailable.
+func Translate(err error, notFound, conflict *apperr.Error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, gorm.ErrRecordNotFound) && notFound != nil:
+		return notFound
+	case errors.Is(err, gorm.ErrDuplicatedKey) && conflict != nil:
+		return conflict
+	case IsUnavailable(err):
+		return &apperr.Error{Kind: apperr.KindUnavailable, Code: "database_unavailable", Message: "the database is not available", Err: err}
+	}
+	return err
+}
+
+// IsDuplicate reports whether err is a unique-constraint violation.
+func IsDuplicate(err error) bool { return errors.Is(err, gorm.ErrDuplicatedKey) }
+
+// IsNotFound reports whether err is GORM's record-not-found.
+func IsNotFound(err error) bool { return errors.Is(err, gorm.ErrRecordNotFound) }
+
+// IsUnavailable reports whether err means the database cannot be reached.
+func IsUnavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	s := err.Error()
+	return errors.Is(err, sql.ErrConnDone) || strings.Contains(s, "connection refused") ||
+		strings.Contains(s, "failed to connect") || strings.Contains(s, "conn closed") ||
+		strings.Contains(s, "broken pipe") || strings.Contains(s, "terminating connection")
+}

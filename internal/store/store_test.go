@@ -1,0 +1,38 @@
+package store_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/atendimento/atendimento/internal/store"
+	"github.com/atendimento/atendimento/internal/store/storetest"
+)
+
+func TestMigrateTwiceAndConcurrently(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		var wg sync.WaitGroup
+		errs := make([]error, 4)
+		for i := range errs {
+			wg.Add(1)
+			go func() { defer wg.Done(); errs[i] = db.Migrate(ctx) }()
+		}
+		wg.Wait()
+		for _, err := range errs {
+			require.NoError(t, err)
+		}
+		var n int64
+		require.NoError(t, db.Conn(ctx).Raw("SELECT count(*) FROM schema_migrations").Scan(&n).Error)
+		require.EqualValues(t, 1, n)
+	})
+}
+
+func TestTenantRequiresAccount(t *testing.T) {
+	db := storetest.SQLite(t)
+	var rows []map[string]any
+	err := db.Tenant(context.Background(), "contacts").Find(&rows).Error
+	require.ErrorIs(t, err, store.ErrNoAccount)
+}
