@@ -1,0 +1,135 @@
+// The one place that talks HTTP: base URL, JSON, problem+json errors, the session's CSRF header.
+
+import type { FieldError, Problem, User } from './types'
+
+/** Relative on purpose: the SPA is served by the API's own host (or Vite's proxy in dev). */
+export const API_BASE: string = (import.meta.env.VITE_API_BASE ?? '/api/v1').replace(/\/$/, '')
+
+/** What the SPA keeps of a login: the user and the CSRF header to send on writes. */
+export interface Session {
+  user: User
+  csrfHeader: string
+  csrfToken: string
+}
+
+/**
+ * Reads the body of POST /auth/login and GET /me. Assumed shape:
+ * `{"user": {...}, "csrf_token": "…", "csrf_header": "X-CSRF-Token"}`. Adjust here only.
+ */
+export function readSession(body: unknown): Session {
+  const b = (body ?? {}) as Record<string, unknown>
+  const user = (b.user ?? b) as User
+  if (!user || typeof user.id !== 'string') throw new Error('unexpected session body')
+  return {
+    user,
+    csrfHeader: typeof b.csrf_header === 'string' && b.csrf_header ? b.csrf_header : 'X-CSRF-Token',
+    csrfToken: typeof b.csrf_token === 'string' ? b.csrf_token : '',
+  }
+}
+
+let csrf: { header: string; token: string } | null = null
+let unauthorized: (() => void) | null = null
+
+/** Remembers (or forgets) the CSRF header that state-changing requests must carry. */
+export function setSession(s: Session | null): void {
+  csrf = s && s.csrfToken ? { header: s.csrfHeader, token: s.csrfToken } : null
+}
+
+/** Registers what to do when the session is gone (any 401 outside the login call). */
+export function onUnauthorized(fn: (() => void) | null): void {
+  unauthorized = fn
+}
+
+/** A failed call: the HTTP status and the problem+json body (synthesised when there is none). */
+export class ApiError extends Error {
+  readonly status: number
+  readonly problem: Problem
+
+  constructor(problem: Problem) {
+    super(problem.detail || problem.title || problem.code)
+    this.name = 'ApiError'
+    this.status = problem.status
+    this.problem = problem
+  }
+
+  get code(): string {
+    return this.problem.code
+  }
+
+  get fieldErrors(): FieldError[] {
+    return this.problem.errors ?? []
+  }
+}
+
+export type Query = Record<string, string | number | undefined | null>
+
+export interface RequestOptions {
+  query?: Query
+  body?: unknown
+  headers?: Record<string, string>
+  signal?: AbortSignal
+  /** Skip the global 401 handler (the login form handles its own 401). */
+  quiet401?: boolean
+}
+
+const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+
+/** Builds `/api/v1<path>?<query>`, leaving out empty query values. */
+export function url(path: string, query?: Query): string {
+  const qs = new URLSearchParams()
+  for (const [k, v] of Object.entries(query ?? {})) {
+    if (v !== undefined && v !== null && v !== '') qs.set(k, String(v))
+  }
+  const s = qs.toString()
+  return `${API_BASE}${path}${s ? `?${s}` : ''}`
+}
+
+/** Performs one call and returns its JSON body (undefined for 204). Throws ApiError. */
+export async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json, application/problem+json', ...opts.headers }
+  if (opts.body !== undefined) headers['Content-Type'] = 'application/json'
+  if (WRITES.has(method) && csrf) headers[csrf.header] = csrf.token
+
+  let res: Response
+  try {
+    res = await fetch(url(path, opts.query), {
+      method,
+      headers,
+      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+      credentials: 'same-origin',
+      signal: opts.signal,
+    })
+  } catch (err) {
+    if (err instanceof DOMException && err.name === 'AbortError') throw err
+    throw new ApiError({ type: 'about:blank', title: 'network error', status: 0, code: 'network_error' })
+  }
+
+  if (res.status === 204) return undefined as T
+  const text = await res.text()
+  let body: unknown = undefined
+  if (text) {
+    try {
+      body = JSON.parse(text)
+    } catch {
+      body = undefined
+    }
+  }
+  if (res.ok) return body as T
+
+  const problem = toProblem(res.status, body)
+  if (res.status === 401 && !opts.quiet401) unauthorized?.()
+  throw new ApiError(problem)
+}
+
+function toProblem(status: number, body: unknown): Problem {
+  const b = (body && typeof body === 'object' ? body : {}) as Partial<Problem>
+  return {
+    type: b.type ?? 'about:blank',
+    title: b.title ?? `HTTP ${status}`,
+    status: b.status ?? status,
+    detail: b.detail,
+    code: b.code ?? `http_${status}`,
+    errors: Array.isArray(b.errors) ? b.errors : [],
+    existing_id: b.existing_id,
+  }
+}

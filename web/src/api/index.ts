@@ -1,0 +1,180 @@
+// Typed calls to /api/v1. Components use `api.*` and never call fetch themselves.
+
+import { ApiError, API_BASE, readSession, request, setSession, type Query, type Session } from './client'
+import type {
+  Channel,
+  Contact,
+  ContactInput,
+  Conversation,
+  ConversationStatus,
+  Id,
+  LiveEvent,
+  LiveEventName,
+  Message,
+  Page,
+  PostMessageInput,
+  PriceEstimate,
+  StartConversationInput,
+  Team,
+  Template,
+  TemplateCategory,
+  TemplateParameters,
+  TemplatePreview,
+} from './types'
+
+export * from './types'
+export { ApiError, onUnauthorized, type Session } from './client'
+
+const MAX_PAGE = 200
+
+/** Follows next_cursor until the list ends (bounded, for small account-wide lists). */
+async function all<T>(path: string, query: Query = {}, maxPages = 20): Promise<T[]> {
+  const items: T[] = []
+  let cursor: string | null = null
+  for (let i = 0; i < maxPages; i++) {
+    const page: Page<T> = await request<Page<T>>('GET', path, { query: { ...query, limit: MAX_PAGE, cursor } })
+    items.push(...page.items)
+    cursor = page.next_cursor
+    if (!cursor) break
+  }
+  return items
+}
+
+async function login(email: string, password: string): Promise<Session> {
+  const body = await request<unknown>('POST', '/auth/login', { body: { email, password }, quiet401: true })
+  const s = readSession(body)
+  setSession(s)
+  return s
+}
+
+async function me(): Promise<Session> {
+  const s = readSession(await request<unknown>('GET', '/me', { quiet401: true }))
+  setSession(s)
+  return s
+}
+
+async function logout(): Promise<void> {
+  try {
+    await request<void>('POST', '/auth/logout', { quiet401: true })
+  } finally {
+    setSession(null)
+  }
+}
+
+/** GET /contacts/lookup: the contact with that phone, or null when there is none (404). */
+async function lookupContact(phone: string): Promise<Contact | null> {
+  try {
+    return await request<Contact>('GET', '/contacts/lookup', { query: { phone } })
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) return null
+    throw err
+  }
+}
+
+export interface TemplateFilter {
+  channel_id: Id
+  category?: TemplateCategory | ''
+  q?: string
+}
+
+/** POST /templates/{id}/preview; a 422 carrying the parameter errors is folded into the result. */
+async function previewTemplate(id: Id, parameters: TemplateParameters, signal?: AbortSignal): Promise<TemplatePreview> {
+  try {
+    const r = await request<Partial<TemplatePreview> & { text?: string }>('POST', `/templates/${id}/preview`, {
+      body: { parameters },
+      signal,
+    })
+    return { rendered_text: r.rendered_text ?? r.text ?? null, errors: r.errors ?? [] }
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 422) return { rendered_text: null, errors: err.fieldErrors }
+    throw err
+  }
+}
+
+export interface ConversationFilter {
+  status?: ConversationStatus
+  team_id?: Id
+  channel_id?: Id
+  contact_id?: Id
+}
+
+export const api = {
+  login,
+  me,
+  logout,
+
+  searchContacts: (q: string, signal?: AbortSignal) =>
+    request<Page<Contact>>('GET', '/contacts', { query: { q, limit: 20 }, signal }).then((p) => p.items),
+  lookupContact,
+  getContact: (id: Id) => request<Contact>('GET', `/contacts/${id}`),
+  createContact: (input: ContactInput) => request<Contact>('POST', '/contacts', { body: input }),
+
+  listChannels: () => all<Channel>('/channels'),
+  listTeams: () => all<Team>('/teams'),
+
+  listTemplates: (f: TemplateFilter, signal?: AbortSignal) =>
+    request<Page<Template>>('GET', '/templates', {
+      query: { channel_id: f.channel_id, status: 'APPROVED', category: f.category, q: f.q, limit: MAX_PAGE },
+      signal,
+    }).then((p) => p.items),
+  previewTemplate,
+  estimatePrice: (templateId: Id, contactId: Id) =>
+    request<PriceEstimate>('GET', '/pricing/estimate', { query: { template_id: templateId, contact_id: contactId } }),
+
+  /** POST /conversations; the same key with the same body never starts a second conversation. */
+  startConversation: (input: StartConversationInput, idempotencyKey: string) =>
+    request<Conversation>('POST', '/conversations', { body: input, headers: { 'Idempotency-Key': idempotencyKey } }),
+  listConversations: (f: ConversationFilter = {}) => all<Conversation>('/conversations', { ...f }, 5),
+  getConversation: (id: Id) => request<Conversation>('GET', `/conversations/${id}`),
+  closeConversation: (id: Id) => request<Conversation>('POST', `/conversations/${id}/close`),
+  cancelConversation: (id: Id) => request<Conversation>('POST', `/conversations/${id}/cancel`),
+
+  listMessages: (conversationId: Id) => all<Message>(`/conversations/${conversationId}/messages`),
+  postMessage: (conversationId: Id, input: PostMessageInput) =>
+    request<Message>('POST', `/conversations/${conversationId}/messages`, { body: input }),
+  withdrawMessage: (conversationId: Id, messageId: Id) =>
+    request<void>('DELETE', `/conversations/${conversationId}/messages/${messageId}`),
+
+  subscribeEvents,
+}
+
+export type Api = typeof api
+
+export const LIVE_EVENT_NAMES: LiveEventName[] = [
+  'conversation.created',
+  'conversation.updated',
+  'message.created',
+  'message.updated',
+]
+
+export interface LiveHandlers {
+  event: (e: LiveEvent) => void
+  /** Called when the stream comes back after a drop: events may have been missed, so refetch. */
+  reconnected?: () => void
+}
+
+/** Opens GET /events (server-sent events, with the session cookie). Returns the closer. */
+function subscribeEvents(h: LiveHandlers): () => void {
+  const ES = globalThis.EventSource
+  if (!ES) return () => {}
+  const es = new ES(`${API_BASE}/events`, { withCredentials: true })
+  let dropped = false
+  for (const name of LIVE_EVENT_NAMES) {
+    es.addEventListener(name, (ev: Event) => {
+      const raw = (ev as MessageEvent<string>).data
+      try {
+        h.event({ type: name, data: JSON.parse(raw) } as LiveEvent)
+      } catch {
+        // A malformed event is dropped; the next refetch corrects the view.
+      }
+    })
+  }
+  es.onerror = () => {
+    dropped = true
+  }
+  es.onopen = () => {
+    if (dropped) h.reconnected?.()
+    dropped = false
+  }
+  return () => es.close()
+}

@@ -1,0 +1,358 @@
+import { useCallback, useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react'
+import { api, ApiError, type Conversation, type Message } from '../api'
+import { formatDateTime, formatPhone, formatRemaining, formatTime } from '../i18n/format'
+import { t } from '../i18n/pt-BR'
+import { problemText } from '../lib/errors'
+import { useNow } from '../lib/hooks'
+import { useDirectory, useLiveEvents } from '../state'
+import { initials } from './ContactSearch'
+import { TemplateSendDialog } from './TemplateSendDialog'
+
+function byTime(a: Message, b: Message): number {
+  return a.created_at.localeCompare(b.created_at)
+}
+
+function upsertMessage(list: Message[], m: Message): Message[] {
+  const i = list.findIndex((x) => x.id === m.id)
+  if (i === -1) return [...list, m].sort(byTime)
+  const next = [...list]
+  next[i] = m
+  return next
+}
+
+/** Whether free text can go out now: only inside an open 24 h window. */
+function windowOpen(c: Conversation, now: number): boolean {
+  if (!c.window?.open) return false
+  return !c.window.expires_at || Date.parse(c.window.expires_at) > now
+}
+
+interface Props {
+  id: string
+  /** Tells the list about changes made here (close, cancel, fresh loads). */
+  onChanged: (c: Conversation) => void
+}
+
+/** "Conversa": header, state banner, messages with their status, and the composer. */
+export function ConversationView({ id, onChanged }: Props) {
+  const { channelName, teamName } = useDirectory()
+  const now = useNow(15_000)
+  const [conv, setConv] = useState<Conversation | null>(null)
+  const [messages, setMessages] = useState<Message[]>([])
+  const [loadError, setLoadError] = useState('')
+  const [actionError, setActionError] = useState('')
+  const [templateOpen, setTemplateOpen] = useState(false)
+  const listRef = useRef<HTMLOListElement>(null)
+  const changed = useRef(onChanged)
+  useEffect(() => {
+    changed.current = onChanged
+  }, [onChanged])
+
+  const load = useCallback(async () => {
+    try {
+      const [c, m] = await Promise.all([api.getConversation(id), api.listMessages(id)])
+      setConv(c)
+      setMessages([...m].sort(byTime))
+      setLoadError('')
+      changed.current(c)
+    } catch (err) {
+      setLoadError(err instanceof ApiError && err.status === 404 ? t('conversation.loadError') : problemText(err))
+    }
+  }, [id])
+
+  useEffect(() => {
+    void load()
+  }, [load])
+
+  useLiveEvents(
+    (e) => {
+      if (e.type === 'message.created' || e.type === 'message.updated') {
+        if (e.data.conversation_id === id) setMessages((list) => upsertMessage(list, e.data))
+      } else if (e.data.id === id) {
+        setConv(e.data)
+      }
+    },
+    () => void load(),
+  )
+
+  useEffect(() => {
+    const el = listRef.current
+    if (el) el.scrollTop = el.scrollHeight
+  }, [messages.length])
+
+  if (loadError) {
+    return (
+      <div className="conversation">
+        <a className="back-link" href="#/atendimentos">
+          ← {t('conversation.back')}
+        </a>
+        <p className="alert alert-error" role="alert">
+          {loadError}
+        </p>
+      </div>
+    )
+  }
+  if (!conv) {
+    return (
+      <p className="muted pad" role="status">
+        {t('common.loading')}
+      </p>
+    )
+  }
+
+  const act = async (fn: () => Promise<Conversation>) => {
+    setActionError('')
+    try {
+      const c = await fn()
+      setConv(c)
+      onChanged(c)
+    } catch (err) {
+      setActionError(problemText(err))
+    }
+  }
+
+  const withdraw = async (m: Message) => {
+    setActionError('')
+    try {
+      await api.withdrawMessage(conv.id, m.id)
+      setMessages((list) => list.filter((x) => x.id !== m.id))
+    } catch (err) {
+      setActionError(problemText(err))
+      void load()
+    }
+  }
+
+  const open = windowOpen(conv, now)
+  const closedForGood = conv.status === 'closed' || conv.status === 'cancelled' || conv.status === 'failed'
+  const needsTemplate = conv.status === 'active' && !open
+  const failedOpening = messages.find((m) => m.direction === 'out' && m.status === 'failed' && m.error)
+  const contactName = conv.contact?.name || formatPhone(conv.contact?.phone ?? '')
+
+  return (
+    <div className="conversation">
+      <header className="conversation-head">
+        <a className="back-link" href="#/atendimentos" aria-label={t('conversation.back')}>
+          ←
+        </a>
+        <span className="avatar" aria-hidden="true">
+          {initials(conv.contact?.name ?? '')}
+        </span>
+        <div className="conversation-title">
+          <h2>{contactName}</h2>
+          <p className="muted small">
+            {formatPhone(conv.contact?.phone ?? '')} ·{' '}
+            {t('conversation.channelTeam', { channel: channelName(conv.channel_id), team: teamName(conv.team_id) })}
+          </p>
+        </div>
+        <span className={`badge status-${conv.status}`}>{t(`status.${conv.status}` as const)}</span>
+        {conv.status === 'scheduled' && (
+          <button type="button" className="button button-ghost" onClick={() => act(() => api.cancelConversation(conv.id))}>
+            {t('conversation.cancelSchedule')}
+          </button>
+        )}
+        {(conv.status === 'waiting' || conv.status === 'active') && (
+          <button type="button" className="button button-ghost" onClick={() => act(() => api.closeConversation(conv.id))}>
+            {t('conversation.close')}
+          </button>
+        )}
+      </header>
+
+      <Banner conv={conv} now={now} open={open} failedReason={failedOpening?.error?.title} contactName={contactName} />
+      {actionError && (
+        <p className="alert alert-error" role="alert">
+          {actionError}
+        </p>
+      )}
+
+      <ol className="messages" aria-label={t('conversation.messages')} ref={listRef}>
+        {messages.length === 0 && <li className="muted pad">{t('conversation.noMessages')}</li>}
+        {messages.map((m) => (
+          <MessageItem key={m.id} m={m} contactName={contactName} onWithdraw={() => withdraw(m)} />
+        ))}
+      </ol>
+
+      {!closedForGood &&
+        (needsTemplate ? (
+          <div className="window-closed" role="region" aria-labelledby="window-closed-title">
+            <h3 id="window-closed-title">{t('conversation.windowClosedTitle')}</h3>
+            <p className="muted">{t('conversation.windowClosedBody')}</p>
+            <button type="button" className="button button-primary" onClick={() => setTemplateOpen(true)}>
+              {t('conversation.chooseTemplate')}
+            </button>
+          </div>
+        ) : (
+          <Composer
+            conv={conv}
+            queued={conv.status === 'waiting' || conv.status === 'scheduled'}
+            onSent={(m) => setMessages((list) => upsertMessage(list, m))}
+            onTemplateRequired={() => setConv({ ...conv, window: { open: false, expires_at: conv.window?.expires_at ?? null } })}
+            onClosed={() => void load()}
+          />
+        ))}
+
+      {templateOpen && (
+        <TemplateSendDialog
+          conversation={conv}
+          onClose={() => setTemplateOpen(false)}
+          onSent={(m) => {
+            setMessages((list) => upsertMessage(list, m))
+            setTemplateOpen(false)
+            void load()
+          }}
+        />
+      )}
+    </div>
+  )
+}
+
+function Banner(props: { conv: Conversation; now: number; open: boolean; failedReason?: string; contactName: string }) {
+  const { conv } = props
+  switch (conv.status) {
+    case 'scheduled':
+      return (
+        <div className="banner banner-info" role="status">
+          <strong>{t('conversation.scheduledTitle')}</strong>
+          <p>{t('conversation.scheduledBody', { date: formatDateTime(conv.scheduled_at) })}</p>
+        </div>
+      )
+    case 'waiting':
+      return (
+        <div className="banner banner-waiting" role="status">
+          <strong>{t('conversation.waitingTitle')}</strong>
+          <p>{t('conversation.waitingBody', { name: props.contactName })}</p>
+        </div>
+      )
+    case 'active':
+      return props.open && conv.window.expires_at ? (
+        <p className="window-line" role="status">
+          {t('conversation.windowOpen', { remaining: formatRemaining(Date.parse(conv.window.expires_at) - props.now) })}
+        </p>
+      ) : null
+    case 'closed':
+      return <div className="banner banner-muted">{t('conversation.closedBody')}</div>
+    case 'cancelled':
+      return <div className="banner banner-muted">{t('conversation.cancelledBody')}</div>
+    case 'failed':
+      return (
+        <div className="banner banner-error" role="alert">
+          {t('conversation.failedBody', { reason: props.failedReason ?? t('status.failed') })}
+        </div>
+      )
+  }
+}
+
+function shorten(s: string, n = 40): string {
+  return s.length > n ? `${s.slice(0, n - 1)}…` : s
+}
+
+function MessageItem({ m, contactName, onWithdraw }: { m: Message; contactName: string; onWithdraw: () => void }) {
+  const text = m.rendered_text || m.text || ''
+  const inbound = m.direction === 'in'
+  return (
+    <li className={`message ${inbound ? 'message-in' : 'message-out'} message-${m.status}`}>
+      <span className="visually-hidden">
+        {inbound ? t('message.from.contact', { name: contactName }) : t('message.from.agent')}:
+      </span>
+      <div className="bubble-wrap">
+        <div className={`bubble ${inbound ? 'bubble-in' : 'bubble-out'}`}>
+          {m.type === 'template' && <span className="bubble-tag">{t('message.template')}</span>}
+          <span className="bubble-text">{text}</span>
+          <span className="bubble-meta">
+            <time dateTime={m.created_at}>{formatTime(m.created_at)}</time>
+            {!inbound && <MessageStatus m={m} />}
+          </span>
+        </div>
+        {m.status === 'queued' && (
+          <button
+            type="button"
+            className="link-button small"
+            aria-label={t('message.withdrawLabel', { text: shorten(text) })}
+            onClick={onWithdraw}
+          >
+            {t('message.withdraw')}
+          </button>
+        )}
+      </div>
+    </li>
+  )
+}
+
+function MessageStatus({ m }: { m: Message }) {
+  if (m.status === 'failed') {
+    return (
+      <span className="msg-status status-failed" title={m.error?.code}>
+        {m.error?.title ? t('message.failedReason', { reason: m.error.title }) : t('message.status.failed')}
+      </span>
+    )
+  }
+  return <span className={`msg-status status-${m.status}`}>{t(`message.status.${m.status}` as const)}</span>
+}
+
+interface ComposerProps {
+  conv: Conversation
+  queued: boolean
+  onSent: (m: Message) => void
+  onTemplateRequired: () => void
+  onClosed: () => void
+}
+
+function Composer({ conv, queued, onSent, onTemplateRequired, onClosed }: ComposerProps) {
+  const id = useId()
+  const [text, setText] = useState('')
+  const [error, setError] = useState('')
+  const [busy, setBusy] = useState(false)
+
+  async function send(e?: FormEvent) {
+    e?.preventDefault()
+    const value = text.trim()
+    if (!value || busy) return
+    setBusy(true)
+    setError('')
+    try {
+      onSent(await api.postMessage(conv.id, { text: value }))
+      setText('')
+    } catch (err) {
+      if (err instanceof ApiError && (err.code === 'template_required' || err.fieldErrors.some((f) => f.code === 'template_required'))) {
+        onTemplateRequired()
+      } else if (err instanceof ApiError && err.code === 'conversation_closed') {
+        onClosed()
+      } else {
+        setError(problemText(err))
+      }
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  function onKey(e: KeyboardEvent<HTMLTextAreaElement>) {
+    if (e.key === 'Enter' && !e.shiftKey) {
+      e.preventDefault()
+      void send()
+    }
+  }
+
+  return (
+    <form className="composer" onSubmit={send}>
+      <label htmlFor={id} className="visually-hidden">
+        {t('composer.label')}
+      </label>
+      <textarea
+        id={id}
+        rows={2}
+        value={text}
+        placeholder={queued ? t('composer.placeholderQueued') : t('composer.placeholder')}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={error ? `${id}-error` : undefined}
+        onChange={(e) => setText(e.target.value)}
+        onKeyDown={onKey}
+      />
+      <button type="submit" className="button button-primary" disabled={busy || !text.trim()}>
+        {queued ? t('composer.queue') : t('composer.send')}
+      </button>
+      {error && (
+        <p id={`${id}-error`} className="field-error composer-error" role="alert">
+          {error}
+        </p>
+      )}
+    </form>
+  )
+}

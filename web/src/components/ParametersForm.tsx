@@ -1,0 +1,132 @@
+import { useEffect, useId, useState } from 'react'
+import { api, type Contact, type FieldError, type PriceEstimate, type Template } from '../api'
+import { formatDate, formatMoney } from '../i18n/format'
+import { t } from '../i18n/pt-BR'
+import { fieldErrorText } from '../lib/errors'
+import { useDebounced } from '../lib/hooks'
+import { bodyText, componentText, parameterErrors, renderLocally, toParameters, variableLabel } from '../lib/template'
+import { Field } from './Field'
+
+/** How long typing must pause before the server renders the preview again. */
+export const PREVIEW_DEBOUNCE_MS = 250
+
+interface Props {
+  template: Template
+  contact: Contact
+  values: Record<string, string>
+  onChange: (variable: string, value: string) => void
+  /** Errors to show at fields, by variable (from a submit: the client's or the server's). */
+  errors: Record<string, string>
+}
+
+/** "Parâmetros": one field per variable, the server-rendered preview, and the estimated cost. */
+export function ParametersForm({ template, contact, values, onChange, errors }: Props) {
+  const headingId = useId()
+  const previewId = useId()
+  const preview = usePreview(template, values)
+  const previewErrors = parameterErrors(template, preview.errors)
+
+  return (
+    <div className="params-layout">
+      <section className="step params-fields" aria-labelledby={headingId}>
+        <h3 id={headingId}>{t('params.heading')}</h3>
+        <p className="muted small">{template.variables.length ? t('params.hint') : t('params.none')}</p>
+        {template.variables.map((v) => {
+          // Preview errors show only once there is something typed; empty fields are flagged on submit.
+          const live = values[v]?.trim() && previewErrors[v] ? fieldErrorText(previewErrors[v]) : undefined
+          return (
+            <Field
+              key={v}
+              label={variableLabel(v)}
+              value={values[v] ?? ''}
+              autoComplete="off"
+              error={errors[v] ?? live}
+              onChange={(e) => onChange(v, e.target.value)}
+            />
+          )
+        })}
+      </section>
+      <aside className="params-side">
+        <section aria-labelledby={previewId} className="preview">
+          <h3 id={previewId}>{t('params.preview')}</h3>
+          <div className="phone-frame">
+            <div className="bubble bubble-out" aria-live="polite">
+              {componentText(template, 'HEADER') && <strong className="bubble-header">{componentText(template, 'HEADER')}</strong>}
+              <span className="bubble-text">{preview.text}</span>
+              {componentText(template, 'FOOTER') && <span className="bubble-footer">{componentText(template, 'FOOTER')}</span>}
+            </div>
+          </div>
+        </section>
+        <CostEstimate templateId={template.id} contactId={contact.id} />
+      </aside>
+    </div>
+  )
+}
+
+/** The server's rendering of the template with the current values (debounced). */
+function usePreview(template: Template, values: Record<string, string>) {
+  const settled = useDebounced(values, PREVIEW_DEBOUNCE_MS)
+  const [server, setServer] = useState<{ for: Record<string, string> | null; text: string | null; errors: FieldError[] }>({
+    for: null,
+    text: null,
+    errors: [],
+  })
+
+  useEffect(() => {
+    let live = true
+    const ac = new AbortController()
+    api
+      .previewTemplate(template.id, toParameters(template, settled), ac.signal)
+      .then((p) => live && setServer({ for: settled, text: p.rendered_text, errors: p.errors }))
+      .catch(() => {
+        // The local rendering stays on screen; the submit reports real problems.
+      })
+    return () => {
+      live = false
+      ac.abort()
+    }
+  }, [template, settled])
+
+  const fresh = server.for === values
+  const local = renderLocally(bodyText(template), values)
+  return {
+    text: fresh && server.text && server.errors.length === 0 ? server.text : local,
+    errors: server.errors,
+  }
+}
+
+function CostEstimate({ templateId, contactId }: { templateId: string; contactId: string }) {
+  const headingId = useId()
+  const [state, setState] = useState<{ key: string; estimate: PriceEstimate | null; failed: boolean } | null>(null)
+  const key = `${templateId}|${contactId}`
+
+  useEffect(() => {
+    let live = true
+    api
+      .estimatePrice(templateId, contactId)
+      .then((estimate) => live && setState({ key, estimate, failed: false }))
+      .catch(() => live && setState({ key, estimate: null, failed: true }))
+    return () => {
+      live = false
+    }
+  }, [templateId, contactId, key])
+
+  const current = state?.key === key ? state : null
+  const e = current?.estimate
+  return (
+    <section aria-labelledby={headingId} className="cost">
+      <h3 id={headingId}>{t('params.cost')}</h3>
+      {!current && <p className="muted small">{t('common.loading')}</p>}
+      {current?.failed && <p className="muted small">{t('params.costUnavailable')}</p>}
+      {e && (
+        <>
+          <p className="cost-amount">
+            {e.billable ? t('params.costPerMessage', { amount: formatMoney(e.amount, e.currency) }) : t('params.costFree')}
+          </p>
+          {e.billable && <p className="muted small">{t('params.costNote')}</p>}
+          {e.rate_card_date && <p className="muted small">{t('params.costRateCard', { date: formatDate(e.rate_card_date) })}</p>}
+        </>
+      )}
+    </section>
+  )
+}

@@ -1,0 +1,135 @@
+import { useCallback, useEffect, useState } from 'react'
+import { api, type Contact, type Conversation } from '../api'
+import { t } from '../i18n/pt-BR'
+import { navigate, useRoute } from '../lib/hooks'
+import { useLiveEvents, useSession } from '../state'
+import { ContactSearch } from './ContactSearch'
+import { ConversationList } from './ConversationList'
+import { ConversationView } from './ConversationView'
+import { Dialog } from './Dialog'
+import { NewContactForm } from './NewContactForm'
+import { PhoneStart } from './PhoneStart'
+import { SendMessagePanel } from './SendMessagePanel'
+import { formatPhone } from '../i18n/format'
+
+type Panel = { kind: 'search' } | { kind: 'notFound'; phone: string } | { kind: 'send'; contact: Contact }
+
+function sortConversations(list: Conversation[]): Conversation[] {
+  const key = (c: Conversation) => c.updated_at ?? c.created_at
+  return [...list].sort((a, b) => key(b).localeCompare(key(a)))
+}
+
+/** The account's conversations, kept current by the live event stream. */
+function useInbox() {
+  const [items, setItems] = useState<Conversation[]>([])
+  const [state, setState] = useState<'loading' | 'ready' | 'error'>('loading')
+
+  const load = useCallback(() => {
+    api
+      .listConversations()
+      .then((list) => {
+        setItems(sortConversations(list))
+        setState('ready')
+      })
+      .catch(() => setState('error'))
+  }, [])
+
+  useEffect(load, [load])
+
+  const upsert = useCallback((c: Conversation) => {
+    setItems((list) => sortConversations([c, ...list.filter((x) => x.id !== c.id)]))
+  }, [])
+
+  useLiveEvents((e) => {
+    if (e.type === 'conversation.created' || e.type === 'conversation.updated') upsert(e.data)
+  }, load)
+
+  return { items, state, upsert, reload: load }
+}
+
+/** The "Atendimentos" screen: list and phone field on the left, the open conversation on the right. */
+export function Workspace() {
+  const { user, logout } = useSession()
+  const route = useRoute()
+  const inbox = useInbox()
+  const [panel, setPanel] = useState<Panel | null>(null)
+  const selectedId = route.name === 'conversation' ? route.id : null
+
+  const openConversation = (id: string) => {
+    setPanel(null)
+    navigate({ name: 'conversation', id })
+  }
+
+  return (
+    <div className="app">
+      <a className="skip-link" href="#content">
+        {t('app.skipToContent')}
+      </a>
+      <header className="topbar">
+        <div className="brand">
+          <span className="brand-mark" aria-hidden="true" />
+          {t('app.name')}
+        </div>
+        <div className="topbar-user">
+          <span className="muted small" title={user.email}>
+            {t('header.signedInAs', { name: user.name })}
+          </span>
+          <button type="button" className="button button-ghost" onClick={logout}>
+            {t('header.logout')}
+          </button>
+        </div>
+      </header>
+      <div className={`workspace${selectedId ? ' has-selection' : ''}`}>
+        <aside className="sidebar">
+          <ConversationList
+            conversations={inbox.items}
+            state={inbox.state}
+            onRetry={inbox.reload}
+            selectedId={selectedId}
+            onNewConversation={() => setPanel({ kind: 'search' })}
+          />
+          <PhoneStart
+            onFound={(contact) => setPanel({ kind: 'send', contact })}
+            onNotFound={(phone) => setPanel({ kind: 'notFound', phone })}
+          />
+        </aside>
+        <main className="main" id="content" tabIndex={-1}>
+          {selectedId ? (
+            <ConversationView key={selectedId} id={selectedId} onChanged={inbox.upsert} />
+          ) : (
+            <div className="empty-state">
+              <div className="empty-illustration" aria-hidden="true" />
+              <h2>{t('inbox.selectPrompt')}</h2>
+              <p className="muted">{t('inbox.selectHint')}</p>
+            </div>
+          )}
+        </main>
+      </div>
+
+      {panel?.kind === 'search' && (
+        <ContactSearch onClose={() => setPanel(null)} onPick={(contact) => setPanel({ kind: 'send', contact })} />
+      )}
+      {panel?.kind === 'notFound' && (
+        <Dialog title={t('notFound.title')} onClose={() => setPanel(null)}>
+          <p className="muted">{t('notFound.body', { phone: formatPhone(panel.phone) })}</p>
+          <NewContactForm
+            initialPhone={panel.phone}
+            onCreated={(contact) => setPanel({ kind: 'send', contact })}
+            onCancel={() => setPanel(null)}
+          />
+        </Dialog>
+      )}
+      {panel?.kind === 'send' && (
+        <SendMessagePanel
+          contact={panel.contact}
+          onClose={() => setPanel(null)}
+          onStarted={(conv) => {
+            inbox.upsert(conv)
+            openConversation(conv.id)
+          }}
+          onOpenExisting={openConversation}
+        />
+      )}
+    </div>
+  )
+}
