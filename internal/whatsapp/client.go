@@ -14,8 +14,11 @@ import (
 
 // Defaults for Config.
 const (
+	// DefaultBaseURL is Meta's Graph API origin.
 	DefaultBaseURL = "https://graph.facebook.com"
+	// DefaultVersion is the Graph API version of Meta's 2026 examples.
 	DefaultVersion = "v25.0"
+	// DefaultTimeout bounds one request of the default HTTP client, response body included.
 	DefaultTimeout = 15 * time.Second
 )
 
@@ -37,9 +40,12 @@ type Config struct {
 // Credentials are one WhatsApp number's: the phone number id messages are sent from, the WhatsApp
 // Business Account whose templates it uses, and the access token for both.
 type Credentials struct {
+	// PhoneNumberID is Meta's id of the sending number (not the number itself).
 	PhoneNumberID string
-	WABAID        string
-	AccessToken   string
+	// WABAID is the WhatsApp Business Account id, which owns the templates.
+	WABAID string
+	// AccessToken is the system-user token sent as a bearer token. Never log it.
+	AccessToken string
 }
 
 // Client calls the WhatsApp Cloud API. It holds no per-tenant state, so one Client serves every

@@ -286,7 +286,9 @@ func (f *Fake) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			t.Stop()
 			return
 		case <-f.done:
+			// Closing: drop the connection rather than let net/http answer an empty 200.
 			t.Stop()
+			f.write(w, req, Response{Hangup: true})
 			return
 		}
 	}
