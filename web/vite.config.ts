@@ -23,5 +23,6 @@ export default defineConfig({
     // A fixed zone makes the local-time → UTC conversions in the tests deterministic.
     env: { TZ: 'America/Sao_Paulo' },
     restoreMocks: true,
+    unstubGlobals: true,
   },
 })

@@ -1,0 +1,591 @@
+// An in-memory Atendimento API behind `fetch`, implementing the /api/v1 routes the SPA uses with
+// the JSON shapes and rules of shared/DESIGN.md (session + CSRF, validation collecting every
+// error, 409s with existing_id, idempotency keys, the queue, the window). Tests drive the real
+// app against it and inspect its state; they never mock the app's own modules.
+
+import type {
+  Channel,
+  Contact,
+  Conversation,
+  FieldError,
+  LiveEventName,
+  Message,
+  PriceEstimate,
+  Problem,
+  Team,
+  Template,
+  TemplateParameters,
+  User,
+} from '../api/types'
+import { FakeEventSource } from './fakeEventSource'
+
+export interface RecordedRequest {
+  method: string
+  path: string
+  query: URLSearchParams
+  headers: Record<string, string>
+  body: unknown
+}
+
+type Reply = { status: number; body?: unknown }
+
+class HttpError extends Error {
+  readonly reply: Reply
+  constructor(status: number, code: string, extra: Partial<Problem> = {}) {
+    super(code)
+    const problem: Problem = { type: `https://atendimento.dev/problems/${code}`, title: code, status, code, errors: [], ...extra }
+    this.reply = { status, body: problem }
+  }
+}
+
+const invalid = (errors: FieldError[]) => new HttpError(422, 'validation_failed', { title: 'Validation failed', errors })
+
+const T0 = '2026-01-01T00:00:00Z'
+const HOUR = 3_600_000
+
+export const AGENT: User & { password: string } = {
+  id: 'u-ana',
+  name: 'Ana Souza',
+  email: 'ana@loja.com.br',
+  role: 'agent',
+  account_id: 'acc-1',
+  password: 'segredo123',
+}
+
+function tpl(
+  id: string,
+  channel_id: string,
+  name: string,
+  category: Template['category'],
+  body: string,
+  opts: Partial<Template> = {},
+): Template {
+  const variables = [...body.matchAll(/\{\{\s*(\w+)\s*\}\}/g)].map((m) => m[1])
+  return {
+    id,
+    channel_id,
+    name,
+    language: 'pt_BR',
+    category,
+    status: 'APPROVED',
+    parameter_format: variables.every((v) => /^\d+$/.test(v)) && variables.length ? 'POSITIONAL' : 'NAMED',
+    components: [{ type: 'BODY', text: body }],
+    variables,
+    created_at: T0,
+    updated_at: T0,
+    ...opts,
+  }
+}
+
+/** Rate card (BRL per delivered template) kept as data, as the server does. */
+const RATES: Record<Template['category'], number> = { MARKETING: 0.35, UTILITY: 0.04, AUTHENTICATION: 0.17 }
+
+export class FakeApi {
+  users = [AGENT]
+  contacts: Contact[] = [
+    contact('ct-joao', 'João Silva', '+5511987654321'),
+    contact('ct-maria', 'Maria Oliveira', '+5521998765432'),
+    contact('ct-mariana', 'Mariana Costa', '+5531991112222'),
+  ]
+  channels: Channel[] = [
+    channel('ch-vendas', 'Vendas WhatsApp', '+5511900000001', 'tm-vendas'),
+    channel('ch-suporte', 'Suporte WhatsApp', '+5511900000002', 'tm-suporte'),
+    { ...channel('ch-antigo', 'Número antigo', '+5511900000003', null), active: false },
+  ]
+  teams: Team[] = [
+    team('tm-vendas', 'Vendas', ['ch-vendas'], [AGENT.id]),
+    team('tm-suporte', 'Suporte', ['ch-suporte', 'ch-vendas'], [AGENT.id]),
+    team('tm-financeiro', 'Financeiro', ['ch-suporte'], []),
+  ]
+  templates: Template[] = [
+    tpl('tp-boas-vindas', 'ch-vendas', 'boas_vindas', 'MARKETING', 'Olá {{nome}}, aqui é {{atendente}} da Loja Exemplo. Podemos conversar?', {
+      components: [
+        { type: 'BODY', text: 'Olá {{nome}}, aqui é {{atendente}} da Loja Exemplo. Podemos conversar?' },
+        { type: 'FOOTER', text: 'Loja Exemplo' },
+      ],
+    }),
+    tpl('tp-fatura', 'ch-vendas', 'lembrete_fatura', 'UTILITY', 'Olá {{1}}, sua fatura de {{2}} vence amanhã.'),
+    tpl('tp-codigo', 'ch-vendas', 'codigo_acesso', 'AUTHENTICATION', 'Seu código de acesso é {{1}}.'),
+    tpl('tp-pendente', 'ch-vendas', 'promo_pendente', 'MARKETING', 'Promoção para {{nome}}!', { status: 'PENDING' }),
+    tpl('tp-suporte', 'ch-suporte', 'retorno_suporte', 'UTILITY', 'Olá {{nome}}, estamos retornando seu chamado.'),
+  ]
+  conversations: Conversation[] = []
+  messages: Message[] = []
+  requests: RecordedRequest[] = []
+
+  /** The user the session cookie belongs to (null: signed out). */
+  sessionUser: User | null = null
+  readonly csrfHeader = 'X-CSRF-Token'
+  readonly csrfToken = 'csrf-token-1'
+  private idempotency = new Map<string, { body: string; reply: Reply }>()
+  private seq = 0
+
+  constructor() {
+    // An active conversation already open with Mariana on the sales channel.
+    this.addConversation({
+      id: 'cv-mariana',
+      contact_id: 'ct-mariana',
+      channel_id: 'ch-vendas',
+      team_id: 'tm-vendas',
+      status: 'active',
+      origin: 'receptive',
+      windowOpenFor: 5 * HOUR,
+    })
+  }
+
+  /** Signs the agent in as if the browser already held a session cookie. */
+  signIn(user: User = AGENT): this {
+    this.sessionUser = publicUser(user)
+    return this
+  }
+
+  /** Adds a conversation (and an opening message) directly to the store. */
+  addConversation(o: {
+    id?: string
+    contact_id: string
+    channel_id: string
+    team_id: string
+    status: Conversation['status']
+    origin?: Conversation['origin']
+    windowOpenFor?: number
+    windowExpiredAgo?: number
+  }): Conversation {
+    const now = Date.now()
+    const expires =
+      o.windowOpenFor !== undefined
+        ? new Date(now + o.windowOpenFor).toISOString()
+        : o.windowExpiredAgo !== undefined
+          ? new Date(now - o.windowExpiredAgo).toISOString()
+          : null
+    const c: Conversation = {
+      id: o.id ?? this.id('cv'),
+      status: o.status,
+      origin: o.origin ?? 'active',
+      contact: this.contacts.find((x) => x.id === o.contact_id)!,
+      channel_id: o.channel_id,
+      team_id: o.team_id,
+      window: { open: o.windowOpenFor !== undefined, expires_at: expires },
+      scheduled_at: null,
+      opening_message: null,
+      estimated_cost: null,
+      created_at: new Date(now - HOUR).toISOString(),
+      updated_at: new Date(now - HOUR).toISOString(),
+    }
+    this.conversations.push(c)
+    if (o.windowOpenFor !== undefined || o.windowExpiredAgo !== undefined) {
+      this.messages.push(this.message(c.id, { direction: 'in', type: 'text', text: 'Oi, tudo bem?', status: 'received' }))
+    }
+    return c
+  }
+
+  /** `fetch` as the browser would see this server. */
+  fetch = async (input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
+    const u = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url, 'http://localhost')
+    const method = (init.method ?? 'GET').toUpperCase()
+    const headers: Record<string, string> = {}
+    new Headers(init.headers).forEach((v, k) => (headers[k.toLowerCase()] = v))
+    const body = typeof init.body === 'string' ? JSON.parse(init.body) : undefined
+    const req: RecordedRequest = { method, path: u.pathname, query: u.searchParams, headers, body }
+    this.requests.push(req)
+    let reply: Reply
+    try {
+      reply = this.route(req)
+    } catch (err) {
+      if (!(err instanceof HttpError)) throw err
+      reply = err.reply
+    }
+    // Responses arrive on a later tick, as over a network.
+    await new Promise((r) => setTimeout(r, 0))
+    if (reply.status === 204) return new Response(null, { status: 204 })
+    const isProblem = reply.status >= 400
+    return new Response(JSON.stringify(reply.body), {
+      status: reply.status,
+      headers: { 'Content-Type': isProblem ? 'application/problem+json' : 'application/json' },
+    })
+  }
+
+  /** Requests matching a method and path (exact, or a RegExp). */
+  calls(method: string, path: string | RegExp): RecordedRequest[] {
+    return this.requests.filter((r) => r.method === method && (typeof path === 'string' ? r.path === path : path.test(r.path)))
+  }
+
+  // --- What the outside world does -------------------------------------------------------
+
+  /** The contact replies on WhatsApp: the window opens and the queue is released in order. */
+  contactReplies(conversationId: string, text: string): void {
+    const c = this.conversation(conversationId)
+    const inbound = this.message(c.id, { direction: 'in', type: 'text', text, status: 'received' })
+    this.messages.push(inbound)
+    this.emit('message.created', inbound)
+    c.status = 'active'
+    c.window = { open: true, expires_at: new Date(Date.now() + 24 * HOUR).toISOString() }
+    c.updated_at = new Date().toISOString()
+    this.emit('conversation.updated', c)
+    for (const m of this.messages.filter((x) => x.conversation_id === c.id && x.status === 'queued')) {
+      this.setStatus(m.id, 'sent')
+    }
+  }
+
+  /** A provider status webhook for one message. */
+  setStatus(messageId: string, status: Message['status'], error: Message['error'] = null): void {
+    const m = this.messages.find((x) => x.id === messageId)!
+    m.status = status
+    m.error = error
+    m.updated_at = new Date().toISOString()
+    this.emit('message.updated', m)
+  }
+
+  emit<K extends LiveEventName>(type: K, data: unknown): void {
+    FakeEventSource.broadcast(type, structuredClone(data))
+  }
+
+  // --- Routes ----------------------------------------------------------------------------
+
+  private route(r: RecordedRequest): Reply {
+    const p = r.path.replace(/^\/api\/v1/, '')
+    if (!r.path.startsWith('/api/v1/')) throw new HttpError(404, 'not_found')
+
+    if (r.method === 'POST' && p === '/auth/login') return this.login(r)
+    if (!this.sessionUser) throw new HttpError(401, 'unauthorized')
+    if (r.method !== 'GET' && r.headers[this.csrfHeader.toLowerCase()] !== this.csrfToken) {
+      throw new HttpError(403, 'csrf_invalid')
+    }
+    const body = (r.body ?? {}) as Record<string, unknown>
+    let m: RegExpExecArray | null
+
+    if (r.method === 'POST' && p === '/auth/logout') {
+      this.sessionUser = null
+      return { status: 204 }
+    }
+    if (r.method === 'GET' && p === '/me') return { status: 200, body: this.sessionBody() }
+
+    if (r.method === 'GET' && p === '/contacts') return page(this.searchContacts(r.query.get('q') ?? ''))
+    if (r.method === 'GET' && p === '/contacts/lookup') return this.lookup(r.query.get('phone') ?? '')
+    if (r.method === 'POST' && p === '/contacts') return this.createContact(body)
+    if (r.method === 'GET' && (m = /^\/contacts\/([\w-]+)$/.exec(p))) return ok(this.find(this.contacts, m[1]))
+
+    if (r.method === 'GET' && p === '/channels') return page(this.channels.map(publicChannel))
+    if (r.method === 'GET' && p === '/teams') return page(this.teams)
+
+    if (r.method === 'GET' && p === '/templates') return page(this.filterTemplates(r.query))
+    if (r.method === 'POST' && (m = /^\/templates\/([\w-]+)\/preview$/.exec(p))) {
+      const t = this.find(this.templates, m[1])
+      const { text, errors } = this.render(t, body.parameters as TemplateParameters)
+      return ok({ rendered_text: text, errors })
+    }
+    if (r.method === 'GET' && p === '/pricing/estimate') {
+      const t = this.find(this.templates, r.query.get('template_id') ?? '')
+      this.find(this.contacts, r.query.get('contact_id') ?? '')
+      return ok(this.estimate(t, false))
+    }
+
+    if (r.method === 'POST' && p === '/conversations') return this.idempotent(r, () => this.start(body))
+
+    if (r.method === 'GET' && p === '/conversations') {
+      const f = (c: Conversation) =>
+        (!r.query.get('status') || c.status === r.query.get('status')) &&
+        (!r.query.get('contact_id') || c.contact.id === r.query.get('contact_id'))
+      return page(this.conversations.filter(f))
+    }
+    if (r.method === 'GET' && (m = /^\/conversations\/([\w-]+)$/.exec(p))) return ok(this.conversation(m[1]))
+    if (r.method === 'POST' && (m = /^\/conversations\/([\w-]+)\/(close|cancel)$/.exec(p))) {
+      const c = this.conversation(m[1])
+      c.status = m[2] === 'close' ? 'closed' : 'cancelled'
+      this.emit('conversation.updated', c)
+      return ok(c)
+    }
+    if ((m = /^\/conversations\/([\w-]+)\/messages$/.exec(p))) {
+      const c = this.conversation(m[1])
+      if (r.method === 'GET') return page(this.messages.filter((x) => x.conversation_id === c.id))
+      if (r.method === 'POST') return this.post(c, body)
+    }
+    if (r.method === 'DELETE' && (m = /^\/conversations\/([\w-]+)\/messages\/([\w-]+)$/.exec(p))) {
+      const c = this.conversation(m[1])
+      const msg = this.messages.find((x) => x.id === m![2] && x.conversation_id === c.id)
+      if (!msg) throw new HttpError(404, 'message_not_found')
+      if (msg.status !== 'queued') throw new HttpError(409, 'message_not_queued')
+      this.messages = this.messages.filter((x) => x !== msg)
+      return { status: 204 }
+    }
+    throw new HttpError(404, 'not_found')
+  }
+
+  private login(r: RecordedRequest): Reply {
+    const { email, password } = (r.body ?? {}) as { email?: string; password?: string }
+    const u = this.users.find((x) => x.email === email && x.password === password)
+    if (!u) throw new HttpError(401, 'invalid_credentials')
+    this.sessionUser = publicUser(u)
+    return ok(this.sessionBody())
+  }
+
+  private sessionBody() {
+    return { user: this.sessionUser, csrf_token: this.csrfToken, csrf_header: this.csrfHeader }
+  }
+
+  private searchContacts(q: string): Contact[] {
+    const needle = fold(q)
+    const digits = q.replace(/\D/g, '')
+    return this.contacts.filter((c) => fold(c.name).includes(needle) || (digits.length > 0 && c.phone.includes(digits)))
+  }
+
+  private lookup(phone: string): Reply {
+    const e164 = normalisePhone(phone)
+    if (!e164) throw invalid([{ field: 'phone', code: 'phone_invalid', message: 'phone number is invalid' }])
+    const c = this.contacts.find((x) => x.phone === e164)
+    if (!c) throw new HttpError(404, 'contact_not_found')
+    return ok(c)
+  }
+
+  private createContact(body: Record<string, unknown>): Reply {
+    const errors: FieldError[] = []
+    const name = String(body.name ?? '').trim()
+    const e164 = normalisePhone(String(body.phone ?? ''))
+    if (!name) errors.push({ field: 'name', code: 'required', message: 'name is required' })
+    if (!e164) errors.push({ field: 'phone', code: 'phone_invalid', message: 'phone number is invalid' })
+    if (errors.length) throw invalid(errors)
+    const existing = this.contacts.find((x) => x.phone === e164)
+    if (existing) throw new HttpError(409, 'contact_exists', { existing_id: existing.id })
+    const c = contact(this.id('ct'), name, e164!)
+    this.contacts.push(c)
+    return { status: 201, body: c }
+  }
+
+  private filterTemplates(q: URLSearchParams): Template[] {
+    const text = fold(q.get('q') ?? '')
+    return this.templates.filter(
+      (t) =>
+        (!q.get('channel_id') || t.channel_id === q.get('channel_id')) &&
+        (!q.get('status') || t.status === q.get('status')) &&
+        (!q.get('category') || t.category === q.get('category')) &&
+        (!text || fold(t.name).includes(text) || fold(t.components.map((c) => c.text ?? '').join(' ')).includes(text)),
+    )
+  }
+
+  /** Renders a template's body and lists every parameter problem (field `parameters.<name>`). */
+  private render(t: Template, params: TemplateParameters | undefined): { text: string; errors: FieldError[] } {
+    const values: Record<string, string> = {}
+    const errors: FieldError[] = []
+    if (Array.isArray(params)) params.forEach((v, i) => (values[String(i + 1)] = v))
+    else Object.assign(values, params ?? {})
+    for (const v of t.variables) {
+      const value = values[v]
+      if (value === undefined || value.trim() === '') {
+        errors.push({ field: `parameters.${v}`, code: 'parameter_missing', message: `parameter ${v} is missing` })
+      } else if (/[\n\t]| {5,}/.test(value) || value.length > 1024) {
+        errors.push({ field: `parameters.${v}`, code: 'parameter_invalid', message: `parameter ${v} is invalid` })
+      }
+    }
+    for (const k of Object.keys(values)) {
+      if (!t.variables.includes(k)) errors.push({ field: `parameters.${k}`, code: 'parameter_unknown', message: `unknown parameter ${k}` })
+    }
+    const body = t.components.find((c) => c.type === 'BODY')?.text ?? ''
+    return { text: body.replace(/\{\{\s*(\w+)\s*\}\}/g, (all, v: string) => values[v] || all), errors }
+  }
+
+  private estimate(t: Template, windowOpen: boolean): PriceEstimate {
+    const billable = !(t.category === 'UTILITY' && windowOpen)
+    return { category: t.category, billable, amount: billable ? RATES[t.category] : 0, currency: 'BRL', rate_card_date: '2026-07-01' }
+  }
+
+  private idempotent(r: RecordedRequest, fn: () => Reply): Reply {
+    const key = r.headers['idempotency-key']
+    if (!key) return fn()
+    const body = JSON.stringify(r.body)
+    const seen = this.idempotency.get(key)
+    if (seen && seen.body !== body) throw new HttpError(422, 'idempotency_key_reused')
+    if (seen) return seen.reply
+    let reply: Reply
+    try {
+      reply = fn()
+    } catch (err) {
+      if (!(err instanceof HttpError)) throw err
+      reply = err.reply
+    }
+    this.idempotency.set(key, { body, reply })
+    return reply
+  }
+
+  /** POST /conversations with every check of DESIGN.md reported together. */
+  private start(b: Record<string, unknown>): Reply {
+    const errors: FieldError[] = []
+    const contact = this.contacts.find((c) => c.id === b.contact_id)
+    if (!contact) errors.push({ field: 'contact_id', code: 'contact_not_found', message: 'contact not found' })
+    const ch = this.channels.find((c) => c.id === b.channel_id)
+    if (!ch) errors.push({ field: 'channel_id', code: 'channel_not_found', message: 'channel not found' })
+    else if (!ch.active) errors.push({ field: 'channel_id', code: 'channel_inactive', message: 'channel inactive' })
+    const tm = this.teams.find((x) => x.id === b.team_id)
+    if (!tm) errors.push({ field: 'team_id', code: 'team_not_found', message: 'team not found' })
+    else if (ch && !tm.channel_ids.includes(ch.id))
+      errors.push({ field: 'team_id', code: 'team_not_allowed_on_channel', message: 'team not allowed on channel' })
+    else if (!tm.member_ids.includes(this.sessionUser!.id))
+      errors.push({ field: 'team_id', code: 'user_not_in_team', message: 'user not in team' })
+    const t = this.templates.find((x) => x.id === b.template_id)
+    let rendered = ''
+    if (!t) errors.push({ field: 'template_id', code: 'template_not_found', message: 'template not found' })
+    else {
+      if (t.status !== 'APPROVED') errors.push({ field: 'template_id', code: 'template_not_approved', message: 'not approved' })
+      if (ch && t.channel_id !== ch.id) errors.push({ field: 'template_id', code: 'template_channel_mismatch', message: 'mismatch' })
+      const r = this.render(t, b.parameters as TemplateParameters)
+      errors.push(...r.errors)
+      rendered = r.text
+    }
+    let scheduledAt: string | null = null
+    if (b.send_type === 'scheduled') {
+      const at = Date.parse(String(b.scheduled_at ?? ''))
+      if (!String(b.scheduled_at ?? '').endsWith('Z') || Number.isNaN(at) || at <= Date.now() || at > Date.now() + 30 * 24 * HOUR) {
+        errors.push({ field: 'scheduled_at', code: 'scheduled_at_invalid', message: 'scheduled_at is invalid' })
+      } else scheduledAt = new Date(at).toISOString()
+    } else if (b.send_type !== 'now') {
+      errors.push({ field: 'send_type', code: 'invalid', message: 'send_type must be now or scheduled' })
+    }
+    if (errors.length) throw invalid(errors)
+
+    const open = this.conversations.find(
+      (c) => c.contact.id === contact!.id && c.channel_id === ch!.id && ['scheduled', 'waiting', 'active'].includes(c.status),
+    )
+    if (open) throw new HttpError(409, 'conversation_already_open', { existing_id: open.id })
+
+    const now = new Date().toISOString()
+    const conv: Conversation = {
+      id: this.id('cv'),
+      status: scheduledAt ? 'scheduled' : 'waiting',
+      origin: 'active',
+      contact: contact!,
+      channel_id: ch!.id,
+      team_id: tm!.id,
+      window: { open: false, expires_at: null },
+      scheduled_at: scheduledAt,
+      opening_message: null,
+      estimated_cost: this.estimate(t!, false),
+      created_at: now,
+      updated_at: now,
+    }
+    const opening = this.message(conv.id, {
+      direction: 'out',
+      type: 'template',
+      text: null,
+      rendered_text: rendered,
+      status: scheduledAt ? 'scheduled' : 'sent',
+    })
+    conv.opening_message = { id: opening.id, status: opening.status, rendered_text: rendered }
+    this.conversations.push(conv)
+    this.messages.push(opening)
+    this.emit('conversation.created', conv)
+    this.emit('message.created', opening)
+    return { status: 201, body: conv }
+  }
+
+  private post(c: Conversation, b: Record<string, unknown>): Reply {
+    if (['closed', 'cancelled', 'failed'].includes(c.status)) throw new HttpError(409, 'conversation_closed')
+    const windowOpen = c.window.open && !!c.window.expires_at && Date.parse(c.window.expires_at) > Date.now()
+    let m: Message
+    if (b.template_id !== undefined) {
+      const t = this.templates.find((x) => x.id === b.template_id && x.channel_id === c.channel_id && x.status === 'APPROVED')
+      if (!t) throw invalid([{ field: 'template_id', code: 'template_not_found', message: 'template not found' }])
+      const r = this.render(t, b.parameters as TemplateParameters)
+      if (r.errors.length) throw invalid(r.errors)
+      m = this.message(c.id, { direction: 'out', type: 'template', text: null, rendered_text: r.text, status: 'sent' })
+      if (c.status === 'active' && !windowOpen) {
+        c.status = 'waiting'
+        this.emit('conversation.updated', c)
+      }
+    } else {
+      const text = String(b.text ?? '').trim()
+      if (!text) throw invalid([{ field: 'text', code: 'required', message: 'text is required' }])
+      const queued = c.status === 'waiting' || c.status === 'scheduled'
+      if (!queued && !windowOpen) throw invalid([{ field: 'text', code: 'template_required', message: 'window closed' }])
+      m = this.message(c.id, { direction: 'out', type: 'text', text, status: queued ? 'queued' : 'sent' })
+    }
+    this.messages.push(m)
+    this.emit('message.created', m)
+    return { status: 201, body: m }
+  }
+
+  // --- Helpers ---------------------------------------------------------------------------
+
+  private conversation(id: string): Conversation {
+    return this.find(this.conversations, id)
+  }
+
+  private find<T extends { id: string }>(list: T[], id: string): T {
+    const x = list.find((i) => i.id === id)
+    if (!x) throw new HttpError(404, 'not_found')
+    return x
+  }
+
+  private id(prefix: string): string {
+    this.seq += 1
+    return `${prefix}-${this.seq}`
+  }
+
+  private message(conversation_id: string, m: Partial<Message> & Pick<Message, 'direction' | 'type' | 'status'>): Message {
+    // Strictly increasing times keep the order of messages created in the same millisecond.
+    const at = new Date(Date.now() + this.seq).toISOString()
+    return {
+      id: this.id('msg'),
+      conversation_id,
+      text: null,
+      rendered_text: null,
+      error: null,
+      provider_message_id: null,
+      created_at: at,
+      updated_at: at,
+      ...m,
+    }
+  }
+}
+
+function ok(body: unknown): Reply {
+  return { status: 200, body }
+}
+
+function page<T>(items: T[]): Reply {
+  return ok({ items: structuredClone(items), next_cursor: null })
+}
+
+function contact(id: string, name: string, phone: string): Contact {
+  return { id, name, phone, email: null, attributes: {}, created_at: T0, updated_at: T0 }
+}
+
+function channel(id: string, name: string, phone: string, defaultTeam: string | null): Channel {
+  return {
+    id,
+    name,
+    provider: 'sandbox',
+    phone_number: phone,
+    phone_number_id: `pn-${id}`,
+    waba_id: 'waba-1',
+    active: true,
+    default_team_id: defaultTeam,
+    created_at: T0,
+    updated_at: T0,
+  }
+}
+
+function team(id: string, name: string, channel_ids: string[], member_ids: string[]): Team {
+  return { id, name, channel_ids, member_ids, created_at: T0, updated_at: T0 }
+}
+
+function publicUser(u: User & { password?: string }): User {
+  return { id: u.id, name: u.name, email: u.email, role: u.role, account_id: u.account_id }
+}
+
+/** Secrets are write-only: the fake never returns them either. */
+function publicChannel(c: Channel): Channel {
+  return c
+}
+
+function fold(s: string): string {
+  return s
+    .normalize('NFD')
+    .replace(/\p{Diacritic}/gu, '')
+    .toLowerCase()
+}
+
+/** "11 98765-4321", "(11) 98765-4321", "+55 11 98765-4321" → "+5511987654321"; null if not a BR number. */
+export function normalisePhone(input: string): string | null {
+  const d = input.replace(/\D/g, '')
+  if (/^\d{10,11}$/.test(d)) return `+55${d}`
+  if (/^55\d{10,11}$/.test(d)) return `+${d}`
+  return null
+}

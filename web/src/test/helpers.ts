@@ -1,0 +1,35 @@
+import { screen, within } from '@testing-library/react'
+import type { UserEvent } from '@testing-library/user-event'
+
+/** The accessible names of radios (our option cards label them by their title). */
+export function radioNames(container: HTMLElement): string[] {
+  return within(container)
+    .queryAllByRole('radio')
+    .map((el) => {
+      const by = el.getAttribute('aria-labelledby')
+      return (by ? document.getElementById(by)?.textContent : el.getAttribute('aria-label')) ?? ''
+    })
+}
+
+/** Método 1 up to the "Enviar mensagem" panel for a phone number. */
+export async function conversar(user: UserEvent, phone: string): Promise<HTMLElement> {
+  await user.type(screen.getByLabelText('Digite o número com DDD'), phone)
+  await user.click(screen.getByRole('button', { name: 'Conversar' }))
+  return screen.findByRole('dialog', { name: 'Enviar mensagem' })
+}
+
+/** From the first step of "Enviar mensagem" to the "Parâmetros" step. */
+export async function toParameters(
+  user: UserEvent,
+  dialog: HTMLElement,
+  o: { type?: 'Iniciar atendimento' | 'Agendar mensagem'; channel?: string; team?: string; template: string },
+): Promise<void> {
+  const d = within(dialog)
+  await user.click(d.getByRole('radio', { name: o.type ?? 'Iniciar atendimento' }))
+  if (o.channel) await user.click(d.getByRole('radio', { name: o.channel }))
+  if (o.team) await user.click(d.getByRole('radio', { name: o.team }))
+  await user.click(d.getByRole('button', { name: 'Continuar' }))
+  await user.click(await d.findByRole('radio', { name: o.template }))
+  await user.click(d.getByRole('button', { name: 'Definir parâmetros' }))
+  await d.findByRole('heading', { name: 'Parâmetros' })
+}
