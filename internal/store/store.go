@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/glebarez/sqlite"
+	"github.com/google/uuid"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -230,4 +231,105 @@ func IsUnavailable(err error) bool {
 	return errors.Is(err, sql.ErrConnDone) || strings.Contains(s, "connection refused") ||
 		strings.Contains(s, "failed to connect") || strings.Contains(s, "conn closed") ||
 		strings.Contains(s, "broken pipe") || strings.Contains(s, "terminating connection")
+}
+
+// NewID returns a new row id: a UUIDv7, so ids sort by creation time and serve as list cursors.
+func NewID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// ValidID reports whether s is a well-formed UUID, so a malformed path id is a plain 404
+// instead of a database error on Postgres' uuid columns.
+func ValidID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	_, err := uuid.Parse(s)
+	return err == nil
+}
+
+// Page is a request for one page of a list: at most Limit rows after Cursor.
+type Page struct {
+	Limit  int
+	Cursor string
+}
+
+// DefaultLimit and MaxLimit bound every list.
+const (
+	DefaultLimit = 50
+	MaxLimit     = 200
+)
+
+// Normalize applies the default limit and checks the bounds and the cursor.
+func (p Page) Normalize() (Page, error) {
+	var f apperr.Fields
+	if p.Limit == 0 {
+		p.Limit = DefaultLimit
+	}
+	if p.Limit < 1 || p.Limit > MaxLimit {
+		f.Add("limit", "limit_invalid", fmt.Sprintf("limit must be between 1 and %d", MaxLimit))
+	}
+	if p.Cursor != "" && !ValidID(p.Cursor) {
+		f.Add("cursor", "cursor_invalid", "cursor is not one this API returned")
+	}
+	return p, f.Err()
+}
+
+// Apply orders q newest first by its id column and limits it to the page, fetching one row
+// more than asked so NextCursor can tell whether another page follows.
+func (p Page) Apply(q *gorm.DB, idColumn string) *gorm.DB {
+	if p.Cursor != "" {
+		q = q.Where(idColumn+" < ?", p.Cursor)
+	}
+	return q.Order(idColumn + " DESC").Limit(p.Limit + 1)
+}
+
+// Trim cuts rows fetched with Apply to the page and returns the next cursor (nil at the end).
+func Trim[T any](p Page, rows []T, id func(T) string) ([]T, *string) {
+	if len(rows) <= p.Limit {
+		return rows, nil
+	}
+	rows = rows[:p.Limit]
+	c := id(rows[len(rows)-1])
+	return rows, &c
+}
+
+// MissingIDs returns those of ids that are not rows of table in the context's account (used to
+// check references such as a team's channel_ids in one query).
+func (d *DB) MissingIDs(ctx context.Context, table string, ids []string) ([]string, error) {
+	var valid, missing []string
+	for _, id := range ids {
+		if ValidID(id) {
+			valid = append(valid, id)
+		} else {
+			missing = append(missing, id)
+		}
+	}
+	if len(valid) == 0 {
+		return missing, nil
+	}
+	var found []string
+	if err := d.Tenant(ctx, table).Where("id IN ?", valid).Pluck("id", &found).Error; err != nil {
+		return nil, Translate(err, nil, nil)
+	}
+	have := make(map[string]bool, len(found))
+	for _, id := range found {
+		have[id] = true
+	}
+	for _, id := range valid {
+		if !have[id] {
+			missing = append(missing, id)
+		}
+	}
+	return missing, nil
+}
+
+// globalLock is the Postgres advisory lock key for installation-wide one-time work (bootstrap).
+const globalLock = 0x61746e65
+
+// LockGlobal takes the installation-wide lock for the rest of the context's transaction. On
+// SQLite the transaction already holds the database's single write lock.
+func (d *DB) LockGlobal(ctx context.Context) error {
+	if d.dialect != Postgres {
+		return nil
+	}
+	return d.Conn(ctx).Exec("SELECT pg_advisory_xact_lock(?)", globalLock).Error
 }

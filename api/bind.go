@@ -1,0 +1,201 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/go-playground/validator/v10"
+	"github.com/labstack/echo/v4"
+
+	"github.com/atendimento/atendimento/internal/apperr"
+	"github.com/atendimento/atendimento/internal/store"
+)
+
+// MaxBody is the largest request body accepted.
+const MaxBody = 1 << 20
+
+// requestValidator adapts validator/v10 to Echo, reporting JSON field names.
+type requestValidator struct{ v *validator.Validate }
+
+func newValidator() *requestValidator {
+	v := validator.New(validator.WithRequiredStructEnabled())
+	v.RegisterTagNameFunc(func(f reflect.StructField) string {
+		name := strings.SplitN(f.Tag.Get("json"), ",", 2)[0]
+		if name == "-" {
+			return ""
+		}
+		return name
+	})
+	return &requestValidator{v: v}
+}
+
+// Validate checks a request DTO's tags and lists every failing field.
+func (rv *requestValidator) Validate(i any) error {
+	err := rv.v.Struct(i)
+	if err == nil {
+		return nil
+	}
+	var ves validator.ValidationErrors
+	if !errors.As(err, &ves) {
+		return err
+	}
+	var f apperr.Fields
+	for _, fe := range ves {
+		field := fe.Namespace()
+		if i := strings.IndexByte(field, '.'); i >= 0 {
+			field = field[i+1:]
+		}
+		code, msg := "invalid", fmt.Sprintf("%s is invalid (%s)", field, fe.Tag())
+		switch fe.Tag() {
+		case "required":
+			code, msg = "required", field+" is required"
+		case "max":
+			code, msg = field+"_invalid", fmt.Sprintf("%s must have at most %s characters", field, fe.Param())
+		case "oneof":
+			code, msg = field+"_invalid", fmt.Sprintf("%s must be one of: %s", field, fe.Param())
+		case "email":
+			code, msg = "email_invalid", field+" is not a valid address"
+		}
+		f.Add(field, code, msg)
+	}
+	return f.Err()
+}
+
+// bind decodes a JSON body strictly (unknown fields, wrong types, trailing data and bodies over
+// 1 MiB are 400/413 with a clear code) and validates the DTO's tags.
+func bind(c echo.Context, dst any) error {
+	req := c.Request()
+	if ct := req.Header.Get(echo.HeaderContentType); ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/json") {
+		return apperr.New(apperr.KindBadRequest, "unsupported_media_type", "send JSON with Content-Type: application/json")
+	}
+	body, err := io.ReadAll(io.LimitReader(req.Body, MaxBody+1))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return apperr.New(apperr.KindTooLarge, "body_too_large", "the body is larger than 1 MiB")
+		}
+		return apperr.New(apperr.KindBadRequest, "body_unreadable", "the body could not be read")
+	}
+	if len(body) > MaxBody {
+		return apperr.New(apperr.KindTooLarge, "body_too_large", "the body is larger than 1 MiB")
+	}
+	c.Set(rawBodyKey, body)
+	if err := decodeStrict(body, dst); err != nil {
+		return err
+	}
+	return c.Validate(dst)
+}
+
+const rawBodyKey = "raw_body"
+
+func decodeStrict(body []byte, dst any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return apperr.New(apperr.KindBadRequest, "malformed_json", "the body is empty; send a JSON object")
+	}
+	if !utf8.Valid(body) {
+		return apperr.New(apperr.KindBadRequest, "malformed_json", "the body is not valid UTF-8")
+	}
+	if depth(body) > 32 {
+		return apperr.New(apperr.KindBadRequest, "malformed_json", "the JSON is nested too deeply")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return decodeError(err)
+	}
+	if dec.More() {
+		return apperr.New(apperr.KindBadRequest, "malformed_json", "unexpected data after the JSON object")
+	}
+	return nil
+}
+
+func decodeError(err error) error {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return apperr.New(apperr.KindBadRequest, "malformed_json", fmt.Sprintf("malformed JSON at byte %d", se.Offset))
+	case errors.As(err, &te):
+		field := te.Field
+		if field == "" {
+			e := apperr.New(apperr.KindBadRequest, "wrong_type", "the body must be a JSON object")
+			return e
+		}
+		e := apperr.New(apperr.KindBadRequest, "wrong_type", fmt.Sprintf("%s must be %s, not %s", field, jsonKind(te.Type), te.Value))
+		e.Fields = []apperr.FieldError{{Field: field, Code: "wrong_type", Message: e.Message}}
+		return e
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		e := apperr.New(apperr.KindBadRequest, "unknown_field", fmt.Sprintf("unknown field %q", name))
+		e.Fields = []apperr.FieldError{{Field: name, Code: "unknown_field", Message: e.Message}}
+		return e
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		return apperr.New(apperr.KindBadRequest, "malformed_json", "the JSON ends too early")
+	}
+	return apperr.New(apperr.KindBadRequest, "malformed_json", "the body is not valid JSON: "+err.Error())
+}
+
+func jsonKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int64, reflect.Int32, reflect.Float64:
+		return "a number"
+	case reflect.Slice:
+		return "an array"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return t.String()
+}
+
+// depth returns the deepest nesting of arrays and objects in a JSON text (outside strings).
+func depth(b []byte) int {
+	d, max := 0, 0
+	inStr, esc := false, false
+	for _, c := range b {
+		switch {
+		case esc:
+			esc = false
+		case inStr && c == '\\':
+			esc = true
+		case c == '"':
+			inStr = !inStr
+		case inStr:
+		case c == '{' || c == '[':
+			d++
+			if d > max {
+				max = d
+			}
+		case c == '}' || c == ']':
+			d--
+		}
+	}
+	return max
+}
+
+// page reads ?limit= and ?cursor=.
+func page(c echo.Context) (store.Page, error) {
+	p := store.Page{Cursor: c.QueryParam("cursor")}
+	if l := c.QueryParam("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil {
+			return p, apperr.Invalid(apperr.FieldError{Field: "limit", Code: "limit_invalid", Message: "limit must be a number between 1 and 200"})
+		}
+		p.Limit = n
+	}
+	return p.Normalize()
+}

@@ -1,0 +1,439 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/atendimento/atendimento/internal/apperr"
+	"github.com/atendimento/atendimento/internal/contact"
+	"github.com/atendimento/atendimento/internal/conversation"
+	"github.com/atendimento/atendimento/internal/idempotency"
+	"github.com/atendimento/atendimento/internal/pricing"
+)
+
+// StartRequest starts a conversation ("Iniciar atendimento" or "Agendar mensagem").
+type StartRequest struct {
+	ContactID   *string         `json:"contact_id" format:"uuid"`
+	Contact     *ContactRequest `json:"contact"`
+	ChannelID   *string         `json:"channel_id" format:"uuid"`
+	TeamID      *string         `json:"team_id" format:"uuid"`
+	SendType    *string         `json:"send_type" enums:"now,scheduled" example:"now"`
+	ScheduledAt *string         `json:"scheduled_at" format:"date-time"`
+	TemplateID  *string         `json:"template_id" format:"uuid"`
+	Parameters  json.RawMessage `json:"parameters" swaggertype:"object"`
+	Text        *string         `json:"text"`
+} // @name StartRequest
+
+func (r StartRequest) input() conversation.StartInput {
+	in := conversation.StartInput{ContactID: r.ContactID, ChannelID: r.ChannelID, TeamID: r.TeamID, SendType: r.SendType,
+		ScheduledAt: r.ScheduledAt, TemplateID: r.TemplateID, Parameters: r.Parameters, Text: r.Text}
+	if r.Contact != nil {
+		ci := r.Contact.input()
+		in.Contact = &ci
+	}
+	return in
+}
+
+// Window tells whether free text may be sent, and until when.
+type Window struct {
+	Open      bool       `json:"open"`
+	ExpiresAt *time.Time `json:"expires_at"`
+} // @name Window
+
+// ErrorInfo is a provider error kept on a message or conversation.
+type ErrorInfo struct {
+	Code  int    `json:"code" example:"131047"`
+	Title string `json:"title" example:"Re-engagement message"`
+} // @name ErrorInfo
+
+// OpeningMessage summarises a conversation's first message.
+type OpeningMessage struct {
+	ID           string `json:"id" format:"uuid"`
+	Status       string `json:"status" example:"pending"`
+	RenderedText string `json:"rendered_text"`
+} // @name OpeningMessage
+
+// ConversationResponse is a conversation.
+type ConversationResponse struct {
+	ID             string            `json:"id" format:"uuid"`
+	Status         string            `json:"status" enums:"scheduled,waiting,active,closed,failed,cancelled"`
+	Origin         string            `json:"origin" enums:"active,receptive"`
+	Contact        ContactResponse   `json:"contact"`
+	ChannelID      string            `json:"channel_id" format:"uuid"`
+	TeamID         *string           `json:"team_id" format:"uuid"`
+	Window         Window            `json:"window"`
+	ScheduledAt    *time.Time        `json:"scheduled_at"`
+	WaitingSince   *time.Time        `json:"waiting_since"`
+	LastInboundAt  *time.Time        `json:"last_inbound_at"`
+	ClosedAt       *time.Time        `json:"closed_at"`
+	Failure        *ErrorInfo        `json:"failure"`
+	OpeningMessage *OpeningMessage   `json:"opening_message,omitempty"`
+	EstimatedCost  *EstimateResponse `json:"estimated_cost,omitempty"`
+	CreatedAt      time.Time         `json:"created_at"`
+	UpdatedAt      time.Time         `json:"updated_at"`
+} // @name Conversation
+
+func toConversation(cv conversation.Conversation, ct contact.Contact) ConversationResponse {
+	out := ConversationResponse{ID: cv.ID, Status: cv.Status, Origin: cv.Origin, Contact: toContact(ct), ChannelID: cv.ChannelID,
+		TeamID: cv.TeamID, Window: Window{Open: cv.WindowOpen(time.Now()), ExpiresAt: cv.WindowExpiresAt}, ScheduledAt: cv.ScheduledAt,
+		WaitingSince: cv.WaitingSince, LastInboundAt: cv.LastInboundAt, ClosedAt: cv.ClosedAt, CreatedAt: cv.CreatedAt, UpdatedAt: cv.UpdatedAt}
+	if cv.Failure != nil {
+		out.Failure = &ErrorInfo{Code: cv.Failure.Code, Title: cv.Failure.Title}
+	}
+	return out
+}
+
+func toEstimate(e pricing.Estimate) *EstimateResponse {
+	return &EstimateResponse{Category: e.Category, Billable: e.Billable, Amount: e.Amount, Currency: e.Currency, RateCardDate: e.RateCardDate}
+}
+
+// ConversationList is a page of conversations.
+type ConversationList struct {
+	Items      []ConversationResponse `json:"items"`
+	NextCursor *string                `json:"next_cursor"`
+} // @name ConversationList
+
+// startConversation godoc
+//
+//	@Summary		Start a conversation with a contact
+//	@Description	Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response.
+//	@Tags			conversations
+//	@Accept			json
+//	@Produce		json
+//	@Param			Idempotency-Key	header		string			false	"makes the start safe to retry"
+//	@Param			body			body		StartRequest	true	"the start"
+//	@Success		201				{object}	ConversationResponse
+//	@Failure		400				{object}	Problem
+//	@Failure		401				{object}	Problem
+//	@Failure		409				{object}	Problem
+//	@Failure		413				{object}	Problem
+//	@Failure		422				{object}	Problem
+//	@Security		BearerAuth
+//	@Security		SessionCookie
+//	@Router			/api/v1/conversations [post]
+func (s *server) startConversation(c echo.Context) error {
+	var req StartRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	var started *conversation.Started
+	run := func(ctx context.Context) (idempotency.Response, error) {
+		st, err := s.Conversations.Start(ctx, actor(c), req.input())
+		if err != nil {
+			return idempotency.Response{}, err
+		}
+		started = &st
+		out := toConversation(st.Conversation, st.Contact)
+		out.OpeningMessage = &OpeningMessage{ID: st.OpeningMessage.ID, Status: st.OpeningMessage.Status, RenderedText: st.OpeningMessage.RenderedText}
+		out.EstimatedCost = toEstimate(st.Estimate)
+		body, err := json.Marshal(out)
+		return idempotency.Response{Status: http.StatusCreated, Body: body}, err
+	}
+	key := c.Request().Header.Get("Idempotency-Key")
+	var resp idempotency.Response
+	var err error
+	if key == "" {
+		resp, err = run(ctx)
+	} else {
+		canonical, _ := json.Marshal(req)
+		var replayed bool
+		resp, replayed, err = s.Idempotency.Do(ctx, key, idempotency.Hash([]byte("POST /api/v1/conversations"), canonical), run)
+		if replayed {
+			c.Response().Header().Set("Idempotent-Replayed", "true")
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if started != nil {
+		s.Conversations.AfterStart(ctx, *started)
+	}
+	return c.JSONBlob(resp.Status, resp.Body)
+}
+
+// listConversations godoc
+//
+//	@Summary	List conversations (agents see their teams' only)
+//	@Tags		conversations
+//	@Produce	json
+//	@Param		status		query		string	false	"one status or several, comma-separated"
+//	@Param		team_id		query		string	false	"team id"
+//	@Param		channel_id	query		string	false	"channel id"
+//	@Param		contact_id	query		string	false	"contact id"
+//	@Param		limit		query		int		false	"page size (1-200, default 50)"
+//	@Param		cursor		query		string	false	"next_cursor of the previous page"
+//	@Success	200			{object}	ConversationList
+//	@Failure	401			{object}	Problem
+//	@Failure	422			{object}	Problem
+//	@Security	BearerAuth
+//	@Security	SessionCookie
+//	@Router		/api/v1/conversations [get]
+func (s *server) listConversations(c echo.Context) error {
+	p, err := page(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	f := conversation.Filter{Status: c.QueryParam("status"), TeamID: c.QueryParam("team_id"), ChannelID: c.QueryParam("channel_id"), ContactID: c.QueryParam("contact_id")}
+	items, next, err := s.Conversations.List(ctx, actor(c), f, p)
+	if err != nil {
+		return err
+	}
+	ids := make([]string, len(items))
+	for i, it := range items {
+		ids[i] = it.ContactID
+	}
+	contacts, err := s.Contacts.GetMany(ctx, ids)
+	if err != nil {
+		return err
+	}
+	out := ConversationList{Items: make([]ConversationResponse, len(items)), NextCursor: next}
+	for i, it := range items {
+		out.Items[i] = toConversation(it, contacts[it.ContactID])
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *server) conversationResponse(c echo.Context, cv conversation.Conversation) error {
+	ctx := c.Request().Context()
+	ct, err := s.Contacts.Get(ctx, cv.ContactID)
+	if err != nil {
+		return err
+	}
+	out := toConversation(cv, ct)
+	m, err := s.Conversations.OpeningMessage(ctx, cv.ID)
+	if err != nil {
+		return err
+	}
+	if m != nil {
+		out.OpeningMessage = &OpeningMessage{ID: m.ID, Status: m.Status, RenderedText: m.RenderedText}
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// getConversation godoc
+//
+//	@Summary	Get a conversation
+//	@Tags		conversations
+//	@Produce	json
+//	@Param		id	path		string	true	"conversation id"
+//	@Success	200	{object}	ConversationResponse
+//	@Failure	401	{object}	Problem
+//	@Failure	404	{object}	Problem
+//	@Security	BearerAuth
+//	@Security	SessionCookie
+//	@Router		/api/v1/conversations/{id} [get]
+func (s *server) getConversation(c echo.Context) error {
+	cv, err := s.Conversations.Get(c.Request().Context(), actor(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return s.conversationResponse(c, cv)
+}
+
+// closeConversation godoc
+//
+//	@Summary	Close a conversation (queued messages stay unsent and visible)
+//	@Tags		conversations
+//	@Produce	json
+//	@Param		id	path		string	true	"conversation id"
+//	@Success	200	{object}	ConversationResponse
+//	@Failure	401	{object}	Problem
+//	@Failure	404	{object}	Problem
+//	@Failure	409	{object}	Problem
+//	@Security	BearerAuth
+//	@Security	SessionCookie
+//	@Router		/api/v1/conversations/{id}/close [post]
+func (s *server) closeConversation(c echo.Context) error {
+	cv, err := s.Conversations.Close(c.Request().Context(), actor(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return s.conversationResponse(c, cv)
+}
+
+// cancelConversation godoc
+//
+//	@Summary	Cancel a scheduled start before it goes out
+//	@Tags		conversations
+//	@Produce	json
+//	@Param		id	path		string	true	"conversation id"
+//	@Success	200	{object}	ConversationResponse
+//	@Failure	401	{object}	Problem
+//	@Failure	404	{object}	Problem
+//	@Failure	409	{object}	Problem
+//	@Security	BearerAuth
+//	@Security	SessionCookie
+//	@Router		/api/v1/conversations/{id}/cancel [post]
+func (s *server) cancelConversation(c echo.Context) error {
+	cv, err := s.Conversations.Cancel(c.Request().Context(), actor(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return s.conversationResponse(c, cv)
+}
+
+// PricingInfo is what Meta's status webhooks reported about a message's billing.
+type PricingInfo struct {
+	Billable bool   `json:"billable"`
+	Category string `json:"category" example:"marketing"`
+	Type     string `json:"type" example:"regular"`
+} // @name PricingInfo
+
+// MessageResponse is a message of a conversation.
+type MessageResponse struct {
+	ID                string          `json:"id" format:"uuid"`
+	ConversationID    string          `json:"conversation_id" format:"uuid"`
+	Seq               int64           `json:"seq"`
+	Direction         string          `json:"direction" enums:"in,out"`
+	Type              string          `json:"type" example:"text"`
+	Status            string          `json:"status" enums:"scheduled,queued,pending,sent,delivered,read,failed,cancelled,received"`
+	Text              string          `json:"text"`
+	RenderedText      string          `json:"rendered_text"`
+	TemplateID        *string         `json:"template_id" format:"uuid"`
+	TemplateName      *string         `json:"template_name"`
+	Parameters        json.RawMessage `json:"parameters,omitempty" swaggertype:"object"`
+	ProviderMessageID *string         `json:"provider_message_id"`
+	Error             *ErrorInfo      `json:"error"`
+	Pricing           *PricingInfo    `json:"pricing"`
+	CreatedAt         time.Time       `json:"created_at"`
+	UpdatedAt         time.Time       `json:"updated_at"`
+	SentAt            *time.Time      `json:"sent_at"`
+	DeliveredAt       *time.Time      `json:"delivered_at"`
+	ReadAt            *time.Time      `json:"read_at"`
+	FailedAt          *time.Time      `json:"failed_at"`
+	ReceivedAt        *time.Time      `json:"received_at"`
+} // @name Message
+
+func toMessage(m conversation.Message) MessageResponse {
+	out := MessageResponse{ID: m.ID, ConversationID: m.ConversationID, Seq: m.Seq, Direction: m.Direction, Type: m.Type, Status: m.Status,
+		Text: m.Text, RenderedText: m.RenderedText, TemplateID: m.TemplateID, Parameters: m.Parameters, ProviderMessageID: m.ProviderMessageID,
+		CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt, SentAt: m.SentAt, DeliveredAt: m.DeliveredAt, ReadAt: m.ReadAt, FailedAt: m.FailedAt, ReceivedAt: m.ReceivedAt}
+	if m.TemplateName != "" {
+		out.TemplateName = &m.TemplateName
+	}
+	if m.Error != nil {
+		out.Error = &ErrorInfo{Code: m.Error.Code, Title: m.Error.Title}
+	}
+	if m.Pricing != nil {
+		out.Pricing = &PricingInfo{Billable: m.Pricing.Billable, Category: m.Pricing.Category, Type: m.Pricing.Type}
+	}
+	return out
+}
+
+// MessageList is a page of messages in conversation order.
+type MessageList struct {
+	Items      []MessageResponse `json:"items"`
+	NextCursor *string           `json:"next_cursor"`
+} // @name MessageList
+
+// listMessages godoc
+//
+//	@Summary	A conversation's messages, oldest first
+//	@Tags		conversations
+//	@Produce	json
+//	@Param		id		path		string	true	"conversation id"
+//	@Param		limit	query		int		false	"page size (1-200, default 50)"
+//	@Param		cursor	query		string	false	"next_cursor of the previous page"
+//	@Success	200		{object}	MessageList
+//	@Failure	401		{object}	Problem
+//	@Failure	404		{object}	Problem
+//	@Failure	422		{object}	Problem
+//	@Security	BearerAuth
+//	@Security	SessionCookie
+//	@Router		/api/v1/conversations/{id}/messages [get]
+func (s *server) listMessages(c echo.Context) error {
+	var after int64
+	if cur := c.QueryParam("cursor"); cur != "" {
+		n, err := strconv.ParseInt(cur, 10, 64)
+		if err != nil || n < 0 {
+			return apperr.Invalid(apperr.FieldError{Field: "cursor", Code: "cursor_invalid", Message: "cursor is not one this API returned"})
+		}
+		after = n
+	}
+	limit := 0
+	if l := c.QueryParam("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil {
+			return apperr.Invalid(apperr.FieldError{Field: "limit", Code: "limit_invalid", Message: "limit must be a number between 1 and 200"})
+		}
+		limit = n
+	}
+	msgs, next, err := s.Conversations.Messages(c.Request().Context(), actor(c), c.Param("id"), after, limit)
+	if err != nil {
+		return err
+	}
+	out := MessageList{Items: make([]MessageResponse, len(msgs))}
+	for i, m := range msgs {
+		out.Items[i] = toMessage(m)
+	}
+	if next != nil {
+		s := strconv.FormatInt(*next, 10)
+		out.NextCursor = &s
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// PostMessageRequest is a message an agent posts: text, or a template with parameters.
+type PostMessageRequest struct {
+	Text       *string         `json:"text" example:"Olá! Já separei seu pedido."`
+	TemplateID *string         `json:"template_id" format:"uuid"`
+	Parameters json.RawMessage `json:"parameters" swaggertype:"object"`
+} // @name PostMessageRequest
+
+// postMessage godoc
+//
+//	@Summary		Post a message
+//	@Description	Text is queued while the conversation waits for the contact's reply, sent at once inside the 24-hour window, and refused (422 template_required) after it closes. A template re-engages the contact.
+//	@Tags			conversations
+//	@Accept			json
+//	@Produce		json
+//	@Param			id		path		string				true	"conversation id"
+//	@Param			body	body		PostMessageRequest	true	"the message"
+//	@Success		201		{object}	MessageResponse
+//	@Failure		400		{object}	Problem
+//	@Failure		401		{object}	Problem
+//	@Failure		404		{object}	Problem
+//	@Failure		409		{object}	Problem
+//	@Failure		422		{object}	Problem
+//	@Security		BearerAuth
+//	@Security		SessionCookie
+//	@Router			/api/v1/conversations/{id}/messages [post]
+func (s *server) postMessage(c echo.Context) error {
+	var req PostMessageRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	m, err := s.Conversations.Post(c.Request().Context(), actor(c), c.Param("id"),
+		conversation.PostInput{Text: req.Text, TemplateID: req.TemplateID, Parameters: req.Parameters})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, toMessage(m))
+}
+
+// withdrawMessage godoc
+//
+//	@Summary	Withdraw a message that is still queued (else 409 message_not_queued)
+//	@Tags		conversations
+//	@Param		id			path	string	true	"conversation id"
+//	@Param		message_id	path	string	true	"message id"
+//	@Success	204
+//	@Failure	401	{object}	Problem
+//	@Failure	404	{object}	Problem
+//	@Failure	409	{object}	Problem
+//	@Security	BearerAuth
+//	@Security	SessionCookie
+//	@Router		/api/v1/conversations/{id}/messages/{message_id} [delete]
+func (s *server) withdrawMessage(c echo.Context) error {
+	if err := s.Conversations.Withdraw(c.Request().Context(), actor(c), c.Param("id"), c.Param("message_id")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}

@@ -1,0 +1,122 @@
+package api
+
+import (
+	"io/fs"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	swaggerFiles "github.com/swaggo/files/v2"
+)
+
+// Health is the body of /healthz and /readyz.
+type Health struct {
+	Status   string `json:"status" example:"ok"`
+	Database string `json:"database,omitempty" example:"ok"`
+} // @name Health
+
+// healthz godoc
+//
+//	@Summary	Liveness: the process is up
+//	@Tags		operations
+//	@Produce	json
+//	@Success	200	{object}	Health
+//	@Router		/healthz [get]
+func (s *server) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, Health{Status: "ok"})
+}
+
+// readyz godoc
+//
+//	@Summary	Readiness: the database answers
+//	@Tags		operations
+//	@Produce	json
+//	@Success	200	{object}	Health
+//	@Failure	503	{object}	Health
+//	@Router		/readyz [get]
+func (s *server) readyz(c echo.Context) error {
+	if err := s.DB.Ping(c.Request().Context()); err != nil {
+		return c.JSON(http.StatusServiceUnavailable, Health{Status: "unavailable", Database: "unreachable"})
+	}
+	return c.JSON(http.StatusOK, Health{Status: "ok", Database: "ok"})
+}
+
+// openapi godoc
+//
+//	@Summary	The OpenAPI 3 contract of this API
+//	@Tags		operations
+//	@Produce	plain
+//	@Success	200	{string}	string
+//	@Router		/openapi.yaml [get]
+func (s *server) openapi(c echo.Context) error {
+	return c.Blob(http.StatusOK, "application/yaml", s.OpenAPI)
+}
+
+const docsPage = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Atendimento API</title>
+<link rel="stylesheet" href="/docs/assets/swagger-ui.css"></head>
+<body><div id="ui"></div>
+<script src="/docs/assets/swagger-ui-bundle.js"></script>
+<script src="/docs/assets/docs-init.js"></script>
+</body></html>`
+
+const docsInit = `window.ui = SwaggerUIBundle({url: "/openapi.yaml", dom_id: "#ui"});`
+
+// docs godoc
+//
+//	@Summary	Swagger UI for the contract
+//	@Tags		operations
+//	@Produce	html
+//	@Success	200	{string}	string
+//	@Router		/docs [get]
+func (s *server) docs(c echo.Context) error {
+	if strings.HasPrefix(c.Request().URL.Path, "/docs/assets/") {
+		return s.docsAsset(c)
+	}
+	c.Response().Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'")
+	return c.HTML(http.StatusOK, docsPage)
+}
+
+func (s *server) docsAsset(c echo.Context) error {
+	name := strings.TrimPrefix(c.Request().URL.Path, "/docs/assets/")
+	if name == "docs-init.js" {
+		return c.Blob(http.StatusOK, "text/javascript", []byte(docsInit))
+	}
+	b, err := fs.ReadFile(swaggerFiles.FS, name)
+	if err != nil {
+		return echo.ErrNotFound
+	}
+	ct := "application/octet-stream"
+	switch {
+	case strings.HasSuffix(name, ".js"):
+		ct = "text/javascript"
+	case strings.HasSuffix(name, ".css"):
+		ct = "text/css"
+	case strings.HasSuffix(name, ".png"):
+		ct = "image/png"
+	}
+	return c.Blob(http.StatusOK, ct, b)
+}
+
+// serveSPA serves the built web app: files as they are, and index.html for client-side routes.
+func (s *server) serveSPA(e *echo.Echo) {
+	assets := http.FileServer(http.FS(s.SPA))
+	handler := func(c echo.Context) error {
+		p := strings.TrimPrefix(c.Request().URL.Path, "/")
+		if p != "" {
+			if _, err := fs.Stat(s.SPA, p); err == nil {
+				assets.ServeHTTP(c.Response(), c.Request())
+				return nil
+			}
+		}
+		index, err := fs.ReadFile(s.SPA, "index.html")
+		if err != nil {
+			return echo.ErrNotFound
+		}
+		c.Response().Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:")
+		return c.HTMLBlob(http.StatusOK, index)
+	}
+	e.GET("/docs/assets/*", s.docsAsset)
+	e.GET("/", handler)
+	e.GET("/*", handler)
+}

@@ -1,0 +1,246 @@
+// Package api is the HTTP layer: the Echo router, request and response types, authentication,
+// and the single error handler. Handlers bind, validate, call a domain service and respond;
+// they never touch the database.
+//
+//	@title						Atendimento API
+//	@version					1.0
+//	@description				Start and run WhatsApp customer-service conversations. Errors are application/problem+json with a stable `code`.
+//	@BasePath					/
+//	@securityDefinitions.apikey	BearerAuth
+//	@in							header
+//	@name						Authorization
+//	@description				"Bearer <api key>"
+//	@securityDefinitions.apikey	SessionCookie
+//	@in							cookie
+//	@name						atendimento_session
+package api
+
+import (
+	"context"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/atendimento/atendimento/internal/account"
+	"github.com/atendimento/atendimento/internal/channel"
+	"github.com/atendimento/atendimento/internal/contact"
+	"github.com/atendimento/atendimento/internal/conversation"
+	"github.com/atendimento/atendimento/internal/idempotency"
+	"github.com/atendimento/atendimento/internal/store"
+	"github.com/atendimento/atendimento/internal/team"
+	"github.com/atendimento/atendimento/internal/template"
+)
+
+// Deps is everything the HTTP layer calls.
+type Deps struct {
+	DB            *store.DB
+	Accounts      *account.Service
+	Contacts      *contact.Service
+	Channels      *channel.Service
+	Teams         *team.Service
+	Templates     *template.Service
+	Conversations *conversation.Service
+	Idempotency   *idempotency.Store
+	Log           *slog.Logger
+	// Registry collects the HTTP metrics; nil uses a fresh registry.
+	Registry *prometheus.Registry
+	// OpenAPI is the contract served at /openapi.yaml.
+	OpenAPI []byte
+	// SPA, when set, is the built single-page app served at /.
+	SPA fs.FS
+	// SecureCookies marks the session cookie Secure (behind HTTPS).
+	SecureCookies bool
+	// Extra registers routes of other packages (webhooks, events) on the same server.
+	Extra []func(e *echo.Echo, authed *echo.Group)
+}
+
+type server struct {
+	Deps
+	accounts *account.Service
+}
+
+// New builds the HTTP server.
+func New(d Deps) *echo.Echo {
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.Registry == nil {
+		d.Registry = prometheus.NewRegistry()
+	}
+	s := &server{Deps: d, accounts: d.Accounts}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.Validator = newValidator()
+	e.HTTPErrorHandler = errorHandler(d.Log)
+	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
+		RequestIDHandler: func(c echo.Context, id string) {
+			c.SetRequest(c.Request().WithContext(WithRequestID(c.Request().Context(), id)))
+		},
+	}))
+	e.Use(s.metrics(d.Registry))
+	e.Use(s.accessLog)
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+		d.Log.ErrorContext(c.Request().Context(), "panic", "err", err.Error(), "stack", string(stack))
+		return err
+	}}))
+	e.Use(securityHeaders)
+	e.Use(limitBody)
+
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{})))
+	e.GET("/openapi.yaml", s.openapi)
+	e.GET("/docs", s.docs)
+
+	v1 := e.Group("/api/v1")
+	v1.POST("/auth/login", s.login)
+	authed := v1.Group("", s.authenticate)
+	authed.POST("/auth/logout", s.logout)
+	authed.GET("/me", s.me)
+
+	authed.GET("/users", s.listUsers)
+	authed.POST("/users", s.createUser, adminOnly)
+	authed.GET("/users/:id", s.getUser)
+	authed.PATCH("/users/:id", s.updateUser, adminOnly)
+	authed.DELETE("/users/:id", s.deleteUser, adminOnly)
+
+	authed.GET("/api-keys", s.listAPIKeys, adminOnly)
+	authed.POST("/api-keys", s.createAPIKey, adminOnly)
+	authed.DELETE("/api-keys/:id", s.revokeAPIKey, adminOnly)
+
+	authed.GET("/contacts", s.listContacts)
+	authed.POST("/contacts", s.createContact)
+	authed.GET("/contacts/lookup", s.lookupContact)
+	authed.GET("/contacts/:id", s.getContact)
+	authed.PATCH("/contacts/:id", s.updateContact)
+	authed.DELETE("/contacts/:id", s.deleteContact)
+
+	authed.GET("/channels", s.listChannels)
+	authed.POST("/channels", s.createChannel, adminOnly)
+	authed.GET("/channels/:id", s.getChannel)
+	authed.PATCH("/channels/:id", s.updateChannel, adminOnly)
+	authed.DELETE("/channels/:id", s.deleteChannel, adminOnly)
+
+	authed.GET("/teams", s.listTeams)
+	authed.POST("/teams", s.createTeam, adminOnly)
+	authed.GET("/teams/:id", s.getTeam)
+	authed.PATCH("/teams/:id", s.updateTeam, adminOnly)
+	authed.DELETE("/teams/:id", s.deleteTeam, adminOnly)
+
+	authed.GET("/templates", s.listTemplates)
+	authed.POST("/templates", s.createTemplate, adminOnly)
+	authed.GET("/templates/:id", s.getTemplate)
+	authed.PATCH("/templates/:id", s.updateTemplate, adminOnly)
+	authed.DELETE("/templates/:id", s.deleteTemplate, adminOnly)
+	authed.POST("/templates/:id/preview", s.previewTemplate)
+
+	authed.GET("/pricing/estimate", s.estimate)
+
+	authed.POST("/conversations", s.startConversation)
+	authed.GET("/conversations", s.listConversations)
+	authed.GET("/conversations/:id", s.getConversation)
+	authed.POST("/conversations/:id/close", s.closeConversation)
+	authed.POST("/conversations/:id/cancel", s.cancelConversation)
+	authed.GET("/conversations/:id/messages", s.listMessages)
+	authed.POST("/conversations/:id/messages", s.postMessage)
+	authed.DELETE("/conversations/:id/messages/:message_id", s.withdrawMessage)
+
+	for _, register := range d.Extra {
+		register(e, authed)
+	}
+	if d.SPA != nil {
+		s.serveSPA(e)
+	}
+	return e
+}
+
+// limitBody refuses bodies over MaxBody before a handler reads them.
+func limitBody(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		req := c.Request()
+		if req.ContentLength > MaxBody {
+			return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "the body is larger than 1 MiB")
+		}
+		req.Body = http.MaxBytesReader(c.Response(), req.Body, MaxBody)
+		return next(c)
+	}
+}
+
+func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		return next(c)
+	}
+}
+
+func (s *server) metrics(reg *prometheus.Registry) echo.MiddlewareFunc {
+	requests := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "http_requests_total", Help: "HTTP requests by route, method and status."},
+		[]string{"route", "method", "status"})
+	latency := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "http_request_duration_seconds", Help: "HTTP request latency by route and method.",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5}}, []string{"route", "method"})
+	reg.MustRegister(requests, latency)
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			start := time.Now()
+			err := next(c)
+			status := c.Response().Status
+			if err != nil {
+				status = problemFor(err).Status
+			}
+			route := c.Path()
+			if route == "" {
+				route = "unmatched"
+			}
+			requests.WithLabelValues(route, c.Request().Method, strconv.Itoa(status)).Inc()
+			latency.WithLabelValues(route, c.Request().Method).Observe(time.Since(start).Seconds())
+			return err
+		}
+	}
+}
+
+func (s *server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		status := c.Response().Status
+		if err != nil {
+			status = problemFor(err).Status
+		}
+		s.Log.InfoContext(c.Request().Context(), "request", "method", c.Request().Method, "path", c.Path(),
+			"status", status, "duration_ms", float64(time.Since(start).Microseconds())/1000)
+		return err
+	}
+}
+
+type requestIDKey struct{}
+
+// WithRequestID returns a context carrying the request id, which the log handler adds to every line.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// LogHandler wraps a slog handler so every record logged with a request's context carries its
+// request id.
+func LogHandler(h slog.Handler) slog.Handler { return ctxHandler{h} }
+
+type ctxHandler struct{ slog.Handler }
+
+func (h ctxHandler) Handle(ctx context.Context, r slog.Record) error {
+	if id, ok := ctx.Value(requestIDKey{}).(string); ok {
+		r.AddAttrs(slog.String("request_id", id))
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h ctxHandler) WithAttrs(a []slog.Attr) slog.Handler { return ctxHandler{h.Handler.WithAttrs(a)} }
+func (h ctxHandler) WithGroup(n string) slog.Handler      { return ctxHandler{h.Handler.WithGroup(n)} }

@@ -1,0 +1,380 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/atendimento/atendimento/internal/account"
+)
+
+// LoginRequest is the SPA's login.
+type LoginRequest struct {
+	Email    string `json:"email" validate:"required,max=254" example:"admin@demo.atendimento.dev"`
+	Password string `json:"password" validate:"required,max=200" example:"demo-password"`
+} // @name LoginRequest
+
+// SessionResponse describes the logged-in user and the CSRF token that every state-changing
+// cookie request must send in the header named by csrf_header.
+type SessionResponse struct {
+	User       UserResponse `json:"user"`
+	CSRFToken  string       `json:"csrf_token"`
+	CSRFHeader string       `json:"csrf_header" example:"X-CSRF-Token"`
+} // @name Session
+
+// login godoc
+//
+//	@Summary	Log in (SPA): sets the HttpOnly session cookie
+//	@Tags		session
+//	@Accept		json
+//	@Produce	json
+//	@Param		body	body		LoginRequest	true	"credentials"
+//	@Success	200		{object}	SessionResponse
+//	@Failure	400		{object}	Problem
+//	@Failure	401		{object}	Problem
+//	@Failure	422		{object}	Problem
+//	@Router		/api/v1/auth/login [post]
+func (s *server) login(c echo.Context) error {
+	var req LoginRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	sess, err := s.accounts.Login(c.Request().Context(), req.Email, req.Password)
+	if err != nil {
+		return err
+	}
+	c.SetCookie(&http.Cookie{Name: SessionCookie, Value: sess.Token, Path: "/", HttpOnly: true, Secure: s.SecureCookies,
+		SameSite: http.SameSiteLaxMode, Expires: sess.ExpiresAt})
+	return c.JSON(http.StatusOK, SessionResponse{User: toUser(sess.User), CSRFToken: sess.CSRFToken, CSRFHeader: CSRFHeader})
+}
+
+// logout godoc
+//
+//	@Summary	Log out (SPA): ends the session and clears the cookie
+//	@Tags		session
+//	@Success	204
+//	@Failure	401	{object}	Problem
+//	@Failure	403	{object}	Problem
+//	@Security	SessionCookie
+//	@Router		/api/v1/auth/logout [post]
+func (s *server) logout(c echo.Context) error {
+	p := principal(c)
+	if p.SessionID != "" {
+		if err := s.accounts.Logout(c.Request().Context(), p.SessionID); err != nil {
+			return err
+		}
+	}
+	c.SetCookie(&http.Cookie{Name: SessionCookie, Value: "", Path: "/", HttpOnly: true, Secure: s.SecureCookies,
+		SameSite: http.SameSiteLaxMode, Expires: time.Unix(0, 0), MaxAge: -1})
+	return c.NoContent(http.StatusNoContent)
+}
+
+// MeResponse is who the caller is.
+type MeResponse struct {
+	User       *UserResponse `json:"user"`
+	AccountID  string        `json:"account_id"`
+	Role       string        `json:"role" enums:"admin,agent"`
+	APIKeyID   *string       `json:"api_key_id"`
+	CSRFToken  *string       `json:"csrf_token"`
+	CSRFHeader string        `json:"csrf_header" example:"X-CSRF-Token"`
+} // @name Me
+
+// me godoc
+//
+//	@Summary	Who am I: the session user (or the API key's account)
+//	@Tags		session
+//	@Produce	json
+//	@Success	200	{object}	MeResponse
+//	@Failure	401	{object}	Problem
+//	@Security	BearerAuth
+//	@Security	SessionCookie
+//	@Router		/api/v1/me [get]
+func (s *server) me(c echo.Context) error {
+	p := principal(c)
+	out := MeResponse{AccountID: p.AccountID, Role: string(p.Role), CSRFHeader: CSRFHeader}
+	if p.UserID != "" {
+		u, err := s.accounts.GetUser(c.Request().Context(), p.UserID)
+		if err != nil {
+			return err
+		}
+		r := toUser(u)
+		out.User = &r
+	}
+	if p.APIKeyID != "" {
+		out.APIKeyID = &p.APIKeyID
+	}
+	if csrf, ok := c.Get(csrfKey).(string); ok {
+		out.CSRFToken = &csrf
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// UserResponse is a user.
+type UserResponse struct {
+	ID        string    `json:"id" format:"uuid"`
+	Name      string    `json:"name" example:"Ana Souza"`
+	Email     string    `json:"email" example:"ana@example.com"`
+	Role      string    `json:"role" enums:"admin,agent"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+} // @name User
+
+func toUser(u account.User) UserResponse {
+	return UserResponse{ID: u.ID, Name: u.Name, Email: u.Email, Role: string(u.Role), CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC()}
+}
+
+// UserList is a page of users.
+type UserList struct {
+	Items      []UserResponse `json:"items"`
+	NextCursor *string        `json:"next_cursor"`
+} // @name UserList
+
+// UserRequest creates or changes a user.
+type UserRequest struct {
+	Name     *string `json:"name" example:"Ana Souza"`
+	Email    *string `json:"email" example:"ana@example.com"`
+	Password *string `json:"password" example:"a-long-password"`
+	Role     *string `json:"role" enums:"admin,agent"`
+} // @name UserRequest
+
+func (r UserRequest) input() account.UserInput {
+	in := account.UserInput{Name: r.Name, Email: r.Email, Password: r.Password}
+	if r.Role != nil {
+		role := account.Role(*r.Role)
+		in.Role = &role
+	}
+	return in
+}
+
+// listUsers godoc
+//
+//	@Summary	List users (agents and admins)
+//	@Tags		users
+//	@Produce	json
+//	@Param		limit	query		int		false	"page size (1-200, default 50)"
+//	@Param		cursor	query		string	false	"next_cursor of the previous page"
+//	@Success	200		{object}	UserList
+//	@Failure	401		{object}	Problem
+//	@Failure	422		{object}	Problem
+//	@Security	BearerAuth
+//	@Security	SessionCookie
+//	@Router		/api/v1/users [get]
+func (s *server) listUsers(c echo.Context) error {
+	p, err := page(c)
+	if err != nil {
+		return err
+	}
+	users, next, err := s.accounts.ListUsers(c.Request().Context(), p)
+	if err != nil {
+		return err
+	}
+	out := UserList{Items: make([]UserResponse, len(users)), NextCursor: next}
+	for i, u := range users {
+		out.Items[i] = toUser(u)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// createUser godoc
+//
+//	@Summary	Create a user (admin)
+//	@Tags		users
+//	@Accept		json
+//	@Produce	json
+//	@Param		body	body		UserRequest	true	"the user"
+//	@Success	201		{object}	UserResponse
+//	@Failure	400		{object}	Problem
+//	@Failure	401		{object}	Problem
+//	@Failure	403		{object}	Problem
+//	@Failure	409		{object}	Problem
+//	@Failure	422		{object}	Problem
+//	@Security	BearerAuth
+//	@Security	SessionCookie
+//	@Router		/api/v1/users [post]
+func (s *server) createUser(c echo.Context) error {
+	var req UserRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	u, err := s.accounts.CreateUser(c.Request().Context(), req.input())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, toUser(u))
+}
+
+// getUser godoc
+//
+//	@Summary	Get a user
+//	@Tags		users
+//	@Produce	json
+//	@Param		id	path		string	true	"user id"
+//	@Success	200	{object}	UserResponse
+//	@Failure	401	{object}	Problem
+//	@Failure	404	{object}	Problem
+//	@Security	BearerAuth
+//	@Security	SessionCookie
+//	@Router		/api/v1/users/{id} [get]
+func (s *server) getUser(c echo.Context) error {
+	u, err := s.accounts.GetUser(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toUser(u))
+}
+
+// updateUser godoc
+//
+//	@Summary	Change a user (admin); a new password ends their sessions
+//	@Tags		users
+//	@Accept		json
+//	@Produce	json
+//	@Param		id		path		string		true	"user id"
+//	@Param		body	body		UserRequest	true	"fields to change"
+//	@Success	200		{object}	UserResponse
+//	@Failure	400		{object}	Problem
+//	@Failure	401		{object}	Problem
+//	@Failure	403		{object}	Problem
+//	@Failure	404		{object}	Problem
+//	@Failure	409		{object}	Problem
+//	@Failure	422		{object}	Problem
+//	@Security	BearerAuth
+//	@Security	SessionCookie
+//	@Router		/api/v1/users/{id} [patch]
+func (s *server) updateUser(c echo.Context) error {
+	var req UserRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	u, err := s.accounts.UpdateUser(c.Request().Context(), c.Param("id"), req.input())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toUser(u))
+}
+
+// deleteUser godoc
+//
+//	@Summary	Delete a user (admin)
+//	@Tags		users
+//	@Param		id	path	string	true	"user id"
+//	@Success	204
+//	@Failure	401	{object}	Problem
+//	@Failure	403	{object}	Problem
+//	@Failure	404	{object}	Problem
+//	@Security	BearerAuth
+//	@Security	SessionCookie
+//	@Router		/api/v1/users/{id} [delete]
+func (s *server) deleteUser(c echo.Context) error {
+	if err := s.accounts.DeleteUser(c.Request().Context(), c.Param("id")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// APIKeyResponse is an API key; secret is present only in the response that creates it.
+type APIKeyResponse struct {
+	ID         string     `json:"id" format:"uuid"`
+	Name       string     `json:"name" example:"CRM"`
+	Role       string     `json:"role" enums:"admin,agent"`
+	Prefix     string     `json:"prefix" example:"atd_Xk3d"`
+	Secret     *string    `json:"secret,omitempty"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	RevokedAt  *time.Time `json:"revoked_at"`
+	CreatedAt  time.Time  `json:"created_at"`
+} // @name APIKey
+
+func toAPIKey(k account.APIKey) APIKeyResponse {
+	return APIKeyResponse{ID: k.ID, Name: k.Name, Role: string(k.Role), Prefix: k.Prefix, LastUsedAt: k.LastUsedAt, RevokedAt: k.RevokedAt, CreatedAt: k.CreatedAt.UTC()}
+}
+
+// APIKeyList is a page of API keys.
+type APIKeyList struct {
+	Items      []APIKeyResponse `json:"items"`
+	NextCursor *string          `json:"next_cursor"`
+} // @name APIKeyList
+
+// APIKeyRequest creates an API key.
+type APIKeyRequest struct {
+	Name string `json:"name" validate:"required,max=200" example:"CRM"`
+	Role string `json:"role" validate:"required,oneof=admin agent" enums:"admin,agent"`
+} // @name APIKeyRequest
+
+// listAPIKeys godoc
+//
+//	@Summary	List API keys (admin)
+//	@Tags		api-keys
+//	@Produce	json
+//	@Param		limit	query		int		false	"page size (1-200, default 50)"
+//	@Param		cursor	query		string	false	"next_cursor of the previous page"
+//	@Success	200		{object}	APIKeyList
+//	@Failure	401		{object}	Problem
+//	@Failure	403		{object}	Problem
+//	@Failure	422		{object}	Problem
+//	@Security	BearerAuth
+//	@Security	SessionCookie
+//	@Router		/api/v1/api-keys [get]
+func (s *server) listAPIKeys(c echo.Context) error {
+	p, err := page(c)
+	if err != nil {
+		return err
+	}
+	keys, next, err := s.accounts.ListAPIKeys(c.Request().Context(), p)
+	if err != nil {
+		return err
+	}
+	out := APIKeyList{Items: make([]APIKeyResponse, len(keys)), NextCursor: next}
+	for i, k := range keys {
+		out.Items[i] = toAPIKey(k)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// createAPIKey godoc
+//
+//	@Summary	Create an API key (admin); the secret is shown only in this response
+//	@Tags		api-keys
+//	@Accept		json
+//	@Produce	json
+//	@Param		body	body		APIKeyRequest	true	"the key"
+//	@Success	201		{object}	APIKeyResponse
+//	@Failure	400		{object}	Problem
+//	@Failure	401		{object}	Problem
+//	@Failure	403		{object}	Problem
+//	@Failure	422		{object}	Problem
+//	@Security	BearerAuth
+//	@Security	SessionCookie
+//	@Router		/api/v1/api-keys [post]
+func (s *server) createAPIKey(c echo.Context) error {
+	var req APIKeyRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	k, secret, err := s.accounts.CreateAPIKey(c.Request().Context(), req.Name, account.Role(req.Role), principal(c).UserID)
+	if err != nil {
+		return err
+	}
+	out := toAPIKey(k)
+	out.Secret = &secret
+	return c.JSON(http.StatusCreated, out)
+}
+
+// revokeAPIKey godoc
+//
+//	@Summary	Revoke an API key (admin)
+//	@Tags		api-keys
+//	@Param		id	path	string	true	"key id"
+//	@Success	204
+//	@Failure	401	{object}	Problem
+//	@Failure	403	{object}	Problem
+//	@Failure	404	{object}	Problem
+//	@Security	BearerAuth
+//	@Security	SessionCookie
+//	@Router		/api/v1/api-keys/{id} [delete]
+func (s *server) revokeAPIKey(c echo.Context) error {
+	if err := s.accounts.RevokeAPIKey(c.Request().Context(), c.Param("id")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}

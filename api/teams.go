@@ -1,0 +1,164 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/atendimento/atendimento/internal/team"
+)
+
+// TeamRequest creates or changes a team; the id lists replace the current ones.
+type TeamRequest struct {
+	Name       *string   `json:"name" example:"Vendas"`
+	ChannelIDs *[]string `json:"channel_ids"`
+	MemberIDs  *[]string `json:"member_ids"`
+} // @name TeamRequest
+
+// TeamResponse is a team with the channels it may use and its members.
+type TeamResponse struct {
+	ID         string    `json:"id" format:"uuid"`
+	Name       string    `json:"name" example:"Vendas"`
+	ChannelIDs []string  `json:"channel_ids"`
+	MemberIDs  []string  `json:"member_ids"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
+} // @name Team
+
+func toTeam(t team.Team) TeamResponse {
+	return TeamResponse{ID: t.ID, Name: t.Name, ChannelIDs: t.ChannelIDs, MemberIDs: t.MemberIDs, CreatedAt: t.CreatedAt.UTC(), UpdatedAt: t.UpdatedAt.UTC()}
+}
+
+// TeamList is a page of teams.
+type TeamList struct {
+	Items      []TeamResponse `json:"items"`
+	NextCursor *string        `json:"next_cursor"`
+} // @name TeamList
+
+// listTeams godoc
+//
+//	@Summary	List teams
+//	@Tags		teams
+//	@Produce	json
+//	@Param		channel_id	query		string	false	"only teams allowed on this channel"
+//	@Param		limit		query		int		false	"page size (1-200, default 50)"
+//	@Param		cursor		query		string	false	"next_cursor of the previous page"
+//	@Success	200			{object}	TeamList
+//	@Failure	401			{object}	Problem
+//	@Failure	422			{object}	Problem
+//	@Security	BearerAuth
+//	@Security	SessionCookie
+//	@Router		/api/v1/teams [get]
+func (s *server) listTeams(c echo.Context) error {
+	p, err := page(c)
+	if err != nil {
+		return err
+	}
+	items, next, err := s.Teams.List(c.Request().Context(), c.QueryParam("channel_id"), p)
+	if err != nil {
+		return err
+	}
+	out := TeamList{Items: make([]TeamResponse, len(items)), NextCursor: next}
+	for i, it := range items {
+		out.Items[i] = toTeam(it)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// createTeam godoc
+//
+//	@Summary	Create a team (admin)
+//	@Tags		teams
+//	@Accept		json
+//	@Produce	json
+//	@Param		body	body		TeamRequest	true	"the team"
+//	@Success	201		{object}	TeamResponse
+//	@Failure	400		{object}	Problem
+//	@Failure	401		{object}	Problem
+//	@Failure	403		{object}	Problem
+//	@Failure	409		{object}	Problem
+//	@Failure	422		{object}	Problem
+//	@Security	BearerAuth
+//	@Security	SessionCookie
+//	@Router		/api/v1/teams [post]
+func (s *server) createTeam(c echo.Context) error {
+	var req TeamRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	t, err := s.Teams.Create(c.Request().Context(), team.Input{Name: req.Name, ChannelIDs: req.ChannelIDs, MemberIDs: req.MemberIDs})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, toTeam(t))
+}
+
+// getTeam godoc
+//
+//	@Summary	Get a team
+//	@Tags		teams
+//	@Produce	json
+//	@Param		id	path		string	true	"team id"
+//	@Success	200	{object}	TeamResponse
+//	@Failure	401	{object}	Problem
+//	@Failure	404	{object}	Problem
+//	@Security	BearerAuth
+//	@Security	SessionCookie
+//	@Router		/api/v1/teams/{id} [get]
+func (s *server) getTeam(c echo.Context) error {
+	t, err := s.Teams.Get(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toTeam(t))
+}
+
+// updateTeam godoc
+//
+//	@Summary	Change a team (admin)
+//	@Tags		teams
+//	@Accept		json
+//	@Produce	json
+//	@Param		id		path		string		true	"team id"
+//	@Param		body	body		TeamRequest	true	"fields to change"
+//	@Success	200		{object}	TeamResponse
+//	@Failure	400		{object}	Problem
+//	@Failure	401		{object}	Problem
+//	@Failure	403		{object}	Problem
+//	@Failure	404		{object}	Problem
+//	@Failure	409		{object}	Problem
+//	@Failure	422		{object}	Problem
+//	@Security	BearerAuth
+//	@Security	SessionCookie
+//	@Router		/api/v1/teams/{id} [patch]
+func (s *server) updateTeam(c echo.Context) error {
+	var req TeamRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	t, err := s.Teams.Update(c.Request().Context(), c.Param("id"), team.Input{Name: req.Name, ChannelIDs: req.ChannelIDs, MemberIDs: req.MemberIDs})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toTeam(t))
+}
+
+// deleteTeam godoc
+//
+//	@Summary	Delete a team (admin)
+//	@Tags		teams
+//	@Param		id	path	string	true	"team id"
+//	@Success	204
+//	@Failure	401	{object}	Problem
+//	@Failure	403	{object}	Problem
+//	@Failure	404	{object}	Problem
+//	@Security	BearerAuth
+//	@Security	SessionCookie
+//	@Router		/api/v1/teams/{id} [delete]
+func (s *server) deleteTeam(c echo.Context) error {
+	if err := s.Teams.Delete(c.Request().Context(), c.Param("id")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}

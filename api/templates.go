@@ -1,0 +1,285 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/atendimento/atendimento/internal/apperr"
+	"github.com/atendimento/atendimento/internal/template"
+)
+
+// TemplateRequest registers or changes a template as it exists at the provider. components are
+// in Meta's shape: [{"type":"BODY","text":"Olá {{nome}}"}, {"type":"FOOTER","text":"…"}].
+type TemplateRequest struct {
+	ChannelID       *string         `json:"channel_id" format:"uuid"`
+	Name            *string         `json:"name" example:"boas_vindas"`
+	Language        *string         `json:"language" example:"pt_BR"`
+	Category        *string         `json:"category" enums:"MARKETING,UTILITY,AUTHENTICATION"`
+	Status          *string         `json:"status" enums:"APPROVED,PENDING,REJECTED,PAUSED,DISABLED"`
+	ParameterFormat *string         `json:"parameter_format" enums:"NAMED,POSITIONAL"`
+	Components      json.RawMessage `json:"components" swaggertype:"array,object"`
+	ExternalID      *string         `json:"external_id"`
+} // @name TemplateRequest
+
+func (r TemplateRequest) input() template.Input {
+	return template.Input{ChannelID: r.ChannelID, ExternalID: r.ExternalID, Name: r.Name, Language: r.Language, Category: r.Category,
+		Status: r.Status, ParameterFormat: r.ParameterFormat, Components: r.Components}
+}
+
+// TemplateResponse is a template with its derived variables (["nome","atendente"] or ["1","2"]).
+type TemplateResponse struct {
+	ID              string          `json:"id" format:"uuid"`
+	ChannelID       string          `json:"channel_id" format:"uuid"`
+	ExternalID      string          `json:"external_id"`
+	Name            string          `json:"name" example:"boas_vindas"`
+	Language        string          `json:"language" example:"pt_BR"`
+	Category        string          `json:"category" enums:"MARKETING,UTILITY,AUTHENTICATION"`
+	Status          string          `json:"status" example:"APPROVED"`
+	ParameterFormat string          `json:"parameter_format" enums:"NAMED,POSITIONAL"`
+	Components      json.RawMessage `json:"components" swaggertype:"array,object"`
+	Variables       []string        `json:"variables"`
+	CreatedAt       time.Time       `json:"created_at"`
+	UpdatedAt       time.Time       `json:"updated_at"`
+} // @name Template
+
+func toTemplate(t template.Template) TemplateResponse {
+	comps := t.RawComponents
+	if len(comps) == 0 {
+		comps = json.RawMessage("[]")
+	}
+	return TemplateResponse{ID: t.ID, ChannelID: t.ChannelID, ExternalID: t.ExternalID, Name: t.Name, Language: t.Language,
+		Category: string(t.Category), Status: string(t.Status), ParameterFormat: string(t.ParameterFormat), Components: comps,
+		Variables: t.Variables, CreatedAt: t.CreatedAt.UTC(), UpdatedAt: t.UpdatedAt.UTC()}
+}
+
+// TemplateList is a page of templates.
+type TemplateList struct {
+	Items      []TemplateResponse `json:"items"`
+	NextCursor *string            `json:"next_cursor"`
+} // @name TemplateList
+
+// listTemplates godoc
+//
+//	@Summary	List templates
+//	@Tags		templates
+//	@Produce	json
+//	@Param		channel_id	query		string	false	"only this channel's templates"
+//	@Param		category	query		string	false	"MARKETING, UTILITY or AUTHENTICATION"
+//	@Param		status		query		string	false	"e.g. APPROVED"
+//	@Param		q			query		string	false	"searches the name and text"
+//	@Param		limit		query		int		false	"page size (1-200, default 50)"
+//	@Param		cursor		query		string	false	"next_cursor of the previous page"
+//	@Success	200			{object}	TemplateList
+//	@Failure	401			{object}	Problem
+//	@Failure	422			{object}	Problem
+//	@Security	BearerAuth
+//	@Security	SessionCookie
+//	@Router		/api/v1/templates [get]
+func (s *server) listTemplates(c echo.Context) error {
+	p, err := page(c)
+	if err != nil {
+		return err
+	}
+	f := template.Filter{ChannelID: c.QueryParam("channel_id"), Category: c.QueryParam("category"), Status: c.QueryParam("status"), Q: c.QueryParam("q")}
+	items, next, err := s.Templates.List(c.Request().Context(), f, p)
+	if err != nil {
+		return err
+	}
+	out := TemplateList{Items: make([]TemplateResponse, len(items)), NextCursor: next}
+	for i, it := range items {
+		out.Items[i] = toTemplate(it)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// createTemplate godoc
+//
+//	@Summary	Register a template as it exists at the provider (admin)
+//	@Tags		templates
+//	@Accept		json
+//	@Produce	json
+//	@Param		body	body		TemplateRequest	true	"the template"
+//	@Success	201		{object}	TemplateResponse
+//	@Failure	400		{object}	Problem
+//	@Failure	401		{object}	Problem
+//	@Failure	403		{object}	Problem
+//	@Failure	409		{object}	Problem
+//	@Failure	422		{object}	Problem
+//	@Security	BearerAuth
+//	@Security	SessionCookie
+//	@Router		/api/v1/templates [post]
+func (s *server) createTemplate(c echo.Context) error {
+	var req TemplateRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	t, err := s.Templates.Create(c.Request().Context(), req.input())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, toTemplate(t))
+}
+
+// getTemplate godoc
+//
+//	@Summary	Get a template
+//	@Tags		templates
+//	@Produce	json
+//	@Param		id	path		string	true	"template id"
+//	@Success	200	{object}	TemplateResponse
+//	@Failure	401	{object}	Problem
+//	@Failure	404	{object}	Problem
+//	@Security	BearerAuth
+//	@Security	SessionCookie
+//	@Router		/api/v1/templates/{id} [get]
+func (s *server) getTemplate(c echo.Context) error {
+	t, err := s.Templates.Get(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toTemplate(t))
+}
+
+// updateTemplate godoc
+//
+//	@Summary	Change a template (admin)
+//	@Tags		templates
+//	@Accept		json
+//	@Produce	json
+//	@Param		id		path		string			true	"template id"
+//	@Param		body	body		TemplateRequest	true	"fields to change"
+//	@Success	200		{object}	TemplateResponse
+//	@Failure	400		{object}	Problem
+//	@Failure	401		{object}	Problem
+//	@Failure	403		{object}	Problem
+//	@Failure	404		{object}	Problem
+//	@Failure	409		{object}	Problem
+//	@Failure	422		{object}	Problem
+//	@Security	BearerAuth
+//	@Security	SessionCookie
+//	@Router		/api/v1/templates/{id} [patch]
+func (s *server) updateTemplate(c echo.Context) error {
+	var req TemplateRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	t, err := s.Templates.Update(c.Request().Context(), c.Param("id"), req.input())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toTemplate(t))
+}
+
+// deleteTemplate godoc
+//
+//	@Summary	Delete a template (admin)
+//	@Tags		templates
+//	@Param		id	path	string	true	"template id"
+//	@Success	204
+//	@Failure	401	{object}	Problem
+//	@Failure	403	{object}	Problem
+//	@Failure	404	{object}	Problem
+//	@Security	BearerAuth
+//	@Security	SessionCookie
+//	@Router		/api/v1/templates/{id} [delete]
+func (s *server) deleteTemplate(c echo.Context) error {
+	if err := s.Templates.Delete(c.Request().Context(), c.Param("id")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// PreviewRequest holds the parameters to render: an object for NAMED templates, an array for POSITIONAL.
+type PreviewRequest struct {
+	Parameters json.RawMessage `json:"parameters" swaggertype:"object"`
+} // @name PreviewRequest
+
+// RenderedButton is a rendered button.
+type RenderedButton struct {
+	Type        string `json:"type"`
+	Text        string `json:"text"`
+	URL         string `json:"url,omitempty"`
+	PhoneNumber string `json:"phone_number,omitempty"`
+} // @name RenderedButton
+
+// PreviewResponse is the rendered template (missing values shown as [NOME]) and the parameter
+// errors a start with these parameters would report.
+type PreviewResponse struct {
+	Header  string              `json:"header"`
+	Body    string              `json:"body"`
+	Footer  string              `json:"footer"`
+	Buttons []RenderedButton    `json:"buttons"`
+	Text    string              `json:"text"`
+	Labels  map[string]string   `json:"labels"`
+	Errors  []apperr.FieldError `json:"errors"`
+} // @name Preview
+
+// previewTemplate godoc
+//
+//	@Summary	Render a template with parameters (the SPA's live preview)
+//	@Tags		templates
+//	@Accept		json
+//	@Produce	json
+//	@Param		id		path		string			true	"template id"
+//	@Param		body	body		PreviewRequest	true	"parameters"
+//	@Success	200		{object}	PreviewResponse
+//	@Failure	400		{object}	Problem
+//	@Failure	401		{object}	Problem
+//	@Failure	404		{object}	Problem
+//	@Security	BearerAuth
+//	@Security	SessionCookie
+//	@Router		/api/v1/templates/{id}/preview [post]
+func (s *server) previewTemplate(c echo.Context) error {
+	var req PreviewRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	t, r, errs, err := s.Templates.Preview(c.Request().Context(), c.Param("id"), req.Parameters)
+	if err != nil {
+		return err
+	}
+	out := PreviewResponse{Header: r.Header, Body: r.Body, Footer: r.Footer, Text: r.Text, Buttons: []RenderedButton{}, Errors: errs, Labels: map[string]string{}}
+	for _, b := range r.Buttons {
+		out.Buttons = append(out.Buttons, RenderedButton{Type: b.Type, Text: b.Text, URL: b.URL, PhoneNumber: b.PhoneNumber})
+	}
+	for _, v := range t.Variables {
+		out.Labels[v] = t.DisplayLabel(v)
+	}
+	if out.Errors == nil {
+		out.Errors = []apperr.FieldError{}
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// EstimateResponse is the estimated cost of one message.
+type EstimateResponse struct {
+	Category     string   `json:"category" example:"MARKETING"`
+	Billable     bool     `json:"billable"`
+	Amount       *float64 `json:"amount" example:"0.0625"`
+	Currency     string   `json:"currency" example:"USD"`
+	RateCardDate string   `json:"rate_card_date" example:"2026-01-01"`
+} // @name Estimate
+
+// estimate godoc
+//
+//	@Summary	Estimated cost of sending a template to a contact now
+//	@Tags		pricing
+//	@Produce	json
+//	@Param		template_id	query		string	true	"template id"
+//	@Param		contact_id	query		string	true	"contact id"
+//	@Success	200			{object}	EstimateResponse
+//	@Failure	401			{object}	Problem
+//	@Failure	422			{object}	Problem
+//	@Security	BearerAuth
+//	@Security	SessionCookie
+//	@Router		/api/v1/pricing/estimate [get]
+func (s *server) estimate(c echo.Context) error {
+	e, err := s.Conversations.Estimate(c.Request().Context(), c.QueryParam("template_id"), c.QueryParam("contact_id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, EstimateResponse{Category: e.Category, Billable: e.Billable, Amount: e.Amount, Currency: e.Currency, RateCardDate: e.RateCardDate})
+}

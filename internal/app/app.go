@@ -1,0 +1,226 @@
+// Package app wires the service together: configuration, database, domain services and the
+// HTTP server. main and the end-to-end tests build the same App.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/atendimento/atendimento"
+	"github.com/atendimento/atendimento/api"
+	"github.com/atendimento/atendimento/internal/account"
+	"github.com/atendimento/atendimento/internal/channel"
+	"github.com/atendimento/atendimento/internal/contact"
+	"github.com/atendimento/atendimento/internal/conversation"
+	"github.com/atendimento/atendimento/internal/idempotency"
+	"github.com/atendimento/atendimento/internal/pricing"
+	"github.com/atendimento/atendimento/internal/secret"
+	"github.com/atendimento/atendimento/internal/store"
+	"github.com/atendimento/atendimento/internal/team"
+	"github.com/atendimento/atendimento/internal/template"
+)
+
+// Config is the server's configuration, read from the environment.
+type Config struct {
+	DatabaseURL            string
+	HTTPAddr               string
+	SecretKey              string
+	BootstrapAccountName   string
+	BootstrapAdminEmail    string
+	BootstrapAdminPassword string
+	BootstrapAPIKey        string
+	WhatsAppAPIBaseURL     string
+	WhatsAppAPIVersion     string
+	WebDir                 string
+	SecureCookies          bool
+	// BcryptCost lowers password hashing cost in tests (0 = bcrypt's default).
+	BcryptCost int
+}
+
+// FromEnv reads the configuration with its defaults.
+func FromEnv() Config {
+	c := Config{
+		DatabaseURL:            os.Getenv("DATABASE_URL"),
+		HTTPAddr:               env("HTTP_ADDR", ":8080"),
+		SecretKey:              os.Getenv("SECRET_KEY"),
+		BootstrapAccountName:   env("BOOTSTRAP_ACCOUNT_NAME", "Atendimento"),
+		BootstrapAdminEmail:    os.Getenv("BOOTSTRAP_ADMIN_EMAIL"),
+		BootstrapAdminPassword: os.Getenv("BOOTSTRAP_ADMIN_PASSWORD"),
+		BootstrapAPIKey:        os.Getenv("BOOTSTRAP_API_KEY"),
+		WhatsAppAPIBaseURL:     env("WHATSAPP_API_BASE_URL", "https://graph.facebook.com"),
+		WhatsAppAPIVersion:     env("WHATSAPP_API_VERSION", "v25.0"),
+		WebDir:                 env("WEB_DIR", "web/dist"),
+		SecureCookies:          os.Getenv("COOKIE_SECURE") == "1" || os.Getenv("COOKIE_SECURE") == "true",
+	}
+	return c
+}
+
+func env(key, def string) string {
+	if v, ok := os.LookupEnv(key); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+// Bootstrapping reports whether any BOOTSTRAP_* variable asks for a first account.
+func (c Config) Bootstrapping() bool {
+	return c.BootstrapAdminEmail != "" || c.BootstrapAPIKey != ""
+}
+
+// LogValue logs the configuration with secrets masked.
+func (c Config) LogValue() slog.Value {
+	mask := func(s string) string {
+		if s == "" {
+			return ""
+		}
+		return "***"
+	}
+	db := "sqlite:" + store.DefaultSQLitePath
+	if c.DatabaseURL != "" {
+		db = maskURL(c.DatabaseURL)
+	}
+	return slog.GroupValue(slog.String("database", db), slog.String("http_addr", c.HTTPAddr), slog.String("secret_key", mask(c.SecretKey)),
+		slog.String("bootstrap_admin_email", c.BootstrapAdminEmail), slog.String("bootstrap_api_key", mask(c.BootstrapAPIKey)),
+		slog.String("whatsapp_api_base_url", c.WhatsAppAPIBaseURL), slog.String("whatsapp_api_version", c.WhatsAppAPIVersion),
+		slog.String("web_dir", c.WebDir))
+}
+
+func maskURL(u string) string {
+	if at := strings.LastIndex(u, "@"); at > 0 {
+		if scheme := strings.Index(u, "://"); scheme >= 0 && scheme+3 < at {
+			creds := u[scheme+3 : at]
+			if i := strings.Index(creds, ":"); i >= 0 {
+				return u[:scheme+3] + creds[:i] + ":***" + u[at:]
+			}
+		}
+	}
+	return u
+}
+
+// App is the wired service.
+type App struct {
+	Config        Config
+	DB            *store.DB
+	Log           *slog.Logger
+	Accounts      *account.Service
+	Contacts      *contact.Service
+	Channels      *channel.Service
+	Teams         *team.Service
+	Templates     *template.Service
+	Conversations *conversation.Service
+	Handler       *echo.Echo
+	Registry      *prometheus.Registry
+}
+
+// New opens the database, applies migrations and builds every service and the HTTP handler.
+func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
+	db, err := store.Open(ctx, store.Options{URL: cfg.DatabaseURL, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	a, err := build(ctx, cfg, log, db)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// NewWithDB builds the App on an open database (tests give each App its own).
+func NewWithDB(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*App, error) {
+	return build(ctx, cfg, log, db)
+}
+
+func build(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*App, error) {
+	if err := db.Migrate(ctx); err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	key, err := secretKey(cfg, db, log)
+	if err != nil {
+		return nil, err
+	}
+	box, err := secret.NewBox(key)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Config: cfg, DB: db, Log: log, Registry: prometheus.NewRegistry()}
+	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	var opts []account.Option
+	if cfg.BcryptCost > 0 {
+		opts = append(opts, account.WithBcryptCost(cfg.BcryptCost))
+	}
+	a.Accounts = account.NewService(db, opts...)
+	a.Contacts = contact.NewService(db, nil)
+	a.Teams = team.NewService(db, func(ctx context.Context, ids []string) ([]string, error) { return db.MissingIDs(ctx, "channels", ids) },
+		a.Accounts.UsersExist)
+	a.Channels = channel.NewService(db, box, a.Teams.Exists)
+	a.Templates = template.NewService(db, func(ctx context.Context, id string) (bool, error) {
+		missing, err := a.Channels.Missing(ctx, []string{id})
+		return len(missing) == 0, err
+	})
+	a.Conversations = conversation.NewService(db, conversation.Deps{Contacts: a.Contacts, Channels: a.Channels, Teams: a.Teams,
+		Templates: a.Templates, Card: pricing.Default()})
+	deps := api.Deps{DB: db, Accounts: a.Accounts, Contacts: a.Contacts, Channels: a.Channels, Teams: a.Teams, Templates: a.Templates,
+		Conversations: a.Conversations, Idempotency: idempotency.New(db), Log: log, Registry: a.Registry, OpenAPI: atendimento.OpenAPI,
+		SecureCookies: cfg.SecureCookies}
+	if cfg.WebDir != "" {
+		if st, err := os.Stat(filepath.Join(cfg.WebDir, "index.html")); err == nil && !st.IsDir() {
+			deps.SPA = os.DirFS(cfg.WebDir)
+		}
+	}
+	a.Handler = api.New(deps)
+	return a, nil
+}
+
+// secretKey returns SECRET_KEY, or on SQLite a key generated once and kept beside the database.
+func secretKey(cfg Config, db *store.DB, log *slog.Logger) (string, error) {
+	if cfg.SecretKey != "" {
+		return cfg.SecretKey, nil
+	}
+	if db.Dialect() != store.SQLite {
+		return "", errors.New("SECRET_KEY is required with PostgreSQL (channel secrets are encrypted with it)")
+	}
+	path := filepath.Join(filepath.Dir(db.URL()), "secret.key")
+	if b, err := os.ReadFile(path); err == nil {
+		return strings.TrimSpace(string(b)), nil
+	}
+	k := secret.Generate()
+	if err := os.WriteFile(path, []byte(k+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("write %s: %w", path, err)
+	}
+	log.Warn("SECRET_KEY not set: generated one for the SQLite database; keep it with the database file", "path", path)
+	return k, nil
+}
+
+// Serve runs the HTTP server until ctx ends, then shuts down gracefully: in-flight requests
+// finish (up to 20 s).
+func (a *App) Serve(ctx context.Context) error {
+	srv := &http.Server{Addr: a.Config.HTTPAddr, Handler: a.Handler, ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	a.Log.Info("listening", "addr", a.Config.HTTPAddr)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.Log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}
+
+// Close releases the database.
+func (a *App) Close() error { return a.DB.Close() }

@@ -1,0 +1,316 @@
+// Package conversation owns conversations and their messages: the validated start (active
+// origin), the queue of messages typed while the contact has not replied, and the outbox rows
+// the dispatcher sends.
+package conversation
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/atendimento/atendimento/internal/apperr"
+	"github.com/atendimento/atendimento/internal/channel"
+	"github.com/atendimento/atendimento/internal/contact"
+	"github.com/atendimento/atendimento/internal/pricing"
+	"github.com/atendimento/atendimento/internal/store"
+	"github.com/atendimento/atendimento/internal/team"
+	"github.com/atendimento/atendimento/internal/template"
+)
+
+// Conversation states.
+const (
+	StatusScheduled = "scheduled"
+	StatusWaiting   = "waiting"
+	StatusActive    = "active"
+	StatusClosed    = "closed"
+	StatusFailed    = "failed"
+	StatusCancelled = "cancelled"
+)
+
+// Message states.
+const (
+	MsgScheduled = "scheduled"
+	MsgQueued    = "queued"
+	MsgPending   = "pending"
+	MsgSent      = "sent"
+	MsgDelivered = "delivered"
+	MsgRead      = "read"
+	MsgFailed    = "failed"
+	MsgCancelled = "cancelled"
+	MsgReceived  = "received"
+)
+
+// Origins.
+const (
+	OriginActive    = "active"
+	OriginReceptive = "receptive"
+)
+
+// WindowLength is how long after the contact's last message free text may be sent.
+const WindowLength = 24 * time.Hour
+
+// Conversation is one thread with a contact on a channel, owned by a team.
+type Conversation struct {
+	ID              string
+	AccountID       string
+	ContactID       string
+	ChannelID       string
+	TeamID          *string
+	Status          string
+	Origin          string
+	ScheduledAt     *time.Time
+	WaitingSince    *time.Time
+	WindowExpiresAt *time.Time
+	LastInboundAt   *time.Time
+	ClosedAt        *time.Time
+	Failure         *Failure
+	CreatedBy       *string
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+// Open reports whether the conversation still counts as open (scheduled, waiting or active).
+func (c Conversation) Open() bool {
+	return c.Status == StatusScheduled || c.Status == StatusWaiting || c.Status == StatusActive
+}
+
+// WindowOpen reports whether free text may be sent now.
+func (c Conversation) WindowOpen(now time.Time) bool {
+	return c.WindowExpiresAt != nil && now.Before(*c.WindowExpiresAt)
+}
+
+// Failure is the provider's error that failed a conversation or message.
+type Failure struct {
+	Code  int
+	Title string
+}
+
+// Pricing is what Meta's status webhooks reported about a message's billing.
+type Pricing struct {
+	Billable bool
+	Category string
+	Type     string
+}
+
+// Message is one message of a conversation, inbound or outbound.
+type Message struct {
+	ID                string
+	ConversationID    string
+	ChannelID         string
+	Seq               int64
+	Direction         string
+	Type              string
+	Status            string
+	Text              string
+	RenderedText      string
+	TemplateID        *string
+	TemplateName      string
+	TemplateLanguage  string
+	TemplateCategory  string
+	Parameters        json.RawMessage
+	ProviderMessageID *string
+	Error             *Failure
+	Pricing           *Pricing
+	DueAt             *time.Time
+	SentAt            *time.Time
+	DeliveredAt       *time.Time
+	ReadAt            *time.Time
+	FailedAt          *time.Time
+	ReceivedAt        *time.Time
+	CreatedBy         *string
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+}
+
+// Actor is who acts: a session user (UserID set) or an API key.
+type Actor struct {
+	UserID  string
+	IsAdmin bool
+}
+
+// Service is the conversation domain.
+type Service struct {
+	db        *store.DB
+	contacts  *contact.Service
+	channels  *channel.Service
+	teams     *team.Service
+	templates *template.Service
+	card      *pricing.Card
+	wake      func()
+	publish   Publisher
+	now       func() time.Time
+}
+
+// Publisher receives the changes of conversations and messages after they commit (server-sent
+// events, CRM webhooks).
+type Publisher interface {
+	Publish(ctx context.Context, accountID, kind string, id string)
+}
+
+// Deps are the domains a conversation start consults.
+type Deps struct {
+	Contacts  *contact.Service
+	Channels  *channel.Service
+	Teams     *team.Service
+	Templates *template.Service
+	Card      *pricing.Card
+	// Wake signals the dispatcher that due outbox rows were committed.
+	Wake func()
+	// Publisher, if set, is told about every change after it commits.
+	Publisher Publisher
+}
+
+// NewService returns the conversation service.
+func NewService(db *store.DB, d Deps) *Service {
+	s := &Service{db: db, contacts: d.Contacts, channels: d.Channels, teams: d.Teams, templates: d.Templates,
+		card: d.Card, wake: d.Wake, publish: d.Publisher, now: store.Now}
+	if s.wake == nil {
+		s.wake = func() {}
+	}
+	if s.card == nil {
+		s.card = pricing.Default()
+	}
+	return s
+}
+
+// SetClock replaces the clock (tests of windows and schedules).
+func (s *Service) SetClock(now func() time.Time) { s.now = now }
+
+// Wake tells the dispatcher there may be due rows.
+func (s *Service) Wake() { s.wake() }
+
+func (s *Service) emit(ctx context.Context, kind, id string) {
+	if s.publish != nil {
+		s.publish.Publish(ctx, store.AccountID(ctx), kind, id)
+	}
+}
+
+// Event kinds published after commit.
+const (
+	EventConversationCreated = "conversation.created"
+	EventConversationUpdated = "conversation.updated"
+	EventMessageCreated      = "message.created"
+	EventMessageUpdated      = "message.updated"
+)
+
+// Errors of the conversation domain.
+var (
+	ErrNotFound        = apperr.NotFound("conversation_not_found", "no such conversation in this account")
+	ErrMessageNotFound = apperr.NotFound("message_not_found", "no such message in this conversation")
+	errClosed          = apperr.Conflict("conversation_closed", "the conversation is no longer open")
+)
+
+type convRow struct {
+	ID              string
+	AccountID       string
+	ContactID       string
+	ChannelID       string
+	TeamID          *string
+	Status          string
+	Origin          string
+	ScheduledAt     *time.Time
+	WaitingSince    *time.Time
+	WindowExpiresAt *time.Time
+	LastInboundAt   *time.Time
+	ClosedAt        *time.Time
+	FailureCode     *int
+	FailureTitle    *string
+	NextSeq         int64
+	CreatedBy       *string
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+func (convRow) TableName() string { return "conversations" }
+
+func (r convRow) toConversation() Conversation {
+	c := Conversation{ID: r.ID, AccountID: r.AccountID, ContactID: r.ContactID, ChannelID: r.ChannelID, TeamID: r.TeamID,
+		Status: r.Status, Origin: r.Origin, ScheduledAt: utc(r.ScheduledAt), WaitingSince: utc(r.WaitingSince),
+		WindowExpiresAt: utc(r.WindowExpiresAt), LastInboundAt: utc(r.LastInboundAt), ClosedAt: utc(r.ClosedAt),
+		CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+	if r.FailureCode != nil {
+		c.Failure = &Failure{Code: *r.FailureCode}
+		if r.FailureTitle != nil {
+			c.Failure.Title = *r.FailureTitle
+		}
+	}
+	return c
+}
+
+func utc(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+type msgRow struct {
+	ID                string
+	AccountID         string
+	ConversationID    string
+	ChannelID         string
+	Seq               int64
+	Direction         string
+	Type              string
+	Status            string
+	Text              string
+	RenderedText      string
+	TemplateID        *string
+	TemplateName      string
+	TemplateLanguage  string
+	TemplateCategory  string
+	Parameters        *string
+	Components        *string
+	ProviderMessageID *string
+	ErrorCode         *int
+	ErrorTitle        *string
+	ErrorDetails      *string
+	PricingBillable   *bool
+	PricingCategory   *string
+	PricingType       *string
+	Attempts          int
+	DueAt             *time.Time
+	LeaseUntil        *time.Time
+	SentAt            *time.Time
+	DeliveredAt       *time.Time
+	ReadAt            *time.Time
+	FailedAt          *time.Time
+	ReceivedAt        *time.Time
+	CreatedBy         *string
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+}
+
+func (msgRow) TableName() string { return "messages" }
+
+func (r msgRow) toMessage() Message {
+	m := Message{ID: r.ID, ConversationID: r.ConversationID, ChannelID: r.ChannelID, Seq: r.Seq, Direction: r.Direction,
+		Type: r.Type, Status: r.Status, Text: r.Text, RenderedText: r.RenderedText, TemplateID: r.TemplateID,
+		TemplateName: r.TemplateName, TemplateLanguage: r.TemplateLanguage, TemplateCategory: r.TemplateCategory,
+		ProviderMessageID: r.ProviderMessageID, DueAt: utc(r.DueAt), SentAt: utc(r.SentAt), DeliveredAt: utc(r.DeliveredAt),
+		ReadAt: utc(r.ReadAt), FailedAt: utc(r.FailedAt), ReceivedAt: utc(r.ReceivedAt), CreatedBy: r.CreatedBy,
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+	if r.Parameters != nil {
+		m.Parameters = json.RawMessage(*r.Parameters)
+	}
+	if r.ErrorCode != nil || r.ErrorTitle != nil {
+		m.Error = &Failure{}
+		if r.ErrorCode != nil {
+			m.Error.Code = *r.ErrorCode
+		}
+		if r.ErrorTitle != nil {
+			m.Error.Title = *r.ErrorTitle
+		}
+	}
+	if r.PricingCategory != nil {
+		m.Pricing = &Pricing{Category: *r.PricingCategory}
+		if r.PricingBillable != nil {
+			m.Pricing.Billable = *r.PricingBillable
+		}
+		if r.PricingType != nil {
+			m.Pricing.Type = *r.PricingType
+		}
+	}
+	return m
+}

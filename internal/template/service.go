@@ -1,0 +1,336 @@
+package template
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"gorm.io/gorm/clause"
+
+	"github.com/atendimento/atendimento/internal/apperr"
+	"github.com/atendimento/atendimento/internal/store"
+)
+
+// Template is a message template of a channel, as registered at the provider.
+type Template struct {
+	ID            string
+	ChannelID     string
+	ExternalID    string
+	Status        Status
+	RawComponents json.RawMessage
+	Variables     []string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	Definition
+}
+
+// Input is what registering or changing a template takes; nil fields are left unchanged.
+type Input struct {
+	ChannelID       *string
+	ExternalID      *string
+	Name            *string
+	Language        *string
+	Category        *string
+	Status          *string
+	ParameterFormat *string
+	Components      json.RawMessage
+}
+
+// Filter narrows a template list.
+type Filter struct {
+	ChannelID string
+	Category  string
+	Status    string
+	Q         string
+}
+
+// ChannelExists reports whether a channel id belongs to the context's account.
+type ChannelExists func(ctx context.Context, id string) (bool, error)
+
+// Service is the template domain's storage.
+type Service struct {
+	db            *store.DB
+	channelExists ChannelExists
+}
+
+// NewService returns the template service.
+func NewService(db *store.DB, channelExists ChannelExists) *Service {
+	return &Service{db: db, channelExists: channelExists}
+}
+
+type row struct {
+	ID              string
+	AccountID       string
+	ChannelID       string
+	ExternalID      string
+	Name            string
+	Language        string
+	Category        string
+	Status          string
+	ParameterFormat string
+	Components      string
+	Variables       string
+	SearchKey       string
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+func (row) TableName() string { return "templates" }
+
+func (r row) toTemplate() Template {
+	t := Template{ID: r.ID, ChannelID: r.ChannelID, ExternalID: r.ExternalID, Status: Status(r.Status),
+		RawComponents: json.RawMessage(r.Components), CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+	comps, _ := ParseComponents(t.RawComponents)
+	t.Definition = Definition{Name: r.Name, Language: r.Language, Category: Category(r.Category),
+		ParameterFormat: ParameterFormat(r.ParameterFormat), Components: comps}
+	_ = json.Unmarshal([]byte(r.Variables), &t.Variables)
+	if t.Variables == nil {
+		t.Variables = []string{}
+	}
+	return t
+}
+
+// ErrNotFound is returned for an id with no template in the account.
+var ErrNotFound = apperr.NotFound("template_not_found", "no such template in this account")
+
+var errExists = apperr.Conflict("template_exists", "the channel already has a template with this name and language")
+
+// build validates the merged definition and fills the derived columns of r.
+func (s *Service) build(ctx context.Context, r *row, in Input) (apperr.Fields, error) {
+	var f apperr.Fields
+	str := func(dst *string, src *string) {
+		if src != nil {
+			*dst = strings.TrimSpace(*src)
+		}
+	}
+	str(&r.ChannelID, in.ChannelID)
+	str(&r.ExternalID, in.ExternalID)
+	str(&r.Name, in.Name)
+	str(&r.Language, in.Language)
+	if in.Category != nil {
+		r.Category = strings.ToUpper(strings.TrimSpace(*in.Category))
+	}
+	if in.Status != nil {
+		r.Status = strings.ToUpper(strings.TrimSpace(*in.Status))
+	}
+	if in.ParameterFormat != nil {
+		r.ParameterFormat = strings.ToUpper(strings.TrimSpace(*in.ParameterFormat))
+	}
+	if r.ParameterFormat == "" {
+		r.ParameterFormat = string(ParameterFormatPositional)
+	}
+	if in.ChannelID != nil {
+		if ok, err := s.channelExists(ctx, r.ChannelID); err != nil {
+			return nil, err
+		} else if !ok {
+			f.Add("channel_id", "channel_not_found", "no such channel in this account")
+		}
+	}
+	if !Status(r.Status).IsKnown() {
+		f.Add("status", "status_invalid", "status must be APPROVED, PENDING, REJECTED, PAUSED or DISABLED")
+	}
+	if !ParameterFormat(r.ParameterFormat).IsKnown() {
+		f.Add("parameter_format", "parameter_format_invalid", "parameter_format must be NAMED or POSITIONAL")
+	}
+	if in.Components != nil {
+		comps, err := ParseComponents(in.Components)
+		if err != nil {
+			f.Add("components", "components_invalid", "components must be an array of Meta template components")
+		} else {
+			norm, _ := json.Marshal(comps)
+			r.Components = string(norm)
+		}
+	}
+	comps, _ := ParseComponents(json.RawMessage(r.Components))
+	def := Definition{Name: r.Name, Language: r.Language, Category: Category(r.Category), ParameterFormat: ParameterFormat(r.ParameterFormat), Components: comps}
+	if len(f) == 0 {
+		f = append(f, def.Validate()...)
+	}
+	vars, _ := json.Marshal(def.Variables())
+	r.Variables = string(vars)
+	r.SearchKey = searchKey(def)
+	return f, nil
+}
+
+func searchKey(d Definition) string {
+	parts := []string{d.Name}
+	for _, c := range d.Components {
+		parts = append(parts, c.Text)
+	}
+	return strings.ToLower(strings.Join(parts, " "))
+}
+
+// Create registers a template as it exists at the provider (status included).
+func (s *Service) Create(ctx context.Context, in Input) (Template, error) {
+	var f apperr.Fields
+	if in.ChannelID == nil {
+		f.Add("channel_id", "required", "channel_id is required")
+	}
+	if in.Name == nil {
+		f.Add("name", "required", "name is required")
+	}
+	if in.Language == nil {
+		f.Add("language", "required", "language is required")
+	}
+	if in.Category == nil {
+		f.Add("category", "required", "category is required")
+	}
+	if in.Status == nil {
+		f.Add("status", "required", "status is required")
+	}
+	if in.Components == nil {
+		f.Add("components", "required", "components are required")
+	}
+	if err := f.Err(); err != nil {
+		return Template{}, err
+	}
+	now := store.Now()
+	r := row{ID: store.NewID(), AccountID: store.AccountID(ctx), CreatedAt: now, UpdatedAt: now}
+	f, err := s.build(ctx, &r, in)
+	if err != nil {
+		return Template{}, err
+	}
+	if err := f.Err(); err != nil {
+		return Template{}, err
+	}
+	if err := s.db.Conn(ctx).Create(&r).Error; err != nil {
+		return Template{}, store.Translate(err, nil, errExists)
+	}
+	return r.toTemplate(), nil
+}
+
+func (s *Service) get(ctx context.Context, id string) (row, error) {
+	if !store.ValidID(id) {
+		return row{}, ErrNotFound
+	}
+	var r row
+	if err := s.db.Tenant(ctx, "templates").Where("id = ?", id).Take(&r).Error; err != nil {
+		return row{}, store.Translate(err, ErrNotFound, nil)
+	}
+	return r, nil
+}
+
+// Get returns one template of the account.
+func (s *Service) Get(ctx context.Context, id string) (Template, error) {
+	r, err := s.get(ctx, id)
+	return r.toTemplate(), err
+}
+
+// List returns a page of templates matching the filter.
+func (s *Service) List(ctx context.Context, f Filter, p store.Page) ([]Template, *string, error) {
+	p, err := p.Normalize()
+	if err != nil {
+		return nil, nil, err
+	}
+	q := s.db.Tenant(ctx, "templates")
+	if f.ChannelID != "" {
+		if !store.ValidID(f.ChannelID) {
+			return []Template{}, nil, nil
+		}
+		q = q.Where("channel_id = ?", f.ChannelID)
+	}
+	if f.Category != "" {
+		q = q.Where("category = ?", strings.ToUpper(f.Category))
+	}
+	if f.Status != "" {
+		q = q.Where("status = ?", strings.ToUpper(f.Status))
+	}
+	if f.Q != "" {
+		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(f.Q)) + "%"
+		q = q.Where("search_key LIKE ? ESCAPE '\\'", like)
+	}
+	var rows []row
+	if err := p.Apply(q, "id").Find(&rows).Error; err != nil {
+		return nil, nil, store.Translate(err, nil, nil)
+	}
+	rows, next := store.Trim(p, rows, func(r row) string { return r.ID })
+	out := make([]Template, len(rows))
+	for i, r := range rows {
+		out[i] = r.toTemplate()
+	}
+	return out, next, nil
+}
+
+// Update changes a template (operators mirroring Meta by hand).
+func (s *Service) Update(ctx context.Context, id string, in Input) (Template, error) {
+	r, err := s.get(ctx, id)
+	if err != nil {
+		return Template{}, err
+	}
+	if in.ChannelID != nil && *in.ChannelID != r.ChannelID {
+		return Template{}, apperr.Invalid(apperr.FieldError{Field: "channel_id", Code: "channel_immutable", Message: "a template's channel cannot change"})
+	}
+	f, err := s.build(ctx, &r, in)
+	if err != nil {
+		return Template{}, err
+	}
+	if err := f.Err(); err != nil {
+		return Template{}, err
+	}
+	r.UpdatedAt = store.Now()
+	if err := s.db.Tenant(ctx, "templates").Where("id = ?", id).Select("*").Omit("id", "account_id", "created_at").Updates(&r).Error; err != nil {
+		return Template{}, store.Translate(err, nil, errExists)
+	}
+	return r.toTemplate(), nil
+}
+
+// Delete removes a template; messages sent with it keep their rendered text.
+func (s *Service) Delete(ctx context.Context, id string) error {
+	if _, err := s.get(ctx, id); err != nil {
+		return err
+	}
+	return store.Translate(s.db.Tenant(ctx, "templates").Where("id = ?", id).Delete(&row{}).Error, nil, nil)
+}
+
+// Upsert stores a template pulled from the provider, keyed by channel, name and language. A
+// definition Meta accepted but this package cannot validate is still stored, so its status shows.
+func (s *Service) Upsert(ctx context.Context, channelID string, in Input) (Template, error) {
+	now := store.Now()
+	r := row{ID: store.NewID(), AccountID: store.AccountID(ctx), CreatedAt: now, UpdatedAt: now}
+	cid := channelID
+	in.ChannelID = nil
+	r.ChannelID = cid
+	if _, err := s.build(ctx, &r, in); err != nil {
+		return Template{}, err
+	}
+	err := s.db.Conn(ctx).Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "account_id"}, {Name: "channel_id"}, {Name: "name"}, {Name: "language"}},
+		DoUpdates: clause.AssignmentColumns([]string{"external_id", "category", "status", "parameter_format", "components", "variables", "search_key", "updated_at"}),
+	}).Create(&r).Error
+	if err != nil {
+		return Template{}, store.Translate(err, nil, nil)
+	}
+	var out row
+	if err := s.db.Tenant(ctx, "templates").Where("channel_id = ? AND name = ? AND language = ?", cid, r.Name, r.Language).Take(&out).Error; err != nil {
+		return Template{}, store.Translate(err, ErrNotFound, nil)
+	}
+	return out.toTemplate(), nil
+}
+
+// SetStatus records a status Meta reported for the channel's template, identified by its Meta
+// id or by name and language. It returns how many templates changed.
+func (s *Service) SetStatus(ctx context.Context, channelID, externalID, name, language string, status Status) (int64, error) {
+	q := s.db.Tenant(ctx, "templates").Where("channel_id = ?", channelID)
+	if externalID != "" {
+		q = q.Where("(external_id = ? OR (name = ? AND language = ?))", externalID, name, language)
+	} else {
+		q = q.Where("name = ? AND language = ?", name, language)
+	}
+	res := q.Updates(map[string]any{"status": string(status), "updated_at": store.Now()})
+	return res.RowsAffected, store.Translate(res.Error, nil, nil)
+}
+
+// Preview renders a template with the given parameters and returns the same parameter errors a
+// conversation start would.
+func (s *Service) Preview(ctx context.Context, id string, params json.RawMessage) (Template, Rendered, []apperr.FieldError, error) {
+	t, err := s.Get(ctx, id)
+	if err != nil {
+		return Template{}, Rendered{}, nil, err
+	}
+	p, errs := ParseParams(params, t.ParameterFormat)
+	if len(errs) == 0 {
+		errs = t.Check(p)
+	}
+	return t, t.Render(p), errs, nil
+}
