@@ -39,7 +39,7 @@ type ChannelResponse struct {
 	PhoneNumberID  string    `json:"phone_number_id"`
 	WABAID         string    `json:"waba_id"`
 	Active         bool      `json:"active"`
-	DefaultTeamID  *string   `json:"default_team_id"`
+	DefaultTeamID  *string   `json:"default_team_id" extensions:"x-nullable"`
 	HasAccessToken bool      `json:"has_access_token"`
 	HasAppSecret   bool      `json:"has_app_secret"`
 	HasVerifyToken bool      `json:"has_verify_token"`
@@ -56,7 +56,7 @@ func toChannel(ch channel.Channel) ChannelResponse {
 // ChannelList is a page of channels.
 type ChannelList struct {
 	Items      []ChannelResponse `json:"items"`
-	NextCursor *string           `json:"next_cursor"`
+	NextCursor *string           `json:"next_cursor" extensions:"x-nullable"`
 } // @name ChannelList
 
 // listChannels godoc

@@ -27,7 +27,7 @@ type ContactResponse struct {
 	ID         string         `json:"id" format:"uuid"`
 	Name       string         `json:"name" example:"João da Silva"`
 	Phone      string         `json:"phone" example:"+5511987654321"`
-	WaID       *string        `json:"wa_id" example:"5511987654321"`
+	WaID       *string        `json:"wa_id" example:"5511987654321" extensions:"x-nullable"`
 	Email      string         `json:"email" example:"joao@example.com"`
 	Attributes map[string]any `json:"attributes"`
 	CreatedAt  time.Time      `json:"created_at"`
@@ -48,7 +48,7 @@ func toContact(c contact.Contact) ContactResponse {
 // ContactList is a page of contacts.
 type ContactList struct {
 	Items      []ContactResponse `json:"items"`
-	NextCursor *string           `json:"next_cursor"`
+	NextCursor *string           `json:"next_cursor" extensions:"x-nullable"`
 } // @name ContactList
 
 // listContacts godoc

@@ -42,7 +42,7 @@ func (r StartRequest) input() conversation.StartInput {
 // Window tells whether free text may be sent, and until when.
 type Window struct {
 	Open      bool       `json:"open"`
-	ExpiresAt *time.Time `json:"expires_at"`
+	ExpiresAt *time.Time `json:"expires_at" extensions:"x-nullable"`
 } // @name Window
 
 // ErrorInfo is a provider error kept on a message or conversation.
@@ -65,13 +65,13 @@ type ConversationResponse struct {
 	Origin         string            `json:"origin" enums:"active,receptive"`
 	Contact        ContactResponse   `json:"contact"`
 	ChannelID      string            `json:"channel_id" format:"uuid"`
-	TeamID         *string           `json:"team_id" format:"uuid"`
+	TeamID         *string           `json:"team_id" format:"uuid" extensions:"x-nullable"`
 	Window         Window            `json:"window"`
-	ScheduledAt    *time.Time        `json:"scheduled_at"`
-	WaitingSince   *time.Time        `json:"waiting_since"`
-	LastInboundAt  *time.Time        `json:"last_inbound_at"`
-	ClosedAt       *time.Time        `json:"closed_at"`
-	Failure        *ErrorInfo        `json:"failure"`
+	ScheduledAt    *time.Time        `json:"scheduled_at" extensions:"x-nullable"`
+	WaitingSince   *time.Time        `json:"waiting_since" extensions:"x-nullable"`
+	LastInboundAt  *time.Time        `json:"last_inbound_at" extensions:"x-nullable"`
+	ClosedAt       *time.Time        `json:"closed_at" extensions:"x-nullable"`
+	Failure        *ErrorInfo        `json:"failure" extensions:"x-nullable"`
 	OpeningMessage *OpeningMessage   `json:"opening_message,omitempty"`
 	EstimatedCost  *EstimateResponse `json:"estimated_cost,omitempty"`
 	CreatedAt      time.Time         `json:"created_at"`
@@ -95,7 +95,7 @@ func toEstimate(e pricing.Estimate) *EstimateResponse {
 // ConversationList is a page of conversations.
 type ConversationList struct {
 	Items      []ConversationResponse `json:"items"`
-	NextCursor *string                `json:"next_cursor"`
+	NextCursor *string                `json:"next_cursor" extensions:"x-nullable"`
 } // @name ConversationList
 
 // startConversation godoc
@@ -296,19 +296,19 @@ type MessageResponse struct {
 	Status            string          `json:"status" enums:"scheduled,queued,pending,sent,delivered,read,failed,cancelled,received"`
 	Text              string          `json:"text"`
 	RenderedText      string          `json:"rendered_text"`
-	TemplateID        *string         `json:"template_id" format:"uuid"`
-	TemplateName      *string         `json:"template_name"`
+	TemplateID        *string         `json:"template_id" format:"uuid" extensions:"x-nullable"`
+	TemplateName      *string         `json:"template_name" extensions:"x-nullable"`
 	Parameters        json.RawMessage `json:"parameters,omitempty" swaggertype:"object"`
-	ProviderMessageID *string         `json:"provider_message_id"`
-	Error             *ErrorInfo      `json:"error"`
-	Pricing           *PricingInfo    `json:"pricing"`
+	ProviderMessageID *string         `json:"provider_message_id" extensions:"x-nullable"`
+	Error             *ErrorInfo      `json:"error" extensions:"x-nullable"`
+	Pricing           *PricingInfo    `json:"pricing" extensions:"x-nullable"`
 	CreatedAt         time.Time       `json:"created_at"`
 	UpdatedAt         time.Time       `json:"updated_at"`
-	SentAt            *time.Time      `json:"sent_at"`
-	DeliveredAt       *time.Time      `json:"delivered_at"`
-	ReadAt            *time.Time      `json:"read_at"`
-	FailedAt          *time.Time      `json:"failed_at"`
-	ReceivedAt        *time.Time      `json:"received_at"`
+	SentAt            *time.Time      `json:"sent_at" extensions:"x-nullable"`
+	DeliveredAt       *time.Time      `json:"delivered_at" extensions:"x-nullable"`
+	ReadAt            *time.Time      `json:"read_at" extensions:"x-nullable"`
+	FailedAt          *time.Time      `json:"failed_at" extensions:"x-nullable"`
+	ReceivedAt        *time.Time      `json:"received_at" extensions:"x-nullable"`
 } // @name Message
 
 func toMessage(m conversation.Message) MessageResponse {
@@ -330,7 +330,7 @@ func toMessage(m conversation.Message) MessageResponse {
 // MessageList is a page of messages in conversation order.
 type MessageList struct {
 	Items      []MessageResponse `json:"items"`
-	NextCursor *string           `json:"next_cursor"`
+	NextCursor *string           `json:"next_cursor" extensions:"x-nullable"`
 } // @name MessageList
 
 // listMessages godoc

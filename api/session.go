@@ -72,11 +72,11 @@ func (s *server) logout(c echo.Context) error {
 
 // MeResponse is who the caller is.
 type MeResponse struct {
-	User       *UserResponse `json:"user"`
+	User       *UserResponse `json:"user" extensions:"x-nullable"`
 	AccountID  string        `json:"account_id"`
 	Role       string        `json:"role" enums:"admin,agent"`
-	APIKeyID   *string       `json:"api_key_id"`
-	CSRFToken  *string       `json:"csrf_token"`
+	APIKeyID   *string       `json:"api_key_id" extensions:"x-nullable"`
+	CSRFToken  *string       `json:"csrf_token" extensions:"x-nullable"`
 	CSRFHeader string        `json:"csrf_header" example:"X-CSRF-Token"`
 } // @name Me
 
@@ -127,7 +127,7 @@ func toUser(u account.User) UserResponse {
 // UserList is a page of users.
 type UserList struct {
 	Items      []UserResponse `json:"items"`
-	NextCursor *string        `json:"next_cursor"`
+	NextCursor *string        `json:"next_cursor" extensions:"x-nullable"`
 } // @name UserList
 
 // UserRequest creates or changes a user.
@@ -280,8 +280,8 @@ type APIKeyResponse struct {
 	Role       string     `json:"role" enums:"admin,agent"`
 	Prefix     string     `json:"prefix" example:"atd_Xk3d"`
 	Secret     *string    `json:"secret,omitempty"`
-	LastUsedAt *time.Time `json:"last_used_at"`
-	RevokedAt  *time.Time `json:"revoked_at"`
+	LastUsedAt *time.Time `json:"last_used_at" extensions:"x-nullable"`
+	RevokedAt  *time.Time `json:"revoked_at" extensions:"x-nullable"`
 	CreatedAt  time.Time  `json:"created_at"`
 } // @name APIKey
 
@@ -292,7 +292,7 @@ func toAPIKey(k account.APIKey) APIKeyResponse {
 // APIKeyList is a page of API keys.
 type APIKeyList struct {
 	Items      []APIKeyResponse `json:"items"`
-	NextCursor *string          `json:"next_cursor"`
+	NextCursor *string          `json:"next_cursor" extensions:"x-nullable"`
 } // @name APIKeyList
 
 // APIKeyRequest creates an API key.

@@ -33,7 +33,7 @@ func toTeam(t team.Team) TeamResponse {
 // TeamList is a page of teams.
 type TeamList struct {
 	Items      []TeamResponse `json:"items"`
-	NextCursor *string        `json:"next_cursor"`
+	NextCursor *string        `json:"next_cursor" extensions:"x-nullable"`
 } // @name TeamList
 
 // listTeams godoc

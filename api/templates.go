@@ -58,7 +58,7 @@ func toTemplate(t template.Template) TemplateResponse {
 // TemplateList is a page of templates.
 type TemplateList struct {
 	Items      []TemplateResponse `json:"items"`
-	NextCursor *string            `json:"next_cursor"`
+	NextCursor *string            `json:"next_cursor" extensions:"x-nullable"`
 } // @name TemplateList
 
 // listTemplates godoc
@@ -258,7 +258,7 @@ func (s *server) previewTemplate(c echo.Context) error {
 type EstimateResponse struct {
 	Category     string   `json:"category" example:"MARKETING"`
 	Billable     bool     `json:"billable"`
-	Amount       *float64 `json:"amount" example:"0.0625"`
+	Amount       *float64 `json:"amount" example:"0.0625" extensions:"x-nullable"`
 	Currency     string   `json:"currency" example:"USD"`
 	RateCardDate string   `json:"rate_card_date" example:"2026-01-01"`
 } // @name Estimate

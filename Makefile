@@ -1,0 +1,51 @@
+# The two commands the README promises: `make run` and `make test`.
+SHELL := /bin/bash
+GO    ?= go
+FUZZTIME ?= 5s
+
+.PHONY: run build test test-go test-web fuzz vet docs docs-check web
+
+## run: start the product on SQLite with demo data (builds the SPA when npm is available)
+run:
+	@if command -v npm >/dev/null 2>&1 && [ -f web/package.json ] && [ ! -f web/dist/index.html ]; then $(MAKE) web; fi
+	$(GO) run ./cmd/atendimento serve
+
+build:
+	CGO_ENABLED=0 $(GO) build -o bin/atendimento ./cmd/atendimento
+
+web:
+	cd web && npm ci --no-audit --no-fund && npm run build
+
+## test: the whole suite (Go on SQLite, and on Postgres when TEST_DATABASE_URL is set; the SPA when npm is available)
+test: test-go fuzz test-web
+
+test-go:
+	$(GO) test -count=1 ./...
+
+# Each fuzz target runs for FUZZTIME on top of its seed corpus.
+fuzz:
+	@set -e; for spec in \
+	  ./internal/phone:FuzzParse ./internal/phone:FuzzMatchKeys \
+	  ./internal/template:FuzzRender ./internal/template:FuzzParseComponents \
+	  ./internal/whatsapp:FuzzParseWebhook ./internal/whatsapp:FuzzVerifySignature; do \
+	  pkg=$${spec%%:*}; fn=$${spec##*:}; \
+	  echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
+	  $(GO) test $$pkg -run='^$$' -fuzz="^$$fn\$$" -fuzztime=$(FUZZTIME) >/dev/null; \
+	done
+
+test-web:
+	@if command -v npm >/dev/null 2>&1 && [ -f web/package.json ]; then \
+	  cd web && npm ci --no-audit --no-fund && npm test && npm run build; \
+	else echo "npm not found: skipping the SPA tests"; fi
+
+vet:
+	$(GO) vet ./...
+
+## docs: regenerate docs/ (swag) and openapi.yaml from the handlers' annotations
+docs:
+	$(GO) tool swag init -q -g server.go -d ./api,./internal/apperr -o docs --outputTypes json,yaml --parseInternal
+	$(GO) run ./cmd/openapi-gen -in docs/swagger.json -out openapi.yaml
+
+## docs-check: fail when docs/ or openapi.yaml are stale
+docs-check: docs
+	@git diff --exit-code -- docs openapi.yaml || { echo "docs/ or openapi.yaml are stale: run make docs and commit"; exit 1; }
