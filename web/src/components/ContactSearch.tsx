@@ -4,6 +4,7 @@ import { formatPhone } from '../i18n/format'
 import { t } from '../i18n/pt-BR'
 import { problemText } from '../lib/errors'
 import { useDebounced } from '../lib/hooks'
+import { initials } from '../lib/text'
 import { Dialog } from './Dialog'
 import { Field } from './Field'
 import { NewContactForm } from './NewContactForm'
@@ -96,10 +97,4 @@ export function ContactSearch({ onClose, onPick }: { onClose: () => void; onPick
       )}
     </Dialog>
   )
-}
-
-/** "João Silva" → "JS", for the round avatar. */
-export function initials(name: string): string {
-  const parts = name.trim().split(/\s+/).filter(Boolean)
-  return ((parts[0]?.[0] ?? '') + (parts.length > 1 ? parts[parts.length - 1][0] : '')).toUpperCase() || '?'
 }

@@ -16,7 +16,7 @@ function tabOf(c: Conversation, myTeams: Set<string>): Tab {
 }
 
 /** The line under a row: schedule, waiting, or the time left in the 24 h window. */
-export function windowLine(c: Conversation, now: number): string {
+function windowLine(c: Conversation, now: number): string {
   switch (c.status) {
     case 'scheduled':
       return c.scheduled_at ? t('row.scheduledFor', { date: formatDateTime(c.scheduled_at) }) : ''
@@ -43,19 +43,19 @@ interface Props {
 export function ConversationList({ conversations, state, onRetry, selectedId, onNewConversation }: Props) {
   const { channelName, teamName, myTeamIds } = useDirectory()
   const now = useNow()
-  const [tab, setTab] = useState<Tab>('mine')
+  const [choice, setChoice] = useState<{ tab: Tab; forSelection: string | null }>({ tab: 'mine', forSelection: null })
   const ids = useId()
   const tabRefs = useRef<Record<Tab, HTMLButtonElement | null>>({ mine: null, waiting: null, others: null })
 
   const groups: Record<Tab, Conversation[]> = { mine: [], waiting: [], others: [] }
   for (const c of conversations) groups[tabOf(c, myTeamIds)].push(c)
 
-  // Opening a conversation from elsewhere (a new start, a link) shows the tab that holds it.
+  // Opening a conversation from elsewhere (a new start, a link) shows the tab that holds it,
+  // until the agent picks another tab.
   const selected = conversations.find((c) => c.id === selectedId)
   const selectedTab = selected ? tabOf(selected, myTeamIds) : null
-  useEffect(() => {
-    if (selectedTab) setTab(selectedTab)
-  }, [selectedId, selectedTab])
+  const tab: Tab = selectedTab && choice.forSelection !== selectedId ? selectedTab : choice.tab
+  const setTab = (next: Tab) => setChoice({ tab: next, forSelection: selectedId })
 
   function onTabKey(e: KeyboardEvent) {
     const i = TABS.indexOf(tab)

@@ -5,7 +5,7 @@ import { t } from '../i18n/pt-BR'
 import { problemText } from '../lib/errors'
 import { useNow } from '../lib/hooks'
 import { useDirectory, useLiveEvents } from '../state'
-import { initials } from './ContactSearch'
+import { initials } from '../lib/text'
 import { TemplateSendDialog } from './TemplateSendDialog'
 
 function byTime(a: Message, b: Message): number {
@@ -47,17 +47,19 @@ export function ConversationView({ id, onChanged }: Props) {
     changed.current = onChanged
   }, [onChanged])
 
-  const load = useCallback(async () => {
-    try {
-      const [c, m] = await Promise.all([api.getConversation(id), api.listMessages(id)])
-      setConv(c)
-      setMessages([...m].sort(byTime))
-      setLoadError('')
-      changed.current(c)
-    } catch (err) {
-      setLoadError(err instanceof ApiError && err.status === 404 ? t('conversation.loadError') : problemText(err))
-    }
-  }, [id])
+  const load = useCallback(
+    () =>
+      Promise.all([api.getConversation(id), api.listMessages(id)]).then(
+        ([c, m]) => {
+          setConv(c)
+          setMessages([...m].sort(byTime))
+          setLoadError('')
+          changed.current(c)
+        },
+        (err) => setLoadError(err instanceof ApiError && err.status === 404 ? t('conversation.loadError') : problemText(err)),
+      ),
+    [id],
+  )
 
   useEffect(() => {
     void load()

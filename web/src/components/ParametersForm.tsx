@@ -33,7 +33,11 @@ export function ParametersForm({ template, contact, values, onChange, errors }: 
         <p className="muted small">{template.variables.length ? t('params.hint') : t('params.none')}</p>
         {template.variables.map((v) => {
           // Preview errors show only once there is something typed; empty fields are flagged on submit.
-          const live = values[v]?.trim() && previewErrors[v] ? fieldErrorText(previewErrors[v]) : undefined
+          // Only for the value the server saw, never a stale verdict on what is typed now.
+          const live =
+            values[v]?.trim() && previewErrors[v] && preview.checked?.[v] === values[v]
+              ? fieldErrorText(previewErrors[v])
+              : undefined
           return (
             <Field
               key={v}
@@ -92,6 +96,8 @@ function usePreview(template: Template, values: Record<string, string>) {
   return {
     text: fresh && server.text && server.errors.length === 0 ? server.text : local,
     errors: server.errors,
+    /** The values the errors were computed for. */
+    checked: server.for,
   }
 }
 

@@ -17,7 +17,7 @@ import { fieldErrorText, problemText } from '../lib/errors'
 import { keyFor } from '../lib/ids'
 import { initialValues, parameterErrors, toParameters } from '../lib/template'
 import { useDirectory, useSession } from '../state'
-import { initials } from './ContactSearch'
+import { initials } from '../lib/text'
 import { Dialog } from './Dialog'
 import { Field } from './Field'
 import { ParametersForm } from './ParametersForm'
@@ -56,6 +56,7 @@ export function SendMessagePanel({ contact, onClose, onStarted, onOpenExisting }
   const [step, setStep] = useState<Step>('send')
   const [sendType, setSendType] = useState<SendType | null>(null)
   const [scheduledLocal, setScheduledLocal] = useState(defaultSchedule)
+  const [minLocal] = useState(() => toLocalInputValue(new Date()))
   const [pickedChannel, setPickedChannel] = useState<string | null>(null)
   const [pickedTeam, setPickedTeam] = useState<string | null>(null)
   const [template, setTemplate] = useState<Template | null>(null)
@@ -177,6 +178,7 @@ export function SendMessagePanel({ contact, onClose, onStarted, onOpenExisting }
               clearServer((f) => f === 'team_id')
             }}
             errorAt={errorAt}
+            minLocal={minLocal}
           />
         )}
         {step === 'template' && channel && (
@@ -280,6 +282,8 @@ interface SendStepProps {
   team: Team | undefined
   onTeam: (id: string) => void
   errorAt: (field: string) => string | undefined
+  /** The earliest value the date-time picker offers (now, when the panel opened). */
+  minLocal: string
 }
 
 function SendStep(p: SendStepProps) {
@@ -323,7 +327,7 @@ function SendStep(p: SendStepProps) {
             label={t('send.scheduledAt')}
             type="datetime-local"
             hint={t('send.scheduledAtHint', { zone: localZone() })}
-            min={toLocalInputValue(new Date())}
+            min={p.minLocal}
             value={p.scheduledLocal}
             error={p.errorAt('scheduled_at')}
             onChange={(e) => p.onScheduled(e.target.value)}

@@ -178,6 +178,13 @@ export class FakeApi {
     return c
   }
 
+  /** Stores a message in a conversation (as if sent or received earlier), without an event. */
+  addMessage(conversationId: string, m: Partial<Message> & Pick<Message, 'direction' | 'type' | 'status'>): Message {
+    const msg = this.message(conversationId, m)
+    this.messages.push(msg)
+    return msg
+  }
+
   /** `fetch` as the browser would see this server. */
   fetch = async (input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
     const u = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url, 'http://localhost')

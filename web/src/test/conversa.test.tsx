@@ -1,0 +1,163 @@
+import { act, screen, waitFor, within } from '@testing-library/react'
+import { describe, expect, it } from 'vitest'
+import { FakeApi } from './fakeApi'
+import { FakeEventSource } from './fakeEventSource'
+import { renderApp } from './renderApp'
+
+function waitingWithJoao() {
+  const fake = new FakeApi()
+  const conv = fake.addConversation({ contact_id: 'ct-joao', channel_id: 'ch-vendas', team_id: 'tm-vendas', status: 'waiting' })
+  return { fake, conv }
+}
+
+const item = (text: string) => screen.getByText(text).closest('li') as HTMLElement
+
+describe('"Conversa": waiting, the queue and live updates', () => {
+  it('explains the wait, queues messages marked "na fila", lets them be withdrawn, and drains on the reply', async () => {
+    const { fake, conv } = waitingWithJoao()
+    const { user } = await renderApp({ fake, hash: `#/atendimentos/${conv.id}` })
+
+    expect(await screen.findByRole('heading', { name: 'João Silva', level: 2 })).toBeInTheDocument()
+    expect(screen.getByText('Aguardando a resposta do contato')).toBeInTheDocument()
+    expect(
+      screen.getByText(/João Silva ainda não respondeu\. Você pode escrever agora: as mensagens ficam na fila/),
+    ).toBeInTheDocument()
+
+    // The live stream is open, with the session cookie.
+    expect(FakeEventSource.instances).toHaveLength(1)
+    expect(FakeEventSource.instances[0].url).toBe('/api/v1/events')
+    expect(FakeEventSource.instances[0].withCredentials).toBe(true)
+
+    const composer = screen.getByLabelText('Mensagem')
+    await user.type(composer, 'Primeira na fila')
+    await user.click(screen.getByRole('button', { name: 'Colocar na fila' }))
+    expect(await screen.findByText('Primeira na fila')).toBeInTheDocument()
+    await user.type(composer, 'Segunda na fila{Enter}')
+    expect(await screen.findByText('Segunda na fila')).toBeInTheDocument()
+    expect(within(item('Primeira na fila')).getByText('na fila')).toBeInTheDocument()
+    expect(within(item('Segunda na fila')).getByText('na fila')).toBeInTheDocument()
+
+    await user.click(screen.getByRole('button', { name: 'Retirar da fila a mensagem “Segunda na fila”' }))
+    await waitFor(() => expect(screen.queryByText('Segunda na fila')).not.toBeInTheDocument())
+    expect(fake.calls('DELETE', /\/messages\//)).toHaveLength(1)
+    expect(fake.messages.some((m) => m.text === 'Segunda na fila')).toBe(false)
+
+    // The contact replies: no reload, the banner goes, the queue drains, statuses tick.
+    const requestsBefore = fake.requests.length
+    act(() => fake.contactReplies(conv.id, 'Oi! Pode falar.'))
+    expect(await screen.findByText('Oi! Pode falar.')).toBeInTheDocument()
+    expect(screen.queryByText('Aguardando a resposta do contato')).not.toBeInTheDocument()
+    expect(within(item('Primeira na fila')).getByText('enviada')).toBeInTheDocument()
+    expect(screen.queryByText('na fila')).not.toBeInTheDocument()
+    expect(screen.queryByRole('button', { name: /Retirar da fila/ })).not.toBeInTheDocument()
+    expect(screen.getByText(/^Janela de 24 horas aberta: (23 h 59 min|24 h 00 min)$/)).toBeInTheDocument()
+    expect(fake.requests.length).toBe(requestsBefore)
+
+    const first = fake.messages.find((m) => m.text === 'Primeira na fila')!
+    act(() => fake.setStatus(first.id, 'delivered'))
+    expect(await within(item('Primeira na fila')).findByText('entregue')).toBeInTheDocument()
+    act(() => fake.setStatus(first.id, 'read'))
+    expect(await within(item('Primeira na fila')).findByText('lida')).toBeInTheDocument()
+
+    // Now inside the window, text goes out at once.
+    await user.type(screen.getByLabelText('Mensagem'), 'Agora vai direto')
+    await user.click(screen.getByRole('button', { name: 'Enviar' }))
+    expect(await within(await screen.findByText('Agora vai direto').then((e) => e.closest('li')!)).findByText('enviada')).toBeInTheDocument()
+  })
+
+  it('shows a failed message with the provider’s reason', async () => {
+    const { fake, conv } = waitingWithJoao()
+    await renderApp({ fake, hash: `#/atendimentos/${conv.id}` })
+    await screen.findByRole('heading', { name: 'João Silva', level: 2 })
+    const failed = fake.addMessage(conv.id, { direction: 'out', type: 'text', text: 'Olá', status: 'sent' })
+    act(() => fake.emit('message.created', failed))
+    act(() => fake.setStatus(failed.id, 'failed', { code: '131026', title: 'Mensagem não entregue' }))
+    const status = await screen.findByText('falhou: Mensagem não entregue')
+    expect(status).toHaveAttribute('title', '131026')
+  })
+
+  it('asks for a template instead of free text outside the window, and re-engages with one', async () => {
+    const fake = new FakeApi()
+    const conv = fake.addConversation({
+      contact_id: 'ct-joao',
+      channel_id: 'ch-vendas',
+      team_id: 'tm-vendas',
+      status: 'active',
+      windowExpiredAgo: 3_600_000,
+    })
+    const { user } = await renderApp({ fake, hash: `#/atendimentos/${conv.id}` })
+    await screen.findByRole('heading', { name: 'João Silva', level: 2 })
+
+    expect(screen.getByRole('heading', { name: 'A janela de 24 horas terminou' })).toBeInTheDocument()
+    expect(screen.queryByLabelText('Mensagem')).not.toBeInTheDocument()
+    await user.click(screen.getByRole('button', { name: 'Escolher modelo de mensagem' }))
+
+    const dialog = within(await screen.findByRole('dialog', { name: 'Enviar modelo de mensagem' }))
+    await user.click(await dialog.findByRole('radio', { name: 'lembrete_fatura' }))
+    await user.click(dialog.getByRole('button', { name: 'Definir parâmetros' }))
+    await user.type(dialog.getByLabelText('[1]'), 'João')
+    await user.type(dialog.getByLabelText('[2]'), 'março')
+    const cost = dialog.getByRole('region', { name: 'Custo estimado' })
+    expect(await within(cost).findByText('R$ 0,04 por mensagem entregue')).toBeInTheDocument()
+    await user.click(dialog.getByRole('button', { name: 'Enviar modelo' }))
+
+    expect(await screen.findByText('Olá João, sua fatura de março vence amanhã.')).toBeInTheDocument()
+    expect(fake.calls('POST', `/api/v1/conversations/${conv.id}/messages`)[0].body).toEqual({
+      template_id: 'tp-fatura',
+      parameters: ['João', 'março'],
+    })
+    // Re-engaged: waiting again, so the composer queues until the reply.
+    expect(await screen.findByText('Aguardando a resposta do contato')).toBeInTheDocument()
+    expect(screen.getByRole('button', { name: 'Colocar na fila' })).toBeInTheDocument()
+  })
+})
+
+describe('"Atendimentos" list', () => {
+  it('shows tabs with contact, channel, team, status and window, and adds conversations that arrive live', async () => {
+    const fake = new FakeApi()
+    const { user } = await renderApp({ fake })
+
+    const tabs = screen.getByRole('tablist', { name: 'Filtrar atendimentos' })
+    const row = await screen.findByRole('link', { name: /Mariana Costa/ })
+    expect(within(tabs).getAllByRole('tab').map((t) => t.textContent)).toEqual(['Meus1', 'Aguardando', 'Outros'])
+    expect(row).toHaveTextContent('Ativo')
+    expect(row).toHaveTextContent('Vendas WhatsApp · Vendas')
+    expect(row).toHaveTextContent(/Janela: 4 h 5\d min/)
+
+    // A contact writes in on another channel (receptive start): it shows up without a reload.
+    act(() => {
+      const c = fake.addConversation({
+        contact_id: 'ct-maria',
+        channel_id: 'ch-suporte',
+        team_id: 'tm-financeiro',
+        status: 'active',
+        origin: 'receptive',
+        windowOpenFor: 24 * 3_600_000,
+      })
+      fake.emit('conversation.created', c)
+    })
+    await user.click(within(tabs).getByRole('tab', { name: /Outros/ }))
+    const other = await screen.findByRole('link', { name: /Maria Oliveira/ })
+    expect(other).toHaveTextContent('Suporte WhatsApp · Financeiro')
+
+    // Keyboard: arrows move between tabs.
+    await user.keyboard('{ArrowLeft}')
+    expect(within(tabs).getByRole('tab', { name: /Aguardando/ })).toHaveAttribute('aria-selected', 'true')
+    expect(screen.getByText('Nenhum atendimento aguardando resposta.')).toBeInTheDocument()
+  })
+
+  it('refetches after the event stream reconnects', async () => {
+    const fake = new FakeApi()
+    await renderApp({ fake })
+    await screen.findByRole('link', { name: /Mariana Costa/ })
+    const before = fake.calls('GET', '/api/v1/conversations').length
+    // Missed while disconnected: no event for this one.
+    fake.addConversation({ contact_id: 'ct-joao', channel_id: 'ch-vendas', team_id: 'tm-vendas', status: 'waiting' })
+    act(() => {
+      FakeEventSource.instances[0].drop()
+      FakeEventSource.instances[0].open()
+    })
+    await waitFor(() => expect(fake.calls('GET', '/api/v1/conversations').length).toBe(before + 1))
+    expect(await screen.findByRole('tab', { name: 'Aguardando1' })).toBeInTheDocument()
+  })
+})
