@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"fmt"
 	"net/http"
 	"sync"
 	"testing"
@@ -126,6 +125,5 @@ func TestStartReportsEveryFailureAtOnce(t *testing.T) {
 			"parameters.nome:parameter_invalid",
 			"parameters:parameter_unknown",
 		}, r.FieldCodes())
-		fmt.Sprint()
 	})
 }
