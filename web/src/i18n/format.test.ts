@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest'
+import { formatDate, formatMoney, formatPhone, formatRemaining, localInputToUTC } from './format'
+import { errorText, ptBR, t } from './pt-BR'
+
+describe('pt-BR formatting', () => {
+  it('formats money in BRL and USD the Brazilian way', () => {
+    expect(formatMoney(0.35, 'BRL')).toBe('R$\u00a00,35')
+    expect(formatMoney('0.0625', 'usd')).toBe('US$\u00a00,0625')
+    expect(formatMoney(12.5, 'BRL')).toBe('R$\u00a012,50')
+  })
+
+  it('formats the time left in the window', () => {
+    expect(formatRemaining(3 * 3_600_000 + 5 * 60_000)).toBe('3 h 05 min')
+    expect(formatRemaining(12 * 60_000 + 59_000)).toBe('12 min')
+    expect(formatRemaining(30_000)).toBe('menos de 1 min')
+  })
+
+  it('reads a calendar date without shifting it by the time zone', () => {
+    expect(formatDate('2026-07-01')).toBe('01/07/2026')
+  })
+
+  it('converts the local wall time of a date-time picker to UTC', () => {
+    expect(localInputToUTC('2026-12-01T09:15')).toBe('2026-12-01T12:15:00Z') // São Paulo, UTC−3
+    expect(localInputToUTC('')).toBeNull()
+  })
+
+  it('shows Brazilian E.164 numbers with DDD', () => {
+    expect(formatPhone('+5511987654321')).toBe('+55 11 98765-4321')
+    expect(formatPhone('+551133334444')).toBe('+55 11 3333-4444')
+    expect(formatPhone('+14155550100')).toBe('+14155550100')
+  })
+})
+
+describe('message catalogue', () => {
+  it('fills placeholders', () => {
+    expect(t('params.conflict', { name: 'João' })).toBe('Já existe um atendimento aberto com João neste canal.')
+  })
+
+  it('translates API error codes, falling back to the server message', () => {
+    expect(errorText('phone_invalid')).toMatch(/^Número inválido/)
+    expect(errorText('something_new', 'Server says no')).toBe('Server says no')
+  })
+
+  it('holds every label the help page tells users to click, exactly as written', () => {
+    const labels = Object.values(ptBR) as string[]
+    for (const label of [
+      'Atendimentos',
+      'Conversar',
+      'Enviar mensagem',
+      'Selecione o tipo de envio',
+      'Iniciar atendimento',
+      'Agendar mensagem',
+      'Selecione um canal',
+      'Selecione uma equipe',
+      'Modelo de mensagem',
+      'Todos os modelos',
+      'Definir parâmetros',
+      'Parâmetros',
+      'Outros',
+      'Novo atendimento',
+      'Novo contato',
+      'Digite o número com DDD',
+    ]) {
+      expect(labels).toContain(label)
+    }
+  })
+})
