@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -36,6 +37,7 @@ import (
 	"github.com/atendimento/atendimento/internal/store"
 	"github.com/atendimento/atendimento/internal/team"
 	"github.com/atendimento/atendimento/internal/template"
+	"github.com/atendimento/atendimento/internal/webhook"
 )
 
 // Deps is everything the HTTP layer calls.
@@ -48,6 +50,7 @@ type Deps struct {
 	Templates     *template.Service
 	Conversations *conversation.Service
 	Idempotency   *idempotency.Store
+	Webhooks      *webhook.Processor
 	Log           *slog.Logger
 	// Registry collects the HTTP metrics; nil uses a fresh registry.
 	Registry *prometheus.Registry
@@ -63,7 +66,8 @@ type Deps struct {
 
 type server struct {
 	Deps
-	accounts *account.Service
+	accounts       *account.Service
+	metricsHandler http.Handler
 }
 
 // New builds the HTTP server.
@@ -74,7 +78,7 @@ func New(d Deps) *echo.Echo {
 	if d.Registry == nil {
 		d.Registry = prometheus.NewRegistry()
 	}
-	s := &server{Deps: d, accounts: d.Accounts}
+	s := &server{Deps: d, accounts: d.Accounts, metricsHandler: promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{})}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.Validator = newValidator()
@@ -95,9 +99,13 @@ func New(d Deps) *echo.Echo {
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
-	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{})))
+	e.GET("/metrics", s.prometheusMetrics)
 	e.GET("/openapi.yaml", s.openapi)
 	e.GET("/docs", s.docs)
+	e.GET("/docs/assets/*", s.docsAsset)
+
+	e.GET("/webhooks/whatsapp/:channel_id", s.verifyWebhook)
+	e.POST("/webhooks/whatsapp/:channel_id", s.receiveWebhook)
 
 	v1 := e.Group("/api/v1")
 	v1.POST("/auth/login", s.login)
@@ -152,6 +160,8 @@ func New(d Deps) *echo.Echo {
 	authed.POST("/conversations/:id/messages", s.postMessage)
 	authed.DELETE("/conversations/:id/messages/:message_id", s.withdrawMessage)
 
+	authed.POST("/sandbox/channels/:id/inbound", s.sandboxInbound)
+
 	for _, register := range d.Extra {
 		register(e, authed)
 	}
@@ -165,6 +175,9 @@ func New(d Deps) *echo.Echo {
 func limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
+		if strings.HasPrefix(req.URL.Path, "/webhooks/") {
+			return next(c) // Meta batches up to 3 MB; the webhook handler bounds its own read
+		}
 		if req.ContentLength > MaxBody {
 			return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "the body is larger than 1 MiB")
 		}

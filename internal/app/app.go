@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/atendimento/atendimento/internal/account"
 	"github.com/atendimento/atendimento/internal/channel"
 	"github.com/atendimento/atendimento/internal/contact"
+	"github.com/atendimento/atendimento/internal/dispatch"
 	"github.com/atendimento/atendimento/internal/conversation"
 	"github.com/atendimento/atendimento/internal/idempotency"
 	"github.com/atendimento/atendimento/internal/pricing"
@@ -29,6 +31,8 @@ import (
 	"github.com/atendimento/atendimento/internal/store"
 	"github.com/atendimento/atendimento/internal/team"
 	"github.com/atendimento/atendimento/internal/template"
+	"github.com/atendimento/atendimento/internal/webhook"
+	"github.com/atendimento/atendimento/internal/whatsapp"
 )
 
 // Config is the server's configuration, read from the environment.
@@ -44,6 +48,9 @@ type Config struct {
 	WhatsAppAPIVersion     string
 	WebDir                 string
 	SecureCookies          bool
+	Dispatch               dispatch.Config
+	// NoDispatcher leaves the dispatcher stopped (tests that drive the outbox by hand).
+	NoDispatcher bool
 	// BcryptCost lowers password hashing cost in tests (0 = bcrypt's default).
 	BcryptCost int
 }
@@ -63,7 +70,26 @@ func FromEnv() Config {
 		WebDir:                 env("WEB_DIR", "web/dist"),
 		SecureCookies:          os.Getenv("COOKIE_SECURE") == "1" || os.Getenv("COOKIE_SECURE") == "true",
 	}
+	c.Dispatch.Workers = envInt("DISPATCH_WORKERS", 0)
+	c.Dispatch.Lease = envDuration("DISPATCH_LEASE", 0)
+	c.Dispatch.Poll = envDuration("DISPATCH_POLL", 0)
+	c.Dispatch.ChannelRate = float64(envInt("CHANNEL_RATE", 0))
+	c.Dispatch.MaxAttempts = envInt("DISPATCH_MAX_ATTEMPTS", 0)
 	return c
+}
+
+func envInt(key string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(key)); err == nil {
+		return v
+	}
+	return def
+}
+
+func envDuration(key string, def time.Duration) time.Duration {
+	if v, err := time.ParseDuration(os.Getenv(key)); err == nil {
+		return v
+	}
+	return def
 }
 
 func env(key, def string) string {
@@ -119,9 +145,15 @@ type App struct {
 	Teams         *team.Service
 	Templates     *template.Service
 	Conversations *conversation.Service
+	Dispatcher    *dispatch.Dispatcher
+	Cloud         *whatsapp.Client
 	Handler       *echo.Echo
 	Registry      *prometheus.Registry
+	stop          context.CancelFunc
 }
+
+// dispatchChannel is the NOTIFY channel that wakes every instance's dispatcher.
+const dispatchChannel = "atendimento_dispatch"
 
 // New opens the database, applies migrations and builds every service and the HTTP handler.
 func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
@@ -170,9 +202,11 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*Ap
 		return len(missing) == 0, err
 	})
 	a.Conversations = conversation.NewService(db, conversation.Deps{Contacts: a.Contacts, Channels: a.Channels, Teams: a.Teams,
-		Templates: a.Templates, Card: pricing.Default()})
+		Templates: a.Templates, Card: pricing.Default(), Wake: a.wake})
+	a.Cloud = whatsapp.NewClient(whatsapp.Config{BaseURL: cfg.WhatsAppAPIBaseURL, Version: cfg.WhatsAppAPIVersion})
+	a.Dispatcher = dispatch.New(cfg.Dispatch, a.Conversations, a.Channels, a.Contacts, a.Cloud, log)
 	deps := api.Deps{DB: db, Accounts: a.Accounts, Contacts: a.Contacts, Channels: a.Channels, Teams: a.Teams, Templates: a.Templates,
-		Conversations: a.Conversations, Idempotency: idempotency.New(db), Log: log, Registry: a.Registry, OpenAPI: atendimento.OpenAPI,
+		Conversations: a.Conversations, Idempotency: idempotency.New(db), Webhooks: webhook.New(a.Conversations, a.Templates), Log: log, Registry: a.Registry, OpenAPI: atendimento.OpenAPI,
 		SecureCookies: cfg.SecureCookies}
 	if cfg.WebDir != "" {
 		if st, err := os.Stat(filepath.Join(cfg.WebDir, "index.html")); err == nil && !st.IsDir() {
@@ -203,11 +237,40 @@ func secretKey(cfg Config, db *store.DB, log *slog.Logger) (string, error) {
 	return k, nil
 }
 
+// wake tells this instance's dispatcher, and on Postgres every instance's, that due rows were committed.
+func (a *App) wake() {
+	a.Dispatcher.Wake()
+	if a.DB.Dialect() == store.Postgres {
+		if err := a.DB.Notify(context.Background(), dispatchChannel, ""); err != nil {
+			a.Log.Warn("notify dispatchers", "err", err.Error())
+		}
+	}
+}
+
+// Start runs the background work: the dispatcher and the Postgres listener that wakes it.
+func (a *App) Start(ctx context.Context) {
+	ctx, a.stop = context.WithCancel(ctx)
+	if a.Config.NoDispatcher {
+		return
+	}
+	a.DB.Listen(ctx, a.Log, []string{dispatchChannel}, func(string, string) { a.Dispatcher.Wake() })
+	a.Dispatcher.Start(ctx)
+}
+
+// Stop ends the background work, letting in-flight sends be recorded.
+func (a *App) Stop() {
+	if a.stop != nil {
+		a.stop()
+	}
+	a.Dispatcher.Stop()
+}
+
 // Serve runs the HTTP server until ctx ends, then shuts down gracefully: in-flight requests
 // finish (up to 20 s).
 func (a *App) Serve(ctx context.Context) error {
 	srv := &http.Server{Addr: a.Config.HTTPAddr, Handler: a.Handler, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second}
+	a.Start(context.WithoutCancel(ctx))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	a.Log.Info("listening", "addr", a.Config.HTTPAddr)
@@ -219,7 +282,10 @@ func (a *App) Serve(ctx context.Context) error {
 	a.Log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	return srv.Shutdown(sctx)
+	err := srv.Shutdown(sctx)
+	a.Stop()
+	a.Log.Info("stopped")
+	return err
 }
 
 // Close releases the database.

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -67,6 +68,7 @@ func New(t testing.TB, db *store.DB, opts Options) *Env {
 	t.Helper()
 	cfg := app.Config{SecretKey: "test-secret-key-0123456789", BcryptCost: bcrypt.MinCost, HTTPAddr: "127.0.0.1:0",
 		WhatsAppAPIBaseURL: "http://127.0.0.1:1", WhatsAppAPIVersion: "v25.0"}
+	cfg.Dispatch.Poll = 100 * time.Millisecond
 	if opts.Configure != nil {
 		opts.Configure(&cfg)
 	}
@@ -77,6 +79,8 @@ func New(t testing.TB, db *store.DB, opts Options) *Env {
 	seeded, err := a.Demo(context.Background())
 	require.NoError(t, err)
 	require.NotNil(t, seeded)
+	a.Start(context.Background())
+	t.Cleanup(a.Stop)
 	srv := httptest.NewServer(a.Handler)
 	t.Cleanup(srv.Close)
 	env := &Env{T: t, App: a, Server: srv, Demo: seeded, Logs: &logs.buf}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/atendimento/atendimento/internal/apperr"
 	"github.com/atendimento/atendimento/internal/store"
@@ -352,3 +353,5 @@ func (s *Service) Withdraw(ctx context.Context, actor Actor, conversationID, mes
 	}
 	return apperr.Conflict("message_not_queued", "the message has already been released and cannot be withdrawn")
 }
+
+var onConflictNothing = clause.OnConflict{DoNothing: true}

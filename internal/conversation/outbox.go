@@ -1,0 +1,341 @@
+package conversation
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/atendimento/atendimento/internal/store"
+)
+
+// OutboxItem is an outbound message claimed for sending.
+type OutboxItem struct {
+	ID               string
+	AccountID        string
+	ConversationID   string
+	ChannelID        string
+	ContactID        string
+	Seq              int64
+	Type             string
+	Text             string
+	TemplateName     string
+	TemplateLanguage string
+	Components       json.RawMessage
+	Attempts         int
+}
+
+// claimSQL picks due outbound rows of open conversations whose earlier outbound rows have all
+// left (so each conversation's messages go strictly in order), and leases them. Expired leases
+// (a crashed sender) are claimable again. Postgres skips rows another instance is claiming.
+const claimSQL = `UPDATE messages SET lease_until = ?, attempts = attempts + 1, updated_at = ?
+WHERE id IN (
+  SELECT m.id FROM messages m JOIN conversations c ON c.id = m.conversation_id
+  WHERE m.status IN ('pending', 'scheduled') AND m.direction = 'out' AND m.due_at <= ?
+    AND (m.lease_until IS NULL OR m.lease_until < ?)
+    AND c.status IN ('scheduled', 'waiting', 'active')
+    AND NOT EXISTS (SELECT 1 FROM messages p WHERE p.conversation_id = m.conversation_id
+      AND p.direction = 'out' AND p.seq < m.seq AND p.status IN ('pending', 'scheduled'))
+  ORDER BY m.due_at, m.seq
+  LIMIT ? %s)
+RETURNING id`
+
+// Claim leases up to limit due messages for lease. It is one statement: on Postgres with
+// FOR UPDATE SKIP LOCKED, so instances never claim the same row; on SQLite under its single writer.
+func (s *Service) Claim(ctx context.Context, limit int, lease time.Duration) ([]OutboxItem, error) {
+	now := s.now()
+	lock := ""
+	if s.db.Dialect() == store.Postgres {
+		lock = "FOR UPDATE OF m SKIP LOCKED"
+	}
+	var ids []string
+	if err := s.db.Conn(ctx).Raw(fmt.Sprintf(claimSQL, lock), now.Add(lease), now, now, now, limit).Scan(&ids).Error; err != nil {
+		return nil, store.Translate(err, nil, nil)
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	var rows []struct {
+		msgRow
+		ContactID string
+	}
+	if err := s.db.Conn(ctx).Table("messages").Select("messages.*, conversations.contact_id").
+		Joins("JOIN conversations ON conversations.id = messages.conversation_id").
+		Where("messages.id IN ?", ids).Order("messages.due_at, messages.seq").Find(&rows).Error; err != nil {
+		return nil, store.Translate(err, nil, nil)
+	}
+	out := make([]OutboxItem, len(rows))
+	for i, r := range rows {
+		out[i] = OutboxItem{ID: r.ID, AccountID: r.AccountID, ConversationID: r.ConversationID, ChannelID: r.ChannelID,
+			ContactID: r.ContactID, Seq: r.Seq, Type: r.Type, Text: r.Text, TemplateName: r.TemplateName,
+			TemplateLanguage: r.TemplateLanguage, Attempts: r.Attempts}
+		if r.Components != nil {
+			out[i].Components = json.RawMessage(*r.Components)
+		}
+	}
+	return out, nil
+}
+
+// NextDue returns when the earliest not-yet-due outbox row (a scheduled start or a retry) is
+// due, so the dispatcher can sleep until then; nil when none is waiting.
+func (s *Service) NextDue(ctx context.Context) (*time.Time, error) {
+	var ts []time.Time
+	err := s.db.Conn(ctx).Table("messages").Where("status IN ? AND direction = 'out' AND due_at IS NOT NULL", []string{MsgPending, MsgScheduled}).
+		Order("due_at").Limit(1).Pluck("due_at", &ts).Error
+	if err != nil || len(ts) == 0 {
+		return nil, store.Translate(err, nil, nil)
+	}
+	t := ts[0].UTC()
+	return &t, nil
+}
+
+// MarkSent records a send the provider accepted: its WhatsApp id, and for an opening template of
+// a scheduled start, the move to waiting. Statuses that arrived before this (webhooks racing the
+// send's answer) are applied now.
+func (s *Service) MarkSent(ctx context.Context, item OutboxItem, providerID string) error {
+	now := s.now()
+	ctx = store.WithAccount(ctx, item.AccountID)
+	var applied bool
+	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		res := s.db.Tenant(ctx, "messages").Where("id = ? AND status IN ?", item.ID, []string{MsgPending, MsgScheduled}).
+			Updates(map[string]any{"status": MsgSent, "provider_message_id": providerID, "sent_at": now, "lease_until": nil, "updated_at": now})
+		if res.Error != nil {
+			return store.Translate(res.Error, nil, nil)
+		}
+		applied = res.RowsAffected == 1
+		if !applied {
+			return nil
+		}
+		if err := s.db.Tenant(ctx, "conversations").Where("id = ? AND status = ?", item.ConversationID, StatusScheduled).
+			Updates(map[string]any{"status": StatusWaiting, "waiting_since": now, "updated_at": now}).Error; err != nil {
+			return store.Translate(err, nil, nil)
+		}
+		return s.applyOrphans(ctx, providerID)
+	})
+	if err == nil && applied {
+		s.emit(ctx, EventMessageUpdated, item.ID)
+		if item.Seq == 1 {
+			s.emit(ctx, EventConversationUpdated, item.ConversationID)
+		}
+	}
+	return err
+}
+
+// MarkFailed records a permanent provider error on a message. A template that the provider
+// rejects while the conversation waits for it (the opening, or a re-engagement) fails the
+// conversation; its queued messages stay queued, unsent and visible.
+func (s *Service) MarkFailed(ctx context.Context, item OutboxItem, code int, title, details string) error {
+	ctx = store.WithAccount(ctx, item.AccountID)
+	now := s.now()
+	var convFailed bool
+	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		res := s.db.Tenant(ctx, "messages").Where("id = ? AND status IN ?", item.ID, []string{MsgPending, MsgScheduled}).
+			Updates(map[string]any{"status": MsgFailed, "error_code": code, "error_title": title, "error_details": details,
+				"failed_at": now, "lease_until": nil, "updated_at": now})
+		if res.Error != nil || res.RowsAffected == 0 {
+			return store.Translate(res.Error, nil, nil)
+		}
+		if item.Type != "template" {
+			return nil
+		}
+		res = s.db.Tenant(ctx, "conversations").Where("id = ? AND status IN ?", item.ConversationID, []string{StatusScheduled, StatusWaiting}).
+			Updates(map[string]any{"status": StatusFailed, "failure_code": code, "failure_title": title, "closed_at": now, "updated_at": now})
+		convFailed = res.RowsAffected == 1
+		return store.Translate(res.Error, nil, nil)
+	})
+	if err == nil {
+		s.emit(ctx, EventMessageUpdated, item.ID)
+		if convFailed {
+			s.emit(ctx, EventConversationUpdated, item.ConversationID)
+		}
+	}
+	return err
+}
+
+// Retry puts a claimed message back to be sent again at the given time (a transient error).
+func (s *Service) Retry(ctx context.Context, item OutboxItem, at time.Time, code int, title string) error {
+	updates := map[string]any{"due_at": at.UTC(), "lease_until": nil, "updated_at": s.now()}
+	if code != 0 || title != "" {
+		updates["error_code"], updates["error_title"] = code, title
+	}
+	return store.Translate(s.db.Conn(ctx).Table("messages").Where("id = ? AND account_id = ? AND status IN ?", item.ID, item.AccountID,
+		[]string{MsgPending, MsgScheduled}).Updates(updates).Error, nil, nil)
+}
+
+// statusRank orders delivery states; a status update only ever moves a message up.
+var statusRank = map[string]int{MsgScheduled: 0, MsgQueued: 0, MsgPending: 0, MsgSent: 1, MsgDelivered: 2, MsgRead: 3}
+
+// below returns the statuses a message may leave for status st.
+func below(st string) []string {
+	if st == MsgFailed {
+		// A failure can follow the send, never a delivery or a read.
+		return []string{MsgPending, MsgScheduled, MsgSent}
+	}
+	r, ok := statusRank[st]
+	if !ok {
+		return nil
+	}
+	var out []string
+	for s, rank := range statusRank {
+		if rank < r {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// StatusUpdate is a delivery status the provider reported for a message it accepted.
+type StatusUpdate struct {
+	ProviderMessageID string
+	Status            string // sent, delivered, read, failed
+	At                time.Time
+	ErrorCode         int
+	ErrorTitle        string
+	ErrorDetails      string
+	Pricing           *Pricing
+}
+
+// ApplyStatus advances a message's status (never backward), records its timestamp, error and
+// pricing, and is idempotent: duplicates and reordering have exactly one effect. A status for a
+// WhatsApp id not yet recorded (the send's answer is still in flight) is kept and applied when
+// it is. The context acts for the channel's account.
+func (s *Service) ApplyStatus(ctx context.Context, u StatusUpdate) error {
+	var changed []msgRow
+	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		var rows []msgRow
+		if err := s.db.Tenant(ctx, "messages").Where("provider_message_id = ? AND direction = 'out'", u.ProviderMessageID).Limit(1).Find(&rows).Error; err != nil {
+			return store.Translate(err, nil, nil)
+		}
+		if len(rows) == 0 {
+			return s.keepOrphan(ctx, u)
+		}
+		m := rows[0]
+		ok, convFailed, err := s.applyStatus(ctx, m, u)
+		if ok {
+			changed = append(changed, m)
+		}
+		if convFailed {
+			changed = append(changed, msgRow{ConversationID: m.ConversationID})
+		}
+		return err
+	})
+	for _, m := range changed {
+		if m.ID == "" {
+			s.emit(ctx, EventConversationUpdated, m.ConversationID)
+		} else {
+			s.emit(ctx, EventMessageUpdated, m.ID)
+		}
+	}
+	return err
+}
+
+func (s *Service) applyStatus(ctx context.Context, m msgRow, u StatusUpdate) (changed, convFailed bool, err error) {
+	at := u.At.UTC()
+	if at.IsZero() {
+		at = s.now()
+	}
+	updates := map[string]any{"updated_at": s.now()}
+	if u.Pricing != nil {
+		updates["pricing_billable"], updates["pricing_category"], updates["pricing_type"] = u.Pricing.Billable, u.Pricing.Category, u.Pricing.Type
+	}
+	// Timestamps are recorded even when the status itself cannot move (a delivered after a read).
+	tsCol := map[string]string{MsgSent: "sent_at", MsgDelivered: "delivered_at", MsgRead: "read_at", MsgFailed: "failed_at"}[u.Status]
+	if tsCol == "" {
+		return false, false, nil // played, deleted, unknown: nothing to record
+	}
+	q := s.db.Tenant(ctx, "messages").Where("id = ?", m.ID)
+	if err := q.Where(tsCol + " IS NULL").Updates(map[string]any{tsCol: at}).Error; err != nil {
+		return false, false, store.Translate(err, nil, nil)
+	}
+	if u.Pricing != nil {
+		if err := s.db.Tenant(ctx, "messages").Where("id = ?", m.ID).Updates(updates).Error; err != nil {
+			return false, false, store.Translate(err, nil, nil)
+		}
+	}
+	st := map[string]any{"status": u.Status, "updated_at": s.now(), "lease_until": nil}
+	if u.Status == MsgFailed {
+		st["error_code"], st["error_title"], st["error_details"] = u.ErrorCode, u.ErrorTitle, u.ErrorDetails
+	}
+	res := s.db.Tenant(ctx, "messages").Where("id = ? AND status IN ?", m.ID, below(u.Status)).Updates(st)
+	if res.Error != nil {
+		return false, false, store.Translate(res.Error, nil, nil)
+	}
+	changed = res.RowsAffected == 1 || u.Pricing != nil
+	if res.RowsAffected == 1 && u.Status == MsgFailed && m.Type == "template" {
+		r := s.db.Tenant(ctx, "conversations").Where("id = ? AND status IN ?", m.ConversationID, []string{StatusScheduled, StatusWaiting}).
+			Updates(map[string]any{"status": StatusFailed, "failure_code": u.ErrorCode, "failure_title": u.ErrorTitle, "closed_at": s.now(), "updated_at": s.now()})
+		if r.Error != nil {
+			return changed, false, store.Translate(r.Error, nil, nil)
+		}
+		convFailed = r.RowsAffected == 1
+	}
+	return changed, convFailed, nil
+}
+
+type orphanRow struct {
+	AccountID         string
+	ProviderMessageID string
+	Status            string
+	OccurredAt        time.Time
+	ErrorCode         *int
+	ErrorTitle        *string
+	ErrorDetails      *string
+	PricingBillable   *bool
+	PricingCategory   *string
+	PricingType       *string
+	CreatedAt         time.Time
+}
+
+func (orphanRow) TableName() string { return "orphan_statuses" }
+
+func (s *Service) keepOrphan(ctx context.Context, u StatusUpdate) error {
+	at := u.At.UTC()
+	if at.IsZero() {
+		at = s.now()
+	}
+	r := orphanRow{AccountID: store.AccountID(ctx), ProviderMessageID: u.ProviderMessageID, Status: u.Status, OccurredAt: at, CreatedAt: s.now()}
+	if u.ErrorCode != 0 || u.ErrorTitle != "" {
+		r.ErrorCode, r.ErrorTitle, r.ErrorDetails = &u.ErrorCode, &u.ErrorTitle, &u.ErrorDetails
+	}
+	if u.Pricing != nil {
+		r.PricingBillable, r.PricingCategory, r.PricingType = &u.Pricing.Billable, &u.Pricing.Category, &u.Pricing.Type
+	}
+	return store.Translate(s.db.Conn(ctx).Clauses(onConflictNothing).Create(&r).Error, nil, nil)
+}
+
+func (s *Service) applyOrphans(ctx context.Context, providerID string) error {
+	var rows []orphanRow
+	if err := s.db.Tenant(ctx, "orphan_statuses").Where("provider_message_id = ?", providerID).Order("occurred_at").Find(&rows).Error; err != nil || len(rows) == 0 {
+		return store.Translate(err, nil, nil)
+	}
+	var m msgRow
+	if err := s.db.Tenant(ctx, "messages").Where("provider_message_id = ?", providerID).Take(&m).Error; err != nil {
+		return store.Translate(err, nil, nil)
+	}
+	for _, o := range rows {
+		u := StatusUpdate{ProviderMessageID: providerID, Status: o.Status, At: o.OccurredAt}
+		if o.ErrorCode != nil {
+			u.ErrorCode = *o.ErrorCode
+		}
+		if o.ErrorTitle != nil {
+			u.ErrorTitle = *o.ErrorTitle
+		}
+		if o.ErrorDetails != nil {
+			u.ErrorDetails = *o.ErrorDetails
+		}
+		if o.PricingCategory != nil {
+			u.Pricing = &Pricing{Category: *o.PricingCategory}
+			if o.PricingBillable != nil {
+				u.Pricing.Billable = *o.PricingBillable
+			}
+			if o.PricingType != nil {
+				u.Pricing.Type = *o.PricingType
+			}
+		}
+		m.Status = MsgSent
+		if _, _, err := s.applyStatus(ctx, m, u); err != nil {
+			return err
+		}
+	}
+	return store.Translate(s.db.Tenant(ctx, "orphan_statuses").Where("provider_message_id = ?", providerID).Delete(&orphanRow{}).Error, nil, nil)
+}

@@ -1,0 +1,289 @@
+// Package dispatch is the outbox's sender: goroutines that claim due outbound messages, send
+// them through the channel's provider (WhatsApp Cloud API or the sandbox), and record the result.
+// Per conversation messages leave strictly in order (the claim only offers a conversation's next
+// message); per channel sends are paced by a token bucket; transient errors retry with backoff
+// honouring Retry-After, permanent ones fail the message with the provider's code and title.
+package dispatch
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/atendimento/atendimento/internal/channel"
+	"github.com/atendimento/atendimento/internal/contact"
+	"github.com/atendimento/atendimento/internal/conversation"
+	"github.com/atendimento/atendimento/internal/store"
+	"github.com/atendimento/atendimento/internal/whatsapp"
+)
+
+// Config tunes the dispatcher.
+type Config struct {
+	// Workers is how many messages are sent at once (default 32).
+	Workers int
+	// Batch is how many rows one claim takes (default 200).
+	Batch int
+	// Lease is how long a claimed row is reserved; a crashed sender's rows return after it (default 60 s).
+	Lease time.Duration
+	// Poll is the safety-net poll interval when no wake-up arrives (default 5 s, jittered).
+	Poll time.Duration
+	// ChannelRate is the per-channel send rate in messages/s (default 80, Meta's default per number).
+	ChannelRate float64
+	// MaxAttempts bounds retries of transient errors (default 8).
+	MaxAttempts int
+}
+
+func (c *Config) defaults() {
+	if c.Workers <= 0 {
+		c.Workers = 32
+	}
+	if c.Batch <= 0 {
+		c.Batch = 200
+	}
+	if c.Lease <= 0 {
+		c.Lease = 60 * time.Second
+	}
+	if c.Poll <= 0 {
+		c.Poll = 5 * time.Second
+	}
+	if c.ChannelRate <= 0 {
+		c.ChannelRate = 80
+	}
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = 8
+	}
+}
+
+// CloudSender sends through the WhatsApp Cloud API; *whatsapp.Client implements it.
+type CloudSender interface {
+	SendTemplate(ctx context.Context, cr whatsapp.Credentials, to, name, language string, components json.RawMessage) (whatsapp.SendResult, error)
+	SendText(ctx context.Context, cr whatsapp.Credentials, to, body string) (whatsapp.SendResult, error)
+}
+
+// Dispatcher sends the outbox.
+type Dispatcher struct {
+	cfg      Config
+	conv     *conversation.Service
+	channels *channel.Service
+	contacts *contact.Service
+	cloud    CloudSender
+	log      *slog.Logger
+
+	wake     chan struct{}
+	mu       sync.Mutex
+	limiters map[string]*rate.Limiter
+	stop     context.CancelFunc
+	done     chan struct{}
+}
+
+// New returns a dispatcher; Start runs it.
+func New(cfg Config, conv *conversation.Service, channels *channel.Service, contacts *contact.Service, cloud CloudSender, log *slog.Logger) *Dispatcher {
+	cfg.defaults()
+	return &Dispatcher{cfg: cfg, conv: conv, channels: channels, contacts: contacts, cloud: cloud, log: log,
+		wake: make(chan struct{}, 1), limiters: map[string]*rate.Limiter{}}
+}
+
+// Wake asks the dispatcher to claim now (a commit added due rows). It never blocks.
+func (d *Dispatcher) Wake() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Start runs the dispatch loop until Stop.
+func (d *Dispatcher) Start(ctx context.Context) {
+	ctx, d.stop = context.WithCancel(ctx)
+	d.done = make(chan struct{})
+	go func() {
+		defer close(d.done)
+		d.loop(ctx)
+	}()
+}
+
+// Stop ends the loop and waits for in-flight sends to be recorded.
+func (d *Dispatcher) Stop() {
+	if d.stop == nil {
+		return
+	}
+	d.stop()
+	<-d.done
+}
+
+func (d *Dispatcher) loop(ctx context.Context) {
+	sem := make(chan struct{}, d.cfg.Workers)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		if ctx.Err() != nil {
+			return
+		}
+		items, err := d.conv.Claim(context.WithoutCancel(ctx), d.cfg.Batch, d.cfg.Lease)
+		if err != nil {
+			d.log.Error("dispatch: claim failed", "err", err.Error())
+			if !d.sleep(ctx, time.Second) {
+				return
+			}
+			continue
+		}
+		if len(items) == 0 {
+			// Everything sendable is out; wait for a wake-up, the next due row, or the poll.
+			wait := d.cfg.Poll/2 + time.Duration(rand.Int64N(int64(d.cfg.Poll)))
+			if next, err := d.conv.NextDue(ctx); err == nil && next != nil {
+				if until := time.Until(*next); until < wait {
+					wait = max(until, 5*time.Millisecond)
+				}
+			}
+			if !d.sleep(ctx, wait) {
+				return
+			}
+			continue
+		}
+		var batch sync.WaitGroup
+		for _, it := range items {
+			sem <- struct{}{}
+			wg.Add(1)
+			batch.Add(1)
+			go func() {
+				defer func() { <-sem; wg.Done(); batch.Done() }()
+				// Sends finish even when Stop is called: the message must be recorded.
+				d.send(context.WithoutCancel(ctx), it)
+			}()
+		}
+		// A conversation's next message becomes claimable only once this batch is recorded.
+		batch.Wait()
+	}
+}
+
+// sleep waits for d, a wake-up or the end; it reports whether to go on.
+func (d *Dispatcher) sleep(ctx context.Context, wait time.Duration) bool {
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-d.wake:
+		return true
+	case <-t.C:
+		return true
+	}
+}
+
+func (d *Dispatcher) limiter(channelID string) *rate.Limiter {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	l, ok := d.limiters[channelID]
+	if !ok {
+		burst := max(1, int(d.cfg.ChannelRate))
+		l = rate.NewLimiter(rate.Limit(d.cfg.ChannelRate), burst)
+		d.limiters[channelID] = l
+	}
+	return l
+}
+
+// errPermanent marks a failure that no retry can fix (a channel without credentials, a deleted contact).
+type errPermanent struct {
+	code  int
+	title string
+}
+
+func (e errPermanent) Error() string { return e.title }
+
+func (d *Dispatcher) send(ctx context.Context, it conversation.OutboxItem) {
+	actx := store.WithAccount(ctx, it.AccountID)
+	res, err := d.deliver(actx, it)
+	if err == nil {
+		if err := d.conv.MarkSent(actx, it, res.MessageID); err != nil {
+			d.log.Error("dispatch: record sent", "message_id", it.ID, "err", err.Error())
+			return
+		}
+		if res.WaID != "" {
+			if err := d.contacts.SetWaID(actx, it.ContactID, res.WaID); err != nil {
+				d.log.Warn("dispatch: store wa_id", "contact_id", it.ContactID, "err", err.Error())
+			}
+		}
+		if res.sandbox {
+			// The sandbox "delivers" at once.
+			_ = d.conv.ApplyStatus(actx, conversation.StatusUpdate{ProviderMessageID: res.MessageID, Status: conversation.MsgDelivered, At: time.Now()})
+		}
+		return
+	}
+	var perm errPermanent
+	var we *whatsapp.Error
+	switch {
+	case errors.As(err, &perm):
+		d.fail(actx, it, perm.code, perm.title, "")
+	case errors.As(err, &we) && !we.Transient:
+		d.fail(actx, it, we.Code, we.Title, we.Details)
+	default:
+		code, title := 0, err.Error()
+		if we != nil {
+			code, title = we.Code, we.Title
+		}
+		if it.Attempts >= d.cfg.MaxAttempts {
+			d.fail(actx, it, code, fmt.Sprintf("gave up after %d attempts: %s", it.Attempts, title), "")
+			return
+		}
+		wait := whatsapp.Backoff(it.Attempts, whatsapp.RetryAfter(err), nil)
+		d.log.Warn("dispatch: transient error, will retry", "message_id", it.ID, "attempt", it.Attempts, "in", wait.String(), "err", err.Error())
+		if err := d.conv.Retry(actx, it, time.Now().Add(wait), code, title); err != nil {
+			d.log.Error("dispatch: schedule retry", "message_id", it.ID, "err", err.Error())
+		}
+	}
+}
+
+func (d *Dispatcher) fail(ctx context.Context, it conversation.OutboxItem, code int, title, details string) {
+	d.log.Warn("dispatch: message failed", "message_id", it.ID, "code", code, "title", title)
+	if err := d.conv.MarkFailed(ctx, it, code, title, details); err != nil {
+		d.log.Error("dispatch: record failure", "message_id", it.ID, "err", err.Error())
+	}
+}
+
+type sendResult struct {
+	whatsapp.SendResult
+	sandbox bool
+}
+
+func (d *Dispatcher) deliver(ctx context.Context, it conversation.OutboxItem) (sendResult, error) {
+	ch, err := d.channels.Get(ctx, it.ChannelID)
+	if err != nil {
+		if errors.Is(err, channel.ErrNotFound) {
+			return sendResult{}, errPermanent{title: "the channel no longer exists"}
+		}
+		return sendResult{}, err
+	}
+	if !ch.Active {
+		return sendResult{}, errPermanent{title: "the channel is inactive"}
+	}
+	ct, err := d.contacts.Get(ctx, it.ContactID)
+	if err != nil {
+		return sendResult{}, err
+	}
+	if err := d.limiter(ch.ID).Wait(ctx); err != nil {
+		return sendResult{}, err
+	}
+	if ch.Provider == channel.ProviderSandbox {
+		return sendResult{SendResult: whatsapp.SendResult{MessageID: "wamid.sandbox." + it.ID, WaID: ct.Phone[1:], Input: ct.Phone}, sandbox: true}, nil
+	}
+	sec, err := d.channels.Secrets(ctx, ch.ID)
+	if err != nil {
+		return sendResult{}, err
+	}
+	cr := whatsapp.Credentials{PhoneNumberID: ch.PhoneNumberID, WABAID: ch.WABAID, AccessToken: sec.AccessToken}
+	var r whatsapp.SendResult
+	if it.Type == "template" {
+		r, err = d.cloud.SendTemplate(ctx, cr, ct.Phone, it.TemplateName, it.TemplateLanguage, it.Components)
+	} else {
+		r, err = d.cloud.SendText(ctx, cr, ct.Phone, it.Text)
+	}
+	return sendResult{SendResult: r}, err
+}
+
+var _ CloudSender = (*whatsapp.Client)(nil)

@@ -1,0 +1,67 @@
+package store
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Notify sends a Postgres NOTIFY on channel (a no-op on SQLite, where one process owns the file).
+func (d *DB) Notify(ctx context.Context, channel, payload string) error {
+	if d.dialect != Postgres {
+		return nil
+	}
+	return d.Conn(ctx).Exec("SELECT pg_notify(?, ?)", channel, payload).Error
+}
+
+// Listen calls fn for every NOTIFY on the channels until ctx ends, on a dedicated connection
+// outside the pool, reconnecting after errors. After each (re)connect it calls fn with an empty
+// payload, so listeners catch up on anything missed while disconnected. No-op on SQLite.
+func (d *DB) Listen(ctx context.Context, log *slog.Logger, channels []string, fn func(channel, payload string)) {
+	if d.dialect != Postgres {
+		return
+	}
+	go func() {
+		backoff := 100 * time.Millisecond
+		for ctx.Err() == nil {
+			err := d.listenOnce(ctx, channels, fn)
+			if ctx.Err() != nil {
+				return
+			}
+			if log != nil {
+				log.Warn("listen: connection lost, reconnecting", "err", err, "in", backoff.String())
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(backoff*2, 5*time.Second)
+		}
+	}()
+}
+
+func (d *DB) listenOnce(ctx context.Context, channels []string, fn func(channel, payload string)) error {
+	conn, err := pgx.Connect(ctx, d.url)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	for _, ch := range channels {
+		if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{ch}.Sanitize()); err != nil {
+			return err
+		}
+	}
+	for _, ch := range channels {
+		fn(ch, "")
+	}
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+		fn(n.Channel, n.Payload)
+	}
+}

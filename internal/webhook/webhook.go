@@ -1,0 +1,137 @@
+// Package webhook applies Meta's WhatsApp webhook notifications (real ones, and the sandbox's
+// simulated replies, which take the same path) to the domain: inbound messages open the window
+// and release the queue, statuses advance messages, template status updates change templates.
+package webhook
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/atendimento/atendimento/internal/channel"
+	"github.com/atendimento/atendimento/internal/conversation"
+	"github.com/atendimento/atendimento/internal/store"
+	"github.com/atendimento/atendimento/internal/template"
+	"github.com/atendimento/atendimento/internal/whatsapp"
+)
+
+// Processor applies notifications for one channel.
+type Processor struct {
+	conv      *conversation.Service
+	templates *template.Service
+}
+
+// New returns a Processor.
+func New(conv *conversation.Service, templates *template.Service) *Processor {
+	return &Processor{conv: conv, templates: templates}
+}
+
+// Summary counts what a notification did.
+type Summary struct {
+	Messages, Duplicates, Statuses, Templates, Ignored int
+}
+
+// Process applies a parsed notification received on ch. Each item is its own short, idempotent
+// transaction, so Meta's retries of the whole body are harmless. Items addressed to another
+// phone number id than the channel's are ignored.
+func (p *Processor) Process(ctx context.Context, ch channel.Channel, n *whatsapp.Notification) (Summary, error) {
+	ctx = store.WithAccount(ctx, ch.AccountID)
+	var s Summary
+	for _, m := range n.Messages {
+		if !p.mine(ch, m.PhoneNumberID) || m.ID == "" || m.From == "" {
+			s.Ignored++
+			continue
+		}
+		res, err := p.conv.Receive(ctx, conversation.Inbound{ChannelID: ch.ID, DefaultTeamID: ch.DefaultTeamID, From: m.From,
+			ProfileName: m.ContactName, ProviderMessageID: m.ID, At: m.Timestamp, Type: messageType(m.Type), Text: m.Text})
+		if err != nil {
+			return s, fmt.Errorf("inbound %s: %w", m.ID, err)
+		}
+		if res.Duplicate {
+			s.Duplicates++
+		} else {
+			s.Messages++
+		}
+	}
+	for _, st := range n.Statuses {
+		if !p.mine(ch, st.PhoneNumberID) || st.ID == "" {
+			s.Ignored++
+			continue
+		}
+		u := conversation.StatusUpdate{ProviderMessageID: st.ID, Status: st.Status, At: st.Timestamp}
+		if len(st.Errors) > 0 {
+			u.ErrorCode, u.ErrorTitle, u.ErrorDetails = st.Errors[0].Code, st.Errors[0].Title, st.Errors[0].Details
+			if u.ErrorTitle == "" {
+				u.ErrorTitle = st.Errors[0].Message
+			}
+		}
+		if st.Pricing != nil {
+			u.Pricing = &conversation.Pricing{Billable: st.Pricing.Billable, Category: st.Pricing.Category, Type: st.Pricing.Type}
+		}
+		if err := p.conv.ApplyStatus(ctx, u); err != nil {
+			return s, fmt.Errorf("status %s: %w", st.ID, err)
+		}
+		s.Statuses++
+	}
+	for _, t := range n.TemplateUpdates {
+		if ch.WABAID != "" && t.WABAID != "" && t.WABAID != ch.WABAID {
+			s.Ignored++
+			continue
+		}
+		status, ok := templateStatus(t.Event)
+		if !ok {
+			s.Ignored++
+			continue
+		}
+		if _, err := p.templates.SetStatus(ctx, ch.ID, t.TemplateID, t.Name, t.Language, status); err != nil {
+			return s, fmt.Errorf("template %s: %w", t.Name, err)
+		}
+		s.Templates++
+	}
+	return s, nil
+}
+
+func (p *Processor) mine(ch channel.Channel, phoneNumberID string) bool {
+	return phoneNumberID == "" || ch.PhoneNumberID == "" || phoneNumberID == ch.PhoneNumberID
+}
+
+func messageType(t string) string {
+	if t == "" {
+		return "unknown"
+	}
+	return t
+}
+
+// templateStatus maps Meta's template events to our statuses.
+func templateStatus(event string) (template.Status, bool) {
+	switch strings.ToUpper(event) {
+	case "APPROVED", "REINSTATED":
+		return template.StatusApproved, true
+	case "REJECTED":
+		return template.StatusRejected, true
+	case "PAUSED":
+		return template.StatusPaused, true
+	case "DISABLED", "PENDING_DELETION", "DELETED":
+		return template.StatusDisabled, true
+	case "PENDING", "IN_APPEAL":
+		return template.StatusPending, true
+	}
+	return "", false
+}
+
+// SandboxBody builds the webhook body Meta would post for a contact's text message, so the
+// sandbox's simulated replies take exactly the real webhook's path (parse, then Process).
+func SandboxBody(ch channel.Channel, from, name, text string, at time.Time) []byte {
+	type obj = map[string]any
+	body := obj{"object": "whatsapp_business_account", "entry": []obj{{"id": ch.WABAID, "changes": []obj{{"field": "messages",
+		"value": obj{"messaging_product": "whatsapp",
+			"metadata": obj{"display_phone_number": strings.TrimPrefix(ch.PhoneNumber, "+"), "phone_number_id": ch.PhoneNumberID},
+			"contacts": []obj{{"profile": obj{"name": name}, "wa_id": from}},
+			"messages": []obj{{"from": from, "id": "wamid.sandbox.in." + store.NewID(), "timestamp": strconv.FormatInt(at.Unix(), 10),
+				"type": "text", "text": obj{"body": text}}}}}}}}}
+	b, _ := json.Marshal(body)
+	return b
+}
