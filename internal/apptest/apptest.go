@@ -199,7 +199,7 @@ func (c *Client) Do(method, path string, body any) *Response {
 }
 
 // Get, Post, Patch and Delete are shorthands for Do.
-func (c *Client) Get(path string) *Response            { return c.Do(http.MethodGet, path, nil) }
+func (c *Client) Get(path string) *Response             { return c.Do(http.MethodGet, path, nil) }
 func (c *Client) Post(path string, body any) *Response  { return c.Do(http.MethodPost, path, body) }
 func (c *Client) Patch(path string, body any) *Response { return c.Do(http.MethodPatch, path, body) }
 func (c *Client) Delete(path string) *Response          { return c.Do(http.MethodDelete, path, nil) }
