@@ -7,6 +7,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 	swaggerFiles "github.com/swaggo/files/v2"
+
+	"github.com/atendimento/atendimento/internal/apperr"
 )
 
 // Health is the body of /healthz and /readyz.
@@ -32,11 +34,12 @@ func (s *server) healthz(c echo.Context) error {
 //	@Tags		operations
 //	@Produce	json
 //	@Success	200	{object}	Health
-//	@Failure	503	{object}	Health
+//	@Failure	503	{object}	Problem
 //	@Router		/readyz [get]
 func (s *server) readyz(c echo.Context) error {
 	if err := s.DB.Ping(c.Request().Context()); err != nil {
-		return c.JSON(http.StatusServiceUnavailable, Health{Status: "unavailable", Database: "unreachable"})
+		// Like every error, a 503 is problem+json (code database_unavailable); the cause is logged.
+		return &apperr.Error{Kind: apperr.KindUnavailable, Code: "database_unavailable", Message: "the database does not answer", Err: err}
 	}
 	return c.JSON(http.StatusOK, Health{Status: "ok", Database: "ok"})
 }
@@ -45,11 +48,23 @@ func (s *server) readyz(c echo.Context) error {
 //
 //	@Summary	The OpenAPI 3 contract of this API
 //	@Tags		operations
-//	@Produce	plain
-//	@Success	200	{string}	string
+//	@Produce	application/yaml
+//	@Success	200	{object}	map[string]interface{}	"the OpenAPI 3 document"
 //	@Router		/openapi.yaml [get]
 func (s *server) openapi(c echo.Context) error {
 	return c.Blob(http.StatusOK, "application/yaml", s.OpenAPI)
+}
+
+// prometheusMetrics godoc
+//
+//	@Summary	Prometheus metrics: request counts and latency by route, method and status
+//	@Tags		operations
+//	@Produce	plain
+//	@Success	200	{string}	string
+//	@Router		/metrics [get]
+func (s *server) prometheusMetrics(c echo.Context) error {
+	s.metricsHandler.ServeHTTP(c.Response(), c.Request())
+	return nil
 }
 
 const docsPage = `<!doctype html>
@@ -70,9 +85,6 @@ const docsInit = `window.ui = SwaggerUIBundle({url: "/openapi.yaml", dom_id: "#u
 //	@Success	200	{string}	string
 //	@Router		/docs [get]
 func (s *server) docs(c echo.Context) error {
-	if strings.HasPrefix(c.Request().URL.Path, "/docs/assets/") {
-		return s.docsAsset(c)
-	}
 	c.Response().Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'")
 	return c.HTML(http.StatusOK, docsPage)
 }
@@ -116,7 +128,6 @@ func (s *server) serveSPA(e *echo.Echo) {
 		c.Response().Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:")
 		return c.HTMLBlob(http.StatusOK, index)
 	}
-	e.GET("/docs/assets/*", s.docsAsset)
 	e.GET("/", handler)
 	e.GET("/*", handler)
 }
