@@ -43,8 +43,10 @@ func run(in, out string) error {
 		for _, op := range item.Operations() {
 			for code, resp := range op.Responses.Map() {
 				if len(code) == 3 && code[0] >= '4' && resp.Value != nil {
-					if mt := resp.Value.Content.Get("application/json"); mt != nil {
+					// Every error is problem+json, whatever the operation's success type.
+					for _, mt := range resp.Value.Content {
 						resp.Value.Content = openapi3.Content{"application/problem+json": mt}
+						break
 					}
 				}
 			}

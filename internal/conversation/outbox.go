@@ -25,6 +25,14 @@ type OutboxItem struct {
 	Attempts         int
 }
 
+type claimedRow struct {
+	ID, AccountID, ConversationID, ChannelID, ContactID string
+	Seq                                                 int64
+	Type, Text, TemplateName, TemplateLanguage          string
+	Components                                          *string
+	Attempts                                            int
+}
+
 // claimSQL picks due outbound rows of open conversations whose earlier outbound rows have all
 // left (so each conversation's messages go strictly in order), and leases them. Expired leases
 // (a crashed sender) are claimable again. Postgres skips rows another instance is claiming.
@@ -55,13 +63,12 @@ func (s *Service) Claim(ctx context.Context, limit int, lease time.Duration) ([]
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	var rows []struct {
-		msgRow
-		ContactID string
-	}
-	if err := s.db.Conn(ctx).Table("messages").Select("messages.*, conversations.contact_id").
+	var rows []claimedRow
+	if err := s.db.Conn(ctx).Table("messages").Select("messages.id, messages.account_id, messages.conversation_id, messages.channel_id, "+
+		"conversations.contact_id, messages.seq, messages.type, messages.text, messages.template_name, messages.template_language, "+
+		"messages.components, messages.attempts").
 		Joins("JOIN conversations ON conversations.id = messages.conversation_id").
-		Where("messages.id IN ?", ids).Order("messages.due_at, messages.seq").Find(&rows).Error; err != nil {
+		Where("messages.id IN ?", ids).Order("messages.due_at, messages.seq").Scan(&rows).Error; err != nil {
 		return nil, store.Translate(err, nil, nil)
 	}
 	out := make([]OutboxItem, len(rows))
