@@ -36,7 +36,6 @@ type cloud struct {
 	named     string // NAMED template: "Olá {{nome}}, aqui é {{atendente}}."
 }
 
-
 func setupCloud(t *testing.T, fake *whatsapptest.Fake, env *apptest.Env) *cloud {
 	t.Helper()
 	c := &cloud{Env: env, fake: fake}
