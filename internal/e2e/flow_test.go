@@ -57,11 +57,7 @@ func setupCloud(t *testing.T, fake *whatsapptest.Fake, env *apptest.Env) *cloud 
 }
 
 func eachCloud(t *testing.T, fn func(t *testing.T, c *cloud)) {
-	fake := whatsapptest.NewFake(t)
-	fake.SetAccessToken(token)
-	apptest.EachWith(t, apptest.Options{Configure: func(cfg *app.Config) { cfg.WhatsAppAPIBaseURL = fake.URL }}, func(t *testing.T, env *apptest.Env) {
-		fn(t, setupCloud(t, fake, env))
-	})
+	eachCloudWith(t, func(*app.Config) {}, fn)
 }
 
 // webhook posts a signed Meta notification to the channel's webhook.
