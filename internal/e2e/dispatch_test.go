@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -222,4 +223,10 @@ func TestReplayedAndReorderedWebhooks(t *testing.T) {
 		require.NoError(t, err)
 		require.WithinDuration(t, now.Add(24*time.Hour), exp, 2*time.Second)
 	})
+}
+
+func newServer(t *testing.T, a *app.App) *httptest.Server {
+	srv := httptest.NewServer(a.Handler)
+	t.Cleanup(srv.Close)
+	return srv
 }

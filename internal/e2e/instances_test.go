@@ -1,0 +1,89 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/atendimento/atendimento/internal/app"
+	"github.com/atendimento/atendimento/internal/apptest"
+	"github.com/atendimento/atendimento/internal/store"
+	"github.com/atendimento/atendimento/internal/store/storetest"
+	"github.com/atendimento/atendimento/internal/whatsapp/whatsapptest"
+)
+
+// TestTwoInstancesDeliverExactlyOnce runs two server instances, each with its dispatcher, on one
+// Postgres: conversations started and released through either instance reach the provider
+// exactly once each, in order per conversation.
+func TestTwoInstancesDeliverExactlyOnce(t *testing.T) {
+	url := storetest.PostgresURL(t)
+	fake := whatsapptest.NewFake(t)
+	fake.SetAccessToken(token)
+	fake.SetLatency(time.Millisecond)
+	configure := func(cfg *app.Config) {
+		cfg.WhatsAppAPIBaseURL = fake.URL
+		cfg.Dispatch.ChannelRate = 100000
+	}
+	open := func() *store.DB {
+		db, err := store.Open(context.Background(), store.Options{URL: url, MaxOpenConns: 8})
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = db.Close() })
+		return db
+	}
+	envA := apptest.New(t, open(), apptest.Options{Configure: configure})
+	c := setupCloud(t, fake, envA)
+
+	cfgB := app.Config{SecretKey: "test-secret-key-0123456789", BcryptCost: bcrypt.MinCost}
+	configure(&cfgB)
+	cfgB.Dispatch.Poll = 100 * time.Millisecond
+	b, err := app.NewWithDB(context.Background(), cfgB, slog.New(slog.DiscardHandler), open())
+	require.NoError(t, err)
+	b.Start(context.Background())
+	t.Cleanup(b.Stop)
+	envB := &apptest.Env{T: t, App: b, Demo: envA.Demo}
+	srvB := newServer(t, b)
+	envB.Server = srvB
+	viaB := envB.Client(envA.Demo.APIKey)
+
+	const convs, each = 30, 10
+	var wg sync.WaitGroup
+	for i := range convs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			client := c.Admin
+			if i%2 == 1 {
+				client = viaB
+			}
+			r := client.Post("/api/v1/conversations", map[string]any{"contact": map[string]any{"phone": fmt.Sprintf("11 9%04d-%04d", 5000+i, i)},
+				"channel_id": c.channelID, "team_id": c.teamID, "send_type": "now", "template_id": c.named,
+				"parameters": map[string]any{"nome": "Cliente", "atendente": "Ana"}})
+			require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
+			id := r.Str("id")
+			for j := range each {
+				require.Equal(t, http.StatusCreated, client.Post("/api/v1/conversations/"+id+"/messages", map[string]any{"text": fmt.Sprintf("c%d-m%d", i, j)}).Status)
+			}
+			// The reply lands on the other instance.
+			hook := c
+			if i%2 == 0 {
+				hook = &cloud{Env: envB, channelID: c.channelID}
+			}
+			require.Equal(t, http.StatusOK, hook.webhook(t, inbound(fmt.Sprintf("55119%04d%04d", 5000+i, i), fmt.Sprintf("wamid.two.%d", i), "oi", time.Now())).Status)
+		}()
+	}
+	wg.Wait()
+	want := convs * (each + 1)
+	require.True(t, fake.WaitFor(want, 30*time.Second), "got %d of %d", fake.Count(), want)
+	time.Sleep(500 * time.Millisecond)
+	total, distinct, inOrder := delivered(t, fake)
+	require.Equal(t, want, distinct)
+	require.Equal(t, want, total, "no message was sent twice")
+	require.True(t, inOrder)
+}
