@@ -111,7 +111,9 @@ func decodeStrict(body []byte, dst any) error {
 	if err := dec.Decode(dst); err != nil {
 		return decodeError(err)
 	}
-	if dec.More() {
+	// Only whitespace may follow the value. dec.More() is not enough: it reports false for a
+	// stray closing '}' or ']', which would let `{...}}` through.
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return apperr.New(apperr.KindBadRequest, "malformed_json", "unexpected data after the JSON object")
 	}
 	return nil
@@ -190,12 +192,24 @@ func depth(b []byte) int {
 // page reads ?limit= and ?cursor=.
 func page(c echo.Context) (store.Page, error) {
 	p := store.Page{Cursor: c.QueryParam("cursor")}
-	if l := c.QueryParam("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil {
-			return p, apperr.Invalid(apperr.FieldError{Field: "limit", Code: "limit_invalid", Message: "limit must be a number between 1 and 200"})
-		}
-		p.Limit = n
+	n, err := queryLimit(c)
+	if err != nil {
+		return p, err
 	}
+	p.Limit = n
 	return p.Normalize()
+}
+
+// queryLimit reads ?limit=: 0 when absent (the list's default applies), else a number from 1 to
+// store.MaxLimit. An explicit limit=0 is refused rather than read as "the default".
+func queryLimit(c echo.Context) (int, error) {
+	l := c.QueryParam("limit")
+	if l == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(l)
+	if err != nil || n < 1 || n > store.MaxLimit {
+		return 0, apperr.Invalid(apperr.FieldError{Field: "limit", Code: "limit_invalid", Message: fmt.Sprintf("limit must be a number between 1 and %d", store.MaxLimit)})
+	}
+	return n, nil
 }
