@@ -24,5 +24,7 @@ export default defineConfig({
     env: { TZ: 'America/Sao_Paulo' },
     restoreMocks: true,
     unstubGlobals: true,
+    // Whole flows through the UI; generous for a loaded 2-core CI machine.
+    testTimeout: 20_000,
   },
 })

@@ -66,7 +66,7 @@ interface DirectoryValue {
   teams: Team[]
   loaded: boolean
   channelName: (id: string) => string
-  teamName: (id: string) => string
+  teamName: (id: string | null) => string
   /** Teams the agent belongs to. */
   myTeamIds: Set<string>
 }
@@ -103,7 +103,7 @@ export function DirectoryProvider({ children }: { children: ReactNode }) {
       teams,
       loaded,
       channelName: (id) => cn.get(id) ?? '—',
-      teamName: (id) => tn.get(id) ?? '—',
+      teamName: (id) => (id ? tn.get(id) : undefined) ?? '—',
       myTeamIds: new Set(teams.filter((tm) => tm.member_ids.includes(user.id)).map((tm) => tm.id)),
     }
   }, [channels, teams, loaded, user.id])

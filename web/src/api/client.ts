@@ -1,6 +1,6 @@
 // The one place that talks HTTP: base URL, JSON, problem+json errors, the session's CSRF header.
 
-import type { FieldError, Problem, User } from './types'
+import type { ApiPath, FieldError, MeBody, Problem, SessionBody, User } from './types'
 
 /** Relative on purpose: the SPA is served by the API's own host (or Vite's proxy in dev). */
 export const API_BASE: string = (import.meta.env.VITE_API_BASE ?? '/api/v1').replace(/\/$/, '')
@@ -13,17 +13,16 @@ export interface Session {
 }
 
 /**
- * Reads the body of POST /auth/login and GET /me. Assumed shape:
- * `{"user": {...}, "csrf_token": "…", "csrf_header": "X-CSRF-Token"}`. Adjust here only.
+ * Reads the body of POST /auth/login (`Session`) and GET /me (`Me`): both carry `user`,
+ * `csrf_token` and `csrf_header`. A /me without a user (an API key) is not an SPA session.
  */
-export function readSession(body: unknown): Session {
-  const b = (body ?? {}) as Record<string, unknown>
-  const user = (b.user ?? b) as User
-  if (!user || typeof user.id !== 'string') throw new Error('unexpected session body')
+export function readSession(body: SessionBody | MeBody): Session {
+  const user = body?.user
+  if (!user?.id) throw new Error('not a user session')
   return {
-    user,
-    csrfHeader: typeof b.csrf_header === 'string' && b.csrf_header ? b.csrf_header : 'X-CSRF-Token',
-    csrfToken: typeof b.csrf_token === 'string' ? b.csrf_token : '',
+    user: user as User,
+    csrfHeader: body.csrf_header || 'X-CSRF-Token',
+    csrfToken: body.csrf_token ?? '',
   }
 }
 
@@ -62,6 +61,21 @@ export class ApiError extends Error {
 }
 
 export type Query = Record<string, string | number | undefined | null>
+
+type ParamNames<P extends string> = P extends `${string}{${infer K}}${infer Rest}` ? K | ParamNames<Rest> : never
+
+/**
+ * The request path for a route of the contract: the template must be a path of openapi.yaml
+ * (so a renamed or removed route fails the build), its `{params}` filled and URL-encoded.
+ */
+export function route<P extends ApiPath>(
+  template: P,
+  ...args: [ParamNames<P>] extends [never] ? [] : [params: Record<ParamNames<P>, string>]
+): string {
+  const params = (args[0] ?? {}) as Record<string, string>
+  const filled = template.replace(/\{(\w+)\}/g, (_, k: string) => encodeURIComponent(params[k]))
+  return filled.replace(/^\/api\/v1/, '')
+}
 
 export interface RequestOptions {
   query?: Query

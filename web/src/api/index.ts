@@ -1,6 +1,6 @@
 // Typed calls to /api/v1. Components use `api.*` and never call fetch themselves.
 
-import { ApiError, API_BASE, readSession, request, setSession, type Query, type Session } from './client'
+import { ApiError, API_BASE, readSession, request, route, setSession, type Query, type Session } from './client'
 import type {
   Channel,
   Contact,
@@ -10,10 +10,12 @@ import type {
   Id,
   LiveEvent,
   LiveEventName,
+  MeBody,
   Message,
   Page,
   PostMessageInput,
   PriceEstimate,
+  SessionBody,
   StartConversationInput,
   Team,
   Template,
@@ -41,21 +43,21 @@ async function all<T>(path: string, query: Query = {}, maxPages = 20): Promise<T
 }
 
 async function login(email: string, password: string): Promise<Session> {
-  const body = await request<unknown>('POST', '/auth/login', { body: { email, password }, quiet401: true })
+  const body = await request<SessionBody>('POST', route('/api/v1/auth/login'), { body: { email, password }, quiet401: true })
   const s = readSession(body)
   setSession(s)
   return s
 }
 
 async function me(): Promise<Session> {
-  const s = readSession(await request<unknown>('GET', '/me', { quiet401: true }))
+  const s = readSession(await request<MeBody>('GET', route('/api/v1/me'), { quiet401: true }))
   setSession(s)
   return s
 }
 
 async function logout(): Promise<void> {
   try {
-    await request<void>('POST', '/auth/logout', { quiet401: true })
+    await request<void>('POST', route('/api/v1/auth/logout'), { quiet401: true })
   } finally {
     setSession(null)
   }
@@ -64,7 +66,7 @@ async function logout(): Promise<void> {
 /** GET /contacts/lookup: the contact with that phone, or null when there is none (404). */
 async function lookupContact(phone: string): Promise<Contact | null> {
   try {
-    return await request<Contact>('GET', '/contacts/lookup', { query: { phone } })
+    return await request<Contact>('GET', route('/api/v1/contacts/lookup'), { query: { phone } })
   } catch (err) {
     if (err instanceof ApiError && err.status === 404) return null
     throw err
@@ -79,14 +81,15 @@ export interface TemplateFilter {
 
 /** POST /templates/{id}/preview; a 422 carrying the parameter errors is folded into the result. */
 async function previewTemplate(id: Id, parameters: TemplateParameters, signal?: AbortSignal): Promise<TemplatePreview> {
+  const empty: TemplatePreview = { body: '', header: '', footer: '', text: '', buttons: [], labels: {}, errors: [] }
   try {
-    const r = await request<Partial<TemplatePreview> & { text?: string }>('POST', `/templates/${id}/preview`, {
+    const r = await request<Partial<TemplatePreview>>('POST', route('/api/v1/templates/{id}/preview', { id }), {
       body: { parameters },
       signal,
     })
-    return { rendered_text: r.rendered_text ?? r.text ?? null, errors: r.errors ?? [] }
+    return { ...empty, ...r, errors: r.errors ?? [] }
   } catch (err) {
-    if (err instanceof ApiError && err.status === 422) return { rendered_text: null, errors: err.fieldErrors }
+    if (err instanceof ApiError && err.status === 422) return { ...empty, errors: err.fieldErrors }
     throw err
   }
 }
@@ -104,36 +107,36 @@ export const api = {
   logout,
 
   searchContacts: (q: string, signal?: AbortSignal) =>
-    request<Page<Contact>>('GET', '/contacts', { query: { q, limit: 20 }, signal }).then((p) => p.items),
+    request<Page<Contact>>('GET', route('/api/v1/contacts'), { query: { q, limit: 20 }, signal }).then((p) => p.items),
   lookupContact,
-  getContact: (id: Id) => request<Contact>('GET', `/contacts/${id}`),
-  createContact: (input: ContactInput) => request<Contact>('POST', '/contacts', { body: input }),
+  getContact: (id: Id) => request<Contact>('GET', route('/api/v1/contacts/{id}', { id })),
+  createContact: (input: ContactInput) => request<Contact>('POST', route('/api/v1/contacts'), { body: input }),
 
-  listChannels: () => all<Channel>('/channels'),
-  listTeams: () => all<Team>('/teams'),
+  listChannels: () => all<Channel>(route('/api/v1/channels')),
+  listTeams: () => all<Team>(route('/api/v1/teams')),
 
   listTemplates: (f: TemplateFilter, signal?: AbortSignal) =>
-    request<Page<Template>>('GET', '/templates', {
+    request<Page<Template>>('GET', route('/api/v1/templates'), {
       query: { channel_id: f.channel_id, status: 'APPROVED', category: f.category, q: f.q, limit: MAX_PAGE },
       signal,
     }).then((p) => p.items),
   previewTemplate,
   estimatePrice: (templateId: Id, contactId: Id) =>
-    request<PriceEstimate>('GET', '/pricing/estimate', { query: { template_id: templateId, contact_id: contactId } }),
+    request<PriceEstimate>('GET', route('/api/v1/pricing/estimate'), { query: { template_id: templateId, contact_id: contactId } }),
 
   /** POST /conversations; the same key with the same body never starts a second conversation. */
   startConversation: (input: StartConversationInput, idempotencyKey: string) =>
-    request<Conversation>('POST', '/conversations', { body: input, headers: { 'Idempotency-Key': idempotencyKey } }),
-  listConversations: (f: ConversationFilter = {}) => all<Conversation>('/conversations', { ...f }, 5),
-  getConversation: (id: Id) => request<Conversation>('GET', `/conversations/${id}`),
-  closeConversation: (id: Id) => request<Conversation>('POST', `/conversations/${id}/close`),
-  cancelConversation: (id: Id) => request<Conversation>('POST', `/conversations/${id}/cancel`),
+    request<Conversation>('POST', route('/api/v1/conversations'), { body: input, headers: { 'Idempotency-Key': idempotencyKey } }),
+  listConversations: (f: ConversationFilter = {}) => all<Conversation>(route('/api/v1/conversations'), { ...f }, 5),
+  getConversation: (id: Id) => request<Conversation>('GET', route('/api/v1/conversations/{id}', { id })),
+  closeConversation: (id: Id) => request<Conversation>('POST', route('/api/v1/conversations/{id}/close', { id })),
+  cancelConversation: (id: Id) => request<Conversation>('POST', route('/api/v1/conversations/{id}/cancel', { id })),
 
-  listMessages: (conversationId: Id) => all<Message>(`/conversations/${conversationId}/messages`),
+  listMessages: (conversationId: Id) => all<Message>(route('/api/v1/conversations/{id}/messages', { id: conversationId })),
   postMessage: (conversationId: Id, input: PostMessageInput) =>
-    request<Message>('POST', `/conversations/${conversationId}/messages`, { body: input }),
+    request<Message>('POST', route('/api/v1/conversations/{id}/messages', { id: conversationId }), { body: input }),
   withdrawMessage: (conversationId: Id, messageId: Id) =>
-    request<void>('DELETE', `/conversations/${conversationId}/messages/${messageId}`),
+    request<void>('DELETE', route('/api/v1/conversations/{id}/messages/{message_id}', { id: conversationId, message_id: messageId })),
 
   subscribeEvents,
 }
@@ -157,6 +160,7 @@ export interface LiveHandlers {
 function subscribeEvents(h: LiveHandlers): () => void {
   const ES = globalThis.EventSource
   if (!ES) return () => {}
+  // Not a path of openapi.yaml (swag cannot describe a stream), hence not built with route().
   const es = new ES(`${API_BASE}/events`, { withCredentials: true })
   let dropped = false
   for (const name of LIVE_EVENT_NAMES) {

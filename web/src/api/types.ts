@@ -1,19 +1,30 @@
-// Resource types of the Atendimento HTTP API (/api/v1).
+// Resource types of the Atendimento HTTP API (/api/v1), derived from the generated
+// `schema.d.ts` (`npm run gen:api` from ../openapi.yaml; `npm run check:api` fails when stale).
 //
-// Written by hand from shared/DESIGN.md until the backend publishes openapi.yaml. When it does,
-// run `npm run gen:api` and replace each interface below with an alias to the generated schema,
-// keeping these names so that no component changes, e.g.:
-//
-//   import type { components } from './schema'
-//   export type Contact = components['schemas']['Contact']
-//
-// Fields marked "assumed" are not spelled out in DESIGN.md; the report that introduced this
-// file lists them so the backend can confirm or correct them.
+// The spec marks every property optional (swag writes no `required` lists), but the Go handlers
+// always write response fields that have no `omitempty`; `Res<>` states that, and the few
+// omitempty ones stay optional below. Where the spec is looser than the contract in DESIGN.md
+// (template components, parameters, statuses as plain strings), the narrowing is written here,
+// next to the generated type it narrows, so a change in the spec still breaks the build.
+
+import type { components, paths } from './schema'
+
+type S = components['schemas']
+
+/** A response object whose fields the server always writes (nested objects and arrays too). */
+type Res<T> = T extends (infer U)[]
+  ? Res<U>[]
+  : T extends object
+    ? { [K in keyof T]-?: Res<Exclude<T[K], undefined>> }
+    : T
 
 /** A UUID string. */
 export type Id = string
 /** An RFC 3339 time in UTC. */
 export type Timestamp = string
+
+/** Every path the contract publishes (the API module builds its URLs from these). */
+export type ApiPath = keyof paths & string
 
 /** Every list endpoint returns one page of items and the cursor of the next page. */
 export interface Page<T> {
@@ -21,191 +32,102 @@ export interface Page<T> {
   next_cursor: string | null
 }
 
-/** One failing field of a problem+json error. */
-export interface FieldError {
-  /** JSON path of the field, e.g. `channel_id` or `parameters.nome`. */
-  field: string
-  code: string
-  message: string
-}
+/** One failing field of a problem+json error, e.g. `parameters.nome`. */
+export type FieldError = Res<S['apperr.FieldError']>
 
 /** RFC 9457 problem+json body with the API's stable `code`. */
-export interface Problem {
-  type: string
-  title: string
-  status: number
+export type Problem = Omit<Res<S['Problem']>, 'existing_id' | 'request_id' | 'errors' | 'detail'> & {
   detail?: string
-  code: string
   errors?: FieldError[]
   /** Present on 409 `contact_exists` and `conversation_already_open`. */
   existing_id?: Id
+  request_id?: string
 }
 
-export type Role = 'admin' | 'agent'
+export type Role = NonNullable<S['User']['role']>
 
 /** The agent logged into the SPA. */
-export interface User {
-  id: Id
-  name: string
-  email: string
-  role: Role
-  account_id: Id
-}
+export type User = Res<S['User']>
 
-export interface Contact {
-  id: Id
-  name: string
-  /** E.164, e.g. +5511987654321. */
-  phone: string
-  email?: string | null
-  attributes?: Record<string, unknown>
-  created_at: Timestamp
-  updated_at: Timestamp
-}
+/** Body of POST /auth/login. */
+export type SessionBody = S['Session']
+/** Body of GET /me (also answers API-key callers, who have no user). */
+export type MeBody = S['Me']
+
+export type Contact = Res<S['Contact']>
 
 /** Body of POST /contacts; the phone may be typed in any form ("com DDD"). */
-export interface ContactInput {
-  name: string
-  phone: string
-  email?: string
-}
+export type ContactInput = Required<Pick<S['ContactRequest'], 'name' | 'phone'>> & Pick<S['ContactRequest'], 'email'>
 
-export type ChannelProvider = 'whatsapp_cloud' | 'sandbox'
+export type Channel = Res<S['Channel']>
 
-export interface Channel {
-  id: Id
-  name: string
-  provider: ChannelProvider
-  phone_number: string
-  phone_number_id?: string
-  waba_id?: string
-  active: boolean
-  default_team_id: Id | null
-  created_at: Timestamp
-  updated_at: Timestamp
-}
+export type Team = Res<S['Team']>
 
-export interface Team {
-  id: Id
-  name: string
-  channel_ids: Id[]
-  member_ids: Id[]
-  created_at: Timestamp
-  updated_at: Timestamp
-}
+export type TemplateCategory = NonNullable<S['Template']['category']>
+export type TemplateStatus = NonNullable<S['TemplateRequest']['status']>
+export type ParameterFormat = NonNullable<S['Template']['parameter_format']>
 
-export type TemplateCategory = 'MARKETING' | 'UTILITY' | 'AUTHENTICATION'
-export type TemplateStatus = 'APPROVED' | 'PENDING' | 'REJECTED' | 'PAUSED' | 'DISABLED'
-export type ParameterFormat = 'NAMED' | 'POSITIONAL'
-
-/** A component in Meta's shape; only the text-bearing ones matter to the SPA. */
+/** A component in Meta's shape (the spec leaves it open); only the text-bearing ones matter here. */
 export interface TemplateComponent {
   type: 'HEADER' | 'BODY' | 'FOOTER' | 'BUTTONS' | (string & {})
   format?: string
   text?: string
 }
 
-export interface Template {
-  id: Id
-  channel_id: Id
-  name: string
-  language: string
-  category: TemplateCategory
-  status: TemplateStatus
-  parameter_format: ParameterFormat
+export type Template = Omit<Res<S['Template']>, 'components'> & {
   components: TemplateComponent[]
-  /** `["nome","atendente"]` (named) or `["1","2"]` (positional). */
-  variables: string[]
-  created_at: Timestamp
-  updated_at: Timestamp
 }
 
-/** Named templates take an object, positional ones an array in variable order. */
+/** Named templates take an object, positional ones an array in variable order (spec: `object`). */
 export type TemplateParameters = Record<string, string> | string[]
 
-/** Response of POST /templates/{id}/preview (assumed shape: `rendered_text` and `errors`). */
-export interface TemplatePreview {
-  rendered_text: string | null
-  errors: FieldError[]
-}
+/** Response of POST /templates/{id}/preview: the rendered parts and any parameter errors. */
+export type TemplatePreview = Res<S['Preview']>
 
-/** Response of GET /pricing/estimate; `amount` may arrive as a number or a decimal string. */
-export interface PriceEstimate {
-  category: TemplateCategory | (string & {})
-  billable: boolean
-  amount: number | string
-  currency: string
-  rate_card_date: string
-}
+/** Response of GET /pricing/estimate. */
+export type PriceEstimate = Res<S['Estimate']>
 
-export type ConversationStatus = 'scheduled' | 'waiting' | 'active' | 'closed' | 'failed' | 'cancelled'
+/** A provider error: WhatsApp's numeric code and its title. */
+export type ErrorInfo = Res<S['ErrorInfo']>
 
-export interface ConversationWindow {
-  open: boolean
-  expires_at: Timestamp | null
-}
+export type ConversationStatus = NonNullable<S['Conversation']['status']>
+export type ConversationWindow = Res<S['Window']>
+export type OpeningMessage = Res<S['OpeningMessage']>
 
-export interface Conversation {
-  id: Id
-  status: ConversationStatus
-  origin: 'active' | 'receptive'
+export type Conversation = Omit<
+  Res<S['Conversation']>,
+  'contact' | 'window' | 'failure' | 'opening_message' | 'estimated_cost'
+> & {
   contact: Contact
-  channel_id: Id
-  team_id: Id
   window: ConversationWindow
-  /** assumed: present on scheduled starts. */
-  scheduled_at?: Timestamp | null
-  opening_message?: { id: Id; status: MessageStatus; rendered_text: string | null } | null
-  estimated_cost?: PriceEstimate | null
-  created_at: Timestamp
-  /** assumed */
-  updated_at?: Timestamp
+  failure: ErrorInfo | null
+  opening_message?: OpeningMessage
+  estimated_cost?: PriceEstimate
 }
 
-export type SendType = 'now' | 'scheduled'
+export type SendType = NonNullable<S['StartRequest']['send_type']>
 
 /** Body of POST /conversations. */
-export interface StartConversationInput {
-  contact_id?: Id
+export type StartConversationInput = Omit<S['StartRequest'], 'parameters' | 'contact'> & {
   contact?: ContactInput
-  channel_id: Id
-  team_id: Id
-  send_type: SendType
-  scheduled_at: Timestamp | null
-  template_id?: Id
   parameters?: TemplateParameters
-  text?: string
 }
 
-export type MessageStatus =
-  | 'scheduled'
-  | 'queued'
-  | 'pending'
-  | 'sent'
-  | 'delivered'
-  | 'read'
-  | 'failed'
-  | 'received'
+export type MessageStatus = NonNullable<S['Message']['status']>
 
-export interface Message {
-  id: Id
-  /** assumed: needed to route live events to the open conversation. */
-  conversation_id: Id
-  direction: 'in' | 'out'
-  type: 'template' | 'text'
-  text: string | null
-  rendered_text: string | null
-  status: MessageStatus
-  error: { code: string; title: string } | null
-  provider_message_id: string | null
-  created_at: Timestamp
-  updated_at?: Timestamp
+export type Message = Omit<Res<S['Message']>, 'error' | 'pricing' | 'parameters'> & {
+  error: ErrorInfo | null
+  pricing: Res<S['PricingInfo']> | null
+  parameters?: TemplateParameters
 }
 
 /** Body of POST /conversations/{id}/messages. */
 export type PostMessageInput = { text: string } | { template_id: Id; parameters: TemplateParameters }
 
-/** Server-sent events on GET /events: the event name and the resource it carries. */
+/**
+ * Server-sent events on GET /events (not in openapi.yaml: swag cannot describe a stream). Assumed:
+ * the event name below, and `data` = the resource's JSON as the REST endpoints return it.
+ */
 export interface LiveEventMap {
   'conversation.created': Conversation
   'conversation.updated': Conversation

@@ -11,7 +11,7 @@ const TABS: Tab[] = ['mine', 'waiting', 'others']
 /** Which tab a conversation belongs to: active in my teams, waiting for the contact, or the rest. */
 function tabOf(c: Conversation, myTeams: Set<string>): Tab {
   if (c.status === 'waiting' || c.status === 'scheduled') return 'waiting'
-  if (c.status === 'active' && myTeams.has(c.team_id)) return 'mine'
+  if (c.status === 'active' && c.team_id && myTeams.has(c.team_id)) return 'mine'
   return 'others'
 }
 

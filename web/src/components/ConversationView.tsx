@@ -8,8 +8,9 @@ import { useDirectory, useLiveEvents } from '../state'
 import { initials } from '../lib/text'
 import { TemplateSendDialog } from './TemplateSendDialog'
 
+/** Conversation order: the server's sequence number, then the creation time. */
 function byTime(a: Message, b: Message): number {
-  return a.created_at.localeCompare(b.created_at)
+  return a.seq - b.seq || a.created_at.localeCompare(b.created_at)
 }
 
 function upsertMessage(list: Message[], m: Message): Message[] {
@@ -158,7 +159,7 @@ export function ConversationView({ id, onChanged }: Props) {
         )}
       </header>
 
-      <Banner conv={conv} now={now} open={open} failedReason={failedOpening?.error?.title} contactName={contactName} />
+      <Banner conv={conv} now={now} open={open} failedReason={conv.failure?.title || failedOpening?.error?.title} contactName={contactName} />
       {actionError && (
         <p className="alert alert-error" role="alert">
           {actionError}
@@ -281,7 +282,7 @@ function MessageItem({ m, contactName, onWithdraw }: { m: Message; contactName: 
 function MessageStatus({ m }: { m: Message }) {
   if (m.status === 'failed') {
     return (
-      <span className="msg-status status-failed" title={m.error?.code}>
+      <span className="msg-status status-failed" title={m.error ? String(m.error.code) : undefined}>
         {m.error?.title ? t('message.failedReason', { reason: m.error.title }) : t('message.status.failed')}
       </span>
     )

@@ -1,5 +1,5 @@
 import { useEffect, useId, useState } from 'react'
-import { api, type Contact, type FieldError, type PriceEstimate, type Template } from '../api'
+import { api, type Contact, type PriceEstimate, type Template, type TemplatePreview } from '../api'
 import { formatDate, formatMoney } from '../i18n/format'
 import { t } from '../i18n/pt-BR'
 import { fieldErrorText } from '../lib/errors'
@@ -55,9 +55,9 @@ export function ParametersForm({ template, contact, values, onChange, errors }: 
           <h3 id={previewId}>{t('params.preview')}</h3>
           <div className="phone-frame">
             <div className="bubble bubble-out" aria-live="polite">
-              {componentText(template, 'HEADER') && <strong className="bubble-header">{componentText(template, 'HEADER')}</strong>}
-              <span className="bubble-text">{preview.text}</span>
-              {componentText(template, 'FOOTER') && <span className="bubble-footer">{componentText(template, 'FOOTER')}</span>}
+              {preview.header && <strong className="bubble-header">{preview.header}</strong>}
+              <span className="bubble-text">{preview.body}</span>
+              {preview.footer && <span className="bubble-footer">{preview.footer}</span>}
             </div>
           </div>
         </section>
@@ -70,18 +70,14 @@ export function ParametersForm({ template, contact, values, onChange, errors }: 
 /** The server's rendering of the template with the current values (debounced). */
 function usePreview(template: Template, values: Record<string, string>) {
   const settled = useDebounced(values, PREVIEW_DEBOUNCE_MS)
-  const [server, setServer] = useState<{ for: Record<string, string> | null; text: string | null; errors: FieldError[] }>({
-    for: null,
-    text: null,
-    errors: [],
-  })
+  const [server, setServer] = useState<{ for: Record<string, string>; preview: TemplatePreview } | null>(null)
 
   useEffect(() => {
     let live = true
     const ac = new AbortController()
     api
       .previewTemplate(template.id, toParameters(template, settled), ac.signal)
-      .then((p) => live && setServer({ for: settled, text: p.rendered_text, errors: p.errors }))
+      .then((preview) => live && setServer({ for: settled, preview }))
       .catch(() => {
         // The local rendering stays on screen; the submit reports real problems.
       })
@@ -91,13 +87,16 @@ function usePreview(template: Template, values: Record<string, string>) {
     }
   }, [template, settled])
 
-  const fresh = server.for === values
-  const local = renderLocally(bodyText(template), values)
+  // The server's rendering when it is for what is typed now, else the same thing done locally
+  // (both show a blank variable as [NOME]).
+  const fresh = server && server.for === values ? server.preview : null
   return {
-    text: fresh && server.text && server.errors.length === 0 ? server.text : local,
-    errors: server.errors,
+    header: fresh ? fresh.header : componentText(template, 'HEADER'),
+    body: fresh?.body || renderLocally(bodyText(template), values),
+    footer: fresh ? fresh.footer : componentText(template, 'FOOTER'),
+    errors: server?.preview.errors ?? [],
     /** The values the errors were computed for. */
-    checked: server.for,
+    checked: server?.for ?? null,
   }
 }
 
@@ -127,7 +126,11 @@ function CostEstimate({ templateId, contactId }: { templateId: string; contactId
       {e && (
         <>
           <p className="cost-amount">
-            {e.billable ? t('params.costPerMessage', { amount: formatMoney(e.amount, e.currency) }) : t('params.costFree')}
+            {!e.billable
+              ? t('params.costFree')
+              : e.amount === null
+                ? t('params.costUnavailable')
+                : t('params.costPerMessage', { amount: formatMoney(e.amount, e.currency) })}
           </p>
           {e.billable && <p className="muted small">{t('params.costNote')}</p>}
           {e.rate_card_date && <p className="muted small">{t('params.costRateCard', { date: formatDate(e.rate_card_date) })}</p>}

@@ -112,7 +112,7 @@ export function SendMessagePanel({ contact, onClose, onStarted, onOpenExisting }
       channel_id: channel.id,
       team_id: team.id,
       send_type: sendType,
-      scheduled_at: scheduledAt,
+      ...(scheduledAt ? { scheduled_at: scheduledAt } : {}),
       template_id: template.id,
       parameters: toParameters(template, values),
     }

@@ -171,6 +171,7 @@ export const ptBR = {
   'message.status.read': 'lida',
   'message.status.failed': 'falhou',
   'message.status.received': 'recebida',
+  'message.status.cancelled': 'cancelada',
   'message.failedReason': 'falhou: {reason}',
   'message.withdraw': 'Retirar da fila',
   'message.withdrawLabel': 'Retirar da fila a mensagem “{text}”',

@@ -71,7 +71,7 @@ describe('"Conversa": waiting, the queue and live updates', () => {
     await screen.findByRole('heading', { name: 'João Silva', level: 2 })
     const failed = fake.addMessage(conv.id, { direction: 'out', type: 'text', text: 'Olá', status: 'sent' })
     act(() => fake.emit('message.created', failed))
-    act(() => fake.setStatus(failed.id, 'failed', { code: '131026', title: 'Mensagem não entregue' }))
+    act(() => fake.setStatus(failed.id, 'failed', { code: 131026, title: 'Mensagem não entregue' }))
     const status = await screen.findByText('falhou: Mensagem não entregue')
     expect(status).toHaveAttribute('title', '131026')
   })

@@ -12,6 +12,7 @@ import type {
   Message,
   PriceEstimate,
   Problem,
+  SessionBody,
   Team,
   Template,
   TemplateParameters,
@@ -48,7 +49,8 @@ export const AGENT: User & { password: string } = {
   name: 'Ana Souza',
   email: 'ana@loja.com.br',
   role: 'agent',
-  account_id: 'acc-1',
+  created_at: T0,
+  updated_at: T0,
   password: 'segredo123',
 }
 
@@ -71,6 +73,7 @@ function tpl(
     parameter_format: variables.every((v) => /^\d+$/.test(v)) && variables.length ? 'POSITIONAL' : 'NAMED',
     components: [{ type: 'BODY', text: body }],
     variables,
+    external_id: `meta-${id}`,
     created_at: T0,
     updated_at: T0,
     ...opts,
@@ -166,8 +169,10 @@ export class FakeApi {
       team_id: o.team_id,
       window: { open: o.windowOpenFor !== undefined, expires_at: expires },
       scheduled_at: null,
-      opening_message: null,
-      estimated_cost: null,
+      waiting_since: o.status === 'waiting' ? new Date(now - HOUR).toISOString() : null,
+      last_inbound_at: o.windowOpenFor !== undefined || o.windowExpiredAgo !== undefined ? new Date(now - HOUR).toISOString() : null,
+      closed_at: null,
+      failure: null,
       created_at: new Date(now - HOUR).toISOString(),
       updated_at: new Date(now - HOUR).toISOString(),
     }
@@ -264,7 +269,9 @@ export class FakeApi {
       this.sessionUser = null
       return { status: 204 }
     }
-    if (r.method === 'GET' && p === '/me') return { status: 200, body: this.sessionBody() }
+    if (r.method === 'GET' && p === '/me') {
+      return ok({ ...this.sessionBody(), account_id: 'acc-1', role: this.sessionUser.role, api_key_id: null })
+    }
 
     if (r.method === 'GET' && p === '/contacts') return page(this.searchContacts(r.query.get('q') ?? ''))
     if (r.method === 'GET' && p === '/contacts/lookup') return this.lookup(r.query.get('phone') ?? '')
@@ -325,8 +332,8 @@ export class FakeApi {
     return ok(this.sessionBody())
   }
 
-  private sessionBody() {
-    return { user: this.sessionUser, csrf_token: this.csrfToken, csrf_header: this.csrfHeader }
+  private sessionBody(): SessionBody {
+    return { user: this.sessionUser ?? undefined, csrf_token: this.csrfToken, csrf_header: this.csrfHeader }
   }
 
   private searchContacts(q: string): Contact[] {
@@ -462,7 +469,10 @@ export class FakeApi {
       team_id: tm!.id,
       window: { open: false, expires_at: null },
       scheduled_at: scheduledAt,
-      opening_message: null,
+      waiting_since: scheduledAt ? null : now,
+      last_inbound_at: null,
+      closed_at: null,
+      failure: null,
       estimated_cost: this.estimate(t!, false),
       created_at: now,
       updated_at: now,
@@ -470,7 +480,8 @@ export class FakeApi {
     const opening = this.message(conv.id, {
       direction: 'out',
       type: 'template',
-      text: null,
+      template_id: t!.id,
+      template_name: t!.name,
       rendered_text: rendered,
       status: scheduledAt ? 'scheduled' : 'sent',
     })
@@ -491,7 +502,14 @@ export class FakeApi {
       if (!t) throw invalid([{ field: 'template_id', code: 'template_not_found', message: 'template not found' }])
       const r = this.render(t, b.parameters as TemplateParameters)
       if (r.errors.length) throw invalid(r.errors)
-      m = this.message(c.id, { direction: 'out', type: 'template', text: null, rendered_text: r.text, status: 'sent' })
+      m = this.message(c.id, {
+        direction: 'out',
+        type: 'template',
+        template_id: t.id,
+        template_name: t.name,
+        rendered_text: r.text,
+        status: 'sent',
+      })
       if (c.status === 'active' && !windowOpen) {
         c.status = 'waiting'
         this.emit('conversation.updated', c)
@@ -528,15 +546,25 @@ export class FakeApi {
   private message(conversation_id: string, m: Partial<Message> & Pick<Message, 'direction' | 'type' | 'status'>): Message {
     // Strictly increasing times keep the order of messages created in the same millisecond.
     const at = new Date(Date.now() + this.seq).toISOString()
+    const seq = this.messages.filter((x) => x.conversation_id === conversation_id).length + 1
     return {
       id: this.id('msg'),
       conversation_id,
-      text: null,
-      rendered_text: null,
+      seq,
+      text: '',
+      rendered_text: '',
+      template_id: null,
+      template_name: null,
       error: null,
+      pricing: null,
       provider_message_id: null,
       created_at: at,
       updated_at: at,
+      sent_at: null,
+      delivered_at: null,
+      read_at: null,
+      failed_at: null,
+      received_at: m.direction === 'in' ? at : null,
       ...m,
     }
   }
@@ -551,7 +579,7 @@ function page<T>(items: T[]): Reply {
 }
 
 function contact(id: string, name: string, phone: string): Contact {
-  return { id, name, phone, email: null, attributes: {}, created_at: T0, updated_at: T0 }
+  return { id, name, phone, wa_id: phone.slice(1), email: '', attributes: {}, created_at: T0, updated_at: T0 }
 }
 
 function channel(id: string, name: string, phone: string, defaultTeam: string | null): Channel {
@@ -564,6 +592,9 @@ function channel(id: string, name: string, phone: string, defaultTeam: string | 
     waba_id: 'waba-1',
     active: true,
     default_team_id: defaultTeam,
+    has_access_token: false,
+    has_app_secret: false,
+    has_verify_token: false,
     created_at: T0,
     updated_at: T0,
   }
@@ -574,7 +605,7 @@ function team(id: string, name: string, channel_ids: string[], member_ids: strin
 }
 
 function publicUser(u: User & { password?: string }): User {
-  return { id: u.id, name: u.name, email: u.email, role: u.role, account_id: u.account_id }
+  return { id: u.id, name: u.name, email: u.email, role: u.role, created_at: u.created_at, updated_at: u.updated_at }
 }
 
 /** Secrets are write-only: the fake never returns them either. */

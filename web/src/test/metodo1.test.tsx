@@ -85,7 +85,6 @@ describe('Método 1: o campo "Digite o número com DDD" e "Conversar"', () => {
       channel_id: 'ch-vendas',
       team_id: 'tm-vendas',
       send_type: 'now',
-      scheduled_at: null,
       template_id: 'tp-boas-vindas',
       parameters: { nome: 'João', atendente: 'Ana Souza' },
     })
