@@ -36,7 +36,7 @@ type cloud struct {
 	named     string // NAMED template: "Olá {{nome}}, aqui é {{atendente}}."
 }
 
-func setupCloud(t *testing.T, fake *whatsapptest.Fake, env *apptest.Env) *cloud {
+func setupCloud(t testing.TB, fake *whatsapptest.Fake, env *apptest.Env) *cloud {
 	t.Helper()
 	c := &cloud{Env: env, fake: fake}
 	r := env.Admin.Post("/api/v1/channels", map[string]any{"name": "Cloud", "provider": "whatsapp_cloud", "phone_number": "+55 11 4000-9999",

@@ -83,7 +83,8 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		u = path
 		// _txlock=immediate makes every transaction take the write lock at BEGIN, so two writers
 		// wait on busy_timeout instead of failing when a reader upgrades.
-		dial = sqlite.Open(path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate")
+		// busy_timeout comes first: the pragmas after it may need to wait for a lock.
+		dial = sqlite.Open(path + "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate")
 	}
 	g, err := gorm.Open(dial, cfg)
 	if err != nil {
