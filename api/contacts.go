@@ -91,6 +91,7 @@ func (s *server) listContacts(c echo.Context) error {
 //	@Success	201		{object}	ContactResponse
 //	@Failure	400		{object}	Problem
 //	@Failure	401		{object}	Problem
+//	@Failure	403		{object}	Problem
 //	@Failure	409		{object}	Problem
 //	@Failure	413		{object}	Problem
 //	@Failure	422		{object}	Problem
@@ -161,6 +162,7 @@ func (s *server) getContact(c echo.Context) error {
 //	@Success	200		{object}	ContactResponse
 //	@Failure	400		{object}	Problem
 //	@Failure	401		{object}	Problem
+//	@Failure	403		{object}	Problem
 //	@Failure	404		{object}	Problem
 //	@Failure	409		{object}	Problem
 //	@Failure	422		{object}	Problem
@@ -186,6 +188,7 @@ func (s *server) updateContact(c echo.Context) error {
 //	@Param		id	path	string	true	"contact id"
 //	@Success	204
 //	@Failure	401	{object}	Problem
+//	@Failure	403	{object}	Problem
 //	@Failure	404	{object}	Problem
 //	@Failure	409	{object}	Problem
 //	@Security	BearerAuth

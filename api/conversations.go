@@ -110,6 +110,7 @@ type ConversationList struct {
 //	@Success		201				{object}	ConversationResponse
 //	@Failure		400				{object}	Problem
 //	@Failure		401				{object}	Problem
+//	@Failure		403				{object}	Problem
 //	@Failure		409				{object}	Problem
 //	@Failure		413				{object}	Problem
 //	@Failure		422				{object}	Problem
@@ -245,6 +246,7 @@ func (s *server) getConversation(c echo.Context) error {
 //	@Param		id	path		string	true	"conversation id"
 //	@Success	200	{object}	ConversationResponse
 //	@Failure	401	{object}	Problem
+//	@Failure	403	{object}	Problem
 //	@Failure	404	{object}	Problem
 //	@Failure	409	{object}	Problem
 //	@Security	BearerAuth
@@ -266,6 +268,7 @@ func (s *server) closeConversation(c echo.Context) error {
 //	@Param		id	path		string	true	"conversation id"
 //	@Success	200	{object}	ConversationResponse
 //	@Failure	401	{object}	Problem
+//	@Failure	403	{object}	Problem
 //	@Failure	404	{object}	Problem
 //	@Failure	409	{object}	Problem
 //	@Security	BearerAuth
@@ -399,6 +402,7 @@ type PostMessageRequest struct {
 //	@Success		201		{object}	MessageResponse
 //	@Failure		400		{object}	Problem
 //	@Failure		401		{object}	Problem
+//	@Failure		403		{object}	Problem
 //	@Failure		404		{object}	Problem
 //	@Failure		409		{object}	Problem
 //	@Failure		422		{object}	Problem
@@ -426,6 +430,7 @@ func (s *server) postMessage(c echo.Context) error {
 //	@Param		message_id	path	string	true	"message id"
 //	@Success	204
 //	@Failure	401	{object}	Problem
+//	@Failure	403	{object}	Problem
 //	@Failure	404	{object}	Problem
 //	@Failure	409	{object}	Problem
 //	@Security	BearerAuth

@@ -228,6 +228,7 @@ type PreviewResponse struct {
 //	@Success	200		{object}	PreviewResponse
 //	@Failure	400		{object}	Problem
 //	@Failure	401		{object}	Problem
+//	@Failure	403		{object}	Problem
 //	@Failure	404		{object}	Problem
 //	@Security	BearerAuth
 //	@Security	SessionCookie

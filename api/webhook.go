@@ -123,6 +123,7 @@ type SandboxInboundRequest struct {
 //	@Success		200		{object}	WebhookAck
 //	@Failure		400		{object}	Problem
 //	@Failure		401		{object}	Problem
+//	@Failure		403		{object}	Problem
 //	@Failure		404		{object}	Problem
 //	@Failure		409		{object}	Problem
 //	@Failure		422		{object}	Problem
