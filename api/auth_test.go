@@ -177,6 +177,12 @@ type call struct {
 	body any
 }
 
+// request is one request: a method, a path and a body (nil for none).
+type request struct {
+	method, path string
+	body         any
+}
+
 func TestAgentKeyRoles(t *testing.T) {
 	t.Parallel()
 	apptest.Each(t, func(t *testing.T, env *apptest.Env) {
@@ -342,14 +348,14 @@ func TestSessionLogin(t *testing.T) {
 			"with a wrong token": cookie.WithHeader(api.CSRFHeader, csrf+"x"),
 			"with another name":  cookie.WithHeader("X-XSRF-Token", csrf),
 		} {
-			for _, req := range []call{
+			for _, req := range []request{
 				{"POST", "/api/v1/contacts", newContact},
 				{"PATCH", "/api/v1/contacts/" + env.Demo.ContactID, map[string]any{"name": "Trocado"}},
 				{"DELETE", "/api/v1/contacts/" + env.Demo.ContactID, nil},
 				{"POST", "/api/v1/auth/logout", nil},
 			} {
-				r := c.Do(req.op, req.path, req.body)
-				require.Equal(t, http.StatusForbidden, r.Status, "%s %s %s: %s", req.op, req.path, name, r.Body)
+				r := c.Do(req.method, req.path, req.body)
+				require.Equal(t, http.StatusForbidden, r.Status, "%s %s %s: %s", req.method, req.path, name, r.Body)
 				require.Equal(t, "csrf_failed", r.Str("code"))
 			}
 		}
@@ -440,7 +446,7 @@ func TestSessionAgentSeesOnlyItsTeams(t *testing.T) {
 
 		require.Equal(t, http.StatusOK, agent.Get("/api/v1/conversations/"+ven).Status)
 		require.Equal(t, http.StatusOK, agent.Get("/api/v1/conversations/"+ven+"/messages").Status)
-		for _, c := range []call{
+		for _, c := range []request{
 			{"GET", "/api/v1/conversations/" + sup, nil},
 			{"GET", "/api/v1/conversations/" + sup + "/messages", nil},
 			{"POST", "/api/v1/conversations/" + sup + "/messages", map[string]any{"text": "Oi"}},
@@ -448,8 +454,8 @@ func TestSessionAgentSeesOnlyItsTeams(t *testing.T) {
 			{"POST", "/api/v1/conversations/" + sup + "/close", nil},
 			{"POST", "/api/v1/conversations/" + sup + "/cancel", nil},
 		} {
-			r := agent.Do(c.op, c.path, c.body)
-			require.Equal(t, http.StatusNotFound, r.Status, "%s %s: %s", c.op, c.path, r.Body)
+			r := agent.Do(c.method, c.path, c.body)
+			require.Equal(t, http.StatusNotFound, r.Status, "%s %s: %s", c.method, c.path, r.Body)
 			require.Equal(t, "conversation_not_found", r.Str("code"), c.path)
 		}
 		require.Equal(t, string(supBefore), string(env.Admin.Get("/api/v1/conversations/"+sup).Body))
@@ -464,14 +470,14 @@ func TestSessionAgentSeesOnlyItsTeams(t *testing.T) {
 		require.Contains(t, listIDs(t, agent, "/api/v1/conversations"), r.Str("id"))
 
 		// A session agent is refused the admin routes too.
-		for _, c := range []call{
+		for _, c := range []request{
 			{"GET", "/api/v1/api-keys", nil},
 			{"POST", "/api/v1/teams", map[string]any{"name": "Minha"}},
 			{"PATCH", "/api/v1/teams/" + suporte, map[string]any{"member_ids": []string{agentID}}},
 			{"PATCH", "/api/v1/users/" + agentID, map[string]any{"role": "admin"}},
 		} {
-			r := agent.Do(c.op, c.path, c.body)
-			require.Equal(t, http.StatusForbidden, r.Status, "%s %s: %s", c.op, c.path, r.Body)
+			r := agent.Do(c.method, c.path, c.body)
+			require.Equal(t, http.StatusForbidden, r.Status, "%s %s: %s", c.method, c.path, r.Body)
 			require.Equal(t, "forbidden", r.Str("code"))
 		}
 
