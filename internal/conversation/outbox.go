@@ -113,9 +113,12 @@ func (s *Service) MarkSent(ctx context.Context, item OutboxItem, providerID stri
 		if !applied {
 			return nil
 		}
-		if err := s.db.Tenant(ctx, "conversations").Where("id = ? AND status = ?", item.ConversationID, StatusScheduled).
-			Updates(map[string]any{"status": StatusWaiting, "waiting_since": now, "updated_at": now}).Error; err != nil {
-			return store.Translate(err, nil, nil)
+		if item.Seq == 1 {
+			// The opening of a scheduled start: the conversation now waits for the reply.
+			if err := s.db.Tenant(ctx, "conversations").Where("id = ? AND status = ?", item.ConversationID, StatusScheduled).
+				Updates(map[string]any{"status": StatusWaiting, "waiting_since": now, "updated_at": now}).Error; err != nil {
+				return store.Translate(err, nil, nil)
+			}
 		}
 		return s.applyOrphans(ctx, providerID)
 	})

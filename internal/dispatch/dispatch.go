@@ -146,6 +146,7 @@ func (d *Dispatcher) loop(ctx context.Context) {
 			}
 			continue
 		}
+		lookups := d.prefetch(context.WithoutCancel(ctx), items)
 		var batch sync.WaitGroup
 		for _, it := range items {
 			sem <- struct{}{}
@@ -154,7 +155,7 @@ func (d *Dispatcher) loop(ctx context.Context) {
 			go func() {
 				defer func() { <-sem; wg.Done(); batch.Done() }()
 				// Sends finish even when Stop is called: the message must be recorded.
-				d.send(context.WithoutCancel(ctx), it)
+				d.send(context.WithoutCancel(ctx), it, lookups)
 			}()
 		}
 		// A conversation's next message becomes claimable only once this batch is recorded.
@@ -196,15 +197,54 @@ type errPermanent struct {
 
 func (e errPermanent) Error() string { return e.title }
 
-func (d *Dispatcher) send(ctx context.Context, it conversation.OutboxItem) {
+// lookups are the channels and contacts of one claimed batch, read once for the whole batch.
+type lookups struct {
+	channels map[string]channelInfo
+	contacts map[string]contact.Contact
+}
+
+type channelInfo struct {
+	ch  channel.Channel
+	sec channel.Secrets
+	err error
+}
+
+func (d *Dispatcher) prefetch(ctx context.Context, items []conversation.OutboxItem) lookups {
+	l := lookups{channels: map[string]channelInfo{}, contacts: map[string]contact.Contact{}}
+	byAccount := map[string][]string{}
+	for _, it := range items {
+		actx := store.WithAccount(ctx, it.AccountID)
+		if _, ok := l.channels[it.ChannelID]; !ok {
+			var info channelInfo
+			info.ch, info.err = d.channels.Get(actx, it.ChannelID)
+			if info.err == nil && info.ch.Provider == channel.ProviderWhatsAppCloud {
+				info.sec, info.err = d.channels.Secrets(actx, it.ChannelID)
+			}
+			l.channels[it.ChannelID] = info
+		}
+		byAccount[it.AccountID] = append(byAccount[it.AccountID], it.ContactID)
+	}
+	for acc, ids := range byAccount {
+		cs, err := d.contacts.GetMany(store.WithAccount(ctx, acc), ids)
+		if err != nil {
+			continue // each send then reads its own contact
+		}
+		for id, c := range cs {
+			l.contacts[id] = c
+		}
+	}
+	return l
+}
+
+func (d *Dispatcher) send(ctx context.Context, it conversation.OutboxItem, l lookups) {
 	actx := store.WithAccount(ctx, it.AccountID)
-	res, err := d.deliver(actx, it)
+	res, err := d.deliver(actx, it, l)
 	if err == nil {
 		if err := d.conv.MarkSent(actx, it, res.MessageID); err != nil {
 			d.log.Error("dispatch: record sent", "message_id", it.ID, "err", err.Error())
 			return
 		}
-		if res.WaID != "" {
+		if res.WaID != "" && res.WaID != res.knownWaID {
 			if err := d.contacts.SetWaID(actx, it.ContactID, res.WaID); err != nil {
 				d.log.Warn("dispatch: store wa_id", "contact_id", it.ContactID, "err", err.Error())
 			}
@@ -248,42 +288,50 @@ func (d *Dispatcher) fail(ctx context.Context, it conversation.OutboxItem, code 
 
 type sendResult struct {
 	whatsapp.SendResult
-	sandbox bool
+	sandbox   bool
+	knownWaID string
 }
 
-func (d *Dispatcher) deliver(ctx context.Context, it conversation.OutboxItem) (sendResult, error) {
-	ch, err := d.channels.Get(ctx, it.ChannelID)
-	if err != nil {
-		if errors.Is(err, channel.ErrNotFound) {
+func (d *Dispatcher) deliver(ctx context.Context, it conversation.OutboxItem, l lookups) (sendResult, error) {
+	info, ok := l.channels[it.ChannelID]
+	if !ok {
+		info.ch, info.err = d.channels.Get(ctx, it.ChannelID)
+		if info.err == nil {
+			info.sec, info.err = d.channels.Secrets(ctx, it.ChannelID)
+		}
+	}
+	if info.err != nil {
+		if errors.Is(info.err, channel.ErrNotFound) {
 			return sendResult{}, errPermanent{title: "the channel no longer exists"}
 		}
-		return sendResult{}, err
+		return sendResult{}, info.err
 	}
+	ch := info.ch
 	if !ch.Active {
 		return sendResult{}, errPermanent{title: "the channel is inactive"}
 	}
-	ct, err := d.contacts.Get(ctx, it.ContactID)
-	if err != nil {
-		return sendResult{}, err
+	ct, ok := l.contacts[it.ContactID]
+	if !ok {
+		var err error
+		if ct, err = d.contacts.Get(ctx, it.ContactID); err != nil {
+			return sendResult{}, err
+		}
 	}
 	if err := d.limiter(ch.ID).Wait(ctx); err != nil {
 		return sendResult{}, err
 	}
 	if ch.Provider == channel.ProviderSandbox {
-		return sendResult{SendResult: whatsapp.SendResult{MessageID: "wamid.sandbox." + it.ID, WaID: ct.Phone[1:], Input: ct.Phone}, sandbox: true}, nil
+		return sendResult{SendResult: whatsapp.SendResult{MessageID: "wamid.sandbox." + it.ID, WaID: ct.Phone[1:], Input: ct.Phone}, sandbox: true, knownWaID: ct.WaID}, nil
 	}
-	sec, err := d.channels.Secrets(ctx, ch.ID)
-	if err != nil {
-		return sendResult{}, err
-	}
-	cr := whatsapp.Credentials{PhoneNumberID: ch.PhoneNumberID, WABAID: ch.WABAID, AccessToken: sec.AccessToken}
+	cr := whatsapp.Credentials{PhoneNumberID: ch.PhoneNumberID, WABAID: ch.WABAID, AccessToken: info.sec.AccessToken}
 	var r whatsapp.SendResult
+	var err error
 	if it.Type == "template" {
 		r, err = d.cloud.SendTemplate(ctx, cr, ct.Phone, it.TemplateName, it.TemplateLanguage, it.Components)
 	} else {
 		r, err = d.cloud.SendText(ctx, cr, ct.Phone, it.Text)
 	}
-	return sendResult{SendResult: r}, err
+	return sendResult{SendResult: r, knownWaID: ct.WaID}, err
 }
 
 var _ CloudSender = (*whatsapp.Client)(nil)
