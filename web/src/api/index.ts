@@ -156,29 +156,59 @@ export interface LiveHandlers {
   reconnected?: () => void
 }
 
-/** Opens GET /events (server-sent events, with the session cookie). Returns the closer. */
+const RETRY_MIN_MS = 5_000
+const RETRY_MAX_MS = 30_000
+
+/**
+ * Opens GET /events (server-sent events, with the session cookie) and returns the closer. The
+ * browser reconnects by itself after a dropped stream; when the answer was not a stream at all
+ * (a 404 from a server without /events, a 502 from a proxy) it gives up, so this retries with
+ * backoff and asks the views to refetch at each attempt: they stay current, only less promptly.
+ */
 function subscribeEvents(h: LiveHandlers): () => void {
   const ES = globalThis.EventSource
   if (!ES) return () => {}
-  // Not a path of openapi.yaml (swag cannot describe a stream), hence not built with route().
-  const es = new ES(`${API_BASE}/events`, { withCredentials: true })
+  let es: EventSource | null = null
+  let stopped = false
   let dropped = false
-  for (const name of LIVE_EVENT_NAMES) {
-    es.addEventListener(name, (ev: Event) => {
-      const raw = (ev as MessageEvent<string>).data
-      try {
-        h.event({ type: name, data: JSON.parse(raw) } as LiveEvent)
-      } catch {
-        // A malformed event is dropped; the next refetch corrects the view.
-      }
-    })
+  let delay = RETRY_MIN_MS
+  let timer: ReturnType<typeof setTimeout> | undefined
+
+  const connect = () => {
+    // Not a path of openapi.yaml (swag cannot describe a stream), hence not built with route().
+    const source = new ES(`${API_BASE}/events`, { withCredentials: true })
+    es = source
+    for (const name of LIVE_EVENT_NAMES) {
+      source.addEventListener(name, (ev: Event) => {
+        try {
+          h.event({ type: name, data: JSON.parse((ev as MessageEvent<string>).data) } as LiveEvent)
+        } catch {
+          // A malformed event is dropped; the next refetch corrects the view.
+        }
+      })
+    }
+    source.onopen = () => {
+      delay = RETRY_MIN_MS
+      if (dropped) h.reconnected?.()
+      dropped = false
+    }
+    source.onerror = () => {
+      dropped = true
+      if (source.readyState !== ES.CLOSED || stopped) return
+      source.close()
+      timer = setTimeout(() => {
+        dropped = false
+        h.reconnected?.()
+        connect()
+      }, delay)
+      delay = Math.min(delay * 2, RETRY_MAX_MS)
+    }
   }
-  es.onerror = () => {
-    dropped = true
+
+  connect()
+  return () => {
+    stopped = true
+    clearTimeout(timer)
+    es?.close()
   }
-  es.onopen = () => {
-    if (dropped) h.reconnected?.()
-    dropped = false
-  }
-  return () => es.close()
 }

@@ -41,8 +41,7 @@ export function PhoneStart({ onFound, onNotFound }: Props) {
     <form className="phone-start" onSubmit={submit} noValidate>
       <Field
         label={t('phone.label')}
-        hideLabel
-        placeholder={t('phone.label')}
+        placeholder={t('phone.placeholder')}
         type="tel"
         inputMode="tel"
         autoComplete="off"

@@ -105,7 +105,7 @@ function TemplateCard({ tpl, checked, onSelect }: { tpl: Template; checked: bool
       <input
         type="radio"
         name="template"
-        className="visually-hidden"
+        className="card-radio"
         checked={checked}
         onChange={onSelect}
         aria-labelledby={`${id}-name`}

@@ -51,6 +51,12 @@ export class FakeEventSource {
     this.onerror?.(new Event('error'))
   }
 
+  /** The server answered without a stream (e.g. 404): the browser gives up on this source. */
+  fail(): void {
+    this.readyState = FakeEventSource.CLOSED
+    this.onerror?.(new Event('error'))
+  }
+
   open(): void {
     if (this.readyState === FakeEventSource.CLOSED) return
     this.readyState = FakeEventSource.OPEN
