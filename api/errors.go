@@ -35,6 +35,7 @@ var kindStatus = map[apperr.Kind]int{
 	apperr.KindTooLarge:     http.StatusRequestEntityTooLarge,
 	apperr.KindRateLimited:  http.StatusTooManyRequests,
 	apperr.KindUnavailable:  http.StatusServiceUnavailable,
+	apperr.KindBadGateway:   http.StatusBadGateway,
 }
 
 // httpCodes names the problems Echo itself raises.

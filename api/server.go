@@ -37,6 +37,7 @@ import (
 	"github.com/atendimento/atendimento/internal/store"
 	"github.com/atendimento/atendimento/internal/team"
 	"github.com/atendimento/atendimento/internal/template"
+	"github.com/atendimento/atendimento/internal/templatesync"
 	"github.com/atendimento/atendimento/internal/webhook"
 )
 
@@ -48,6 +49,7 @@ type Deps struct {
 	Channels      *channel.Service
 	Teams         *team.Service
 	Templates     *template.Service
+	TemplateSync  *templatesync.Syncer
 	Conversations *conversation.Service
 	Idempotency   *idempotency.Store
 	Webhooks      *webhook.Processor
@@ -60,6 +62,8 @@ type Deps struct {
 	SPA fs.FS
 	// SecureCookies marks the session cookie Secure (behind HTTPS).
 	SecureCookies bool
+	// WaitingTimeout is how long a conversation waits for the first reply before it expires (0 = never).
+	WaitingTimeout time.Duration
 	// Extra registers routes of other packages (webhooks, events) on the same server.
 	Extra []func(e *echo.Echo, authed *echo.Group)
 }
@@ -112,6 +116,8 @@ func New(d Deps) *echo.Echo {
 	authed := v1.Group("", s.authenticate)
 	authed.POST("/auth/logout", s.logout)
 	authed.GET("/me", s.me)
+	authed.GET("/account", s.getAccount)
+	authed.PATCH("/account", s.updateAccount, adminOnly)
 
 	authed.GET("/users", s.listUsers)
 	authed.POST("/users", s.createUser, adminOnly)
@@ -135,6 +141,7 @@ func New(d Deps) *echo.Echo {
 	authed.GET("/channels/:id", s.getChannel)
 	authed.PATCH("/channels/:id", s.updateChannel, adminOnly)
 	authed.DELETE("/channels/:id", s.deleteChannel, adminOnly)
+	authed.POST("/channels/:id/templates/sync", s.syncTemplates, adminOnly)
 
 	authed.GET("/teams", s.listTeams)
 	authed.POST("/teams", s.createTeam, adminOnly)

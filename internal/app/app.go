@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -31,6 +32,7 @@ import (
 	"github.com/atendimento/atendimento/internal/store"
 	"github.com/atendimento/atendimento/internal/team"
 	"github.com/atendimento/atendimento/internal/template"
+	"github.com/atendimento/atendimento/internal/templatesync"
 	"github.com/atendimento/atendimento/internal/webhook"
 	"github.com/atendimento/atendimento/internal/whatsapp"
 )
@@ -49,6 +51,12 @@ type Config struct {
 	WebDir                 string
 	SecureCookies          bool
 	Dispatch               dispatch.Config
+	// TemplateSyncInterval is how often every whatsapp_cloud channel's templates are pulled from
+	// Meta (TEMPLATE_SYNC_INTERVAL, default 15m; 0 = never).
+	TemplateSyncInterval time.Duration
+	// WaitingTimeout is how long a conversation waits for the contact's first reply before it
+	// expires, and closes if the account chose so (WAITING_TIMEOUT, default 72h; 0 = never).
+	WaitingTimeout time.Duration
 	// NoDispatcher leaves the dispatcher stopped (tests that drive the outbox by hand).
 	NoDispatcher bool
 	// BcryptCost lowers password hashing cost in tests (0 = bcrypt's default).
@@ -75,6 +83,8 @@ func FromEnv() Config {
 	c.Dispatch.Poll = envDuration("DISPATCH_POLL", 0)
 	c.Dispatch.ChannelRate = float64(envInt("CHANNEL_RATE", 0))
 	c.Dispatch.MaxAttempts = envInt("DISPATCH_MAX_ATTEMPTS", 0)
+	c.TemplateSyncInterval = envDuration("TEMPLATE_SYNC_INTERVAL", 15*time.Minute)
+	c.WaitingTimeout = envDuration("WAITING_TIMEOUT", 72*time.Hour)
 	return c
 }
 
@@ -119,7 +129,8 @@ func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("database", db), slog.String("http_addr", c.HTTPAddr), slog.String("secret_key", mask(c.SecretKey)),
 		slog.String("bootstrap_admin_email", c.BootstrapAdminEmail), slog.String("bootstrap_api_key", mask(c.BootstrapAPIKey)),
 		slog.String("whatsapp_api_base_url", c.WhatsAppAPIBaseURL), slog.String("whatsapp_api_version", c.WhatsAppAPIVersion),
-		slog.String("web_dir", c.WebDir))
+		slog.String("web_dir", c.WebDir), slog.Duration("template_sync_interval", c.TemplateSyncInterval),
+		slog.Duration("waiting_timeout", c.WaitingTimeout))
 }
 
 func maskURL(u string) string {
@@ -144,12 +155,14 @@ type App struct {
 	Channels      *channel.Service
 	Teams         *team.Service
 	Templates     *template.Service
+	TemplateSync  *templatesync.Syncer
 	Conversations *conversation.Service
 	Dispatcher    *dispatch.Dispatcher
 	Cloud         *whatsapp.Client
 	Handler       *echo.Echo
 	Registry      *prometheus.Registry
 	stop          context.CancelFunc
+	jobs          sync.WaitGroup
 }
 
 // dispatchChannel is the NOTIFY channel that wakes every instance's dispatcher.
@@ -193,7 +206,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*Ap
 		opts = append(opts, account.WithBcryptCost(cfg.BcryptCost))
 	}
 	a.Accounts = account.NewService(db, opts...)
-	a.Contacts = contact.NewService(db, nil)
+	a.Contacts = contact.NewService(db, a.Accounts.Region)
 	a.Teams = team.NewService(db, func(ctx context.Context, ids []string) ([]string, error) { return db.MissingIDs(ctx, "channels", ids) },
 		a.Accounts.UsersExist)
 	a.Channels = channel.NewService(db, box, a.Teams.Exists)
@@ -204,10 +217,11 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*Ap
 	a.Conversations = conversation.NewService(db, conversation.Deps{Contacts: a.Contacts, Channels: a.Channels, Teams: a.Teams,
 		Templates: a.Templates, Card: pricing.Default(), Wake: a.wake})
 	a.Cloud = whatsapp.NewClient(whatsapp.Config{BaseURL: cfg.WhatsAppAPIBaseURL, Version: cfg.WhatsAppAPIVersion})
+	a.TemplateSync = templatesync.New(a.Channels, a.Templates, a.Cloud, log)
 	a.Dispatcher = dispatch.New(cfg.Dispatch, a.Conversations, a.Channels, a.Contacts, a.Cloud, log)
 	deps := api.Deps{DB: db, Accounts: a.Accounts, Contacts: a.Contacts, Channels: a.Channels, Teams: a.Teams, Templates: a.Templates,
 		Conversations: a.Conversations, Idempotency: idempotency.New(db), Webhooks: webhook.New(a.Conversations, a.Templates), Log: log, Registry: a.Registry, OpenAPI: atendimento.OpenAPI,
-		SecureCookies: cfg.SecureCookies}
+		SecureCookies: cfg.SecureCookies, TemplateSync: a.TemplateSync, WaitingTimeout: cfg.WaitingTimeout}
 	if cfg.WebDir != "" {
 		if st, err := os.Stat(filepath.Join(cfg.WebDir, "index.html")); err == nil && !st.IsDir() {
 			deps.SPA = os.DirFS(cfg.WebDir)
@@ -250,6 +264,7 @@ func (a *App) wake() {
 // Start runs the background work: the dispatcher and the Postgres listener that wakes it.
 func (a *App) Start(ctx context.Context) {
 	ctx, a.stop = context.WithCancel(ctx)
+	a.startJobs(ctx)
 	if a.Config.NoDispatcher {
 		return
 	}
@@ -262,6 +277,7 @@ func (a *App) Stop() {
 	if a.stop != nil {
 		a.stop()
 	}
+	a.jobs.Wait()
 	a.Dispatcher.Stop()
 }
 

@@ -23,6 +23,7 @@ const (
 	KindTooLarge          // 413: body too large
 	KindRateLimited       // 429
 	KindUnavailable       // 503: a dependency (the database) is down
+	KindBadGateway        // 502: an upstream provider (Meta's Graph API) failed or refused
 )
 
 // FieldError is one failing field of a request: the JSON path of the field, a stable code and a

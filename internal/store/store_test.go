@@ -14,6 +14,10 @@ import (
 func TestMigrateTwiceAndConcurrently(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
+		// storetest already migrated once: every embedded migration is recorded, once.
+		var before int64
+		require.NoError(t, db.Conn(ctx).Raw("SELECT count(*) FROM schema_migrations").Scan(&before).Error)
+		require.Positive(t, before)
 		var wg sync.WaitGroup
 		errs := make([]error, 4)
 		for i := range errs {
@@ -26,7 +30,7 @@ func TestMigrateTwiceAndConcurrently(t *testing.T) {
 		}
 		var n int64
 		require.NoError(t, db.Conn(ctx).Raw("SELECT count(*) FROM schema_migrations").Scan(&n).Error)
-		require.EqualValues(t, 1, n)
+		require.Equal(t, before, n)
 	})
 }
 
