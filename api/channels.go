@@ -99,6 +99,7 @@ func (s *server) listChannels(c echo.Context) error {
 //	@Failure	400		{object}	Problem
 //	@Failure	401		{object}	Problem
 //	@Failure	403		{object}	Problem
+//	@Failure	413		{object}	Problem
 //	@Failure	422		{object}	Problem
 //	@Security	BearerAuth
 //	@Security	SessionCookie
@@ -148,6 +149,7 @@ func (s *server) getChannel(c echo.Context) error {
 //	@Failure	401		{object}	Problem
 //	@Failure	403		{object}	Problem
 //	@Failure	404		{object}	Problem
+//	@Failure	413		{object}	Problem
 //	@Failure	422		{object}	Problem
 //	@Security	BearerAuth
 //	@Security	SessionCookie

@@ -165,6 +165,7 @@ func (s *server) getContact(c echo.Context) error {
 //	@Failure	403		{object}	Problem
 //	@Failure	404		{object}	Problem
 //	@Failure	409		{object}	Problem
+//	@Failure	413		{object}	Problem
 //	@Failure	422		{object}	Problem
 //	@Security	BearerAuth
 //	@Security	SessionCookie

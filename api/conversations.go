@@ -360,13 +360,9 @@ func (s *server) listMessages(c echo.Context) error {
 		}
 		after = n
 	}
-	limit := 0
-	if l := c.QueryParam("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil {
-			return apperr.Invalid(apperr.FieldError{Field: "limit", Code: "limit_invalid", Message: "limit must be a number between 1 and 200"})
-		}
-		limit = n
+	limit, err := queryLimit(c)
+	if err != nil {
+		return err
 	}
 	msgs, next, err := s.Conversations.Messages(c.Request().Context(), actor(c), c.Param("id"), after, limit)
 	if err != nil {
@@ -405,6 +401,7 @@ type PostMessageRequest struct {
 //	@Failure		403		{object}	Problem
 //	@Failure		404		{object}	Problem
 //	@Failure		409		{object}	Problem
+//	@Failure		413		{object}	Problem
 //	@Failure		422		{object}	Problem
 //	@Security		BearerAuth
 //	@Security		SessionCookie

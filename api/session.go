@@ -33,6 +33,7 @@ type SessionResponse struct {
 //	@Success	200		{object}	SessionResponse
 //	@Failure	400		{object}	Problem
 //	@Failure	401		{object}	Problem
+//	@Failure	413		{object}	Problem
 //	@Failure	422		{object}	Problem
 //	@Router		/api/v1/auth/login [post]
 func (s *server) login(c echo.Context) error {
@@ -188,6 +189,7 @@ func (s *server) listUsers(c echo.Context) error {
 //	@Failure	401		{object}	Problem
 //	@Failure	403		{object}	Problem
 //	@Failure	409		{object}	Problem
+//	@Failure	413		{object}	Problem
 //	@Failure	422		{object}	Problem
 //	@Security	BearerAuth
 //	@Security	SessionCookie
@@ -238,6 +240,7 @@ func (s *server) getUser(c echo.Context) error {
 //	@Failure	403		{object}	Problem
 //	@Failure	404		{object}	Problem
 //	@Failure	409		{object}	Problem
+//	@Failure	413		{object}	Problem
 //	@Failure	422		{object}	Problem
 //	@Security	BearerAuth
 //	@Security	SessionCookie
@@ -342,6 +345,7 @@ func (s *server) listAPIKeys(c echo.Context) error {
 //	@Failure	400		{object}	Problem
 //	@Failure	401		{object}	Problem
 //	@Failure	403		{object}	Problem
+//	@Failure	413		{object}	Problem
 //	@Failure	422		{object}	Problem
 //	@Security	BearerAuth
 //	@Security	SessionCookie

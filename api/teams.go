@@ -78,6 +78,7 @@ func (s *server) listTeams(c echo.Context) error {
 //	@Failure	401		{object}	Problem
 //	@Failure	403		{object}	Problem
 //	@Failure	409		{object}	Problem
+//	@Failure	413		{object}	Problem
 //	@Failure	422		{object}	Problem
 //	@Security	BearerAuth
 //	@Security	SessionCookie
@@ -128,6 +129,7 @@ func (s *server) getTeam(c echo.Context) error {
 //	@Failure	403		{object}	Problem
 //	@Failure	404		{object}	Problem
 //	@Failure	409		{object}	Problem
+//	@Failure	413		{object}	Problem
 //	@Failure	422		{object}	Problem
 //	@Security	BearerAuth
 //	@Security	SessionCookie

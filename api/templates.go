@@ -107,6 +107,7 @@ func (s *server) listTemplates(c echo.Context) error {
 //	@Failure	401		{object}	Problem
 //	@Failure	403		{object}	Problem
 //	@Failure	409		{object}	Problem
+//	@Failure	413		{object}	Problem
 //	@Failure	422		{object}	Problem
 //	@Security	BearerAuth
 //	@Security	SessionCookie
@@ -157,6 +158,7 @@ func (s *server) getTemplate(c echo.Context) error {
 //	@Failure	403		{object}	Problem
 //	@Failure	404		{object}	Problem
 //	@Failure	409		{object}	Problem
+//	@Failure	413		{object}	Problem
 //	@Failure	422		{object}	Problem
 //	@Security	BearerAuth
 //	@Security	SessionCookie
@@ -230,6 +232,7 @@ type PreviewResponse struct {
 //	@Failure	401		{object}	Problem
 //	@Failure	403		{object}	Problem
 //	@Failure	404		{object}	Problem
+//	@Failure	413		{object}	Problem
 //	@Security	BearerAuth
 //	@Security	SessionCookie
 //	@Router		/api/v1/templates/{id}/preview [post]

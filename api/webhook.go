@@ -126,6 +126,7 @@ type SandboxInboundRequest struct {
 //	@Failure		403		{object}	Problem
 //	@Failure		404		{object}	Problem
 //	@Failure		409		{object}	Problem
+//	@Failure		413		{object}	Problem
 //	@Failure		422		{object}	Problem
 //	@Security		BearerAuth
 //	@Security		SessionCookie
