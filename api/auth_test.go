@@ -171,6 +171,12 @@ var roleOf = map[string]string{
 	"DELETE /api/v1/conversations/{id}/messages/{message_id}": "agent",
 
 	"POST /api/v1/sandbox/channels/{id}/inbound": "agent",
+
+	"GET /api/v1/events":                                "agent",
+	"GET /api/v1/webhook-subscriptions":                 "admin",
+	"POST /api/v1/webhook-subscriptions":                "admin",
+	"DELETE /api/v1/webhook-subscriptions/{id}":         "admin",
+	"GET /api/v1/webhook-subscriptions/{id}/deliveries": "admin",
 }
 
 // call is one request of a role test; op names the spec operation it exercises.
@@ -199,13 +205,15 @@ func TestAgentKeyRoles(t *testing.T) {
 
 		r := env.Admin.Post("/api/v1/api-keys", map[string]any{"name": "agent integration", "role": "agent"})
 		require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
-		agent := env.Client(r.Str("secret"))
+		agentKey := r.Str("secret")
+		agent := env.Client(agentKey)
 		agentKeyID := r.Str("id")
 
 		users := listIDs(t, env.Admin, "/api/v1/users")
 		keys := listIDs(t, env.Admin, "/api/v1/api-keys")
 		ch, team, tpl := env.Demo.ChannelID, env.Demo.TeamIDs[1], env.Demo.TemplateIDs["boas_vindas"]
 		agentUser := userID(t, env, "agente@demo.atendimento.dev")
+		hook := env.Admin.Post("/api/v1/webhook-subscriptions", map[string]any{"url": "https://203.0.113.10/hook", "events": []string{"conversation.created"}}).Str("id")
 		before := snapshot(t, env.Admin, adminLists)
 
 		// Every admin-only operation, with real ids and valid bodies: without the role check each
@@ -229,6 +237,10 @@ func TestAgentKeyRoles(t *testing.T) {
 				"status": "APPROVED", "parameter_format": "POSITIONAL", "components": []map[string]any{{"type": "BODY", "text": "Oi {{1}}"}}}},
 			{"PATCH /api/v1/templates/{id}", "/api/v1/templates/" + tpl, map[string]any{"status": "PAUSED"}},
 			{"DELETE /api/v1/templates/{id}", "/api/v1/templates/" + tpl, nil},
+			{"GET /api/v1/webhook-subscriptions", "/api/v1/webhook-subscriptions", nil},
+			{"POST /api/v1/webhook-subscriptions", "/api/v1/webhook-subscriptions", map[string]any{"url": "https://203.0.113.11/hook", "events": []string{"message.created"}}},
+			{"DELETE /api/v1/webhook-subscriptions/{id}", "/api/v1/webhook-subscriptions/" + hook, nil},
+			{"GET /api/v1/webhook-subscriptions/{id}/deliveries", "/api/v1/webhook-subscriptions/" + hook + "/deliveries", nil},
 		}
 		covered := map[string]bool{}
 		for _, c := range forbidden {
@@ -285,6 +297,8 @@ func TestAgentKeyRoles(t *testing.T) {
 		do("POST /api/v1/conversations/{id}/cancel", "/api/v1/conversations/"+conv2+"/cancel", nil, 200)
 		spare := do("POST /api/v1/contacts", "/api/v1/contacts", map[string]any{"name": "Avulso", "phone": "11 91111-0003"}, 201).Str("id")
 		do("DELETE /api/v1/contacts/{id}", "/api/v1/contacts/"+spare, nil, 204)
+		require.Equal(t, http.StatusOK, streamStatus(t, env, agentKey))
+		covered["GET /api/v1/events"] = true
 		do("POST /api/v1/auth/logout", "/api/v1/auth/logout", nil, 204)
 
 		for op := range roleOf {

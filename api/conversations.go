@@ -152,7 +152,9 @@ func (s *server) startConversation(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if started != nil {
+	if started != nil && key != "" {
+		// Inside the idempotency transaction Start could not wake the dispatcher or publish the
+		// events; without a key it did both itself.
 		s.Conversations.AfterStart(ctx, *started)
 	}
 	return c.JSONBlob(resp.Status, resp.Body)

@@ -33,7 +33,7 @@ func listIDs(t *testing.T, c *apptest.Client, path string) []string {
 
 // adminLists are the account-wide lists an admin sees.
 var adminLists = []string{"/api/v1/users", "/api/v1/api-keys", "/api/v1/contacts", "/api/v1/channels", "/api/v1/teams",
-	"/api/v1/templates", "/api/v1/conversations"}
+	"/api/v1/templates", "/api/v1/conversations", "/api/v1/webhook-subscriptions"}
 
 // snapshot returns the bodies of GET requests, to show later that nothing changed.
 func snapshot(t *testing.T, c *apptest.Client, paths []string) map[string]string {
@@ -55,6 +55,7 @@ func snapshot(t *testing.T, c *apptest.Client, paths []string) map[string]string
 type firstAccount struct {
 	user, apiKey, contact, contactPhone, channel, spareChannel, team, template string
 	waiting, scheduled, queuedMessage                                          string
+	webhook                                                                    string
 }
 
 func seedFirst(t *testing.T, env *apptest.Env) firstAccount {
@@ -68,6 +69,9 @@ func seedFirst(t *testing.T, env *apptest.Env) firstAccount {
 	r = env.Admin.Post("/api/v1/channels", map[string]any{"name": "Reserva", "provider": "sandbox", "phone_number": "+55 11 4000-5678"})
 	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
 	f.spareChannel = r.Str("id")
+	r = env.Admin.Post("/api/v1/webhook-subscriptions", map[string]any{"url": "https://203.0.113.10/hook", "events": []string{"message.updated"}})
+	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
+	f.webhook = r.Str("id")
 
 	r = env.Admin.Post("/api/v1/conversations", startBody(env, "11 94444-0001"))
 	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
@@ -165,6 +169,8 @@ func TestTenantIsolation(t *testing.T) {
 			{"POST /api/v1/conversations/{id}/messages", "/api/v1/conversations/" + f.waiting + "/messages", map[string]any{"text": "Invasão"}, "conversation_not_found"},
 			{"DELETE /api/v1/conversations/{id}/messages/{message_id}", "/api/v1/conversations/" + f.waiting + "/messages/" + f.queuedMessage, nil, "conversation_not_found"},
 			{"POST /api/v1/sandbox/channels/{id}/inbound", "/api/v1/sandbox/channels/" + f.channel + "/inbound", map[string]any{"from": "11 94444-0001", "text": "Oi"}, "channel_not_found"},
+			{"DELETE /api/v1/webhook-subscriptions/{id}", "/api/v1/webhook-subscriptions/" + f.webhook, nil, "webhook_subscription_not_found"},
+			{"GET /api/v1/webhook-subscriptions/{id}/deliveries", "/api/v1/webhook-subscriptions/" + f.webhook + "/deliveries", nil, "webhook_subscription_not_found"},
 			// The first account's message through the second account's own conversation.
 			{"DELETE /api/v1/conversations/{id}/messages/{message_id}", "/api/v1/conversations/" + o.conversation + "/messages/" + f.queuedMessage, nil, "message_not_found"},
 		}

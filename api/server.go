@@ -33,6 +33,8 @@ import (
 	"github.com/atendimento/atendimento/internal/channel"
 	"github.com/atendimento/atendimento/internal/contact"
 	"github.com/atendimento/atendimento/internal/conversation"
+	"github.com/atendimento/atendimento/internal/crmhook"
+	"github.com/atendimento/atendimento/internal/event"
 	"github.com/atendimento/atendimento/internal/idempotency"
 	"github.com/atendimento/atendimento/internal/store"
 	"github.com/atendimento/atendimento/internal/team"
@@ -53,7 +55,10 @@ type Deps struct {
 	Conversations *conversation.Service
 	Idempotency   *idempotency.Store
 	Webhooks      *webhook.Processor
-	Log           *slog.Logger
+	// Events streams the account's changes (GET /events); CRMHooks are the outgoing webhooks.
+	Events   *event.Broker
+	CRMHooks *crmhook.Service
+	Log      *slog.Logger
 	// Registry collects the HTTP metrics; nil uses a fresh registry.
 	Registry *prometheus.Registry
 	// OpenAPI is the contract served at /openapi.yaml.
@@ -168,6 +173,12 @@ func New(d Deps) *echo.Echo {
 	authed.DELETE("/conversations/:id/messages/:message_id", s.withdrawMessage)
 
 	authed.POST("/sandbox/channels/:id/inbound", s.sandboxInbound)
+
+	authed.GET("/events", s.streamEvents)
+	authed.GET("/webhook-subscriptions", s.listWebhookSubscriptions, adminOnly)
+	authed.POST("/webhook-subscriptions", s.createWebhookSubscription, adminOnly)
+	authed.DELETE("/webhook-subscriptions/:id", s.deleteWebhookSubscription, adminOnly)
+	authed.GET("/webhook-subscriptions/:id/deliveries", s.listWebhookDeliveries, adminOnly)
 
 	for _, register := range d.Extra {
 		register(e, authed)

@@ -25,7 +25,9 @@ import (
 	"github.com/atendimento/atendimento/internal/channel"
 	"github.com/atendimento/atendimento/internal/contact"
 	"github.com/atendimento/atendimento/internal/conversation"
+	"github.com/atendimento/atendimento/internal/crmhook"
 	"github.com/atendimento/atendimento/internal/dispatch"
+	"github.com/atendimento/atendimento/internal/event"
 	"github.com/atendimento/atendimento/internal/idempotency"
 	"github.com/atendimento/atendimento/internal/pricing"
 	"github.com/atendimento/atendimento/internal/secret"
@@ -61,6 +63,8 @@ type Config struct {
 	NoDispatcher bool
 	// BcryptCost lowers password hashing cost in tests (0 = bcrypt's default).
 	BcryptCost int
+	// Webhooks tunes the CRM webhooks (WEBHOOK_ALLOW_PRIVATE=1 allows private targets).
+	Webhooks crmhook.Config
 }
 
 // FromEnv reads the configuration with its defaults.
@@ -78,6 +82,7 @@ func FromEnv() Config {
 		WebDir:                 env("WEB_DIR", "web/dist"),
 		SecureCookies:          os.Getenv("COOKIE_SECURE") == "1" || os.Getenv("COOKIE_SECURE") == "true",
 	}
+	c.Webhooks.AllowPrivate = os.Getenv("WEBHOOK_ALLOW_PRIVATE") == "1"
 	c.Dispatch.Workers = envInt("DISPATCH_WORKERS", 0)
 	c.Dispatch.Lease = envDuration("DISPATCH_LEASE", 0)
 	c.Dispatch.Poll = envDuration("DISPATCH_POLL", 0)
@@ -158,6 +163,8 @@ type App struct {
 	TemplateSync  *templatesync.Syncer
 	Conversations *conversation.Service
 	Dispatcher    *dispatch.Dispatcher
+	Events        *event.Broker
+	CRMHooks      *crmhook.Service
 	Cloud         *whatsapp.Client
 	Handler       *echo.Echo
 	Registry      *prometheus.Registry
@@ -214,14 +221,19 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*Ap
 		missing, err := a.Channels.Missing(ctx, []string{id})
 		return len(missing) == 0, err
 	})
+	render := &api.EventRenderer{Contacts: a.Contacts}
+	a.CRMHooks = crmhook.New(cfg.Webhooks, db, box, render.Render, log)
+	a.Events = event.New(db, log, a.CRMHooks)
 	a.Conversations = conversation.NewService(db, conversation.Deps{Contacts: a.Contacts, Channels: a.Channels, Teams: a.Teams,
-		Templates: a.Templates, Card: pricing.Default(), Wake: a.wake})
+		Templates: a.Templates, Card: pricing.Default(), Wake: a.wake, Publisher: a.Events})
+	render.Conversations = a.Conversations
 	a.Cloud = whatsapp.NewClient(whatsapp.Config{BaseURL: cfg.WhatsAppAPIBaseURL, Version: cfg.WhatsAppAPIVersion})
 	a.TemplateSync = templatesync.New(a.Channels, a.Templates, a.Cloud, log)
 	a.Dispatcher = dispatch.New(cfg.Dispatch, a.Conversations, a.Channels, a.Contacts, a.Cloud, log)
 	deps := api.Deps{DB: db, Accounts: a.Accounts, Contacts: a.Contacts, Channels: a.Channels, Teams: a.Teams, Templates: a.Templates,
 		Conversations: a.Conversations, Idempotency: idempotency.New(db), Webhooks: webhook.New(a.Conversations, a.Templates), Log: log, Registry: a.Registry, OpenAPI: atendimento.OpenAPI,
 		SecureCookies: cfg.SecureCookies, TemplateSync: a.TemplateSync, WaitingTimeout: cfg.WaitingTimeout}
+	deps.Events, deps.CRMHooks = a.Events, a.CRMHooks
 	if cfg.WebDir != "" {
 		if st, err := os.Stat(filepath.Join(cfg.WebDir, "index.html")); err == nil && !st.IsDir() {
 			deps.SPA = os.DirFS(cfg.WebDir)
@@ -264,6 +276,8 @@ func (a *App) wake() {
 // Start runs the background work: the dispatcher and the Postgres listener that wakes it.
 func (a *App) Start(ctx context.Context) {
 	ctx, a.stop = context.WithCancel(ctx)
+	a.Events.Start(ctx)
+	a.CRMHooks.Start(ctx)
 	a.startJobs(ctx)
 	if a.Config.NoDispatcher {
 		return
@@ -279,6 +293,7 @@ func (a *App) Stop() {
 	}
 	a.jobs.Wait()
 	a.Dispatcher.Stop()
+	a.CRMHooks.Stop()
 }
 
 // Serve runs the HTTP server until ctx ends, then shuts down gracefully: in-flight requests
@@ -286,6 +301,7 @@ func (a *App) Stop() {
 func (a *App) Serve(ctx context.Context) error {
 	srv := &http.Server{Addr: a.Config.HTTPAddr, Handler: a.Handler, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second}
+	srv.RegisterOnShutdown(a.Events.CloseAll) // event streams never end on their own
 	a.Start(context.WithoutCancel(ctx))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
