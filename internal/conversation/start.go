@@ -222,7 +222,6 @@ func (s *Service) check(ctx context.Context, actor Actor, in StartInput) (plan, 
 	}
 
 	// Channel.
-	chOK := false
 	if in.ChannelID == nil || *in.ChannelID == "" {
 		f.Add("channel_id", "channel_not_found", "channel_id is required")
 	} else if ch, err := s.channels.Get(ctx, *in.ChannelID); err != nil {
@@ -234,7 +233,7 @@ func (s *Service) check(ctx context.Context, actor Actor, in StartInput) (plan, 
 		p.channel = ch
 		f.Add("channel_id", "channel_inactive", "the channel is inactive")
 	} else {
-		p.channel, chOK = ch, true
+		p.channel = ch
 	}
 
 	// Team: must exist, be allowed on the channel, and include the session user.
@@ -329,7 +328,6 @@ func (s *Service) check(ctx context.Context, actor Actor, in StartInput) (plan, 
 	default:
 		f.Add("template_id", "template_required", "an approved template is required to start a conversation")
 	}
-	_ = chOK
 	if err := f.Err(); err != nil {
 		return p, err
 	}
