@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO    ?= go
 FUZZTIME ?= 5s
 
-.PHONY: run build test test-go test-web fuzz vet docs docs-check web
+.PHONY: run build test test-go test-web fuzz vet docs docs-check client web
 
 ## run: start the product on SQLite with demo data (builds the SPA when npm is available)
 run:
@@ -46,6 +46,11 @@ docs:
 	$(GO) tool swag init -q -g server.go -d ./api,./internal/apperr -o docs --outputTypes json,yaml --parseInternal
 	$(GO) run ./cmd/openapi-gen -in docs/swagger.json -out openapi.yaml
 
-## docs-check: fail when docs/ or openapi.yaml are stale
-docs-check: docs
+## client: regenerate the Go client (pkg/atendimento/*.gen.go) from openapi.yaml
+client:
+	$(GO) generate ./pkg/atendimento
+
+## docs-check: fail when docs/, openapi.yaml or the Go client are stale
+docs-check: docs client
 	@git diff --exit-code -- docs openapi.yaml || { echo "docs/ or openapi.yaml are stale: run make docs and commit"; exit 1; }
+	@git diff --exit-code -- 'pkg/atendimento/*.gen.go' || { echo "the Go client is stale: run make docs client and commit"; exit 1; }
