@@ -1,4 +1,4 @@
-import { useId, useRef, useState } from 'react'
+import { useEffect, useId, useRef, useState } from 'react'
 import {
   api,
   ApiError,
@@ -67,6 +67,17 @@ export function SendMessagePanel({ contact, onClose, onStarted, onOpenExisting }
   const [existingId, setExistingId] = useState<string | null>(null)
   const [busy, setBusy] = useState(false)
   const attempt = useRef<{ body: string; key: string } | null>(null)
+  const bodyRef = useRef<HTMLDivElement>(null)
+  const shownStep = useRef(step)
+
+  // Moving between steps removes the button that had focus: put keyboard focus on the new heading.
+  useEffect(() => {
+    if (shownStep.current === step) return
+    shownStep.current = step
+    const heading = bodyRef.current?.querySelector<HTMLElement>('h3')
+    heading?.setAttribute('tabindex', '-1')
+    heading?.focus()
+  }, [step])
 
   // With a single channel the choice is made for the agent ("skipped when there is only one").
   const channel: Channel | undefined = channels.length === 1 ? channels[0] : channels.find((c) => c.id === pickedChannel)
@@ -149,7 +160,7 @@ export function SendMessagePanel({ contact, onClose, onStarted, onOpenExisting }
       variant="wide"
       onClose={onClose}
     >
-      <div className="dialog-body">
+      <div className="dialog-body" ref={bodyRef}>
         {step === 'send' && (
           <SendStep
             contact={contact}

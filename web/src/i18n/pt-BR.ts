@@ -174,7 +174,7 @@ export const ptBR = {
   'message.status.cancelled': 'cancelada',
   'message.failedReason': 'falhou: {reason}',
   'message.withdraw': 'Retirar da fila',
-  'message.withdrawLabel': 'Retirar da fila a mensagem “{text}”',
+  'message.withdrawLabel': 'Retirar da fila: “{text}”',
   'message.template': 'Modelo de mensagem',
   'message.from.contact': '{name} disse',
   'message.from.agent': 'Você enviou',

@@ -37,7 +37,7 @@ describe('"Conversa": waiting, the queue and live updates', () => {
     expect(within(item('Primeira na fila')).getByText('na fila')).toBeInTheDocument()
     expect(within(item('Segunda na fila')).getByText('na fila')).toBeInTheDocument()
 
-    await user.click(screen.getByRole('button', { name: 'Retirar da fila a mensagem “Segunda na fila”' }))
+    await user.click(screen.getByRole('button', { name: 'Retirar da fila: “Segunda na fila”' }))
     await waitFor(() => expect(screen.queryByText('Segunda na fila')).not.toBeInTheDocument())
     expect(fake.calls('DELETE', /\/messages\//)).toHaveLength(1)
     expect(fake.messages.some((m) => m.text === 'Segunda na fila')).toBe(false)
