@@ -15,6 +15,7 @@ import type {
   Page,
   PostMessageInput,
   PriceEstimate,
+  SandboxInboundInput,
   SessionBody,
   StartConversationInput,
   Team,
@@ -138,6 +139,10 @@ export const api = {
   withdrawMessage: (conversationId: Id, messageId: Id) =>
     request<void>('DELETE', route('/api/v1/conversations/{id}/messages/{message_id}', { id: conversationId, message_id: messageId })),
 
+  /** Sandbox channels only: the contact "replies" (opens the window, releases the queue). */
+  simulateInbound: (channelId: Id, input: SandboxInboundInput) =>
+    request<unknown>('POST', route('/api/v1/sandbox/channels/{id}/inbound', { id: channelId }), { body: input }),
+
   subscribeEvents,
 }
 
@@ -146,6 +151,7 @@ export type Api = typeof api
 export const LIVE_EVENT_NAMES: LiveEventName[] = [
   'conversation.created',
   'conversation.updated',
+  'conversation.waiting_expired',
   'message.created',
   'message.updated',
 ]
@@ -175,8 +181,7 @@ function subscribeEvents(h: LiveHandlers): () => void {
   let timer: ReturnType<typeof setTimeout> | undefined
 
   const connect = () => {
-    // Not a path of openapi.yaml (swag cannot describe a stream), hence not built with route().
-    const source = new ES(`${API_BASE}/events`, { withCredentials: true })
+    const source = new ES(`${API_BASE}${route('/api/v1/events')}`, { withCredentials: true })
     es = source
     for (const name of LIVE_EVENT_NAMES) {
       source.addEventListener(name, (ev: Event) => {

@@ -124,13 +124,19 @@ export type Message = Omit<Res<S['Message']>, 'error' | 'pricing' | 'parameters'
 /** Body of POST /conversations/{id}/messages. */
 export type PostMessageInput = { text: string } | { template_id: Id; parameters: TemplateParameters }
 
+/** Body of POST /sandbox/channels/{id}/inbound. */
+export type SandboxInboundInput = S['SandboxInboundRequest']
+
 /**
- * Server-sent events on GET /events (not in openapi.yaml: swag cannot describe a stream). Assumed:
- * the event name below, and `data` = the resource's JSON as the REST endpoints return it.
+ * Server-sent events on GET /events: `event: <kind>` and `data:` the resource's JSON exactly as
+ * the REST endpoints return it (openapi.yaml can only say "text/event-stream", so the kinds and
+ * their data are written here from the endpoint's description).
  */
 export interface LiveEventMap {
   'conversation.created': Conversation
   'conversation.updated': Conversation
+  /** No reply within the server's WAITING_TIMEOUT. */
+  'conversation.waiting_expired': Conversation
   'message.created': Message
   'message.updated': Message
 }

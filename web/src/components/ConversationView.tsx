@@ -35,7 +35,7 @@ interface Props {
 
 /** "Conversa": header, state banner, messages with their status, and the composer. */
 export function ConversationView({ id, onChanged }: Props) {
-  const { channelName, teamName } = useDirectory()
+  const { channelName, teamName, channels } = useDirectory()
   const now = useNow(15_000)
   const [conv, setConv] = useState<Conversation | null>(null)
   const [messages, setMessages] = useState<Message[]>([])
@@ -192,6 +192,10 @@ export function ConversationView({ id, onChanged }: Props) {
           />
         ))}
 
+      {!closedForGood && channels.find((c) => c.id === conv.channel_id)?.provider === 'sandbox' && (
+        <SandboxReply conv={conv} onDone={() => void load()} />
+      )}
+
       {templateOpen && (
         <TemplateSendDialog
           conversation={conv}
@@ -288,6 +292,46 @@ function MessageStatus({ m }: { m: Message }) {
     )
   }
   return <span className={`msg-status status-${m.status}`}>{t(`message.status.${m.status}` as const)}</span>
+}
+
+/** On a sandbox channel, stands in for the contact's WhatsApp so the whole flow can be tried. */
+function SandboxReply({ conv, onDone }: { conv: Conversation; onDone: () => void }) {
+  const id = useId()
+  const [text, setText] = useState('')
+  const [error, setError] = useState('')
+
+  async function submit(e: FormEvent) {
+    e.preventDefault()
+    if (!text.trim()) return
+    setError('')
+    try {
+      await api.simulateInbound(conv.channel_id, { from: conv.contact.phone, name: conv.contact.name, text: text.trim() })
+      setText('')
+      onDone()
+    } catch (err) {
+      setError(problemText(err))
+    }
+  }
+
+  return (
+    <details className="sandbox">
+      <summary>{t('sandbox.summary')}</summary>
+      <form onSubmit={submit} className="sandbox-form">
+        <label htmlFor={id} className="visually-hidden">
+          {t('sandbox.label')}
+        </label>
+        <input id={id} value={text} placeholder={t('sandbox.placeholder')} onChange={(e) => setText(e.target.value)} />
+        <button type="submit" className="button">
+          {t('sandbox.submit')}
+        </button>
+        {error && (
+          <p className="field-error" role="alert">
+            {error}
+          </p>
+        )}
+      </form>
+    </details>
+  )
 }
 
 interface ComposerProps {

@@ -41,7 +41,7 @@ function useInbox() {
   }, [])
 
   useLiveEvents((e) => {
-    if (e.type === 'conversation.created' || e.type === 'conversation.updated') upsert(e.data)
+    if (e.type.startsWith('conversation.')) upsert(e.data as Conversation)
   }, load)
 
   return { items, state, upsert, reload: load }

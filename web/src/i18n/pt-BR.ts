@@ -157,6 +157,11 @@ export const ptBR = {
   'conversation.sendTemplate': 'Enviar modelo',
   'conversation.noMessages': 'Nenhuma mensagem ainda.',
 
+  'sandbox.summary': 'Canal de teste: simular uma resposta do contato',
+  'sandbox.label': 'Resposta do contato',
+  'sandbox.placeholder': 'Oi! Pode falar.',
+  'sandbox.submit': 'Simular resposta',
+
   'composer.label': 'Mensagem',
   'composer.placeholder': 'Escreva uma mensagem',
   'composer.placeholderQueued': 'Escreva uma mensagem (ela vai para a fila)',

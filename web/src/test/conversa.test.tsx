@@ -112,6 +112,28 @@ describe('"Conversa": waiting, the queue and live updates', () => {
   })
 })
 
+describe('sandbox channels', () => {
+  it('let the agent simulate the contact’s reply, which releases the queue', async () => {
+    const { fake, conv } = waitingWithJoao()
+    fake.addMessage(conv.id, { direction: 'out', type: 'text', text: 'Na fila', status: 'queued' })
+    const { user } = await renderApp({ fake, hash: `#/atendimentos/${conv.id}` })
+    await screen.findByText('Na fila')
+
+    await user.click(screen.getByText('Canal de teste: simular uma resposta do contato'))
+    await user.type(screen.getByLabelText('Resposta do contato'), 'Oi! Pode falar sim.')
+    await user.click(screen.getByRole('button', { name: 'Simular resposta' }))
+
+    expect(await screen.findByText('Oi! Pode falar sim.')).toBeInTheDocument()
+    expect(fake.calls('POST', '/api/v1/sandbox/channels/ch-vendas/inbound')[0].body).toEqual({
+      from: '+5511987654321',
+      name: 'João Silva',
+      text: 'Oi! Pode falar sim.',
+    })
+    await waitFor(() => expect(within(item('Na fila')).getByText('enviada')).toBeInTheDocument())
+    expect(screen.queryByText('Aguardando a resposta do contato')).not.toBeInTheDocument()
+  })
+})
+
 describe('"Atendimentos" list', () => {
   it('shows tabs with contact, channel, team, status and window, and adds conversations that arrive live', async () => {
     const fake = new FakeApi()

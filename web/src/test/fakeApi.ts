@@ -321,6 +321,17 @@ export class FakeApi {
       this.messages = this.messages.filter((x) => x !== msg)
       return { status: 204 }
     }
+    if (r.method === 'POST' && (m = /^\/sandbox\/channels\/([\w-]+)\/inbound$/.exec(p))) {
+      const ch = this.find(this.channels, m[1])
+      if (ch.provider !== 'sandbox') throw new HttpError(409, 'channel_not_sandbox')
+      const phone = normalisePhone(String(body.from ?? ''))
+      const c = this.conversations.find(
+        (x) => x.channel_id === ch.id && x.contact.phone === phone && ['waiting', 'active', 'scheduled'].includes(x.status),
+      )
+      if (!c) throw new HttpError(404, 'not_found') // the real server would open a receptive conversation
+      this.contactReplies(c.id, String(body.text ?? ''))
+      return ok({ status: 'ok', messages: 1 })
+    }
     throw new HttpError(404, 'not_found')
   }
 
