@@ -3,6 +3,8 @@
 //	atendimento serve [--demo]                       start the HTTP server (and the dispatcher)
 //	atendimento account create --name N --admin-email E [--admin-password P]
 //	                                                 add a company; prints its admin API key last
+//	atendimento start --csv FILE --channel C --team T --template M [flags]
+//	                                                 start a conversation per row, through the API
 package main
 
 import (
@@ -34,7 +36,8 @@ func main() {
 
 const usage = `usage:
   atendimento serve [--demo=true|false]
-  atendimento account create --name NAME --admin-email EMAIL [--admin-password PASSWORD]`
+  atendimento account create --name NAME --admin-email EMAIL [--admin-password PASSWORD]
+  atendimento start --csv FILE --channel ID|NAME --team ID|NAME --template ID|NAME [--dry-run] [flags]`
 
 func run(ctx context.Context, args []string, cfg app.Config, log *slog.Logger, stdout io.Writer) error {
 	if len(args) == 0 {
@@ -48,6 +51,8 @@ func run(ctx context.Context, args []string, cfg app.Config, log *slog.Logger, s
 			return errors.New(usage)
 		}
 		return createAccount(ctx, args[2:], cfg, log, stdout)
+	case "start":
+		return startCSV(ctx, args[1:], os.Getenv, stdout)
 	case "-h", "--help", "help":
 		fmt.Fprintln(stdout, usage)
 		return nil

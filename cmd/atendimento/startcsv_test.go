@@ -1,0 +1,351 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/atendimento/atendimento/internal/apptest"
+	"github.com/atendimento/atendimento/pkg/atendimento"
+)
+
+// TestMain lets a test run the binary as a subprocess: with ATENDIMENTO_TEST_MAIN=1 the test
+// binary is `atendimento` (os.Args[1:] are its arguments).
+func TestMain(m *testing.M) {
+	if os.Getenv("ATENDIMENTO_TEST_MAIN") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// starts wraps the server and counts the conversations it really creates (201 answers to
+// POST /api/v1/conversations that are not idempotent replays); onCreated sees each new count.
+type starts struct {
+	next      http.Handler
+	created   atomic.Int64
+	mu        sync.Mutex
+	onCreated func(n int64)
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(s int) { w.status = s; w.ResponseWriter.WriteHeader(s) }
+
+func (s *starts) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost || r.URL.Path != "/api/v1/conversations" {
+		s.next.ServeHTTP(w, r)
+		return
+	}
+	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	s.next.ServeHTTP(sw, r)
+	if sw.status == http.StatusCreated && w.Header().Get("Idempotent-Replayed") == "" {
+		n := s.created.Add(1)
+		s.mu.Lock()
+		fn := s.onCreated
+		s.mu.Unlock()
+		if fn != nil {
+			fn(n)
+		}
+	}
+}
+
+func (s *starts) hook(fn func(n int64)) { s.mu.Lock(); s.onCreated = fn; s.mu.Unlock() }
+
+// serveCounting runs the env's app behind a starts counter.
+func serveCounting(t *testing.T, env *apptest.Env) (*starts, string) {
+	s := &starts{next: env.App.Handler}
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	return s, srv.URL
+}
+
+// bulkFile writes a CSV of n rows for boas_vindas, with bad rows sprinkled in; it returns the
+// file, the bad rows' codes by line, and the valid rows' phones by line.
+func bulkFile(t *testing.T, n int, openPhone string) (path string, bad map[int]string, valid map[int]string) {
+	var b strings.Builder
+	b.WriteString("phone,nome,atendente\n")
+	bad, valid = map[int]string{}, map[int]string{}
+	phoneOf := func(i int) string { n := 40000000 + i; return fmt.Sprintf("(11) 9%04d-%04d", n/10000, n%10000) }
+	for i := range n {
+		line := i + 2
+		ph, nome, atendente := phoneOf(i), fmt.Sprintf("Cliente %d", i), "Ana"
+		switch i % 101 {
+		case 7:
+			ph, bad[line] = "12345", "phone_invalid"
+		case 23:
+			atendente, bad[line] = "", "parameter_missing"
+		case 41:
+			ph, bad[line] = phoneOf(i-1), "duplicate_phone"
+		case 59:
+			nome, bad[line] = "Ana\tMaria", "parameter_invalid"
+		case 77:
+			ph, bad[line] = "11 9876-ABCD", "phone_invalid"
+		case 90:
+			fmt.Fprintf(&b, "%s,%s\n", ph, nome)
+			bad[line] = "row_malformed"
+			continue
+		}
+		if i == n/2 {
+			ph = openPhone // this contact already has an open conversation
+		}
+		if _, isBad := bad[line]; !isBad {
+			valid[line] = ph
+		}
+		fmt.Fprintf(&b, "%s,%s,%s\n", ph, nome, atendente)
+	}
+	path = filepath.Join(t.TempDir(), "clientes.csv")
+	require.NoError(t, os.WriteFile(path, []byte(b.String()), 0o644))
+	return path, bad, valid
+}
+
+func uuidOf(s string) uuid.UUID { return uuid.MustParse(s) }
+
+// settled waits until the counter has not moved for a while: the starts a killed or cancelled
+// client left in flight have been answered.
+func settled(s *starts) int64 {
+	last := s.created.Load()
+	for {
+		time.Sleep(300 * time.Millisecond)
+		n := s.created.Load()
+		if n == last {
+			return n
+		}
+		last = n
+	}
+}
+
+func readResult(t *testing.T, path string) map[int][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	require.NoError(t, err)
+	require.Equal(t, []string{"line", "phone", "status", "conversation_id", "code"}, recs[0])
+	out := map[int][]string{}
+	for _, r := range recs[1:] {
+		line, err := strconv.Atoi(r[0])
+		require.NoError(t, err)
+		out[line] = r
+	}
+	return out
+}
+
+// TestStartCSVInterruptedAndRerun starts 2,000 rows (with bad ones), interrupts the command
+// twice (a cancelled context in-process, then SIGKILL of a subprocess) and re-runs it: every
+// valid row is started exactly once and every bad row is reported with its line.
+func TestStartCSVInterruptedAndRerun(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, env *apptest.Env) {
+		ctx := context.Background()
+		counter, url := serveCounting(t, env)
+		c, err := atendimento.New(url, env.Demo.APIKey)
+		require.NoError(t, err)
+		const openPhone = "(11) 93333-0000"
+		first, err := c.StartConversation(ctx, nil, atendimento.StartRequest{
+			Contact:    &atendimento.ContactRequest{Phone: atendimento.Ptr(openPhone), Name: atendimento.Ptr("Já Aberto")},
+			ChannelId:  atendimento.Ptr(uuidOf(env.Demo.ChannelID)),
+			TeamId:     atendimento.Ptr(uuidOf(env.Demo.TeamIDs[0])),
+			SendType:   atendimento.Ptr(atendimento.StartRequestSendType("now")),
+			TemplateId: atendimento.Ptr(uuidOf(env.Demo.TemplateIDs["boas_vindas"])),
+			Parameters: map[string]string{"nome": "Já", "atendente": "Ana"},
+		})
+		require.NoError(t, err)
+		counter.created.Store(0)
+
+		const rows = 2000
+		file, bad, valid := bulkFile(t, rows, openPhone)
+		out := filepath.Join(t.TempDir(), "result.csv")
+		args := []string{"start", "--csv", file, "--channel", env.Demo.ChannelID, "--team", "Vendas",
+			"--template", "boas_vindas", "--out", out, "--url", url, "--api-key", env.Demo.APIKey}
+		checkBadRows := func(t *testing.T, stdout string) {
+			t.Helper()
+			for line, code := range bad {
+				require.Contains(t, stdout, fmt.Sprintf("line %d: %s: ", line, code))
+			}
+			require.Contains(t, stdout, fmt.Sprintf("%d rows, %d valid, %d invalid", rows, len(valid), len(bad)))
+		}
+
+		// 1. In-process, cancelled (as Ctrl-C does) after 300 conversations were created.
+		cctx, cancel := context.WithCancel(ctx)
+		counter.hook(func(n int64) {
+			if n == 300 {
+				cancel()
+			}
+		})
+		var stdout bytes.Buffer
+		err = startCSV(cctx, args[1:], func(string) string { return "" }, &stdout)
+		cancel()
+		require.ErrorContains(t, err, "interrupted")
+		checkBadRows(t, stdout.String())
+		require.Contains(t, stdout.String(), "not sent: ")
+		afterCancel := settled(counter)
+		require.GreaterOrEqual(t, afterCancel, int64(300))
+		require.Less(t, afterCancel, int64(len(valid)-1))
+		res := readResult(t, out)
+		notSent := 0
+		for _, r := range res {
+			if r[2] == "not_sent" {
+				notSent++
+			}
+		}
+		require.Positive(t, notSent)
+
+		// 2. The real binary, killed with SIGKILL once 500 more were created.
+		cmd := exec.Command(os.Args[0], args...)
+		cmd.Env = append(os.Environ(), "ATENDIMENTO_TEST_MAIN=1")
+		var subOut bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &subOut, &subOut
+		var once sync.Once
+		counter.hook(func(n int64) {
+			if n >= afterCancel+500 {
+				once.Do(func() { _ = cmd.Process.Kill() })
+			}
+		})
+		require.NoError(t, cmd.Start())
+		err = cmd.Wait()
+		require.Error(t, err, "killed: %s", subOut.String())
+		require.Contains(t, err.Error(), "killed")
+		checkBadRows(t, subOut.String())
+		afterKill := settled(counter)
+		require.GreaterOrEqual(t, afterKill, afterCancel+500)
+		require.Less(t, afterKill, int64(len(valid)-1))
+		counter.hook(nil)
+
+		// 3. Re-run to the end: the rest is started, nothing twice.
+		stdout.Reset()
+		err = startCSV(ctx, args[1:], func(string) string { return "" }, &stdout)
+		require.ErrorContains(t, err, fmt.Sprintf("%d rows were not started", len(bad)))
+		checkBadRows(t, stdout.String())
+		require.Equal(t, int64(len(valid)-1), counter.created.Load(), "every valid row started exactly once")
+		require.Contains(t, stdout.String(), fmt.Sprintf("started: %d (%d of them by an earlier run of this file)", len(valid)-1, afterKill))
+		require.Contains(t, stdout.String(), "already open: 1\nfailed: 0\n")
+		require.Contains(t, stdout.String(), "progress: ")
+		require.NotContains(t, stdout.String(), "not sent")
+
+		res = readResult(t, out)
+		require.Len(t, res, rows)
+		for line, code := range bad {
+			require.Equal(t, "invalid", res[line][2], "line %d", line)
+			require.Equal(t, code, res[line][4], "line %d", line)
+		}
+		ids := map[string]bool{}
+		for line := range valid {
+			r := res[line]
+			require.NotEmpty(t, r[3], "line %d has a conversation", line)
+			ids[r[3]] = true
+			if r[1] == openPhone {
+				require.Equal(t, []string{"already_open", first.Id.String(), "conversation_already_open"}, r[2:])
+			} else {
+				require.Equal(t, "started", r[2], "line %d", line)
+			}
+		}
+		require.Len(t, ids, len(valid))
+
+		// The API agrees: one conversation per valid phone, no more.
+		perContact := map[string]int{}
+		var cursor *string
+		for {
+			page, err := c.ListConversations(ctx, &atendimento.ListConversationsParams{ChannelId: &env.Demo.ChannelID, Limit: atendimento.Ptr(200), Cursor: cursor})
+			require.NoError(t, err)
+			for _, conv := range *page.Items {
+				perContact[*conv.Contact.Phone]++
+			}
+			if page.NextCursor == nil || *page.NextCursor == "" {
+				break
+			}
+			cursor = page.NextCursor
+		}
+		require.Len(t, perContact, len(valid))
+		for ph, n := range perContact {
+			require.Equal(t, 1, n, ph)
+		}
+	})
+}
+
+// TestStartCSVChecks covers the checks made before anything is sent, a positional template and
+// a scheduled start.
+func TestStartCSVChecks(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, env *apptest.Env) {
+		ctx := context.Background()
+		counter, url := serveCounting(t, env)
+		dir := t.TempDir()
+		write := func(name, content string) string {
+			p := filepath.Join(dir, name)
+			require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
+			return p
+		}
+		run := func(file, template string, extra ...string) (string, error) {
+			var out bytes.Buffer
+			env := map[string]string{"ATENDIMENTO_URL": url, "ATENDIMENTO_API_KEY": env.Demo.APIKey}
+			args := append([]string{"--csv", file, "--channel", "WhatsApp Loja Demo (sandbox)", "--team", "Vendas", "--template", template}, extra...)
+			err := startCSV(ctx, args, func(k string) string { return env[k] }, &out)
+			return out.String(), err
+		}
+
+		// --dry-run reports every bad row and sends nothing.
+		named := write("named.csv", "\ufefftelefone;nome;atendente\n11 91111-0001;Maria;Ana\n123;Pedro;Ana\n11 91111-0003;;Ana\n")
+		out, err := run(named, "boas_vindas", "--dry-run")
+		require.ErrorContains(t, err, "2 invalid rows")
+		require.Contains(t, out, "line 3: phone_invalid: ")
+		require.Contains(t, out, "line 4: parameter_missing: ")
+		require.Zero(t, counter.created.Load())
+
+		// A clean file passes the dry run, and nothing is sent.
+		clean := write("clean.csv", "phone,name,1,2,3\n11 91111-1001,Maria,Maria,tênis,20%\n21 99111-1002,,Pedro,boné,10%\n")
+		out, err = run(clean, "oferta_semana", "--dry-run")
+		require.NoError(t, err, out)
+		require.Contains(t, out, "2 rows, 2 valid, 0 invalid")
+		require.Zero(t, counter.created.Load())
+
+		// Positional templates take columns "1", "2"…; scheduled starts wait for their time.
+		at := time.Now().Add(48 * time.Hour).UTC().Format(time.RFC3339)
+		out, err = run(clean, "oferta_semana", "--send-type", "scheduled", "--scheduled-at", at, "--out", filepath.Join(dir, "r.csv"))
+		require.NoError(t, err, out)
+		require.Contains(t, out, "started: 2\n")
+		require.EqualValues(t, 2, counter.created.Load())
+		res := readResult(t, filepath.Join(dir, "r.csv"))
+		c, err := atendimento.New(url, env.Demo.APIKey)
+		require.NoError(t, err)
+		conv, err := c.GetConversation(ctx, res[2][3])
+		require.NoError(t, err)
+		require.Equal(t, atendimento.ConversationStatus("scheduled"), *conv.Status)
+
+		// Problems of the command line, the header or the template stop before any row.
+		for _, tc := range []struct {
+			name, file, template string
+			extra                []string
+			want                 string
+		}{
+			{"missing column", write("nocol.csv", "phone,nome\n11 91111-2001,Maria\n"), "boas_vindas", nil, "missing: atendente"},
+			{"no phone column", write("nophone.csv", "fone,nome,atendente\n11 91111-2001,Maria,Ana\n"), "boas_vindas", nil, "no phone column"},
+			{"template not approved", named, "pesquisa_satisfacao", nil, "not APPROVED"},
+			{"unknown template", named, "nao_existe", nil, `template "nao_existe": not found`},
+			{"past schedule", named, "boas_vindas", []string{"--send-type", "scheduled", "--scheduled-at", "2020-01-01T00:00:00Z"}, "in the past"},
+		} {
+			out, err := run(tc.file, tc.template, tc.extra...)
+			require.ErrorContains(t, err, tc.want, tc.name+": "+out)
+		}
+		require.EqualValues(t, 2, counter.created.Load())
+	})
+}
