@@ -214,14 +214,20 @@ func same(t template.Template, in template.Input) bool {
 	if in.ParameterFormat != nil {
 		pf = strings.ToUpper(strings.TrimSpace(*in.ParameterFormat))
 	}
-	comps, err := template.ParseComponents(in.Components)
-	if err != nil {
-		return false
-	}
-	norm, _ := json.Marshal(comps)
 	return t.ExternalID == strings.TrimSpace(*in.ExternalID) && string(t.Status) == *in.Status &&
 		string(t.Category) == strings.ToUpper(strings.TrimSpace(*in.Category)) && string(t.ParameterFormat) == pf &&
-		string(t.RawComponents) == string(norm)
+		normalized(t.RawComponents) == normalized(in.Components)
+}
+
+// normalized is components as the template domain stores them; Postgres keeps them as jsonb,
+// which reorders keys, so stored and new components are compared in one form.
+func normalized(raw json.RawMessage) string {
+	comps, err := template.ParseComponents(raw)
+	if err != nil {
+		return "invalid:" + string(raw)
+	}
+	b, _ := json.Marshal(comps)
+	return string(b)
 }
 
 // providerError turns a failed call to Meta into a 502 provider_error that names Meta's code and
