@@ -125,6 +125,7 @@ func (d *Dispatcher) loop(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
+		claimedAt := time.Now()
 		items, err := d.conv.Claim(context.WithoutCancel(ctx), d.cfg.Batch, d.cfg.Lease)
 		if err != nil {
 			d.log.Error("dispatch: claim failed", "err", err.Error())
@@ -136,7 +137,10 @@ func (d *Dispatcher) loop(ctx context.Context) {
 		if len(items) == 0 {
 			// Everything sendable is out; wait for a wake-up, the next due row, or the poll.
 			wait := d.cfg.Poll/2 + time.Duration(rand.Int64N(int64(d.cfg.Poll)))
-			if next, err := d.conv.NextDue(ctx); err == nil && next != nil {
+			// A row already due when the claim ran, and not claimed, cannot be sent now (its
+			// conversation closed, or another instance holds its lease): only rows that fell due
+			// since shorten the wait, else the loop would spin on it every few milliseconds.
+			if next, err := d.conv.NextDue(ctx); err == nil && next != nil && next.After(claimedAt) {
 				if until := time.Until(*next); until < wait {
 					wait = max(until, 5*time.Millisecond)
 				}
