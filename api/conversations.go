@@ -76,6 +76,9 @@ type ConversationResponse struct {
 	EstimatedCost  *EstimateResponse `json:"estimated_cost,omitempty"`
 	CreatedAt      time.Time         `json:"created_at"`
 	UpdatedAt      time.Time         `json:"updated_at"`
+	// WaitingSeconds is how long a waiting conversation has waited for the contact's reply, when
+	// the response was made (null unless status is waiting).
+	WaitingSeconds *int64 `json:"waiting_seconds" extensions:"x-nullable" example:"3600"`
 } // @name Conversation
 
 func toConversation(cv conversation.Conversation, ct contact.Contact) ConversationResponse {
@@ -84,6 +87,10 @@ func toConversation(cv conversation.Conversation, ct contact.Contact) Conversati
 		WaitingSince: cv.WaitingSince, LastInboundAt: cv.LastInboundAt, ClosedAt: cv.ClosedAt, CreatedAt: cv.CreatedAt, UpdatedAt: cv.UpdatedAt}
 	if cv.Failure != nil {
 		out.Failure = &ErrorInfo{Code: cv.Failure.Code, Title: cv.Failure.Title}
+	}
+	if cv.Status == conversation.StatusWaiting && cv.WaitingSince != nil {
+		waited := int64(max(time.Since(*cv.WaitingSince), 0) / time.Second)
+		out.WaitingSeconds = &waited
 	}
 	return out
 }

@@ -30,6 +30,7 @@ func sandboxStart(t *testing.T, env *apptest.Env, phone string) (string, time.Ti
 		"template_id": env.Demo.TemplateIDs["boas_vindas"], "parameters": map[string]any{"nome": "Maria", "atendente": "Ana"}})
 	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
 	require.Equal(t, "waiting", r.Str("status"))
+	require.EqualValues(t, 0, r.JSON()["waiting_seconds"])
 	since, err := time.Parse(time.RFC3339Nano, r.Str("waiting_since"))
 	require.NoError(t, err)
 	return r.Str("id"), since
@@ -77,6 +78,7 @@ func TestWaitingExpiresOnceAndStaysOpen(t *testing.T) {
 		conv := env.Admin.Get("/api/v1/conversations/" + convID)
 		require.Equal(t, "waiting", conv.Str("status"))
 		require.Nil(t, conv.JSON()["closed_at"])
+		require.GreaterOrEqual(t, conv.JSON()["waiting_seconds"], float64(1), "it shows how long it has waited")
 		require.Equal(t, "queued", convMessages(t, env, convID)[1]["status"])
 		// Each wait is reported once.
 		_, again := nextEvent(t, sub, conversation.EventConversationWaitingExpired, convID, 500*time.Millisecond)
@@ -91,7 +93,9 @@ func TestWaitingExpiresOnceAndStaysOpen(t *testing.T) {
 		in := env.Admin.Post("/api/v1/sandbox/channels/"+env.Demo.ChannelID+"/inbound", map[string]any{"from": "21 99876-1001", "text": "Oi"})
 		require.Equal(t, http.StatusOK, in.Status, string(in.Body))
 		waitFor(t, "the queue released", func() bool { return convMessages(t, env, convID)[1]["status"] == "delivered" })
-		require.Equal(t, "active", env.Admin.Get("/api/v1/conversations/"+convID).Str("status"))
+		conv = env.Admin.Get("/api/v1/conversations/" + convID)
+		require.Equal(t, "active", conv.Str("status"))
+		require.Nil(t, conv.JSON()["waiting_seconds"])
 	})
 }
 
