@@ -573,8 +573,14 @@ type Conversation struct {
 	Status         *ConversationStatus `json:"status,omitempty"`
 	TeamId         *openapi_types.UUID `json:"team_id,omitempty"`
 	UpdatedAt      *string             `json:"updated_at,omitempty"`
-	WaitingSince   *string             `json:"waiting_since,omitempty"`
-	Window         *Window             `json:"window,omitempty"`
+
+	// WaitingSeconds WaitingSeconds is how long a waiting conversation has waited for the contact's reply, when
+	// the response was made (null unless status is waiting).
+	//
+	// Example: 3600
+	WaitingSeconds *int    `json:"waiting_seconds,omitempty"`
+	WaitingSince   *string `json:"waiting_since,omitempty"`
+	Window         *Window `json:"window,omitempty"`
 }
 
 // ConversationOrigin defines model for Conversation.Origin.
