@@ -294,6 +294,7 @@ func (a *App) Stop() {
 	a.jobs.Wait()
 	a.Dispatcher.Stop()
 	a.CRMHooks.Stop()
+	a.Events.Stop()
 }
 
 // Serve runs the HTTP server until ctx ends, then shuts down gracefully: in-flight requests

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/atendimento/atendimento/internal/apperr"
@@ -105,6 +106,21 @@ type Service struct {
 	wake chan struct{}
 	stop context.CancelFunc
 	done chan struct{}
+
+	// subs caches each account's subscriptions for SubscriptionsTTL, so events of accounts
+	// without webhooks (and the dispatcher's stream of status changes) cost no query.
+	subsMu sync.Mutex
+	subs   map[string]cachedSubs
+}
+
+// SubscriptionsTTL is how long an instance trusts its copy of an account's subscriptions. The
+// instance that creates or deletes a subscription forgets its copy at once; others catch up
+// within this time.
+const SubscriptionsTTL = 2 * time.Second
+
+type cachedSubs struct {
+	rows []subRow
+	at   time.Time
 }
 
 var _ event.Sink = (*Service)(nil)
@@ -116,7 +132,7 @@ func New(cfg Config, db *store.DB, box *secret.Box, render Render, log *slog.Log
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Service{cfg: cfg, db: db, box: box, render: render, log: log, client: newClient(cfg), resolver: net.DefaultResolver,
-		now: store.Now, wake: make(chan struct{}, 1)}
+		now: store.Now, wake: make(chan struct{}, 1), subs: map[string]cachedSubs{}}
 }
 
 // Config returns the effective configuration (defaults applied).
@@ -209,6 +225,7 @@ func (s *Service) Create(ctx context.Context, in Input) (Subscription, string, e
 	if err := s.db.Tenant(ctx, "webhook_subscriptions").Create(&r).Error; err != nil {
 		return Subscription{}, "", store.Translate(err, nil, nil)
 	}
+	s.forget(r.AccountID)
 	return r.toSubscription(), plain, nil
 }
 
@@ -263,7 +280,36 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 	if res.RowsAffected == 0 {
 		return ErrNotFound
 	}
+	s.forget(store.AccountID(ctx))
 	return nil
+}
+
+func (s *Service) forget(accountID string) {
+	s.subsMu.Lock()
+	defer s.subsMu.Unlock()
+	delete(s.subs, accountID)
+}
+
+// subscriptions returns the account's subscriptions (id and events), from the cache when fresh.
+func (s *Service) subscriptions(ctx context.Context, accountID string) ([]subRow, error) {
+	now := time.Now()
+	s.subsMu.Lock()
+	c, ok := s.subs[accountID]
+	s.subsMu.Unlock()
+	if ok && now.Sub(c.at) < SubscriptionsTTL {
+		return c.rows, nil
+	}
+	var rows []subRow
+	if err := s.db.Tenant(ctx, "webhook_subscriptions").Select("id", "events").Find(&rows).Error; err != nil {
+		return nil, store.Translate(err, nil, nil)
+	}
+	s.subsMu.Lock()
+	defer s.subsMu.Unlock()
+	if len(s.subs) > 10000 {
+		clear(s.subs) // bounded memory; the next events refill what is in use
+	}
+	s.subs[accountID] = cachedSubs{rows: rows, at: now}
+	return rows, nil
 }
 
 // Envelope is the body of every delivery.
@@ -302,8 +348,8 @@ func (deliveryRow) TableName() string { return "webhook_deliveries" }
 // instance that published the event, so each event is enqueued once however many instances run.
 func (s *Service) Handle(ctx context.Context, e event.Event) {
 	ctx = store.WithAccount(ctx, e.AccountID)
-	var subs []subRow
-	if err := s.db.Tenant(ctx, "webhook_subscriptions").Select("id", "events").Find(&subs).Error; err != nil {
+	subs, err := s.subscriptions(ctx, e.AccountID)
+	if err != nil {
 		s.log.Error("crmhook: read subscriptions", "account_id", e.AccountID, "err", err.Error())
 		return
 	}

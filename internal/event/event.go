@@ -22,6 +22,9 @@ const Channel = "atendimento_events"
 // DefaultBuffer is how many events a subscriber may have pending before it is dropped.
 const DefaultBuffer = 256
 
+// maxPayload bounds one NOTIFY's payload (Postgres refuses 8000 bytes and more).
+const maxPayload = 7000
+
 // Event names one change: which resource (Kind says conversation or message) of which account.
 // It carries ids only; readers load the resource with the account's context.
 type Event struct {
@@ -61,6 +64,13 @@ type Broker struct {
 	seq  atomic.Uint64
 	mu   sync.Mutex
 	subs map[string]map[*Subscription]struct{}
+
+	// On Postgres, Publish queues events for one notifier goroutine, which sends what has
+	// accumulated as one NOTIFY: publishers (request handlers, the dispatcher) do not wait for
+	// a round trip per event, and events leave in the order they were published.
+	queue   chan Event
+	running atomic.Bool
+	done    chan struct{}
 }
 
 var _ conversation.Publisher = (*Broker)(nil)
@@ -70,7 +80,8 @@ func New(db *store.DB, log *slog.Logger, sinks ...Sink) *Broker {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Broker{db: db, log: log, sinks: sinks, buffer: DefaultBuffer, subs: map[string]map[*Subscription]struct{}{}}
+	return &Broker{db: db, log: log, sinks: sinks, buffer: DefaultBuffer, subs: map[string]map[*Subscription]struct{}{},
+		queue: make(chan Event, 4096)}
 }
 
 // SetBuffer changes the per-subscriber buffer for subscriptions made after the call (tests).
@@ -78,7 +89,8 @@ func (b *Broker) SetBuffer(n int) { b.buffer = n }
 
 // Publish implements conversation.Publisher. It never fails the caller: the change is already
 // committed, so a broken NOTIFY is logged and the event is lost for streams (not for sinks,
-// which ran before it).
+// which ran before it). It does not block on Postgres unless the notifier is not running or
+// is 4096 events behind, when it notifies itself.
 func (b *Broker) Publish(ctx context.Context, accountID, kind, id string) {
 	if accountID == "" || id == "" {
 		return
@@ -93,30 +105,103 @@ func (b *Broker) Publish(ctx context.Context, accountID, kind, id string) {
 		b.fanout(e)
 		return
 	}
-	payload, err := json.Marshal(e)
+	if b.running.Load() {
+		select {
+		case b.queue <- e:
+			return
+		default:
+		}
+	}
+	b.notify(ctx, []Event{e})
+}
+
+// notify sends events as one NOTIFY whose payload is their JSON array.
+func (b *Broker) notify(ctx context.Context, events []Event) {
+	payload, err := json.Marshal(events)
 	if err == nil {
 		err = b.db.Notify(ctx, Channel, string(payload))
 	}
 	if err != nil {
-		b.log.Warn("event: notify failed; streams miss this event", "kind", kind, "id", id, "err", err.Error())
+		b.log.Warn("event: notify failed; streams miss these events", "events", len(events), "err", err.Error())
 	}
 }
 
-// Start listens for every instance's events on Postgres until ctx ends (no-op on SQLite).
+// Start listens for every instance's events and runs the notifier on Postgres until ctx ends
+// (no-op on SQLite).
 func (b *Broker) Start(ctx context.Context) {
+	if b.db.Dialect() != store.Postgres {
+		return
+	}
 	b.db.Listen(ctx, b.log, []string{Channel}, b.notified)
+	b.done = make(chan struct{})
+	b.running.Store(true)
+	go b.notifier(ctx)
 }
+
+// Stop waits for the notifier to send what was queued when Start's context ended.
+func (b *Broker) Stop() {
+	if b.done != nil {
+		<-b.done
+	}
+}
+
+func (b *Broker) notifier(ctx context.Context) {
+	defer close(b.done)
+	send := context.WithoutCancel(ctx)
+	for {
+		select {
+		case <-ctx.Done():
+			b.running.Store(false)
+			for b.sendBatch(send, nil) {
+			}
+			return
+		case e := <-b.queue:
+			b.sendBatch(send, &e)
+		}
+	}
+}
+
+// sendBatch sends first (if any) and whatever else is queued, up to one payload; it reports
+// whether it sent anything.
+func (b *Broker) sendBatch(ctx context.Context, first *Event) bool {
+	var batch []Event
+	size := 2
+	if first != nil {
+		batch, size = append(batch, *first), size+eventSize(*first)
+	}
+	for size < maxPayload-300 {
+		select {
+		case e := <-b.queue:
+			batch, size = append(batch, e), size+eventSize(e)
+			continue
+		default:
+		}
+		break
+	}
+	if len(batch) == 0 {
+		return false
+	}
+	b.notify(ctx, batch)
+	return true
+}
+
+// eventSize is an upper bound of an event's JSON length (ids are UUIDs, kinds are short).
+func eventSize(e Event) int { return 40 + len(e.AccountID) + len(e.Kind) + len(e.ID) }
 
 func (b *Broker) notified(_, payload string) {
 	if payload == "" {
 		return // a (re)connect: events sent while disconnected are gone; clients reload on their own
 	}
-	var e Event
-	if err := json.Unmarshal([]byte(payload), &e); err != nil || e.AccountID == "" {
+	var events []Event
+	if err := json.Unmarshal([]byte(payload), &events); err != nil {
 		b.log.Warn("event: ignoring malformed notification", "payload", payload)
 		return
 	}
-	b.fanout(e)
+	for _, e := range events {
+		if e.AccountID != "" {
+			b.fanout(e)
+		}
+	}
 }
 
 // fanout hands e to the account's subscribers without ever blocking: a subscriber whose buffer

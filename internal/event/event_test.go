@@ -1,0 +1,160 @@
+package event_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/atendimento/atendimento/internal/event"
+	"github.com/atendimento/atendimento/internal/store"
+	"github.com/atendimento/atendimento/internal/store/storetest"
+)
+
+type recordingSink struct {
+	mu     sync.Mutex
+	events []event.Event
+}
+
+func (r *recordingSink) Handle(ctx context.Context, e event.Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if store.AccountID(ctx) != e.AccountID {
+		panic("sink context acts for another account")
+	}
+	r.events = append(r.events, e)
+}
+
+func next(t *testing.T, s *event.Subscription) event.Event {
+	t.Helper()
+	select {
+	case e, ok := <-s.Events():
+		require.True(t, ok, "subscription closed")
+		return e
+	case <-time.After(5 * time.Second):
+		t.Fatal("no event")
+	}
+	return event.Event{}
+}
+
+func none(t *testing.T, s *event.Subscription) {
+	t.Helper()
+	select {
+	case e := <-s.Events():
+		t.Fatalf("unexpected event %+v", e)
+	case <-time.After(100 * time.Millisecond):
+	}
+}
+
+// listening waits until b hears its own events (on Postgres LISTEN starts on its own
+// connection, a moment after Start).
+func listening(t *testing.T, b *event.Broker) {
+	t.Helper()
+	probe := store.NewID()
+	s := b.Subscribe(probe)
+	defer s.Close()
+	require.Eventually(t, func() bool {
+		b.Publish(context.Background(), probe, "conversation.updated", "probe")
+		select {
+		case <-s.Events():
+			return true
+		case <-time.After(50 * time.Millisecond):
+			return false
+		}
+	}, 10*time.Second, 10*time.Millisecond)
+}
+
+func TestFanOutPerAccount(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		sink := &recordingSink{}
+		b := event.New(db, nil, sink)
+		ctx, cancel := context.WithCancel(context.Background())
+		b.Start(ctx)
+		t.Cleanup(func() { cancel(); b.Stop() })
+		listening(t, b)
+		sink.events = nil
+
+		a1, a2 := store.NewID(), store.NewID()
+		s1, s1b, s2 := b.Subscribe(a1), b.Subscribe(a1), b.Subscribe(a2)
+		require.Equal(t, 3, b.Subscribers())
+		b.Publish(ctx, a1, "conversation.created", "c1")
+		b.Publish(ctx, a1, "message.created", "m1")
+		b.Publish(ctx, "", "message.created", "ignored")
+
+		for _, s := range []*event.Subscription{s1, s1b} {
+			e := next(t, s)
+			require.Equal(t, event.Event{Seq: e.Seq, AccountID: a1, Kind: "conversation.created", ID: "c1"}, e)
+			e2 := next(t, s)
+			require.Equal(t, "m1", e2.ID)
+			require.Greater(t, e2.Seq, e.Seq)
+		}
+		none(t, s2)
+		require.Len(t, sink.events, 2, "sinks see each published event once")
+
+		s1.Close()
+		s1.Close()
+		_, open := <-s1.Events()
+		require.False(t, open)
+		require.Equal(t, 2, b.Subscribers())
+		b.CloseAll()
+		require.Equal(t, 0, b.Subscribers())
+	})
+}
+
+func TestSlowSubscriberIsDropped(t *testing.T) {
+	db := storetest.SQLite(t)
+	b := event.New(db, nil)
+	b.SetBuffer(2)
+	acc := store.NewID()
+	slow, fast := b.Subscribe(acc), b.Subscribe(acc)
+	ctx := context.Background()
+	for i := range 3 {
+		b.Publish(ctx, acc, "message.updated", fmt.Sprint(i))
+		next(t, fast)
+	}
+	// The slow one got two, then was dropped instead of blocking the publisher.
+	require.Equal(t, "0", next(t, slow).ID)
+	require.Equal(t, "1", next(t, slow).ID)
+	_, open := <-slow.Events()
+	require.False(t, open)
+	require.True(t, slow.Dropped())
+	require.False(t, fast.Dropped())
+	require.Equal(t, 1, b.Subscribers())
+}
+
+// Two brokers on one Postgres are two server instances: each one's subscribers get every
+// event, in publishing order, although the notifier batches them into few NOTIFYs.
+func TestEventsCrossBrokersOnPostgres(t *testing.T) {
+	url := storetest.PostgresURL(t)
+	open := func() *event.Broker {
+		db, err := store.Open(context.Background(), store.Options{URL: url, MaxOpenConns: 4})
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = db.Close() })
+		b := event.New(db, nil)
+		b.SetBuffer(1000) // the test reads after publishing everything
+		ctx, cancel := context.WithCancel(context.Background())
+		b.Start(ctx)
+		t.Cleanup(func() { cancel(); b.Stop() })
+		return b
+	}
+	b1, b2 := open(), open()
+	acc, other := store.NewID(), store.NewID()
+	// b1's probes reach b2 as well, but for accounts nobody else subscribes to.
+	on1, on2, otherOn2 := b1.Subscribe(acc), b2.Subscribe(acc), b2.Subscribe(other)
+	listening(t, b1)
+	listening(t, b2)
+
+	const n = 500
+	for i := range n {
+		b1.Publish(context.Background(), acc, "message.updated", fmt.Sprint(i))
+	}
+	for _, s := range []*event.Subscription{on1, on2} {
+		for i := range n {
+			require.Equal(t, fmt.Sprint(i), next(t, s).ID)
+		}
+	}
+	none(t, otherOn2)
+}
