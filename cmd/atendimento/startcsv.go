@@ -34,7 +34,9 @@ Starts one conversation per row of FILE through the API (ATENDIMENTO_URL, ATENDI
 Each row is a contact (phone, name) and the template's parameters, one column per variable
 ("nome", "atendente" for a NAMED template; "1", "2" for a POSITIONAL one). The whole file is
 validated first and every bad row is printed with its line; then the valid rows are started.
-Re-running the same file after a crash or Ctrl-C neither duplicates nor skips anyone.`
+Each row's Idempotency-Key is made of the file's hash and the row's line, so re-running the same
+file after a crash or Ctrl-C neither duplicates nor skips anyone (the server keeps keys 24 h; after
+that, a contact whose conversation is still open counts as already open).`
 
 // csvStatus is what happened to a row; it is the status column of the result CSV.
 const (
@@ -56,6 +58,7 @@ type csvRow struct {
 	earlier                               bool // started by an earlier run (the server replayed the first answer)
 }
 
+// startCSVOptions are the command's flags and what resolve found for them.
 type startCSVOptions struct {
 	url, apiKey, file, out                string
 	channel, team, template               string
@@ -64,9 +67,7 @@ type startCSVOptions struct {
 	concurrency                           int
 	dryRun                                bool
 	progressEvery                         time.Duration
-	client                                []atendimento.Option
 	terminal                              func(io.Writer) bool
-	afterValidation                       func()
 	scheduled                             *time.Time
 	channelID, teamID, templateID, region string
 }
@@ -112,7 +113,7 @@ func runStartCSV(ctx context.Context, o startCSVOptions, stdout io.Writer) error
 	if o.out == "" {
 		o.out = strings.TrimSuffix(o.file, filepath.Ext(o.file)) + ".result.csv"
 	}
-	c, err := atendimento.New(o.url, o.apiKey, o.client...)
+	c, err := atendimento.New(o.url, o.apiKey, atendimento.WithHeader("User-Agent", "atendimento-start-csv"))
 	if err != nil {
 		return err
 	}
@@ -139,9 +140,6 @@ func runStartCSV(ctx context.Context, o startCSVOptions, stdout io.Writer) error
 		}
 		return nil
 	}
-	if o.afterValidation != nil {
-		o.afterValidation()
-	}
 
 	sum := sha256.Sum256(data)
 	keyPrefix := "csv-" + hex.EncodeToString(sum[:12]) + "-"
@@ -150,6 +148,7 @@ func runStartCSV(ctx context.Context, o startCSVOptions, stdout io.Writer) error
 	if err := writeResult(o.out, rows); err != nil {
 		return err
 	}
+	printFailures(stdout, rows, 20)
 	failed := summarize(stdout, rows)
 	fmt.Fprintf(stdout, "result: %s\n", o.out)
 	switch {
@@ -533,6 +532,22 @@ func writeResult(path string, rows []*csvRow) error {
 		return fmt.Errorf("write the result: %w", err)
 	}
 	return os.Rename(tmp, path)
+}
+
+// printFailures prints the first max rows the API refused, with the problem it answered.
+func printFailures(w io.Writer, rows []*csvRow, max int) {
+	n := 0
+	for _, r := range rows {
+		if r.status != rowFailed {
+			continue
+		}
+		if n++; n <= max {
+			fmt.Fprintf(w, "line %d: failed: %s\n", r.line, r.message)
+		}
+	}
+	if n > max {
+		fmt.Fprintf(w, "… and %d more failed rows: see the result CSV\n", n-max)
+	}
 }
 
 // summarize prints the counts by outcome (and failures by code) and returns how many rows were

@@ -231,13 +231,16 @@ func TestStartCSVInterruptedAndRerun(t *testing.T) {
 		require.Less(t, afterKill, int64(len(valid)-1))
 		counter.hook(nil)
 
-		// 3. Re-run to the end: the rest is started, nothing twice.
+		// 3. Re-run to the end: the rest is started, nothing twice. (A start cut off by the kill
+		// may have been committed without its 201 reaching anyone: the API, not the counter, says
+		// how many conversations exist.)
+		before := len(conversationsByPhone(t, c, env.Demo.ChannelID)) - 1 // less the one opened above
+		require.GreaterOrEqual(t, before, int(afterKill))
 		stdout.Reset()
 		err = startCSV(ctx, args[1:], func(string) string { return "" }, &stdout)
 		require.ErrorContains(t, err, fmt.Sprintf("%d rows were not started", len(bad)))
 		checkBadRows(t, stdout.String())
-		require.Equal(t, int64(len(valid)-1), counter.created.Load(), "every valid row started exactly once")
-		require.Contains(t, stdout.String(), fmt.Sprintf("started: %d (%d of them by an earlier run of this file)", len(valid)-1, afterKill))
+		require.Contains(t, stdout.String(), fmt.Sprintf("started: %d (%d of them by an earlier run of this file)", len(valid)-1, before))
 		require.Contains(t, stdout.String(), "already open: 1\nfailed: 0\n")
 		require.Contains(t, stdout.String(), "progress: ")
 		require.NotContains(t, stdout.String(), "not sent")
@@ -262,24 +265,31 @@ func TestStartCSVInterruptedAndRerun(t *testing.T) {
 		require.Len(t, ids, len(valid))
 
 		// The API agrees: one conversation per valid phone, no more.
-		perContact := map[string]int{}
-		var cursor *string
-		for {
-			page, err := c.ListConversations(ctx, &atendimento.ListConversationsParams{ChannelId: &env.Demo.ChannelID, Limit: atendimento.Ptr(200), Cursor: cursor})
-			require.NoError(t, err)
-			for _, conv := range *page.Items {
-				perContact[*conv.Contact.Phone]++
-			}
-			if page.NextCursor == nil || *page.NextCursor == "" {
-				break
-			}
-			cursor = page.NextCursor
-		}
+		perContact := conversationsByPhone(t, c, env.Demo.ChannelID)
+		require.LessOrEqual(t, counter.created.Load(), int64(len(valid)-1))
 		require.Len(t, perContact, len(valid))
 		for ph, n := range perContact {
 			require.Equal(t, 1, n, ph)
 		}
 	})
+}
+
+// conversationsByPhone counts the channel's conversations by contact phone.
+func conversationsByPhone(t *testing.T, c *atendimento.Client, channelID string) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	var cursor *string
+	for {
+		page, err := c.ListConversations(context.Background(), &atendimento.ListConversationsParams{ChannelId: &channelID, Limit: atendimento.Ptr(200), Cursor: cursor})
+		require.NoError(t, err)
+		for _, conv := range *page.Items {
+			out[*conv.Contact.Phone]++
+		}
+		if page.NextCursor == nil || *page.NextCursor == "" {
+			return out
+		}
+		cursor = page.NextCursor
+	}
 }
 
 // TestStartCSVChecks covers the checks made before anything is sent, a positional template and
