@@ -49,6 +49,9 @@ type Config struct {
 	MaxDelay time.Duration
 	// MaxAttempts is how many attempts a delivery gets before it is failed (default 10).
 	MaxAttempts int
+	// Retention is how long finished (succeeded or failed) deliveries and their attempts are
+	// kept (default 30 days); pending ones are kept until they finish.
+	Retention time.Duration
 }
 
 func (c *Config) defaults() {
@@ -75,6 +78,9 @@ func (c *Config) defaults() {
 	}
 	if c.MaxAttempts <= 0 {
 		c.MaxAttempts = 10
+	}
+	if c.Retention <= 0 {
+		c.Retention = 30 * 24 * time.Hour
 	}
 }
 

@@ -225,3 +225,47 @@ func TestStaleRecordIsIgnored(t *testing.T) {
 		require.Equal(t, StatusSucceeded, ds[0].Status)
 	})
 }
+
+func TestSweepDeletesOldFinishedDeliveries(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := setup(t, db)
+		s := New(Config{AllowPrivate: true}, db, f.box, nil, nil)
+		url := "http://127.0.0.1:9/hook"
+		sub, _, err := s.Create(f.ctx, Input{URL: &url, Events: &[]string{"message.updated"}})
+		require.NoError(t, err)
+		now := store.Now()
+		require.Less(t, idAt(now.Add(-time.Second)), store.NewID())
+		require.Greater(t, idAt(now.Add(time.Second)), store.NewID())
+
+		old := idAt(now.Add(-31 * 24 * time.Hour))
+		oldID := func(last string) string { return old[:len(old)-1] + last }
+		acc := store.AccountID(f.ctx)
+		rows := []deliveryRow{
+			{ID: oldID("1"), Status: StatusSucceeded},
+			{ID: oldID("2"), Status: StatusFailed},
+			{ID: oldID("3"), Status: StatusPending, NextAttemptAt: &now},
+			{ID: store.NewID(), Status: StatusSucceeded},
+		}
+		for i := range rows {
+			r := &rows[i]
+			r.AccountID, r.SubscriptionID, r.EventID, r.Event, r.ResourceID, r.Body = acc, sub.ID, store.NewID(), "message.updated", store.NewID(), "{}"
+			r.CreatedAt, r.UpdatedAt = now, now
+			require.NoError(t, db.Tenant(f.ctx, "webhook_deliveries").Create(r).Error)
+		}
+		code := 200
+		require.NoError(t, db.Tenant(f.ctx, "webhook_attempts").Create(&attemptRow{AccountID: acc, DeliveryID: rows[0].ID, Attempt: 1,
+			StatusCode: &code, AttemptedAt: now}).Error)
+
+		n, err := s.Sweep(context.Background())
+		require.NoError(t, err)
+		require.EqualValues(t, 2, n)
+		var left []string
+		for _, d := range f.deliveries(t, s, sub.ID) {
+			left = append(left, d.ID)
+		}
+		require.ElementsMatch(t, []string{rows[2].ID, rows[3].ID}, left)
+		var attempts int64
+		require.NoError(t, db.Tenant(f.ctx, "webhook_attempts").Count(&attempts).Error)
+		require.Zero(t, attempts, "attempts go with their delivery")
+	})
+}

@@ -94,6 +94,7 @@ func (s *Service) Stop() {
 func (s *Service) loop(ctx context.Context) {
 	finished := make(chan struct{}, s.cfg.Workers)
 	inFlight := 0
+	var swept time.Time
 	defer func() {
 		for ; inFlight > 0; inFlight-- {
 			<-finished
@@ -102,6 +103,14 @@ func (s *Service) loop(ctx context.Context) {
 	for {
 		if ctx.Err() != nil {
 			return
+		}
+		if time.Since(swept) > time.Hour {
+			swept = time.Now()
+			if n, err := s.Sweep(ctx); err != nil {
+				s.log.Error("crmhook: sweep finished deliveries", "err", err.Error())
+			} else if n > 0 {
+				s.log.Info("crmhook: swept finished deliveries", "deleted", n)
+			}
 		}
 		if inFlight < s.cfg.Workers {
 			items, err := s.claim(context.WithoutCancel(ctx), s.cfg.Workers-inFlight)
@@ -171,6 +180,37 @@ func (s *Service) claim(ctx context.Context, limit int) ([]claimed, error) {
 		Joins("JOIN webhook_subscriptions s ON s.id = d.subscription_id").
 		Where("d.id IN ?", ids).Order("d.next_attempt_at").Scan(&rows).Error
 	return rows, store.Translate(err, nil, nil)
+}
+
+// Sweep deletes finished deliveries (with their attempts) created before the retention period,
+// in batches; it returns how many it deleted. The worker runs it hourly. Ids are UUIDv7, so
+// "created before" is an id range on the primary key.
+func (s *Service) Sweep(ctx context.Context) (int64, error) {
+	cutoff := idAt(s.now().Add(-s.cfg.Retention))
+	var total int64
+	for ctx.Err() == nil {
+		res := s.db.Conn(ctx).Exec(`DELETE FROM webhook_deliveries WHERE id IN (
+  SELECT id FROM webhook_deliveries WHERE id < ? AND status IN ('succeeded', 'failed') ORDER BY id LIMIT 1000)`, cutoff)
+		if res.Error != nil {
+			return total, store.Translate(res.Error, nil, nil)
+		}
+		total += res.RowsAffected
+		if res.RowsAffected < 1000 {
+			break
+		}
+	}
+	return total, nil
+}
+
+// idAt is the smallest UUIDv7 of instant t: every id made at or after t sorts after it.
+func idAt(t time.Time) string {
+	var b [16]byte
+	ms := uint64(t.UnixMilli())
+	for i := range 6 {
+		b[i] = byte(ms >> (8 * (5 - i)))
+	}
+	b[6], b[8] = 0x70, 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
 // nextDue is when the earliest unclaimed pending delivery is due; nil when there is none.
