@@ -27,8 +27,8 @@ type Option func(*transport)
 // jar, say) instead of a plain http.Client.
 func WithDoer(d HttpRequestDoer) Option { return func(t *transport) { t.doer = d } }
 
-// WithRetries bounds the retries of 429 and 503 answers (and of network errors on requests
-// that are safe to repeat): at most max retries, none waiting longer than maxWait. A Retry-After
+// WithRetries bounds the retries of 429 and 503 answers (and of 500, 502, 504 and network
+// errors on requests that are safe to repeat: reads, and starts with their Idempotency-Key): at most max retries, none waiting longer than maxWait. A Retry-After
 // longer than maxWait is not waited for: the *Problem is returned with its RetryAfter set.
 // The default is 4 retries waiting at most 30 s each; max 0 turns retries off.
 func WithRetries(max int, maxWait time.Duration) Option {
@@ -126,7 +126,7 @@ func (t *transport) Do(req *http.Request) (*http.Response, error) {
 			return nil, fmt.Errorf("atendimento: read %d answer: %w", resp.StatusCode, rerr)
 		}
 		p := problemFrom(resp, body)
-		if (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) && attempt < t.maxRetries {
+		if retryable(req, resp.StatusCode) && attempt < t.maxRetries {
 			wait, named := retryAfter(resp.Header.Get("Retry-After"), time.Now())
 			if !named {
 				wait = backoff(attempt, t.maxWait)
@@ -140,6 +140,18 @@ func (t *transport) Do(req *http.Request) (*http.Response, error) {
 		}
 		return nil, p
 	}
+}
+
+// retryable: 429 and 503 say "later" and are always retried; the other transient 5xx (500, 502,
+// 504) may have done the work, so only requests that are safe to repeat are retried on them.
+func retryable(req *http.Request, status int) bool {
+	switch status {
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+		return true
+	case http.StatusInternalServerError, http.StatusBadGateway, http.StatusGatewayTimeout:
+		return replayable(req)
+	}
+	return false
 }
 
 // replayable: a request that failed on the network may have reached the server, so only those

@@ -143,6 +143,7 @@ func TestClientAgainstServer(t *testing.T) {
 // flaky answers the first len(statuses) conversation starts with those statuses (and headers)
 // before passing requests to the real server; it records every start's Idempotency-Key.
 type flaky struct {
+	path     string // default /api/v1/conversations
 	next     http.Handler
 	mu       sync.Mutex
 	statuses []int
@@ -151,7 +152,11 @@ type flaky struct {
 }
 
 func (f *flaky) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method == http.MethodPost && r.URL.Path == "/api/v1/conversations" {
+	path := f.path
+	if path == "" {
+		path = "/api/v1/conversations"
+	}
+	if r.Method == http.MethodPost && r.URL.Path == path {
 		f.mu.Lock()
 		f.keys = append(f.keys, r.Header.Get("Idempotency-Key"))
 		n := len(f.keys)
@@ -199,6 +204,21 @@ func TestClientRetries(t *testing.T) {
 		list, err := c.ListConversations(ctx, &atendimento.ListConversationsParams{ContactId: atendimento.Ptr(conv.Contact.Id.String())})
 		require.NoError(t, err)
 		require.Len(t, *list.Items, 1)
+	})
+
+	t.Run("a 500 is retried for a start, which has a key, not for another write", func(t *testing.T) {
+		f := &flaky{statuses: []int{500}, after: []string{""}}
+		c := newClient(t, serve(f), env.Demo.APIKey)
+		_, err := c.StartConversation(ctx, nil, start(env, "11 91234-6005"))
+		require.NoError(t, err)
+		require.Len(t, f.keys, 2)
+		require.Equal(t, f.keys[0], f.keys[1])
+
+		f = &flaky{path: "/api/v1/contacts", statuses: []int{500}, after: []string{""}}
+		c = newClient(t, serve(f), env.Demo.APIKey)
+		_, err = c.CreateContact(ctx, atendimento.ContactRequest{Phone: atendimento.Ptr("11 91234-6006")})
+		require.Equal(t, http.StatusInternalServerError, problem(t, err).Status)
+		require.Len(t, f.keys, 1)
 	})
 
 	t.Run("retries are bounded", func(t *testing.T) {

@@ -10,7 +10,8 @@
 //	if errors.As(err, &p) && p.Code == "conversation_already_open" { ... p.ExistingID ... }
 //
 // Requests honour their context. Answers 429 and 503 are retried, waiting what Retry-After asks
-// (bounded by [WithRetries]); so are network errors of requests that are safe to repeat. Every
+// (bounded by [WithRetries]); so are 500, 502, 504 and network errors of requests that are safe
+// to repeat (reads, and starts, which carry an Idempotency-Key). Every
 // conversation start carries an Idempotency-Key (the caller's, or a generated one reused across
 // the retries), so a retried start never opens a second conversation.
 package atendimento
