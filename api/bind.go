@@ -116,7 +116,93 @@ func decodeStrict(body []byte, dst any) error {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return apperr.New(apperr.KindBadRequest, "malformed_json", "unexpected data after the JSON object")
 	}
+	if len(nulEscapes(body)) > 0 {
+		// Well-formed JSON, but no text we store may hold a NUL (PostgreSQL's text and jsonb
+		// refuse it): every string or key that does is a failing field.
+		var f apperr.Fields
+		for _, field := range nulFields(body) {
+			f.Add(field, "invalid_characters", field+" holds a NUL character (\\u0000)")
+		}
+		return f.Err()
+	}
 	return nil
+}
+
+// nulFields returns the paths ("contact.name", "components[0].text") of the strings, object keys
+// included, that hold a NUL character in a well-formed JSON text.
+func nulFields(body []byte) []string {
+	type frame struct {
+		object    bool
+		key       string
+		index     int
+		wantKey   bool
+		hasMember bool
+	}
+	var stack []*frame
+	var out []string
+	path := func() string {
+		var b strings.Builder
+		for _, f := range stack {
+			switch {
+			case f.object && f.hasMember:
+				if b.Len() > 0 {
+					b.WriteByte('.')
+				}
+				b.WriteString(f.key)
+			case !f.object:
+				fmt.Fprintf(&b, "[%d]", f.index)
+			}
+		}
+		if b.Len() == 0 {
+			return "body"
+		}
+		return b.String()
+	}
+	advance := func() { // a value of the innermost container is complete
+		if n := len(stack); n > 0 {
+			if f := stack[n-1]; f.object {
+				f.wantKey = true
+			} else {
+				f.index++
+			}
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	for len(out) < 20 {
+		tok, err := dec.Token()
+		if err != nil {
+			break
+		}
+		switch v := tok.(type) {
+		case json.Delim:
+			switch v {
+			case '{':
+				stack = append(stack, &frame{object: true, wantKey: true})
+			case '[':
+				stack = append(stack, &frame{})
+			default:
+				stack = stack[:len(stack)-1]
+				advance()
+			}
+		case string:
+			if n := len(stack); n > 0 && stack[n-1].object && stack[n-1].wantKey {
+				f := stack[n-1]
+				f.wantKey, f.hasMember = false, true
+				f.key = strings.ReplaceAll(v, "\x00", "\uFFFD")
+				if strings.IndexByte(v, 0) >= 0 {
+					out = append(out, path())
+				}
+				continue
+			}
+			if strings.IndexByte(v, 0) >= 0 {
+				out = append(out, path())
+			}
+			advance()
+		default:
+			advance()
+		}
+	}
+	return out
 }
 
 func decodeError(err error) error {
@@ -187,6 +273,45 @@ func depth(b []byte) int {
 		}
 	}
 	return max
+}
+
+// nulEscapes returns the offsets of the \u0000 escapes inside the strings of a JSON text (a raw
+// NUL byte is not valid JSON, so the escape is the only way one gets in).
+func nulEscapes(b []byte) []int {
+	var at []int
+	inStr := false
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '"':
+			inStr = !inStr
+		case inStr && c == '\\':
+			if i+5 < len(b) && b[i+1] == 'u' && string(b[i+2:i+6]) == "0000" {
+				at = append(at, i)
+			}
+			i++ // the escaped character, so \\ and \" are skipped whole
+		}
+	}
+	return at
+}
+
+// checkQuery refuses query parameters that hold a NUL character or invalid UTF-8: no search or
+// filter means anything with them, and PostgreSQL refuses them in a query (a 500 otherwise).
+func checkQuery(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var f apperr.Fields
+		for name, vs := range c.QueryParams() {
+			for _, v := range append([]string{name}, vs...) {
+				if strings.IndexByte(v, 0) >= 0 || !utf8.ValidString(v) {
+					f.Add(name, "invalid_characters", name+" holds a NUL character or invalid UTF-8")
+					break
+				}
+			}
+		}
+		if err := f.Err(); err != nil {
+			return err
+		}
+		return next(c)
+	}
 }
 
 // page reads ?limit= and ?cursor=.

@@ -29,7 +29,7 @@ func streamStatus(t *testing.T, env *apptest.Env, apiKey string) int {
 	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusOK {
 		require.Equal(t, "text/event-stream", resp.Header.Get("Content-Type"))
-		require.Equal(t, "no-cache", resp.Header.Get("Cache-Control"))
+		require.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
 		line, err := bufio.NewReader(resp.Body).ReadString('\n')
 		require.NoError(t, err)
 		require.Equal(t, ": connected\n", line)

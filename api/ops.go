@@ -52,6 +52,7 @@ func (s *server) readyz(c echo.Context) error {
 //	@Success	200	{object}	map[string]interface{}	"the OpenAPI 3 document"
 //	@Router		/openapi.yaml [get]
 func (s *server) openapi(c echo.Context) error {
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-cache")
 	return c.Blob(http.StatusOK, "application/yaml", s.OpenAPI)
 }
 
@@ -85,12 +86,13 @@ const docsInit = `window.ui = SwaggerUIBundle({url: "/openapi.yaml", dom_id: "#u
 //	@Success	200	{string}	string
 //	@Router		/docs [get]
 func (s *server) docs(c echo.Context) error {
-	c.Response().Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'")
+	c.Response().Header().Set("Content-Security-Policy", docsCSP)
 	return c.HTML(http.StatusOK, docsPage)
 }
 
 func (s *server) docsAsset(c echo.Context) error {
 	name := strings.TrimPrefix(c.Request().URL.Path, "/docs/assets/")
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-cache")
 	if name == "docs-init.js" {
 		return c.Blob(http.StatusOK, "text/javascript", []byte(docsInit))
 	}
@@ -114,9 +116,15 @@ func (s *server) docsAsset(c echo.Context) error {
 func (s *server) serveSPA(e *echo.Echo) {
 	assets := http.FileServer(http.FS(s.SPA))
 	handler := func(c echo.Context) error {
+		h := c.Response().Header()
 		p := strings.TrimPrefix(c.Request().URL.Path, "/")
 		if p != "" {
-			if _, err := fs.Stat(s.SPA, p); err == nil {
+			if st, err := fs.Stat(s.SPA, p); err == nil && !st.IsDir() {
+				if strings.HasPrefix(p, "assets/") {
+					h.Set(echo.HeaderCacheControl, "public, max-age=31536000, immutable") // Vite names them by content hash
+				} else {
+					h.Set(echo.HeaderCacheControl, "no-cache")
+				}
 				assets.ServeHTTP(c.Response(), c.Request())
 				return nil
 			}
@@ -125,7 +133,8 @@ func (s *server) serveSPA(e *echo.Echo) {
 		if err != nil {
 			return echo.ErrNotFound
 		}
-		c.Response().Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:")
+		h.Set("Content-Security-Policy", spaCSP)
+		h.Set(echo.HeaderCacheControl, "no-cache") // a new deploy's index.html names new assets
 		return c.HTMLBlob(http.StatusOK, index)
 	}
 	e.GET("/", handler)

@@ -69,6 +69,13 @@ type Deps struct {
 	SecureCookies bool
 	// WaitingTimeout is how long a conversation waits for the first reply before it expires (0 = never).
 	WaitingTimeout time.Duration
+	// LoginLimit tunes the login lockout (zero fields: 5 failures per email, 20 per IP, locks from
+	// 1 minute doubling up to 1 hour).
+	LoginLimit LoginLimit
+	// APIKeyRate is each API key's sustained rate in requests per second, with bursts up to
+	// APIKeyBurst (default twice the rate); 0 leaves API keys unlimited.
+	APIKeyRate  float64
+	APIKeyBurst int
 	// Extra registers routes of other packages (webhooks, events) on the same server.
 	Extra []func(e *echo.Echo, authed *echo.Group)
 }
@@ -77,6 +84,8 @@ type server struct {
 	Deps
 	accounts       *account.Service
 	metricsHandler http.Handler
+	loginGuard     *loginGuard
+	keyLimiter     *keyLimiter
 }
 
 // New builds the HTTP server.
@@ -87,9 +96,21 @@ func New(d Deps) *echo.Echo {
 	if d.Registry == nil {
 		d.Registry = prometheus.NewRegistry()
 	}
-	s := &server{Deps: d, accounts: d.Accounts, metricsHandler: promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{})}
+	s := &server{Deps: d, accounts: d.Accounts, metricsHandler: promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{}),
+		loginGuard: newLoginGuard(d.LoginLimit)}
+	if d.APIKeyRate > 0 {
+		burst := d.APIKeyBurst
+		if burst <= 0 {
+			burst = max(1, int(2*d.APIKeyRate))
+		}
+		s.keyLimiter = newKeyLimiter(d.APIKeyRate, burst, d.LoginLimit.Now)
+	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
+	// The client's address (login lockout per IP) is the connection's peer, or the last address in
+	// X-Forwarded-For that a proxy on a loopback, link-local or private network added; a client on
+	// the internet cannot choose it by sending the header itself.
+	e.IPExtractor = echo.ExtractIPFromXFFHeader()
 	e.Validator = newValidator()
 	e.HTTPErrorHandler = errorHandler(d.Log)
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
@@ -103,7 +124,7 @@ func New(d Deps) *echo.Echo {
 		d.Log.ErrorContext(c.Request().Context(), "panic", "err", err.Error(), "stack", string(stack))
 		return err
 	}}))
-	e.Use(securityHeaders)
+	e.Use(s.securityHeaders)
 	e.Use(limitBody)
 
 	e.GET("/healthz", s.healthz)
@@ -118,7 +139,7 @@ func New(d Deps) *echo.Echo {
 
 	v1 := e.Group("/api/v1")
 	v1.POST("/auth/login", s.login)
-	authed := v1.Group("", s.authenticate)
+	authed := v1.Group("", s.authenticate, s.limitAPIKeys, checkQuery)
 	authed.POST("/auth/logout", s.logout)
 	authed.GET("/me", s.me)
 	authed.GET("/account", s.getAccount)
@@ -204,12 +225,32 @@ func limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+// The Content-Security-Policy of each kind of response. JSON and other API answers load nothing
+// and may not be framed; the SPA and the API docs load only their own files (the docs page's
+// Swagger UI sets inline styles, the SPA does not).
+const (
+	apiCSP  = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+	spaCSP  = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+	docsCSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+
+// securityHeaders sets the headers every response carries. Responses are not stored by browsers
+// or proxies (most carry personal data: contacts, conversations, users); the SPA's and the docs'
+// static files override Cache-Control, and HTML pages their Content-Security-Policy.
+func (s *server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Content-Security-Policy", apiCSP)
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+		h.Set(echo.HeaderCacheControl, "no-store")
+		if s.SecureCookies {
+			// Served over HTTPS (the cookie is Secure): browsers keep to HTTPS for a year.
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		return next(c)
 	}
 }

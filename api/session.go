@@ -2,11 +2,13 @@ package api
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/atendimento/atendimento/internal/account"
+	"github.com/atendimento/atendimento/internal/apperr"
 )
 
 // LoginRequest is the SPA's login.
@@ -35,14 +37,27 @@ type SessionResponse struct {
 //	@Failure	401		{object}	Problem
 //	@Failure	413		{object}	Problem
 //	@Failure	422		{object}	Problem
+//	@Failure	429		{object}	Problem	"login_locked: too many failed logins for this email or address; Retry-After says when to try again"
+//	@Header		429		{integer}	Retry-After	"seconds to wait"
 //	@Router		/api/v1/auth/login [post]
 func (s *server) login(c echo.Context) error {
 	var req LoginRequest
 	if err := bind(c, &req); err != nil {
 		return err
 	}
+	done, wait := s.loginGuard.begin(strings.ToLower(strings.TrimSpace(req.Email)), c.RealIP())
+	if wait > 0 {
+		return loginLocked(wait)
+	}
 	sess, err := s.accounts.Login(c.Request().Context(), req.Email, req.Password)
-	if err != nil {
+	switch {
+	case err == nil:
+		done(loginSucceeded)
+	case apperr.HasCode(err, "invalid_credentials"):
+		done(loginFailed)
+		return err
+	default:
+		done(loginAborted)
 		return err
 	}
 	c.SetCookie(&http.Cookie{Name: SessionCookie, Value: sess.Token, Path: "/", HttpOnly: true, Secure: s.SecureCookies,

@@ -233,6 +233,7 @@ type PreviewResponse struct {
 //	@Failure	403		{object}	Problem
 //	@Failure	404		{object}	Problem
 //	@Failure	413		{object}	Problem
+//	@Failure	422		{object}	Problem	"a string of the body holds a NUL character (parameter problems are in the 200's errors)"
 //	@Security	BearerAuth
 //	@Security	SessionCookie
 //	@Router		/api/v1/templates/{id}/preview [post]

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"net/http"
@@ -90,6 +91,14 @@ func (s *server) receiveWebhook(c echo.Context) error {
 }
 
 func (s *server) process(c echo.Context, ch channel.Channel, body []byte) error {
+	if at := nulEscapes(body); len(at) > 0 {
+		// A NUL in a contact's text or name cannot be stored (PostgreSQL refuses it); keep the
+		// message with U+FFFD in its place rather than refuse what Meta would retry for days.
+		body = bytes.Clone(body)
+		for _, i := range at {
+			copy(body[i:], `\ufffd`)
+		}
+	}
 	n, err := whatsapp.ParseWebhook(body)
 	if err != nil {
 		if errors.Is(err, whatsapp.ErrMalformed) {

@@ -65,6 +65,10 @@ type Config struct {
 	BcryptCost int
 	// Webhooks tunes the CRM webhooks (WEBHOOK_ALLOW_PRIVATE=1 allows private targets).
 	Webhooks crmhook.Config
+	// APIKeyRate is each API key's sustained rate in requests per second (API_KEY_RATE, default 50;
+	// 0 = unlimited), with bursts up to APIKeyBurst (API_KEY_BURST, default 100).
+	APIKeyRate  float64
+	APIKeyBurst int
 }
 
 // FromEnv reads the configuration with its defaults.
@@ -90,11 +94,20 @@ func FromEnv() Config {
 	c.Dispatch.MaxAttempts = envInt("DISPATCH_MAX_ATTEMPTS", 0)
 	c.TemplateSyncInterval = envDuration("TEMPLATE_SYNC_INTERVAL", 15*time.Minute)
 	c.WaitingTimeout = envDuration("WAITING_TIMEOUT", 72*time.Hour)
+	c.APIKeyRate = envFloat("API_KEY_RATE", 50)
+	c.APIKeyBurst = envInt("API_KEY_BURST", 100)
 	return c
 }
 
 func envInt(key string, def int) int {
 	if v, err := strconv.Atoi(os.Getenv(key)); err == nil {
+		return v
+	}
+	return def
+}
+
+func envFloat(key string, def float64) float64 {
+	if v, err := strconv.ParseFloat(os.Getenv(key), 64); err == nil && v >= 0 {
 		return v
 	}
 	return def
@@ -135,7 +148,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("bootstrap_admin_email", c.BootstrapAdminEmail), slog.String("bootstrap_api_key", mask(c.BootstrapAPIKey)),
 		slog.String("whatsapp_api_base_url", c.WhatsAppAPIBaseURL), slog.String("whatsapp_api_version", c.WhatsAppAPIVersion),
 		slog.String("web_dir", c.WebDir), slog.Duration("template_sync_interval", c.TemplateSyncInterval),
-		slog.Duration("waiting_timeout", c.WaitingTimeout))
+		slog.Duration("waiting_timeout", c.WaitingTimeout), slog.Float64("api_key_rate", c.APIKeyRate), slog.Int("api_key_burst", c.APIKeyBurst))
 }
 
 func maskURL(u string) string {
@@ -232,7 +245,8 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*Ap
 	a.Dispatcher = dispatch.New(cfg.Dispatch, a.Conversations, a.Channels, a.Contacts, a.Cloud, log)
 	deps := api.Deps{DB: db, Accounts: a.Accounts, Contacts: a.Contacts, Channels: a.Channels, Teams: a.Teams, Templates: a.Templates,
 		Conversations: a.Conversations, Idempotency: idempotency.New(db), Webhooks: webhook.New(a.Conversations, a.Templates), Log: log, Registry: a.Registry, OpenAPI: atendimento.OpenAPI,
-		SecureCookies: cfg.SecureCookies, TemplateSync: a.TemplateSync, WaitingTimeout: cfg.WaitingTimeout}
+		SecureCookies: cfg.SecureCookies, TemplateSync: a.TemplateSync, WaitingTimeout: cfg.WaitingTimeout,
+		APIKeyRate: cfg.APIKeyRate, APIKeyBurst: cfg.APIKeyBurst}
 	deps.Events, deps.CRMHooks = a.Events, a.CRMHooks
 	if cfg.WebDir != "" {
 		if st, err := os.Stat(filepath.Join(cfg.WebDir, "index.html")); err == nil && !st.IsDir() {

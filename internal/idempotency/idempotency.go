@@ -8,6 +8,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"gorm.io/gorm/clause"
 
@@ -20,6 +22,20 @@ const TTL = 24 * time.Hour
 
 // MaxKeyLength bounds the header value.
 const MaxKeyLength = 255
+
+// printable reports whether a key is valid UTF-8 without control characters: a header may carry
+// other bytes, which PostgreSQL would refuse in the key's text column.
+func printable(key string) bool {
+	if !utf8.ValidString(key) {
+		return false
+	}
+	for _, r := range key {
+		if unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
+}
 
 // Response is a stored response.
 type Response struct {
@@ -59,8 +75,9 @@ func Hash(parts ...[]byte) string {
 // runs fn itself if the first failed and rolled back). A key reused with a different request →
 // 422 idempotency_key_reused. Failed requests (fn returning an error) are not remembered.
 func (s *Store) Do(ctx context.Context, key, requestHash string, fn func(ctx context.Context) (Response, error)) (resp Response, replayed bool, err error) {
-	if len(key) > MaxKeyLength {
-		return Response{}, false, apperr.Invalid(apperr.FieldError{Field: "Idempotency-Key", Code: "idempotency_key_invalid", Message: "Idempotency-Key must have at most 255 characters"})
+	if len(key) > MaxKeyLength || !printable(key) {
+		return Response{}, false, apperr.Invalid(apperr.FieldError{Field: "Idempotency-Key", Code: "idempotency_key_invalid",
+			Message: "Idempotency-Key must have at most 255 printable characters (UTF-8)"})
 	}
 	err = s.db.InTx(ctx, func(ctx context.Context) error {
 		now := store.Now()
