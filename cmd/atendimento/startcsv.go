@@ -113,6 +113,9 @@ func runStartCSV(ctx context.Context, o startCSVOptions, stdout io.Writer) error
 	if o.out == "" {
 		o.out = strings.TrimSuffix(o.file, filepath.Ext(o.file)) + ".result.csv"
 	}
+	if filepath.Clean(o.out) == filepath.Clean(o.file) {
+		return errors.New("--out must not be the input file")
+	}
 	c, err := atendimento.New(o.url, o.apiKey, atendimento.WithHeader("User-Agent", "atendimento-start-csv"))
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -41,6 +42,8 @@ type starts struct {
 	created   atomic.Int64
 	mu        sync.Mutex
 	onCreated func(n int64)
+	// refuse, when set, answers 422 to the starts whose body contains it.
+	refuse string
 }
 
 type statusWriter struct {
@@ -54,6 +57,19 @@ func (s *starts) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost || r.URL.Path != "/api/v1/conversations" {
 		s.next.ServeHTTP(w, r)
 		return
+	}
+	s.mu.Lock()
+	refuse := s.refuse
+	s.mu.Unlock()
+	if refuse != "" {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if bytes.Contains(body, []byte(refuse)) {
+			w.Header().Set("Content-Type", "application/problem+json")
+			w.WriteHeader(http.StatusUnprocessableEntity)
+			_, _ = io.WriteString(w, `{"type":"about:blank","title":"Unprocessable Entity","status":422,"detail":"the request has invalid fields","code":"validation_failed","errors":[{"field":"contact.phone","code":"phone_invalid","message":"refused by the test"}]}`)
+			return
+		}
 	}
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 	s.next.ServeHTTP(sw, r)
@@ -157,6 +173,15 @@ func TestStartCSVInterruptedAndRerun(t *testing.T) {
 	t.Parallel()
 	apptest.Each(t, func(t *testing.T, env *apptest.Env) {
 		ctx := context.Background()
+		t.Cleanup(func() {
+			if t.Failed() {
+				for _, l := range strings.Split(env.Logs.String(), "\n") {
+					if strings.Contains(l, `"level":"ERROR"`) {
+						t.Log(l)
+					}
+				}
+			}
+		})
 		counter, url := serveCounting(t, env)
 		c, err := atendimento.New(url, env.Demo.APIKey)
 		require.NoError(t, err)
@@ -238,7 +263,7 @@ func TestStartCSVInterruptedAndRerun(t *testing.T) {
 		require.GreaterOrEqual(t, before, int(afterKill))
 		stdout.Reset()
 		err = startCSV(ctx, args[1:], func(string) string { return "" }, &stdout)
-		require.ErrorContains(t, err, fmt.Sprintf("%d rows were not started", len(bad)))
+		require.ErrorContains(t, err, fmt.Sprintf("%d rows were not started", len(bad)), stdout.String())
 		checkBadRows(t, stdout.String())
 		require.Contains(t, stdout.String(), fmt.Sprintf("started: %d (%d of them by an earlier run of this file)", len(valid)-1, before))
 		require.Contains(t, stdout.String(), "already open: 1\nfailed: 0\n")
@@ -341,6 +366,20 @@ func TestStartCSVChecks(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, atendimento.ConversationStatus("scheduled"), *conv.Status)
 
+		// A row the API refuses is printed with the problem, and the command fails.
+		counter.mu.Lock()
+		counter.refuse = "11 91111-3002"
+		counter.mu.Unlock()
+		refused := write("refused.csv", "phone,nome,atendente\n11 91111-3001,Maria,Ana\n11 91111-3002,Pedro,Ana\n")
+		out, err = run(refused, "boas_vindas", "--out", filepath.Join(dir, "refused.result.csv"))
+		require.ErrorContains(t, err, "1 rows were not started")
+		require.Contains(t, out, "line 3: failed: atendimento: 422 validation_failed: the request has invalid fields (contact.phone: phone_invalid)\n")
+		require.Contains(t, out, "started: 1\nalready open: 0\nfailed: 1 (phone_invalid 1)\n")
+		require.Equal(t, []string{"3", "11 91111-3002", "failed", "", "phone_invalid"}, readResult(t, filepath.Join(dir, "refused.result.csv"))[3])
+		counter.mu.Lock()
+		counter.refuse = ""
+		counter.mu.Unlock()
+
 		// Problems of the command line, the header or the template stop before any row.
 		for _, tc := range []struct {
 			name, file, template string
@@ -356,6 +395,6 @@ func TestStartCSVChecks(t *testing.T) {
 			out, err := run(tc.file, tc.template, tc.extra...)
 			require.ErrorContains(t, err, tc.want, tc.name+": "+out)
 		}
-		require.EqualValues(t, 2, counter.created.Load())
+		require.EqualValues(t, 3, counter.created.Load())
 	})
 }
