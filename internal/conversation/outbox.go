@@ -33,8 +33,10 @@ type claimedRow struct {
 	Attempts                                            int
 }
 
-// claimSQL picks due outbound rows of open conversations whose earlier outbound rows have all
-// left (so each conversation's messages go strictly in order), and leases them. Expired leases
+// claimSQL picks due outbound rows of open conversations that are their conversation's head
+// (every earlier outbound row has left, so each conversation's messages go strictly in order),
+// and leases them. The head is read with ORDER BY … LIMIT 1 so the planner probes the
+// (conversation_id, seq) index even before statistics catch up with a burst. Expired leases
 // (a crashed sender) are claimable again. Postgres skips rows another instance is claiming.
 const claimSQL = `UPDATE messages SET lease_until = ?, attempts = attempts + 1, updated_at = ?
 WHERE id IN (
@@ -42,9 +44,9 @@ WHERE id IN (
   WHERE m.status IN ('pending', 'scheduled') AND m.direction = 'out' AND m.due_at <= ?
     AND (m.lease_until IS NULL OR m.lease_until < ?)
     AND c.status IN ('scheduled', 'waiting', 'active')
-    AND NOT EXISTS (SELECT 1 FROM messages p WHERE p.conversation_id = m.conversation_id
-      AND p.direction = 'out' AND p.seq < m.seq AND p.status IN ('pending', 'scheduled'))
-  ORDER BY m.due_at, m.seq
+    AND m.seq = (SELECT p.seq FROM messages p WHERE p.conversation_id = m.conversation_id
+      AND p.status IN ('pending', 'scheduled') AND p.direction = 'out' ORDER BY p.conversation_id, p.seq LIMIT 1)
+  ORDER BY m.due_at
   LIMIT ? %s)
 RETURNING id`
 
@@ -83,12 +85,14 @@ func (s *Service) Claim(ctx context.Context, limit int, lease time.Duration) ([]
 	return out, nil
 }
 
-// NextDue returns when the earliest not-yet-due outbox row (a scheduled start or a retry) is
-// due, so the dispatcher can sleep until then; nil when none is waiting.
+// NextDue returns when the earliest outbox row of an open conversation that is not due yet (a
+// scheduled start or a retry) becomes due, so the dispatcher can sleep until then; nil when none.
 func (s *Service) NextDue(ctx context.Context) (*time.Time, error) {
 	var ts []time.Time
-	err := s.db.Conn(ctx).Table("messages").Where("status IN ? AND direction = 'out' AND due_at IS NOT NULL", []string{MsgPending, MsgScheduled}).
-		Order("due_at").Limit(1).Pluck("due_at", &ts).Error
+	err := s.db.Conn(ctx).Table("messages").Joins("JOIN conversations ON conversations.id = messages.conversation_id").
+		Where("messages.status IN ? AND messages.direction = 'out' AND messages.due_at > ? AND conversations.status IN ?",
+			[]string{MsgPending, MsgScheduled}, s.now(), []string{StatusScheduled, StatusWaiting, StatusActive}).
+		Order("messages.due_at").Limit(1).Pluck("messages.due_at", &ts).Error
 	if err != nil || len(ts) == 0 {
 		return nil, store.Translate(err, nil, nil)
 	}
@@ -96,39 +100,102 @@ func (s *Service) NextDue(ctx context.Context) (*time.Time, error) {
 	return &t, nil
 }
 
-// MarkSent records a send the provider accepted: its WhatsApp id, and for an opening template of
-// a scheduled start, the move to waiting. Statuses that arrived before this (webhooks racing the
-// send's answer) are applied now.
-func (s *Service) MarkSent(ctx context.Context, item OutboxItem, providerID string) error {
+// Sent is a send the provider accepted: the claimed item and its WhatsApp message id.
+type Sent struct {
+	Item       OutboxItem
+	ProviderID string
+}
+
+// markSentSQL records a group of accepted sends in one statement; the VALUES rows are
+// (id, provider id, account id). Postgres needs the uuid casts, SQLite must not have them.
+var markSentSQL = map[store.Dialect]string{
+	store.Postgres: `UPDATE messages AS m SET status = 'sent', provider_message_id = v.column2, sent_at = ?, lease_until = NULL, updated_at = ?
+FROM (VALUES %s) AS v WHERE m.id = CAST(v.column1 AS uuid) AND m.account_id = CAST(v.column3 AS uuid) AND m.status IN ('pending', 'scheduled')
+RETURNING m.id`,
+	store.SQLite: `UPDATE messages AS m SET status = 'sent', provider_message_id = v.column2, sent_at = ?, lease_until = NULL, updated_at = ?
+FROM (VALUES %s) AS v WHERE m.id = v.column1 AND m.account_id = v.column3 AND m.status IN ('pending', 'scheduled')
+RETURNING id`,
+}
+
+// MarkSentBatch records accepted sends, many in one transaction: their WhatsApp ids, the move of
+// scheduled openings to waiting, and any statuses that arrived before this (webhooks racing the
+// send's answer). A message no longer pending (withdrawn by a close, recorded by another
+// instance after a lease expiry) is left as it is.
+func (s *Service) MarkSentBatch(ctx context.Context, sent []Sent) error {
+	if len(sent) == 0 {
+		return nil
+	}
 	now := s.now()
-	ctx = store.WithAccount(ctx, item.AccountID)
-	var applied bool
+	var updated map[string]bool
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
-		res := s.db.Tenant(ctx, "messages").Where("id = ? AND status IN ?", item.ID, []string{MsgPending, MsgScheduled}).
-			Updates(map[string]any{"status": MsgSent, "provider_message_id": providerID, "sent_at": now, "lease_until": nil, "updated_at": now})
-		if res.Error != nil {
-			return store.Translate(res.Error, nil, nil)
+		placeholders := make([]byte, 0, len(sent)*10)
+		args := []any{now, now}
+		for i, x := range sent {
+			if i > 0 {
+				placeholders = append(placeholders, ',')
+			}
+			placeholders = append(placeholders, "(?, ?, ?)"...)
+			args = append(args, x.Item.ID, x.ProviderID, x.Item.AccountID)
 		}
-		applied = res.RowsAffected == 1
-		if !applied {
-			return nil
+		var ids []string
+		if err := s.db.Conn(ctx).Raw(fmt.Sprintf(markSentSQL[s.db.Dialect()], placeholders), args...).Scan(&ids).Error; err != nil {
+			return store.Translate(err, nil, nil)
 		}
-		if item.Seq == 1 {
-			// The opening of a scheduled start: the conversation now waits for the reply.
-			if err := s.db.Tenant(ctx, "conversations").Where("id = ? AND status = ?", item.ConversationID, StatusScheduled).
+		updated = make(map[string]bool, len(ids))
+		for _, id := range ids {
+			updated[id] = true
+		}
+		var openings, pids []string
+		for _, x := range sent {
+			if !updated[x.Item.ID] {
+				continue
+			}
+			pids = append(pids, x.ProviderID)
+			if x.Item.Seq == 1 {
+				openings = append(openings, x.Item.ConversationID)
+			}
+		}
+		if len(openings) > 0 {
+			// Openings of scheduled starts: those conversations now wait for the reply.
+			if err := s.db.Conn(ctx).Table("conversations").Where("id IN ? AND status = ?", openings, StatusScheduled).
 				Updates(map[string]any{"status": StatusWaiting, "waiting_since": now, "updated_at": now}).Error; err != nil {
 				return store.Translate(err, nil, nil)
 			}
 		}
-		return s.applyOrphans(ctx, providerID)
+		var early []orphanRow
+		if err := s.db.Conn(ctx).Table("orphan_statuses").Where("provider_message_id IN ?", pids).Find(&early).Error; err != nil {
+			return store.Translate(err, nil, nil)
+		}
+		done := map[string]bool{}
+		for _, o := range early {
+			if done[o.AccountID+o.ProviderMessageID] {
+				continue
+			}
+			done[o.AccountID+o.ProviderMessageID] = true
+			if err := s.applyOrphans(store.WithAccount(ctx, o.AccountID), o.ProviderMessageID); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
-	if err == nil && applied {
-		s.emit(ctx, EventMessageUpdated, item.ID)
-		if item.Seq == 1 {
-			s.emit(ctx, EventConversationUpdated, item.ConversationID)
+	if err != nil {
+		return err
+	}
+	for _, x := range sent {
+		if updated[x.Item.ID] {
+			actx := store.WithAccount(ctx, x.Item.AccountID)
+			s.emit(actx, EventMessageUpdated, x.Item.ID)
+			if x.Item.Seq == 1 {
+				s.emit(actx, EventConversationUpdated, x.Item.ConversationID)
+			}
 		}
 	}
-	return err
+	return nil
+}
+
+// MarkSent records one accepted send (see MarkSentBatch).
+func (s *Service) MarkSent(ctx context.Context, item OutboxItem, providerID string) error {
+	return s.MarkSentBatch(ctx, []Sent{{Item: item, ProviderID: providerID}})
 }
 
 // MarkFailed records a permanent provider error on a message. A template that the provider

@@ -153,9 +153,8 @@ func (s *Service) Start(ctx context.Context, actor Actor, in StartInput) (Starte
 func (s *Service) AfterStart(ctx context.Context, st Started) { s.afterStart(ctx, st) }
 
 func (s *Service) afterStart(ctx context.Context, st Started) {
-	if st.OpeningMessage.Status == MsgPending {
-		s.wake()
-	}
+	// Scheduled openings wake it too, so it can sleep until their time instead of the next poll.
+	s.wake()
 	s.emit(ctx, EventConversationCreated, st.Conversation.ID)
 	s.emit(ctx, EventMessageCreated, st.OpeningMessage.ID)
 }

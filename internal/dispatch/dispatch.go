@@ -151,6 +151,7 @@ func (d *Dispatcher) loop(ctx context.Context) {
 			continue
 		}
 		lookups := d.prefetch(context.WithoutCancel(ctx), items)
+		rec := newRecorder(context.WithoutCancel(ctx), d, min(d.cfg.Workers, len(items)))
 		var batch sync.WaitGroup
 		for _, it := range items {
 			sem <- struct{}{}
@@ -159,11 +160,12 @@ func (d *Dispatcher) loop(ctx context.Context) {
 			go func() {
 				defer func() { <-sem; wg.Done(); batch.Done() }()
 				// Sends finish even when Stop is called: the message must be recorded.
-				d.send(context.WithoutCancel(ctx), it, lookups)
+				d.send(context.WithoutCancel(ctx), it, lookups, rec)
 			}()
 		}
 		// A conversation's next message becomes claimable only once this batch is recorded.
 		batch.Wait()
+		rec.stop()
 	}
 }
 
@@ -240,23 +242,107 @@ func (d *Dispatcher) prefetch(ctx context.Context, items []conversation.OutboxIt
 	return l
 }
 
-func (d *Dispatcher) send(ctx context.Context, it conversation.OutboxItem, l lookups) {
+// recorder groups accepted sends so they are recorded many per transaction. A worker keeps its
+// slot until its send is recorded, so a crash leaves at most DISPATCH_WORKERS messages sent
+// but unrecorded; a flush happens when every busy worker is waiting, or after a few ms.
+type recorder struct {
+	d    *Dispatcher
+	max  int
+	mu   sync.Mutex
+	buf  []accepted
+	kick chan struct{}
+	done chan struct{}
+}
+
+type accepted struct {
+	item     conversation.OutboxItem
+	res      sendResult
+	recorded chan struct{}
+}
+
+func newRecorder(ctx context.Context, d *Dispatcher, max int) *recorder {
+	r := &recorder{d: d, max: max, kick: make(chan struct{}, 1), done: make(chan struct{})}
+	go func() {
+		t := time.NewTicker(3 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-r.done:
+				r.flush(ctx)
+				return
+			case <-r.kick:
+			case <-t.C:
+			}
+			r.flush(ctx)
+		}
+	}()
+	return r
+}
+
+// add queues an accepted send and returns once it is recorded.
+func (r *recorder) add(a accepted) {
+	a.recorded = make(chan struct{})
+	r.mu.Lock()
+	r.buf = append(r.buf, a)
+	full := len(r.buf) >= r.max
+	r.mu.Unlock()
+	if full {
+		select {
+		case r.kick <- struct{}{}:
+		default:
+		}
+	}
+	<-a.recorded
+}
+
+// stop flushes what is left and ends the flusher.
+func (r *recorder) stop() { close(r.done) }
+
+func (r *recorder) flush(ctx context.Context) {
+	r.mu.Lock()
+	take := r.buf
+	r.buf = nil
+	r.mu.Unlock()
+	r.record(ctx, take)
+	for _, a := range take {
+		close(a.recorded)
+	}
+}
+
+func (r *recorder) record(ctx context.Context, take []accepted) {
+	if len(take) == 0 {
+		return
+	}
+	d := r.d
+	sent := make([]conversation.Sent, len(take))
+	for i, a := range take {
+		sent[i] = conversation.Sent{Item: a.item, ProviderID: a.res.MessageID}
+	}
+	if err := d.conv.MarkSentBatch(ctx, sent); err != nil {
+		// Left claimed: the lease expires and the messages are sent again (the documented
+		// duplicate case), rather than silently marked.
+		d.log.Error("dispatch: record sent", "messages", len(sent), "err", err.Error())
+		return
+	}
+	for _, a := range take {
+		actx := store.WithAccount(ctx, a.item.AccountID)
+		if a.res.WaID != "" && a.res.WaID != a.res.knownWaID {
+			if err := d.contacts.SetWaID(actx, a.item.ContactID, a.res.WaID); err != nil {
+				d.log.Warn("dispatch: store wa_id", "contact_id", a.item.ContactID, "err", err.Error())
+			}
+		}
+		if a.res.sandbox {
+			// The sandbox "delivers" at once.
+			_ = d.conv.ApplyStatus(actx, conversation.StatusUpdate{ProviderMessageID: a.res.MessageID, Status: conversation.MsgDelivered, At: time.Now()})
+		}
+	}
+}
+
+func (d *Dispatcher) send(ctx context.Context, it conversation.OutboxItem, l lookups, rec *recorder) {
 	actx := store.WithAccount(ctx, it.AccountID)
 	res, err := d.deliver(actx, it, l)
 	if err == nil {
-		if err := d.conv.MarkSent(actx, it, res.MessageID); err != nil {
-			d.log.Error("dispatch: record sent", "message_id", it.ID, "err", err.Error())
-			return
-		}
-		if res.WaID != "" && res.WaID != res.knownWaID {
-			if err := d.contacts.SetWaID(actx, it.ContactID, res.WaID); err != nil {
-				d.log.Warn("dispatch: store wa_id", "contact_id", it.ContactID, "err", err.Error())
-			}
-		}
-		if res.sandbox {
-			// The sandbox "delivers" at once.
-			_ = d.conv.ApplyStatus(actx, conversation.StatusUpdate{ProviderMessageID: res.MessageID, Status: conversation.MsgDelivered, At: time.Now()})
-		}
+		rec.add(accepted{item: it, res: res})
 		return
 	}
 	var perm errPermanent
