@@ -108,7 +108,7 @@ type ConversationList struct {
 // startConversation godoc
 //
 //	@Summary		Start a conversation with a contact
-//	@Description	Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response.
+//	@Description	Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
 //	@Tags			conversations
 //	@Accept			json
 //	@Produce		json
@@ -150,8 +150,14 @@ func (s *server) startConversation(c echo.Context) error {
 		resp, err = run(ctx)
 	} else {
 		canonical, _ := json.Marshal(req)
+		parts := [][]byte{[]byte("POST /api/v1/conversations"), canonical}
+		if who := actor(c); who.UserID != "" {
+			// A session user's key is theirs: another user (an agent of another team) repeating
+			// it with the same body must not be handed a conversation they may not see.
+			parts = append(parts, []byte("user:"+who.UserID))
+		}
 		var replayed bool
-		resp, replayed, err = s.Idempotency.Do(ctx, key, idempotency.Hash([]byte("POST /api/v1/conversations"), canonical), run)
+		resp, replayed, err = s.Idempotency.Do(ctx, key, idempotency.Hash(parts...), run)
 		if replayed {
 			c.Response().Header().Set("Idempotent-Replayed", "true")
 		}

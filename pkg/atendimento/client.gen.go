@@ -1490,7 +1490,7 @@ type ClientInterface interface {
 
 	// StartConversationWithBody Start a conversation with a contact
 	//
-	// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response.
+	// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1499,7 +1499,7 @@ type ClientInterface interface {
 
 	// StartConversation Start a conversation with a contact
 	//
-	// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response.
+	// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2246,7 +2246,7 @@ func (c *RawClient) ListConversations(ctx context.Context, params *ListConversat
 
 // StartConversationWithBody Start a conversation with a contact
 //
-// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response.
+// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
 //
 // Takes any type of body and a specified content type.
 //
@@ -2265,7 +2265,7 @@ func (c *RawClient) StartConversationWithBody(ctx context.Context, params *Start
 
 // StartConversation Start a conversation with a contact
 //
-// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response.
+// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5955,7 +5955,7 @@ type ClientWithResponsesInterface interface {
 
 	// StartConversationWithBodyWithResponse Start a conversation with a contact
 	//
-	// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response.
+	// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5964,7 +5964,7 @@ type ClientWithResponsesInterface interface {
 
 	// StartConversationWithResponse Start a conversation with a contact
 	//
-	// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response.
+	// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11096,7 +11096,7 @@ func (c *ClientWithResponses) ListConversationsWithResponse(ctx context.Context,
 
 // StartConversationWithBodyWithResponse Start a conversation with a contact
 //
-// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response.
+// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -11111,7 +11111,7 @@ func (c *ClientWithResponses) StartConversationWithBodyWithResponse(ctx context.
 
 // StartConversationWithResponse Start a conversation with a contact
 //
-// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response.
+// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

@@ -1356,7 +1356,7 @@ export interface paths {
         put?: never;
         /**
          * Start a conversation with a contact
-         * @description Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response.
+         * @description Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
          */
         post: {
             parameters: {
