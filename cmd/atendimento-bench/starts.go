@@ -1,0 +1,209 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// loadResult is one closed-loop load run.
+type loadResult struct {
+	OK, Errors int
+	FirstErr   string
+	Lat        []time.Duration // of the requests started in the measured window
+	Rate       float64         // successful requests/s completed in the window
+}
+
+// loadStarts runs clients closed-loop workers against POST /api/v1/conversations for warm+dur,
+// each start a new contact with its own Idempotency-Key (as the Go client and the CSV command
+// send), and measures the window after warm.
+func loadStarts(ctx context.Context, baseURL, key string, s seeded, clients int, warm, dur time.Duration) loadResult {
+	hc := newHTTPClient(clients)
+	defer hc.CloseIdleConnections()
+	var next atomic.Int64
+	from := time.Now().Add(warm)
+	to := from.Add(dur)
+	var mu sync.Mutex
+	var res loadResult
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var lat []time.Duration
+			ok, bad := 0, 0
+			firstErr := ""
+			for ctx.Err() == nil {
+				t0 := time.Now()
+				if !t0.Before(to) {
+					break
+				}
+				i := int(next.Add(1))
+				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, baseURL+"/api/v1/conversations", bytes.NewReader(s.startBody(benchPhone(i))))
+				req.Header.Set("Authorization", "Bearer "+key)
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Idempotency-Key", "bench-start-"+strconv.Itoa(i))
+				resp, err := hc.Do(req)
+				status := 0
+				if err == nil {
+					var body []byte
+					body, _ = io.ReadAll(resp.Body)
+					resp.Body.Close()
+					status = resp.StatusCode
+					if status != http.StatusCreated && firstErr == "" {
+						firstErr = fmt.Sprintf("%d %.200s", status, body)
+					}
+				} else if firstErr == "" {
+					firstErr = err.Error()
+				}
+				t1 := time.Now()
+				if t0.Before(from) || t1.After(to) {
+					continue // warm-up, or finished after the window
+				}
+				lat = append(lat, t1.Sub(t0))
+				if status == http.StatusCreated {
+					ok++
+				} else {
+					bad++
+				}
+			}
+			mu.Lock()
+			res.OK += ok
+			res.Errors += bad
+			res.Lat = append(res.Lat, lat...)
+			if res.FirstErr == "" {
+				res.FirstErr = firstErr
+			}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	res.Rate = float64(res.OK) / dur.Seconds()
+	return res
+}
+
+// rowStarts: POST /api/v1/conversations starts/s at 64 clients with p50/p99, beside pgbench
+// running the same SQL (captured from a start) at the same client count, in the same runs.
+func (b *bench) rowStarts(ctx context.Context, engine string, base *benchDB, s seeded) error {
+	c := b.cfg.Clients
+	rate := &figure{Row: "1", Name: fmt.Sprintf("POST /conversations starts/s, %d clients", c), Engine: engine, Unit: "/s"}
+	p50 := &figure{Row: "1", Name: "start latency p50", Engine: engine, Unit: "ms"}
+	p99 := &figure{Row: "1", Name: "start latency p99", Engine: engine, Unit: "ms", Goal: "≤ 25 ms", met: func(v, _ float64) bool { return v <= 25 }}
+	b.add(rate, p50, p99)
+	var cs *capturedStart
+	if engine == pg {
+		rate.BaseName, p50.BaseName, p99.BaseName = "pgbench", "pgbench", "pgbench"
+		rate.Goal, rate.met = "≥ 0.5× pgbench", func(v, base float64) bool { return v >= 0.5*base }
+		if _, err := exec.LookPath("pgbench"); err != nil {
+			rate.Notes = append(rate.Notes, "pgbench not found: no baseline")
+		} else {
+			var err error
+			if cs, err = b.capture(ctx, base, s); err != nil {
+				rate.Notes = append(rate.Notes, "capturing the start's SQL failed, no baseline: "+err.Error())
+				cs = nil
+			} else {
+				rate.Notes = append(rate.Notes, fmt.Sprintf("baseline: pgbench -M prepared -c %d -j 2 with the %d statements one start runs (%d per-start values randomised); script in %s",
+					c, cs.Statement, cs.Varying, filepath.Join(b.outDir, "start-statements.txt")))
+			}
+		}
+	} else {
+		rate.BaseName = "pgbench is Postgres-only"
+	}
+	var errs, total int
+	for run := range b.cfg.Runs {
+		b.logf("%s row 1 run %d/%d: %d clients for %s", engine, run+1, b.cfg.Runs, c, b.cfg.Duration)
+		db, err := b.dbs.clone(ctx, base)
+		if err != nil {
+			return fail(err, rate, p50, p99)
+		}
+		srv, err := b.startServer(ctx, db, serverOpts{})
+		if err != nil {
+			b.dbs.drop(ctx, db)
+			return fail(err, rate, p50, p99)
+		}
+		res := loadStarts(ctx, srv.URL, s.APIKey, s, c, b.cfg.Warmup, b.cfg.Duration)
+		srv.Stop()
+		b.dbs.drop(ctx, db)
+		errs += res.Errors
+		total += res.OK + res.Errors
+		if res.OK == 0 {
+			return fail(fmt.Errorf("no start succeeded: %s", res.FirstErr), rate, p50, p99)
+		}
+		if res.Errors > 0 && res.FirstErr != "" {
+			rate.Notes = append(rate.Notes, fmt.Sprintf("run %d: %d failed starts, first: %s", run+1, res.Errors, res.FirstErr))
+		}
+		rate.Values = append(rate.Values, res.Rate)
+		p50.Values = append(p50.Values, pct(res.Lat, 50))
+		p99.Values = append(p99.Values, pct(res.Lat, 99))
+		b.logf("  server: %.0f starts/s p50 %.1f ms p99 %.1f ms (%d errors)", res.Rate, pct(res.Lat, 50), pct(res.Lat, 99), res.Errors)
+		if cs == nil {
+			continue
+		}
+		pr, err := b.pgbenchRun(ctx, cs, base, c, run)
+		if err != nil {
+			rate.Notes = append(rate.Notes, fmt.Sprintf("run %d: %v", run+1, err))
+			continue
+		}
+		rate.Base = append(rate.Base, pr.TPS)
+		p50.Base = append(p50.Base, pct(pr.Lat, 50))
+		p99.Base = append(p99.Base, pct(pr.Lat, 99))
+		b.logf("  pgbench: %.0f tps p50 %.1f ms p99 %.1f ms", pr.TPS, pct(pr.Lat, 50), pct(pr.Lat, 99))
+	}
+	if errs > 0 {
+		rate.Notes = append(rate.Notes, fmt.Sprintf("%d of %d starts failed (not counted in the rate)", errs, total))
+	}
+	return nil
+}
+
+// capture captures the SQL of one start on a copy of base and saves the script.
+func (b *bench) capture(ctx context.Context, base *benchDB, s seeded) (*capturedStart, error) {
+	db, err := b.dbs.clone(ctx, base)
+	if err != nil {
+		return nil, err
+	}
+	defer b.dbs.drop(ctx, db)
+	cs, err := b.captureStart(ctx, db, s)
+	if err != nil {
+		return nil, err
+	}
+	text := fmt.Sprintf("# The statements of one POST /api/v1/conversations (with an Idempotency-Key), captured on the wire\n"+
+		"# with their parameters, and the pgbench script made from them.\n\n%s\n# pgbench script\n%s\n# -D constants\n", statementsText(cs.Steps), cs.Script)
+	for _, d := range cs.Defines {
+		text += d + "\n"
+	}
+	_ = os.WriteFile(filepath.Join(b.outDir, "start-statements.txt"), []byte(text), 0o644)
+	b.logf("captured %d statements per start (%d per-start values)", cs.Statement, cs.Varying)
+	return cs, nil
+}
+
+// pgbenchRun runs the captured script on a fresh copy of base: a warm-up of the same length as
+// the server's, then the measured run.
+func (b *bench) pgbenchRun(ctx context.Context, cs *capturedStart, base *benchDB, clients, run int) (*pgbenchResult, error) {
+	db, err := b.dbs.clone(ctx, base)
+	if err != nil {
+		return nil, err
+	}
+	defer b.dbs.drop(ctx, db)
+	if b.cfg.Warmup >= time.Second { // pgbench runs whole seconds
+		if _, err := b.runPGBench(ctx, cs, db, clients, b.cfg.Warmup, fmt.Sprintf("run%d-warmup", run+1)); err != nil {
+			return nil, err
+		}
+	}
+	res, err := b.runPGBench(ctx, cs, db, clients, b.cfg.Duration, fmt.Sprintf("run%d", run+1))
+	if err != nil {
+		return nil, err
+	}
+	if res.Failed > 0 {
+		return res, fmt.Errorf("pgbench: %d failed transactions", res.Failed)
+	}
+	return res, nil
+}
