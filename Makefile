@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO    ?= go
 FUZZTIME ?= 5s
 
-.PHONY: run build test test-go test-web fuzz vet docs docs-check client web
+.PHONY: run build test test-go test-web fuzz vet docs docs-check client web bench bench-smoke
 
 ## run: start the product on SQLite with demo data (builds the SPA when npm is available)
 run:
@@ -17,10 +17,18 @@ web:
 	cd web && npm ci --no-audit --no-fund && npm run build
 
 ## test: the whole suite (Go on SQLite, and on Postgres when TEST_DATABASE_URL is set; the SPA when npm is available)
-test: test-go fuzz test-web
+test: test-go fuzz test-web bench-smoke
 
 test-go:
 	$(GO) test -count=1 ./...
+
+## bench: the performance suite of docs/benchmarks.md (~10 min; Postgres rows need TEST_DATABASE_URL); raw output in bench-out/
+bench:
+	$(GO) run ./cmd/atendimento-bench $(BENCHFLAGS)
+
+# bench-smoke: every benchmark once at tiny sizes, so the suite cannot rot (not a pass/fail on the figures)
+bench-smoke:
+	$(GO) run ./cmd/atendimento-bench -smoke
 
 # Each fuzz target runs for FUZZTIME on top of its seed corpus.
 fuzz:
