@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -151,16 +152,38 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("waiting_timeout", c.WaitingTimeout), slog.Float64("api_key_rate", c.APIKeyRate), slog.Int("api_key_burst", c.APIKeyBurst))
 }
 
+// maskURL hides a database URL's password, in the user info or in a query parameter
+// (libpq reads ?password= too); a URL that does not parse is hidden whole.
 func maskURL(u string) string {
-	if at := strings.LastIndex(u, "@"); at > 0 {
-		if scheme := strings.Index(u, "://"); scheme >= 0 && scheme+3 < at {
-			creds := u[scheme+3 : at]
-			if i := strings.Index(creds, ":"); i >= 0 {
-				return u[:scheme+3] + creds[:i] + ":***" + u[at:]
-			}
+	if !strings.Contains(u, "://") {
+		return u // an SQLite path
+	}
+	p, err := url.Parse(u)
+	if err != nil {
+		return "***"
+	}
+	user := p.User
+	p.User = nil
+	q := p.Query()
+	masked := false
+	for k := range q {
+		if strings.Contains(strings.ToLower(k), "password") {
+			q.Set(k, "***")
+			masked = true
 		}
 	}
-	return u
+	if masked {
+		p.RawQuery = q.Encode()
+	}
+	out := p.String()
+	if user != nil {
+		info := url.User(user.Username()).String()
+		if _, ok := user.Password(); ok {
+			info += ":***"
+		}
+		out = strings.Replace(out, "://", "://"+info+"@", 1)
+	}
+	return out
 }
 
 // App is the wired service.

@@ -45,6 +45,8 @@ type Env struct {
 // Options adjusts the App before it is built.
 type Options struct {
 	Configure func(*app.Config)
+	// LogLevel is the lowest level Env.Logs captures (default Info).
+	LogLevel slog.Level
 }
 
 // Each runs fn on every engine (subtests "sqlite" and "postgres").
@@ -73,7 +75,7 @@ func New(t testing.TB, db *store.DB, opts Options) *Env {
 		opts.Configure(&cfg)
 	}
 	logs := &syncBuffer{}
-	log := slog.New(slog.NewJSONHandler(logs, nil))
+	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: opts.LogLevel}))
 	a, err := app.NewWithDB(context.Background(), cfg, log, db)
 	require.NoError(t, err)
 	seeded, err := a.Demo(context.Background())
