@@ -67,11 +67,20 @@ export type TemplateCategory = NonNullable<S['Template']['category']>
 export type TemplateStatus = NonNullable<S['TemplateRequest']['status']>
 export type ParameterFormat = NonNullable<S['Template']['parameter_format']>
 
+/** A button of a BUTTONS component, in Meta's shape. */
+export interface TemplateButton {
+  type: 'URL' | 'PHONE_NUMBER' | 'QUICK_REPLY' | (string & {})
+  text?: string
+  url?: string
+  phone_number?: string
+}
+
 /** A component in Meta's shape (the spec leaves it open); only the text-bearing ones matter here. */
 export interface TemplateComponent {
   type: 'HEADER' | 'BODY' | 'FOOTER' | 'BUTTONS' | (string & {})
   format?: string
   text?: string
+  buttons?: TemplateButton[]
 }
 
 export type Template = Omit<Res<S['Template']>, 'components'> & {

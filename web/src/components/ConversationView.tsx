@@ -3,6 +3,7 @@ import { api, ApiError, type Conversation, type Message } from '../api'
 import { formatDateTime, formatPhone, formatRemaining, formatTime } from '../i18n/format'
 import { t } from '../i18n/pt-BR'
 import { problemText } from '../lib/errors'
+import { fresher, fresherMessage, mergeFetched } from '../lib/fresh'
 import { useNow } from '../lib/hooks'
 import { useDirectory, useLiveEvents } from '../state'
 import { initials } from '../lib/text'
@@ -13,11 +14,14 @@ function byTime(a: Message, b: Message): number {
   return a.seq - b.seq || a.created_at.localeCompare(b.created_at)
 }
 
+/** Adds or updates a message, keeping the newer copy when an older one arrives late. */
 function upsertMessage(list: Message[], m: Message): Message[] {
   const i = list.findIndex((x) => x.id === m.id)
   if (i === -1) return [...list, m].sort(byTime)
+  const keep = fresherMessage(list[i], m)
+  if (keep === list[i]) return list
   const next = [...list]
-  next[i] = m
+  next[i] = keep
   return next
 }
 
@@ -52,8 +56,9 @@ export function ConversationView({ id, onChanged }: Props) {
     () =>
       Promise.all([api.getConversation(id), api.listMessages(id)]).then(
         ([c, m]) => {
-          setConv(c)
-          setMessages([...m].sort(byTime))
+          // Events may have overtaken this answer while it was on its way: keep the newer copies.
+          setConv((cur) => fresher(cur, c))
+          setMessages((cur) => mergeFetched(cur, m).sort(byTime))
           setLoadError('')
           changed.current(c)
         },
@@ -71,7 +76,7 @@ export function ConversationView({ id, onChanged }: Props) {
       if (e.type === 'message.created' || e.type === 'message.updated') {
         if (e.data.conversation_id === id) setMessages((list) => upsertMessage(list, e.data))
       } else if (e.data.id === id) {
-        setConv(e.data)
+        setConv((cur) => fresher(cur, e.data))
       }
     },
     () => void load(),
@@ -106,7 +111,7 @@ export function ConversationView({ id, onChanged }: Props) {
     setActionError('')
     try {
       const c = await fn()
-      setConv(c)
+      setConv((cur) => fresher(cur, c))
       onChanged(c)
     } catch (err) {
       setActionError(problemText(err))

@@ -4,7 +4,17 @@ import { formatDate, formatMoney } from '../i18n/format'
 import { t } from '../i18n/pt-BR'
 import { fieldErrorText } from '../lib/errors'
 import { useDebounced } from '../lib/hooks'
-import { bodyText, componentText, parameterErrors, renderLocally, toParameters, variableLabel } from '../lib/template'
+import {
+  bodyText,
+  buttonUrlLabel,
+  buttonVariables,
+  componentText,
+  parameterErrors,
+  renderLocally,
+  templateButtons,
+  toParameters,
+  variableLabel,
+} from '../lib/template'
 import { Field } from './Field'
 
 /** How long typing must pause before the server renders the preview again. */
@@ -25,6 +35,7 @@ export function ParametersForm({ template, contact, values, onChange, errors }: 
   const previewId = useId()
   const preview = usePreview(template, values)
   const previewErrors = parameterErrors(template, preview.errors)
+  const byButton = buttonVariables(template)
 
   return (
     <div className="params-layout">
@@ -38,10 +49,17 @@ export function ParametersForm({ template, contact, values, onChange, errors }: 
             values[v]?.trim() && previewErrors[v] && preview.checked?.[v] === values[v]
               ? fieldErrorText(previewErrors[v])
               : undefined
+          // A URL button's suffix is not in the text: say which link it completes.
+          const button = byButton[v]
           return (
             <Field
               key={v}
               label={variableLabel(v)}
+              hint={
+                button
+                  ? t('params.buttonVariable', { button: button.text ?? '', url: buttonUrlLabel(button.url ?? '', v) })
+                  : undefined
+              }
               value={values[v] ?? ''}
               autoComplete="off"
               error={errors[v] ?? live}
@@ -59,6 +77,16 @@ export function ParametersForm({ template, contact, values, onChange, errors }: 
               <span className="bubble-text">{preview.body}</span>
               {preview.footer && <span className="bubble-footer">{preview.footer}</span>}
             </div>
+            {preview.buttons.length > 0 && (
+              <ul className="bubble-buttons" aria-label={t('params.buttons')}>
+                {preview.buttons.map((b, i) => (
+                  <li key={i}>
+                    <span className="bubble-button-text">{b.text}</span>
+                    {b.url && <span className="bubble-button-url">{b.url}</span>}
+                  </li>
+                ))}
+              </ul>
+            )}
           </div>
         </section>
         <CostEstimate templateId={template.id} contactId={contact.id} />
@@ -90,10 +118,16 @@ function usePreview(template: Template, values: Record<string, string>) {
   // The server's rendering when it is for what is typed now, else the same thing done locally
   // (both show a blank variable as [NOME]).
   const fresh = server && server.for === values ? server.preview : null
+  const byButton = buttonVariables(template)
+  const localButtons = templateButtons(template).map((b) => {
+    const v = Object.keys(byButton).find((k) => byButton[k] === b)
+    return { text: b.text ?? '', url: b.url && v ? buttonUrlLabel(b.url, v, values[v]) : (b.url ?? '') }
+  })
   return {
     header: fresh ? fresh.header : componentText(template, 'HEADER'),
     body: fresh?.body || renderLocally(bodyText(template), values),
     footer: fresh ? fresh.footer : componentText(template, 'FOOTER'),
+    buttons: fresh?.buttons?.length ? fresh.buttons.map((b) => ({ text: b.text ?? '', url: b.url ?? '' })) : localButtons,
     errors: server?.preview.errors ?? [],
     /** The values the errors were computed for. */
     checked: server?.for ?? null,

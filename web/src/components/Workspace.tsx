@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react'
 import { api, type Contact, type Conversation } from '../api'
 import { t } from '../i18n/pt-BR'
+import { fresher } from '../lib/fresh'
 import { navigate, useRoute } from '../lib/hooks'
 import { useLiveEvents, useSession } from '../state'
 import { ContactSearch } from './ContactSearch'
@@ -28,7 +29,12 @@ function useInbox() {
     api
       .listConversations()
       .then((list) => {
-        setItems(sortConversations(list))
+        // Keep the newer copy of each row: live events may have overtaken this answer.
+        setItems((cur) => {
+          const byId = new Map(cur.map((c) => [c.id, c]))
+          const fetched = new Set(list.map((c) => c.id))
+          return sortConversations([...list.map((c) => fresher(byId.get(c.id), c)), ...cur.filter((c) => !fetched.has(c.id))])
+        })
         setState('ready')
       })
       .catch(() => setState('error'))
@@ -37,7 +43,13 @@ function useInbox() {
   useEffect(load, [load])
 
   const upsert = useCallback((c: Conversation) => {
-    setItems((list) => sortConversations([c, ...list.filter((x) => x.id !== c.id)]))
+    setItems((list) => {
+      const keep = fresher(
+        list.find((x) => x.id === c.id),
+        c,
+      )
+      return sortConversations([keep, ...list.filter((x) => x.id !== c.id)])
+    })
   }, [])
 
   useLiveEvents((e) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { Template } from '../api'
-import { initialValues, isAgentVariable, renderLocally, toParameters, variableLabel, variableOfField } from './template'
+import { buttonUrlLabel, buttonVariables, initialValues, isAgentVariable, renderLocally, toParameters, variableLabel, variableOfField } from './template'
 
 const named = { variables: ['nome', 'atendente'], parameter_format: 'NAMED' } as Template
 const positional = { variables: ['1', '2'], parameter_format: 'POSITIONAL' } as Template
@@ -35,5 +35,22 @@ describe('template helpers', () => {
     expect(renderLocally('Olá {{nome}}, aqui é {{ atendente }}.', { nome: 'João', atendente: '' })).toBe(
       'Olá João, aqui é [ATENDENTE].',
     )
+  })
+
+  it('finds the variables of URL buttons (the last ones, in button order)', () => {
+    const tpl = {
+      variables: ['nome', 'pedido', '1'],
+      parameter_format: 'NAMED',
+      components: [
+        { type: 'BODY', text: 'Olá {{nome}}, pedido {{pedido}}.' },
+        { type: 'BUTTONS', buttons: [{ type: 'QUICK_REPLY', text: 'Ok' }, { type: 'URL', text: 'Acompanhar', url: 'https://x.example/p/{{1}}' }] },
+      ],
+    } as Template
+    expect(buttonVariables(tpl)).toEqual({ '1': { type: 'URL', text: 'Acompanhar', url: 'https://x.example/p/{{1}}' } })
+    expect(buttonUrlLabel('https://x.example/p/{{1}}', '1')).toBe('https://x.example/p/[1]')
+    expect(buttonUrlLabel('https://x.example/p/{{1}}', '1', '42')).toBe('https://x.example/p/42')
+    const positional = { ...tpl, variables: ['1', '2', '3'], parameter_format: 'POSITIONAL' } as Template
+    expect(Object.keys(buttonVariables(positional))).toEqual(['3'])
+    expect(buttonVariables({ ...tpl, components: [{ type: 'BODY', text: '{{nome}}' }] } as Template)).toEqual({})
   })
 })

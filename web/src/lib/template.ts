@@ -1,6 +1,6 @@
 // Template helpers: the text a card shows, how variables are labelled, and the parameters body.
 
-import type { FieldError, Template, TemplateParameters } from '../api'
+import type { FieldError, Template, TemplateButton, TemplateParameters } from '../api'
 
 const VAR = /\{\{\s*([\w.]+)\s*\}\}/g
 
@@ -17,6 +17,29 @@ export function bodyText(tpl: Template): string {
 /** Text of a component type other than BODY, when it has one. */
 export function componentText(tpl: Template, type: 'HEADER' | 'FOOTER'): string {
   return tpl.components.find((c) => c.type === type)?.text ?? ''
+}
+
+/** The buttons of the template's first BUTTONS component. */
+export function templateButtons(tpl: Template): TemplateButton[] {
+  return tpl.components.find((c) => c.type === 'BUTTONS')?.buttons ?? []
+}
+
+/**
+ * The variables that fill a URL button's dynamic suffix, with their button. The server lists a
+ * template's variables header first, then body, then one per URL button with a suffix (keyed
+ * "1", "2"… in a NAMED template, numbered after the body's in a POSITIONAL one), so they are the
+ * last ones, in button order.
+ */
+export function buttonVariables(tpl: Template): Record<string, TemplateButton> {
+  const dynamic = templateButtons(tpl).filter((b) => b.type.toUpperCase() === 'URL' && /\{\{/.test(b.url ?? ''))
+  const vars = tpl.variables.slice(Math.max(0, tpl.variables.length - dynamic.length))
+  if (vars.length !== dynamic.length) return {}
+  return Object.fromEntries(vars.map((v, i) => [v, dynamic[i]]))
+}
+
+/** A URL button's link with its suffix filled: the value, or the variable's label (…/pedidos/[1]). */
+export function buttonUrlLabel(url: string, variable: string, value?: string): string {
+  return url.replace(VAR, () => value?.trim() || variableLabel(variable))
 }
 
 /** Splits text into literal parts and variable names, for highlighting on cards. */
