@@ -1,0 +1,551 @@
+// End-to-end: the built SPA against the real Go server (fresh SQLite database, demo data with the
+// sandbox channel), driven in Debian's Chromium by playwright-core. `npm run test:e2e`.
+//
+// Covers both ways of starting a conversation from shared/seed/iniciar-atendimento.txt, a
+// scheduled start, messages queued while waiting and released live (via /api/v1/events, no
+// reload) by a simulated reply, validation errors shown at their fields, the pages at 1280×800
+// and 390×844, and keyboard use. Each step leaves a screenshot in web/e2e-artifacts/.
+
+import assert from 'node:assert/strict'
+import { mkdirSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import {
+  ARTIFACTS,
+  WAIT_MS,
+  buildServer,
+  ensureSpaBuilt,
+  freshArtifacts,
+  launchChromium,
+  log,
+  shot,
+  startServer,
+  tempDir,
+} from './harness.mjs'
+
+const DESKTOP = { width: 1280, height: 800 }
+const PHONE = { width: 390, height: 844 }
+const ZONE = 'America/Sao_Paulo' // UTC−3 all year: local times differ from UTC on purpose
+
+let tmp
+let server
+let context
+let page
+const pageErrors = []
+
+/** Waits until the locator is visible (generous for a loaded machine) and returns it. */
+async function visible(locator, timeout = WAIT_MS) {
+  await locator.first().waitFor({ state: 'visible', timeout })
+  return locator
+}
+
+async function hidden(locator, timeout = WAIT_MS) {
+  await locator.first().waitFor({ state: 'hidden', timeout })
+}
+
+/** Polls a condition in the page until it holds (no fixed sleeps as assertions). */
+async function until(p, fn, arg, message, timeout = WAIT_MS) {
+  try {
+    await p.waitForFunction(fn, arg, { timeout, polling: 100 })
+  } catch (err) {
+    throw new Error(`${message}: ${err.message.split('\n')[0]}`)
+  }
+}
+
+/** Nothing wider than the viewport: no sideways scrolling, every dialog inside the screen. */
+async function fitsViewport(p, what) {
+  const r = await p.evaluate(() => {
+    const vw = document.documentElement.clientWidth
+    const wide = []
+    for (const el of document.querySelectorAll('[role="dialog"], .app, .login-card, .main, .sidebar, .composer')) {
+      const b = el.getBoundingClientRect()
+      if (b.width > 0 && (b.left < -1 || b.right > vw + 1)) wide.push(`${el.className || el.getAttribute('role')} ${Math.round(b.left)}..${Math.round(b.right)}`)
+    }
+    return { vw, scrollWidth: document.documentElement.scrollWidth, wide }
+  })
+  assert.ok(r.scrollWidth <= r.vw + 1, `${what}: the page scrolls sideways (${r.scrollWidth}px > ${r.vw}px)`)
+  assert.deepEqual(r.wide, [], `${what}: elements outside the ${r.vw}px viewport`)
+}
+
+/** The input named by its label, e.g. field(page, 'Digite o número com DDD'). */
+const field = (scope, label) => scope.getByLabel(label, { exact: true })
+
+/** The text of the error paragraph the input points at with aria-describedby. */
+async function fieldError(input) {
+  await visible(input)
+  const handle = await input.elementHandle()
+  return handle.evaluate((el) => {
+    if (el.getAttribute('aria-invalid') !== 'true') return null
+    const ids = (el.getAttribute('aria-describedby') || '').split(/\s+/).filter(Boolean)
+    const err = ids.map((id) => document.getElementById(id)).find((n) => n && n.classList.contains('field-error'))
+    return err ? err.textContent : null
+  })
+}
+
+/** Waits until the input shows `text` as its field error. */
+async function errorAt(input, text) {
+  const deadline = Date.now() + WAIT_MS
+  let last = null
+  while (Date.now() < deadline) {
+    last = await fieldError(input)
+    if (last && last.includes(text)) return last
+    await input.page().waitForTimeout(100) // polling interval, not an assertion
+  }
+  throw new Error(`expected the field error "${text}" at the field, got ${JSON.stringify(last)}`)
+}
+
+const dialog = (p, name) => p.getByRole('dialog', { name })
+const messages = (p) => p.getByRole('list', { name: 'Mensagens' }).getByRole('listitem')
+const message = (p, text) => messages(p).filter({ hasText: text })
+
+/** Signs in from the login screen. */
+async function login(p) {
+  await visible(p.getByRole('heading', { name: 'Entrar' }))
+  await field(p, 'E-mail').fill(server.email)
+  await field(p, 'Senha').fill(server.password)
+  await p.getByRole('button', { name: 'Entrar' }).click()
+  await visible(p.getByRole('heading', { name: 'Atendimentos' }))
+}
+
+/** Método 1's first step: the phone field at the bottom left and "Conversar". */
+async function conversar(p, phone) {
+  await field(p, 'Digite o número com DDD').fill(phone)
+  await p.getByRole('button', { name: 'Conversar' }).click()
+}
+
+/**
+ * The "Enviar mensagem" wizard from its first step to the conversation view: send type, team
+ * (the demo has one channel, so that step is skipped), template, parameters, submit.
+ */
+async function wizard(p, { prefix, contactName, sendType = 'Iniciar atendimento', schedule, team, category, search, template, params }) {
+  const d = dialog(p, 'Enviar mensagem')
+  await visible(d)
+  await visible(d.getByText(contactName, { exact: true }))
+  await visible(d.getByRole('heading', { name: 'Selecione o tipo de envio' }))
+  await d.getByRole('radio', { name: sendType }).check()
+  if (schedule) {
+    const when = field(d, 'Data e hora do envio')
+    await visible(when)
+    await when.fill(schedule)
+  }
+  // One channel in the demo: "Selecione um canal" is skipped and the channel is named instead.
+  await visible(d.getByText('Canal: WhatsApp Loja Demo (sandbox)'))
+  assert.equal(await d.getByRole('heading', { name: 'Selecione um canal' }).count(), 0)
+  await visible(d.getByRole('heading', { name: 'Selecione uma equipe' }))
+  await d.getByRole('radio', { name: team }).check()
+  await fitsViewport(p, `${prefix} send step`)
+  await shot(p, `${prefix}-enviar-mensagem`)
+  await d.getByRole('button', { name: 'Continuar' }).click()
+
+  await visible(d.getByRole('heading', { name: 'Modelo de mensagem' }))
+  await visible(d.getByRole('button', { name: 'Todos os modelos', pressed: true }))
+  // Wait for each filter's answer (the search is debounced), not just for the card.
+  if (category) {
+    await d.getByRole('button', { name: category }).click()
+    await visible(d.getByRole('button', { name: category, pressed: true }))
+    await until(p, (c) => {
+      const badges = [...document.querySelectorAll('[role="dialog"] .template-card .badge')].map((e) => e.textContent)
+      return badges.length > 0 && badges.every((b) => b === c)
+    }, category, `only ${category} templates`)
+  }
+  if (search) {
+    await field(d, 'Pesquisar modelo').fill(search)
+    await until(p, (q) => {
+      const names = [...document.querySelectorAll('[role="dialog"] .template-card .template-name')].map((e) => e.textContent)
+      return names.length > 0 && names.every((n) => n.includes(q))
+    }, search, `only templates matching "${search}"`)
+  }
+  const card = d.getByRole('radio', { name: template })
+  await visible(card)
+  // Only approved templates: the demo's PENDING one never shows.
+  assert.equal(await d.getByRole('radio', { name: 'pesquisa_satisfacao' }).count(), 0)
+  await card.check()
+  await shot(p, `${prefix}-modelo`)
+  await d.getByRole('button', { name: 'Definir parâmetros' }).click()
+
+  await visible(d.getByRole('heading', { name: 'Parâmetros' }))
+  for (const [label, value] of Object.entries(params)) await field(d, label).fill(value)
+  return d
+}
+
+before(async () => {
+  freshArtifacts()
+  tmp = tempDir('atendimento-e2e-')
+  await ensureSpaBuilt()
+  const bin = await buildServer(tmp)
+  const workDir = join(tmp, 'work')
+  mkdirSync(workDir)
+  server = await startServer(bin, workDir)
+  log(`server at ${server.baseURL} (demo login ${server.email})`)
+  context = await launchChromium(join(tmp, 'profile'), { viewport: DESKTOP, locale: 'pt-BR', timezoneId: ZONE })
+  context.setDefaultTimeout(WAIT_MS)
+  page = context.pages()[0] ?? (await context.newPage())
+  const watch = (p) => {
+    p.on('pageerror', (err) => pageErrors.push(`${p.url()}: ${err.message}`))
+  }
+  context.on('page', watch)
+  watch(page)
+  log(`artifacts in ${ARTIFACTS}`)
+})
+
+after(async () => {
+  await context?.close().catch(() => {})
+  await server?.stop().catch(() => {})
+  if (tmp) rmSync(tmp, { recursive: true, force: true })
+})
+
+/**
+ * A step of the run: starts from a freshly loaded inbox (so one failure does not leave a dialog
+ * open for the next), and leaves a FAIL- screenshot when it fails.
+ */
+function step(name, fn, { fresh = true } = {}) {
+  test(name, async () => {
+    try {
+      if (fresh) {
+        await page.goto('about:blank')
+        await page.goto(`${server.baseURL}/#/atendimentos`)
+        await visible(page.getByRole('heading', { name: 'Atendimentos' }))
+      }
+      await fn()
+    } catch (err) {
+      for (const p of context.pages()) {
+        await shot(p, `FAIL-${name.replace(/[^\w]+/g, '-').slice(0, 40)}`).catch(() => {})
+      }
+      throw err
+    }
+  })
+}
+
+describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
+  step('login with the demo admin (1280×800)', async () => {
+    await page.goto(server.baseURL)
+    await visible(page.getByRole('heading', { name: 'Entrar' }))
+    await fitsViewport(page, 'login')
+    await shot(page, 'login-1280')
+    await login(page)
+    await visible(page.getByText('Conectado como Ana Souza'))
+    for (const tab of ['Meus', 'Aguardando', 'Outros']) await visible(page.getByRole('tab', { name: tab }))
+    await visible(field(page, 'Digite o número com DDD'))
+    await fitsViewport(page, 'atendimentos')
+    await shot(page, 'atendimentos-1280')
+  }, { fresh: false })
+
+  step('keyboard: Tab to the phone field, type, Enter and Space on "Conversar"', async () => {
+    await page.goto(`${server.baseURL}/#/atendimentos`)
+    await visible(page.getByRole('heading', { name: 'Atendimentos' }))
+    const phone = field(page, 'Digite o número com DDD')
+    const conversarBtn = page.getByRole('button', { name: 'Conversar' })
+
+    const tabTo = async (locator, what) => {
+      for (let i = 0; i < 40; i++) {
+        if (await locator.evaluate((el) => el === document.activeElement)) return
+        await page.keyboard.press('Tab')
+      }
+      throw new Error(`Tab never reached ${what}`)
+    }
+    const focusRing = (locator) =>
+      locator.evaluate((el) => {
+        const s = getComputedStyle(el)
+        return (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0) || (s.boxShadow && s.boxShadow !== 'none')
+      })
+
+    // Enter on the focused button.
+    await page.locator('body').focus()
+    await tabTo(phone, 'the phone field')
+    assert.ok(await focusRing(phone), 'the focused phone field shows a focus ring')
+    await page.keyboard.type('11 98765-4321')
+    await page.keyboard.press('Tab')
+    assert.ok(await conversarBtn.evaluate((el) => el === document.activeElement), 'Tab from the phone field reaches "Conversar"')
+    assert.ok(await focusRing(conversarBtn), '"Conversar" shows a focus ring')
+    await shot(page, 'keyboard-focus-conversar')
+    await page.keyboard.press('Enter')
+    const d = dialog(page, 'Enviar mensagem')
+    await visible(d.getByText('João da Silva', { exact: true }))
+    assert.ok(await d.evaluate((el) => el.contains(document.activeElement)), 'focus moves into the dialog')
+    await shot(page, 'keyboard-enter-dialog')
+    await page.keyboard.press('Escape')
+    await hidden(d)
+
+    // Space on the focused button.
+    await tabTo(phone, 'the phone field (again)')
+    await page.keyboard.type('(21) 99876-5432')
+    await page.keyboard.press('Tab')
+    await page.keyboard.press('Space')
+    await visible(d.getByText('Maria Conceição', { exact: true }))
+    await page.keyboard.press('Escape')
+    await hidden(d)
+
+    // Enter inside the field submits the form too.
+    await tabTo(phone, 'the phone field (third time)')
+    await page.keyboard.type('11987654321')
+    await page.keyboard.press('Enter')
+    await visible(d.getByText('João da Silva', { exact: true }))
+    // The wizard's first step by keyboard: the send-type radios are reachable and checkable.
+    const now = d.getByRole('radio', { name: 'Iniciar atendimento' })
+    await tabTo(now, '"Iniciar atendimento"')
+    await page.keyboard.press('Space')
+    assert.ok(await now.isChecked(), 'Space checks "Iniciar atendimento"')
+    await page.keyboard.press('Escape')
+    await hidden(d)
+  })
+
+  let joaoConversation
+  step('Método 1: "Conversar" finds João, "Iniciar atendimento" with boas_vindas', async () => {
+    await conversar(page, '11 98765-4321')
+    const d = await wizard(page, {
+      prefix: 'metodo1',
+      contactName: 'João da Silva',
+      team: 'Vendas',
+      search: 'boas',
+      template: 'boas_vindas',
+      params: { '[NOME]': 'João' },
+    })
+    // [ATENDENTE] defaults to the agent's name; the preview is the server's rendering.
+    assert.equal(await field(d, '[ATENDENTE]').inputValue(), 'Ana Souza')
+    await visible(d.getByText('Olá João, aqui é Ana Souza da Loja Demo. Podemos conversar sobre o seu atendimento?'))
+    await visible(d.getByRole('heading', { name: 'Custo estimado' }))
+    await visible(d.getByText(/(R|US)\$\s?\d+,\d+ por mensagem entregue/))
+    await shot(page, 'metodo1-parametros')
+    await d.getByRole('button', { name: 'Iniciar atendimento' }).click()
+    await hidden(d)
+
+    await visible(page.getByRole('heading', { name: 'João da Silva', level: 2 }))
+    await visible(page.getByText('Aguardando a resposta do contato'))
+    await visible(message(page, 'Olá João, aqui é Ana Souza'))
+    joaoConversation = /#\/atendimentos\/([\w-]+)/.exec(page.url())?.[1]
+    assert.ok(joaoConversation, `the URL names the conversation: ${page.url()}`)
+    // The row in "Aguardando" shows contact, channel, team and status.
+    const row = page.getByRole('tabpanel').getByRole('link', { name: /João da Silva/ })
+    await visible(row)
+    await visible(row.getByText('WhatsApp Loja Demo (sandbox) · Vendas'))
+    await fitsViewport(page, 'conversation')
+    await shot(page, 'metodo1-conversa-aguardando')
+  })
+
+  step('queued messages go out live when the contact replies (Simular resposta)', async () => {
+    await page.goto(`${server.baseURL}/#/atendimentos/${joaoConversation}`)
+    await visible(page.getByText('Aguardando a resposta do contato'))
+    const texts = ['Primeira mensagem na fila', 'Segunda mensagem na fila']
+    const composer = field(page, 'Mensagem')
+    for (const text of texts) {
+      await composer.fill(text)
+      await page.getByRole('button', { name: 'Colocar na fila' }).click()
+      await visible(message(page, text).getByText('na fila', { exact: true }))
+    }
+    await visible(page.getByRole('button', { name: `Retirar da fila: “${texts[0]}”` }))
+    await shot(page, 'fila-na-fila')
+
+    // A second tab on the same conversation only learns of the reply through /api/v1/events.
+    const watcher = await context.newPage()
+    await watcher.goto(`${server.baseURL}/#/atendimentos/${joaoConversation}`)
+    for (const text of texts) await visible(message(watcher, text).getByText('na fila', { exact: true }))
+    await watcher.evaluate(() => {
+      window.__e2eNoReload = true
+    })
+
+    await page.getByText('Canal de teste: simular uma resposta do contato').click()
+    await field(page, 'Resposta do contato').fill('Oi! Pode falar.')
+    await page.getByRole('button', { name: 'Simular resposta' }).click()
+
+    for (const p of [page, watcher]) {
+      await visible(message(p, 'Oi! Pode falar.'))
+      for (const text of texts) await visible(message(p, text).getByText('entregue', { exact: true }))
+      await visible(p.getByText(/Janela de 24 horas aberta/))
+      await hidden(p.getByText('Aguardando a resposta do contato'))
+    }
+    assert.equal(await watcher.evaluate(() => window.__e2eNoReload), true, 'the watching tab was not reloaded')
+    // The opening template first, then the queue in posting order.
+    const order = await messages(watcher).allInnerTexts()
+    const at = (s) => order.findIndex((x) => x.includes(s))
+    assert.ok(at('Olá João') === 0 && at(texts[0]) < at(texts[1]), order.join(' | '))
+    await shot(watcher, 'fila-entregue-aba-observadora')
+    await watcher.close()
+    await shot(page, 'fila-entregue')
+
+    // Inside the window the composer sends at once.
+    await composer.fill('Mensagem com a janela aberta')
+    await page.getByRole('button', { name: 'Enviar', exact: true }).click()
+    await visible(message(page, 'Mensagem com a janela aberta').getByText('entregue', { exact: true }))
+  })
+
+  step('Método 2: "⋮" → "Novo atendimento", search Maria, "Agendar mensagem" (local time sent as UTC)', async () => {
+    await page.getByRole('button', { name: 'Outras opções' }).click()
+    await page.getByRole('menuitem', { name: 'Novo atendimento' }).click()
+    const side = dialog(page, 'Novo atendimento')
+    await visible(side)
+    await field(side, 'Pesquisar contato').fill('Mar')
+    const result = side.getByRole('button', { name: /Maria Conceição/ })
+    await visible(result)
+    await shot(page, 'metodo2-pesquisa')
+    await result.click()
+
+    // Two days ahead at 10:30 local time (São Paulo, UTC−3) is 13:30 UTC.
+    const day = new Date(Date.now() + 2 * 86_400_000).toLocaleDateString('en-CA', { timeZone: ZONE })
+    const d = await wizard(page, {
+      prefix: 'metodo2-agendar',
+      contactName: 'Maria Conceição',
+      sendType: 'Agendar mensagem',
+      schedule: `${day}T10:30`,
+      team: 'Suporte',
+      category: 'Utilidade',
+      template: 'atualizacao_pedido',
+      params: { '[NOME]': 'Maria', '[PEDIDO]': '12345', '[SITUACAO]': 'enviado', '[1]': '12345' },
+    })
+    // The URL button's suffix says which link it completes, and the preview shows the button.
+    await visible(d.getByText('Final do link do botão “Acompanhar pedido”: https://loja.example.com/pedidos/[1]'))
+    await visible(d.getByRole('list', { name: 'Botões da mensagem' }).getByText('https://loja.example.com/pedidos/12345'))
+    assert.equal(await d.getByRole('radio', { name: 'boas_vindas' }).count(), 0, 'the Utilidade filter hides marketing templates')
+    await visible(d.getByText('Olá Maria, o seu pedido 12345 foi atualizado: enviado.'))
+    await visible(d.getByText(/Envio agendado para/))
+    await shot(page, 'metodo2-agendar-parametros')
+    await d.getByRole('button', { name: 'Agendar', exact: true }).click()
+    await hidden(d)
+
+    await visible(page.getByRole('heading', { name: 'Maria Conceição', level: 2 }))
+    await visible(page.getByText('Mensagem agendada'))
+    await visible(page.getByRole('button', { name: 'Cancelar agendamento' }))
+    const id = /#\/atendimentos\/([\w-]+)/.exec(page.url())?.[1]
+    const conv = await server.api(`/conversations/${id}`)
+    assert.equal(conv.status, 'scheduled')
+    assert.equal(new Date(conv.scheduled_at).toISOString(), new Date(`${day}T13:30:00Z`).toISOString(), 'scheduled_at is the local time in UTC')
+    await shot(page, 'metodo2-agendado')
+  })
+
+  step('Método 2: "Novo contato" shows the phone error at its field, then starts', async () => {
+    await page.getByRole('button', { name: 'Outras opções' }).click()
+    await page.getByRole('menuitem', { name: 'Novo atendimento' }).click()
+    const side = dialog(page, 'Novo atendimento')
+    await field(side, 'Pesquisar contato').fill('Carla Mendes')
+    await visible(side.getByText('Nenhum contato encontrado.'))
+    await side.getByRole('button', { name: 'Novo contato' }).click()
+    await visible(side.getByRole('heading', { name: 'Novo contato' }))
+    assert.equal(await field(side, 'Nome').inputValue(), 'Carla Mendes', 'the search text becomes the name')
+
+    const phone = field(side, 'Telefone')
+    await phone.fill('12345')
+    await side.getByRole('button', { name: 'Salvar contato' }).click()
+    await errorAt(phone, 'Número inválido')
+    await shot(page, 'novo-contato-erro-no-campo')
+
+    await phone.fill('31 99123-4567')
+    assert.equal(await fieldError(phone), 'Número inválido. Digite com DDD, por exemplo 11 98765-4321.', 'the error stays until the next save')
+    await side.getByRole('button', { name: 'Salvar contato' }).click()
+    await hidden(side)
+
+    const d = await wizard(page, {
+      prefix: 'novo-contato',
+      contactName: 'Carla Mendes',
+      team: 'Vendas',
+      category: 'Marketing',
+      template: 'oferta_semana',
+      params: { '[1]': '', '[2]': 'tênis', '[3]': '20%' },
+    })
+    // An empty parameter is flagged at its field on submit, and nothing is sent.
+    await d.getByRole('button', { name: 'Iniciar atendimento' }).click()
+    await errorAt(field(d, '[1]'), 'Preencha este parâmetro.')
+    // The server's verdict on a value (five spaces in a row) lands at that field too.
+    await field(d, '[1]').fill('Carla     Mendes')
+    await errorAt(field(d, '[1]'), 'Valor inválido')
+    await shot(page, 'parametros-erro-no-campo')
+    await field(d, '[1]').fill('Carla')
+    await visible(d.getByText('Oi Carla! Esta semana o tênis está com 20% de desconto. Quer saber mais?'))
+    assert.equal(await fieldError(field(d, '[1]')), null)
+    await d.getByRole('button', { name: 'Iniciar atendimento' }).click()
+    await hidden(d)
+    await visible(page.getByRole('heading', { name: 'Carla Mendes', level: 2 }))
+    await visible(page.getByText('Aguardando a resposta do contato'))
+    await shot(page, 'novo-contato-conversa')
+  })
+
+  step('Método 1: an unknown number offers to create the contact', async () => {
+    await page.goto(`${server.baseURL}/#/atendimentos`)
+    await conversar(page, '(47) 98888-7777')
+    const nf = dialog(page, 'Contato não encontrado')
+    await visible(nf.getByText(/Nenhum contato com o número/))
+    assert.equal(await field(nf, 'Telefone').inputValue(), '(47) 98888-7777')
+    await nf.getByRole('button', { name: 'Salvar contato' }).click()
+    await errorAt(field(nf, 'Nome'), 'Preencha este campo.')
+    await field(nf, 'Nome').fill('Pedro Alves')
+    await shot(page, 'metodo1-contato-nao-encontrado')
+    await nf.getByRole('button', { name: 'Salvar contato' }).click()
+    const d = dialog(page, 'Enviar mensagem')
+    await visible(d.getByText('Pedro Alves', { exact: true }))
+    await visible(d.getByText('+55 47 98888-7777'))
+    await shot(page, 'metodo1-novo-contato-enviar')
+    await d.getByRole('button', { name: 'Cancelar' }).click()
+    await hidden(d)
+  })
+
+  step('starting João again offers the conversation already open', async () => {
+    await conversar(page, '11 98765-4321')
+    const d = await wizard(page, {
+      prefix: 'ja-aberto',
+      contactName: 'João da Silva',
+      team: 'Vendas',
+      template: 'boas_vindas',
+      params: { '[NOME]': 'João' },
+    })
+    await d.getByRole('button', { name: 'Iniciar atendimento' }).click()
+    await visible(d.getByText('Já existe um atendimento aberto com João da Silva neste canal.'))
+    await shot(page, 'ja-aberto-409')
+    await d.getByRole('button', { name: 'Abrir atendimento existente' }).click()
+    await hidden(d)
+    await page.waitForURL(`**/#/atendimentos/${joaoConversation}`)
+    await visible(message(page, 'Segunda mensagem na fila'))
+  })
+
+  step('phone size (390×844): list, phone field, side search, wizard, conversation, login', async () => {
+    await page.setViewportSize(PHONE)
+    await page.goto(`${server.baseURL}/#/atendimentos`)
+    await visible(page.getByRole('heading', { name: 'Atendimentos' }))
+    const phone = field(page, 'Digite o número com DDD')
+    await phone.scrollIntoViewIfNeeded()
+    await visible(phone)
+    await visible(page.getByRole('button', { name: 'Conversar' }))
+    await fitsViewport(page, 'atendimentos 390')
+    await shot(page, 'phone-atendimentos')
+
+    await page.getByRole('tab', { name: /Aguardando/ }).click()
+    await visible(page.getByRole('tabpanel').getByRole('link', { name: /Carla Mendes/ }))
+    await shot(page, 'phone-aba-aguardando')
+
+    await page.getByRole('button', { name: 'Outras opções' }).click()
+    await page.getByRole('menuitem', { name: 'Novo atendimento' }).click()
+    const side = dialog(page, 'Novo atendimento')
+    await field(side, 'Pesquisar contato').fill('11 98765')
+    await visible(side.getByRole('button', { name: /João da Silva/ }))
+    await fitsViewport(page, 'side search 390')
+    await shot(page, 'phone-novo-atendimento')
+    await side.getByRole('button', { name: /João da Silva/ }).click()
+
+    const d = await wizard(page, {
+      prefix: 'phone',
+      contactName: 'João da Silva',
+      team: 'Suporte',
+      template: 'codigo_verificacao',
+      category: 'Autenticação',
+      params: { '[1]': '123456' },
+    })
+    await fitsViewport(page, 'parameters 390')
+    await shot(page, 'phone-parametros')
+    await d.getByRole('button', { name: 'Fechar' }).click()
+    await hidden(d)
+
+    await page.goto(`${server.baseURL}/#/atendimentos/${joaoConversation}`)
+    await visible(message(page, 'Mensagem com a janela aberta'))
+    await visible(field(page, 'Mensagem'))
+    await fitsViewport(page, 'conversation 390')
+    await shot(page, 'phone-conversa')
+    await page.getByRole('link', { name: 'Voltar aos atendimentos' }).click()
+    await visible(field(page, 'Digite o número com DDD'))
+
+    await page.getByRole('button', { name: 'Sair' }).click()
+    await visible(page.getByRole('heading', { name: 'Entrar' }))
+    await fitsViewport(page, 'login 390')
+    await shot(page, 'phone-login')
+  })
+
+  test('no uncaught errors in the pages', () => {
+    assert.deepEqual(pageErrors, [])
+  })
+})
