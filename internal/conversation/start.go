@@ -58,6 +58,7 @@ type plan struct {
 	tpl         *template.Template
 	params      template.Params
 	text        string
+	window      *time.Time
 	windowOpen  bool
 	region      string
 }
@@ -90,10 +91,11 @@ func (s *Service) Start(ctx context.Context, actor Actor, in StartInput) (Starte
 		if p.scheduledAt != nil {
 			status, msgStatus, due = StatusScheduled, MsgScheduled, *p.scheduledAt
 		}
-		// A window already open (the contact wrote on this channel in the last 24 h) carries over.
-		win, err := s.windowFor(ctx, out.Contact.ID, p.channel.ID)
-		if err != nil {
-			return err
+		// A window already open (the contact wrote on this channel in the last 24 h) carries over;
+		// the checks read it, and a contact created just now has none.
+		win := p.window
+		if p.contactID != out.Contact.ID {
+			win = nil
 		}
 		if p.tpl == nil {
 			status = StatusActive
@@ -238,10 +240,9 @@ func (s *Service) check(ctx context.Context, actor Actor, in StartInput) (plan, 
 	// Team: must exist, be allowed on the channel, and include the session user.
 	if in.TeamID == nil || *in.TeamID == "" {
 		f.Add("team_id", "team_not_found", "team_id is required")
-	} else if _, err := s.teams.Get(ctx, *in.TeamID); err != nil {
-		if !apperr.HasCode(err, "team_not_found") {
-			return p, err
-		}
+	} else if ok, err := s.teams.Exists(ctx, *in.TeamID); err != nil {
+		return p, err
+	} else if !ok {
 		f.Add("team_id", "team_not_found", "no such team in this account")
 	} else {
 		p.teamID = *in.TeamID
@@ -303,6 +304,7 @@ func (s *Service) check(ctx context.Context, actor Actor, in StartInput) (plan, 
 		if err != nil {
 			return p, err
 		}
+		p.window = win
 		p.windowOpen = win != nil && now.Before(*win)
 	}
 
