@@ -69,6 +69,11 @@ func (s *Service) Receive(ctx context.Context, in Inbound) (InboundResult, error
 			conv.ID, conv.AccountID).Scan(&seq).Error; err != nil {
 			return store.Translate(err, nil, nil)
 		}
+		// That update locked the row: re-read what concurrent replies changed since openOrCreate
+		// read it, or an older reply committing last would shorten the window (Postgres).
+		if err := s.db.Tenant(ctx, "conversations").Where("id = ?", conv.ID).Take(&conv).Error; err != nil {
+			return store.Translate(err, nil, nil)
+		}
 		pid := in.ProviderMessageID
 		msg := msgRow{ID: store.NewID(), AccountID: conv.AccountID, ConversationID: conv.ID, ChannelID: in.ChannelID, Seq: seq,
 			Direction: "in", Type: in.Type, Status: MsgReceived, Text: in.Text, RenderedText: in.Text, ProviderMessageID: &pid,

@@ -128,6 +128,9 @@ func (s *Service) MarkSentBatch(ctx context.Context, sent []Sent) error {
 	now := s.now()
 	var updated map[string]bool
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		if err := s.lockStatuses(ctx, sent...); err != nil {
+			return err
+		}
 		placeholders := make([]byte, 0, len(sent)*10)
 		args := []any{now, now}
 		for i, x := range sent {
@@ -239,6 +242,21 @@ func (s *Service) Retry(ctx context.Context, item OutboxItem, at time.Time, code
 		[]string{MsgPending, MsgScheduled}).Updates(updates).Error, nil, nil)
 }
 
+// statusLock is the advisory lock namespace of WhatsApp message ids.
+const statusLock = 0x77616d69 // "wami"
+
+// lockStatuses serialises, per WhatsApp id, recording a send with applying a status for it.
+// Without it, on Postgres, a status whose transaction looked for the message before the send's
+// record committed, and kept it aside after that record had looked for kept statuses, was never
+// applied (the webhook storm test lost statuses that way).
+func (s *Service) lockStatuses(ctx context.Context, sent ...Sent) error {
+	ids := make([]string, len(sent))
+	for i, x := range sent {
+		ids[i] = x.ProviderID
+	}
+	return s.db.LockKeys(ctx, statusLock, ids...)
+}
+
 // statusRank orders delivery states; a status update only ever moves a message up.
 var statusRank = map[string]int{MsgScheduled: 0, MsgQueued: 0, MsgPending: 0, MsgSent: 1, MsgDelivered: 2, MsgRead: 3}
 
@@ -279,6 +297,9 @@ type StatusUpdate struct {
 func (s *Service) ApplyStatus(ctx context.Context, u StatusUpdate) error {
 	var changed []msgRow
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		if err := s.lockStatuses(ctx, Sent{ProviderID: u.ProviderMessageID}); err != nil {
+			return err
+		}
 		var rows []msgRow
 		if err := s.db.Tenant(ctx, "messages").Where("provider_message_id = ? AND direction = 'out'", u.ProviderMessageID).Limit(1).Find(&rows).Error; err != nil {
 			return store.Translate(err, nil, nil)

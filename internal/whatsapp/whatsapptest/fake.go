@@ -50,6 +50,10 @@ type Response struct {
 	Headers map[string]string
 	// Hangup closes the connection without answering, as a reset or a crashed proxy would.
 	Hangup bool
+	// AcceptThenHangup accepts the message (it counts in Messages, as Meta would deliver it)
+	// and then closes the connection without answering: the sender cannot tell it was sent, so
+	// its retry is the one duplicate the Cloud API allows. AcceptedThenHungUp counts them.
+	AcceptThenHangup bool
 }
 
 // Message is one message the fake accepted.
@@ -92,6 +96,7 @@ type Fake struct {
 	pageSize    int
 	nextBaseURL string
 	seq         int
+	hungUp      int
 	changed     chan struct{}
 	done        chan struct{}
 }
@@ -233,6 +238,14 @@ func (f *Fake) Count() int {
 	return len(f.messages)
 }
 
+// AcceptedThenHungUp returns how many messages were accepted and then answered with a hang-up
+// (Response.AcceptThenHangup): each is a send its sender may repeat.
+func (f *Fake) AcceptedThenHungUp() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.hungUp
+}
+
 // WaitFor waits until at least n messages have been accepted, and reports whether that happened
 // within timeout.
 func (f *Fake) WaitFor(n int, timeout time.Duration) bool {
@@ -295,6 +308,16 @@ func (f *Fake) serveHTTP(w http.ResponseWriter, r *http.Request) {
 
 	if scripted == nil && respond != nil {
 		scripted = respond(cloneRequest(req))
+	}
+	if scripted != nil && scripted.AcceptThenHangup {
+		if resp := f.sendMessage(req); resp.Status >= 200 && resp.Status <= 299 && strings.HasSuffix(req.Path, "/messages") {
+			f.recordMessage(req, resp.Body)
+			f.mu.Lock()
+			f.hungUp++
+			f.mu.Unlock()
+		}
+		f.write(w, req, Response{Hangup: true})
+		return
 	}
 	if scripted != nil {
 		f.write(w, req, *scripted)

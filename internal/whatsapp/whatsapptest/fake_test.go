@@ -209,6 +209,16 @@ func TestHangupAndLatency(t *testing.T) {
 	_, err = client.SendText(context.Background(), creds, "+5511987654321", "oi")
 	require.True(t, whatsapp.IsTransient(err))
 	require.Equal(t, 1, fake.Count())
+
+	// Accepted, then hung up: the message counts, the sender sees a network error.
+	fake.SetRespond(func(whatsapptest.Request) *whatsapptest.Response {
+		return &whatsapptest.Response{AcceptThenHangup: true}
+	})
+	_, err = client.SendText(context.Background(), creds, "+5511987654321", "de novo")
+	require.True(t, whatsapp.IsTransient(err))
+	require.Equal(t, 2, fake.Count())
+	require.Equal(t, 1, fake.AcceptedThenHungUp())
+	require.Contains(t, string(fake.Messages()[1].Body), "de novo")
 }
 
 // TestCloseWithSlowRequestInFlight makes sure the end-of-test cleanup does not wait for a long
