@@ -30,15 +30,18 @@ bench:
 bench-smoke:
 	$(GO) run ./cmd/atendimento-bench -smoke
 
-# Each fuzz target runs for FUZZTIME on top of its seed corpus.
+# Each fuzz target runs for FUZZTIME on top of its seed corpus (and minimises a new input for at
+# most as long). The ./api targets call the real handlers on SQLite; see api/fuzz_test.go.
 fuzz:
 	@set -e; for spec in \
 	  ./internal/phone:FuzzParse ./internal/phone:FuzzMatchKeys \
 	  ./internal/template:FuzzRender ./internal/template:FuzzParseComponents \
-	  ./internal/whatsapp:FuzzParseWebhook ./internal/whatsapp:FuzzVerifySignature; do \
+	  ./internal/whatsapp:FuzzParseWebhook ./internal/whatsapp:FuzzVerifySignature \
+	  ./api:FuzzStartConversation ./api:FuzzCreateContact ./api:FuzzPreview ./api:FuzzWebhookPost \
+	  ./api:FuzzSandboxInbound ./api:FuzzJSONBodies; do \
 	  pkg=$${spec%%:*}; fn=$${spec##*:}; \
 	  echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
-	  $(GO) test $$pkg -run='^$$' -fuzz="^$$fn\$$" -fuzztime=$(FUZZTIME) >/dev/null; \
+	  $(GO) test $$pkg -run='^$$' -fuzz="^$$fn\$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZTIME) >/dev/null; \
 	done
 
 test-web:

@@ -462,5 +462,20 @@ func TestNULAndBadBytesAreRefused(t *testing.T) {
 		msgs := items(t, env.Admin.Get("/api/v1/conversations/"+convs.Items[0].ID+"/messages"))
 		require.Len(t, msgs, 1)
 		require.Equal(t, "oi\uFFFD \\u0000 tudo bem", msgs[0]["text"])
+
+		// A profile name with control characters is cleaned; a sender that is no number is
+		// skipped, and the delivery's other messages are kept (a 4xx would make Meta retry the
+		// whole delivery for days).
+		body = `{"object":"whatsapp_business_account","entry":[{"id":"1022900001","changes":[{"field":"messages","value":{"messaging_product":"whatsapp",
+			"metadata":{"display_phone_number":"551140007777","phone_number_id":"1065400001"},
+			"contacts":[{"profile":{"name":"Ana\nMaria\u0085 \t"},"wa_id":"5511912340078"}],
+			"messages":[{"from":"+1","id":"wamid.bad1","timestamp":"1767225600","type":"text","text":{"body":"x"}},
+				{"from":"5511912340078","id":"wamid.ok2","timestamp":"1767225600","type":"text","text":{"body":"olá"}}]}}]}]}`
+		r = env.Client("").WithHeader(whatsapp.SignatureHeader, whatsapp.Sign([]byte(body), "nul-test-secret")).Post("/webhooks/whatsapp/"+ch, body)
+		require.Equal(t, http.StatusOK, r.Status, string(r.Body))
+		require.EqualValues(t, 1, r.JSON()["messages"])
+		r = env.Admin.Get("/api/v1/contacts/lookup?phone=%2B5511912340078")
+		require.Equal(t, http.StatusOK, r.Status, string(r.Body))
+		require.Equal(t, "Ana Maria", r.Str("name"))
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"gorm.io/gorm/clause"
@@ -144,13 +145,10 @@ func (s *Service) check(ctx context.Context, in Input, creating bool, prefix str
 	return r, f
 }
 
+// hasControl reports whether s holds a control character: C0 (tab, newline, escape…), DEL or C1
+// (U+0080–U+009F, such as NEL).
 func hasControl(s string) bool {
-	for _, c := range s {
-		if c < 0x20 || c == 0x7f {
-			return true
-		}
-	}
-	return false
+	return strings.IndexFunc(s, unicode.IsControl) >= 0
 }
 
 // Check validates a new contact without storing it (the conversation start reports its errors

@@ -10,7 +10,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
+	"github.com/atendimento/atendimento/internal/apperr"
 	"github.com/atendimento/atendimento/internal/channel"
 	"github.com/atendimento/atendimento/internal/conversation"
 	"github.com/atendimento/atendimento/internal/store"
@@ -46,7 +49,13 @@ func (p *Processor) Process(ctx context.Context, ch channel.Channel, n *whatsapp
 			continue
 		}
 		res, err := p.conv.Receive(ctx, conversation.Inbound{ChannelID: ch.ID, DefaultTeamID: ch.DefaultTeamID, From: m.From,
-			ProfileName: m.ContactName, ProviderMessageID: m.ID, At: m.Timestamp, Type: messageType(m.Type), Text: m.Text})
+			ProfileName: profileName(m.ContactName), ProviderMessageID: m.ID, At: m.Timestamp, Type: messageType(m.Type), Text: m.Text})
+		if apperr.IsKind(err, apperr.KindInvalid) {
+			// A message that can never be stored (a sender's number that is no number): Meta
+			// would retry the whole delivery for days, and the other items in it would wait.
+			s.Ignored++
+			continue
+		}
 		if err != nil {
 			return s, fmt.Errorf("inbound %s: %w", m.ID, err)
 		}
@@ -71,7 +80,10 @@ func (p *Processor) Process(ctx context.Context, ch channel.Channel, n *whatsapp
 		if st.Pricing != nil {
 			u.Pricing = &conversation.Pricing{Billable: st.Pricing.Billable, Category: st.Pricing.Category, Type: st.Pricing.Type}
 		}
-		if err := p.conv.ApplyStatus(ctx, u); err != nil {
+		if err := p.conv.ApplyStatus(ctx, u); apperr.IsKind(err, apperr.KindInvalid) {
+			s.Ignored++
+			continue
+		} else if err != nil {
 			return s, fmt.Errorf("status %s: %w", st.ID, err)
 		}
 		s.Statuses++
@@ -86,12 +98,28 @@ func (p *Processor) Process(ctx context.Context, ch channel.Channel, n *whatsapp
 			s.Ignored++
 			continue
 		}
-		if _, err := p.templates.SetStatus(ctx, ch.ID, t.TemplateID, t.Name, t.Language, status); err != nil {
+		if _, err := p.templates.SetStatus(ctx, ch.ID, t.TemplateID, t.Name, t.Language, status); apperr.IsKind(err, apperr.KindInvalid) {
+			s.Ignored++
+			continue
+		} else if err != nil {
 			return s, fmt.Errorf("template %s: %w", t.Name, err)
 		}
 		s.Templates++
 	}
 	return s, nil
+}
+
+// maxProfileName is the longest contact name stored (the contact's own rule).
+const maxProfileName = 200
+
+// profileName makes a WhatsApp profile name fit a contact's name: control characters become
+// spaces, runs of spaces one, and it is cut to maxProfileName characters.
+func profileName(s string) string {
+	s = strings.Join(strings.FieldsFunc(s, func(r rune) bool { return unicode.IsControl(r) || unicode.IsSpace(r) }), " ")
+	if utf8.RuneCountInString(s) > maxProfileName {
+		s = string([]rune(s)[:maxProfileName])
+	}
+	return strings.TrimSpace(s)
 }
 
 func (p *Processor) mine(ch channel.Channel, phoneNumberID string) bool {
