@@ -44,9 +44,12 @@ fuzz:
 	  $(GO) test $$pkg -run='^$$' -fuzz="^$$fn\$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZTIME) >/dev/null; \
 	done
 
+# The browser tests drive Debian's Chromium (apt-get install -y chromium); .ci/run installs it.
 test-web:
 	@if command -v npm >/dev/null 2>&1 && [ -f web/package.json ]; then \
-	  cd web && npm ci --no-audit --no-fund && npm test && npm run build; \
+	  cd web && npm ci --no-audit --no-fund && npm test && npm run build && \
+	  if [ -x /usr/bin/chromium ]; then npm run test:e2e; \
+	  else echo "/usr/bin/chromium not found: skipping the SPA's end-to-end tests"; fi; \
 	else echo "npm not found: skipping the SPA tests"; fi
 
 vet:
@@ -61,7 +64,9 @@ docs:
 client:
 	$(GO) generate ./pkg/atendimento
 
-## docs-check: fail when docs/, openapi.yaml or the Go client are stale
+## docs-check: fail when docs/, openapi.yaml, the Go client or the SPA's API types are stale
 docs-check: docs client
 	@git diff --exit-code -- docs openapi.yaml || { echo "docs/ or openapi.yaml are stale: run make docs and commit"; exit 1; }
 	@git diff --exit-code -- 'pkg/atendimento/*.gen.go' || { echo "the Go client is stale: run make docs client and commit"; exit 1; }
+	@if command -v npm >/dev/null 2>&1; then cd web && npm ci --no-audit --no-fund && npm run check:api; \
+	else echo "npm not found: skipping the SPA's API types check"; fi
