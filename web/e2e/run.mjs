@@ -446,6 +446,12 @@ describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
     // The server's verdict on a value (five spaces in a row) lands at that field too.
     await field(d, '[1]').fill('Carla     Mendes')
     await errorAt(field(d, '[1]'), 'Valor inválido')
+    // Submitted anyway, the server's 422 lands on the same field and nothing starts.
+    const refused = page.waitForResponse((r) => r.url().endsWith('/api/v1/conversations') && r.request().method() === 'POST')
+    await d.getByRole('button', { name: 'Iniciar atendimento' }).click()
+    assert.equal((await refused).status(), 422)
+    await visible(d.getByRole('button', { name: 'Iniciar atendimento' }))
+    await errorAt(field(d, '[1]'), 'Valor inválido')
     await shot(page, 'parametros-erro-no-campo')
     await field(d, '[1]').fill('Carla')
     await visible(d.getByText('Oi Carla! Esta semana o tênis está com 20% de desconto. Quer saber mais?'))
