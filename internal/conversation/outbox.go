@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/atendimento/atendimento/internal/store"
@@ -290,84 +291,135 @@ type StatusUpdate struct {
 	Pricing           *Pricing
 }
 
-// ApplyStatus advances a message's status (never backward), records its timestamp, error and
-// pricing, and is idempotent: duplicates and reordering have exactly one effect. A status for a
-// WhatsApp id not yet recorded (the send's answer is still in flight) is kept and applied when
-// it is. The context acts for the channel's account.
+// ApplyStatus applies one status update (see ApplyStatuses).
 func (s *Service) ApplyStatus(ctx context.Context, u StatusUpdate) error {
-	var changed []msgRow
+	return s.ApplyStatuses(ctx, []StatusUpdate{u})
+}
+
+// ApplyStatuses advances messages' statuses (never backward), records their timestamps, errors
+// and pricing, all in one transaction, and is idempotent: duplicates and reordering have exactly
+// one effect. A status for a WhatsApp id not yet recorded (the send's answer is still in flight)
+// is kept and applied when it is. The context acts for the channel's account.
+func (s *Service) ApplyStatuses(ctx context.Context, updates []StatusUpdate) error {
+	if len(updates) == 0 {
+		return nil
+	}
+	var changed []applied
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
-		if err := s.lockStatuses(ctx, Sent{ProviderID: u.ProviderMessageID}); err != nil {
+		changed = changed[:0]
+		locks := make([]Sent, len(updates))
+		for i, u := range updates {
+			locks[i] = Sent{ProviderID: u.ProviderMessageID}
+		}
+		if err := s.lockStatuses(ctx, locks...); err != nil {
 			return err
 		}
-		var rows []msgRow
-		if err := s.db.Tenant(ctx, "messages").Where("provider_message_id = ? AND direction = 'out'", u.ProviderMessageID).Limit(1).Find(&rows).Error; err != nil {
-			return store.Translate(err, nil, nil)
+		for _, u := range updates {
+			a, err := s.applyStatus(ctx, u)
+			if err != nil {
+				return err
+			}
+			if !a.found {
+				if err := s.keepOrphan(ctx, u); err != nil {
+					return err
+				}
+				continue
+			}
+			if a.changed || a.convFailed {
+				changed = append(changed, a)
+			}
 		}
-		if len(rows) == 0 {
-			return s.keepOrphan(ctx, u)
-		}
-		m := rows[0]
-		ok, convFailed, err := s.applyStatus(ctx, m, u)
-		if ok {
-			changed = append(changed, m)
-		}
-		if convFailed {
-			changed = append(changed, msgRow{ConversationID: m.ConversationID})
-		}
-		return err
+		return nil
 	})
-	for _, m := range changed {
-		if m.ID == "" {
-			s.emit(ctx, EventConversationUpdated, m.ConversationID)
-		} else {
-			s.emit(ctx, EventMessageUpdated, m.ID)
+	for _, a := range changed {
+		if a.changed {
+			s.emit(ctx, EventMessageUpdated, a.messageID)
+		}
+		if a.convFailed {
+			s.emit(ctx, EventConversationUpdated, a.conversationID)
 		}
 	}
 	return err
 }
 
-func (s *Service) applyStatus(ctx context.Context, m msgRow, u StatusUpdate) (changed, convFailed bool, err error) {
+// applied is what one status update did.
+type applied struct {
+	found, changed, convFailed bool
+	messageID, conversationID  string
+}
+
+type statusTarget struct {
+	ID             string
+	ConversationID string
+	Type           string
+}
+
+// applyStatus applies one update in at most two statements: the forward move (with its
+// timestamp, error and pricing), or, when the status cannot move (a late or repeated update),
+// just the timestamp and pricing it brings.
+func (s *Service) applyStatus(ctx context.Context, u StatusUpdate) (applied, error) {
+	// Timestamps are recorded even when the status itself cannot move (a delivered after a read).
+	tsCol := map[string]string{MsgSent: "sent_at", MsgDelivered: "delivered_at", MsgRead: "read_at", MsgFailed: "failed_at"}[u.Status]
+	if tsCol == "" {
+		return applied{found: true}, nil // played, deleted, unknown: nothing to record
+	}
 	at := u.At.UTC()
 	if at.IsZero() {
 		at = s.now()
 	}
-	updates := map[string]any{"updated_at": s.now()}
+	now := s.now()
+	set := []string{tsCol + " = COALESCE(" + tsCol + ", ?)", "updated_at = ?"}
+	args := []any{at, now}
 	if u.Pricing != nil {
-		updates["pricing_billable"], updates["pricing_category"], updates["pricing_type"] = u.Pricing.Billable, u.Pricing.Category, u.Pricing.Type
+		set = append(set, "pricing_billable = ?", "pricing_category = ?", "pricing_type = ?")
+		args = append(args, u.Pricing.Billable, u.Pricing.Category, u.Pricing.Type)
 	}
-	// Timestamps are recorded even when the status itself cannot move (a delivered after a read).
-	tsCol := map[string]string{MsgSent: "sent_at", MsgDelivered: "delivered_at", MsgRead: "read_at", MsgFailed: "failed_at"}[u.Status]
-	if tsCol == "" {
-		return false, false, nil // played, deleted, unknown: nothing to record
-	}
-	q := s.db.Tenant(ctx, "messages").Where("id = ?", m.ID)
-	if err := q.Where(tsCol + " IS NULL").Updates(map[string]any{tsCol: at}).Error; err != nil {
-		return false, false, store.Translate(err, nil, nil)
-	}
-	if u.Pricing != nil {
-		if err := s.db.Tenant(ctx, "messages").Where("id = ?", m.ID).Updates(updates).Error; err != nil {
-			return false, false, store.Translate(err, nil, nil)
-		}
-	}
-	st := map[string]any{"status": u.Status, "updated_at": s.now(), "lease_until": nil}
+	where := " WHERE account_id = ? AND provider_message_id = ? AND direction = 'out'"
+	keys := []any{store.AccountID(ctx), u.ProviderMessageID}
+
+	move := append([]string{"status = ?", "lease_until = NULL"}, set...)
+	moveArgs := append([]any{u.Status}, args...)
 	if u.Status == MsgFailed {
-		st["error_code"], st["error_title"], st["error_details"] = u.ErrorCode, u.ErrorTitle, u.ErrorDetails
+		move = append(move, "error_code = ?", "error_title = ?", "error_details = ?")
+		moveArgs = append(moveArgs, u.ErrorCode, u.ErrorTitle, u.ErrorDetails)
 	}
-	res := s.db.Tenant(ctx, "messages").Where("id = ? AND status IN ?", m.ID, below(u.Status)).Updates(st)
-	if res.Error != nil {
-		return false, false, store.Translate(res.Error, nil, nil)
+	from := below(u.Status)
+	marks := strings.TrimSuffix(strings.Repeat("?, ", len(from)), ", ")
+	moveArgs = append(append(moveArgs, keys...), toAny(from)...)
+	var rows []statusTarget
+	if err := s.db.Conn(ctx).Raw("UPDATE messages SET "+strings.Join(move, ", ")+where+" AND status IN ("+marks+") RETURNING id, conversation_id, type",
+		moveArgs...).Scan(&rows).Error; err != nil {
+		return applied{}, store.Translate(err, nil, nil)
 	}
-	changed = res.RowsAffected == 1 || u.Pricing != nil
-	if res.RowsAffected == 1 && u.Status == MsgFailed && m.Type == "template" {
-		r := s.db.Tenant(ctx, "conversations").Where("id = ? AND status IN ?", m.ConversationID, []string{StatusScheduled, StatusWaiting}).
-			Updates(map[string]any{"status": StatusFailed, "failure_code": u.ErrorCode, "failure_title": u.ErrorTitle, "closed_at": s.now(), "updated_at": s.now()})
-		if r.Error != nil {
-			return changed, false, store.Translate(r.Error, nil, nil)
+	if len(rows) == 0 {
+		if err := s.db.Conn(ctx).Raw("UPDATE messages SET "+strings.Join(set, ", ")+where+" RETURNING id, conversation_id, type",
+			append(args, keys...)...).Scan(&rows).Error; err != nil {
+			return applied{}, store.Translate(err, nil, nil)
 		}
-		convFailed = r.RowsAffected == 1
+		if len(rows) == 0 {
+			return applied{}, nil
+		}
+		return applied{found: true, changed: u.Pricing != nil, messageID: rows[0].ID, conversationID: rows[0].ConversationID}, nil
 	}
-	return changed, convFailed, nil
+	m := rows[0]
+	a := applied{found: true, changed: true, messageID: m.ID, conversationID: m.ConversationID}
+	if u.Status == MsgFailed && m.Type == "template" {
+		r := s.db.Tenant(ctx, "conversations").Where("id = ? AND status IN ?", m.ConversationID, []string{StatusScheduled, StatusWaiting}).
+			Updates(map[string]any{"status": StatusFailed, "failure_code": u.ErrorCode, "failure_title": u.ErrorTitle, "closed_at": now, "updated_at": now})
+		if r.Error != nil {
+			return a, store.Translate(r.Error, nil, nil)
+		}
+		a.convFailed = r.RowsAffected == 1
+	}
+	return a, nil
+}
+
+func toAny(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, v := range ss {
+		out[i] = v
+	}
+	return out
 }
 
 type orphanRow struct {
@@ -406,10 +458,6 @@ func (s *Service) applyOrphans(ctx context.Context, providerID string) error {
 	if err := s.db.Tenant(ctx, "orphan_statuses").Where("provider_message_id = ?", providerID).Order("occurred_at").Find(&rows).Error; err != nil || len(rows) == 0 {
 		return store.Translate(err, nil, nil)
 	}
-	var m msgRow
-	if err := s.db.Tenant(ctx, "messages").Where("provider_message_id = ?", providerID).Take(&m).Error; err != nil {
-		return store.Translate(err, nil, nil)
-	}
 	for _, o := range rows {
 		u := StatusUpdate{ProviderMessageID: providerID, Status: o.Status, At: o.OccurredAt}
 		if o.ErrorCode != nil {
@@ -430,8 +478,7 @@ func (s *Service) applyOrphans(ctx context.Context, providerID string) error {
 				u.Pricing.Type = *o.PricingType
 			}
 		}
-		m.Status = MsgSent
-		if _, _, err := s.applyStatus(ctx, m, u); err != nil {
+		if _, err := s.applyStatus(ctx, u); err != nil {
 			return err
 		}
 	}

@@ -65,6 +65,8 @@ func (p *Processor) Process(ctx context.Context, ch channel.Channel, n *whatsapp
 			s.Messages++
 		}
 	}
+	// All the statuses of a delivery (Meta batches up to 1,000) are applied in one transaction.
+	var updates []conversation.StatusUpdate
 	for _, st := range n.Statuses {
 		if !p.mine(ch, st.PhoneNumberID) || st.ID == "" {
 			s.Ignored++
@@ -80,13 +82,24 @@ func (p *Processor) Process(ctx context.Context, ch channel.Channel, n *whatsapp
 		if st.Pricing != nil {
 			u.Pricing = &conversation.Pricing{Billable: st.Pricing.Billable, Category: st.Pricing.Category, Type: st.Pricing.Type}
 		}
-		if err := p.conv.ApplyStatus(ctx, u); apperr.IsKind(err, apperr.KindInvalid) {
-			s.Ignored++
-			continue
-		} else if err != nil {
-			return s, fmt.Errorf("status %s: %w", st.ID, err)
+		updates = append(updates, u)
+	}
+	if err := p.conv.ApplyStatuses(ctx, updates); apperr.IsKind(err, apperr.KindInvalid) {
+		// One malformed value refuses the whole transaction: apply them one by one instead,
+		// skipping only the ones refused (Meta would retry the delivery for days otherwise).
+		for _, u := range updates {
+			if err := p.conv.ApplyStatus(ctx, u); apperr.IsKind(err, apperr.KindInvalid) {
+				s.Ignored++
+			} else if err != nil {
+				return s, fmt.Errorf("status %s: %w", u.ProviderMessageID, err)
+			} else {
+				s.Statuses++
+			}
 		}
-		s.Statuses++
+	} else if err != nil {
+		return s, fmt.Errorf("statuses: %w", err)
+	} else {
+		s.Statuses += len(updates)
 	}
 	for _, t := range n.TemplateUpdates {
 		if ch.WABAID != "" && t.WABAID != "" && t.WABAID != ch.WABAID {
