@@ -102,6 +102,25 @@ func (b *bench) rowDispatchAndStatuses(ctx context.Context, engine string, base 
 	} else {
 		rate.Notes = append(rate.Notes, fmt.Sprintf("order kept in every run (per recipient: the template, then m0…m%d); measured from the first to the last arrival at the fake; CHANNEL_RATE=100000, DISPATCH_WORKERS default (32); ceiling: 32 keep-alive clients in the bench process", per-2))
 	}
+	if engine == pg && !b.cfg.Smoke && b.cfg.Rows["3"] {
+		db, err := b.dbs.clone(ctx, tmpl)
+		if err != nil {
+			return fail(err, rate)
+		}
+		b.fake.Reset()
+		c, err := b.throughProxy(ctx, db, serverOpts{ChannelRate: 100000}, func(*serverProc) (int, error) {
+			if !b.fake.WaitFor(ctx, want, 5*time.Minute) {
+				return want, fmt.Errorf("%d of %d messages reached the fake within 5 min", b.fake.Count(), want)
+			}
+			return want, nil
+		})
+		b.dbs.drop(ctx, db)
+		if err != nil {
+			return fail(err, rate)
+		}
+		c.What = "message sent"
+		rate.Notes = append(rate.Notes, b.saveCount("dispatch", c))
+	}
 	if !b.cfg.Rows["4"] {
 		return nil
 	}
@@ -110,17 +129,29 @@ func (b *bench) rowDispatchAndStatuses(ctx context.Context, engine string, base 
 		if f == single {
 			size = 1
 		}
-		for run := range b.cfg.Runs {
-			b.logf("%s row 4 (%d per POST) run %d/%d: %d messages × 3 statuses", engine, size, run+1, b.cfg.Runs, len(sent))
-			r, err := b.statusRun(ctx, sentDB, s, sent, size)
+		if err := b.statusRuns(ctx, sentDB, s, sent, size, f); err != nil {
+			return fail(err, f)
+		}
+		if engine == pg && !b.cfg.Smoke {
+			db, err := b.dbs.clone(ctx, sentDB)
 			if err != nil {
 				return fail(err, f)
 			}
-			f.Values = append(f.Values, r)
-			b.logf("  %.0f events/s", r)
+			k := min(len(sent), 1000)
+			c, err := b.throughProxy(ctx, db, serverOpts{ChannelRate: 100000}, func(srv *serverProc) (int, error) {
+				cl := &apiClient{base: srv.URL, http: newHTTPClient(b.cfg.StatusConc)}
+				_, err := b.postStatuses(ctx, cl, s, sent[:k], size)
+				return 3 * k, err
+			})
+			b.dbs.drop(ctx, db)
+			if err != nil {
+				return fail(err, f)
+			}
+			c.What = "status event"
+			f.Notes = append(f.Notes, b.saveCount(fmt.Sprintf("statuses-%d", size), c))
 		}
-		f.Notes = append(f.Notes, fmt.Sprintf("%d messages: all 'sent', then all 'delivered', then all 'read' (%d events), %d POSTs in flight; every status acknowledged and stored (read_at checked)",
-			len(sent), 3*len(sent), b.cfg.StatusConc))
+		f.Notes = append(f.Notes, fmt.Sprintf("one server on a copy of row 3's first run (%d messages sent); run k posts the statuses of the k-th %d-th of them: all 'sent', then all 'delivered', then all 'read', %d POSTs in flight, so the runs together cover every message once; every status acknowledged, and every message read_at at the end",
+			len(sent), b.cfg.Runs, b.cfg.StatusConc))
 	}
 	return nil
 }
@@ -162,19 +193,44 @@ func checkOrder(msgs []sentMsg, tag string) string {
 	return ""
 }
 
-// statusRun posts the statuses of the sent messages to a server on a copy of db, phase by phase,
-// and returns events/s.
-func (b *bench) statusRun(ctx context.Context, from *benchDB, s seeded, sent []sentMsg, size int) (float64, error) {
+// statusRuns starts a server on a copy of db and, run by run, posts the statuses of one slice of
+// the sent messages phase by phase, recording events/s in f.
+func (b *bench) statusRuns(ctx context.Context, from *benchDB, s seeded, sent []sentMsg, size int, f *figure) error {
 	db, err := b.dbs.clone(ctx, from)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	defer b.dbs.drop(ctx, db)
 	srv, err := b.startServer(ctx, db, serverOpts{ChannelRate: 100000})
 	if err != nil {
-		return 0, err
+		return err
 	}
 	defer srv.Stop()
+	hc := newHTTPClient(b.cfg.StatusConc)
+	defer hc.CloseIdleConnections()
+	c := &apiClient{base: srv.URL, http: hc}
+	runs := b.cfg.Runs
+	for run := range runs {
+		slice := sent[run*len(sent)/runs : (run+1)*len(sent)/runs]
+		b.logf("%s row 4 (%d per POST) run %d/%d: %d messages × 3 statuses", db.Engine, size, run+1, runs, len(slice))
+		r, err := b.postStatuses(ctx, c, s, slice, size)
+		if err != nil {
+			return srv.explain(err)
+		}
+		f.Values = append(f.Values, r)
+		b.logf("  %.0f events/s", r)
+	}
+	if n, err := countRows(ctx, db, "SELECT count(*) FROM messages WHERE read_at IS NOT NULL AND direction = 'out'"); err != nil {
+		return err
+	} else if n < int64(len(sent)) {
+		return fmt.Errorf("%d of %d messages read after the webhooks", n, len(sent))
+	}
+	return nil
+}
+
+// postStatuses posts sent, delivered and read for the messages (size statuses per POST,
+// StatusConc POSTs in flight), phase after phase, and returns events/s.
+func (b *bench) postStatuses(ctx context.Context, c *apiClient, s seeded, sent []sentMsg, size int) (float64, error) {
 	// Bodies are built before the clock starts.
 	at := time.Now()
 	var phases [][][]byte
@@ -189,9 +245,6 @@ func (b *bench) statusRun(ctx context.Context, from *benchDB, s seeded, sent []s
 		}
 		phases = append(phases, bodies)
 	}
-	hc := newHTTPClient(b.cfg.StatusConc)
-	defer hc.CloseIdleConnections()
-	c := &apiClient{base: srv.URL, http: hc}
 	var acked atomic.Int64
 	t0 := time.Now()
 	for _, bodies := range phases {
@@ -237,11 +290,6 @@ func (b *bench) statusRun(ctx context.Context, from *benchDB, s seeded, sent []s
 	events := 3 * len(sent)
 	if int(acked.Load()) != events {
 		return 0, fmt.Errorf("the server acknowledged %d statuses of %d", acked.Load(), events)
-	}
-	if n, err := countRows(ctx, db, "SELECT count(*) FROM messages WHERE read_at IS NOT NULL AND direction = 'out'"); err != nil {
-		return 0, err
-	} else if n < int64(len(sent)) {
-		return 0, fmt.Errorf("%d of %d messages read after the webhooks", n, len(sent))
 	}
 	return float64(events) / elapsed.Seconds(), nil
 }

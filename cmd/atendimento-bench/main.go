@@ -81,11 +81,11 @@ func main() {
 	flag.IntVar(&cfg.StatusBatch, "status-batch", 100, "row 4: statuses per POST when batched")
 	flag.IntVar(&cfg.StatusConc, "status-concurrency", 16, "row 4: concurrent webhook POSTs")
 	flag.IntVar(&cfg.ContactsPG, "contacts", 1_000_000, "row 5: contacts on Postgres")
-	flag.IntVar(&cfg.ContactsLite, "contacts-sqlite", 100_000, "row 5: contacts on SQLite")
+	flag.IntVar(&cfg.ContactsLite, "contacts-sqlite", 10_000, "row 5: contacts on SQLite")
 	flag.IntVar(&cfg.Queries, "queries", 100, "row 5: queries of each kind per run")
 	flag.IntVar(&cfg.BacklogConvs, "backlog-convs", 1000, "row 6: waiting conversations")
 	flag.IntVar(&cfg.BacklogPer, "backlog-per", 100, "row 6: queued messages per conversation")
-	flag.DurationVar(&cfg.RSSWindow, "rss-window", 8*time.Second, "row 6: how long RSS is sampled per run")
+	flag.DurationVar(&cfg.RSSWindow, "rss-window", 6*time.Second, "row 6: how long RSS is sampled per run")
 	flag.StringVar(&cfg.Out, "out", "bench-out", "directory for the raw output")
 	flag.Parse()
 	set := func(name string) bool {

@@ -118,7 +118,7 @@ func (b *bench) rowRSS(ctx context.Context, engine string, base *benchDB, s seed
 		srv.Stop()
 		b.dbs.drop(ctx, db)
 		if werr != nil {
-			return fail(werr, cold, idle, peak)
+			return fail(srv.explain(werr), cold, idle, peak)
 		}
 		if herr != nil {
 			return fail(herr, cold, idle, peak)
@@ -186,6 +186,7 @@ func multiplyQueued(ctx context.Context, db *benchDB, per int) error {
 	if err := st.Conn(ctx).Exec(ins).Error; err != nil {
 		return err
 	}
-	return st.Conn(ctx).Exec("UPDATE conversations SET next_seq = (SELECT max(seq) FROM messages WHERE messages.conversation_id = conversations.id) " +
-		"WHERE EXISTS (SELECT 1 FROM messages WHERE messages.conversation_id = conversations.id AND messages.status = 'queued')").Error
+	return st.Conn(ctx).Exec("UPDATE conversations SET next_seq = m.last FROM " +
+		"(SELECT conversation_id, max(seq) AS last FROM messages GROUP BY conversation_id) AS m " +
+		"WHERE m.conversation_id = conversations.id AND conversations.next_seq < m.last").Error
 }

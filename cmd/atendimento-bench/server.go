@@ -128,6 +128,17 @@ func (s *serverProc) Stop() {
 
 func (s *serverProc) Pid() int { return s.cmd.Process.Pid }
 
+// explain adds to err that the server process is gone, when it is (on a shared machine something
+// else may have signalled it), with its log.
+func (s *serverProc) explain(err error) error {
+	select {
+	case <-s.done:
+		return fmt.Errorf("%w (the server process exited: see %s)", err, s.logPath)
+	case <-time.After(100 * time.Millisecond):
+		return err
+	}
+}
+
 // memStatus reads VmRSS and VmHWM (peak RSS) of the process in bytes from /proc/<pid>/status.
 func memStatus(pid int) (rss, hwm int64, err error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
