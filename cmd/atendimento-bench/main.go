@@ -95,7 +95,7 @@ func main() {
 	}
 	if cfg.Smoke {
 		for name, apply := range map[string]func(){
-			"runs": func() { cfg.Runs = 1 }, "duration": func() { cfg.Duration = time.Second }, "warmup": func() { cfg.Warmup = 300 * time.Millisecond },
+			"runs": func() { cfg.Runs = 1 }, "duration": func() { cfg.Duration = 500 * time.Millisecond }, "warmup": func() { cfg.Warmup = 200 * time.Millisecond },
 			"samples": func() { cfg.Samples = 10 }, "dispatch-convs": func() { cfg.DispatchConvs = 10 }, "contacts": func() { cfg.ContactsPG = 5000 },
 			"contacts-sqlite": func() { cfg.ContactsLite = 2000 }, "queries": func() { cfg.Queries = 10 }, "backlog-convs": func() { cfg.BacklogConvs = 10 },
 			"backlog-per": func() { cfg.BacklogPer = 20 }, "rss-window": func() { cfg.RSSWindow = 600 * time.Millisecond }, "clients": func() { cfg.Clients = 16 },
@@ -248,7 +248,9 @@ func (b *bench) engine(ctx context.Context, engine string) error {
 		if err := r.fn(); err != nil {
 			b.logf("%s row %s: %v", engine, r.id, err)
 		}
-		b.dbs.flush(ctx) // between rows, not during a measurement
+		if !b.cfg.Smoke { // smoke: every drop at the end, concurrently
+			b.dbs.flush(ctx) // between rows, not during a measurement
+		}
 	}
 	return nil
 }
@@ -302,8 +304,18 @@ func (b *bench) machine(ctx context.Context) string {
 		pgbench = strings.TrimSpace(string(out))
 	}
 	b.pgVersion = pgVer
-	return fmt.Sprintf("machine: %d CPUs (%s), %s RAM, %s/%s\ngo: %s\npostgres: %s\npgbench: %s",
-		runtime.NumCPU(), cpu, mem, runtime.GOOS, runtime.GOARCH, goVer, pgVer, pgbench)
+	// The server is built from the working tree: say which commit, and whether it had changes.
+	code := "?"
+	if out, err := exec.CommandContext(ctx, "git", "rev-parse", "--short", "HEAD").Output(); err == nil {
+		code = strings.TrimSpace(string(out))
+		if out, err := exec.CommandContext(ctx, "git", "status", "--porcelain", "--untracked-files=no", "--", "*.go", "*.sql").Output(); err == nil {
+			if n := len(strings.Fields(string(out))) / 2; n > 0 {
+				code += fmt.Sprintf(" + uncommitted changes to %d Go/SQL files", n)
+			}
+		}
+	}
+	return fmt.Sprintf("machine: %d CPUs (%s), %s RAM, %s/%s\ngo: %s\npostgres: %s\npgbench: %s\ncode: %s",
+		runtime.NumCPU(), cpu, mem, runtime.GOOS, runtime.GOARCH, goVer, pgVer, pgbench, code)
 }
 
 var errNoPGBench = errors.New("pgbench not found")

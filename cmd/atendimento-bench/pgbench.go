@@ -223,6 +223,7 @@ type pgbenchResult struct {
 	Failed  int
 	Output  string
 	Command string
+	one     *pgbenchResult // the same script at one client, after the run
 }
 
 // runPGBench runs the captured script with clients connections for d on the database.
