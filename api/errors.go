@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/atendimento/atendimento/internal/apperr"
+	"github.com/atendimento/atendimento/internal/store"
 )
 
 // Problem is an RFC 9457 problem document with our stable code and the failing fields.
@@ -108,6 +109,11 @@ func problemFor(err error) Problem {
 		}
 		p.Detail = fmt.Sprint(he.Message)
 		return p
+	}
+	if store.IsUnavailable(err) {
+		// A database error no service translated (a commit, a middleware's lookup): still a 503.
+		return Problem{Type: "about:blank", Title: http.StatusText(http.StatusServiceUnavailable), Status: http.StatusServiceUnavailable,
+			Code: "database_unavailable", Detail: "the database is not available", Errors: []apperr.FieldError{}}
 	}
 	return internalProblem()
 }

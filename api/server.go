@@ -69,6 +69,9 @@ type Deps struct {
 	SecureCookies bool
 	// WaitingTimeout is how long a conversation waits for the first reply before it expires (0 = never).
 	WaitingTimeout time.Duration
+	// RequestTimeout bounds each request's work, so a database that stops answering yields a
+	// 503 instead of a hung request (0 = no bound).
+	RequestTimeout time.Duration
 	// LoginLimit tunes the login lockout (zero fields: 5 failures per email, 20 per IP, locks from
 	// 1 minute doubling up to 1 hour).
 	LoginLimit LoginLimit
@@ -126,6 +129,7 @@ func New(d Deps) *echo.Echo {
 	}}))
 	e.Use(s.securityHeaders)
 	e.Use(limitBody)
+	e.Use(requestTimeout(d.RequestTimeout))
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
@@ -208,6 +212,23 @@ func New(d Deps) *echo.Echo {
 		s.serveSPA(e)
 	}
 	return e
+}
+
+// requestTimeout gives each request's context a deadline d: its database statements then fail
+// (503 database_unavailable) rather than wait on a database that stopped answering. The event
+// stream lives on, and a template sync pages through Meta under the client's own timeouts.
+func requestTimeout(d time.Duration) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if d <= 0 || c.Path() == "/api/v1/events" || strings.HasSuffix(c.Path(), "/templates/sync") {
+				return next(c)
+			}
+			ctx, cancel := context.WithTimeout(c.Request().Context(), d)
+			defer cancel()
+			c.SetRequest(c.Request().WithContext(ctx))
+			return next(c)
+		}
+	}
 }
 
 // limitBody refuses bodies over MaxBody before a handler reads them.

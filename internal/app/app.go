@@ -60,6 +60,10 @@ type Config struct {
 	// WaitingTimeout is how long a conversation waits for the contact's first reply before it
 	// expires, and closes if the account chose so (WAITING_TIMEOUT, default 72h; 0 = never).
 	WaitingTimeout time.Duration
+	// RequestTimeout bounds each HTTP request's work, database statements included, so a database
+	// that stops answering yields 503 database_unavailable, not a hung request (REQUEST_TIMEOUT,
+	// default 15s; 0 = no bound). The event stream and template syncs are exempt.
+	RequestTimeout time.Duration
 	// NoDispatcher leaves the dispatcher stopped (tests that drive the outbox by hand).
 	NoDispatcher bool
 	// BcryptCost lowers password hashing cost in tests (0 = bcrypt's default).
@@ -95,6 +99,7 @@ func FromEnv() Config {
 	c.Dispatch.MaxAttempts = envInt("DISPATCH_MAX_ATTEMPTS", 0)
 	c.TemplateSyncInterval = envDuration("TEMPLATE_SYNC_INTERVAL", 15*time.Minute)
 	c.WaitingTimeout = envDuration("WAITING_TIMEOUT", 72*time.Hour)
+	c.RequestTimeout = envDuration("REQUEST_TIMEOUT", 15*time.Second)
 	c.APIKeyRate = envFloat("API_KEY_RATE", 50)
 	c.APIKeyBurst = envInt("API_KEY_BURST", 100)
 	return c
@@ -149,7 +154,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("bootstrap_admin_email", c.BootstrapAdminEmail), slog.String("bootstrap_api_key", mask(c.BootstrapAPIKey)),
 		slog.String("whatsapp_api_base_url", c.WhatsAppAPIBaseURL), slog.String("whatsapp_api_version", c.WhatsAppAPIVersion),
 		slog.String("web_dir", c.WebDir), slog.Duration("template_sync_interval", c.TemplateSyncInterval),
-		slog.Duration("waiting_timeout", c.WaitingTimeout), slog.Float64("api_key_rate", c.APIKeyRate), slog.Int("api_key_burst", c.APIKeyBurst))
+		slog.Duration("waiting_timeout", c.WaitingTimeout), slog.Duration("request_timeout", c.RequestTimeout), slog.Float64("api_key_rate", c.APIKeyRate), slog.Int("api_key_burst", c.APIKeyBurst))
 }
 
 // maskURL hides a database URL's password, in the user info or in a query parameter
@@ -268,7 +273,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*Ap
 	a.Dispatcher = dispatch.New(cfg.Dispatch, a.Conversations, a.Channels, a.Contacts, a.Cloud, log)
 	deps := api.Deps{DB: db, Accounts: a.Accounts, Contacts: a.Contacts, Channels: a.Channels, Teams: a.Teams, Templates: a.Templates,
 		Conversations: a.Conversations, Idempotency: idempotency.New(db), Webhooks: webhook.New(a.Conversations, a.Templates), Log: log, Registry: a.Registry, OpenAPI: atendimento.OpenAPI,
-		SecureCookies: cfg.SecureCookies, TemplateSync: a.TemplateSync, WaitingTimeout: cfg.WaitingTimeout,
+		SecureCookies: cfg.SecureCookies, TemplateSync: a.TemplateSync, WaitingTimeout: cfg.WaitingTimeout, RequestTimeout: cfg.RequestTimeout,
 		APIKeyRate: cfg.APIKeyRate, APIKeyBurst: cfg.APIKeyBurst}
 	deps.Events, deps.CRMHooks = a.Events, a.CRMHooks
 	if cfg.WebDir != "" {

@@ -126,7 +126,9 @@ func (d *Dispatcher) loop(ctx context.Context) {
 			return
 		}
 		claimedAt := time.Now()
-		items, err := d.conv.Claim(context.WithoutCancel(ctx), d.cfg.Batch, d.cfg.Lease)
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), dbTimeout)
+		items, err := d.conv.Claim(cctx, d.cfg.Batch, d.cfg.Lease)
+		cancel()
 		if err != nil {
 			d.log.Error("dispatch: claim failed", "err", err.Error())
 			if !d.sleep(ctx, time.Second) {
@@ -140,7 +142,10 @@ func (d *Dispatcher) loop(ctx context.Context) {
 			// A row already due when the claim ran, and not claimed, cannot be sent now (its
 			// conversation closed, or another instance holds its lease): only rows that fell due
 			// since shorten the wait, else the loop would spin on it every few milliseconds.
-			if next, err := d.conv.NextDue(ctx); err == nil && next != nil && next.After(claimedAt) {
+			nctx, cancel := context.WithTimeout(ctx, dbTimeout)
+			next, err := d.conv.NextDue(nctx)
+			cancel()
+			if err == nil && next != nil && next.After(claimedAt) {
 				if until := time.Until(*next); until < wait {
 					wait = max(until, 5*time.Millisecond)
 				}
@@ -150,7 +155,9 @@ func (d *Dispatcher) loop(ctx context.Context) {
 			}
 			continue
 		}
-		lookups := d.prefetch(context.WithoutCancel(ctx), items)
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), dbTimeout)
+		lookups := d.prefetch(pctx, items)
+		cancel()
 		rec := newRecorder(context.WithoutCancel(ctx), d, min(d.cfg.Workers, len(items)))
 		var batch sync.WaitGroup
 		for _, it := range items {
@@ -318,12 +325,14 @@ func (r *recorder) record(ctx context.Context, take []accepted) {
 	for i, a := range take {
 		sent[i] = conversation.Sent{Item: a.item, ProviderID: a.res.MessageID}
 	}
-	if err := d.conv.MarkSentBatch(ctx, sent); err != nil {
+	if err := d.recordSent(ctx, sent); err != nil {
 		// Left claimed: the lease expires and the messages are sent again (the documented
 		// duplicate case), rather than silently marked.
 		d.log.Error("dispatch: record sent", "messages", len(sent), "err", err.Error())
 		return
 	}
+	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	defer cancel()
 	for _, a := range take {
 		actx := store.WithAccount(ctx, a.item.AccountID)
 		if a.res.WaID != "" && a.res.WaID != a.res.knownWaID {
@@ -338,9 +347,36 @@ func (r *recorder) record(ctx context.Context, take []accepted) {
 	}
 }
 
+// dbTimeout bounds each of the dispatcher's database calls: past it the connection is taken
+// for dead (a black-holed network keeps a query waiting forever) and the call is retried, on a
+// fresh connection, by the next loop or attempt.
+const dbTimeout = 10 * time.Second
+
+// recordSent records accepted sends, retrying while the database is unavailable for up to half
+// the lease: a send the provider accepted is only sent again if it could not be recorded
+// before its lease let another claim take it (an outage shorter than that duplicates nothing).
+func (d *Dispatcher) recordSent(ctx context.Context, sent []conversation.Sent) error {
+	giveUp := time.Now().Add(d.cfg.Lease / 2)
+	// Several attempts fit in the budget even when each waits on a dead connection to time out.
+	attempt := min(dbTimeout, max(time.Second, d.cfg.Lease/8))
+	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 2*time.Second) {
+		actx, cancel := context.WithTimeout(ctx, attempt)
+		err := d.conv.MarkSentBatch(actx, sent)
+		cancel()
+		if err == nil || !store.IsUnavailable(err) || time.Now().Add(wait).After(giveUp) {
+			return err
+		}
+		d.log.Warn("dispatch: record sent: database unavailable, retrying", "messages", len(sent), "in", wait.String(), "err", err.Error())
+		time.Sleep(wait)
+	}
+}
+
 func (d *Dispatcher) send(ctx context.Context, it conversation.OutboxItem, l lookups, rec *recorder) {
 	actx := store.WithAccount(ctx, it.AccountID)
-	res, err := d.deliver(actx, it, l)
+	// The send's own lookups and the provider's answer, each bounded (the HTTP client by its timeout).
+	dctx, cancel := context.WithTimeout(actx, dbTimeout+whatsapp.DefaultTimeout)
+	res, err := d.deliver(dctx, it, l)
+	cancel()
 	if err == nil {
 		rec.add(accepted{item: it, res: res})
 		return
@@ -363,7 +399,9 @@ func (d *Dispatcher) send(ctx context.Context, it conversation.OutboxItem, l loo
 		}
 		wait := whatsapp.Backoff(it.Attempts, whatsapp.RetryAfter(err), nil)
 		d.log.Warn("dispatch: transient error, will retry", "message_id", it.ID, "attempt", it.Attempts, "in", wait.String(), "err", err.Error())
-		if err := d.conv.Retry(actx, it, time.Now().Add(wait), code, title); err != nil {
+		rctx, cancel := context.WithTimeout(actx, dbTimeout)
+		defer cancel()
+		if err := d.conv.Retry(rctx, it, time.Now().Add(wait), code, title); err != nil {
 			d.log.Error("dispatch: schedule retry", "message_id", it.ID, "err", err.Error())
 		}
 	}
@@ -371,6 +409,8 @@ func (d *Dispatcher) send(ctx context.Context, it conversation.OutboxItem, l loo
 
 func (d *Dispatcher) fail(ctx context.Context, it conversation.OutboxItem, code int, title, details string) {
 	d.log.Warn("dispatch: message failed", "message_id", it.ID, "code", code, "title", title)
+	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	defer cancel()
 	if err := d.conv.MarkFailed(ctx, it, code, title, details); err != nil {
 		d.log.Error("dispatch: record failure", "message_id", it.ID, "err", err.Error())
 	}

@@ -99,6 +99,7 @@ func (ch *chaos) respond(req whatsapptest.Request) *whatsapptest.Response {
 // Retry-After; permanent errors are recorded after one request; a message that fails forever
 // is given up after DISPATCH_MAX_ATTEMPTS requests.
 func TestProviderChaos(t *testing.T) {
+	t.Parallel()
 	seed := randomSeed(t)
 	for i, e := range storetest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {

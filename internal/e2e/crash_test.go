@@ -31,10 +31,23 @@ import (
 
 const crashSecret = "crash-test-secret-key-0123456789"
 
+// seededCloud is a database prepared for server processes: the demo account's API key and a
+// whatsapp_cloud channel with its team and an approved positional template ("Olá {{1}}").
+type seededCloud struct {
+	apiKey, channelID, teamID, templateID string
+}
+
 // seedBacklog writes convs conversations on a whatsapp_cloud channel, each with its opening
 // template and perConv queued messages released by a reply, so convs*(perConv+1) messages are
 // due at once. It returns how many messages should reach the provider.
 func seedBacklog(t *testing.T, dbURL string, convs, perConv int) int {
+	t.Helper()
+	_, n := seedCloud(t, dbURL, convs, perConv)
+	return n
+}
+
+// seedCloud prepares dbURL (seededCloud) and, with convs > 0, fills a backlog as seedBacklog does.
+func seedCloud(t *testing.T, dbURL string, convs, perConv int) (seededCloud, int) {
 	t.Helper()
 	ctx := context.Background()
 	a, err := app.New(ctx, app.Config{DatabaseURL: dbURL, SecretKey: crashSecret, BcryptCost: bcrypt.MinCost, NoDispatcher: true}, slog.New(slog.DiscardHandler))
@@ -54,7 +67,11 @@ func seedBacklog(t *testing.T, dbURL string, convs, perConv int) int {
 	tp, err := a.Templates.Create(ctx, template.Input{ChannelID: &ch.ID, Name: s("ola"), Language: s("pt_BR"), Category: s("UTILITY"),
 		Status: s("APPROVED"), ParameterFormat: s("POSITIONAL"), Components: comps})
 	require.NoError(t, err)
-	return fillBacklog(t, a, ctx, ch.ID, tm.ID, tp.ID, json.RawMessage(`["cliente"]`), convs, perConv)
+	out := seededCloud{apiKey: seeded.APIKey, channelID: ch.ID, teamID: tm.ID, templateID: tp.ID}
+	if convs == 0 {
+		return out, 0
+	}
+	return out, fillBacklog(t, a, ctx, ch.ID, tm.ID, tp.ID, json.RawMessage(`["cliente"]`), convs, perConv)
 }
 
 // fillBacklog starts convs conversations with new contacts, posts perConv texts "c<i>-m<j>" to
@@ -76,20 +93,12 @@ func fillBacklog(t testing.TB, a *app.App, ctx context.Context, channelID, teamI
 				errs <- err
 				return
 			}
-			// One transaction per conversation for its posts: the same rows as posting one by one
-			// (Post joins the caller's transaction), in a fraction of the commits.
-			err = a.DB.InTx(ctx, func(ctx context.Context) error {
-				for j := range perConv {
-					text := fmt.Sprintf("c%d-m%d", i, j)
-					if _, err := a.Conversations.Post(ctx, conversation.Actor{}, st.Conversation.ID, conversation.PostInput{Text: &text}); err != nil {
-						return err
-					}
+			for j := range perConv {
+				text := fmt.Sprintf("c%d-m%d", i, j)
+				if _, err := a.Conversations.Post(ctx, conversation.Actor{}, st.Conversation.ID, conversation.PostInput{Text: &text}); err != nil {
+					errs <- err
+					return
 				}
-				return nil
-			})
-			if err != nil {
-				errs <- err
-				return
 			}
 			_, err = a.Conversations.Receive(ctx, conversation.Inbound{ChannelID: channelID, From: phone[1:], ProviderMessageID: "wamid.in." + phone, At: time.Now(), Type: "text", Text: "oi"})
 			if err != nil {
@@ -254,6 +263,7 @@ func TestCrashLosesNothing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts server processes")
 	}
+	t.Parallel()
 	bin := serverBinary(t)
 	engines := map[string]func(t *testing.T) string{
 		"sqlite":   func(t *testing.T) string { return filepath.Join(t.TempDir(), "crash.db") },

@@ -110,6 +110,7 @@ func statusValue(evs ...map[string]any) map[string]any {
 // one stored message per wamid, each queued message sent once; every status ends at read and
 // no reader ever sees a status move backward.
 func TestWebhookStorm(t *testing.T) {
+	t.Parallel()
 	seed := randomSeed(t)
 	for i, e := range storetest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {

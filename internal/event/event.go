@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/atendimento/atendimento/internal/conversation"
 	"github.com/atendimento/atendimento/internal/store"
@@ -87,6 +88,9 @@ func New(db *store.DB, log *slog.Logger, sinks ...Sink) *Broker {
 // SetBuffer changes the per-subscriber buffer for subscriptions made after the call (tests).
 func (b *Broker) SetBuffer(n int) { b.buffer = n }
 
+// publishTimeout bounds what Publish does in the caller's goroutine (the sinks, a direct NOTIFY).
+const publishTimeout = 2 * time.Second
+
 // Publish implements conversation.Publisher. It never fails the caller: the change is already
 // committed, so a broken NOTIFY is logged and the event is lost for streams (not for sinks,
 // which ran before it). It does not block on Postgres unless the notifier is not running or
@@ -95,8 +99,10 @@ func (b *Broker) Publish(ctx context.Context, accountID, kind, id string) {
 	if accountID == "" || id == "" {
 		return
 	}
-	// The request that caused the change may end now; the event must still go out.
-	ctx = store.WithAccount(context.WithoutCancel(ctx), accountID)
+	// The request that caused the change may end now; the event must still go out, within a
+	// bound: sinks read and write the database, which may have stopped answering.
+	ctx, cancel := context.WithTimeout(store.WithAccount(context.WithoutCancel(ctx), accountID), publishTimeout)
+	defer cancel()
 	e := Event{AccountID: accountID, Kind: kind, ID: id}
 	for _, s := range b.sinks {
 		s.Handle(ctx, e)

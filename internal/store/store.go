@@ -6,18 +6,24 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"log/slog"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/glebarez/sqlite"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -70,6 +76,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	switch {
 	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
 		dialect = Postgres
+		u = withConnectTimeout(u)
 		dial = postgres.New(postgres.Config{DSN: u})
 	default:
 		dialect = SQLite
@@ -113,6 +120,23 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("connect to %s database: %w", dialect, err)
 	}
 	return &DB{gorm: g, dialect: dialect, url: u}, nil
+}
+
+// withConnectTimeout adds connect_timeout=5 (seconds) to a Postgres URL that sets none, so a
+// connection attempt to a server that accepts but never answers fails instead of hanging (the
+// dispatcher and other background work have no request deadline to stop them).
+func withConnectTimeout(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return dsn
+	}
+	q := u.Query()
+	if q.Get("connect_timeout") != "" {
+		return dsn
+	}
+	q.Set("connect_timeout", "5")
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // Dialect tells which engine this is.
@@ -225,15 +249,30 @@ func IsDuplicate(err error) bool { return errors.Is(err, gorm.ErrDuplicatedKey) 
 // IsNotFound reports whether err is GORM's record-not-found.
 func IsNotFound(err error) bool { return errors.Is(err, gorm.ErrRecordNotFound) }
 
-// IsUnavailable reports whether err means the database cannot be reached.
+// IsUnavailable reports whether err means the database cannot be reached or did not answer in
+// time: a refused, reset or closed connection, a connect or statement timeout (including the
+// request's deadline), a server shutting down or starting up, or SQLite's lock wait running out.
 func IsUnavailable(err error) bool {
 	if err == nil {
 		return false
 	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		// Class 08: connection exception; 57P01-03: admin shutdown, crash shutdown, cannot connect now.
+		return strings.HasPrefix(pgErr.Code, "08") || pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03"
+	}
+	var connectErr *pgconn.ConnectError
+	var netErr net.Error
+	if errors.Is(err, sql.ErrConnDone) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.EPIPE) || errors.As(err, &connectErr) || errors.As(err, &netErr) || pgconn.Timeout(err) {
+		return true
+	}
 	s := err.Error()
-	return errors.Is(err, sql.ErrConnDone) || strings.Contains(s, "connection refused") ||
+	return strings.Contains(s, "connection refused") || strings.Contains(s, "connection reset") ||
 		strings.Contains(s, "failed to connect") || strings.Contains(s, "conn closed") ||
-		strings.Contains(s, "broken pipe") || strings.Contains(s, "terminating connection")
+		strings.Contains(s, "broken pipe") || strings.Contains(s, "terminating connection") ||
+		strings.Contains(s, "unexpected EOF") || strings.Contains(s, "database is locked")
 }
 
 // NewID returns a new row id: a UUIDv7, so ids sort by creation time and serve as list cursors.
