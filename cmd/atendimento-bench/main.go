@@ -85,7 +85,7 @@ func main() {
 	flag.IntVar(&cfg.Queries, "queries", 100, "row 5: queries of each kind per run")
 	flag.IntVar(&cfg.BacklogConvs, "backlog-convs", 1000, "row 6: waiting conversations")
 	flag.IntVar(&cfg.BacklogPer, "backlog-per", 100, "row 6: queued messages per conversation")
-	flag.DurationVar(&cfg.RSSWindow, "rss-window", 6*time.Second, "row 6: how long RSS is sampled per run")
+	flag.DurationVar(&cfg.RSSWindow, "rss-window", 4*time.Second, "row 6: how long RSS is sampled after the backlog is released (and before: half as long, at most 2 s)")
 	flag.StringVar(&cfg.Out, "out", "bench-out", "directory for the raw output")
 	flag.Parse()
 	set := func(name string) bool {
@@ -98,7 +98,7 @@ func main() {
 			"runs": func() { cfg.Runs = 1 }, "duration": func() { cfg.Duration = 500 * time.Millisecond }, "warmup": func() { cfg.Warmup = 200 * time.Millisecond },
 			"samples": func() { cfg.Samples = 10 }, "dispatch-convs": func() { cfg.DispatchConvs = 10 }, "contacts": func() { cfg.ContactsPG = 5000 },
 			"contacts-sqlite": func() { cfg.ContactsLite = 2000 }, "queries": func() { cfg.Queries = 10 }, "backlog-convs": func() { cfg.BacklogConvs = 10 },
-			"backlog-per": func() { cfg.BacklogPer = 20 }, "rss-window": func() { cfg.RSSWindow = 600 * time.Millisecond }, "clients": func() { cfg.Clients = 16 },
+			"backlog-per": func() { cfg.BacklogPer = 20 }, "rss-window": func() { cfg.RSSWindow = 300 * time.Millisecond }, "clients": func() { cfg.Clients = 16 },
 		} {
 			if !set(name) {
 				apply()
