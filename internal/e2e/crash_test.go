@@ -246,6 +246,7 @@ func countMessages(t *testing.T, dbURL string, statuses ...string) int64 {
 // randomSeed seeds the random choices of the reliability tests (kill points, chaos, storm
 // order): RELIABILITY_SEED replays a run, else the clock.
 func randomSeed(t *testing.T) int64 {
+	t.Helper()
 	seed := time.Now().UnixNano()
 	if v, err := strconv.ParseInt(os.Getenv("RELIABILITY_SEED"), 10, 64); err == nil {
 		seed = v
