@@ -341,8 +341,20 @@ func (r *recorder) record(ctx context.Context, take []accepted) {
 			}
 		}
 		if a.res.sandbox {
-			// The sandbox "delivers" at once.
-			_ = d.conv.ApplyStatus(actx, conversation.StatusUpdate{ProviderMessageID: a.res.MessageID, Status: conversation.MsgDelivered, At: time.Now()})
+			// The sandbox "delivers" at once; a busy database gets a few more tries, since no
+			// webhook will ever bring this status again.
+			u := conversation.StatusUpdate{ProviderMessageID: a.res.MessageID, Status: conversation.MsgDelivered, At: time.Now()}
+			for attempt := 1; ; attempt++ {
+				err := d.conv.ApplyStatus(actx, u)
+				if err == nil {
+					break
+				}
+				if attempt == 3 {
+					d.log.Error("dispatch: sandbox delivery status", "message_id", a.item.ID, "err", err.Error())
+					break
+				}
+				time.Sleep(time.Duration(attempt) * 100 * time.Millisecond)
+			}
 		}
 	}
 }
