@@ -116,3 +116,15 @@ func TestStats(t *testing.T) {
 		t.Error("count")
 	}
 }
+
+func TestRatio(t *testing.T) {
+	// Runs' ratios 0.25, 1 and 1.5: their median is 1, where the medians' ratio would be 3/4.
+	f := &figure{Values: []float64{1, 5, 3}, Base: []float64{4, 5, 2}}
+	if r := f.Ratio(); r != 1 {
+		t.Errorf("ratio %v", r)
+	}
+	f = &figure{Values: []float64{1, 3}, Base: []float64{2}}
+	if r := f.Ratio(); r != 1 {
+		t.Errorf("ratio of medians %v", r)
+	}
+}

@@ -61,6 +61,7 @@ func (b *bench) rowDispatchAndStatuses(ctx context.Context, engine string, base 
 		runs = 1 // row 4 alone needs one dispatch
 	}
 	var orderBad []string
+	var cpu cpuUse
 	for run := range runs {
 		b.logf("%s row 3 run %d/%d", engine, run+1, runs)
 		ceiling, err := b.fake.ceiling(32, max(2000, want/2))
@@ -77,7 +78,9 @@ func (b *bench) rowDispatchAndStatuses(ctx context.Context, engine string, base 
 			b.dbs.drop(ctx, db)
 			return fail(err, rate, batched, single)
 		}
+		w := startCPU(srv.Pid())
 		ok := b.fake.WaitFor(ctx, want, 5*time.Minute)
+		cpu.add(w.stop(), want)
 		msgs := b.fake.Sent()
 		srv.Stop()
 		if !ok {
@@ -100,6 +103,9 @@ func (b *bench) rowDispatchAndStatuses(ctx context.Context, engine string, base 
 	if len(orderBad) > 0 {
 		rate.Err = "order broken: " + strings.Join(orderBad, "; ")
 	} else {
+		if n := cpu.per("message"); n != "" {
+			rate.Notes = append(rate.Notes, n+" (from the server's readiness to the last send)")
+		}
 		rate.Notes = append(rate.Notes, fmt.Sprintf("order kept in every run (per recipient: the template, then m0…m%d); measured from the first to the last arrival at the fake; CHANNEL_RATE=100000, DISPATCH_WORKERS default (32); ceiling: 32 keep-alive clients in the bench process", per-2))
 	}
 	if engine == pg && !b.cfg.Smoke && b.cfg.Rows["3"] {
@@ -210,15 +216,22 @@ func (b *bench) statusRuns(ctx context.Context, from *benchDB, s seeded, sent []
 	defer hc.CloseIdleConnections()
 	c := &apiClient{base: srv.URL, http: hc}
 	runs := b.cfg.Runs
+	var cpu cpuUse
 	for run := range runs {
 		slice := sent[run*len(sent)/runs : (run+1)*len(sent)/runs]
 		b.logf("%s row 4 (%d per POST) run %d/%d: %d messages × 3 statuses", db.Engine, size, run+1, runs, len(slice))
+		w := startCPU(srv.Pid())
 		r, err := b.postStatuses(ctx, c, s, slice, size)
+		use := w.stop()
 		if err != nil {
 			return srv.explain(err)
 		}
+		cpu.add(use, 3*len(slice))
 		f.Values = append(f.Values, r)
 		b.logf("  %.0f events/s", r)
+	}
+	if n := cpu.per("status event"); n != "" {
+		f.Notes = append(f.Notes, n+" (bench: building bodies and posting)")
 	}
 	if n, err := countRows(ctx, db, "SELECT count(*) FROM messages WHERE read_at IS NOT NULL AND direction = 'out'"); err != nil {
 		return err

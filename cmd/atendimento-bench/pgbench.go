@@ -221,9 +221,11 @@ type pgbenchResult struct {
 	TPS     float64
 	Lat     []time.Duration
 	Failed  int
-	Output  string
-	Command string
-	one     *pgbenchResult // the same script at one client, after the run
+	Output       string
+	Command      string
+	Transactions int
+	CPU          cpuUse         // Postgres, pgbench (Child) and the machine over the run
+	one          *pgbenchResult // the same script at one client, after the run
 }
 
 // runPGBench runs the captured script with clients connections for d on the database.
@@ -244,7 +246,9 @@ func (b *bench) runPGBench(ctx context.Context, cs *capturedStart, db *benchDB, 
 	args = append(args, db.URL)
 	cmd := exec.CommandContext(ctx, "pgbench", args...)
 	cmd.Dir = dir
+	w := startCPU()
 	out, err := cmd.CombinedOutput()
+	use := w.stop()
 	res := &pgbenchResult{Output: string(out), Command: "pgbench " + strings.Join(redactDefines(args), " ")}
 	_ = os.WriteFile(filepath.Join(dir, "output.txt"), append([]byte(res.Command+"\n\n"), out...), 0o644)
 	if err != nil {
@@ -257,6 +261,13 @@ func (b *bench) runPGBench(ctx context.Context, cs *capturedStart, db *benchDB, 
 	}
 	if m := regexp.MustCompile(`number of failed transactions: (\d+)`).FindStringSubmatch(res.Output); m != nil {
 		res.Failed, _ = strconv.Atoi(m[1])
+	}
+	if m := regexp.MustCompile(`number of transactions actually processed: (\d+)`).FindStringSubmatch(res.Output); m != nil {
+		res.Transactions, _ = strconv.Atoi(m[1])
+	}
+	res.CPU = use
+	if st := cmd.ProcessState; st != nil {
+		res.CPU.Child = (st.UserTime() + st.SystemTime()).Seconds()
 	}
 	logs, _ := filepath.Glob(filepath.Join(dir, "log.*"))
 	for _, l := range logs {

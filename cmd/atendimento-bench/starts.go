@@ -21,17 +21,25 @@ type loadResult struct {
 	FirstErr   string
 	Lat        []time.Duration // of the requests started in the measured window
 	Rate       float64         // successful requests/s completed in the window
+	CPU        cpuUse          // over the window
 }
 
 // loadStarts runs clients closed-loop workers against POST /api/v1/conversations for warm+dur,
 // each start a new contact with its own Idempotency-Key (as the Go client and the CSV command
 // send), and measures the window after warm.
-func loadStarts(ctx context.Context, baseURL, key string, s seeded, clients, first int, warm, dur time.Duration) loadResult {
+func loadStarts(ctx context.Context, baseURL, key string, s seeded, clients, first int, warm, dur time.Duration, serverPid int) loadResult {
 	hc := newHTTPClient(clients)
 	defer hc.CloseIdleConnections()
 	var next atomic.Int64
 	from := time.Now().Add(warm)
 	to := from.Add(dur)
+	cpu := make(chan cpuUse, 1)
+	go func() {
+		time.Sleep(time.Until(from))
+		w := startCPU(serverPid)
+		time.Sleep(time.Until(to))
+		cpu <- w.stop()
+	}()
 	var mu sync.Mutex
 	var res loadResult
 	var wg sync.WaitGroup
@@ -88,6 +96,7 @@ func loadStarts(ctx context.Context, baseURL, key string, s seeded, clients, fir
 	}
 	wg.Wait()
 	res.Rate = float64(res.OK) / dur.Seconds()
+	res.CPU = <-cpu
 	return res
 }
 
@@ -107,7 +116,7 @@ func (b *bench) rowStarts(ctx context.Context, engine string, base *benchDB, s s
 	var cs *capturedStart
 	if engine == pg {
 		rate.BaseName, p50.BaseName, p99.BaseName, one50.BaseName, one99.BaseName = "pgbench", "pgbench", "pgbench", "pgbench -c 1", "pgbench -c 1"
-		rate.Goal, rate.met = "≥ 0.5× pgbench", func(v, base float64) bool { return v >= 0.5*base }
+		rate.Goal, rate.met = "≥ 0.5× pgbench", func(_, ratio float64) bool { return ratio >= 0.5 }
 		if _, err := exec.LookPath("pgbench"); err != nil {
 			rate.Notes = append(rate.Notes, "pgbench not found: no baseline")
 		} else {
@@ -124,6 +133,7 @@ func (b *bench) rowStarts(ctx context.Context, engine string, base *benchDB, s s
 		rate.BaseName = "pgbench is Postgres-only"
 	}
 	var errs, total int
+	var cpuServer, cpuPGBench cpuUse
 	for run := range b.cfg.Runs {
 		b.logf("%s row 1 run %d/%d: %d clients for %s", engine, run+1, b.cfg.Runs, c, b.cfg.Duration)
 		db, err := b.dbs.clone(ctx, base)
@@ -135,10 +145,10 @@ func (b *bench) rowStarts(ctx context.Context, engine string, base *benchDB, s s
 			b.dbs.drop(ctx, db)
 			return fail(err, rate, p50, p99, one50, one99)
 		}
-		res := loadStarts(ctx, srv.URL, s.APIKey, s, c, 0, b.cfg.Warmup, b.cfg.Duration)
+		res := loadStarts(ctx, srv.URL, s.APIKey, s, c, 0, b.cfg.Warmup, b.cfg.Duration, srv.Pid())
 		var one loadResult
 		if !b.cfg.Smoke {
-			one = loadStarts(ctx, srv.URL, s.APIKey, s, 1, 5_000_000, b.cfg.Warmup/5, b.cfg.Duration/2)
+			one = loadStarts(ctx, srv.URL, s.APIKey, s, 1, 5_000_000, b.cfg.Warmup/5, b.cfg.Duration/2, srv.Pid())
 		}
 		srv.Stop()
 		if one.OK > 0 {
@@ -153,6 +163,7 @@ func (b *bench) rowStarts(ctx context.Context, engine string, base *benchDB, s s
 		if res.Errors > 0 && res.FirstErr != "" {
 			rate.Notes = append(rate.Notes, fmt.Sprintf("run %d: %d failed starts, first: %s", run+1, res.Errors, res.FirstErr))
 		}
+		cpuServer.add(res.CPU, res.OK+res.Errors)
 		rate.Values = append(rate.Values, res.Rate)
 		p50.Values = append(p50.Values, pct(res.Lat, 50))
 		p99.Values = append(p99.Values, pct(res.Lat, 99))
@@ -168,6 +179,7 @@ func (b *bench) rowStarts(ctx context.Context, engine string, base *benchDB, s s
 			rate.Notes = append(rate.Notes, fmt.Sprintf("run %d: %v", run+1, err))
 			continue
 		}
+		cpuPGBench.add(pr.CPU, pr.Transactions)
 		rate.Base = append(rate.Base, pr.TPS)
 		p50.Base = append(p50.Base, pct(pr.Lat, 50))
 		p99.Base = append(p99.Base, pct(pr.Lat, 99))
@@ -179,6 +191,12 @@ func (b *bench) rowStarts(ctx context.Context, engine string, base *benchDB, s s
 	}
 	if errs > 0 {
 		rate.Notes = append(rate.Notes, fmt.Sprintf("%d of %d starts failed (not counted in the rate)", errs, total))
+	}
+	if n := cpuServer.per("start"); n != "" {
+		rate.Notes = append(rate.Notes, n)
+	}
+	if n := cpuPGBench.per("pgbench transaction"); n != "" {
+		rate.Notes = append(rate.Notes, n)
 	}
 	return nil
 }
