@@ -218,9 +218,9 @@ func statementsText(steps []sqlStep) string {
 
 // pgbenchResult is one pgbench run: transactions/s and per-transaction latencies from its log.
 type pgbenchResult struct {
-	TPS     float64
-	Lat     []time.Duration
-	Failed  int
+	TPS          float64
+	Lat          []time.Duration
+	Failed       int
 	Output       string
 	Command      string
 	Transactions int
