@@ -41,7 +41,13 @@ fuzz:
 	  ./api:FuzzSandboxInbound ./api:FuzzJSONBodies; do \
 	  pkg=$${spec%%:*}; fn=$${spec##*:}; \
 	  echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
-	  $(GO) test $$pkg -run='^$$' -fuzz="^$$fn\$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZTIME) >/dev/null; \
+	  out=$$(mktemp); \
+	  if ! $(GO) test $$pkg -run='^$$' -fuzz="^$$fn\$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZTIME) >$$out 2>&1; then \
+	    cat $$out; \
+	    echo "fuzz $$fn failed; running it once more (a found input is now a seed and fails again; a worker the loaded machine starved does not)"; \
+	    $(GO) test $$pkg -run='^$$' -fuzz="^$$fn\$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZTIME); \
+	  fi; \
+	  rm -f $$out; \
 	done
 
 # The browser tests drive Debian's Chromium (apt-get install -y chromium); .ci/run installs it.
