@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -83,6 +84,7 @@ type Service struct {
 	db         *store.DB
 	bcryptCost int
 	sessionTTL time.Duration
+	regions    sync.Map // account id → cachedRegion
 }
 
 // Option configures a Service.

@@ -3,6 +3,7 @@ package account
 import (
 	"context"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/atendimento/atendimento/internal/apperr"
@@ -56,16 +57,32 @@ func (s *Service) UpdateCurrent(ctx context.Context, in Settings) (Account, erro
 		if err := s.db.Conn(ctx).Table("accounts").Where("id = ?", store.AccountID(ctx)).Updates(updates).Error; err != nil {
 			return Account{}, store.Translate(err, nil, nil)
 		}
+		s.regions.Delete(store.AccountID(ctx)) // after the write, so no read re-caches the old value
 	}
 	return s.Current(ctx)
 }
 
-// Region returns the context's account's default phone region, "BR" when it cannot be read.
+// regionTTL bounds how long another instance may read a changed default region from its cache.
+const regionTTL = 30 * time.Second
+
+type cachedRegion struct {
+	region string
+	at     time.Time
+}
+
+// Region returns the context's account's default phone region, "BR" when it cannot be read. It
+// is read for every phone parsed (several per conversation start), so it is cached per account
+// for regionTTL; UpdateCurrent forgets this instance's copy at once.
 func (s *Service) Region(ctx context.Context) string {
+	acc := store.AccountID(ctx)
+	if c, ok := s.regions.Load(acc); ok && time.Since(c.(cachedRegion).at) < regionTTL {
+		return c.(cachedRegion).region
+	}
 	var regions []string
-	if err := s.db.Conn(ctx).Table("accounts").Where("id = ?", store.AccountID(ctx)).Limit(1).Pluck("default_region", &regions).Error; err != nil || len(regions) == 0 || regions[0] == "" {
+	if err := s.db.Conn(ctx).Table("accounts").Where("id = ?", acc).Limit(1).Pluck("default_region", &regions).Error; err != nil || len(regions) == 0 || regions[0] == "" {
 		return "BR"
 	}
+	s.regions.Store(acc, cachedRegion{region: regions[0], at: time.Now()})
 	return regions[0]
 }
 
