@@ -86,8 +86,20 @@ func New(t testing.TB, db *store.DB, opts Options) *Env {
 	srv := httptest.NewServer(a.Handler)
 	t.Cleanup(srv.Close)
 	env := &Env{T: t, App: a, Server: srv, Demo: seeded, Logs: &logs.buf}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server log:\n%s", logs.String())
+		}
+	})
 	env.Admin = env.Client(seeded.APIKey)
 	return env
+}
+
+// String returns what was written so far.
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 type syncBuffer struct {

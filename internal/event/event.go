@@ -1,8 +1,12 @@
 // Package event is the broker of conversation and message changes. Domain services publish
-// after commit; the broker hands each event to its sinks (the CRM webhooks' enqueue) on the
-// instance that published it, and fans it out to the subscribers of its account (server-sent
-// event streams) on every instance: on Postgres through NOTIFY on one channel, which each
-// instance LISTENs to; on SQLite, where one process owns the database, directly.
+// after commit; the broker fans each event out to the subscribers of its account (server-sent
+// event streams) on this instance at once, hands it to its sinks (the CRM webhooks' enqueue),
+// and on Postgres sends it to the other instances through NOTIFY on one channel, which each
+// instance LISTENs to (an instance skips the notifications it sent itself).
+//
+// Events name a resource, and readers render its latest state, so clients apply them as
+// upserts. Events of one writer leave in order; events of different writers (a request and the
+// dispatcher, two instances) may be seen in another order than their commits.
 package event
 
 import (
@@ -12,6 +16,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/atendimento/atendimento/internal/conversation"
 	"github.com/atendimento/atendimento/internal/store"
@@ -34,6 +40,8 @@ type Event struct {
 	AccountID string `json:"account_id"`
 	Kind      string `json:"kind"`
 	ID        string `json:"id"`
+	// Origin is the instance that published the event, which fanned it out itself already.
+	Origin string `json:"origin,omitempty"`
 }
 
 // Kinds lists the event kinds the broker carries.
@@ -61,6 +69,11 @@ type Broker struct {
 	log    *slog.Logger
 	sinks  []Sink
 	buffer int
+	// origin tells this instance's notifications from the others'.
+	origin string
+	// listening is closed once the first LISTEN is in place.
+	listening  chan struct{}
+	listenOnce sync.Once
 
 	seq  atomic.Uint64
 	mu   sync.Mutex
@@ -82,7 +95,7 @@ func New(db *store.DB, log *slog.Logger, sinks ...Sink) *Broker {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Broker{db: db, log: log, sinks: sinks, buffer: DefaultBuffer, subs: map[string]map[*Subscription]struct{}{},
-		queue: make(chan Event, 4096)}
+		queue: make(chan Event, 4096), origin: uuid.NewString(), listening: make(chan struct{})}
 }
 
 // SetBuffer changes the per-subscriber buffer for subscriptions made after the call (tests).
@@ -92,23 +105,26 @@ func (b *Broker) SetBuffer(n int) { b.buffer = n }
 const publishTimeout = 2 * time.Second
 
 // Publish implements conversation.Publisher. It never fails the caller: the change is already
-// committed, so a broken NOTIFY is logged and the event is lost for streams (not for sinks,
-// which ran before it). It does not block on Postgres unless the notifier is not running or
-// is 4096 events behind, when it notifies itself.
+// committed. This instance's streams get the event at once, whatever the state of the LISTEN
+// connection; a broken NOTIFY is logged and only the other instances' streams miss the event.
+// It does not block on Postgres unless the notifier is not running or is 4096 events behind,
+// when it notifies itself.
 func (b *Broker) Publish(ctx context.Context, accountID, kind, id string) {
 	if accountID == "" || id == "" {
 		return
 	}
+	e := Event{AccountID: accountID, Kind: kind, ID: id, Origin: b.origin}
+	// First the streams (memory only), then the sinks (database writes): a stream must not wait
+	// on them, nor see events of later changes first.
+	b.fanout(e)
 	// The request that caused the change may end now; the event must still go out, within a
 	// bound: sinks read and write the database, which may have stopped answering.
 	ctx, cancel := context.WithTimeout(store.WithAccount(context.WithoutCancel(ctx), accountID), publishTimeout)
 	defer cancel()
-	e := Event{AccountID: accountID, Kind: kind, ID: id}
 	for _, s := range b.sinks {
 		s.Handle(ctx, e)
 	}
 	if b.db.Dialect() != store.Postgres {
-		b.fanout(e)
 		return
 	}
 	if b.running.Load() {
@@ -132,8 +148,12 @@ func (b *Broker) notify(ctx context.Context, events []Event) {
 	}
 }
 
+// listenWait bounds how long Start waits for the LISTEN connection.
+const listenWait = 10 * time.Second
+
 // Start listens for every instance's events and runs the notifier on Postgres until ctx ends
-// (no-op on SQLite).
+// (no-op on SQLite). It returns once LISTEN is in place (or after listenWait, logged), so a
+// server never serves streams that cannot yet hear the other instances.
 func (b *Broker) Start(ctx context.Context) {
 	if b.db.Dialect() != store.Postgres {
 		return
@@ -142,6 +162,12 @@ func (b *Broker) Start(ctx context.Context) {
 	b.done = make(chan struct{})
 	b.running.Store(true)
 	go b.notifier(ctx)
+	select {
+	case <-b.listening:
+	case <-ctx.Done():
+	case <-time.After(listenWait):
+		b.log.Warn("event: LISTEN not in place yet; streams miss other instances' events until it is", "waited", listenWait.String())
+	}
 }
 
 // Stop waits for the notifier to send what was queued when Start's context ended.
@@ -192,11 +218,14 @@ func (b *Broker) sendBatch(ctx context.Context, first *Event) bool {
 }
 
 // eventSize is an upper bound of an event's JSON length (ids are UUIDs, kinds are short).
-func eventSize(e Event) int { return 40 + len(e.AccountID) + len(e.Kind) + len(e.ID) }
+func eventSize(e Event) int { return 52 + len(e.AccountID) + len(e.Kind) + len(e.ID) + len(e.Origin) }
 
 func (b *Broker) notified(_, payload string) {
 	if payload == "" {
-		return // a (re)connect: events sent while disconnected are gone; clients reload on their own
+		// A (re)connect: other instances' events sent while disconnected are gone; clients
+		// reload on their own.
+		b.listenOnce.Do(func() { close(b.listening) })
+		return
 	}
 	var events []Event
 	if err := json.Unmarshal([]byte(payload), &events); err != nil {
@@ -204,7 +233,7 @@ func (b *Broker) notified(_, payload string) {
 		return
 	}
 	for _, e := range events {
-		if e.AccountID != "" {
+		if e.AccountID != "" && e.Origin != b.origin {
 			b.fanout(e)
 		}
 	}
