@@ -130,13 +130,11 @@ func (s *server) startConversation(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	var started *conversation.Started
 	run := func(ctx context.Context) (idempotency.Response, error) {
 		st, err := s.Conversations.Start(ctx, actor(c), req.input())
 		if err != nil {
 			return idempotency.Response{}, err
 		}
-		started = &st
 		out := toConversation(st.Conversation, st.Contact)
 		out.OpeningMessage = &OpeningMessage{ID: st.OpeningMessage.ID, Status: st.OpeningMessage.Status, RenderedText: st.OpeningMessage.RenderedText}
 		out.EstimatedCost = toEstimate(st.Estimate)
@@ -164,11 +162,6 @@ func (s *server) startConversation(c echo.Context) error {
 	}
 	if err != nil {
 		return err
-	}
-	if started != nil && key != "" {
-		// Inside the idempotency transaction Start could not wake the dispatcher or publish the
-		// events; without a key it did both itself.
-		s.Conversations.AfterStart(ctx, *started)
 	}
 	return c.JSONBlob(resp.Status, resp.Body)
 }

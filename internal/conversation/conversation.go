@@ -136,7 +136,7 @@ type Service struct {
 	teams     *team.Service
 	templates *template.Service
 	card      *pricing.Card
-	wake      func()
+	signal    func()
 	publish   Publisher
 	now       func() time.Time
 }
@@ -163,9 +163,9 @@ type Deps struct {
 // NewService returns the conversation service.
 func NewService(db *store.DB, d Deps) *Service {
 	s := &Service{db: db, contacts: d.Contacts, channels: d.Channels, teams: d.Teams, templates: d.Templates,
-		card: d.Card, wake: d.Wake, publish: d.Publisher, now: store.Now}
-	if s.wake == nil {
-		s.wake = func() {}
+		card: d.Card, signal: d.Wake, publish: d.Publisher, now: store.Now}
+	if s.signal == nil {
+		s.signal = func() {}
 	}
 	if s.card == nil {
 		s.card = pricing.Default()
@@ -177,12 +177,23 @@ func NewService(db *store.DB, d Deps) *Service {
 func (s *Service) SetClock(now func() time.Time) { s.now = now }
 
 // Wake tells the dispatcher there may be due rows.
-func (s *Service) Wake() { s.wake() }
+func (s *Service) Wake() { s.signal() }
 
+// wake tells the dispatcher about due rows once the context's transaction (if any) commits.
+// Callers emit a change's events before they wake: the dispatcher's own events about a message
+// then rarely overtake the event that announced it (order is not promised, see event.Broker).
+func (s *Service) wake(ctx context.Context) {
+	store.AfterCommit(ctx, func(context.Context) { s.signal() })
+}
+
+// emit publishes a change once the context's transaction (if any) commits; a rollback drops it.
 func (s *Service) emit(ctx context.Context, kind, id string) {
-	if s.publish != nil {
-		s.publish.Publish(ctx, store.AccountID(ctx), kind, id)
+	if s.publish == nil {
+		return
 	}
+	store.AfterCommit(ctx, func(ctx context.Context) {
+		s.publish.Publish(ctx, store.AccountID(ctx), kind, id)
+	})
 }
 
 // Event kinds published after commit.

@@ -116,15 +116,15 @@ func (s *Service) Receive(ctx context.Context, in Inbound) (InboundResult, error
 	if err != nil || out.Duplicate {
 		return out, err
 	}
-	if out.Released > 0 {
-		s.wake()
-	}
 	if out.Created {
 		s.emit(ctx, EventConversationCreated, out.ConversationID)
 	} else {
 		s.emit(ctx, EventConversationUpdated, out.ConversationID)
 	}
 	s.emit(ctx, EventMessageCreated, out.MessageID)
+	if out.Released > 0 {
+		s.wake(ctx)
+	}
 	return out, nil
 }
 

@@ -316,12 +316,12 @@ func (s *Service) Post(ctx context.Context, actor Actor, id string, in PostInput
 	if err != nil {
 		return Message{}, err
 	}
-	if out.Status == MsgPending {
-		s.wake()
-	}
 	s.emit(ctx, EventMessageCreated, out.ID)
 	if reengaged {
 		s.emit(ctx, EventConversationUpdated, id)
+	}
+	if out.Status == MsgPending {
+		s.wake(ctx)
 	}
 	return out.toMessage(), nil
 }

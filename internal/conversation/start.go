@@ -144,21 +144,12 @@ func (s *Service) Start(ctx context.Context, actor Actor, in StartInput) (Starte
 	if err != nil {
 		return Started{}, err
 	}
-	if !store.InTxn(ctx) {
-		s.afterStart(ctx, out)
-	}
-	return out, nil
-}
-
-// AfterStart signals the dispatcher and publishes the new conversation; Start calls it itself
-// unless it ran inside a caller's transaction, whose owner calls it after committing.
-func (s *Service) AfterStart(ctx context.Context, st Started) { s.afterStart(ctx, st) }
-
-func (s *Service) afterStart(ctx context.Context, st Started) {
+	// Inside a caller's transaction (an idempotent start) these wait for its commit.
+	s.emit(ctx, EventConversationCreated, out.Conversation.ID)
+	s.emit(ctx, EventMessageCreated, out.OpeningMessage.ID)
 	// Scheduled openings wake it too, so it can sleep until their time instead of the next poll.
-	s.wake()
-	s.emit(ctx, EventConversationCreated, st.Conversation.ID)
-	s.emit(ctx, EventMessageCreated, st.OpeningMessage.ID)
+	s.wake(ctx)
+	return out, nil
 }
 
 func fillTemplate(msg *msgRow, t *template.Template, p template.Params) error {

@@ -204,27 +204,62 @@ func (d *DB) Tenant(ctx context.Context, table string) *gorm.DB {
 // statements that are not tenant queries (the dispatcher's claim, migrations, lookups by a
 // globally unique id before the account is known).
 func (d *DB) Conn(ctx context.Context) *gorm.DB {
-	if tx, ok := ctx.Value(txKey).(*gorm.DB); ok {
-		return tx.WithContext(ctx)
+	if t, ok := ctx.Value(txKey).(*txn); ok {
+		return t.tx.WithContext(ctx)
 	}
 	return d.gorm.WithContext(ctx)
 }
 
-// InTx runs fn in a transaction carried by the context it receives; domain calls made with that
-// context join it. A nested InTx joins the outer transaction.
-func (d *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
-	if _, ok := ctx.Value(txKey).(*gorm.DB); ok {
-		return fn(ctx)
-	}
-	return d.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return fn(context.WithValue(ctx, txKey, tx))
-	})
+// txn is the transaction a context carries, with the effects registered to follow its commit.
+type txn struct {
+	tx    *gorm.DB
+	hooks []func()
 }
 
-// InTxn reports whether the context carries a transaction.
-func InTxn(ctx context.Context) bool {
-	_, ok := ctx.Value(txKey).(*gorm.DB)
-	return ok
+// withoutTxn is a context that no longer carries its transaction (a committed one's hooks
+// must not write through it) but keeps everything else: the account, the deadline.
+type withoutTxn struct{ context.Context }
+
+func (c withoutTxn) Value(key any) any {
+	if key == txKey {
+		return nil
+	}
+	return c.Context.Value(key)
+}
+
+// InTx runs fn in a transaction carried by the context it receives; domain calls made with that
+// context join it. A nested InTx joins the outer transaction. Once the outermost transaction
+// has committed, the hooks registered with AfterCommit run, in order; when it rolls back they
+// are dropped.
+func (d *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	if _, ok := ctx.Value(txKey).(*txn); ok {
+		return fn(ctx)
+	}
+	t := &txn{}
+	err := d.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		t.tx, t.hooks = tx, nil // a retried body registers its effects again
+		return fn(context.WithValue(ctx, txKey, t))
+	})
+	if err != nil {
+		return err
+	}
+	for _, h := range t.hooks {
+		h()
+	}
+	return nil
+}
+
+// AfterCommit registers fn to run once the context's outermost transaction commits (dropped if
+// it rolls back), or runs it at once when the context carries no transaction. Effects that must
+// not be seen before the change is (waking a worker, publishing an event) go through it, so
+// whoever wraps a domain call in a larger transaction need not remember them. fn gets ctx
+// without its transaction.
+func AfterCommit(ctx context.Context, fn func(ctx context.Context)) {
+	if t, ok := ctx.Value(txKey).(*txn); ok {
+		t.hooks = append(t.hooks, func() { fn(withoutTxn{ctx}) })
+		return
+	}
+	fn(ctx)
 }
 
 // Translate maps storage errors to domain errors: a missing row becomes notFound (when given),
