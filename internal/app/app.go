@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -24,6 +23,7 @@ import (
 	"github.com/atendimento/atendimento/api"
 	"github.com/atendimento/atendimento/internal/account"
 	"github.com/atendimento/atendimento/internal/channel"
+	"github.com/atendimento/atendimento/internal/clock"
 	"github.com/atendimento/atendimento/internal/contact"
 	"github.com/atendimento/atendimento/internal/conversation"
 	"github.com/atendimento/atendimento/internal/crmhook"
@@ -38,6 +38,7 @@ import (
 	"github.com/atendimento/atendimento/internal/templatesync"
 	"github.com/atendimento/atendimento/internal/webhook"
 	"github.com/atendimento/atendimento/internal/whatsapp"
+	"github.com/atendimento/atendimento/internal/worker"
 )
 
 // Config is the server's configuration, read from the environment.
@@ -74,6 +75,9 @@ type Config struct {
 	// 0 = unlimited), with bursts up to APIKeyBurst (API_KEY_BURST, default 100).
 	APIKeyRate  float64
 	APIKeyBurst int
+	// Clock is the time of the dispatcher, the sweepers, the rate limits and the conversations'
+	// rules (nil: the real clock; tests pass a fake they advance).
+	Clock clock.Clock
 }
 
 // FromEnv reads the configuration with its defaults.
@@ -209,8 +213,9 @@ type App struct {
 	Cloud         *whatsapp.Client
 	Handler       *echo.Echo
 	Registry      *prometheus.Registry
+	clock         clock.Clock
 	stop          context.CancelFunc
-	jobs          sync.WaitGroup
+	jobs          []*worker.Worker
 }
 
 // dispatchChannel is the NOTIFY channel that wakes every instance's dispatcher.
@@ -247,7 +252,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*Ap
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Config: cfg, DB: db, Log: log, Registry: prometheus.NewRegistry()}
+	a := &App{Config: cfg, DB: db, Log: log, Registry: prometheus.NewRegistry(), clock: clock.Or(cfg.Clock)}
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	var opts []account.Option
 	if cfg.BcryptCost > 0 {
@@ -268,13 +273,18 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*Ap
 	a.Conversations = conversation.NewService(db, conversation.Deps{Contacts: a.Contacts, Channels: a.Channels, Teams: a.Teams,
 		Templates: a.Templates, Card: pricing.Default(), Wake: a.wake, Publisher: a.Events})
 	render.Conversations = a.Conversations
+	if cfg.Clock != nil {
+		// Stored times are UTC to the microsecond Postgres keeps, as store.Now makes them.
+		a.Conversations.SetClock(func() time.Time { return cfg.Clock.Now().UTC().Truncate(time.Microsecond) })
+	}
+	cfg.Dispatch.Clock = a.clock
 	a.Cloud = whatsapp.NewClient(whatsapp.Config{BaseURL: cfg.WhatsAppAPIBaseURL, Version: cfg.WhatsAppAPIVersion})
 	a.TemplateSync = templatesync.New(a.Channels, a.Templates, a.Cloud, log)
 	a.Dispatcher = dispatch.New(cfg.Dispatch, a.Conversations, a.Channels, a.Contacts, a.Cloud, log)
 	deps := api.Deps{DB: db, Accounts: a.Accounts, Contacts: a.Contacts, Channels: a.Channels, Teams: a.Teams, Templates: a.Templates,
 		Conversations: a.Conversations, Idempotency: idempotency.New(db), Webhooks: webhook.New(a.Conversations, a.Templates), Log: log, Registry: a.Registry, OpenAPI: atendimento.OpenAPI,
 		SecureCookies: cfg.SecureCookies, TemplateSync: a.TemplateSync, WaitingTimeout: cfg.WaitingTimeout, RequestTimeout: cfg.RequestTimeout,
-		APIKeyRate: cfg.APIKeyRate, APIKeyBurst: cfg.APIKeyBurst}
+		APIKeyRate: cfg.APIKeyRate, APIKeyBurst: cfg.APIKeyBurst, LoginLimit: api.LoginLimit{Now: a.clock.Now}}
 	deps.Events, deps.CRMHooks = a.Events, a.CRMHooks
 	if cfg.WebDir != "" {
 		if st, err := os.Stat(filepath.Join(cfg.WebDir, "index.html")); err == nil && !st.IsDir() {
@@ -333,7 +343,9 @@ func (a *App) Stop() {
 	if a.stop != nil {
 		a.stop()
 	}
-	a.jobs.Wait()
+	for _, w := range a.jobs {
+		w.Stop()
+	}
 	a.Dispatcher.Stop()
 	a.CRMHooks.Stop()
 	a.Events.Stop()

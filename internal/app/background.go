@@ -2,11 +2,12 @@ package app
 
 import (
 	"context"
-	"math/rand/v2"
 	"time"
+
+	"github.com/atendimento/atendimento/internal/worker"
 )
 
-// startJobs runs the periodic background work until ctx ends: the template sync of every
+// startJobs runs the periodic background work until ctx ends or Stop: the template sync of every
 // whatsapp_cloud channel (TEMPLATE_SYNC_INTERVAL) and the sweeper that expires waits for a
 // first reply (WAITING_TIMEOUT). A zero interval or timeout leaves the job off.
 func (a *App) startJobs(ctx context.Context) {
@@ -20,7 +21,7 @@ func (a *App) startJobs(ctx context.Context) {
 	if timeout := a.Config.WaitingTimeout; timeout > 0 {
 		a.every(ctx, sweepInterval(timeout), func(ctx context.Context) {
 			for ctx.Err() == nil {
-				done, err := a.Conversations.ExpireWaiting(ctx, time.Now().Add(-timeout), a.Accounts.AutoClosesWaiting)
+				done, err := a.Conversations.ExpireWaiting(ctx, a.clock.Now().Add(-timeout), a.Accounts.AutoClosesWaiting)
 				if err != nil {
 					if ctx.Err() == nil {
 						a.Log.Error("waiting sweep", "err", err.Error())
@@ -44,22 +45,10 @@ func sweepInterval(timeout time.Duration) time.Duration {
 	return min(max(timeout/10, 50*time.Millisecond), time.Minute)
 }
 
-// every runs fn now and then every d (jittered by up to a tenth, so instances drift apart)
-// until ctx ends; Stop waits for a run in progress.
+// every runs fn now and then every d, jittered, on the app's clock until ctx ends; Stop waits
+// for a run in progress.
 func (a *App) every(ctx context.Context, d time.Duration, fn func(ctx context.Context)) {
-	a.jobs.Add(1)
-	go func() {
-		defer a.jobs.Done()
-		for {
-			fn(ctx)
-			wait := d + time.Duration(rand.Int64N(int64(d)/10+1))
-			t := time.NewTimer(wait)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return
-			case <-t.C:
-			}
-		}
-	}()
+	w := worker.New(a.clock)
+	w.Every(ctx, d, fn)
+	a.jobs = append(a.jobs, w)
 }

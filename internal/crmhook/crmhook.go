@@ -21,6 +21,7 @@ import (
 	"github.com/atendimento/atendimento/internal/event"
 	"github.com/atendimento/atendimento/internal/secret"
 	"github.com/atendimento/atendimento/internal/store"
+	"github.com/atendimento/atendimento/internal/worker"
 )
 
 // Delivery states.
@@ -109,9 +110,7 @@ type Service struct {
 	resolver *net.Resolver
 	now      func() time.Time
 
-	wake chan struct{}
-	stop context.CancelFunc
-	done chan struct{}
+	w *worker.Worker
 
 	// subs caches each account's subscriptions for SubscriptionsTTL, so events of accounts
 	// without webhooks (and the dispatcher's stream of status changes) cost no query.
@@ -138,7 +137,7 @@ func New(cfg Config, db *store.DB, box *secret.Box, render Render, log *slog.Log
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Service{cfg: cfg, db: db, box: box, render: render, log: log, client: newClient(cfg), resolver: net.DefaultResolver,
-		now: store.Now, wake: make(chan struct{}, 1), subs: map[string]cachedSubs{}}
+		now: store.Now, w: worker.New(nil), subs: map[string]cachedSubs{}}
 }
 
 // Config returns the effective configuration (defaults applied).

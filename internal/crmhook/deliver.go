@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/atendimento/atendimento/internal/store"
+	"github.com/atendimento/atendimento/internal/worker"
 )
 
 // The headers of every delivery.
@@ -63,33 +63,17 @@ func newClient(cfg Config) *http.Client {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
-// Wake asks the worker to claim now (deliveries were enqueued). It never blocks.
-func (s *Service) Wake() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-}
+// Wake asks the worker to claim now (deliveries were enqueued). It never blocks, and wake-ups
+// while it is busy make one more claim.
+func (s *Service) Wake() { s.w.Wake() }
 
-// Start runs the delivery worker until Stop.
-func (s *Service) Start(ctx context.Context) {
-	ctx, s.stop = context.WithCancel(ctx)
-	s.done = make(chan struct{})
-	go func() {
-		defer close(s.done)
-		s.loop(ctx)
-	}()
-}
+// Start runs the delivery worker until Stop or the end of ctx; a second Start does nothing.
+func (s *Service) Start(ctx context.Context) { s.w.Start(ctx, s.loop) }
 
-// Stop ends the worker. Attempts in flight are abandoned unrecorded; their lease expires and
-// they are attempted again (receivers deduplicate by the X-Atendimento-Delivery id).
-func (s *Service) Stop() {
-	if s.stop == nil {
-		return
-	}
-	s.stop()
-	<-s.done
-}
+// Stop ends the worker and waits for its attempts to return. Attempts in flight are abandoned
+// unrecorded; their lease expires and they are attempted again (receivers deduplicate by the
+// X-Atendimento-Delivery id).
+func (s *Service) Stop() { s.w.Stop() }
 
 func (s *Service) loop(ctx context.Context) {
 	finished := make(chan struct{}, s.cfg.Workers)
@@ -128,19 +112,20 @@ func (s *Service) loop(ctx context.Context) {
 				continue
 			}
 		}
-		wait := s.cfg.Poll/2 + time.Duration(rand.Int64N(int64(s.cfg.Poll)))
+		wait := worker.Jitter(s.cfg.Poll/2, s.cfg.Poll)
 		if inFlight < s.cfg.Workers {
 			if next, err := s.nextDue(ctx); err == nil && next != nil {
 				wait = min(wait, max(time.Until(*next), 10*time.Millisecond))
 			}
 		}
-		t := time.NewTimer(wait)
+		// Worker.Sleep would not hear a finished attempt, which frees a slot to claim into.
+		t := s.w.Clock().NewTimer(wait)
 		select {
 		case <-ctx.Done():
-		case <-s.wake:
+		case <-s.w.Woken():
 		case <-finished:
 			inFlight--
-		case <-t.C:
+		case <-t.C():
 		}
 		t.Stop()
 	}

@@ -11,17 +11,18 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
 
 	"github.com/atendimento/atendimento/internal/channel"
+	"github.com/atendimento/atendimento/internal/clock"
 	"github.com/atendimento/atendimento/internal/contact"
 	"github.com/atendimento/atendimento/internal/conversation"
 	"github.com/atendimento/atendimento/internal/store"
 	"github.com/atendimento/atendimento/internal/whatsapp"
+	"github.com/atendimento/atendimento/internal/worker"
 )
 
 // Config tunes the dispatcher.
@@ -38,6 +39,8 @@ type Config struct {
 	ChannelRate float64
 	// MaxAttempts bounds retries of transient errors (default 8).
 	MaxAttempts int
+	// Clock drives pacing, retries, backoff and the poll (nil: the real clock; tests pass a fake).
+	Clock clock.Clock
 }
 
 func (c *Config) defaults() {
@@ -59,6 +62,7 @@ func (c *Config) defaults() {
 	if c.MaxAttempts <= 0 {
 		c.MaxAttempts = 8
 	}
+	c.Clock = clock.Or(c.Clock)
 }
 
 // CloudSender sends through the WhatsApp Cloud API; *whatsapp.Client implements it.
@@ -75,47 +79,29 @@ type Dispatcher struct {
 	contacts *contact.Service
 	cloud    CloudSender
 	log      *slog.Logger
+	clock    clock.Clock
+	w        *worker.Worker
 
-	wake     chan struct{}
 	mu       sync.Mutex
 	limiters map[string]*rate.Limiter
-	stop     context.CancelFunc
-	done     chan struct{}
 }
 
 // New returns a dispatcher; Start runs it.
 func New(cfg Config, conv *conversation.Service, channels *channel.Service, contacts *contact.Service, cloud CloudSender, log *slog.Logger) *Dispatcher {
 	cfg.defaults()
 	return &Dispatcher{cfg: cfg, conv: conv, channels: channels, contacts: contacts, cloud: cloud, log: log,
-		wake: make(chan struct{}, 1), limiters: map[string]*rate.Limiter{}}
+		clock: cfg.Clock, w: worker.New(cfg.Clock), limiters: map[string]*rate.Limiter{}}
 }
 
-// Wake asks the dispatcher to claim now (a commit added due rows). It never blocks.
-func (d *Dispatcher) Wake() {
-	select {
-	case d.wake <- struct{}{}:
-	default:
-	}
-}
+// Wake asks the dispatcher to claim now (a commit added due rows). It never blocks, and wake-ups
+// while a batch is being sent make one more claim.
+func (d *Dispatcher) Wake() { d.w.Wake() }
 
-// Start runs the dispatch loop until Stop.
-func (d *Dispatcher) Start(ctx context.Context) {
-	ctx, d.stop = context.WithCancel(ctx)
-	d.done = make(chan struct{})
-	go func() {
-		defer close(d.done)
-		d.loop(ctx)
-	}()
-}
+// Start runs the dispatch loop until Stop or the end of ctx; a second Start does nothing.
+func (d *Dispatcher) Start(ctx context.Context) { d.w.Start(ctx, d.loop) }
 
 // Stop ends the loop and waits for in-flight sends to be recorded.
-func (d *Dispatcher) Stop() {
-	if d.stop == nil {
-		return
-	}
-	d.stop()
-	<-d.done
-}
+func (d *Dispatcher) Stop() { d.w.Stop() }
 
 func (d *Dispatcher) loop(ctx context.Context) {
 	sem := make(chan struct{}, d.cfg.Workers)
@@ -125,20 +111,20 @@ func (d *Dispatcher) loop(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		claimedAt := time.Now()
+		claimedAt := d.clock.Now()
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), dbTimeout)
 		items, err := d.conv.Claim(cctx, d.cfg.Batch, d.cfg.Lease)
 		cancel()
 		if err != nil {
 			d.log.Error("dispatch: claim failed", "err", err.Error())
-			if !d.sleep(ctx, time.Second) {
+			if !d.w.Sleep(ctx, time.Second) {
 				return
 			}
 			continue
 		}
 		if len(items) == 0 {
 			// Everything sendable is out; wait for a wake-up, the next due row, or the poll.
-			wait := d.cfg.Poll/2 + time.Duration(rand.Int64N(int64(d.cfg.Poll)))
+			wait := worker.Jitter(d.cfg.Poll/2, d.cfg.Poll)
 			// A row already due when the claim ran, and not claimed, cannot be sent now (its
 			// conversation closed, or another instance holds its lease): only rows that fell due
 			// since shorten the wait, else the loop would spin on it every few milliseconds.
@@ -146,11 +132,11 @@ func (d *Dispatcher) loop(ctx context.Context) {
 			next, err := d.conv.NextDue(nctx)
 			cancel()
 			if err == nil && next != nil && next.After(claimedAt) {
-				if until := time.Until(*next); until < wait {
+				if until := next.Sub(d.clock.Now()); until < wait {
 					wait = max(until, 5*time.Millisecond)
 				}
 			}
-			if !d.sleep(ctx, wait) {
+			if !d.w.Sleep(ctx, wait) {
 				return
 			}
 			continue
@@ -176,20 +162,6 @@ func (d *Dispatcher) loop(ctx context.Context) {
 	}
 }
 
-// sleep waits for d, a wake-up or the end; it reports whether to go on.
-func (d *Dispatcher) sleep(ctx context.Context, wait time.Duration) bool {
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-d.wake:
-		return true
-	case <-t.C:
-		return true
-	}
-}
-
 func (d *Dispatcher) limiter(channelID string) *rate.Limiter {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -200,6 +172,34 @@ func (d *Dispatcher) limiter(channelID string) *rate.Limiter {
 		d.limiters[channelID] = l
 	}
 	return l
+}
+
+// pace waits for the channel's next send slot. It reserves on the dispatcher's clock, which
+// rate.Limiter.Wait cannot do (it reads the system clock); a send abandoned by the end of ctx
+// gives its slot back.
+func (d *Dispatcher) pace(ctx context.Context, channelID string) error {
+	now := d.clock.Now()
+	r := d.limiter(channelID).ReserveN(now, 1)
+	wait := r.DelayFrom(now)
+	if wait <= 0 {
+		return nil
+	}
+	t := d.clock.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C():
+		return nil
+	case <-ctx.Done():
+		r.CancelAt(d.clock.Now())
+		return fmt.Errorf("pace channel %s: %w", channelID, ctx.Err())
+	}
+}
+
+// pause waits on the dispatcher's clock between retries of a write the database refused.
+func (d *Dispatcher) pause(wait time.Duration) {
+	t := d.clock.NewTimer(wait)
+	defer t.Stop()
+	<-t.C()
 }
 
 // errPermanent marks a failure that no retry can fix (a channel without credentials, a deleted contact).
@@ -270,6 +270,8 @@ type accepted struct {
 func newRecorder(ctx context.Context, d *Dispatcher, max int) *recorder {
 	r := &recorder{d: d, max: max, kick: make(chan struct{}, 1), done: make(chan struct{})}
 	go func() {
+		// A batching delay, not a schedule: it stays on the system clock, so a test's fake clock
+		// never has to move for sends to be recorded.
 		t := time.NewTicker(3 * time.Millisecond)
 		defer t.Stop()
 		for {
@@ -343,7 +345,7 @@ func (r *recorder) record(ctx context.Context, take []accepted) {
 		if a.res.sandbox {
 			// The sandbox "delivers" at once; a busy database gets a few more tries, since no
 			// webhook will ever bring this status again.
-			u := conversation.StatusUpdate{ProviderMessageID: a.res.MessageID, Status: conversation.MsgDelivered, At: time.Now()}
+			u := conversation.StatusUpdate{ProviderMessageID: a.res.MessageID, Status: conversation.MsgDelivered, At: d.clock.Now()}
 			for attempt := 1; ; attempt++ {
 				err := d.conv.ApplyStatus(actx, u)
 				if err == nil {
@@ -353,7 +355,7 @@ func (r *recorder) record(ctx context.Context, take []accepted) {
 					d.log.Error("dispatch: sandbox delivery status", "message_id", a.item.ID, "err", err.Error())
 					break
 				}
-				time.Sleep(time.Duration(attempt) * 100 * time.Millisecond)
+				d.pause(time.Duration(attempt) * 100 * time.Millisecond)
 			}
 		}
 	}
@@ -368,18 +370,18 @@ const dbTimeout = 10 * time.Second
 // the lease: a send the provider accepted is only sent again if it could not be recorded
 // before its lease let another claim take it (an outage shorter than that duplicates nothing).
 func (d *Dispatcher) recordSent(ctx context.Context, sent []conversation.Sent) error {
-	giveUp := time.Now().Add(d.cfg.Lease / 2)
+	giveUp := d.clock.Now().Add(d.cfg.Lease / 2)
 	// Several attempts fit in the budget even when each waits on a dead connection to time out.
 	attempt := min(dbTimeout, max(time.Second, d.cfg.Lease/8))
 	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 2*time.Second) {
 		actx, cancel := context.WithTimeout(ctx, attempt)
 		err := d.conv.MarkSentBatch(actx, sent)
 		cancel()
-		if err == nil || !store.IsUnavailable(err) || time.Now().Add(wait).After(giveUp) {
+		if err == nil || !store.IsUnavailable(err) || d.clock.Now().Add(wait).After(giveUp) {
 			return err
 		}
 		d.log.Warn("dispatch: record sent: database unavailable, retrying", "messages", len(sent), "in", wait.String(), "err", err.Error())
-		time.Sleep(wait)
+		d.pause(wait)
 	}
 }
 
@@ -413,7 +415,7 @@ func (d *Dispatcher) send(ctx context.Context, it conversation.OutboxItem, l loo
 		d.log.Warn("dispatch: transient error, will retry", "message_id", it.ID, "attempt", it.Attempts, "in", wait.String(), "err", err.Error())
 		rctx, cancel := context.WithTimeout(actx, dbTimeout)
 		defer cancel()
-		if err := d.conv.Retry(rctx, it, time.Now().Add(wait), code, title); err != nil {
+		if err := d.conv.Retry(rctx, it, d.clock.Now().Add(wait), code, title); err != nil {
 			d.log.Error("dispatch: schedule retry", "message_id", it.ID, "err", err.Error())
 		}
 	}
@@ -459,7 +461,7 @@ func (d *Dispatcher) deliver(ctx context.Context, it conversation.OutboxItem, l 
 			return sendResult{}, err
 		}
 	}
-	if err := d.limiter(ch.ID).Wait(ctx); err != nil {
+	if err := d.pace(ctx, ch.ID); err != nil {
 		return sendResult{}, err
 	}
 	if ch.Provider == channel.ProviderSandbox {

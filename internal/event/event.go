@@ -21,6 +21,7 @@ import (
 
 	"github.com/atendimento/atendimento/internal/conversation"
 	"github.com/atendimento/atendimento/internal/store"
+	"github.com/atendimento/atendimento/internal/worker"
 )
 
 // Channel is the Postgres NOTIFY channel that carries events between instances.
@@ -84,7 +85,7 @@ type Broker struct {
 	// a round trip per event, and events leave in the order they were published.
 	queue   chan Event
 	running atomic.Bool
-	done    chan struct{}
+	w       *worker.Worker
 }
 
 var _ conversation.Publisher = (*Broker)(nil)
@@ -95,7 +96,7 @@ func New(db *store.DB, log *slog.Logger, sinks ...Sink) *Broker {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Broker{db: db, log: log, sinks: sinks, buffer: DefaultBuffer, subs: map[string]map[*Subscription]struct{}{},
-		queue: make(chan Event, 4096), origin: uuid.NewString(), listening: make(chan struct{})}
+		queue: make(chan Event, 4096), origin: uuid.NewString(), listening: make(chan struct{}), w: worker.New(nil)}
 }
 
 // SetBuffer changes the per-subscriber buffer for subscriptions made after the call (tests).
@@ -151,17 +152,17 @@ func (b *Broker) notify(ctx context.Context, events []Event) {
 // listenWait bounds how long Start waits for the LISTEN connection.
 const listenWait = 10 * time.Second
 
-// Start listens for every instance's events and runs the notifier on Postgres until ctx ends
-// (no-op on SQLite). It returns once LISTEN is in place (or after listenWait, logged), so a
-// server never serves streams that cannot yet hear the other instances.
+// Start listens for every instance's events and runs the notifier on Postgres until Stop or the
+// end of ctx (no-op on SQLite, and on a broker already started). It returns once LISTEN is in
+// place (or after listenWait, logged), so a server never serves streams that cannot yet hear
+// the other instances.
 func (b *Broker) Start(ctx context.Context) {
 	if b.db.Dialect() != store.Postgres {
 		return
 	}
-	b.db.Listen(ctx, b.log, []string{Channel}, b.notified)
-	b.done = make(chan struct{})
-	b.running.Store(true)
-	go b.notifier(ctx)
+	if !b.w.Start(ctx, b.run) {
+		return
+	}
 	select {
 	case <-b.listening:
 	case <-ctx.Done():
@@ -170,15 +171,18 @@ func (b *Broker) Start(ctx context.Context) {
 	}
 }
 
-// Stop waits for the notifier to send what was queued when Start's context ended.
-func (b *Broker) Stop() {
-	if b.done != nil {
-		<-b.done
-	}
+// Stop ends LISTEN and the notifier, and waits for the notifier to send what was queued.
+func (b *Broker) Stop() { b.w.Stop() }
+
+// run is the broker's worker: the LISTEN connection (its own goroutine, ended with ctx) and the
+// notifier.
+func (b *Broker) run(ctx context.Context) {
+	b.running.Store(true)
+	b.db.Listen(ctx, b.log, []string{Channel}, b.notified)
+	b.notifier(ctx)
 }
 
 func (b *Broker) notifier(ctx context.Context) {
-	defer close(b.done)
 	send := context.WithoutCancel(ctx)
 	for {
 		select {
