@@ -235,7 +235,10 @@ func (s *Service) MarkFailed(ctx context.Context, item OutboxItem, code int, tit
 
 // Retry puts a claimed message back to be sent again at the given time (a transient error).
 func (s *Service) Retry(ctx context.Context, item OutboxItem, at time.Time, code int, title string) error {
-	updates := map[string]any{"due_at": at.UTC(), "lease_until": nil, "updated_at": s.now()}
+	// Truncated as every stored time is (store.Now): on SQLite a due time kept to the nanosecond
+	// was later than the claim's clock at the very instant it fell due, so a dispatcher woken
+	// exactly then found nothing to claim and slept until its poll.
+	updates := map[string]any{"due_at": at.UTC().Truncate(time.Microsecond), "lease_until": nil, "updated_at": s.now()}
 	if code != 0 || title != "" {
 		updates["error_code"], updates["error_title"] = code, title
 	}
