@@ -72,6 +72,8 @@ type fixture struct {
 	events *event.Subscription
 	d      *dispatch.Dispatcher
 	ctx    context.Context
+	// deadline only bounds a broken test's waits; a passing test never reaches it.
+	deadline context.Context
 
 	channelID, teamID, templateID string
 	phones                        int
@@ -88,7 +90,10 @@ func each(t *testing.T, cfg dispatch.Config, reply func(n int) error, fn func(t 
 		if reply == nil {
 			reply = func(int) error { return nil }
 		}
-		f := &fixture{env: env, clock: fake, ctx: env.Ctx(), sender: &sender{clock: fake, reply: reply, calls: make(chan call, 100)}}
+		deadline, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		t.Cleanup(cancel)
+		f := &fixture{env: env, clock: fake, ctx: env.Ctx(), deadline: deadline,
+			sender: &sender{clock: fake, reply: reply, calls: make(chan call, 100)}}
 		a := env.App
 		s := func(v string) *string { return &v }
 		ch, err := a.Channels.Create(f.ctx, channel.Input{Name: s("Cloud"), Provider: s(channel.ProviderWhatsAppCloud), PhoneNumber: s("+551140009999"),
@@ -127,16 +132,15 @@ func (f *fixture) run(t *testing.T) {
 	t.Cleanup(f.d.Stop)
 }
 
-// recv returns the next value of c; the deadline only bounds a broken test.
-func recv[T any](t *testing.T, c <-chan T) T {
+// call returns the sender's next call.
+func (f *fixture) call(t *testing.T) call {
 	t.Helper()
 	select {
-	case v := <-c:
-		return v
-	case <-time.After(10 * time.Second):
-		t.Fatal("timed out waiting")
-		var zero T
-		return zero
+	case c := <-f.sender.calls:
+		return c
+	case <-f.deadline.Done():
+		t.Fatal("no call reached the sender")
+		return call{}
 	}
 }
 
@@ -144,9 +148,7 @@ func recv[T any](t *testing.T, c <-chan T) T {
 // to move (its poll or a retry's due time, or pacing sends).
 func (f *fixture) asleep(t *testing.T, n int) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	require.NoError(t, f.clock.WaitTimers(ctx, n))
+	require.NoError(t, f.clock.WaitTimers(f.deadline, n), "the dispatcher never waited on the clock")
 }
 
 // message waits for an event about message id after which it has the status, and returns it.
@@ -158,7 +160,7 @@ func (f *fixture) message(t *testing.T, id, status string) conversation.Message 
 		case ev, ok := <-f.events.Events():
 			require.True(t, ok, "the event subscription was dropped")
 			e = ev
-		case <-time.After(10 * time.Second):
+		case <-f.deadline.Done():
 			t.Fatalf("no event leaves message %s %s", id, status)
 		}
 		if e.Kind != conversation.EventMessageUpdated || e.ID != id {
@@ -187,12 +189,12 @@ func TestPacingPerChannel(t *testing.T) {
 		t0 := f.clock.Now()
 		f.run(t)
 		for range 2 {
-			require.Equal(t, t0, recv(t, f.sender.calls).at, "the burst leaves at once")
+			require.Equal(t, t0, f.call(t).at, "the burst leaves at once")
 		}
 		for i := 1; i <= 3; i++ {
 			f.asleep(t, 4-i) // the sends still waiting for their slot
 			require.Equal(t, 500*time.Millisecond, f.clock.AdvanceToNext())
-			require.Equal(t, t0.Add(time.Duration(i)*500*time.Millisecond), recv(t, f.sender.calls).at)
+			require.Equal(t, t0.Add(time.Duration(i)*500*time.Millisecond), f.call(t).at)
 		}
 		// Every message is out: the dispatcher is back on its poll, and a sixth send would have
 		// come before it.
@@ -213,10 +215,10 @@ func TestRetryHonoursRetryAfter(t *testing.T) {
 	each(t, dispatch.Config{Poll: time.Hour}, reply, func(t *testing.T, f *fixture) {
 		st := f.start(t)
 		f.run(t)
-		first := recv(t, f.sender.calls)
+		first := f.call(t)
 		f.asleep(t, 1)
 		require.Equal(t, 30*time.Second, f.clock.AdvanceToNext(), "the dispatcher sleeps until the retry is due")
-		second := recv(t, f.sender.calls)
+		second := f.call(t)
 		require.Equal(t, first.at.Add(30*time.Second), second.at)
 		m := f.message(t, st.OpeningMessage.ID, conversation.MsgSent)
 		require.Equal(t, "wamid.fake.2", *m.ProviderMessageID)
@@ -235,14 +237,14 @@ func TestRetryBacksOff(t *testing.T) {
 	each(t, dispatch.Config{Poll: time.Hour}, reply, func(t *testing.T, f *fixture) {
 		st := f.start(t)
 		f.run(t)
-		prev := recv(t, f.sender.calls)
+		prev := f.call(t)
 		for attempt := 1; attempt <= 3; attempt++ {
 			f.asleep(t, 1)
 			waited := f.clock.AdvanceToNext()
 			base := time.Second << (attempt - 1)
 			require.GreaterOrEqual(t, waited, base/2, "retry %d", attempt)
 			require.LessOrEqual(t, waited, base, "retry %d", attempt)
-			next := recv(t, f.sender.calls)
+			next := f.call(t)
 			require.Equal(t, prev.at.Add(waited), next.at)
 			prev = next
 		}
@@ -258,11 +260,11 @@ func TestFailures(t *testing.T) {
 		each(t, dispatch.Config{Poll: time.Hour, MaxAttempts: 3}, func(int) error { return transient(time.Minute) }, func(t *testing.T, f *fixture) {
 			st := f.start(t)
 			f.run(t)
-			recv(t, f.sender.calls)
+			f.call(t)
 			for range 2 {
 				f.asleep(t, 1)
 				require.Equal(t, time.Minute, f.clock.AdvanceToNext())
-				recv(t, f.sender.calls)
+				f.call(t)
 			}
 			m := f.message(t, st.OpeningMessage.ID, conversation.MsgFailed)
 			require.NotNil(t, m.Error)
@@ -284,7 +286,7 @@ func TestFailures(t *testing.T) {
 		each(t, dispatch.Config{Poll: time.Hour}, func(int) error { return perm }, func(t *testing.T, f *fixture) {
 			st := f.start(t)
 			f.run(t)
-			recv(t, f.sender.calls)
+			f.call(t)
 			m := f.message(t, st.OpeningMessage.ID, conversation.MsgFailed)
 			require.Equal(t, 131026, m.Error.Code)
 			require.Equal(t, "Message undeliverable", m.Error.Title)
