@@ -253,6 +253,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*Ap
 		return nil, err
 	}
 	a := &App{Config: cfg, DB: db, Log: log, Registry: prometheus.NewRegistry(), clock: clock.Or(cfg.Clock)}
+	cfg.Dispatch.Clock = cfg.Clock
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	var opts []account.Option
 	if cfg.BcryptCost > 0 {
@@ -277,7 +278,6 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*Ap
 		// Stored times are UTC to the microsecond Postgres keeps, as store.Now makes them.
 		a.Conversations.SetClock(func() time.Time { return cfg.Clock.Now().UTC().Truncate(time.Microsecond) })
 	}
-	cfg.Dispatch.Clock = a.clock
 	a.Cloud = whatsapp.NewClient(whatsapp.Config{BaseURL: cfg.WhatsAppAPIBaseURL, Version: cfg.WhatsAppAPIVersion})
 	a.TemplateSync = templatesync.New(a.Channels, a.Templates, a.Cloud, log)
 	a.Dispatcher = dispatch.New(cfg.Dispatch, a.Conversations, a.Channels, a.Contacts, a.Cloud, log)

@@ -180,6 +180,9 @@ func (d *Dispatcher) limiter(channelID string) *rate.Limiter {
 func (d *Dispatcher) pace(ctx context.Context, channelID string) error {
 	now := d.clock.Now()
 	r := d.limiter(channelID).ReserveN(now, 1)
+	if !r.OK() {
+		return fmt.Errorf("pace channel %s: a rate of %v allows no send", channelID, d.cfg.ChannelRate)
+	}
 	wait := r.DelayFrom(now)
 	if wait <= 0 {
 		return nil
