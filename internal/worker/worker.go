@@ -36,9 +36,9 @@ func New(c clock.Clock) *Worker {
 func (w *Worker) Clock() clock.Clock { return w.clock }
 
 // Start runs loop in its own goroutine until ctx ends or Stop is called; loop must return
-// promptly once its context is done. It reports whether it started: a worker already running
-// is left as it is (a second Start is a no-op, so callers need not track it). After Stop
-// returns, the worker may be started again.
+// promptly once its context is done. It reports whether it started: a worker started and not
+// yet stopped is left as it is (a second Start is a no-op, so callers need not track it), even
+// when its loop already returned because ctx ended. After Stop returns, it may start again.
 func (w *Worker) Start(ctx context.Context, loop func(ctx context.Context)) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
