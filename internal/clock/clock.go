@@ -44,6 +44,11 @@ func (Real) NewTimer(d time.Duration) Timer { return realTimer{time.NewTimer(d)}
 
 type realTimer struct{ t *time.Timer }
 
+var (
+	_ Timer = realTimer{}
+	_ Timer = (*fakeTimer)(nil)
+)
+
 func (r realTimer) C() <-chan time.Time { return r.t.C }
 func (r realTimer) Stop() bool          { return r.t.Stop() }
 
