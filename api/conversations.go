@@ -82,7 +82,7 @@ type ConversationResponse struct {
 } // @name Conversation
 
 func toConversation(cv conversation.Conversation, ct contact.Contact) ConversationResponse {
-	out := ConversationResponse{ID: cv.ID, Status: cv.Status, Origin: cv.Origin, Contact: toContact(ct), ChannelID: cv.ChannelID,
+	out := ConversationResponse{ID: cv.ID, Status: string(cv.Status), Origin: cv.Origin, Contact: toContact(ct), ChannelID: cv.ChannelID,
 		TeamID: cv.TeamID, Window: Window{Open: cv.WindowOpen(time.Now()), ExpiresAt: cv.WindowExpiresAt}, ScheduledAt: cv.ScheduledAt,
 		WaitingSince: cv.WaitingSince, LastInboundAt: cv.LastInboundAt, ClosedAt: cv.ClosedAt, CreatedAt: cv.CreatedAt, UpdatedAt: cv.UpdatedAt}
 	if cv.Failure != nil {
@@ -136,7 +136,7 @@ func (s *server) startConversation(c echo.Context) error {
 			return idempotency.Response{}, err
 		}
 		out := toConversation(st.Conversation, st.Contact)
-		out.OpeningMessage = &OpeningMessage{ID: st.OpeningMessage.ID, Status: st.OpeningMessage.Status, RenderedText: st.OpeningMessage.RenderedText}
+		out.OpeningMessage = &OpeningMessage{ID: st.OpeningMessage.ID, Status: string(st.OpeningMessage.Status), RenderedText: st.OpeningMessage.RenderedText}
 		out.EstimatedCost = toEstimate(st.Estimate)
 		body, err := json.Marshal(out)
 		return idempotency.Response{Status: http.StatusCreated, Body: body}, err
@@ -221,7 +221,7 @@ func (s *server) conversationResponse(c echo.Context, cv conversation.Conversati
 		return err
 	}
 	if m != nil {
-		out.OpeningMessage = &OpeningMessage{ID: m.ID, Status: m.Status, RenderedText: m.RenderedText}
+		out.OpeningMessage = &OpeningMessage{ID: m.ID, Status: string(m.Status), RenderedText: m.RenderedText}
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -323,7 +323,7 @@ type MessageResponse struct {
 } // @name Message
 
 func toMessage(m conversation.Message) MessageResponse {
-	out := MessageResponse{ID: m.ID, ConversationID: m.ConversationID, Seq: m.Seq, Direction: m.Direction, Type: m.Type, Status: m.Status,
+	out := MessageResponse{ID: m.ID, ConversationID: m.ConversationID, Seq: m.Seq, Direction: m.Direction, Type: m.Type, Status: string(m.Status),
 		Text: m.Text, RenderedText: m.RenderedText, TemplateID: m.TemplateID, Parameters: m.Parameters, ProviderMessageID: m.ProviderMessageID,
 		CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt, SentAt: m.SentAt, DeliveredAt: m.DeliveredAt, ReadAt: m.ReadAt, FailedAt: m.FailedAt, ReceivedAt: m.ReceivedAt}
 	if m.TemplateName != "" {

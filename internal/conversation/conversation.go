@@ -17,29 +17,6 @@ import (
 	"github.com/atendimento/atendimento/internal/template"
 )
 
-// Conversation states.
-const (
-	StatusScheduled = "scheduled"
-	StatusWaiting   = "waiting"
-	StatusActive    = "active"
-	StatusClosed    = "closed"
-	StatusFailed    = "failed"
-	StatusCancelled = "cancelled"
-)
-
-// Message states.
-const (
-	MsgScheduled = "scheduled"
-	MsgQueued    = "queued"
-	MsgPending   = "pending"
-	MsgSent      = "sent"
-	MsgDelivered = "delivered"
-	MsgRead      = "read"
-	MsgFailed    = "failed"
-	MsgCancelled = "cancelled"
-	MsgReceived  = "received"
-)
-
 // Origins.
 const (
 	OriginActive    = "active"
@@ -56,7 +33,7 @@ type Conversation struct {
 	ContactID       string
 	ChannelID       string
 	TeamID          *string
-	Status          string
+	Status          Status
 	Origin          string
 	ScheduledAt     *time.Time
 	WaitingSince    *time.Time
@@ -70,9 +47,7 @@ type Conversation struct {
 }
 
 // Open reports whether the conversation still counts as open (scheduled, waiting or active).
-func (c Conversation) Open() bool {
-	return c.Status == StatusScheduled || c.Status == StatusWaiting || c.Status == StatusActive
-}
+func (c Conversation) Open() bool { return c.Status.Open() }
 
 // WindowOpen reports whether free text may be sent now.
 func (c Conversation) WindowOpen(now time.Time) bool {
@@ -100,7 +75,7 @@ type Message struct {
 	Seq               int64
 	Direction         string
 	Type              string
-	Status            string
+	Status            MessageStatus
 	Text              string
 	RenderedText      string
 	TemplateID        *string
@@ -217,7 +192,7 @@ type convRow struct {
 	ContactID       string
 	ChannelID       string
 	TeamID          *string
-	Status          string
+	Status          Status
 	Origin          string
 	ScheduledAt     *time.Time
 	WaitingSince    *time.Time
@@ -264,7 +239,7 @@ type msgRow struct {
 	Seq               int64
 	Direction         string
 	Type              string
-	Status            string
+	Status            MessageStatus
 	Text              string
 	RenderedText      string
 	TemplateID        *string

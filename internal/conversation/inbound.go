@@ -169,7 +169,7 @@ func (s *Service) openOrCreate(ctx context.Context, contactID string, in Inbound
 	for range 2 {
 		var rows []convRow
 		if err := s.db.Tenant(ctx, "conversations").Where("contact_id = ? AND channel_id = ? AND status IN ?", contactID, in.ChannelID,
-			[]string{StatusScheduled, StatusWaiting, StatusActive}).Limit(1).Find(&rows).Error; err != nil {
+			openStatuses).Limit(1).Find(&rows).Error; err != nil {
 			return convRow{}, false, store.Translate(err, nil, nil)
 		}
 		if len(rows) == 1 {

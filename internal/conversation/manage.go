@@ -81,9 +81,7 @@ func (s *Service) List(ctx context.Context, actor Actor, f Filter, p store.Page)
 	if f.Status != "" {
 		statuses := strings.Split(f.Status, ",")
 		for _, st := range statuses {
-			switch st {
-			case StatusScheduled, StatusWaiting, StatusActive, StatusClosed, StatusFailed, StatusCancelled:
-			default:
+			if !Status(st).Known() {
 				fe.Add("status", "status_invalid", "unknown status "+st)
 			}
 		}
@@ -125,7 +123,7 @@ func (s *Service) Close(ctx context.Context, actor Actor, id string) (Conversati
 		return Conversation{}, err
 	}
 	now := s.now()
-	res := s.db.Tenant(ctx, "conversations").Where("id = ? AND status IN ?", id, []string{StatusScheduled, StatusWaiting, StatusActive}).
+	res := s.db.Tenant(ctx, "conversations").Where("id = ? AND status IN ?", id, openStatuses).
 		Updates(map[string]any{"status": StatusClosed, "closed_at": now, "updated_at": now})
 	if res.Error != nil {
 		return Conversation{}, store.Translate(res.Error, nil, nil)
@@ -270,7 +268,7 @@ func (s *Service) Post(ctx context.Context, actor Actor, id string, in PostInput
 		// ordered by commit.
 		var seq int64
 		if err := s.db.Conn(ctx).Raw("UPDATE conversations SET next_seq = next_seq + 1, updated_at = ? WHERE id = ? AND account_id = ? AND status IN ? RETURNING next_seq",
-			now, id, store.AccountID(ctx), []string{StatusScheduled, StatusWaiting, StatusActive}).Scan(&seq).Error; err != nil {
+			now, id, store.AccountID(ctx), openStatuses).Scan(&seq).Error; err != nil {
 			return store.Translate(err, nil, nil)
 		}
 		if seq == 0 {

@@ -396,7 +396,7 @@ func (s *Service) windowFor(ctx context.Context, contactID, channelID string) (*
 func (s *Service) openFor(ctx context.Context, contactID, channelID string) (string, error) {
 	var ids []string
 	err := s.db.Tenant(ctx, "conversations").Where("contact_id = ? AND channel_id = ? AND status IN ?", contactID, channelID,
-		[]string{StatusScheduled, StatusWaiting, StatusActive}).Limit(1).Pluck("id", &ids).Error
+		openStatuses).Limit(1).Pluck("id", &ids).Error
 	if err != nil {
 		return "", store.Translate(err, nil, nil)
 	}
