@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -8,7 +9,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/atendimento/atendimento/internal/account"
-	"github.com/atendimento/atendimento/internal/apperr"
 )
 
 // LoginRequest is the SPA's login.
@@ -53,7 +53,7 @@ func (s *server) login(c echo.Context) error {
 	switch {
 	case err == nil:
 		done(loginSucceeded)
-	case apperr.HasCode(err, "invalid_credentials"):
+	case errors.Is(err, account.ErrInvalidCredentials):
 		done(loginFailed)
 		return err
 	default:

@@ -54,6 +54,14 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// Is reports whether target is the same domain error: the same kind and code. A sentinel such as
+// contact.ErrNotFound therefore still matches a copy that With gave extra members, and callers
+// compare with errors.Is instead of looking codes up by string.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Kind == e.Kind && t.Code == e.Code
+}
+
 // New returns an error of the given kind and code.
 func New(kind Kind, code, message string) *Error {
 	return &Error{Kind: kind, Code: code, Message: message}
@@ -97,12 +105,6 @@ func As(err error) (*Error, bool) {
 func IsKind(err error, kind Kind) bool {
 	e, ok := As(err)
 	return ok && e.Kind == kind
-}
-
-// HasCode reports whether err is a domain error with the given code.
-func HasCode(err error, code string) bool {
-	e, ok := As(err)
-	return ok && e.Code == code
 }
 
 // Fields collects field errors; a nil Fields is ready to use.

@@ -2,6 +2,7 @@ package conversation
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"gorm.io/gorm/clause"
@@ -141,7 +142,7 @@ func (s *Service) contactFor(ctx context.Context, in Inbound) (contact.Contact, 
 		}
 		return c, nil
 	}
-	if !apperr.HasCode(err, "contact_not_found") {
+	if !errors.Is(err, contact.ErrNotFound) {
 		return contact.Contact{}, err
 	}
 	// A new contact is stored under the number's valid E.164 form (with the ninth digit).

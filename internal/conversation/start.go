@@ -3,6 +3,7 @@ package conversation
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"time"
 
@@ -189,7 +190,7 @@ func (s *Service) check(ctx context.Context, actor Actor, in StartInput) (plan, 
 	case in.ContactID != nil:
 		c, err := s.contacts.Get(ctx, *in.ContactID)
 		if err != nil {
-			if !apperr.HasCode(err, "contact_not_found") {
+			if !errors.Is(err, contact.ErrNotFound) {
 				return p, err
 			}
 			f.Add("contact_id", "contact_not_found", "no such contact in this account")
@@ -217,7 +218,7 @@ func (s *Service) check(ctx context.Context, actor Actor, in StartInput) (plan, 
 	if in.ChannelID == nil || *in.ChannelID == "" {
 		f.Add("channel_id", "channel_not_found", "channel_id is required")
 	} else if ch, err := s.channels.Get(ctx, *in.ChannelID); err != nil {
-		if !apperr.HasCode(err, "channel_not_found") {
+		if !errors.Is(err, channel.ErrNotFound) {
 			return p, err
 		}
 		f.Add("channel_id", "channel_not_found", "no such channel in this account")
@@ -331,7 +332,7 @@ func (s *Service) checkTemplate(ctx context.Context, id string, params json.RawM
 	var f apperr.Fields
 	t, err := s.templates.Get(ctx, id)
 	if err != nil {
-		if !apperr.HasCode(err, "template_not_found") {
+		if !errors.Is(err, template.ErrNotFound) {
 			return nil, err
 		}
 		f.Add("template_id", "template_not_found", "no such template in this account")
@@ -411,14 +412,14 @@ func (s *Service) Estimate(ctx context.Context, templateID, contactID string) (p
 	var f apperr.Fields
 	t, err := s.templates.Get(ctx, templateID)
 	if err != nil {
-		if !apperr.HasCode(err, "template_not_found") {
+		if !errors.Is(err, template.ErrNotFound) {
 			return pricing.Estimate{}, err
 		}
 		f.Add("template_id", "template_not_found", "no such template in this account")
 	}
 	c, err := s.contacts.Get(ctx, contactID)
 	if err != nil {
-		if !apperr.HasCode(err, "contact_not_found") {
+		if !errors.Is(err, contact.ErrNotFound) {
 			return pricing.Estimate{}, err
 		}
 		f.Add("contact_id", "contact_not_found", "no such contact in this account")
