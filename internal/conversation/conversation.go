@@ -103,6 +103,16 @@ type Actor struct {
 	IsAdmin bool
 }
 
+// createdBy is the author recorded on rows the actor writes: the session user, or none for an
+// API key.
+func (a Actor) createdBy() *string {
+	if a.UserID == "" {
+		return nil
+	}
+	id := a.UserID
+	return &id
+}
+
 // Service is the conversation domain.
 type Service struct {
 	db        *store.DB
