@@ -107,12 +107,31 @@ func IsKind(err error, kind Kind) bool {
 	return ok && e.Kind == kind
 }
 
+// FieldsOf returns the failing fields of the validation error inside err, or none when err is
+// not one.
+func FieldsOf(err error) Fields {
+	if e, ok := As(err); ok && e.Kind == KindInvalid {
+		return e.Fields
+	}
+	return nil
+}
+
 // Fields collects field errors; a nil Fields is ready to use.
 type Fields []FieldError
 
 // Add appends one failing field.
 func (f *Fields) Add(field, code, message string) {
 	*f = append(*f, FieldError{Field: field, Code: code, Message: message})
+}
+
+// Codes lists each failure as "field:code", in order: what a client switches on in errors[], in
+// a form that logs and tests compare at a glance.
+func (f Fields) Codes() []string {
+	out := make([]string, len(f))
+	for i, fe := range f {
+		out[i] = fe.Field + ":" + fe.Code
+	}
+	return out
 }
 
 // Err returns a validation error listing the collected fields, or nil when there are none.

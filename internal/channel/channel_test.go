@@ -74,13 +74,13 @@ func TestChannelRules(t *testing.T) {
 		svc, ctx := env.App.Channels, env.Ctx()
 		_, err := svc.Create(ctx, channel.Input{Name: str("Loja"), Provider: str(channel.ProviderWhatsAppCloud)})
 		require.Equal(t, []string{"phone_number_id:required", "waba_id:required", "access_token:required", "app_secret:required",
-			"verify_token:required", "phone_number:required"}, fieldCodes(t, err))
+			"verify_token:required", "phone_number:required"}, apperr.FieldsOf(err).Codes(), "%v", err)
 		_, err = svc.Create(ctx, channel.Input{Provider: str("telegram"), PhoneNumber: str("12"), DefaultTeamID: str(store.NewID())})
 		require.Equal(t, []string{"phone_number:phone_invalid", "default_team_id:team_not_found", "name:required",
-			"provider:provider_invalid"}, fieldCodes(t, err))
+			"provider:provider_invalid"}, apperr.FieldsOf(err).Codes(), "%v", err)
 
 		_, err = svc.Update(ctx, env.Demo.ChannelID, channel.Input{Provider: str(channel.ProviderWhatsAppCloud)})
-		require.Equal(t, []string{"provider:provider_immutable"}, fieldCodes(t, err))
+		require.Equal(t, []string{"provider:provider_immutable"}, apperr.FieldsOf(err).Codes(), "%v", err)
 
 		ch, err := svc.Update(ctx, env.Demo.ChannelID, channel.Input{DefaultTeamID: &env.Demo.TeamIDs[0]})
 		require.NoError(t, err)
@@ -112,16 +112,3 @@ func TestChannelsStayInTheirAccount(t *testing.T) {
 		require.Empty(t, list)
 	})
 }
-
-func fieldCodes(t *testing.T, err error) []string {
-	t.Helper()
-	e, ok := apperr.As(err)
-	require.True(t, ok, "%v", err)
-	require.Equal(t, apperr.KindInvalid, e.Kind, "%v", err)
-	out := make([]string, len(e.Fields))
-	for i, f := range e.Fields {
-		out[i] = f.Field + ":" + f.Code
-	}
-	return out
-}
-

@@ -52,7 +52,7 @@ func TestPhonesAreNormalisedAndUnique(t *testing.T) {
 		_, err = svc.Lookup(ctx, "11 91234-0000")
 		require.True(t, errors.Is(err, contact.ErrNotFound), "%v", err)
 		_, err = svc.Lookup(ctx, "12")
-		require.Equal(t, "phone_invalid", mustInvalid(t, err)[0].Code)
+		require.Equal(t, []string{"phone:phone_invalid"}, apperr.FieldsOf(err).Codes(), "%v", err)
 
 		// FindOrCreate returns the same contact for the same number instead of failing.
 		again, err := svc.FindOrCreate(ctx, contact.Input{Phone: str("11987654321")}, "contact.")
@@ -68,35 +68,15 @@ func TestPhonesAreNormalisedAndUnique(t *testing.T) {
 	})
 }
 
-func mustInvalid(t *testing.T, err error) []apperr.FieldError {
-	t.Helper()
-	e, ok := apperr.As(err)
-	require.True(t, ok, "%v", err)
-	require.Equal(t, apperr.KindInvalid, e.Kind)
-	return e.Fields
-}
-
 // Every failing field of a new contact is reported at once, under the caller's JSON path.
 func TestCheckReportsEveryField(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := newAccount(t, db, "Loja")
 		svc := contact.NewService(db, nil)
 		f := svc.Check(ctx, contact.Input{Name: str("a\x1bb"), Phone: str("abc"), Email: str("not-an-email")}, "contact.")
-		var got []string
-		for _, fe := range f {
-			got = append(got, fe.Field+":"+fe.Code)
-		}
-		require.Equal(t, []string{"contact.name:name_invalid", "contact.phone:phone_invalid", "contact.email:email_invalid"}, got)
-		require.Equal(t, []string{"contact.phone:phone_invalid"}, codesOf(svc.Check(ctx, contact.Input{}, "contact.")))
+		require.Equal(t, []string{"contact.name:name_invalid", "contact.phone:phone_invalid", "contact.email:email_invalid"}, f.Codes())
+		require.Equal(t, []string{"contact.phone:phone_invalid"}, svc.Check(ctx, contact.Input{}, "contact.").Codes())
 	})
-}
-
-func codesOf(f apperr.Fields) []string {
-	var out []string
-	for _, fe := range f {
-		out = append(out, fe.Field+":"+fe.Code)
-	}
-	return out
 }
 
 // Search matches names ignoring case and accents and phones by their digits; LIKE's wildcards

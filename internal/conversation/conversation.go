@@ -299,14 +299,22 @@ func (r msgRow) toMessage() Message {
 			m.Error.Title = *r.ErrorTitle
 		}
 	}
-	if r.PricingCategory != nil {
-		m.Pricing = &Pricing{Category: *r.PricingCategory}
-		if r.PricingBillable != nil {
-			m.Pricing.Billable = *r.PricingBillable
-		}
-		if r.PricingType != nil {
-			m.Pricing.Type = *r.PricingType
-		}
-	}
+	m.Pricing = pricingOf(r.PricingCategory, r.PricingBillable, r.PricingType)
 	return m
+}
+
+// pricingOf is the pricing stored in a row's nullable columns; none until Meta reported a
+// category.
+func pricingOf(category *string, billable *bool, typ *string) *Pricing {
+	if category == nil {
+		return nil
+	}
+	p := &Pricing{Category: *category}
+	if billable != nil {
+		p.Billable = *billable
+	}
+	if typ != nil {
+		p.Type = *typ
+	}
+	return p
 }

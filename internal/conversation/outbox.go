@@ -469,15 +469,7 @@ func (s *Service) applyOrphans(ctx context.Context, providerID string) error {
 		if o.ErrorDetails != nil {
 			u.ErrorDetails = *o.ErrorDetails
 		}
-		if o.PricingCategory != nil {
-			u.Pricing = &Pricing{Category: *o.PricingCategory}
-			if o.PricingBillable != nil {
-				u.Pricing.Billable = *o.PricingBillable
-			}
-			if o.PricingType != nil {
-				u.Pricing.Type = *o.PricingType
-			}
-		}
+		u.Pricing = pricingOf(o.PricingCategory, o.PricingBillable, o.PricingType)
 		if _, err := s.applyStatus(ctx, u); err != nil {
 			return err
 		}

@@ -12,15 +12,6 @@ import (
 	"github.com/atendimento/atendimento/internal/template"
 )
 
-// codes lists the field and code of each failure, in order: what a client reads from errors[].
-func codes(f apperr.Fields) []string {
-	out := []string{}
-	for _, fe := range f {
-		out = append(out, fe.Field+":"+fe.Code)
-	}
-	return out
-}
-
 func TestDecidePost(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -56,7 +47,7 @@ func TestDecidePostErrorsKeepTheirContract(t *testing.T) {
 	t.Parallel()
 	d := decidePost(StatusActive, false, postText)
 	require.Equal(t, apperr.KindInvalid, d.err.Kind)
-	require.Equal(t, []string{"template_id:template_required"}, codes(d.err.Fields))
+	require.Equal(t, []string{"template_id:template_required"}, apperr.Fields(d.err.Fields).Codes())
 	d = decidePost(StatusClosed, true, postText)
 	require.Equal(t, apperr.KindConflict, d.err.Kind)
 	require.Equal(t, "conversation_closed", d.err.Code)
@@ -111,7 +102,7 @@ func TestCheckSchedule(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			got, f := checkSchedule(tt.sendType, tt.at, now)
-			require.Equal(t, tt.want, codes(f))
+			require.Equal(t, tt.want, f.Codes())
 			require.Equal(t, tt.wantAt, got)
 		})
 	}
@@ -122,7 +113,7 @@ func ptr[T any](v T) *T { return &v }
 func TestTextFields(t *testing.T) {
 	t.Parallel()
 	require.Empty(t, textFields(strings.Repeat("á", MaxText)), "the limit counts characters, not bytes")
-	require.Equal(t, []string{"text:text_invalid"}, codes(textFields(strings.Repeat("a", MaxText+1))))
+	require.Equal(t, []string{"text:text_invalid"}, textFields(strings.Repeat("a", MaxText+1)).Codes())
 }
 
 func TestTemplateFields(t *testing.T) {
@@ -151,7 +142,7 @@ func TestTemplateFields(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			_, f := templateFields(tt.tpl, tt.channel, json.RawMessage(tt.params))
-			require.Equal(t, tt.want, codes(f))
+			require.Equal(t, tt.want, f.Codes())
 		})
 	}
 }

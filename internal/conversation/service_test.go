@@ -15,19 +15,6 @@ import (
 	"github.com/atendimento/atendimento/internal/store"
 )
 
-// fieldCodes lists the failing fields of a validation error as "field:code", in order.
-func fieldCodes(t *testing.T, err error) []string {
-	t.Helper()
-	e, ok := apperr.As(err)
-	require.True(t, ok, "not a domain error: %v", err)
-	require.Equal(t, apperr.KindInvalid, e.Kind, "%v", err)
-	out := []string{}
-	for _, f := range e.Fields {
-		out = append(out, f.Field+":"+f.Code)
-	}
-	return out
-}
-
 func str(s string) *string { return &s }
 
 // accountUser is a new agent of the demo account, in no team.
@@ -71,14 +58,14 @@ func TestStartReportsEveryFailureTogether(t *testing.T) {
 		_, err := f.svc.Start(env.Ctx(), conversation.Actor{}, conversation.StartInput{ContactID: &missing, ChannelID: &missing,
 			TeamID: &missing, SendType: str(conversation.SendScheduled), ScheduledAt: str("2000-01-01T00:00:00Z")})
 		require.Equal(t, []string{"contact_id:contact_not_found", "channel_id:channel_not_found", "team_id:team_not_found",
-			"scheduled_at:scheduled_at_invalid", "template_id:template_required"}, fieldCodes(t, err))
+			"scheduled_at:scheduled_at_invalid", "template_id:template_required"}, apperr.FieldsOf(err).Codes(), "%v", err)
 
 		d := env.Demo
 		_, err = f.svc.Start(env.Ctx(), conversation.Actor{}, conversation.StartInput{Contact: &contact.Input{Phone: str("123")},
 			ChannelID: &d.ChannelID, TeamID: &d.TeamIDs[0], TemplateID: str(d.TemplateIDs["boas_vindas"]), Text: str("oi"),
 			Parameters: []byte(`{"nome":""}`)})
 		require.Equal(t, []string{"contact.phone:phone_invalid", "text:text_not_allowed", "parameters.nome:parameter_invalid",
-			"parameters.atendente:parameter_missing"}, fieldCodes(t, err))
+			"parameters.atendente:parameter_missing"}, apperr.FieldsOf(err).Codes(), "%v", err)
 	})
 }
 
@@ -91,9 +78,9 @@ func TestStartChecksTheAgentsTeam(t *testing.T) {
 		require.NoError(t, err)
 		in := conversation.StartInput{ContactID: &d.ContactID, ChannelID: &d.ChannelID, TeamID: &d.TeamIDs[0]}
 		_, err = f.svc.Start(env.Ctx(), conversation.Actor{UserID: outsider.ID}, in)
-		require.Equal(t, []string{"team_id:user_not_in_team", "template_id:template_required"}, fieldCodes(t, err))
+		require.Equal(t, []string{"team_id:user_not_in_team", "template_id:template_required"}, apperr.FieldsOf(err).Codes(), "%v", err)
 		_, err = f.svc.Start(env.Ctx(), conversation.Actor{UserID: outsider.ID, IsAdmin: true}, in)
-		require.Equal(t, []string{"template_id:template_required"}, fieldCodes(t, err))
+		require.Equal(t, []string{"template_id:template_required"}, apperr.FieldsOf(err).Codes(), "%v", err)
 	})
 }
 
@@ -122,7 +109,7 @@ func TestPostFollowsStateAndWindow(t *testing.T) {
 
 		f.now = f.now.Add(conversation.WindowLength + time.Minute)
 		_, err = f.svc.Post(ctx, conversation.Actor{}, id, conversation.PostInput{Text: str("tarde demais")})
-		require.Equal(t, []string{"template_id:template_required"}, fieldCodes(t, err))
+		require.Equal(t, []string{"template_id:template_required"}, apperr.FieldsOf(err).Codes(), "%v", err)
 
 		m, err = f.svc.Post(ctx, conversation.Actor{}, id, conversation.PostInput{TemplateID: str(d.TemplateIDs["boas_vindas"]),
 			Parameters: []byte(`{"nome":"Maria","atendente":"Ana"}`)})
@@ -151,9 +138,9 @@ func TestPostChecksTheBody(t *testing.T) {
 		f := setup(t, env)
 		id := f.start(t, "21 99876-3002").Conversation.ID
 		_, err := f.svc.Post(env.Ctx(), conversation.Actor{}, id, conversation.PostInput{Text: str("   ")})
-		require.Equal(t, []string{"text:text_required"}, fieldCodes(t, err))
+		require.Equal(t, []string{"text:text_required"}, apperr.FieldsOf(err).Codes(), "%v", err)
 		_, err = f.svc.Post(env.Ctx(), conversation.Actor{}, id, conversation.PostInput{Text: str("oi"), TemplateID: str(store.NewID())})
-		require.Equal(t, []string{"text:text_not_allowed", "template_id:template_not_found"}, fieldCodes(t, err))
+		require.Equal(t, []string{"text:text_not_allowed", "template_id:template_not_found"}, apperr.FieldsOf(err).Codes(), "%v", err)
 		_, err = f.svc.Post(env.Ctx(), conversation.Actor{}, store.NewID(), conversation.PostInput{Text: str("oi")})
 		require.True(t, errors.Is(err, conversation.ErrNotFound))
 	})

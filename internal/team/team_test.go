@@ -102,18 +102,13 @@ func TestTeamRules(t *testing.T) {
 		ghost := store.NewID()
 		chans, members := []string{ghost}, []string{ghost, f.agents[0]}
 		_, err := svc.Create(f.ctx, team.Input{Name: str(""), ChannelIDs: &chans, MemberIDs: &members})
-		e, ok := apperr.As(err)
-		require.True(t, ok, "%v", err)
-		var got []string
-		for _, fe := range e.Fields {
-			got = append(got, fe.Field+":"+fe.Code)
-		}
-		require.Equal(t, []string{"name:name_invalid", "channel_ids:channel_not_found", "member_ids:user_not_found"}, got)
+		require.Equal(t, []string{"name:name_invalid", "channel_ids:channel_not_found", "member_ids:user_not_found"},
+			apperr.FieldsOf(err).Codes(), "%v", err)
 
 		_, err = svc.Create(f.ctx, team.Input{Name: str("Cobrança")})
 		require.NoError(t, err)
 		_, err = svc.Create(f.ctx, team.Input{Name: str("Cobrança")})
-		e, ok = apperr.As(err)
+		e, ok := apperr.As(err)
 		require.True(t, ok, "%v", err)
 		require.Equal(t, "team_exists", e.Code)
 
