@@ -19,8 +19,8 @@ import (
 	"syscall"
 
 	"github.com/atendimento/atendimento/api"
+	"github.com/atendimento/atendimento/cmd/atendimento/app"
 	"github.com/atendimento/atendimento/internal/account"
-	"github.com/atendimento/atendimento/internal/app"
 	"github.com/atendimento/atendimento/internal/store"
 )
 

@@ -1,5 +1,6 @@
 // Package app wires the service together: configuration, database, domain services and the
-// HTTP server. main and the end-to-end tests build the same App.
+// HTTP server. main and the end-to-end tests build the same App. It is the composition root, so
+// it lives beside main, above api and every internal package: nothing it imports imports it.
 package app
 
 import (
