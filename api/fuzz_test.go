@@ -31,7 +31,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/atendimento/atendimento/cmd/atendimento/app"
-	"github.com/atendimento/atendimento/internal/apptest"
+	"github.com/atendimento/atendimento/cmd/atendimento/app/apptest"
 	"github.com/atendimento/atendimento/internal/phone"
 	"github.com/atendimento/atendimento/internal/store/storetest"
 	"github.com/atendimento/atendimento/internal/whatsapp"

@@ -16,7 +16,7 @@ import (
 
 	"github.com/atendimento/atendimento"
 	"github.com/atendimento/atendimento/cmd/atendimento/app"
-	"github.com/atendimento/atendimento/internal/apptest"
+	"github.com/atendimento/atendimento/cmd/atendimento/app/apptest"
 	"github.com/atendimento/atendimento/internal/store/storetest"
 )
 

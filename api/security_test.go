@@ -13,7 +13,7 @@ import (
 
 	"github.com/atendimento/atendimento/api"
 	"github.com/atendimento/atendimento/cmd/atendimento/app"
-	"github.com/atendimento/atendimento/internal/apptest"
+	"github.com/atendimento/atendimento/cmd/atendimento/app/apptest"
 	"github.com/atendimento/atendimento/internal/whatsapp"
 )
 
