@@ -256,19 +256,21 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*Ap
 	}
 	a.Accounts = account.NewService(db, opts...)
 	a.Contacts = contact.NewService(db, a.Accounts.Region)
-	a.Teams = team.NewService(db, func(ctx context.Context, ids []string) ([]string, error) { return db.MissingIDs(ctx, "channels", ids) },
-		a.Accounts.UsersExist)
-	a.Channels = channel.NewService(db, box, a.Teams.Exists)
+	a.Channels = channel.NewService(db, box, team.Exists(db))
+	a.Teams = team.NewService(db, a.Channels.Missing, a.Accounts.UsersExist)
 	a.Templates = template.NewService(db, func(ctx context.Context, id string) (bool, error) {
 		missing, err := a.Channels.Missing(ctx, []string{id})
 		return len(missing) == 0, err
 	})
-	render := &api.EventRenderer{Contacts: a.Contacts}
-	a.CRMHooks = crmhook.New(cfg.Webhooks, db, box, render.Render, log)
-	a.Events = event.New(db, log, a.CRMHooks)
+	// Conversations publish to the broker, and the CRM webhooks, one of the broker's sinks, render
+	// the conversation an event names: the renderer and the sink come after the conversations
+	// and join the broker as they are built.
+	a.Events = event.New(db, log)
 	a.Conversations = conversation.NewService(db, conversation.Deps{Contacts: a.Contacts, Channels: a.Channels, Teams: a.Teams,
 		Templates: a.Templates, Card: pricing.Default(), Wake: a.wake, Publisher: a.Events})
-	render.Conversations = a.Conversations
+	render := &api.EventRenderer{Conversations: a.Conversations, Contacts: a.Contacts}
+	a.CRMHooks = crmhook.New(cfg.Webhooks, db, box, render.Render, log)
+	a.Events.AddSink(a.CRMHooks)
 	a.Cloud = whatsapp.NewClient(whatsapp.Config{BaseURL: cfg.WhatsAppAPIBaseURL, Version: cfg.WhatsAppAPIVersion})
 	a.TemplateSync = templatesync.New(a.Channels, a.Templates, a.Cloud, log)
 	a.Dispatcher = dispatch.New(cfg.Dispatch, a.Conversations, a.Channels, a.Contacts, a.Cloud, log)
