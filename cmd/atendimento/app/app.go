@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
@@ -77,12 +78,17 @@ type Config struct {
 	APIKeyBurst int
 }
 
-// FromEnv reads the configuration with its defaults.
-func FromEnv() Config {
+// FromEnv reads the configuration with its defaults (an unset or empty variable takes its
+// default). A variable that is set but cannot be used, such as a mistyped duration or number, a
+// negative count or a boolean that is neither true nor false, is an error rather than its
+// default: the *ConfigError names every such variable at once, with its value (secrets masked),
+// so one restart fixes them all.
+func FromEnv() (Config, error) {
+	var e envReader
 	c := Config{
 		DatabaseURL:            os.Getenv("DATABASE_URL"),
 		HTTPAddr:               env("HTTP_ADDR", ":8080"),
-		SecretKey:              os.Getenv("SECRET_KEY"),
+		SecretKey:              e.secretKey("SECRET_KEY"),
 		BootstrapAccountName:   env("BOOTSTRAP_ACCOUNT_NAME", "Atendimento"),
 		BootstrapAdminEmail:    os.Getenv("BOOTSTRAP_ADMIN_EMAIL"),
 		BootstrapAdminPassword: os.Getenv("BOOTSTRAP_ADMIN_PASSWORD"),
@@ -90,41 +96,124 @@ func FromEnv() Config {
 		WhatsAppAPIBaseURL:     env("WHATSAPP_API_BASE_URL", "https://graph.facebook.com"),
 		WhatsAppAPIVersion:     env("WHATSAPP_API_VERSION", "v25.0"),
 		WebDir:                 env("WEB_DIR", "web/dist"),
-		SecureCookies:          os.Getenv("COOKIE_SECURE") == "1" || os.Getenv("COOKIE_SECURE") == "true",
+		SecureCookies:          e.bool("COOKIE_SECURE"),
 	}
-	c.Webhooks.AllowPrivate = os.Getenv("WEBHOOK_ALLOW_PRIVATE") == "1"
-	c.Dispatch.Workers = envInt("DISPATCH_WORKERS", 0)
-	c.Dispatch.Lease = envDuration("DISPATCH_LEASE", 0)
-	c.Dispatch.Poll = envDuration("DISPATCH_POLL", 0)
-	c.Dispatch.ChannelRate = float64(envInt("CHANNEL_RATE", 0))
-	c.Dispatch.MaxAttempts = envInt("DISPATCH_MAX_ATTEMPTS", 0)
-	c.TemplateSyncInterval = envDuration("TEMPLATE_SYNC_INTERVAL", 15*time.Minute)
-	c.WaitingTimeout = envDuration("WAITING_TIMEOUT", 72*time.Hour)
-	c.RequestTimeout = envDuration("REQUEST_TIMEOUT", 15*time.Second)
-	c.APIKeyRate = envFloat("API_KEY_RATE", 50)
-	c.APIKeyBurst = envInt("API_KEY_BURST", 100)
-	return c
+	c.Webhooks.AllowPrivate = e.bool("WEBHOOK_ALLOW_PRIVATE")
+	c.Dispatch.Workers = e.int("DISPATCH_WORKERS", 0)
+	c.Dispatch.Lease = e.duration("DISPATCH_LEASE", 0)
+	c.Dispatch.Poll = e.duration("DISPATCH_POLL", 0)
+	c.Dispatch.ChannelRate = e.float("CHANNEL_RATE", 0)
+	c.Dispatch.MaxAttempts = e.int("DISPATCH_MAX_ATTEMPTS", 0)
+	c.TemplateSyncInterval = e.duration("TEMPLATE_SYNC_INTERVAL", 15*time.Minute)
+	c.WaitingTimeout = e.duration("WAITING_TIMEOUT", 72*time.Hour)
+	c.RequestTimeout = e.duration("REQUEST_TIMEOUT", 15*time.Second)
+	c.APIKeyRate = e.float("API_KEY_RATE", 50)
+	c.APIKeyBurst = e.int("API_KEY_BURST", 100)
+	if len(e.problems) > 0 {
+		return c, &ConfigError{Problems: e.problems}
+	}
+	return c, nil
 }
 
-func envInt(key string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(key)); err == nil {
-		return v
+// ConfigError lists the environment variables FromEnv could not use, one problem each.
+type ConfigError struct {
+	Problems []string
+}
+
+func (e *ConfigError) Error() string {
+	return "invalid configuration: " + strings.Join(e.Problems, "; ")
+}
+
+// envReader reads typed variables, none of which may be negative, and collects a problem for
+// each one it cannot use instead of stopping at the first.
+type envReader struct {
+	problems []string
+}
+
+func (r *envReader) bad(key, value, why string) {
+	if strings.ContainsFunc(value, func(c rune) bool { return !strconv.IsGraphic(c) || c == ' ' }) {
+		value = strconv.Quote(value)
+	}
+	r.problems = append(r.problems, key+"="+value+": "+why)
+}
+
+// lookup returns a variable's value, or false when it is unset or empty (the default applies).
+func lookup(key string) (string, bool) {
+	v := os.Getenv(key)
+	return v, v != ""
+}
+
+func (r *envReader) int(key string, def int) int {
+	v, ok := lookup(key)
+	if !ok {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	switch {
+	case err != nil:
+		r.bad(key, v, "not a whole number")
+	case n < 0:
+		r.bad(key, v, "must not be negative")
+	default:
+		return n
 	}
 	return def
 }
 
-func envFloat(key string, def float64) float64 {
-	if v, err := strconv.ParseFloat(os.Getenv(key), 64); err == nil && v >= 0 {
-		return v
+func (r *envReader) float(key string, def float64) float64 {
+	v, ok := lookup(key)
+	if !ok {
+		return def
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	switch {
+	case err != nil || math.IsNaN(f) || math.IsInf(f, 0):
+		r.bad(key, v, "not a number")
+	case f < 0:
+		r.bad(key, v, "must not be negative")
+	default:
+		return f
 	}
 	return def
 }
 
-func envDuration(key string, def time.Duration) time.Duration {
-	if v, err := time.ParseDuration(os.Getenv(key)); err == nil {
-		return v
+func (r *envReader) duration(key string, def time.Duration) time.Duration {
+	v, ok := lookup(key)
+	if !ok {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	switch {
+	case err != nil:
+		r.bad(key, v, "not a duration (such as 30s, 5m or 1h30m)")
+	case d < 0:
+		r.bad(key, v, "must not be negative")
+	default:
+		return d
 	}
 	return def
+}
+
+func (r *envReader) bool(key string) bool {
+	v, ok := lookup(key)
+	if !ok {
+		return false
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		r.bad(key, v, "not a boolean (1, true, 0 or false)")
+	}
+	return b
+}
+
+// secretKey reads SECRET_KEY, which seals channel secrets and so must be long enough to be a key;
+// its value is never repeated in a problem.
+func (r *envReader) secretKey(key string) string {
+	v := os.Getenv(key)
+	if v != "" && len(v) < secret.MinKeyLen {
+		r.bad(key, "***", fmt.Sprintf("must have at least %d characters", secret.MinKeyLen))
+	}
+	return v
 }
 
 func env(key, def string) string {
