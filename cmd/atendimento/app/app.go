@@ -144,52 +144,38 @@ func lookup(key string) (string, bool) {
 }
 
 func (r *envReader) int(key string, def int) int {
+	return number(r, key, def, strconv.Atoi, "a whole number")
+}
+
+func (r *envReader) float(key string, def float64) float64 {
+	return number(r, key, def, func(v string) (float64, error) {
+		f, err := strconv.ParseFloat(v, 64)
+		if err == nil && (math.IsNaN(f) || math.IsInf(f, 0)) {
+			err = errors.New("not finite")
+		}
+		return f, err
+	}, "a number")
+}
+
+func (r *envReader) duration(key string, def time.Duration) time.Duration {
+	return number(r, key, def, time.ParseDuration, "a duration (such as 30s, 5m or 1h30m)")
+}
+
+// number reads a variable with parse; a value that does not parse (it is not what) or is
+// negative is a problem, and the default stands in for it.
+func number[N int | float64 | time.Duration](r *envReader, key string, def N, parse func(string) (N, error), what string) N {
 	v, ok := lookup(key)
 	if !ok {
 		return def
 	}
-	n, err := strconv.Atoi(v)
+	n, err := parse(v)
 	switch {
 	case err != nil:
-		r.bad(key, v, "not a whole number")
+		r.bad(key, v, "not "+what)
 	case n < 0:
 		r.bad(key, v, "must not be negative")
 	default:
 		return n
-	}
-	return def
-}
-
-func (r *envReader) float(key string, def float64) float64 {
-	v, ok := lookup(key)
-	if !ok {
-		return def
-	}
-	f, err := strconv.ParseFloat(v, 64)
-	switch {
-	case err != nil || math.IsNaN(f) || math.IsInf(f, 0):
-		r.bad(key, v, "not a number")
-	case f < 0:
-		r.bad(key, v, "must not be negative")
-	default:
-		return f
-	}
-	return def
-}
-
-func (r *envReader) duration(key string, def time.Duration) time.Duration {
-	v, ok := lookup(key)
-	if !ok {
-		return def
-	}
-	d, err := time.ParseDuration(v)
-	switch {
-	case err != nil:
-		r.bad(key, v, "not a duration (such as 30s, 5m or 1h30m)")
-	case d < 0:
-		r.bad(key, v, "must not be negative")
-	default:
-		return d
 	}
 	return def
 }
