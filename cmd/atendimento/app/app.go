@@ -311,11 +311,12 @@ func NewWithDB(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) 
 	return build(ctx, cfg, log, db)
 }
 
-// build constructs every service once, each after the ones it is given, so none is changed after
-// it is built: accounts, contacts, channels (checking a default team with team.Exists, which
-// needs only the database), teams (asking the channel service about their channels), templates,
-// the event broker, conversations (publishing to the broker), then what reads conversations: the
-// event renderer, the CRM webhooks (added to the broker as its sink), the dispatcher, the HTTP API.
+// build constructs every service once, each after the ones it is given, with no field filled in
+// later: accounts, contacts, channels (checking a default team with team.Exists, which needs only
+// the database), teams (asking the channel service about their channels), templates, the event
+// broker, conversations (publishing to the broker), then what reads conversations: the event
+// renderer, the CRM webhooks (which join the broker as its sink through AddSink, before anything
+// is published), the dispatcher, the HTTP API.
 func build(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*App, error) {
 	if err := db.Migrate(ctx); err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
