@@ -7,8 +7,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/atendimento/atendimento/cmd/atendimento/app/apptest"
 	"github.com/atendimento/atendimento/internal/apperr"
-	"github.com/atendimento/atendimento/internal/apptest"
 	"github.com/atendimento/atendimento/internal/channel"
 	"github.com/atendimento/atendimento/internal/store"
 )

@@ -7,9 +7,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/atendimento/atendimento/cmd/atendimento/app/apptest"
 	"github.com/atendimento/atendimento/internal/account"
 	"github.com/atendimento/atendimento/internal/apperr"
-	"github.com/atendimento/atendimento/internal/apptest"
 	"github.com/atendimento/atendimento/internal/contact"
 	"github.com/atendimento/atendimento/internal/conversation"
 	"github.com/atendimento/atendimento/internal/store"
