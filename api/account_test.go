@@ -7,8 +7,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/atendimento/atendimento/internal/app"
-	"github.com/atendimento/atendimento/internal/apptest"
+	"github.com/atendimento/atendimento/cmd/atendimento/app"
+	"github.com/atendimento/atendimento/cmd/atendimento/app/apptest"
 )
 
 func TestAccountSettings(t *testing.T) {

@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/atendimento/atendimento/api"
+	"github.com/atendimento/atendimento/cmd/atendimento/app/apptest"
 	"github.com/atendimento/atendimento/internal/account"
-	"github.com/atendimento/atendimento/internal/apptest"
 )
 
 // someID is a well-formed id that names nothing.

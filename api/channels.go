@@ -73,19 +73,7 @@ type ChannelList struct {
 //	@Security	SessionCookie
 //	@Router		/api/v1/channels [get]
 func (s *server) listChannels(c echo.Context) error {
-	p, err := page(c)
-	if err != nil {
-		return err
-	}
-	items, next, err := s.Channels.List(c.Request().Context(), p)
-	if err != nil {
-		return err
-	}
-	out := ChannelList{Items: make([]ChannelResponse, len(items)), NextCursor: next}
-	for i, it := range items {
-		out.Items[i] = toChannel(it)
-	}
-	return c.JSON(http.StatusOK, out)
+	return list[ChannelList](c, s.Channels.List, toChannel)
 }
 
 // createChannel godoc

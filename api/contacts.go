@@ -1,12 +1,14 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/atendimento/atendimento/internal/contact"
+	"github.com/atendimento/atendimento/internal/store"
 )
 
 // ContactRequest creates or changes a contact. phone accepts national input "com DDD"
@@ -66,19 +68,9 @@ type ContactList struct {
 //	@Security	SessionCookie
 //	@Router		/api/v1/contacts [get]
 func (s *server) listContacts(c echo.Context) error {
-	p, err := page(c)
-	if err != nil {
-		return err
-	}
-	items, next, err := s.Contacts.List(c.Request().Context(), c.QueryParam("q"), p)
-	if err != nil {
-		return err
-	}
-	out := ContactList{Items: make([]ContactResponse, len(items)), NextCursor: next}
-	for i, it := range items {
-		out.Items[i] = toContact(it)
-	}
-	return c.JSON(http.StatusOK, out)
+	return list[ContactList](c, func(ctx context.Context, p store.Page) ([]contact.Contact, *string, error) {
+		return s.Contacts.List(ctx, c.QueryParam("q"), p)
+	}, toContact)
 }
 
 // createContact godoc

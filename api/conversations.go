@@ -14,6 +14,7 @@ import (
 	"github.com/atendimento/atendimento/internal/conversation"
 	"github.com/atendimento/atendimento/internal/idempotency"
 	"github.com/atendimento/atendimento/internal/pricing"
+	"github.com/atendimento/atendimento/internal/store"
 )
 
 // StartRequest starts a conversation ("Iniciar atendimento" or "Agendar mensagem").
@@ -82,7 +83,7 @@ type ConversationResponse struct {
 } // @name Conversation
 
 func toConversation(cv conversation.Conversation, ct contact.Contact) ConversationResponse {
-	out := ConversationResponse{ID: cv.ID, Status: cv.Status, Origin: cv.Origin, Contact: toContact(ct), ChannelID: cv.ChannelID,
+	out := ConversationResponse{ID: cv.ID, Status: string(cv.Status), Origin: cv.Origin, Contact: toContact(ct), ChannelID: cv.ChannelID,
 		TeamID: cv.TeamID, Window: Window{Open: cv.WindowOpen(time.Now()), ExpiresAt: cv.WindowExpiresAt}, ScheduledAt: cv.ScheduledAt,
 		WaitingSince: cv.WaitingSince, LastInboundAt: cv.LastInboundAt, ClosedAt: cv.ClosedAt, CreatedAt: cv.CreatedAt, UpdatedAt: cv.UpdatedAt}
 	if cv.Failure != nil {
@@ -136,7 +137,7 @@ func (s *server) startConversation(c echo.Context) error {
 			return idempotency.Response{}, err
 		}
 		out := toConversation(st.Conversation, st.Contact)
-		out.OpeningMessage = &OpeningMessage{ID: st.OpeningMessage.ID, Status: st.OpeningMessage.Status, RenderedText: st.OpeningMessage.RenderedText}
+		out.OpeningMessage = &OpeningMessage{ID: st.OpeningMessage.ID, Status: string(st.OpeningMessage.Status), RenderedText: st.OpeningMessage.RenderedText}
 		out.EstimatedCost = toEstimate(st.Estimate)
 		body, err := json.Marshal(out)
 		return idempotency.Response{Status: http.StatusCreated, Body: body}, err
@@ -184,29 +185,23 @@ func (s *server) startConversation(c echo.Context) error {
 //	@Security	SessionCookie
 //	@Router		/api/v1/conversations [get]
 func (s *server) listConversations(c echo.Context) error {
-	p, err := page(c)
-	if err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
 	f := conversation.Filter{Status: c.QueryParam("status"), TeamID: c.QueryParam("team_id"), ChannelID: c.QueryParam("channel_id"), ContactID: c.QueryParam("contact_id")}
-	items, next, err := s.Conversations.List(ctx, actor(c), f, p)
-	if err != nil {
-		return err
-	}
-	ids := make([]string, len(items))
-	for i, it := range items {
-		ids[i] = it.ContactID
-	}
-	contacts, err := s.Contacts.GetMany(ctx, ids)
-	if err != nil {
-		return err
-	}
-	out := ConversationList{Items: make([]ConversationResponse, len(items)), NextCursor: next}
-	for i, it := range items {
-		out.Items[i] = toConversation(it, contacts[it.ContactID])
-	}
-	return c.JSON(http.StatusOK, out)
+	// The page's contacts are read in one query with the page, for the mapping that follows.
+	var contacts map[string]contact.Contact
+	return list[ConversationList](c, func(ctx context.Context, p store.Page) ([]conversation.Conversation, *string, error) {
+		items, next, err := s.Conversations.List(ctx, actor(c), f, p)
+		if err != nil {
+			return nil, nil, err
+		}
+		ids := make([]string, len(items))
+		for i, it := range items {
+			ids[i] = it.ContactID
+		}
+		contacts, err = s.Contacts.GetMany(ctx, ids)
+		return items, next, err
+	}, func(cv conversation.Conversation) ConversationResponse {
+		return toConversation(cv, contacts[cv.ContactID])
+	})
 }
 
 func (s *server) conversationResponse(c echo.Context, cv conversation.Conversation) error {
@@ -221,7 +216,7 @@ func (s *server) conversationResponse(c echo.Context, cv conversation.Conversati
 		return err
 	}
 	if m != nil {
-		out.OpeningMessage = &OpeningMessage{ID: m.ID, Status: m.Status, RenderedText: m.RenderedText}
+		out.OpeningMessage = &OpeningMessage{ID: m.ID, Status: string(m.Status), RenderedText: m.RenderedText}
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -323,7 +318,7 @@ type MessageResponse struct {
 } // @name Message
 
 func toMessage(m conversation.Message) MessageResponse {
-	out := MessageResponse{ID: m.ID, ConversationID: m.ConversationID, Seq: m.Seq, Direction: m.Direction, Type: m.Type, Status: m.Status,
+	out := MessageResponse{ID: m.ID, ConversationID: m.ConversationID, Seq: m.Seq, Direction: m.Direction, Type: m.Type, Status: string(m.Status),
 		Text: m.Text, RenderedText: m.RenderedText, TemplateID: m.TemplateID, Parameters: m.Parameters, ProviderMessageID: m.ProviderMessageID,
 		CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt, SentAt: m.SentAt, DeliveredAt: m.DeliveredAt, ReadAt: m.ReadAt, FailedAt: m.FailedAt, ReceivedAt: m.ReceivedAt}
 	if m.TemplateName != "" {
@@ -376,15 +371,12 @@ func (s *server) listMessages(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := MessageList{Items: make([]MessageResponse, len(msgs))}
-	for i, m := range msgs {
-		out.Items[i] = toMessage(m)
-	}
+	var cursor *string
 	if next != nil {
 		s := strconv.FormatInt(*next, 10)
-		out.NextCursor = &s
+		cursor = &s
 	}
-	return c.JSON(http.StatusOK, out)
+	return c.JSON(http.StatusOK, listOf[MessageList](msgs, cursor, toMessage))
 }
 
 // PostMessageRequest is a message an agent posts: text, or a template with parameters.

@@ -118,7 +118,7 @@ func (r *EventRenderer) render(ctx context.Context, who conversation.Actor, kind
 			return nil, err
 		}
 		if m != nil {
-			out.OpeningMessage = &OpeningMessage{ID: m.ID, Status: m.Status, RenderedText: m.RenderedText}
+			out.OpeningMessage = &OpeningMessage{ID: m.ID, Status: string(m.Status), RenderedText: m.RenderedText}
 		}
 		return json.Marshal(out)
 	case conversation.EventMessageCreated, conversation.EventMessageUpdated:

@@ -10,8 +10,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/atendimento/atendimento/internal/app"
-	"github.com/atendimento/atendimento/internal/apptest"
+	"github.com/atendimento/atendimento/cmd/atendimento/app"
+	"github.com/atendimento/atendimento/cmd/atendimento/app/apptest"
 )
 
 // listIDs returns the ids of a list response's items (the first page of up to 200).

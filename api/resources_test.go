@@ -14,7 +14,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/atendimento/atendimento/internal/apptest"
+	"github.com/atendimento/atendimento/cmd/atendimento/app/apptest"
 )
 
 func TestContactPhoneForms(t *testing.T) {

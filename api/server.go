@@ -79,8 +79,6 @@ type Deps struct {
 	// APIKeyBurst (default twice the rate); 0 leaves API keys unlimited.
 	APIKeyRate  float64
 	APIKeyBurst int
-	// Extra registers routes of other packages (webhooks, events) on the same server.
-	Extra []func(e *echo.Echo, authed *echo.Group)
 }
 
 type server struct {
@@ -205,9 +203,6 @@ func New(d Deps) *echo.Echo {
 	authed.DELETE("/webhook-subscriptions/:id", s.deleteWebhookSubscription, adminOnly)
 	authed.GET("/webhook-subscriptions/:id/deliveries", s.listWebhookDeliveries, adminOnly)
 
-	for _, register := range d.Extra {
-		register(e, authed)
-	}
 	if d.SPA != nil {
 		s.serveSPA(e)
 	}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -8,7 +9,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/atendimento/atendimento/internal/account"
-	"github.com/atendimento/atendimento/internal/apperr"
 )
 
 // LoginRequest is the SPA's login.
@@ -53,7 +53,7 @@ func (s *server) login(c echo.Context) error {
 	switch {
 	case err == nil:
 		done(loginSucceeded)
-	case apperr.HasCode(err, "invalid_credentials"):
+	case errors.Is(err, account.ErrInvalidCredentials):
 		done(loginFailed)
 		return err
 	default:
@@ -177,19 +177,7 @@ func (r UserRequest) input() account.UserInput {
 //	@Security	SessionCookie
 //	@Router		/api/v1/users [get]
 func (s *server) listUsers(c echo.Context) error {
-	p, err := page(c)
-	if err != nil {
-		return err
-	}
-	users, next, err := s.accounts.ListUsers(c.Request().Context(), p)
-	if err != nil {
-		return err
-	}
-	out := UserList{Items: make([]UserResponse, len(users)), NextCursor: next}
-	for i, u := range users {
-		out.Items[i] = toUser(u)
-	}
-	return c.JSON(http.StatusOK, out)
+	return list[UserList](c, s.accounts.ListUsers, toUser)
 }
 
 // createUser godoc
@@ -334,19 +322,7 @@ type APIKeyRequest struct {
 //	@Security	SessionCookie
 //	@Router		/api/v1/api-keys [get]
 func (s *server) listAPIKeys(c echo.Context) error {
-	p, err := page(c)
-	if err != nil {
-		return err
-	}
-	keys, next, err := s.accounts.ListAPIKeys(c.Request().Context(), p)
-	if err != nil {
-		return err
-	}
-	out := APIKeyList{Items: make([]APIKeyResponse, len(keys)), NextCursor: next}
-	for i, k := range keys {
-		out.Items[i] = toAPIKey(k)
-	}
-	return c.JSON(http.StatusOK, out)
+	return list[APIKeyList](c, s.accounts.ListAPIKeys, toAPIKey)
 }
 
 // createAPIKey godoc

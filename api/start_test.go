@@ -8,7 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/atendimento/atendimento/internal/apptest"
+	"github.com/atendimento/atendimento/cmd/atendimento/app/apptest"
 )
 
 // startBody is a valid start of the demo data's boas_vindas template to a new phone.

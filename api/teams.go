@@ -1,11 +1,13 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/atendimento/atendimento/internal/store"
 	"github.com/atendimento/atendimento/internal/team"
 )
 
@@ -51,19 +53,9 @@ type TeamList struct {
 //	@Security	SessionCookie
 //	@Router		/api/v1/teams [get]
 func (s *server) listTeams(c echo.Context) error {
-	p, err := page(c)
-	if err != nil {
-		return err
-	}
-	items, next, err := s.Teams.List(c.Request().Context(), c.QueryParam("channel_id"), p)
-	if err != nil {
-		return err
-	}
-	out := TeamList{Items: make([]TeamResponse, len(items)), NextCursor: next}
-	for i, it := range items {
-		out.Items[i] = toTeam(it)
-	}
-	return c.JSON(http.StatusOK, out)
+	return list[TeamList](c, func(ctx context.Context, p store.Page) ([]team.Team, *string, error) {
+		return s.Teams.List(ctx, c.QueryParam("channel_id"), p)
+	}, toTeam)
 }
 
 // createTeam godoc

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/atendimento/atendimento/internal/apperr"
+	"github.com/atendimento/atendimento/internal/store"
 	"github.com/atendimento/atendimento/internal/template"
 )
 
@@ -79,20 +81,10 @@ type TemplateList struct {
 //	@Security	SessionCookie
 //	@Router		/api/v1/templates [get]
 func (s *server) listTemplates(c echo.Context) error {
-	p, err := page(c)
-	if err != nil {
-		return err
-	}
 	f := template.Filter{ChannelID: c.QueryParam("channel_id"), Category: c.QueryParam("category"), Status: c.QueryParam("status"), Q: c.QueryParam("q")}
-	items, next, err := s.Templates.List(c.Request().Context(), f, p)
-	if err != nil {
-		return err
-	}
-	out := TemplateList{Items: make([]TemplateResponse, len(items)), NextCursor: next}
-	for i, it := range items {
-		out.Items[i] = toTemplate(it)
-	}
-	return c.JSON(http.StatusOK, out)
+	return list[TemplateList](c, func(ctx context.Context, p store.Page) ([]template.Template, *string, error) {
+		return s.Templates.List(ctx, f, p)
+	}, toTemplate)
 }
 
 // createTemplate godoc

@@ -1,12 +1,14 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/atendimento/atendimento/internal/crmhook"
+	"github.com/atendimento/atendimento/internal/store"
 )
 
 // WebhookSubscriptionRequest registers a CRM's webhook: where to POST and which event kinds.
@@ -97,19 +99,7 @@ type WebhookDeliveryList struct {
 //	@Security	SessionCookie
 //	@Router		/api/v1/webhook-subscriptions [get]
 func (s *server) listWebhookSubscriptions(c echo.Context) error {
-	p, err := page(c)
-	if err != nil {
-		return err
-	}
-	items, next, err := s.CRMHooks.List(c.Request().Context(), p)
-	if err != nil {
-		return err
-	}
-	out := WebhookSubscriptionList{Items: make([]WebhookSubscriptionResponse, len(items)), NextCursor: next}
-	for i, it := range items {
-		out.Items[i] = toWebhookSubscription(it)
-	}
-	return c.JSON(http.StatusOK, out)
+	return list[WebhookSubscriptionList](c, s.CRMHooks.List, toWebhookSubscription)
 }
 
 // createWebhookSubscription godoc
@@ -179,17 +169,7 @@ func (s *server) deleteWebhookSubscription(c echo.Context) error {
 //	@Security	SessionCookie
 //	@Router		/api/v1/webhook-subscriptions/{id}/deliveries [get]
 func (s *server) listWebhookDeliveries(c echo.Context) error {
-	p, err := page(c)
-	if err != nil {
-		return err
-	}
-	items, next, err := s.CRMHooks.Deliveries(c.Request().Context(), c.Param("id"), p)
-	if err != nil {
-		return err
-	}
-	out := WebhookDeliveryList{Items: make([]WebhookDeliveryResponse, len(items)), NextCursor: next}
-	for i, it := range items {
-		out.Items[i] = toWebhookDelivery(it)
-	}
-	return c.JSON(http.StatusOK, out)
+	return list[WebhookDeliveryList](c, func(ctx context.Context, p store.Page) ([]crmhook.Delivery, *string, error) {
+		return s.CRMHooks.Deliveries(ctx, c.Param("id"), p)
+	}, toWebhookDelivery)
 }

@@ -18,7 +18,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/atendimento/atendimento/internal/app"
+	"github.com/atendimento/atendimento/cmd/atendimento/app"
 )
 
 // The fixed credentials of the bench's WhatsApp Cloud channel.

@@ -19,8 +19,8 @@ import (
 	"syscall"
 
 	"github.com/atendimento/atendimento/api"
+	"github.com/atendimento/atendimento/cmd/atendimento/app"
 	"github.com/atendimento/atendimento/internal/account"
-	"github.com/atendimento/atendimento/internal/app"
 	"github.com/atendimento/atendimento/internal/store"
 )
 
@@ -28,7 +28,14 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log := slog.New(api.LogHandler(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
-	if err := run(ctx, os.Args[1:], app.FromEnv(), log, os.Stdout); err != nil {
+	cfg, err := app.FromEnv()
+	if err != nil {
+		// Before anything starts: a default in place of a mistyped setting would run a server
+		// other than the one the operator configured.
+		log.Error("fatal", "err", err.Error())
+		os.Exit(1)
+	}
+	if err := run(ctx, os.Args[1:], cfg, log, os.Stdout); err != nil {
 		log.Error("fatal", "err", err.Error())
 		os.Exit(1)
 	}

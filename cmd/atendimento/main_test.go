@@ -3,7 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -13,8 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/atendimento/atendimento/cmd/atendimento/app"
 	"github.com/atendimento/atendimento/internal/account"
-	"github.com/atendimento/atendimento/internal/app"
 	"github.com/atendimento/atendimento/internal/store"
 	"github.com/atendimento/atendimento/internal/store/storetest"
 )
@@ -302,4 +305,37 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// TestServeRefusesBadConfig runs the binary as an operator would with mistyped settings: it
+// stops before opening anything, exits non-zero, and its one log line names every bad variable
+// with its value, the secret masked.
+func TestServeRefusesBadConfig(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "serve")
+	cmd.Env = append(os.Environ(), "ATENDIMENTO_TEST_MAIN=1", "DATABASE_URL="+filepath.Join(dir, "atendimento.db"),
+		"HTTP_ADDR=127.0.0.1:0", "DISPATCH_LEASE=10x", "API_KEY_RATE=abc", "API_KEY_BURST=-5", "COOKIE_SECURE=maybe",
+		"SECRET_KEY=LEAKCHECK")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit, "stderr: %s", stderr.String())
+	require.Equal(t, 1, exit.ExitCode())
+	require.Empty(t, stdout.String())
+	require.NotContains(t, stderr.String(), "LEAKCHECK")
+
+	var line struct {
+		Level string `json:"level"`
+		Msg   string `json:"msg"`
+		Err   string `json:"err"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(lastLine(stderr.String())), &line), stderr.String())
+	require.Equal(t, "ERROR", line.Level)
+	require.Equal(t, "invalid configuration: SECRET_KEY=***: must have at least 16 characters; "+
+		"COOKIE_SECURE=maybe: not a boolean (1, true, 0 or false); DISPATCH_LEASE=10x: not a duration (such as 30s, 5m or 1h30m); "+
+		"API_KEY_RATE=abc: not a number; API_KEY_BURST=-5: must not be negative", line.Err)
+	_, err = os.Stat(filepath.Join(dir, "atendimento.db"))
+	require.ErrorIs(t, err, os.ErrNotExist, "a bad configuration opens no database")
 }

@@ -170,7 +170,9 @@ var (
 	errUserNotFound   = apperr.NotFound("user_not_found", "no such user in this account")
 	errAPIKeyNotFound = apperr.NotFound("api_key_not_found", "no such API key in this account")
 	errUnauthorized   = apperr.New(apperr.KindUnauthorized, "unauthorized", "missing or invalid credentials")
-	errBadLogin       = apperr.New(apperr.KindUnauthorized, "invalid_credentials", "wrong email or password")
+	// ErrInvalidCredentials is a login with a wrong email or password; the login guard counts it
+	// as a failure, unlike an outage.
+	ErrInvalidCredentials = apperr.New(apperr.KindUnauthorized, "invalid_credentials", "wrong email or password")
 )
 
 // CreateAccount creates a tenant. It is an operator action (CLI, bootstrap), outside any tenant.
@@ -492,7 +494,7 @@ func (s *Service) Login(ctx context.Context, email, password string) (Session, e
 		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
 	}
 	if user == nil {
-		return Session{}, errBadLogin
+		return Session{}, ErrInvalidCredentials
 	}
 	token := randomToken(32)
 	now := store.Now()

@@ -54,6 +54,14 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// Is reports whether target is the same domain error: the same kind and code. A sentinel such as
+// contact.ErrNotFound therefore still matches a copy that With gave extra members, and callers
+// compare with errors.Is instead of looking codes up by string.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Kind == e.Kind && t.Code == e.Code
+}
+
 // New returns an error of the given kind and code.
 func New(kind Kind, code, message string) *Error {
 	return &Error{Kind: kind, Code: code, Message: message}
@@ -99,10 +107,13 @@ func IsKind(err error, kind Kind) bool {
 	return ok && e.Kind == kind
 }
 
-// HasCode reports whether err is a domain error with the given code.
-func HasCode(err error, code string) bool {
-	e, ok := As(err)
-	return ok && e.Code == code
+// FieldsOf returns the failing fields of the validation error inside err, or none when err is
+// not one.
+func FieldsOf(err error) Fields {
+	if e, ok := As(err); ok && e.Kind == KindInvalid {
+		return e.Fields
+	}
+	return nil
 }
 
 // Fields collects field errors; a nil Fields is ready to use.
@@ -111,6 +122,16 @@ type Fields []FieldError
 // Add appends one failing field.
 func (f *Fields) Add(field, code, message string) {
 	*f = append(*f, FieldError{Field: field, Code: code, Message: message})
+}
+
+// Codes lists each failure as "field:code", in order: what a client switches on in errors[], in
+// a form that logs and tests compare at a glance.
+func (f Fields) Codes() []string {
+	out := make([]string, len(f))
+	for i, fe := range f {
+		out[i] = fe.Field + ":" + fe.Code
+	}
+	return out
 }
 
 // Err returns a validation error listing the collected fields, or nil when there are none.

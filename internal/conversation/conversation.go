@@ -17,29 +17,6 @@ import (
 	"github.com/atendimento/atendimento/internal/template"
 )
 
-// Conversation states.
-const (
-	StatusScheduled = "scheduled"
-	StatusWaiting   = "waiting"
-	StatusActive    = "active"
-	StatusClosed    = "closed"
-	StatusFailed    = "failed"
-	StatusCancelled = "cancelled"
-)
-
-// Message states.
-const (
-	MsgScheduled = "scheduled"
-	MsgQueued    = "queued"
-	MsgPending   = "pending"
-	MsgSent      = "sent"
-	MsgDelivered = "delivered"
-	MsgRead      = "read"
-	MsgFailed    = "failed"
-	MsgCancelled = "cancelled"
-	MsgReceived  = "received"
-)
-
 // Origins.
 const (
 	OriginActive    = "active"
@@ -56,7 +33,7 @@ type Conversation struct {
 	ContactID       string
 	ChannelID       string
 	TeamID          *string
-	Status          string
+	Status          Status
 	Origin          string
 	ScheduledAt     *time.Time
 	WaitingSince    *time.Time
@@ -70,9 +47,7 @@ type Conversation struct {
 }
 
 // Open reports whether the conversation still counts as open (scheduled, waiting or active).
-func (c Conversation) Open() bool {
-	return c.Status == StatusScheduled || c.Status == StatusWaiting || c.Status == StatusActive
-}
+func (c Conversation) Open() bool { return c.Status.Open() }
 
 // WindowOpen reports whether free text may be sent now.
 func (c Conversation) WindowOpen(now time.Time) bool {
@@ -100,7 +75,7 @@ type Message struct {
 	Seq               int64
 	Direction         string
 	Type              string
-	Status            string
+	Status            MessageStatus
 	Text              string
 	RenderedText      string
 	TemplateID        *string
@@ -126,6 +101,16 @@ type Message struct {
 type Actor struct {
 	UserID  string
 	IsAdmin bool
+}
+
+// createdBy is the author recorded on rows the actor writes: the session user, or none for an
+// API key.
+func (a Actor) createdBy() *string {
+	if a.UserID == "" {
+		return nil
+	}
+	id := a.UserID
+	return &id
 }
 
 // Service is the conversation domain.
@@ -217,7 +202,7 @@ type convRow struct {
 	ContactID       string
 	ChannelID       string
 	TeamID          *string
-	Status          string
+	Status          Status
 	Origin          string
 	ScheduledAt     *time.Time
 	WaitingSince    *time.Time
@@ -264,7 +249,7 @@ type msgRow struct {
 	Seq               int64
 	Direction         string
 	Type              string
-	Status            string
+	Status            MessageStatus
 	Text              string
 	RenderedText      string
 	TemplateID        *string
@@ -314,14 +299,22 @@ func (r msgRow) toMessage() Message {
 			m.Error.Title = *r.ErrorTitle
 		}
 	}
-	if r.PricingCategory != nil {
-		m.Pricing = &Pricing{Category: *r.PricingCategory}
-		if r.PricingBillable != nil {
-			m.Pricing.Billable = *r.PricingBillable
-		}
-		if r.PricingType != nil {
-			m.Pricing.Type = *r.PricingType
-		}
-	}
+	m.Pricing = pricingOf(r.PricingCategory, r.PricingBillable, r.PricingType)
 	return m
+}
+
+// pricingOf is the pricing stored in a row's nullable columns; none until Meta reported a
+// category.
+func pricingOf(category *string, billable *bool, typ *string) *Pricing {
+	if category == nil {
+		return nil
+	}
+	p := &Pricing{Category: *category}
+	if billable != nil {
+		p.Billable = *billable
+	}
+	if typ != nil {
+		p.Type = *typ
+	}
+	return p
 }

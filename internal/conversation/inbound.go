@@ -2,6 +2,7 @@ package conversation
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"gorm.io/gorm/clause"
@@ -141,7 +142,7 @@ func (s *Service) contactFor(ctx context.Context, in Inbound) (contact.Contact, 
 		}
 		return c, nil
 	}
-	if !apperr.HasCode(err, "contact_not_found") {
+	if !errors.Is(err, contact.ErrNotFound) {
 		return contact.Contact{}, err
 	}
 	// A new contact is stored under the number's valid E.164 form (with the ninth digit).
@@ -169,7 +170,7 @@ func (s *Service) openOrCreate(ctx context.Context, contactID string, in Inbound
 	for range 2 {
 		var rows []convRow
 		if err := s.db.Tenant(ctx, "conversations").Where("contact_id = ? AND channel_id = ? AND status IN ?", contactID, in.ChannelID,
-			[]string{StatusScheduled, StatusWaiting, StatusActive}).Limit(1).Find(&rows).Error; err != nil {
+			openStatuses).Limit(1).Find(&rows).Error; err != nil {
 			return convRow{}, false, store.Translate(err, nil, nil)
 		}
 		if len(rows) == 1 {

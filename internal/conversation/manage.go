@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -81,9 +82,7 @@ func (s *Service) List(ctx context.Context, actor Actor, f Filter, p store.Page)
 	if f.Status != "" {
 		statuses := strings.Split(f.Status, ",")
 		for _, st := range statuses {
-			switch st {
-			case StatusScheduled, StatusWaiting, StatusActive, StatusClosed, StatusFailed, StatusCancelled:
-			default:
+			if !Status(st).Known() {
 				fe.Add("status", "status_invalid", "unknown status "+st)
 			}
 		}
@@ -125,7 +124,7 @@ func (s *Service) Close(ctx context.Context, actor Actor, id string) (Conversati
 		return Conversation{}, err
 	}
 	now := s.now()
-	res := s.db.Tenant(ctx, "conversations").Where("id = ? AND status IN ?", id, []string{StatusScheduled, StatusWaiting, StatusActive}).
+	res := s.db.Tenant(ctx, "conversations").Where("id = ? AND status IN ?", id, openStatuses).
 		Updates(map[string]any{"status": StatusClosed, "closed_at": now, "updated_at": now})
 	if res.Error != nil {
 		return Conversation{}, store.Translate(res.Error, nil, nil)
@@ -232,98 +231,79 @@ func (s *Service) Post(ctx context.Context, actor Actor, id string, in PostInput
 	if err != nil {
 		return Message{}, err
 	}
-	c := conv.toConversation()
-	if !c.Open() {
-		return Message{}, errClosed
-	}
 	now := s.now()
-	var f apperr.Fields
-	var p plan
-	isTemplate := in.TemplateID != nil && *in.TemplateID != ""
-	switch {
-	case isTemplate:
-		if in.Text != nil {
-			f.Add("text", "text_not_allowed", "send either template_id and parameters or text")
-		}
-		fs, err := s.checkTemplate(ctx, *in.TemplateID, in.Parameters, c.ChannelID, &p)
-		if err != nil {
-			return Message{}, err
-		}
-		f = append(f, fs...)
-	case in.Text != nil && strings.TrimSpace(*in.Text) != "":
-		if fe := checkText(*in.Text); fe != nil {
-			f = append(f, *fe)
-		}
-		if c.Status == StatusActive && !c.WindowOpen(now) {
-			f.Add("template_id", "template_required", "the 24-hour window has closed: send a template to re-engage the contact")
-		}
-	default:
-		f.Add("text", "text_required", "text or template_id is required")
-	}
-	if err := f.Err(); err != nil {
+	p, err := s.checkPost(ctx, conv.toConversation(), in, now)
+	if err != nil {
 		return Message{}, err
 	}
 	var out msgRow
-	reengaged := false
+	var d postDecision
 	err = s.db.InTx(ctx, func(ctx context.Context) error {
-		// Taking the next sequence number locks the conversation row, so concurrent posts are
-		// ordered by commit.
-		var seq int64
-		if err := s.db.Conn(ctx).Raw("UPDATE conversations SET next_seq = next_seq + 1, updated_at = ? WHERE id = ? AND account_id = ? AND status IN ? RETURNING next_seq",
-			now, id, store.AccountID(ctx), []string{StatusScheduled, StatusWaiting, StatusActive}).Scan(&seq).Error; err != nil {
-			return store.Translate(err, nil, nil)
-		}
-		if seq == 0 {
-			return errClosed
-		}
-		// Re-read the state under the lock: the window or status may have moved since the check.
-		var cur convRow
-		if err := s.db.Tenant(ctx, "conversations").Where("id = ?", id).Take(&cur).Error; err != nil {
-			return store.Translate(err, ErrNotFound, nil)
-		}
-		cc := cur.toConversation()
-		var createdBy *string
-		if actor.UserID != "" {
-			createdBy = &actor.UserID
-		}
-		out = msgRow{ID: store.NewID(), AccountID: cur.AccountID, ConversationID: id, ChannelID: cur.ChannelID, Seq: seq,
-			Direction: "out", CreatedBy: createdBy, CreatedAt: now, UpdatedAt: now}
-		if isTemplate {
-			if err := fillTemplate(&out, p.tpl, p.params); err != nil {
-				return err
-			}
-			out.Status, out.DueAt = MsgPending, &now
-			if cc.Status == StatusActive && !cc.WindowOpen(now) {
-				reengaged = true
-				if err := s.db.Tenant(ctx, "conversations").Where("id = ?", id).
-					Updates(map[string]any{"status": StatusWaiting, "waiting_since": now, "updated_at": now}).Error; err != nil {
-					return store.Translate(err, nil, nil)
-				}
-			}
-		} else {
-			out.Type, out.Text, out.RenderedText = "text", *in.Text, *in.Text
-			switch {
-			case cc.Status == StatusWaiting || cc.Status == StatusScheduled:
-				out.Status = MsgQueued
-			case cc.WindowOpen(now):
-				out.Status, out.DueAt = MsgPending, &now
-			default:
-				return apperr.Invalid(apperr.FieldError{Field: "template_id", Code: "template_required", Message: "the 24-hour window has closed: send a template to re-engage the contact"})
-			}
-		}
-		return store.Translate(s.db.Conn(ctx).Create(&out).Error, nil, nil)
+		out, d, err = s.writePost(ctx, actor, id, in, p, now)
+		return err
 	})
 	if err != nil {
 		return Message{}, err
 	}
 	s.emit(ctx, EventMessageCreated, out.ID)
-	if reengaged {
+	if d.reengage {
 		s.emit(ctx, EventConversationUpdated, id)
 	}
 	if out.Status == MsgPending {
 		s.wake(ctx)
 	}
 	return out.toMessage(), nil
+}
+
+// writePost takes the conversation's next sequence number, decides again on the state read
+// under that lock (the window or status may have moved since the check), and writes the message
+// and, for a re-engagement, the conversation's return to waiting.
+func (s *Service) writePost(ctx context.Context, actor Actor, id string, in PostInput, p plan, now time.Time) (msgRow, postDecision, error) {
+	seq, err := s.nextSeq(ctx, id, now)
+	if err != nil {
+		return msgRow{}, postDecision{}, err
+	}
+	var cur convRow
+	if err := s.db.Tenant(ctx, "conversations").Where("id = ?", id).Take(&cur).Error; err != nil {
+		return msgRow{}, postDecision{}, store.Translate(err, ErrNotFound, nil)
+	}
+	d := decidePost(cur.Status, cur.toConversation().WindowOpen(now), in.kind())
+	if d.err != nil {
+		return msgRow{}, d, d.err
+	}
+	out := msgRow{ID: store.NewID(), AccountID: cur.AccountID, ConversationID: id, ChannelID: cur.ChannelID, Seq: seq,
+		Direction: "out", Status: d.status, CreatedBy: actor.createdBy(), CreatedAt: now, UpdatedAt: now}
+	if d.status == MsgPending {
+		out.DueAt = &now
+	}
+	if p.tpl != nil {
+		if err := fillTemplate(&out, p.tpl, p.params); err != nil {
+			return msgRow{}, d, err
+		}
+	} else {
+		out.Type, out.Text, out.RenderedText = "text", *in.Text, *in.Text
+	}
+	if d.reengage {
+		if err := s.db.Tenant(ctx, "conversations").Where("id = ?", id).
+			Updates(map[string]any{"status": StatusWaiting, "waiting_since": now, "updated_at": now}).Error; err != nil {
+			return msgRow{}, d, store.Translate(err, nil, nil)
+		}
+	}
+	return out, d, store.Translate(s.db.Conn(ctx).Create(&out).Error, nil, nil)
+}
+
+// nextSeq takes the next sequence number of an open conversation. The update locks the
+// conversation's row, so concurrent posts are ordered by commit; a closed one → errClosed.
+func (s *Service) nextSeq(ctx context.Context, id string, now time.Time) (int64, error) {
+	var seq int64
+	if err := s.db.Conn(ctx).Raw("UPDATE conversations SET next_seq = next_seq + 1, updated_at = ? WHERE id = ? AND account_id = ? AND status IN ? RETURNING next_seq",
+		now, id, store.AccountID(ctx), openStatuses).Scan(&seq).Error; err != nil {
+		return 0, store.Translate(err, nil, nil)
+	}
+	if seq == 0 {
+		return 0, errClosed
+	}
+	return seq, nil
 }
 
 // Withdraw deletes a message that is still queued; once released it can no longer be withdrawn

@@ -92,7 +92,7 @@ func (s *Service) NextDue(ctx context.Context) (*time.Time, error) {
 	var ts []time.Time
 	err := s.db.Conn(ctx).Table("messages").Joins("JOIN conversations ON conversations.id = messages.conversation_id").
 		Where("messages.status IN ? AND messages.direction = 'out' AND messages.due_at > ? AND conversations.status IN ?",
-			[]string{MsgPending, MsgScheduled}, s.now(), []string{StatusScheduled, StatusWaiting, StatusActive}).
+			[]MessageStatus{MsgPending, MsgScheduled}, s.now(), openStatuses).
 		Order("messages.due_at").Limit(1).Pluck("messages.due_at", &ts).Error
 	if err != nil || len(ts) == 0 {
 		return nil, store.Translate(err, nil, nil)
@@ -210,7 +210,7 @@ func (s *Service) MarkFailed(ctx context.Context, item OutboxItem, code int, tit
 	now := s.now()
 	var convFailed bool
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
-		res := s.db.Tenant(ctx, "messages").Where("id = ? AND status IN ?", item.ID, []string{MsgPending, MsgScheduled}).
+		res := s.db.Tenant(ctx, "messages").Where("id = ? AND status IN ?", item.ID, []MessageStatus{MsgPending, MsgScheduled}).
 			Updates(map[string]any{"status": MsgFailed, "error_code": code, "error_title": title, "error_details": details,
 				"failed_at": now, "lease_until": nil, "updated_at": now})
 		if res.Error != nil || res.RowsAffected == 0 {
@@ -219,7 +219,7 @@ func (s *Service) MarkFailed(ctx context.Context, item OutboxItem, code int, tit
 		if item.Type != "template" {
 			return nil
 		}
-		res = s.db.Tenant(ctx, "conversations").Where("id = ? AND status IN ?", item.ConversationID, []string{StatusScheduled, StatusWaiting}).
+		res = s.db.Tenant(ctx, "conversations").Where("id = ? AND status IN ?", item.ConversationID, []Status{StatusScheduled, StatusWaiting}).
 			Updates(map[string]any{"status": StatusFailed, "failure_code": code, "failure_title": title, "closed_at": now, "updated_at": now})
 		convFailed = res.RowsAffected == 1
 		return store.Translate(res.Error, nil, nil)
@@ -243,7 +243,7 @@ func (s *Service) Retry(ctx context.Context, item OutboxItem, at time.Time, code
 		updates["error_code"], updates["error_title"] = code, title
 	}
 	return store.Translate(s.db.Conn(ctx).Table("messages").Where("id = ? AND account_id = ? AND status IN ?", item.ID, item.AccountID,
-		[]string{MsgPending, MsgScheduled}).Updates(updates).Error, nil, nil)
+		[]MessageStatus{MsgPending, MsgScheduled}).Updates(updates).Error, nil, nil)
 }
 
 // statusLock is the advisory lock namespace of WhatsApp message ids.
@@ -262,19 +262,19 @@ func (s *Service) lockStatuses(ctx context.Context, sent ...Sent) error {
 }
 
 // statusRank orders delivery states; a status update only ever moves a message up.
-var statusRank = map[string]int{MsgScheduled: 0, MsgQueued: 0, MsgPending: 0, MsgSent: 1, MsgDelivered: 2, MsgRead: 3}
+var statusRank = map[MessageStatus]int{MsgScheduled: 0, MsgQueued: 0, MsgPending: 0, MsgSent: 1, MsgDelivered: 2, MsgRead: 3}
 
 // below returns the statuses a message may leave for status st.
-func below(st string) []string {
+func below(st MessageStatus) []MessageStatus {
 	if st == MsgFailed {
 		// A failure can follow the send, never a delivery or a read.
-		return []string{MsgPending, MsgScheduled, MsgSent}
+		return []MessageStatus{MsgPending, MsgScheduled, MsgSent}
 	}
 	r, ok := statusRank[st]
 	if !ok {
 		return nil
 	}
-	var out []string
+	var out []MessageStatus
 	for s, rank := range statusRank {
 		if rank < r {
 			out = append(out, s)
@@ -286,7 +286,7 @@ func below(st string) []string {
 // StatusUpdate is a delivery status the provider reported for a message it accepted.
 type StatusUpdate struct {
 	ProviderMessageID string
-	Status            string // sent, delivered, read, failed
+	Status            MessageStatus // sent, delivered, read, failed
 	At                time.Time
 	ErrorCode         int
 	ErrorTitle        string
@@ -362,7 +362,7 @@ type statusTarget struct {
 // just the timestamp and pricing it brings.
 func (s *Service) applyStatus(ctx context.Context, u StatusUpdate) (applied, error) {
 	// Timestamps are recorded even when the status itself cannot move (a delivered after a read).
-	tsCol := map[string]string{MsgSent: "sent_at", MsgDelivered: "delivered_at", MsgRead: "read_at", MsgFailed: "failed_at"}[u.Status]
+	tsCol := map[MessageStatus]string{MsgSent: "sent_at", MsgDelivered: "delivered_at", MsgRead: "read_at", MsgFailed: "failed_at"}[u.Status]
 	if tsCol == "" {
 		return applied{found: true}, nil // played, deleted, unknown: nothing to record
 	}
@@ -407,7 +407,7 @@ func (s *Service) applyStatus(ctx context.Context, u StatusUpdate) (applied, err
 	m := rows[0]
 	a := applied{found: true, changed: true, messageID: m.ID, conversationID: m.ConversationID}
 	if u.Status == MsgFailed && m.Type == "template" {
-		r := s.db.Tenant(ctx, "conversations").Where("id = ? AND status IN ?", m.ConversationID, []string{StatusScheduled, StatusWaiting}).
+		r := s.db.Tenant(ctx, "conversations").Where("id = ? AND status IN ?", m.ConversationID, []Status{StatusScheduled, StatusWaiting}).
 			Updates(map[string]any{"status": StatusFailed, "failure_code": u.ErrorCode, "failure_title": u.ErrorTitle, "closed_at": now, "updated_at": now})
 		if r.Error != nil {
 			return a, store.Translate(r.Error, nil, nil)
@@ -417,7 +417,7 @@ func (s *Service) applyStatus(ctx context.Context, u StatusUpdate) (applied, err
 	return a, nil
 }
 
-func toAny(ss []string) []any {
+func toAny[T any](ss []T) []any {
 	out := make([]any, len(ss))
 	for i, v := range ss {
 		out[i] = v
@@ -428,7 +428,7 @@ func toAny(ss []string) []any {
 type orphanRow struct {
 	AccountID         string
 	ProviderMessageID string
-	Status            string
+	Status            MessageStatus
 	OccurredAt        time.Time
 	ErrorCode         *int
 	ErrorTitle        *string
@@ -472,15 +472,7 @@ func (s *Service) applyOrphans(ctx context.Context, providerID string) error {
 		if o.ErrorDetails != nil {
 			u.ErrorDetails = *o.ErrorDetails
 		}
-		if o.PricingCategory != nil {
-			u.Pricing = &Pricing{Category: *o.PricingCategory}
-			if o.PricingBillable != nil {
-				u.Pricing.Billable = *o.PricingBillable
-			}
-			if o.PricingType != nil {
-				u.Pricing.Type = *o.PricingType
-			}
-		}
+		u.Pricing = pricingOf(o.PricingCategory, o.PricingBillable, o.PricingType)
 		if _, err := s.applyStatus(ctx, u); err != nil {
 			return err
 		}

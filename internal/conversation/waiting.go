@@ -29,6 +29,8 @@ const expireBatch = 500
 
 // expirableSQL picks, across accounts, waits that began at or before the cut-off and have not
 // been reported yet (waiting_expired_at is older than waiting_since after a re-engagement).
+// 'waiting' stays a literal: the partial index conversations_waiting_since (migration 0004)
+// matches only a statement that names the same state, not a parameter.
 const expirableSQL = `SELECT id, account_id FROM conversations
 WHERE status = 'waiting' AND waiting_since <= ?
   AND (waiting_expired_at IS NULL OR waiting_expired_at < waiting_since)

@@ -11,8 +11,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/atendimento/atendimento/internal/app"
-	"github.com/atendimento/atendimento/internal/apptest"
+	"github.com/atendimento/atendimento/cmd/atendimento/app"
+	"github.com/atendimento/atendimento/cmd/atendimento/app/apptest"
 	"github.com/atendimento/atendimento/internal/channel"
 	"github.com/atendimento/atendimento/internal/clock"
 	"github.com/atendimento/atendimento/internal/contact"
@@ -152,7 +152,7 @@ func (f *fixture) asleep(t *testing.T, n int) {
 }
 
 // message waits for an event about message id after which it has the status, and returns it.
-func (f *fixture) message(t *testing.T, id, status string) conversation.Message {
+func (f *fixture) message(t *testing.T, id string, status conversation.MessageStatus) conversation.Message {
 	t.Helper()
 	for {
 		var e event.Event

@@ -11,9 +11,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/atendimento/atendimento/cmd/atendimento/app"
+	"github.com/atendimento/atendimento/cmd/atendimento/app/apptest"
 	"github.com/atendimento/atendimento/internal/account"
-	"github.com/atendimento/atendimento/internal/app"
-	"github.com/atendimento/atendimento/internal/apptest"
 	"github.com/atendimento/atendimento/internal/crmhook"
 	"github.com/atendimento/atendimento/internal/store"
 )

@@ -8,7 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/atendimento/atendimento/internal/app"
+	"github.com/atendimento/atendimento/cmd/atendimento/app"
 	"github.com/atendimento/atendimento/internal/whatsapp"
 	"github.com/atendimento/atendimento/internal/whatsapp/whatsapptest"
 )

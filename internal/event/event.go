@@ -99,6 +99,12 @@ func New(db *store.DB, log *slog.Logger, sinks ...Sink) *Broker {
 		queue: make(chan Event, 4096), origin: uuid.NewString(), listening: make(chan struct{}), w: worker.New(nil)}
 }
 
+// AddSink adds a sink, told about every event after the sinks added before it. Wiring adds the
+// sinks before Start and the first Publish: a sink that reads what the publishers changed (the
+// CRM webhooks render the conversation an event names) is built after those publishers, which
+// are themselves built on the broker.
+func (b *Broker) AddSink(s Sink) { b.sinks = append(b.sinks, s) }
+
 // SetBuffer changes the per-subscriber buffer for subscriptions made after the call (tests).
 func (b *Broker) SetBuffer(n int) { b.buffer = n }
 

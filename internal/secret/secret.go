@@ -18,10 +18,13 @@ const prefix = "v1:"
 // Box seals and opens secrets.
 type Box struct{ aead cipher.AEAD }
 
+// MinKeyLen is the shortest SECRET_KEY NewBox accepts, in bytes.
+const MinKeyLen = 16
+
 // NewBox derives the AES-256 key from the operator's SECRET_KEY (any string of 16+ bytes).
 func NewBox(key string) (*Box, error) {
-	if len(key) < 16 {
-		return nil, errors.New("SECRET_KEY must have at least 16 characters")
+	if len(key) < MinKeyLen {
+		return nil, fmt.Errorf("SECRET_KEY must have at least %d characters", MinKeyLen)
 	}
 	sum := sha256.Sum256([]byte("atendimento/secret/v1\x00" + key))
 	block, err := aes.NewCipher(sum[:])

@@ -279,8 +279,18 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 
 // Exists reports whether id is a team of the account.
 func (s *Service) Exists(ctx context.Context, id string) (bool, error) {
-	missing, err := s.db.MissingIDs(ctx, "teams", []string{id})
-	return len(missing) == 0, err
+	return Exists(s.db)(ctx, id)
+}
+
+// Exists returns the check whether an id is a team of the context's account. Unlike the Service
+// it needs only the database, so the channel service (which checks a channel's default team) can
+// be built first, and the team service after it, asking the channel service about a team's
+// channels: one forward order instead of two services that need each other.
+func Exists(db *store.DB) func(ctx context.Context, id string) (bool, error) {
+	return func(ctx context.Context, id string) (bool, error) {
+		missing, err := db.MissingIDs(ctx, "teams", []string{id})
+		return len(missing) == 0, err
+	}
 }
 
 // AllowedOnChannel reports whether the team may use the channel.

@@ -374,6 +374,10 @@ func (d Definition) SendComponents(p Params) ([]SendComponent, error) {
 	return out, nil
 }
 
+// ErrUnsupported is the kind of a template this server cannot send (compare with errors.Is; the
+// message of each such error says what is unsupported).
+var ErrUnsupported = apperr.New(apperr.KindInvalid, CodeTemplateUnsupported, "the template cannot be sent")
+
 func unsupported(msg string) error {
 	return apperr.New(apperr.KindInvalid, CodeTemplateUnsupported, msg)
 }

@@ -320,7 +320,7 @@ func TestSendComponentsErrors(t *testing.T) {
 			p.Positional = []string{"123456"}
 		}
 		_, err := d.SendComponents(p)
-		require.True(t, apperr.HasCode(err, CodeTemplateUnsupported), name)
+		require.ErrorIs(t, err, ErrUnsupported, name)
 		require.True(t, apperr.IsKind(err, apperr.KindInvalid), name)
 	}
 }

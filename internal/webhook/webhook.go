@@ -72,7 +72,7 @@ func (p *Processor) Process(ctx context.Context, ch channel.Channel, n *whatsapp
 			s.Ignored++
 			continue
 		}
-		u := conversation.StatusUpdate{ProviderMessageID: st.ID, Status: st.Status, At: st.Timestamp}
+		u := conversation.StatusUpdate{ProviderMessageID: st.ID, Status: conversation.MessageStatus(st.Status), At: st.Timestamp}
 		if len(st.Errors) > 0 {
 			u.ErrorCode, u.ErrorTitle, u.ErrorDetails = st.Errors[0].Code, st.Errors[0].Title, st.Errors[0].Details
 			if u.ErrorTitle == "" {

@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	root "github.com/atendimento/atendimento"
-	"github.com/atendimento/atendimento/internal/apptest"
+	"github.com/atendimento/atendimento/cmd/atendimento/app/apptest"
 	"github.com/atendimento/atendimento/internal/store/storetest"
 	"github.com/atendimento/atendimento/pkg/atendimento"
 )

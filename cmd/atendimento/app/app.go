@@ -1,5 +1,6 @@
 // Package app wires the service together: configuration, database, domain services and the
-// HTTP server. main and the end-to-end tests build the same App.
+// HTTP server. main and the end-to-end tests build the same App. It is the composition root, so
+// it lives beside main, above api and every internal package: nothing it imports imports it.
 package app
 
 import (
@@ -7,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
@@ -80,12 +82,17 @@ type Config struct {
 	Clock clock.Clock
 }
 
-// FromEnv reads the configuration with its defaults.
-func FromEnv() Config {
+// FromEnv reads the configuration with its defaults (an unset or empty variable takes its
+// default). A variable that is set but cannot be used, such as a mistyped duration or number, a
+// negative count or a boolean that is neither true nor false, is an error rather than its
+// default: the *ConfigError names every such variable at once, with its value (secrets masked),
+// so one restart fixes them all.
+func FromEnv() (Config, error) {
+	var e envReader
 	c := Config{
 		DatabaseURL:            os.Getenv("DATABASE_URL"),
 		HTTPAddr:               env("HTTP_ADDR", ":8080"),
-		SecretKey:              os.Getenv("SECRET_KEY"),
+		SecretKey:              e.secretKey("SECRET_KEY"),
 		BootstrapAccountName:   env("BOOTSTRAP_ACCOUNT_NAME", "Atendimento"),
 		BootstrapAdminEmail:    os.Getenv("BOOTSTRAP_ADMIN_EMAIL"),
 		BootstrapAdminPassword: os.Getenv("BOOTSTRAP_ADMIN_PASSWORD"),
@@ -93,41 +100,110 @@ func FromEnv() Config {
 		WhatsAppAPIBaseURL:     env("WHATSAPP_API_BASE_URL", "https://graph.facebook.com"),
 		WhatsAppAPIVersion:     env("WHATSAPP_API_VERSION", "v25.0"),
 		WebDir:                 env("WEB_DIR", "web/dist"),
-		SecureCookies:          os.Getenv("COOKIE_SECURE") == "1" || os.Getenv("COOKIE_SECURE") == "true",
+		SecureCookies:          e.bool("COOKIE_SECURE"),
 	}
-	c.Webhooks.AllowPrivate = os.Getenv("WEBHOOK_ALLOW_PRIVATE") == "1"
-	c.Dispatch.Workers = envInt("DISPATCH_WORKERS", 0)
-	c.Dispatch.Lease = envDuration("DISPATCH_LEASE", 0)
-	c.Dispatch.Poll = envDuration("DISPATCH_POLL", 0)
-	c.Dispatch.ChannelRate = float64(envInt("CHANNEL_RATE", 0))
-	c.Dispatch.MaxAttempts = envInt("DISPATCH_MAX_ATTEMPTS", 0)
-	c.TemplateSyncInterval = envDuration("TEMPLATE_SYNC_INTERVAL", 15*time.Minute)
-	c.WaitingTimeout = envDuration("WAITING_TIMEOUT", 72*time.Hour)
-	c.RequestTimeout = envDuration("REQUEST_TIMEOUT", 15*time.Second)
-	c.APIKeyRate = envFloat("API_KEY_RATE", 50)
-	c.APIKeyBurst = envInt("API_KEY_BURST", 100)
-	return c
+	c.Webhooks.AllowPrivate = e.bool("WEBHOOK_ALLOW_PRIVATE")
+	c.Dispatch.Workers = e.int("DISPATCH_WORKERS", 0)
+	c.Dispatch.Lease = e.duration("DISPATCH_LEASE", 0)
+	c.Dispatch.Poll = e.duration("DISPATCH_POLL", 0)
+	c.Dispatch.ChannelRate = e.float("CHANNEL_RATE", 0)
+	c.Dispatch.MaxAttempts = e.int("DISPATCH_MAX_ATTEMPTS", 0)
+	c.TemplateSyncInterval = e.duration("TEMPLATE_SYNC_INTERVAL", 15*time.Minute)
+	c.WaitingTimeout = e.duration("WAITING_TIMEOUT", 72*time.Hour)
+	c.RequestTimeout = e.duration("REQUEST_TIMEOUT", 15*time.Second)
+	c.APIKeyRate = e.float("API_KEY_RATE", 50)
+	c.APIKeyBurst = e.int("API_KEY_BURST", 100)
+	if len(e.problems) > 0 {
+		return c, &ConfigError{Problems: e.problems}
+	}
+	return c, nil
 }
 
-func envInt(key string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(key)); err == nil {
-		return v
+// ConfigError lists the environment variables FromEnv could not use, one problem each.
+type ConfigError struct {
+	Problems []string
+}
+
+func (e *ConfigError) Error() string {
+	return "invalid configuration: " + strings.Join(e.Problems, "; ")
+}
+
+// envReader reads typed variables, none of which may be negative, and collects a problem for
+// each one it cannot use instead of stopping at the first.
+type envReader struct {
+	problems []string
+}
+
+func (r *envReader) bad(key, value, why string) {
+	if strings.ContainsFunc(value, func(c rune) bool { return !strconv.IsGraphic(c) || c == ' ' }) {
+		value = strconv.Quote(value)
+	}
+	r.problems = append(r.problems, key+"="+value+": "+why)
+}
+
+// lookup returns a variable's value, or false when it is unset or empty (the default applies).
+func lookup(key string) (string, bool) {
+	v := os.Getenv(key)
+	return v, v != ""
+}
+
+func (r *envReader) int(key string, def int) int {
+	return number(r, key, def, strconv.Atoi, "a whole number")
+}
+
+func (r *envReader) float(key string, def float64) float64 {
+	return number(r, key, def, func(v string) (float64, error) {
+		f, err := strconv.ParseFloat(v, 64)
+		if err == nil && (math.IsNaN(f) || math.IsInf(f, 0)) {
+			err = errors.New("not finite")
+		}
+		return f, err
+	}, "a number")
+}
+
+func (r *envReader) duration(key string, def time.Duration) time.Duration {
+	return number(r, key, def, time.ParseDuration, "a duration (such as 30s, 5m or 1h30m)")
+}
+
+// number reads a variable with parse; a value that does not parse (it is not what) or is
+// negative is a problem, and the default stands in for it.
+func number[N int | float64 | time.Duration](r *envReader, key string, def N, parse func(string) (N, error), what string) N {
+	v, ok := lookup(key)
+	if !ok {
+		return def
+	}
+	n, err := parse(v)
+	switch {
+	case err != nil:
+		r.bad(key, v, "not "+what)
+	case n < 0:
+		r.bad(key, v, "must not be negative")
+	default:
+		return n
 	}
 	return def
 }
 
-func envFloat(key string, def float64) float64 {
-	if v, err := strconv.ParseFloat(os.Getenv(key), 64); err == nil && v >= 0 {
-		return v
+func (r *envReader) bool(key string) bool {
+	v, ok := lookup(key)
+	if !ok {
+		return false
 	}
-	return def
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		r.bad(key, v, "not a boolean (1, true, 0 or false)")
+	}
+	return b
 }
 
-func envDuration(key string, def time.Duration) time.Duration {
-	if v, err := time.ParseDuration(os.Getenv(key)); err == nil {
-		return v
+// secretKey reads SECRET_KEY, which seals channel secrets and so must be long enough to be a key;
+// its value is never repeated in a problem.
+func (r *envReader) secretKey(key string) string {
+	v := os.Getenv(key)
+	if v != "" && len(v) < secret.MinKeyLen {
+		r.bad(key, "***", fmt.Sprintf("must have at least %d characters", secret.MinKeyLen))
 	}
-	return def
+	return v
 }
 
 func env(key, def string) string {
@@ -240,6 +316,12 @@ func NewWithDB(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) 
 	return build(ctx, cfg, log, db)
 }
 
+// build constructs every service once, each after the ones it is given, with no field filled in
+// later: accounts, contacts, channels (checking a default team with team.Exists, which needs only
+// the database), teams (asking the channel service about their channels), templates, the event
+// broker, conversations (publishing to the broker), then what reads conversations: the event
+// renderer, the CRM webhooks (which join the broker as its sink through AddSink, before anything
+// is published), the dispatcher, the HTTP API.
 func build(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*App, error) {
 	if err := db.Migrate(ctx); err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
@@ -261,23 +343,25 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*Ap
 	}
 	a.Accounts = account.NewService(db, opts...)
 	a.Contacts = contact.NewService(db, a.Accounts.Region)
-	a.Teams = team.NewService(db, func(ctx context.Context, ids []string) ([]string, error) { return db.MissingIDs(ctx, "channels", ids) },
-		a.Accounts.UsersExist)
-	a.Channels = channel.NewService(db, box, a.Teams.Exists)
+	a.Channels = channel.NewService(db, box, team.Exists(db))
+	a.Teams = team.NewService(db, a.Channels.Missing, a.Accounts.UsersExist)
 	a.Templates = template.NewService(db, func(ctx context.Context, id string) (bool, error) {
 		missing, err := a.Channels.Missing(ctx, []string{id})
 		return len(missing) == 0, err
 	})
-	render := &api.EventRenderer{Contacts: a.Contacts}
-	a.CRMHooks = crmhook.New(cfg.Webhooks, db, box, render.Render, log)
-	a.Events = event.New(db, log, a.CRMHooks)
+	// Conversations publish to the broker, and the CRM webhooks, one of the broker's sinks, render
+	// the conversation an event names: the renderer and the sink come after the conversations
+	// and join the broker as they are built.
+	a.Events = event.New(db, log)
 	a.Conversations = conversation.NewService(db, conversation.Deps{Contacts: a.Contacts, Channels: a.Channels, Teams: a.Teams,
 		Templates: a.Templates, Card: pricing.Default(), Wake: a.wake, Publisher: a.Events})
-	render.Conversations = a.Conversations
 	if cfg.Clock != nil {
 		// Stored times are UTC to the microsecond Postgres keeps, as store.Now makes them.
 		a.Conversations.SetClock(func() time.Time { return cfg.Clock.Now().UTC().Truncate(time.Microsecond) })
 	}
+	render := &api.EventRenderer{Conversations: a.Conversations, Contacts: a.Contacts}
+	a.CRMHooks = crmhook.New(cfg.Webhooks, db, box, render.Render, log)
+	a.Events.AddSink(a.CRMHooks)
 	a.Cloud = whatsapp.NewClient(whatsapp.Config{BaseURL: cfg.WhatsAppAPIBaseURL, Version: cfg.WhatsAppAPIVersion})
 	a.TemplateSync = templatesync.New(a.Channels, a.Templates, a.Cloud, log)
 	a.Dispatcher = dispatch.New(cfg.Dispatch, a.Conversations, a.Channels, a.Contacts, a.Cloud, log)

@@ -25,8 +25,8 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/atendimento/atendimento"
+	"github.com/atendimento/atendimento/cmd/atendimento/app"
 	"github.com/atendimento/atendimento/internal/account"
-	"github.com/atendimento/atendimento/internal/app"
 	"github.com/atendimento/atendimento/internal/store"
 	"github.com/atendimento/atendimento/internal/store/storetest"
 )
