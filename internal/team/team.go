@@ -172,12 +172,9 @@ func (s *Service) setLinks(ctx context.Context, id string, in Input) error {
 
 // Get returns one team with its channels and members.
 func (s *Service) Get(ctx context.Context, id string) (Team, error) {
-	if !store.ValidID(id) {
-		return Team{}, ErrNotFound
-	}
-	var r row
-	if err := s.db.Tenant(ctx, "teams").Where("id = ?", id).Take(&r).Error; err != nil {
-		return Team{}, store.Translate(err, ErrNotFound, nil)
+	r, err := store.Get[row](s.db.Tenant(ctx, "teams"), id, ErrNotFound)
+	if err != nil {
+		return Team{}, err
 	}
 	teams, err := s.withLinks(ctx, []row{r})
 	if err != nil {
@@ -232,11 +229,10 @@ func (s *Service) List(ctx context.Context, channelID string, p store.Page) ([]T
 		}
 		q = q.Where("id IN (?)", s.db.Tenant(ctx, "team_channels").Select("team_id").Where("channel_id = ?", channelID))
 	}
-	var rows []row
-	if err := p.Apply(q, "id").Find(&rows).Error; err != nil {
-		return nil, nil, store.Translate(err, nil, nil)
+	rows, next, err := store.FetchPage(p, q, func(r row) string { return r.ID })
+	if err != nil {
+		return nil, nil, err
 	}
-	rows, next := store.Trim(p, rows, func(r row) string { return r.ID })
 	teams, err := s.withLinks(ctx, rows)
 	return teams, next, err
 }

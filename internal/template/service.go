@@ -201,14 +201,7 @@ func (s *Service) Create(ctx context.Context, in Input) (Template, error) {
 }
 
 func (s *Service) get(ctx context.Context, id string) (row, error) {
-	if !store.ValidID(id) {
-		return row{}, ErrNotFound
-	}
-	var r row
-	if err := s.db.Tenant(ctx, "templates").Where("id = ?", id).Take(&r).Error; err != nil {
-		return row{}, store.Translate(err, ErrNotFound, nil)
-	}
-	return r, nil
+	return store.Get[row](s.db.Tenant(ctx, "templates"), id, ErrNotFound)
 }
 
 // Get returns one template of the account.
@@ -240,16 +233,7 @@ func (s *Service) List(ctx context.Context, f Filter, p store.Page) ([]Template,
 		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(f.Q)) + "%"
 		q = q.Where("search_key LIKE ? ESCAPE '\\'", like)
 	}
-	var rows []row
-	if err := p.Apply(q, "id").Find(&rows).Error; err != nil {
-		return nil, nil, store.Translate(err, nil, nil)
-	}
-	rows, next := store.Trim(p, rows, func(r row) string { return r.ID })
-	out := make([]Template, len(rows))
-	for i, r := range rows {
-		out[i] = r.toTemplate()
-	}
-	return out, next, nil
+	return store.List(p, q, func(r row) string { return r.ID }, row.toTemplate)
 }
 
 // Update changes a template (operators mirroring Meta by hand).
