@@ -164,23 +164,20 @@ func searchKey(d Definition) string {
 // Create registers a template as it exists at the provider (status included).
 func (s *Service) Create(ctx context.Context, in Input) (Template, error) {
 	var f apperr.Fields
-	if in.ChannelID == nil {
-		f.Add("channel_id", "required", "channel_id is required")
-	}
-	if in.Name == nil {
-		f.Add("name", "required", "name is required")
-	}
-	if in.Language == nil {
-		f.Add("language", "required", "language is required")
-	}
-	if in.Category == nil {
-		f.Add("category", "required", "category is required")
-	}
-	if in.Status == nil {
-		f.Add("status", "required", "status is required")
-	}
-	if in.Components == nil {
-		f.Add("components", "required", "components are required")
+	for _, req := range []struct {
+		missing        bool
+		field, message string
+	}{
+		{in.ChannelID == nil, "channel_id", "channel_id is required"},
+		{in.Name == nil, "name", "name is required"},
+		{in.Language == nil, "language", "language is required"},
+		{in.Category == nil, "category", "category is required"},
+		{in.Status == nil, "status", "status is required"},
+		{in.Components == nil, "components", "components are required"},
+	} {
+		if req.missing {
+			f.Add(req.field, "required", req.message)
+		}
 	}
 	if err := f.Err(); err != nil {
 		return Template{}, err
