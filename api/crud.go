@@ -33,9 +33,15 @@ func created[Req request[In], In, T, R any](c echo.Context, create func(context.
 	return withBody[Req](c, http.StatusCreated, create, to)
 }
 
-// createdWithSecret answers 201 with what create made of the body and the secret it generated,
-// which to puts in the answer: the one time the caller sees it.
-func createdWithSecret[Req request[In], In, T, R any](c echo.Context, create func(context.Context, In) (T, string, error), to func(T, string) R) error {
+// secretAnswer is the answer R, through its pointer, for a resource with a generated secret.
+type secretAnswer[R any] interface {
+	*R
+	reveal(secret string)
+}
+
+// createdWithSecret answers 201 with what create made of the body, mapped by to, and the secret
+// create generated revealed in it: the one time the caller sees it.
+func createdWithSecret[Req request[In], PR secretAnswer[R], In, T, R any](c echo.Context, create func(context.Context, In) (T, string, error), to func(T) R) error {
 	type made struct {
 		v      T
 		secret string
@@ -43,7 +49,11 @@ func createdWithSecret[Req request[In], In, T, R any](c echo.Context, create fun
 	return created[Req](c, func(ctx context.Context, in In) (made, error) {
 		v, secret, err := create(ctx, in)
 		return made{v, secret}, err
-	}, func(m made) R { return to(m.v, m.secret) })
+	}, func(m made) R {
+		out := to(m.v)
+		PR(&out).reveal(m.secret)
+		return out
+	})
 }
 
 // updated answers 200 with the resource of the path's :id after update applied the body to it.

@@ -273,12 +273,8 @@ func toAPIKey(k account.APIKey) APIKeyResponse {
 	return APIKeyResponse{ID: k.ID, Name: k.Name, Role: string(k.Role), Prefix: k.Prefix, LastUsedAt: k.LastUsedAt, RevokedAt: k.RevokedAt, CreatedAt: k.CreatedAt.UTC()}
 }
 
-// toAPIKeyWithSecret is a key as its creation answers it: the only answer that holds the secret.
-func toAPIKeyWithSecret(k account.APIKey, secret string) APIKeyResponse {
-	out := toAPIKey(k)
-	out.Secret = &secret
-	return out
-}
+// reveal puts the key's secret in the answer that creates it, the only one that holds it.
+func (r *APIKeyResponse) reveal(secret string) { r.Secret = &secret }
 
 // APIKeyList is a page of API keys.
 type APIKeyList struct {
@@ -334,7 +330,7 @@ func (s *server) createAPIKey(c echo.Context) error {
 	createdBy := principal(c).UserID
 	return createdWithSecret[APIKeyRequest](c, func(ctx context.Context, r APIKeyRequest) (account.APIKey, string, error) {
 		return s.accounts.CreateAPIKey(ctx, r.Name, account.Role(r.Role), createdBy)
-	}, toAPIKeyWithSecret)
+	}, toAPIKey)
 }
 
 // revokeAPIKey godoc

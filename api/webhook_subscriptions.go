@@ -36,13 +36,9 @@ func toWebhookSubscription(s crmhook.Subscription) WebhookSubscriptionResponse {
 	return WebhookSubscriptionResponse{ID: s.ID, URL: s.URL, Events: s.Events, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt}
 }
 
-// toWebhookSubscriptionWithSecret is a subscription as its creation answers it: the only answer
-// that holds the signing secret.
-func toWebhookSubscriptionWithSecret(s crmhook.Subscription, secret string) WebhookSubscriptionResponse {
-	out := toWebhookSubscription(s)
-	out.Secret = &secret
-	return out
-}
+// reveal puts the signing secret in the answer that creates the subscription, the only one that
+// holds it.
+func (r *WebhookSubscriptionResponse) reveal(secret string) { r.Secret = &secret }
 
 // WebhookSubscriptionList is a page of webhook subscriptions.
 type WebhookSubscriptionList struct {
@@ -131,7 +127,7 @@ func (s *server) listWebhookSubscriptions(c echo.Context) error {
 //	@Security		SessionCookie
 //	@Router			/api/v1/webhook-subscriptions [post]
 func (s *server) createWebhookSubscription(c echo.Context) error {
-	return createdWithSecret[WebhookSubscriptionRequest](c, s.CRMHooks.Create, toWebhookSubscriptionWithSecret)
+	return createdWithSecret[WebhookSubscriptionRequest](c, s.CRMHooks.Create, toWebhookSubscription)
 }
 
 // deleteWebhookSubscription godoc
