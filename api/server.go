@@ -267,6 +267,19 @@ func (s *server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// serve runs next and tells how long it took and the status the client gets: the response's,
+// or, when next returns an error, the one the central error handler will write for it (it has
+// not run yet when the middlewares measure).
+func serve(next echo.HandlerFunc, c echo.Context) (status int, took time.Duration, err error) {
+	start := time.Now()
+	err = next(c)
+	status = c.Response().Status
+	if err != nil {
+		status = problemFor(err).Status
+	}
+	return status, time.Since(start), err
+}
+
 func (s *server) metrics(reg *prometheus.Registry) echo.MiddlewareFunc {
 	requests := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "http_requests_total", Help: "HTTP requests by route, method and status."},
 		[]string{"route", "method", "status"})
@@ -275,18 +288,13 @@ func (s *server) metrics(reg *prometheus.Registry) echo.MiddlewareFunc {
 	reg.MustRegister(requests, latency)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			start := time.Now()
-			err := next(c)
-			status := c.Response().Status
-			if err != nil {
-				status = problemFor(err).Status
-			}
+			status, took, err := serve(next, c)
 			route := c.Path()
 			if route == "" {
 				route = "unmatched"
 			}
 			requests.WithLabelValues(route, c.Request().Method, strconv.Itoa(status)).Inc()
-			latency.WithLabelValues(route, c.Request().Method).Observe(time.Since(start).Seconds())
+			latency.WithLabelValues(route, c.Request().Method).Observe(took.Seconds())
 			return err
 		}
 	}
@@ -294,14 +302,9 @@ func (s *server) metrics(reg *prometheus.Registry) echo.MiddlewareFunc {
 
 func (s *server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		start := time.Now()
-		err := next(c)
-		status := c.Response().Status
-		if err != nil {
-			status = problemFor(err).Status
-		}
+		status, took, err := serve(next, c)
 		s.Log.InfoContext(c.Request().Context(), "request", "method", c.Request().Method, "path", c.Path(),
-			"status", status, "duration_ms", float64(time.Since(start).Microseconds())/1000)
+			"status", status, "duration_ms", float64(took.Microseconds())/1000)
 		return err
 	}
 }
