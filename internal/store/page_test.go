@@ -12,11 +12,8 @@ import (
 	"github.com/atendimento/atendimento/internal/store/storetest"
 )
 
-type teamRow struct {
-	ID        string
-	AccountID string
-	Name      string
-}
+// teamRow is the part of a teams row the test reads back.
+type teamRow struct{ ID, Name string }
 
 func (teamRow) TableName() string { return "teams" }
 
