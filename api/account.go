@@ -18,6 +18,10 @@ type AccountRequest struct {
 	AutoCloseWaiting *bool `json:"auto_close_waiting" example:"false"`
 } // @name AccountRequest
 
+func (r AccountRequest) input() account.Settings {
+	return account.Settings{Name: r.Name, DefaultRegion: r.DefaultRegion, AutoCloseWaiting: r.AutoCloseWaiting}
+}
+
 // AccountResponse is the caller's account (the company) and its settings.
 type AccountResponse struct {
 	ID               string `json:"id" format:"uuid"`
@@ -70,14 +74,5 @@ func (s *server) getAccount(c echo.Context) error {
 //	@Security	SessionCookie
 //	@Router		/api/v1/account [patch]
 func (s *server) updateAccount(c echo.Context) error {
-	var req AccountRequest
-	if err := bind(c, &req); err != nil {
-		return err
-	}
-	a, err := s.accounts.UpdateCurrent(c.Request().Context(), account.Settings{Name: req.Name, DefaultRegion: req.DefaultRegion,
-		AutoCloseWaiting: req.AutoCloseWaiting})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, s.toAccount(a))
+	return withBody[AccountRequest](c, http.StatusOK, s.accounts.UpdateCurrent, s.toAccount)
 }

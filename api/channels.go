@@ -1,7 +1,6 @@
 package api
 
 import (
-	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -93,15 +92,7 @@ func (s *server) listChannels(c echo.Context) error {
 //	@Security	SessionCookie
 //	@Router		/api/v1/channels [post]
 func (s *server) createChannel(c echo.Context) error {
-	var req ChannelRequest
-	if err := bind(c, &req); err != nil {
-		return err
-	}
-	ch, err := s.Channels.Create(c.Request().Context(), req.input())
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, toChannel(ch))
+	return created[ChannelRequest](c, s.Channels.Create, toChannel)
 }
 
 // getChannel godoc
@@ -117,11 +108,7 @@ func (s *server) createChannel(c echo.Context) error {
 //	@Security	SessionCookie
 //	@Router		/api/v1/channels/{id} [get]
 func (s *server) getChannel(c echo.Context) error {
-	ch, err := s.Channels.Get(c.Request().Context(), c.Param("id"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, toChannel(ch))
+	return fetched(c, s.Channels.Get, toChannel)
 }
 
 // updateChannel godoc
@@ -143,15 +130,7 @@ func (s *server) getChannel(c echo.Context) error {
 //	@Security	SessionCookie
 //	@Router		/api/v1/channels/{id} [patch]
 func (s *server) updateChannel(c echo.Context) error {
-	var req ChannelRequest
-	if err := bind(c, &req); err != nil {
-		return err
-	}
-	ch, err := s.Channels.Update(c.Request().Context(), c.Param("id"), req.input())
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, toChannel(ch))
+	return updated[ChannelRequest](c, s.Channels.Update, toChannel)
 }
 
 // deleteChannel godoc
@@ -168,8 +147,5 @@ func (s *server) updateChannel(c echo.Context) error {
 //	@Security	SessionCookie
 //	@Router		/api/v1/channels/{id} [delete]
 func (s *server) deleteChannel(c echo.Context) error {
-	if err := s.Channels.Delete(c.Request().Context(), c.Param("id")); err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
+	return deleted(c, s.Channels.Delete)
 }

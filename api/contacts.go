@@ -91,15 +91,7 @@ func (s *server) listContacts(c echo.Context) error {
 //	@Security	SessionCookie
 //	@Router		/api/v1/contacts [post]
 func (s *server) createContact(c echo.Context) error {
-	var req ContactRequest
-	if err := bind(c, &req); err != nil {
-		return err
-	}
-	ct, err := s.Contacts.Create(c.Request().Context(), req.input())
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, toContact(ct))
+	return created[ContactRequest](c, s.Contacts.Create, toContact)
 }
 
 // lookupContact godoc
@@ -136,11 +128,7 @@ func (s *server) lookupContact(c echo.Context) error {
 //	@Security	SessionCookie
 //	@Router		/api/v1/contacts/{id} [get]
 func (s *server) getContact(c echo.Context) error {
-	ct, err := s.Contacts.Get(c.Request().Context(), c.Param("id"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, toContact(ct))
+	return fetched(c, s.Contacts.Get, toContact)
 }
 
 // updateContact godoc
@@ -163,15 +151,7 @@ func (s *server) getContact(c echo.Context) error {
 //	@Security	SessionCookie
 //	@Router		/api/v1/contacts/{id} [patch]
 func (s *server) updateContact(c echo.Context) error {
-	var req ContactRequest
-	if err := bind(c, &req); err != nil {
-		return err
-	}
-	ct, err := s.Contacts.Update(c.Request().Context(), c.Param("id"), req.input())
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, toContact(ct))
+	return updated[ContactRequest](c, s.Contacts.Update, toContact)
 }
 
 // deleteContact godoc
@@ -188,8 +168,5 @@ func (s *server) updateContact(c echo.Context) error {
 //	@Security	SessionCookie
 //	@Router		/api/v1/contacts/{id} [delete]
 func (s *server) deleteContact(c echo.Context) error {
-	if err := s.Contacts.Delete(c.Request().Context(), c.Param("id")); err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
+	return deleted(c, s.Contacts.Delete)
 }

@@ -147,41 +147,21 @@ func New(d Deps) *echo.Echo {
 	authed.GET("/account", s.getAccount)
 	authed.PATCH("/account", s.updateAccount, adminOnly)
 
-	authed.GET("/users", s.listUsers)
-	authed.POST("/users", s.createUser, adminOnly)
-	authed.GET("/users/:id", s.getUser)
-	authed.PATCH("/users/:id", s.updateUser, adminOnly)
-	authed.DELETE("/users/:id", s.deleteUser, adminOnly)
+	crud{list: s.listUsers, create: s.createUser, get: s.getUser, update: s.updateUser, del: s.deleteUser}.route(authed, "/users", adminOnly)
 
 	authed.GET("/api-keys", s.listAPIKeys, adminOnly)
 	authed.POST("/api-keys", s.createAPIKey, adminOnly)
 	authed.DELETE("/api-keys/:id", s.revokeAPIKey, adminOnly)
 
-	authed.GET("/contacts", s.listContacts)
-	authed.POST("/contacts", s.createContact)
+	crud{list: s.listContacts, create: s.createContact, get: s.getContact, update: s.updateContact, del: s.deleteContact}.route(authed, "/contacts")
 	authed.GET("/contacts/lookup", s.lookupContact)
-	authed.GET("/contacts/:id", s.getContact)
-	authed.PATCH("/contacts/:id", s.updateContact)
-	authed.DELETE("/contacts/:id", s.deleteContact)
 
-	authed.GET("/channels", s.listChannels)
-	authed.POST("/channels", s.createChannel, adminOnly)
-	authed.GET("/channels/:id", s.getChannel)
-	authed.PATCH("/channels/:id", s.updateChannel, adminOnly)
-	authed.DELETE("/channels/:id", s.deleteChannel, adminOnly)
+	crud{list: s.listChannels, create: s.createChannel, get: s.getChannel, update: s.updateChannel, del: s.deleteChannel}.route(authed, "/channels", adminOnly)
 	authed.POST("/channels/:id/templates/sync", s.syncTemplates, adminOnly)
 
-	authed.GET("/teams", s.listTeams)
-	authed.POST("/teams", s.createTeam, adminOnly)
-	authed.GET("/teams/:id", s.getTeam)
-	authed.PATCH("/teams/:id", s.updateTeam, adminOnly)
-	authed.DELETE("/teams/:id", s.deleteTeam, adminOnly)
+	crud{list: s.listTeams, create: s.createTeam, get: s.getTeam, update: s.updateTeam, del: s.deleteTeam}.route(authed, "/teams", adminOnly)
 
-	authed.GET("/templates", s.listTemplates)
-	authed.POST("/templates", s.createTemplate, adminOnly)
-	authed.GET("/templates/:id", s.getTemplate)
-	authed.PATCH("/templates/:id", s.updateTemplate, adminOnly)
-	authed.DELETE("/templates/:id", s.deleteTemplate, adminOnly)
+	crud{list: s.listTemplates, create: s.createTemplate, get: s.getTemplate, update: s.updateTemplate, del: s.deleteTemplate}.route(authed, "/templates", adminOnly)
 	authed.POST("/templates/:id/preview", s.previewTemplate)
 
 	authed.GET("/pricing/estimate", s.estimate)
@@ -207,6 +187,22 @@ func New(d Deps) *echo.Echo {
 		s.serveSPA(e)
 	}
 	return e
+}
+
+// crud is a resource's five handlers: its collection's list and create, and its members' get,
+// update and delete. Every resource routes them alike, so route registers them in one call.
+type crud struct {
+	list, create, get, update, del echo.HandlerFunc
+}
+
+// route registers the five routes under path; write (adminOnly, or nothing where agents may
+// write too) guards create, update and delete.
+func (r crud) route(g *echo.Group, path string, write ...echo.MiddlewareFunc) {
+	g.GET(path, r.list)
+	g.POST(path, r.create, write...)
+	g.GET(path+"/:id", r.get)
+	g.PATCH(path+"/:id", r.update, write...)
+	g.DELETE(path+"/:id", r.del, write...)
 }
 
 // requestTimeout gives each request's context a deadline d: its database statements then fail
@@ -271,6 +267,19 @@ func (s *server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// serve runs next and tells how long it took and the status the client gets: the response's,
+// or, when next returns an error, the one the central error handler will write for it (it has
+// not run yet when the middlewares measure).
+func serve(next echo.HandlerFunc, c echo.Context) (status int, took time.Duration, err error) {
+	start := time.Now()
+	err = next(c)
+	status = c.Response().Status
+	if err != nil {
+		status = problemFor(err).Status
+	}
+	return status, time.Since(start), err
+}
+
 func (s *server) metrics(reg *prometheus.Registry) echo.MiddlewareFunc {
 	requests := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "http_requests_total", Help: "HTTP requests by route, method and status."},
 		[]string{"route", "method", "status"})
@@ -279,18 +288,13 @@ func (s *server) metrics(reg *prometheus.Registry) echo.MiddlewareFunc {
 	reg.MustRegister(requests, latency)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			start := time.Now()
-			err := next(c)
-			status := c.Response().Status
-			if err != nil {
-				status = problemFor(err).Status
-			}
+			status, took, err := serve(next, c)
 			route := c.Path()
 			if route == "" {
 				route = "unmatched"
 			}
 			requests.WithLabelValues(route, c.Request().Method, strconv.Itoa(status)).Inc()
-			latency.WithLabelValues(route, c.Request().Method).Observe(time.Since(start).Seconds())
+			latency.WithLabelValues(route, c.Request().Method).Observe(took.Seconds())
 			return err
 		}
 	}
@@ -298,14 +302,9 @@ func (s *server) metrics(reg *prometheus.Registry) echo.MiddlewareFunc {
 
 func (s *server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		start := time.Now()
-		err := next(c)
-		status := c.Response().Status
-		if err != nil {
-			status = problemFor(err).Status
-		}
+		status, took, err := serve(next, c)
 		s.Log.InfoContext(c.Request().Context(), "request", "method", c.Request().Method, "path", c.Path(),
-			"status", status, "duration_ms", float64(time.Since(start).Microseconds())/1000)
+			"status", status, "duration_ms", float64(took.Microseconds())/1000)
 		return err
 	}
 }

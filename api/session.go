@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -198,15 +199,7 @@ func (s *server) listUsers(c echo.Context) error {
 //	@Security	SessionCookie
 //	@Router		/api/v1/users [post]
 func (s *server) createUser(c echo.Context) error {
-	var req UserRequest
-	if err := bind(c, &req); err != nil {
-		return err
-	}
-	u, err := s.accounts.CreateUser(c.Request().Context(), req.input())
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, toUser(u))
+	return created[UserRequest](c, s.accounts.CreateUser, toUser)
 }
 
 // getUser godoc
@@ -222,11 +215,7 @@ func (s *server) createUser(c echo.Context) error {
 //	@Security	SessionCookie
 //	@Router		/api/v1/users/{id} [get]
 func (s *server) getUser(c echo.Context) error {
-	u, err := s.accounts.GetUser(c.Request().Context(), c.Param("id"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, toUser(u))
+	return fetched(c, s.accounts.GetUser, toUser)
 }
 
 // updateUser godoc
@@ -249,15 +238,7 @@ func (s *server) getUser(c echo.Context) error {
 //	@Security	SessionCookie
 //	@Router		/api/v1/users/{id} [patch]
 func (s *server) updateUser(c echo.Context) error {
-	var req UserRequest
-	if err := bind(c, &req); err != nil {
-		return err
-	}
-	u, err := s.accounts.UpdateUser(c.Request().Context(), c.Param("id"), req.input())
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, toUser(u))
+	return updated[UserRequest](c, s.accounts.UpdateUser, toUser)
 }
 
 // deleteUser godoc
@@ -273,10 +254,7 @@ func (s *server) updateUser(c echo.Context) error {
 //	@Security	SessionCookie
 //	@Router		/api/v1/users/{id} [delete]
 func (s *server) deleteUser(c echo.Context) error {
-	if err := s.accounts.DeleteUser(c.Request().Context(), c.Param("id")); err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
+	return deleted(c, s.accounts.DeleteUser)
 }
 
 // APIKeyResponse is an API key; secret is present only in the response that creates it.
@@ -295,6 +273,9 @@ func toAPIKey(k account.APIKey) APIKeyResponse {
 	return APIKeyResponse{ID: k.ID, Name: k.Name, Role: string(k.Role), Prefix: k.Prefix, LastUsedAt: k.LastUsedAt, RevokedAt: k.RevokedAt, CreatedAt: k.CreatedAt.UTC()}
 }
 
+// reveal puts the key's secret in the answer that creates it, the only one that holds it.
+func (r *APIKeyResponse) reveal(secret string) { r.Secret = &secret }
+
 // APIKeyList is a page of API keys.
 type APIKeyList struct {
 	Items      []APIKeyResponse `json:"items"`
@@ -306,6 +287,10 @@ type APIKeyRequest struct {
 	Name string `json:"name" validate:"required,max=200" example:"CRM"`
 	Role string `json:"role" validate:"required,oneof=admin agent" enums:"admin,agent"`
 } // @name APIKeyRequest
+
+// input is the request itself: CreateAPIKey takes its fields as they are, beside who creates
+// the key, which comes from the principal rather than the body.
+func (r APIKeyRequest) input() APIKeyRequest { return r }
 
 // listAPIKeys godoc
 //
@@ -342,17 +327,10 @@ func (s *server) listAPIKeys(c echo.Context) error {
 //	@Security	SessionCookie
 //	@Router		/api/v1/api-keys [post]
 func (s *server) createAPIKey(c echo.Context) error {
-	var req APIKeyRequest
-	if err := bind(c, &req); err != nil {
-		return err
-	}
-	k, secret, err := s.accounts.CreateAPIKey(c.Request().Context(), req.Name, account.Role(req.Role), principal(c).UserID)
-	if err != nil {
-		return err
-	}
-	out := toAPIKey(k)
-	out.Secret = &secret
-	return c.JSON(http.StatusCreated, out)
+	createdBy := principal(c).UserID
+	return createdWithSecret[APIKeyRequest](c, func(ctx context.Context, r APIKeyRequest) (account.APIKey, string, error) {
+		return s.accounts.CreateAPIKey(ctx, r.Name, account.Role(r.Role), createdBy)
+	}, toAPIKey)
 }
 
 // revokeAPIKey godoc
@@ -368,8 +346,5 @@ func (s *server) createAPIKey(c echo.Context) error {
 //	@Security	SessionCookie
 //	@Router		/api/v1/api-keys/{id} [delete]
 func (s *server) revokeAPIKey(c echo.Context) error {
-	if err := s.accounts.RevokeAPIKey(c.Request().Context(), c.Param("id")); err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
+	return deleted(c, s.accounts.RevokeAPIKey)
 }

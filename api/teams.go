@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -17,6 +16,10 @@ type TeamRequest struct {
 	ChannelIDs *[]string `json:"channel_ids"`
 	MemberIDs  *[]string `json:"member_ids"`
 } // @name TeamRequest
+
+func (r TeamRequest) input() team.Input {
+	return team.Input{Name: r.Name, ChannelIDs: r.ChannelIDs, MemberIDs: r.MemberIDs}
+}
 
 // TeamResponse is a team with the channels it may use and its members.
 type TeamResponse struct {
@@ -76,15 +79,7 @@ func (s *server) listTeams(c echo.Context) error {
 //	@Security	SessionCookie
 //	@Router		/api/v1/teams [post]
 func (s *server) createTeam(c echo.Context) error {
-	var req TeamRequest
-	if err := bind(c, &req); err != nil {
-		return err
-	}
-	t, err := s.Teams.Create(c.Request().Context(), team.Input{Name: req.Name, ChannelIDs: req.ChannelIDs, MemberIDs: req.MemberIDs})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, toTeam(t))
+	return created[TeamRequest](c, s.Teams.Create, toTeam)
 }
 
 // getTeam godoc
@@ -100,11 +95,7 @@ func (s *server) createTeam(c echo.Context) error {
 //	@Security	SessionCookie
 //	@Router		/api/v1/teams/{id} [get]
 func (s *server) getTeam(c echo.Context) error {
-	t, err := s.Teams.Get(c.Request().Context(), c.Param("id"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, toTeam(t))
+	return fetched(c, s.Teams.Get, toTeam)
 }
 
 // updateTeam godoc
@@ -127,15 +118,7 @@ func (s *server) getTeam(c echo.Context) error {
 //	@Security	SessionCookie
 //	@Router		/api/v1/teams/{id} [patch]
 func (s *server) updateTeam(c echo.Context) error {
-	var req TeamRequest
-	if err := bind(c, &req); err != nil {
-		return err
-	}
-	t, err := s.Teams.Update(c.Request().Context(), c.Param("id"), team.Input{Name: req.Name, ChannelIDs: req.ChannelIDs, MemberIDs: req.MemberIDs})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, toTeam(t))
+	return updated[TeamRequest](c, s.Teams.Update, toTeam)
 }
 
 // deleteTeam godoc
@@ -151,8 +134,5 @@ func (s *server) updateTeam(c echo.Context) error {
 //	@Security	SessionCookie
 //	@Router		/api/v1/teams/{id} [delete]
 func (s *server) deleteTeam(c echo.Context) error {
-	if err := s.Teams.Delete(c.Request().Context(), c.Param("id")); err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
+	return deleted(c, s.Teams.Delete)
 }

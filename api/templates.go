@@ -105,15 +105,7 @@ func (s *server) listTemplates(c echo.Context) error {
 //	@Security	SessionCookie
 //	@Router		/api/v1/templates [post]
 func (s *server) createTemplate(c echo.Context) error {
-	var req TemplateRequest
-	if err := bind(c, &req); err != nil {
-		return err
-	}
-	t, err := s.Templates.Create(c.Request().Context(), req.input())
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, toTemplate(t))
+	return created[TemplateRequest](c, s.Templates.Create, toTemplate)
 }
 
 // getTemplate godoc
@@ -129,11 +121,7 @@ func (s *server) createTemplate(c echo.Context) error {
 //	@Security	SessionCookie
 //	@Router		/api/v1/templates/{id} [get]
 func (s *server) getTemplate(c echo.Context) error {
-	t, err := s.Templates.Get(c.Request().Context(), c.Param("id"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, toTemplate(t))
+	return fetched(c, s.Templates.Get, toTemplate)
 }
 
 // updateTemplate godoc
@@ -156,15 +144,7 @@ func (s *server) getTemplate(c echo.Context) error {
 //	@Security	SessionCookie
 //	@Router		/api/v1/templates/{id} [patch]
 func (s *server) updateTemplate(c echo.Context) error {
-	var req TemplateRequest
-	if err := bind(c, &req); err != nil {
-		return err
-	}
-	t, err := s.Templates.Update(c.Request().Context(), c.Param("id"), req.input())
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, toTemplate(t))
+	return updated[TemplateRequest](c, s.Templates.Update, toTemplate)
 }
 
 // deleteTemplate godoc
@@ -180,10 +160,7 @@ func (s *server) updateTemplate(c echo.Context) error {
 //	@Security	SessionCookie
 //	@Router		/api/v1/templates/{id} [delete]
 func (s *server) deleteTemplate(c echo.Context) error {
-	if err := s.Templates.Delete(c.Request().Context(), c.Param("id")); err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
+	return deleted(c, s.Templates.Delete)
 }
 
 // PreviewRequest holds the parameters to render: an object for NAMED templates, an array for POSITIONAL.

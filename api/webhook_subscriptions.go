@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -16,6 +15,10 @@ type WebhookSubscriptionRequest struct {
 	URL    *string   `json:"url" example:"https://crm.example.com/hooks/atendimento"`
 	Events *[]string `json:"events" example:"conversation.created,message.updated"`
 } // @name WebhookSubscriptionRequest
+
+func (r WebhookSubscriptionRequest) input() crmhook.Input {
+	return crmhook.Input{URL: r.URL, Events: r.Events}
+}
 
 // WebhookSubscriptionResponse is a webhook subscription; secret, the key of the deliveries'
 // X-Atendimento-Signature (sha256=<hex HMAC-SHA256 of the body>), is present only in the
@@ -32,6 +35,10 @@ type WebhookSubscriptionResponse struct {
 func toWebhookSubscription(s crmhook.Subscription) WebhookSubscriptionResponse {
 	return WebhookSubscriptionResponse{ID: s.ID, URL: s.URL, Events: s.Events, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt}
 }
+
+// reveal puts the signing secret in the answer that creates the subscription, the only one that
+// holds it.
+func (r *WebhookSubscriptionResponse) reveal(secret string) { r.Secret = &secret }
 
 // WebhookSubscriptionList is a page of webhook subscriptions.
 type WebhookSubscriptionList struct {
@@ -120,17 +127,7 @@ func (s *server) listWebhookSubscriptions(c echo.Context) error {
 //	@Security		SessionCookie
 //	@Router			/api/v1/webhook-subscriptions [post]
 func (s *server) createWebhookSubscription(c echo.Context) error {
-	var req WebhookSubscriptionRequest
-	if err := bind(c, &req); err != nil {
-		return err
-	}
-	sub, secret, err := s.CRMHooks.Create(c.Request().Context(), crmhook.Input{URL: req.URL, Events: req.Events})
-	if err != nil {
-		return err
-	}
-	out := toWebhookSubscription(sub)
-	out.Secret = &secret
-	return c.JSON(http.StatusCreated, out)
+	return createdWithSecret[WebhookSubscriptionRequest](c, s.CRMHooks.Create, toWebhookSubscription)
 }
 
 // deleteWebhookSubscription godoc
@@ -146,10 +143,7 @@ func (s *server) createWebhookSubscription(c echo.Context) error {
 //	@Security	SessionCookie
 //	@Router		/api/v1/webhook-subscriptions/{id} [delete]
 func (s *server) deleteWebhookSubscription(c echo.Context) error {
-	if err := s.CRMHooks.Delete(c.Request().Context(), c.Param("id")); err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
+	return deleted(c, s.CRMHooks.Delete)
 }
 
 // listWebhookDeliveries godoc

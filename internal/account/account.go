@@ -274,32 +274,13 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (User, error) {
 
 // GetUser returns one user of the account.
 func (s *Service) GetUser(ctx context.Context, id string) (User, error) {
-	if !store.ValidID(id) {
-		return User{}, errUserNotFound
-	}
-	var row userRow
-	if err := s.db.Tenant(ctx, "users").Where("id = ?", id).Take(&row).Error; err != nil {
-		return User{}, store.Translate(err, errUserNotFound, nil)
-	}
-	return row.toUser(), nil
+	r, err := store.Get[userRow](s.db.Tenant(ctx, "users"), id, errUserNotFound)
+	return r.toUser(), err
 }
 
 // ListUsers returns a page of the account's users, newest first.
 func (s *Service) ListUsers(ctx context.Context, p store.Page) ([]User, *string, error) {
-	p, err := p.Normalize()
-	if err != nil {
-		return nil, nil, err
-	}
-	var rows []userRow
-	if err := p.Apply(s.db.Tenant(ctx, "users"), "id").Find(&rows).Error; err != nil {
-		return nil, nil, store.Translate(err, nil, nil)
-	}
-	rows, next := store.Trim(p, rows, func(r userRow) string { return r.ID })
-	out := make([]User, len(rows))
-	for i, r := range rows {
-		out[i] = r.toUser()
-	}
-	return out, next, nil
+	return store.List(p, s.db.Tenant(ctx, "users"), func(r userRow) string { return r.ID }, userRow.toUser)
 }
 
 // UpdateUser changes the given fields of a user.
@@ -408,20 +389,7 @@ func (s *Service) insertKey(ctx context.Context, name string, role Role, secret,
 
 // ListAPIKeys returns a page of the account's keys (without secrets).
 func (s *Service) ListAPIKeys(ctx context.Context, p store.Page) ([]APIKey, *string, error) {
-	p, err := p.Normalize()
-	if err != nil {
-		return nil, nil, err
-	}
-	var rows []apiKeyRow
-	if err := p.Apply(s.db.Tenant(ctx, "api_keys"), "id").Find(&rows).Error; err != nil {
-		return nil, nil, store.Translate(err, nil, nil)
-	}
-	rows, next := store.Trim(p, rows, func(r apiKeyRow) string { return r.ID })
-	out := make([]APIKey, len(rows))
-	for i, r := range rows {
-		out[i] = r.toAPIKey()
-	}
-	return out, next, nil
+	return store.List(p, s.db.Tenant(ctx, "api_keys"), func(r apiKeyRow) string { return r.ID }, apiKeyRow.toAPIKey)
 }
 
 // RevokeAPIKey revokes a key at once; requests made with it get 401 from then on.

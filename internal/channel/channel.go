@@ -190,14 +190,7 @@ func (s *Service) Create(ctx context.Context, in Input) (Channel, error) {
 }
 
 func (s *Service) get(ctx context.Context, id string) (row, error) {
-	if !store.ValidID(id) {
-		return row{}, ErrNotFound
-	}
-	var r row
-	if err := s.db.Tenant(ctx, "channels").Where("id = ?", id).Take(&r).Error; err != nil {
-		return row{}, store.Translate(err, ErrNotFound, nil)
-	}
-	return r, nil
+	return store.Get[row](s.db.Tenant(ctx, "channels"), id, ErrNotFound)
 }
 
 // Get returns one channel of the account.
@@ -208,20 +201,7 @@ func (s *Service) Get(ctx context.Context, id string) (Channel, error) {
 
 // List returns a page of the account's channels.
 func (s *Service) List(ctx context.Context, p store.Page) ([]Channel, *string, error) {
-	p, err := p.Normalize()
-	if err != nil {
-		return nil, nil, err
-	}
-	var rows []row
-	if err := p.Apply(s.db.Tenant(ctx, "channels"), "id").Find(&rows).Error; err != nil {
-		return nil, nil, store.Translate(err, nil, nil)
-	}
-	rows, next := store.Trim(p, rows, func(r row) string { return r.ID })
-	out := make([]Channel, len(rows))
-	for i, r := range rows {
-		out[i] = r.toChannel()
-	}
-	return out, next, nil
+	return store.List(p, s.db.Tenant(ctx, "channels"), func(r row) string { return r.ID }, row.toChannel)
 }
 
 // Update changes the given fields of a channel.

@@ -217,14 +217,8 @@ func (s *Service) byPhone(ctx context.Context, e164 string) (Contact, error) {
 
 // Get returns one contact of the account.
 func (s *Service) Get(ctx context.Context, id string) (Contact, error) {
-	if !store.ValidID(id) {
-		return Contact{}, ErrNotFound
-	}
-	var r row
-	if err := s.db.Tenant(ctx, "contacts").Where("id = ?", id).Take(&r).Error; err != nil {
-		return Contact{}, store.Translate(err, ErrNotFound, nil)
-	}
-	return r.toContact(), nil
+	r, err := store.Get[row](s.db.Tenant(ctx, "contacts"), id, ErrNotFound)
+	return r.toContact(), err
 }
 
 // Lookup finds a contact by a phone typed in any form (the "Conversar" button).
@@ -255,16 +249,7 @@ func (s *Service) List(ctx context.Context, q string, p store.Page) ([]Contact, 
 			query = query.Where("name_key LIKE ? ESCAPE '\\'", like)
 		}
 	}
-	var rows []row
-	if err := p.Apply(query, "id").Find(&rows).Error; err != nil {
-		return nil, nil, store.Translate(err, nil, nil)
-	}
-	rows, next := store.Trim(p, rows, func(r row) string { return r.ID })
-	out := make([]Contact, len(rows))
-	for i, r := range rows {
-		out[i] = r.toContact()
-	}
-	return out, next, nil
+	return store.List(p, query, func(r row) string { return r.ID }, row.toContact)
 }
 
 // Update changes the given fields; a phone that another contact has → 409 contact_exists.

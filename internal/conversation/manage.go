@@ -105,16 +105,7 @@ func (s *Service) List(ctx context.Context, actor Actor, f Filter, p store.Page)
 	if err != nil {
 		return nil, nil, err
 	}
-	var rows []convRow
-	if err := p.Apply(q, "id").Find(&rows).Error; err != nil {
-		return nil, nil, store.Translate(err, nil, nil)
-	}
-	rows, next := store.Trim(p, rows, func(r convRow) string { return r.ID })
-	out := make([]Conversation, len(rows))
-	for i, r := range rows {
-		out[i] = r.toConversation()
-	}
-	return out, next, nil
+	return store.List(p, q, func(r convRow) string { return r.ID }, convRow.toConversation)
 }
 
 // Close closes an open conversation. Queued messages stay queued, unsent and visible.
@@ -205,14 +196,8 @@ func (s *Service) Messages(ctx context.Context, actor Actor, id string, afterSeq
 
 // GetMessage returns one message of the account by id.
 func (s *Service) GetMessage(ctx context.Context, id string) (Message, error) {
-	if !store.ValidID(id) {
-		return Message{}, ErrMessageNotFound
-	}
-	var r msgRow
-	if err := s.db.Tenant(ctx, "messages").Where("id = ?", id).Take(&r).Error; err != nil {
-		return Message{}, store.Translate(err, ErrMessageNotFound, nil)
-	}
-	return r.toMessage(), nil
+	r, err := store.Get[msgRow](s.db.Tenant(ctx, "messages"), id, ErrMessageNotFound)
+	return r.toMessage(), err
 }
 
 // PostInput is a message an agent posts: free text, or a template with parameters.

@@ -245,20 +245,7 @@ func newSecret() string {
 
 // List returns a page of the account's subscriptions, newest first.
 func (s *Service) List(ctx context.Context, p store.Page) ([]Subscription, *string, error) {
-	p, err := p.Normalize()
-	if err != nil {
-		return nil, nil, err
-	}
-	var rows []subRow
-	if err := p.Apply(s.db.Tenant(ctx, "webhook_subscriptions"), "id").Find(&rows).Error; err != nil {
-		return nil, nil, store.Translate(err, nil, nil)
-	}
-	rows, next := store.Trim(p, rows, func(r subRow) string { return r.ID })
-	out := make([]Subscription, len(rows))
-	for i, r := range rows {
-		out[i] = r.toSubscription()
-	}
-	return out, next, nil
+	return store.List(p, s.db.Tenant(ctx, "webhook_subscriptions"), func(r subRow) string { return r.ID }, subRow.toSubscription)
 }
 
 // Get returns one of the account's subscriptions.
@@ -445,12 +432,11 @@ func (s *Service) Deliveries(ctx context.Context, subscriptionID string, p store
 	if _, err := s.Get(ctx, subscriptionID); err != nil {
 		return nil, nil, err
 	}
-	var rows []deliveryRow
 	q := s.db.Tenant(ctx, "webhook_deliveries").Omit("body").Where("subscription_id = ?", subscriptionID)
-	if err := p.Apply(q, "id").Find(&rows).Error; err != nil {
-		return nil, nil, store.Translate(err, nil, nil)
+	rows, next, err := store.FetchPage(p, q, func(r deliveryRow) string { return r.ID })
+	if err != nil {
+		return nil, nil, err
 	}
-	rows, next := store.Trim(p, rows, func(r deliveryRow) string { return r.ID })
 	ids := make([]string, len(rows))
 	for i, r := range rows {
 		ids[i] = r.ID

@@ -200,22 +200,14 @@ func foldDigit(r rune) (byte, bool) {
 // sign, brackets, dots, slashes and every kind of dash (word processors and phones replace '-'
 // with typographic dashes).
 func foldPunct(r rune) (byte, bool) {
+	if r >= '！' && r <= '～' {
+		// The fullwidth forms (＋ （ － …) stand at a fixed distance from their ASCII ones.
+		r -= '！' - '!'
+	}
 	switch r {
-	case '+', '＋':
-		return '+', true
-	case '(', '（':
-		return '(', true
-	case ')', '）':
-		return ')', true
-	case '[', '［':
-		return '[', true
-	case ']', '］':
-		return ']', true
-	case '.', '．':
-		return '.', true
-	case '/', '／':
-		return '/', true
-	case '-', '－', '\u2212': // hyphen-minus, fullwidth hyphen-minus, minus sign
+	case '+', '(', ')', '[', ']', '.', '/', '-':
+		return byte(r), true
+	case '\u2212': // the minus sign, which is a math symbol rather than a dash (Pd)
 		return '-', true
 	}
 	if unicode.Is(unicode.Pd, r) {

@@ -369,6 +369,52 @@ func Trim[T any](p Page, rows []T, id func(T) string) ([]T, *string) {
 	return rows, &c
 }
 
+// FetchPage runs the list skeleton every domain shares: it normalises p, fetches q's rows of the
+// page newest first by their id column, and trims them to the page with the next cursor. It is
+// for lists whose rows are mapped as a batch (a team with its links); List maps row by row.
+// A caller that checks its own filters normalises p first, so a bad limit is reported before
+// them as it always was (normalising twice changes nothing).
+func FetchPage[R any](p Page, q *gorm.DB, id func(R) string) ([]R, *string, error) {
+	p, err := p.Normalize()
+	if err != nil {
+		return nil, nil, err
+	}
+	var rows []R
+	if err := p.Apply(q, "id").Find(&rows).Error; err != nil {
+		return nil, nil, Translate(err, nil, nil)
+	}
+	rows, next := Trim(p, rows, id)
+	return rows, next, nil
+}
+
+// List is FetchPage with each row mapped to its domain value by to, so a domain's list method is
+// its query and one call.
+func List[R, T any](p Page, q *gorm.DB, id func(R) string, to func(R) T) ([]T, *string, error) {
+	rows, next, err := FetchPage(p, q, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]T, len(rows))
+	for i, r := range rows {
+		out[i] = to(r)
+	}
+	return out, next, nil
+}
+
+// Get reads the row of q (a tenant query) with the given id, or returns notFound when there is
+// none, including for an id that is not a UUID (which Postgres' uuid columns would reject).
+func Get[R any](q *gorm.DB, id string, notFound *apperr.Error) (R, error) {
+	var r R
+	if !ValidID(id) {
+		return r, notFound
+	}
+	if err := q.Where("id = ?", id).Take(&r).Error; err != nil {
+		var zero R
+		return zero, Translate(err, notFound, nil)
+	}
+	return r, nil
+}
+
 // MissingIDs returns those of ids that are not rows of table in the context's account (used to
 // check references such as a team's channel_ids in one query).
 func (d *DB) MissingIDs(ctx context.Context, table string, ids []string) ([]string, error) {

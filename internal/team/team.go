@@ -147,24 +147,30 @@ func (s *Service) Create(ctx context.Context, in Input) (Team, error) {
 
 func (s *Service) setLinks(ctx context.Context, id string, in Input) error {
 	acc := store.AccountID(ctx)
-	if in.ChannelIDs != nil {
-		if err := s.db.Tenant(ctx, "team_channels").Where("team_id = ?", id).Delete(&channelLink{}).Error; err != nil {
-			return err
-		}
-		for _, c := range dedupe(*in.ChannelIDs) {
-			if err := s.db.Conn(ctx).Create(&channelLink{AccountID: acc, TeamID: id, ChannelID: c}).Error; err != nil {
-				return err
-			}
-		}
+	if err := replaceLinks(ctx, s.db, "team_channels", id, in.ChannelIDs, func(c string) channelLink {
+		return channelLink{AccountID: acc, TeamID: id, ChannelID: c}
+	}); err != nil {
+		return err
 	}
-	if in.MemberIDs != nil {
-		if err := s.db.Tenant(ctx, "team_members").Where("team_id = ?", id).Delete(&memberLink{}).Error; err != nil {
+	return replaceLinks(ctx, s.db, "team_members", id, in.MemberIDs, func(u string) memberLink {
+		return memberLink{AccountID: acc, TeamID: id, UserID: u}
+	})
+}
+
+// replaceLinks replaces the team's links of one kind (its channels or its members) with one per
+// id; nil ids means the input left that list alone, so it is kept.
+func replaceLinks[L any](ctx context.Context, db *store.DB, table, teamID string, ids *[]string, link func(id string) L) error {
+	if ids == nil {
+		return nil
+	}
+	var none L
+	if err := db.Tenant(ctx, table).Where("team_id = ?", teamID).Delete(&none).Error; err != nil {
+		return err
+	}
+	for _, id := range dedupe(*ids) {
+		l := link(id)
+		if err := db.Conn(ctx).Create(&l).Error; err != nil {
 			return err
-		}
-		for _, u := range dedupe(*in.MemberIDs) {
-			if err := s.db.Conn(ctx).Create(&memberLink{AccountID: acc, TeamID: id, UserID: u}).Error; err != nil {
-				return err
-			}
 		}
 	}
 	return nil
@@ -172,12 +178,9 @@ func (s *Service) setLinks(ctx context.Context, id string, in Input) error {
 
 // Get returns one team with its channels and members.
 func (s *Service) Get(ctx context.Context, id string) (Team, error) {
-	if !store.ValidID(id) {
-		return Team{}, ErrNotFound
-	}
-	var r row
-	if err := s.db.Tenant(ctx, "teams").Where("id = ?", id).Take(&r).Error; err != nil {
-		return Team{}, store.Translate(err, ErrNotFound, nil)
+	r, err := store.Get[row](s.db.Tenant(ctx, "teams"), id, ErrNotFound)
+	if err != nil {
+		return Team{}, err
 	}
 	teams, err := s.withLinks(ctx, []row{r})
 	if err != nil {
@@ -232,11 +235,10 @@ func (s *Service) List(ctx context.Context, channelID string, p store.Page) ([]T
 		}
 		q = q.Where("id IN (?)", s.db.Tenant(ctx, "team_channels").Select("team_id").Where("channel_id = ?", channelID))
 	}
-	var rows []row
-	if err := p.Apply(q, "id").Find(&rows).Error; err != nil {
-		return nil, nil, store.Translate(err, nil, nil)
+	rows, next, err := store.FetchPage(p, q, func(r row) string { return r.ID })
+	if err != nil {
+		return nil, nil, err
 	}
-	rows, next := store.Trim(p, rows, func(r row) string { return r.ID })
 	teams, err := s.withLinks(ctx, rows)
 	return teams, next, err
 }

@@ -164,23 +164,20 @@ func searchKey(d Definition) string {
 // Create registers a template as it exists at the provider (status included).
 func (s *Service) Create(ctx context.Context, in Input) (Template, error) {
 	var f apperr.Fields
-	if in.ChannelID == nil {
-		f.Add("channel_id", "required", "channel_id is required")
-	}
-	if in.Name == nil {
-		f.Add("name", "required", "name is required")
-	}
-	if in.Language == nil {
-		f.Add("language", "required", "language is required")
-	}
-	if in.Category == nil {
-		f.Add("category", "required", "category is required")
-	}
-	if in.Status == nil {
-		f.Add("status", "required", "status is required")
-	}
-	if in.Components == nil {
-		f.Add("components", "required", "components are required")
+	for _, req := range []struct {
+		missing        bool
+		field, message string
+	}{
+		{in.ChannelID == nil, "channel_id", "channel_id is required"},
+		{in.Name == nil, "name", "name is required"},
+		{in.Language == nil, "language", "language is required"},
+		{in.Category == nil, "category", "category is required"},
+		{in.Status == nil, "status", "status is required"},
+		{in.Components == nil, "components", "components are required"},
+	} {
+		if req.missing {
+			f.Add(req.field, "required", req.message)
+		}
 	}
 	if err := f.Err(); err != nil {
 		return Template{}, err
@@ -201,14 +198,7 @@ func (s *Service) Create(ctx context.Context, in Input) (Template, error) {
 }
 
 func (s *Service) get(ctx context.Context, id string) (row, error) {
-	if !store.ValidID(id) {
-		return row{}, ErrNotFound
-	}
-	var r row
-	if err := s.db.Tenant(ctx, "templates").Where("id = ?", id).Take(&r).Error; err != nil {
-		return row{}, store.Translate(err, ErrNotFound, nil)
-	}
-	return r, nil
+	return store.Get[row](s.db.Tenant(ctx, "templates"), id, ErrNotFound)
 }
 
 // Get returns one template of the account.
@@ -240,16 +230,7 @@ func (s *Service) List(ctx context.Context, f Filter, p store.Page) ([]Template,
 		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(f.Q)) + "%"
 		q = q.Where("search_key LIKE ? ESCAPE '\\'", like)
 	}
-	var rows []row
-	if err := p.Apply(q, "id").Find(&rows).Error; err != nil {
-		return nil, nil, store.Translate(err, nil, nil)
-	}
-	rows, next := store.Trim(p, rows, func(r row) string { return r.ID })
-	out := make([]Template, len(rows))
-	for i, r := range rows {
-		out[i] = r.toTemplate()
-	}
-	return out, next, nil
+	return store.List(p, q, func(r row) string { return r.ID }, row.toTemplate)
 }
 
 // Update changes a template (operators mirroring Meta by hand).

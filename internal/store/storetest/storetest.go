@@ -51,13 +51,20 @@ func SQLite(t testing.TB) *store.DB { t.Helper(); return openSQLite(t) }
 
 func openSQLite(t testing.TB) *store.DB {
 	t.Helper()
-	db, err := store.Open(context.Background(), store.Options{URL: filepath.Join(t.TempDir(), "test.db")})
+	return openMigrated(t, "sqlite", store.Options{URL: filepath.Join(t.TempDir(), "test.db")})
+}
+
+// openMigrated opens the database opts names, closes it after the test, and migrates it; the
+// engine's name only labels a failure.
+func openMigrated(t testing.TB, engine string, opts store.Options) *store.DB {
+	t.Helper()
+	db, err := store.Open(context.Background(), opts)
 	if err != nil {
-		t.Fatalf("open sqlite: %v", err)
+		t.Fatalf("open %s: %v", engine, err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
 	if err := db.Migrate(context.Background()); err != nil {
-		t.Fatalf("migrate sqlite: %v", err)
+		t.Fatalf("migrate %s: %v", engine, err)
 	}
 	return db
 }
@@ -105,14 +112,5 @@ func PostgresURL(t testing.TB) string {
 
 func openPostgres(t testing.TB, _ string) *store.DB {
 	t.Helper()
-	u := PostgresURL(t)
-	db, err := store.Open(context.Background(), store.Options{URL: u, MaxOpenConns: 6})
-	if err != nil {
-		t.Fatalf("open postgres: %v", err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	if err := db.Migrate(context.Background()); err != nil {
-		t.Fatalf("migrate postgres: %v", err)
-	}
-	return db
+	return openMigrated(t, "postgres", store.Options{URL: PostgresURL(t), MaxOpenConns: 6})
 }
