@@ -143,12 +143,17 @@ type Deps struct {
 	Wake func()
 	// Publisher, if set, is told about every change after it commits.
 	Publisher Publisher
+	// Now is the clock of the times the service stores (nil: store.Now).
+	Now func() time.Time
 }
 
 // NewService returns the conversation service.
 func NewService(db *store.DB, d Deps) *Service {
 	s := &Service{db: db, contacts: d.Contacts, channels: d.Channels, teams: d.Teams, templates: d.Templates,
-		card: d.Card, signal: d.Wake, publish: d.Publisher, now: store.Now}
+		card: d.Card, signal: d.Wake, publish: d.Publisher, now: d.Now}
+	if s.now == nil {
+		s.now = store.Now
+	}
 	if s.signal == nil {
 		s.signal = func() {}
 	}

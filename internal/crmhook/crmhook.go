@@ -250,14 +250,8 @@ func (s *Service) List(ctx context.Context, p store.Page) ([]Subscription, *stri
 
 // Get returns one of the account's subscriptions.
 func (s *Service) Get(ctx context.Context, id string) (Subscription, error) {
-	if !store.ValidID(id) {
-		return Subscription{}, ErrNotFound
-	}
-	var r subRow
-	if err := s.db.Tenant(ctx, "webhook_subscriptions").Where("id = ?", id).Take(&r).Error; err != nil {
-		return Subscription{}, store.Translate(err, ErrNotFound, nil)
-	}
-	return r.toSubscription(), nil
+	r, err := store.Get[subRow](s.db.Tenant(ctx, "webhook_subscriptions"), id, ErrNotFound)
+	return r.toSubscription(), err
 }
 
 // Delete removes a subscription with its deliveries; a delivery in flight finishes unrecorded.

@@ -86,11 +86,16 @@ type Dispatcher struct {
 	limiters map[string]*rate.Limiter
 }
 
-// New returns a dispatcher; Start runs it.
-func New(cfg Config, conv *conversation.Service, channels *channel.Service, contacts *contact.Service, cloud CloudSender, log *slog.Logger) *Dispatcher {
+// New returns a dispatcher running its loop on w (nil: a worker of its own on cfg.Clock); Start
+// runs it. Whoever wakes the dispatcher before it exists (the conversations it sends through)
+// is handed w's Wake.
+func New(cfg Config, w *worker.Worker, conv *conversation.Service, channels *channel.Service, contacts *contact.Service, cloud CloudSender, log *slog.Logger) *Dispatcher {
 	cfg.defaults()
+	if w == nil {
+		w = worker.New(cfg.Clock)
+	}
 	return &Dispatcher{cfg: cfg, conv: conv, channels: channels, contacts: contacts, cloud: cloud, log: log,
-		clock: cfg.Clock, w: worker.New(cfg.Clock), limiters: map[string]*rate.Limiter{}}
+		clock: cfg.Clock, w: w, limiters: map[string]*rate.Limiter{}}
 }
 
 // Wake asks the dispatcher to claim now (a commit added due rows). It never blocks, and wake-ups

@@ -108,7 +108,7 @@ func each(t *testing.T, cfg dispatch.Config, reply func(n int) error, fn func(t 
 		require.NoError(t, err)
 		f.channelID, f.teamID, f.templateID = ch.ID, tm.ID, tp.ID
 		cfg.Clock = fake
-		f.d = dispatch.New(cfg, a.Conversations, a.Channels, a.Contacts, f.sender, slog.New(slog.DiscardHandler))
+		f.d = dispatch.New(cfg, nil, a.Conversations, a.Channels, a.Contacts, f.sender, slog.New(slog.DiscardHandler))
 		f.events = a.Events.Subscribe(env.Demo.AccountID)
 		t.Cleanup(f.events.Close)
 		fn(t, f)

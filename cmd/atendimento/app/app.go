@@ -351,20 +351,23 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*Ap
 	})
 	// Conversations publish to the broker, and the CRM webhooks, one of the broker's sinks, render
 	// the conversation an event names: the renderer and the sink come after the conversations
-	// and join the broker as they are built.
+	// and join the broker as they are built. Likewise conversations wake the dispatcher, which
+	// sends through them: its loop is built first and handed to it.
 	a.Events = event.New(db, log)
-	a.Conversations = conversation.NewService(db, conversation.Deps{Contacts: a.Contacts, Channels: a.Channels, Teams: a.Teams,
-		Templates: a.Templates, Card: pricing.Default(), Wake: a.wake, Publisher: a.Events})
+	dispatching := worker.New(cfg.Clock)
+	var now func() time.Time // nil: store.Now
 	if cfg.Clock != nil {
 		// Stored times are UTC to the microsecond Postgres keeps, as store.Now makes them.
-		a.Conversations.SetClock(func() time.Time { return cfg.Clock.Now().UTC().Truncate(time.Microsecond) })
+		now = func() time.Time { return cfg.Clock.Now().UTC().Truncate(time.Microsecond) }
 	}
+	a.Conversations = conversation.NewService(db, conversation.Deps{Contacts: a.Contacts, Channels: a.Channels, Teams: a.Teams,
+		Templates: a.Templates, Card: pricing.Default(), Wake: wakeDispatchers(dispatching, db, log), Publisher: a.Events, Now: now})
 	render := &api.EventRenderer{Conversations: a.Conversations, Contacts: a.Contacts}
 	a.CRMHooks = crmhook.New(cfg.Webhooks, db, box, render.Render, log)
 	a.Events.AddSink(a.CRMHooks)
 	a.Cloud = whatsapp.NewClient(whatsapp.Config{BaseURL: cfg.WhatsAppAPIBaseURL, Version: cfg.WhatsAppAPIVersion})
 	a.TemplateSync = templatesync.New(a.Channels, a.Templates, a.Cloud, log)
-	a.Dispatcher = dispatch.New(cfg.Dispatch, a.Conversations, a.Channels, a.Contacts, a.Cloud, log)
+	a.Dispatcher = dispatch.New(cfg.Dispatch, dispatching, a.Conversations, a.Channels, a.Contacts, a.Cloud, log)
 	deps := api.Deps{DB: db, Accounts: a.Accounts, Contacts: a.Contacts, Channels: a.Channels, Teams: a.Teams, Templates: a.Templates,
 		Conversations: a.Conversations, Idempotency: idempotency.New(db), Webhooks: webhook.New(a.Conversations, a.Templates), Log: log, Registry: a.Registry, OpenAPI: atendimento.OpenAPI,
 		SecureCookies: cfg.SecureCookies, TemplateSync: a.TemplateSync, WaitingTimeout: cfg.WaitingTimeout, RequestTimeout: cfg.RequestTimeout,
@@ -399,12 +402,15 @@ func secretKey(cfg Config, db *store.DB, log *slog.Logger) (string, error) {
 	return k, nil
 }
 
-// wake tells this instance's dispatcher, and on Postgres every instance's, that due rows were committed.
-func (a *App) wake() {
-	a.Dispatcher.Wake()
-	if a.DB.Dialect() == store.Postgres {
-		if err := a.DB.Notify(context.Background(), dispatchChannel, ""); err != nil {
-			a.Log.Warn("notify dispatchers", "err", err.Error())
+// wakeDispatchers returns what tells this instance's dispatcher (its loop, w), and on Postgres
+// every instance's, that due rows were committed.
+func wakeDispatchers(w *worker.Worker, db *store.DB, log *slog.Logger) func() {
+	return func() {
+		w.Wake()
+		if db.Dialect() == store.Postgres {
+			if err := db.Notify(context.Background(), dispatchChannel, ""); err != nil {
+				log.Warn("notify dispatchers", "err", err.Error())
+			}
 		}
 	}
 }
