@@ -34,6 +34,7 @@ type cloud struct {
 	channelID string
 	teamID    string
 	named     string // NAMED template: "Olá {{nome}}, aqui é {{atendente}}."
+	barriers  int    // conversations settle started
 }
 
 func setupCloud(t testing.TB, fake *whatsapptest.Fake, env *apptest.Env) *cloud {
@@ -98,14 +99,7 @@ func (c *cloud) messages(t *testing.T, convID string) []map[string]any {
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s", what)
+	waitWithin(t, what, 10*time.Second, cond)
 }
 
 func TestCloudFlowEndToEnd(t *testing.T) {
@@ -137,15 +131,15 @@ func TestCloudFlowEndToEnd(t *testing.T) {
 			require.Equal(t, "queued", m.Str("status"))
 			queued = append(queued, m.Str("id"))
 		}
-		time.Sleep(200 * time.Millisecond)
-		require.Equal(t, base+1, c.fake.Count())
+		c.settle(t)
+		require.Len(t, sentTo(c.fake, "+5511987650001"), 1, "a message queued while waiting left")
 
 		// The reply arrives from the 12-digit wa_id: it matches the contact, opens the window, releases the queue.
 		now := time.Now()
 		w := c.webhook(t, inbound("551187650001", "wamid.in.1", "Oi, pode falar", now))
 		require.Equal(t, http.StatusOK, w.Status, string(w.Body))
-		require.True(t, c.fake.WaitFor(base+4, 10*time.Second))
-		all := c.fake.Messages()[base+1 : base+4]
+		waitFor(t, "the queue at the fake", func() bool { return len(sentTo(c.fake, "+5511987650001")) >= 4 })
+		all := sentTo(c.fake, "+5511987650001")[1:]
 		for i, m := range all {
 			require.JSONEq(t, fmt.Sprintf(`{"messaging_product":"whatsapp","recipient_type":"individual","to":"+5511987650001","type":"text","text":{"preview_url":false,"body":"mensagem %d"}}`, i+1), string(m.Body))
 		}

@@ -63,24 +63,28 @@ func TestReleaseRacesWithdraw(t *testing.T) {
 			// At once, per conversation: the reply, two withdrawals and a post, each after a
 			// random 0-3 ms.
 			go1 := make(chan struct{})
+			// at runs fn once go1 is closed and d has passed. The random 0-3 ms offsets are the
+			// point of the test (they vary the interleaving of the racing requests), so here a
+			// real wait is needed: it waits for nothing in particular.
+			at := func(d time.Duration, fn func()) {
+				wg.Go(func() {
+					<-go1
+					time.Sleep(d)
+					fn()
+				})
+			}
 			withdraw := make([][2]int, convs) // statuses of the DELETEs of m1 and m2
 			posted := make([]int, convs)
 			for i, r := range races {
-				wg.Go(func() {
-					<-go1
-					time.Sleep(r.delay[0])
+				at(r.delay[0], func() {
 					require.Equal(t, http.StatusOK, c.webhook(t, inbound(r.phone, fmt.Sprintf("wamid.race.%d", i), "oi", time.Now())).Status)
 				})
 				for k := range 2 {
-					wg.Go(func() {
-						<-go1
-						time.Sleep(r.delay[1+k])
+					at(r.delay[1+k], func() {
 						withdraw[i][k] = c.Admin.Delete("/api/v1/conversations/" + r.id + "/messages/" + r.queued[1+k]).Status
 					})
 				}
-				wg.Go(func() {
-					<-go1
-					time.Sleep(r.delay[2] / 2)
+				at(r.delay[2]/2, func() {
 					posted[i] = c.Admin.Post("/api/v1/conversations/"+r.id+"/messages", map[string]any{"text": fmt.Sprintf("c%d-m3", i)}).Status
 				})
 			}
@@ -104,8 +108,19 @@ func TestReleaseRacesWithdraw(t *testing.T) {
 				require.Equal(t, http.StatusCreated, posted[i])
 				want++
 			}
-			require.True(t, fake.WaitFor(want, 20*time.Second), "sent %d of %d", fake.Count(), want)
-			time.Sleep(300 * time.Millisecond) // nothing more may leave
+			// Each conversation's last message, c<i>-m3, leaves after every earlier one that was
+			// going to leave (a conversation's messages go strictly in order): once all are at the
+			// fake, anything withdrawn yet sent would be there too.
+			waitWithin(t, "every conversation's last message at the fake", 20*time.Second, func() bool {
+				got := sentTexts(t, fake)
+				for i, r := range races {
+					texts := got["+"+r.phone]
+					if len(texts) == 0 || texts[len(texts)-1] != fmt.Sprintf("c%d-m3", i) {
+						return false
+					}
+				}
+				return true
+			})
 			got := sentTexts(t, fake)
 			total, distinct, _ := delivered(t, fake)
 			require.Equal(t, want, total, "no message sent twice, none withdrawn sent")
