@@ -290,8 +290,13 @@ func TestEventsCrossInstancesOnPostgres(t *testing.T) {
 	got := hits.wait(t, 1)
 	require.Equal(t, "conversation.created", got[0].Header.Get("X-Atendimento-Event"))
 	require.True(t, signed(got[0], sub["secret"].(string)))
-	time.Sleep(500 * time.Millisecond)
-	require.Equal(t, 1, len(hits.all()), "deliveries")
+	// A second event, published after the first was delivered, is delivered after any second
+	// copy of the first would have been (deliveries are claimed oldest first).
+	second := c2.startConversation(demo, "21 99876-1005")
+	waitFor(t, "the second event's delivery", func() bool {
+		return slices.ContainsFunc(hits.all(), func(h hit) bool { return strings.Contains(string(h.Body), second) })
+	})
+	require.Equal(t, 2, len(hits.all()), "deliveries: each event once")
 }
 
 // rawClient talks to a server that is not an apptest.Env (the two-instance test).

@@ -81,7 +81,9 @@ func TestTwoInstancesDeliverExactlyOnce(t *testing.T) {
 	wg.Wait()
 	want := convs * (each + 1)
 	require.True(t, fake.WaitFor(want, 30*time.Second), "got %d of %d", fake.Count(), want)
-	time.Sleep(500 * time.Millisecond)
+	// Stopped, each dispatcher has finished (and recorded) every send it started.
+	envA.App.Stop()
+	b.Stop()
 	total, distinct, inOrder := delivered(t, fake)
 	require.Equal(t, want, distinct)
 	require.Equal(t, want, total, "no message was sent twice")

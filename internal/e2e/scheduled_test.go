@@ -62,9 +62,8 @@ func TestScheduledStartLeavesAtItsTime(t *testing.T) {
 		// A message typed meanwhile is queued behind the opening.
 		queued := c.post(t, convID, "Assim que puder, me responda.")
 
-		// Until its time nothing reaches Meta and the conversation stays scheduled.
-		time.Sleep(time.Until(at.Add(-300 * time.Millisecond)))
-		require.Zero(t, c.fake.Count(), "the template left early")
+		// Until its time the conversation stays scheduled. (That nothing reaches Meta before then
+		// is proven by when the first send arrived, below.)
 		conv := c.Admin.Get("/api/v1/conversations/" + convID)
 		require.Equal(t, "scheduled", conv.Str("status"))
 		require.Equal(t, "scheduled", c.messages(t, convID)[0]["status"])
@@ -72,7 +71,7 @@ func TestScheduledStartLeavesAtItsTime(t *testing.T) {
 		// Then the template leaves, with Meta's exact body, and the conversation waits for the reply.
 		require.True(t, c.fake.WaitFor(1, 10*time.Second))
 		when, body := sentAt(t, c.fake, 1)
-		require.False(t, when.Before(at), "sent at %s, scheduled for %s", when, at)
+		require.False(t, when.Before(at), "the template left early: sent at %s, scheduled for %s", when, at)
 		require.WithinDuration(t, at, when, lateness)
 		require.JSONEq(t, scheduledBody, string(body))
 		waitFor(t, "the opening recorded as sent", func() bool { return c.messages(t, convID)[0]["status"] == "sent" })
@@ -83,8 +82,8 @@ func TestScheduledStartLeavesAtItsTime(t *testing.T) {
 		require.False(t, since.Before(at), "waiting_since %s is before the scheduled time %s", since, at)
 
 		// The queued message waits for the contact, as after any start.
-		time.Sleep(300 * time.Millisecond)
-		require.Equal(t, 1, c.fake.Count())
+		c.settle(t)
+		require.Len(t, sentTo(c.fake, "+5511987650301"), 1, "the queued message left")
 		msgs := c.messages(t, convID)
 		require.Equal(t, queued, msgs[1]["id"])
 		require.Equal(t, "queued", msgs[1]["status"])
@@ -103,9 +102,12 @@ func TestScheduledStartCancelledSendsNothing(t *testing.T) {
 		require.Equal(t, "cancelled", r.Str("status"))
 		require.Equal(t, "cancelled", r.JSON()["opening_message"].(map[string]any)["status"])
 
-		// Past its time, nothing went out.
-		time.Sleep(time.Until(at.Add(lateness)))
-		require.Zero(t, c.fake.Count(), "a cancelled start was sent")
+		// Past its time, nothing went out: a start scheduled just after it has left, and so has
+		// everything the dispatcher claimed with it or before it.
+		c.schedule(t, c.Admin, "11 98765-0302", at.Add(time.Millisecond))
+		waitFor(t, "the later scheduled start at the fake", func() bool { return len(sentTo(c.fake, "+5511987650302")) == 1 })
+		c.settle(t)
+		require.Empty(t, sentTo(c.fake, "+5511987650301"), "a cancelled start was sent")
 		msgs := c.messages(t, convID)
 		require.Equal(t, "cancelled", msgs[0]["status"])
 		require.Equal(t, queued, msgs[1]["id"])
@@ -152,6 +154,7 @@ func TestScheduledStartSurvivesRestart(t *testing.T) {
 			t.Cleanup(srv.Close)
 			env2 := &apptest.Env{T: t, App: a2, Server: srv, Demo: env.Demo}
 			admin := env2.Client(env.Demo.APIKey)
+			env2.Admin = admin
 			require.Equal(t, "scheduled", admin.Get("/api/v1/conversations/"+convID).Str("status"))
 			require.Zero(t, fake.Count())
 
@@ -168,8 +171,9 @@ func TestScheduledStartSurvivesRestart(t *testing.T) {
 			require.NoError(t, json.Unmarshal(admin.Get("/api/v1/conversations/"+convID+"/messages").Body, &msgs))
 			require.Equal(t, msgID, msgs.Items[0]["id"])
 			require.Equal(t, "sent", msgs.Items[0]["status"])
-			time.Sleep(300 * time.Millisecond)
-			require.Equal(t, 1, fake.Count(), "sent twice")
+			c2 := &cloud{Env: env2, fake: fake, channelID: c.channelID, teamID: c.teamID, named: c.named}
+			c2.settle(t)
+			require.Len(t, sentTo(fake, "+5511987650301"), 1, "sent twice")
 		})
 	}
 }

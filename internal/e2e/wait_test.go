@@ -2,9 +2,11 @@ package e2e
 
 import (
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/atendimento/atendimento/cmd/atendimento/app/apptest"
 	"github.com/atendimento/atendimento/internal/whatsapp/whatsapptest"
 )
 
@@ -49,5 +51,22 @@ func (c *cloud) settle(t *testing.T) {
 		c.start(t, fmt.Sprintf("11 9%04d-%04d", 9900, c.barriers))
 		to := fmt.Sprintf("+55119%04d%04d", 9900, c.barriers)
 		waitFor(t, "the opening to "+to+" at the fake", func() bool { return len(sentTo(c.fake, to)) == 1 })
+	}
+}
+
+// sandboxBarriers numbers the contacts settleSandbox starts.
+var sandboxBarriers atomic.Int32
+
+// settleSandbox is settle on the demo sandbox channel: it returns once every send the
+// dispatcher could have started before it was called is recorded, starting two conversations
+// one after the other and waiting for each opening to be sent.
+func settleSandbox(t *testing.T, env *apptest.Env) {
+	t.Helper()
+	for range 2 {
+		convID, _ := sandboxStart(t, env, fmt.Sprintf("21 9%04d-%04d", 9900, sandboxBarriers.Add(1)))
+		waitFor(t, "the opening of "+convID+" sent", func() bool {
+			st := convMessages(t, env, convID)[0]["status"]
+			return st == "sent" || st == "delivered"
+		})
 	}
 }

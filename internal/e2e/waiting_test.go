@@ -136,7 +136,7 @@ func TestWaitingAutoCloseLeavesQueueUnsent(t *testing.T) {
 		// A late reply opens a new (receptive) conversation; the closed one's queue never leaves.
 		in := env.Admin.Post("/api/v1/sandbox/channels/"+env.Demo.ChannelID+"/inbound", map[string]any{"from": "21 99876-1002", "text": "Oi, voltei"})
 		require.Equal(t, http.StatusOK, in.Status, string(in.Body))
-		time.Sleep(500 * time.Millisecond)
+		settleSandbox(t, env)
 		for _, m := range convMessages(t, env, convID)[1:] {
 			require.Equal(t, "queued", m["status"])
 		}
