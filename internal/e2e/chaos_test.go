@@ -135,16 +135,11 @@ func TestProviderChaos(t *testing.T) {
 				})
 			}
 			wg.Wait()
-			var left int64
-			deadline := time.Now().Add(60 * time.Second)
-			for time.Now().Before(deadline) {
+			waitWithin(t, "every message to leave the outbox", 60*time.Second, func() bool {
+				var left int64
 				require.NoError(t, c.App.DB.Conn(c.Ctx()).Table("messages").Where("direction = 'out' AND status IN ?", []string{"queued", "pending", "scheduled"}).Count(&left).Error)
-				if left == 0 {
-					break
-				}
-				time.Sleep(100 * time.Millisecond)
-			}
-			require.Zero(t, left, "every message left the outbox")
+				return left == 0
+			})
 			elapsed := time.Since(started)
 
 			// At the provider: each message once, plus one copy per reset after acceptance, and each

@@ -320,11 +320,7 @@ func TestCrashLosesNothing(t *testing.T) {
 			}
 
 			startServer(t, bin, dbURL, fake.URL, fmt.Sprintf("DISPATCH_WORKERS=%d", workers))
-			deadline := time.Now().Add(90 * time.Second)
-			for time.Now().Before(deadline) && pendingCount(t, dbURL) > 0 {
-				time.Sleep(200 * time.Millisecond)
-			}
-			require.Zero(t, pendingCount(t, dbURL), "the restarted server drained the outbox")
+			waitWithin(t, "the restarted server to drain the outbox", 90*time.Second, func() bool { return pendingCount(t, dbURL) == 0 })
 			total, distinct, inOrder := delivered(t, fake)
 			lost, dups := want-distinct, total-distinct
 			bound := 0

@@ -200,8 +200,15 @@ func TestSecretsNeverInLogs(t *testing.T) {
 			require.Equal(t, http.StatusUnauthorized, do(env.Client(key), "GET", "/api/v1/me", nil).Status)
 
 			crm.wait(t, 3)
-			// Let the background work (dispatcher retries, CRM deliveries) log what it will.
-			time.Sleep(500 * time.Millisecond)
+			// The background work (dispatcher retries, CRM deliveries) has logged what it will once
+			// the outbox and the CRM deliveries are drained and the app has stopped.
+			waitFor(t, "the outbox and the CRM deliveries drained", func() bool {
+				var n int64
+				require.NoError(t, env.App.DB.Conn(env.Ctx()).Raw(`SELECT (SELECT COUNT(*) FROM messages WHERE direction = 'out' AND status IN ('pending', 'scheduled'))
+  + (SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'pending')`).Scan(&n).Error)
+				return n == 0
+			})
+			env.App.Stop()
 
 			logs := env.Logs.String()
 			require.Greater(t, strings.Count(logs, "\n"), 50, "too few log lines to prove anything")

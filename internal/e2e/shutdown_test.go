@@ -138,7 +138,13 @@ func TestGracefulShutdown(t *testing.T) {
 					}
 				})
 			}
-			time.Sleep(1500 * time.Millisecond)
+			// SIGTERM lands under load: posts being answered and their messages being sent.
+			waitWithin(t, "posts answered and sent", 30*time.Second, func() bool {
+				mu.Lock()
+				answered := len(posts)
+				mu.Unlock()
+				return answered >= 100 && fake.Count() >= convs+50
+			})
 			term := time.Now()
 			require.NoError(t, srv.Process.Signal(syscall.SIGTERM))
 			exited := make(chan error, 1)
@@ -193,11 +199,7 @@ func TestGracefulShutdown(t *testing.T) {
 
 			// A restarted server sends what was left: everything once.
 			startServer(t, bin, dbURL, fake.URL, "HTTP_ADDR="+freeAddr(t))
-			deadline := time.Now().Add(30 * time.Second)
-			for time.Now().Before(deadline) && pendingCount(t, dbURL) > 0 {
-				time.Sleep(100 * time.Millisecond)
-			}
-			require.Zero(t, pendingCount(t, dbURL))
+			waitWithin(t, "the restarted server to drain the outbox", 30*time.Second, func() bool { return pendingCount(t, dbURL) == 0 })
 			got := map[string]int{}
 			for _, m := range fake.Messages() {
 				var b struct{ Text struct{ Body string } }
