@@ -194,7 +194,14 @@ func TestGivesUpAfterMaxAttempts(t *testing.T) {
 		require.NotNil(t, d.Attempts[1].NextAttemptAt)
 		require.Nil(t, d.Attempts[2].NextAttemptAt, "no attempt after the last")
 		require.Nil(t, d.NextAttemptAt)
-		time.Sleep(100 * time.Millisecond)
+		// A delivery enqueued after it failed is made after any further attempt would have been.
+		later, laterHits := receiver(t)
+		laterURL := later.URL + "/hook"
+		laterSub, _, err := s.Create(f.ctx, Input{URL: &laterURL, Events: &[]string{"conversation.created"}})
+		require.NoError(t, err)
+		s.Handle(f.ctx, event.Event{AccountID: store.AccountID(f.ctx), Kind: "conversation.created", ID: store.NewID()})
+		waitDelivery(t, f, s, laterSub.ID, func(d Delivery) bool { return d.Status == StatusSucceeded })
+		require.EqualValues(t, 1, laterHits.Load())
 		require.EqualValues(t, 3, hits.Load())
 	})
 }
