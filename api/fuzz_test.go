@@ -30,6 +30,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/atendimento/atendimento/cmd/atendimento/app"
 	"github.com/atendimento/atendimento/cmd/atendimento/app/apptest"
 	"github.com/atendimento/atendimento/internal/phone"
@@ -127,8 +129,7 @@ func fuzzEnvs(f *testing.F, cloud bool) []*fuzzEnv {
 			// Wait until the dispatcher has recorded the send: a status for an id it has not
 			// recorded yet is kept aside and applied when it is, which would change rows between
 			// an input's two deliveries.
-			deadline := time.Now().Add(10 * time.Second)
-			for len(fe.wamids) == 0 {
+			require.Eventually(f, func() bool {
 				var list struct {
 					Items []struct {
 						Status            string
@@ -141,11 +142,8 @@ func fuzzEnvs(f *testing.F, cloud bool) []*fuzzEnv {
 						fe.wamids = append(fe.wamids, *m.ProviderMessageID)
 					}
 				}
-				if time.Now().After(deadline) {
-					f.Fatal("the dispatcher recorded no send")
-				}
-				time.Sleep(20 * time.Millisecond)
-			}
+				return len(fe.wamids) > 0
+			}, 10*time.Second, 20*time.Millisecond, "the dispatcher recorded no send")
 		}
 		fe.since = time.Now().UTC().Add(-time.Hour)
 		out = append(out, fe)
