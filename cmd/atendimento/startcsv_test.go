@@ -6,11 +6,13 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -44,6 +46,49 @@ type starts struct {
 	onCreated func(n int64)
 	// refuse, when set, answers 422 to the starts whose body contains it.
 	refuse string
+	// conns tracks the server's connections (settled).
+	conns *connTracker
+}
+
+// connTracker is the server's listener; it keeps the connections accepted and not yet closed.
+type connTracker struct {
+	net.Listener
+	mu   sync.Mutex
+	open map[net.Conn]bool
+}
+
+type trackedConn struct {
+	net.Conn
+	l    *connTracker
+	once sync.Once
+}
+
+func (l *connTracker) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	tc := &trackedConn{Conn: c, l: l}
+	l.mu.Lock()
+	l.open[tc] = true
+	l.mu.Unlock()
+	return tc, nil
+}
+
+func (c *trackedConn) Close() error {
+	c.once.Do(func() { c.l.mu.Lock(); delete(c.l.open, c); c.l.mu.Unlock() })
+	return c.Conn.Close()
+}
+
+// openConns returns the remote addresses of the connections accepted and not yet closed.
+func (l *connTracker) openConns() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for c := range l.open {
+		out = append(out, c.RemoteAddr().String())
+	}
+	return out
 }
 
 type statusWriter struct {
@@ -89,7 +134,10 @@ func (s *starts) hook(fn func(n int64)) { s.mu.Lock(); s.onCreated = fn; s.mu.Un
 // serveCounting runs the env's app behind a starts counter.
 func serveCounting(t *testing.T, env *apptest.Env) (*starts, string) {
 	s := &starts{next: env.App.Handler}
-	srv := httptest.NewServer(s)
+	srv := httptest.NewUnstartedServer(s)
+	s.conns = &connTracker{Listener: srv.Listener, open: map[net.Conn]bool{}}
+	srv.Listener = s.conns
+	srv.Start()
 	t.Cleanup(srv.Close)
 	return s, srv.URL
 }
@@ -135,18 +183,24 @@ func bulkFile(t *testing.T, n int, openPhone string) (path string, bad map[int]s
 
 func uuidOf(s string) uuid.UUID { return uuid.MustParse(s) }
 
-// settled waits until the counter has not moved for a while: the starts a killed or cancelled
-// client left in flight have been answered.
-func settled(s *starts) int64 {
-	last := s.created.Load()
-	for {
-		time.Sleep(300 * time.Millisecond)
-		n := s.created.Load()
-		if n == last {
-			return n
-		}
-		last = n
-	}
+// settled returns the count once the starts a killed or cancelled client left in flight have
+// been served to their end, which is when the server has closed every connection opened before:
+// a request already sent on one is read and answered before the server sees its end. The
+// killed process's connections are closed by the kernel; the in-process client's idle ones
+// (http.DefaultTransport) are closed here, as its in-flight ones were when it was cancelled. A
+// connection still in the listen queue is accepted before a probe connection dialled now.
+func settled(t *testing.T, s *starts) int64 {
+	t.Helper()
+	http.DefaultTransport.(*http.Transport).CloseIdleConnections()
+	probe, err := net.Dial("tcp", s.conns.Addr().String())
+	require.NoError(t, err)
+	defer probe.Close()
+	me := probe.LocalAddr().String()
+	require.Eventually(t, func() bool { return slices.Contains(s.conns.openConns(), me) }, 30*time.Second, 10*time.Millisecond,
+		"the probe connection was not accepted")
+	require.Eventually(t, func() bool { return slices.Equal(s.conns.openConns(), []string{me}) }, 30*time.Second, 10*time.Millisecond,
+		"connections still open: %v", s.conns.openConns())
+	return s.created.Load()
 }
 
 func readResult(t *testing.T, path string) map[int][]string {
@@ -223,7 +277,7 @@ func TestStartCSVInterruptedAndRerun(t *testing.T) {
 		require.ErrorContains(t, err, "interrupted")
 		checkBadRows(t, stdout.String())
 		require.Contains(t, stdout.String(), "not sent: ")
-		afterCancel := settled(counter)
+		afterCancel := settled(t, counter)
 		require.GreaterOrEqual(t, afterCancel, int64(300))
 		require.Less(t, afterCancel, int64(len(valid)-1))
 		res := readResult(t, out)
@@ -251,7 +305,7 @@ func TestStartCSVInterruptedAndRerun(t *testing.T) {
 		require.Error(t, err, "killed: %s", subOut.String())
 		require.Contains(t, err.Error(), "killed")
 		checkBadRows(t, subOut.String())
-		afterKill := settled(counter)
+		afterKill := settled(t, counter)
 		require.GreaterOrEqual(t, afterKill, afterCancel+500)
 		require.Less(t, afterKill, int64(len(valid)-1))
 		counter.hook(nil)
