@@ -87,6 +87,8 @@ func (ch *chaos) respond(req whatsapptest.Request) *whatsapptest.Response {
 	case "permanent 131026":
 		return &whatsapptest.Response{Status: 400, Body: whatsapptest.ErrorBody(131026, "Message Undeliverable", "the recipient is not on WhatsApp")}
 	case "slow":
+		// A real wait: a slow provider is what is simulated here (the dispatcher's sends
+		// overlap it and must keep each conversation's order); it waits for nothing.
 		time.Sleep(slow)
 	}
 	return nil

@@ -300,10 +300,14 @@ func TestCrashLosesNothing(t *testing.T) {
 				srv := startServer(t, bin, dbURL, fake.URL, fmt.Sprintf("DISPATCH_WORKERS=%d", workers))
 				at := want*k/kills + rng.IntN(want/kills)
 				require.True(t, fake.WaitFor(at, 60*time.Second), "server %d sent %d of %d", k+1, fake.Count(), at)
+				// A real wait: the real process runs on for a random 0-40 ms so the kill lands
+				// at a random point (a claim, the sends or their recording).
 				time.Sleep(time.Duration(rng.IntN(40)) * time.Millisecond)
 				require.NoError(t, srv.Process.Signal(syscall.SIGKILL))
 				_ = srv.Wait()
-				time.Sleep(50 * time.Millisecond) // let the fake finish answering the dead connections
+				// A real wait: the fake may still be answering (and recording) sends the dead
+				// process made, and it exposes no count of requests in flight to wait for.
+				time.Sleep(50 * time.Millisecond)
 				// In flight at the kill: copies this server got accepted whose rows it did not
 				// record. (Messages left unrecorded by an earlier kill and not yet resent, their
 				// lease still running, are not in flight again.)

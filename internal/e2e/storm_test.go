@@ -163,6 +163,8 @@ func TestWebhookStorm(t *testing.T) {
 				s.statuses.Add(int64(len(evs)))
 				for k, ev := range evs {
 					s.wg.Go(func() {
+						// A real wait: Meta's status webhooks arrive late and out of order; the
+						// random 0-30 ms delays are that disorder, not a wait for something.
 						time.Sleep(delays[k])
 						s.post(hookBody(statusValue(ev)), 1)
 					})
