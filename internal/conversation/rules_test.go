@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/atendimento/atendimento/internal/apperr"
+	"github.com/atendimento/atendimento/internal/contact"
 	"github.com/atendimento/atendimento/internal/template"
 )
 
@@ -157,4 +158,45 @@ func TestStatusSets(t *testing.T) {
 		require.True(t, st.Known(), st)
 	}
 	require.False(t, Status("open").Known())
+}
+
+func TestOpening(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	later := now.Add(2 * time.Hour)
+	window := now.Add(20 * time.Hour)
+	tpl := &template.Template{ID: "t1", ChannelID: "ch1", Status: template.StatusApproved, Definition: template.Definition{
+		Name: "boas_vindas", Language: "pt_BR", Category: template.CategoryUtility, ParameterFormat: template.ParameterFormatNamed,
+		Components: []template.Component{{Type: "BODY", Text: "Olá {{nome}}"}}}}
+	params := template.Params{Named: map[string]string{"nome": "Maria"}}
+	tests := []struct {
+		name      string
+		p         plan
+		contactID string
+		conv      Status
+		msg       MessageStatus
+		due       time.Time
+		window    *time.Time
+		waiting   bool
+		opensWith string
+	}{
+		{"a template now waits for the reply", plan{contactID: "c1", tpl: tpl, params: params}, "c1", StatusWaiting, MsgPending, now, nil, true, "template"},
+		{"a scheduled template is scheduled", plan{contactID: "c1", tpl: tpl, params: params, scheduledAt: &later}, "c1", StatusScheduled, MsgScheduled, later, nil, false, "template"},
+		{"text inside the window is active and keeps it", plan{contactID: "c1", text: "Oi", window: &window}, "c1", StatusActive, MsgPending, now, &window, false, "text"},
+		{"a contact created just now has no window", plan{newContact: &contact.Input{}, tpl: tpl, params: params, window: &window}, "c2", StatusWaiting, MsgPending, now, nil, true, "template"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			conv, msg, err := tt.p.opening("acc", tt.contactID, nil, now)
+			require.NoError(t, err)
+			require.Equal(t, tt.conv, conv.Status)
+			require.Equal(t, tt.msg, msg.Status)
+			require.Equal(t, tt.due, *msg.DueAt)
+			require.Equal(t, tt.window, conv.WindowExpiresAt)
+			require.Equal(t, tt.waiting, conv.WaitingSince != nil)
+			require.Equal(t, tt.opensWith, msg.Type)
+			require.Equal(t, conv.ID, msg.ConversationID)
+			require.EqualValues(t, 1, msg.Seq)
+		})
+	}
 }

@@ -73,70 +73,9 @@ func (s *Service) Start(ctx context.Context, actor Actor, in StartInput) (Starte
 		return Started{}, err
 	}
 	var out Started
-	var existing string
 	err = s.db.InTx(ctx, func(ctx context.Context) error {
-		var err error
-		if p.newContact != nil {
-			out.Contact, err = s.contacts.FindOrCreate(ctx, *p.newContact, "contact.")
-		} else {
-			out.Contact, err = s.contacts.Get(ctx, p.contactID)
-		}
-		if err != nil {
-			return err
-		}
-		now := s.now()
-		status := StatusWaiting
-		msgStatus := MsgPending
-		due := now
-		if p.scheduledAt != nil {
-			status, msgStatus, due = StatusScheduled, MsgScheduled, *p.scheduledAt
-		}
-		// A window already open (the contact wrote on this channel in the last 24 h) carries over;
-		// the checks read it, and a contact created just now has none.
-		win := p.window
-		if p.contactID != out.Contact.ID {
-			win = nil
-		}
-		if p.tpl == nil {
-			status = StatusActive
-		}
-		acc := store.AccountID(ctx)
-		createdBy := actor.createdBy()
-		team := p.teamID
-		conv := convRow{ID: store.NewID(), AccountID: acc, ContactID: out.Contact.ID, ChannelID: p.channel.ID, TeamID: &team,
-			Status: status, Origin: OriginActive, ScheduledAt: p.scheduledAt, WindowExpiresAt: win, NextSeq: 1,
-			CreatedBy: createdBy, CreatedAt: now, UpdatedAt: now}
-		if status == StatusWaiting {
-			conv.WaitingSince = &now
-		}
-		res := s.db.Conn(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&conv)
-		if res.Error != nil {
-			return store.Translate(res.Error, nil, nil)
-		}
-		if res.RowsAffected == 0 {
-			existing, err = s.openFor(ctx, out.Contact.ID, p.channel.ID)
-			if err != nil {
-				return err
-			}
-			return apperr.Conflict("conversation_already_open", "the contact already has an open conversation on this channel").With("existing_id", existing)
-		}
-		msg := msgRow{ID: store.NewID(), AccountID: acc, ConversationID: conv.ID, ChannelID: p.channel.ID, Seq: 1,
-			Direction: "out", Status: msgStatus, DueAt: &due, CreatedBy: createdBy, CreatedAt: now, UpdatedAt: now}
-		if p.tpl != nil {
-			if err := fillTemplate(&msg, p.tpl, p.params); err != nil {
-				return err
-			}
-			out.Estimate = s.card.Template(string(p.tpl.Category), p.region, conv.WindowExpiresAt != nil && now.Before(*conv.WindowExpiresAt))
-		} else {
-			msg.Type, msg.Text, msg.RenderedText = "text", p.text, p.text
-			out.Estimate = s.card.Text()
-		}
-		if err := s.db.Conn(ctx).Create(&msg).Error; err != nil {
-			return store.Translate(err, nil, nil)
-		}
-		out.Conversation = conv.toConversation()
-		out.OpeningMessage = msg.toMessage()
-		return nil
+		out, err = s.writeStart(ctx, actor, p)
+		return err
 	})
 	if err != nil {
 		return Started{}, err
@@ -147,6 +86,86 @@ func (s *Service) Start(ctx context.Context, actor Actor, in StartInput) (Starte
 	// Scheduled openings wake it too, so it can sleep until their time instead of the next poll.
 	s.wake(ctx)
 	return out, nil
+}
+
+// writeStart writes a checked start in the context's transaction: the contact found or created,
+// the conversation and its opening message.
+func (s *Service) writeStart(ctx context.Context, actor Actor, p plan) (Started, error) {
+	var out Started
+	var err error
+	if p.newContact != nil {
+		out.Contact, err = s.contacts.FindOrCreate(ctx, *p.newContact, "contact.")
+	} else {
+		out.Contact, err = s.contacts.Get(ctx, p.contactID)
+	}
+	if err != nil {
+		return Started{}, err
+	}
+	now := s.now()
+	conv, msg, err := p.opening(store.AccountID(ctx), out.Contact.ID, actor.createdBy(), now)
+	if err != nil {
+		return Started{}, err
+	}
+	if err := s.insertOpen(ctx, &conv); err != nil {
+		return Started{}, err
+	}
+	if err := s.db.Conn(ctx).Create(&msg).Error; err != nil {
+		return Started{}, store.Translate(err, nil, nil)
+	}
+	out.Conversation, out.OpeningMessage = conv.toConversation(), msg.toMessage()
+	out.Estimate = s.card.Text()
+	if p.tpl != nil {
+		out.Estimate = s.card.Template(string(p.tpl.Category), p.region, conv.WindowExpiresAt != nil && now.Before(*conv.WindowExpiresAt))
+	}
+	return out, nil
+}
+
+// opening builds the rows a start writes for contactID at now: the conversation (waiting for the
+// reply to its template, scheduled, or active when it opens with text inside the window) and its
+// opening message (due now, or at the scheduled time).
+func (p plan) opening(accountID, contactID string, createdBy *string, now time.Time) (convRow, msgRow, error) {
+	status, msgStatus, due := StatusWaiting, MsgPending, now
+	if p.scheduledAt != nil {
+		status, msgStatus, due = StatusScheduled, MsgScheduled, *p.scheduledAt
+	}
+	if p.tpl == nil {
+		status = StatusActive
+	}
+	// A window already open (the contact wrote on this channel in the last 24 h) carries over;
+	// the checks read it, and a contact created just now has none.
+	win := p.window
+	if p.contactID != contactID {
+		win = nil
+	}
+	team := p.teamID
+	conv := convRow{ID: store.NewID(), AccountID: accountID, ContactID: contactID, ChannelID: p.channel.ID, TeamID: &team,
+		Status: status, Origin: OriginActive, ScheduledAt: p.scheduledAt, WindowExpiresAt: win, NextSeq: 1,
+		CreatedBy: createdBy, CreatedAt: now, UpdatedAt: now}
+	if status == StatusWaiting {
+		conv.WaitingSince = &now
+	}
+	msg := msgRow{ID: store.NewID(), AccountID: accountID, ConversationID: conv.ID, ChannelID: p.channel.ID, Seq: 1,
+		Direction: "out", Status: msgStatus, DueAt: &due, CreatedBy: createdBy, CreatedAt: now, UpdatedAt: now}
+	if p.tpl == nil {
+		msg.Type, msg.Text, msg.RenderedText = "text", p.text, p.text
+		return conv, msg, nil
+	}
+	return conv, msg, fillTemplate(&msg, p.tpl, p.params)
+}
+
+// insertOpen inserts conv unless its contact already has an open conversation on its channel
+// (the database's constraint decides, so two racing starts cannot both win): then 409
+// conversation_already_open naming the existing one.
+func (s *Service) insertOpen(ctx context.Context, conv *convRow) error {
+	res := s.db.Conn(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(conv)
+	if res.Error != nil || res.RowsAffected == 1 {
+		return store.Translate(res.Error, nil, nil)
+	}
+	existing, err := s.openFor(ctx, conv.ContactID, conv.ChannelID)
+	if err != nil {
+		return err
+	}
+	return apperr.Conflict("conversation_already_open", "the contact already has an open conversation on this channel").With("existing_id", existing)
 }
 
 func fillTemplate(msg *msgRow, t *template.Template, p template.Params) error {
