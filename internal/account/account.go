@@ -39,8 +39,13 @@ type Account struct {
 	Name             string
 	DefaultRegion    string
 	AutoCloseWaiting bool
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
+	// OptOutKeywords and OptInKeywords are the replies that opt a contact out of marketing
+	// messages and back in; OptOutConfirmation is the reply to an opt-out ("" sends nothing).
+	OptOutKeywords     []string
+	OptInKeywords      []string
+	OptOutConfirmation string
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
 }
 
 // User is an agent or admin who logs into the SPA.

@@ -18,6 +18,12 @@ type Settings struct {
 	DefaultRegion *string
 	// AutoCloseWaiting closes a conversation that waited too long for the contact's first reply.
 	AutoCloseWaiting *bool
+	// OptOutKeywords replaces the replies that opt a contact out of marketing messages.
+	OptOutKeywords *[]string
+	// OptInKeywords replaces the replies that opt a contact back in.
+	OptInKeywords *[]string
+	// OptOutConfirmation is the reply to a keyword opt-out; "" sends nothing.
+	OptOutConfirmation *string
 }
 
 // maxAccountName bounds an account's name.

@@ -27,8 +27,12 @@ type Contact struct {
 	WaID       string // the WhatsApp id Meta reported for the number, when known
 	Email      string
 	Attributes map[string]any
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// MarketingOptedOut is the contact's current marketing choice (see consent.go).
+	MarketingOptedOut bool
+	// MarketingConsentAt is when the fact behind MarketingOptedOut happened; nil when none was recorded.
+	MarketingConsentAt *time.Time
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
 }
 
 // Input is what creating or changing a contact takes; nil fields are left unchanged on update.

@@ -14,16 +14,29 @@ import (
 
 // Template is a message template of a channel, as registered at the provider.
 type Template struct {
-	ID            string
-	ChannelID     string
-	ExternalID    string
-	Status        Status
+	ID         string
+	ChannelID  string
+	ExternalID string
+	Status     Status
+	// Quality is Meta's quality rating of the template.
+	Quality       Quality
 	RawComponents json.RawMessage
 	Variables     []string
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
 	Definition
 }
+
+// Quality is Meta's quality rating of a template.
+type Quality string
+
+// The quality ratings Meta reports.
+const (
+	QualityGreen   Quality = "GREEN"
+	QualityYellow  Quality = "YELLOW"
+	QualityRed     Quality = "RED"
+	QualityUnknown Quality = "UNKNOWN"
+)
 
 // Input is what registering or changing a template takes; nil fields are left unchanged.
 type Input struct {
@@ -79,7 +92,7 @@ type row struct {
 func (row) TableName() string { return "templates" }
 
 func (r row) toTemplate() Template {
-	t := Template{ID: r.ID, ChannelID: r.ChannelID, ExternalID: r.ExternalID, Status: Status(r.Status),
+	t := Template{ID: r.ID, ChannelID: r.ChannelID, ExternalID: r.ExternalID, Status: Status(r.Status), Quality: QualityUnknown,
 		RawComponents: json.RawMessage(r.Components), CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 	comps, _ := ParseComponents(t.RawComponents)
 	t.Definition = Definition{Name: r.Name, Language: r.Language, Category: Category(r.Category),

@@ -34,7 +34,7 @@ func New(conv *conversation.Service, templates *template.Service) *Processor {
 
 // Summary counts what a notification did.
 type Summary struct {
-	Messages, Duplicates, Statuses, Templates, Ignored int
+	Messages, Duplicates, Statuses, Templates, Preferences, Ignored int
 }
 
 // Process applies a parsed notification received on ch. Each item is its own short, idempotent

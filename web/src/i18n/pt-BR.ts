@@ -193,6 +193,7 @@ export const ptBR = {
   'error.network_error': 'Sem conexão com o servidor. Verifique sua internet e tente de novo.',
   'error.phone_invalid': 'Número inválido. Digite com DDD, por exemplo 11 98765-4321.',
   'error.contact_not_found': 'Contato não encontrado.',
+  'error.contact_opted_out': 'O contato pediu para não receber mensagens de marketing.',
   'error.contact_exists': 'Já existe um contato com este telefone.',
   'error.channel_not_found': 'Canal não encontrado.',
   'error.channel_inactive': 'Este canal está desativado.',
