@@ -276,8 +276,7 @@ func TestAgentKeyRoles(t *testing.T) {
 		do("PATCH /api/v1/contacts/{id}", "/api/v1/contacts/"+cid, map[string]any{"email": "carla@example.com"}, 200)
 		do("GET /api/v1/contacts/lookup", "/api/v1/contacts/lookup?phone=(11)%2091111-0001", nil, 200)
 		do("GET /api/v1/contacts/{id}/consent", "/api/v1/contacts/"+cid+"/consent", nil, 200)
-		// Contract only: recording consent answers 503 not_implemented until the store lands.
-		do("POST /api/v1/contacts/{id}/consent", "/api/v1/contacts/"+cid+"/consent", map[string]any{"opted_out": true}, 503)
+		do("POST /api/v1/contacts/{id}/consent", "/api/v1/contacts/"+cid+"/consent", map[string]any{"opted_out": false, "detail": "pediu por telefone"}, 201)
 		do("GET /api/v1/channels", "/api/v1/channels", nil, 200)
 		do("GET /api/v1/channels/{id}", "/api/v1/channels/"+ch, nil, 200)
 		do("GET /api/v1/teams", "/api/v1/teams", nil, 200)

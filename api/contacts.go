@@ -258,7 +258,6 @@ func (s *server) listConsent(c echo.Context) error {
 //	@Failure		404		{object}	Problem
 //	@Failure		413		{object}	Problem
 //	@Failure		422		{object}	Problem
-//	@Failure		503		{object}	Problem
 //	@Security		BearerAuth
 //	@Security		SessionCookie
 //	@Router			/api/v1/contacts/{id}/consent [post]

@@ -12,6 +12,7 @@ import (
 	"github.com/atendimento/atendimento/internal/apperr"
 	"github.com/atendimento/atendimento/internal/contact"
 	"github.com/atendimento/atendimento/internal/conversation"
+	"github.com/atendimento/atendimento/internal/template"
 )
 
 // ssePing is how often an idle event stream gets a comment, so proxies keep it open and a gone
@@ -54,7 +55,7 @@ func (s *server) streamEvents(c echo.Context) error {
 	}
 	w.Flush()
 
-	render := &EventRenderer{Conversations: s.Conversations, Contacts: s.Contacts}
+	render := &EventRenderer{Conversations: s.Conversations, Contacts: s.Contacts, Templates: s.Templates}
 	ping := time.NewTicker(ssePing)
 	defer ping.Stop()
 	for {
@@ -87,10 +88,11 @@ func (s *server) streamEvents(c echo.Context) error {
 
 // EventRenderer renders the resource an event names as the REST API returns it: the
 // Conversation of GET /conversations/{id} for conversation events, the Message of the message
-// list for message events. The event stream and the CRM webhooks send the same JSON.
+// list for message events, the Template of GET /templates/{id} for template events. The event stream and the CRM webhooks send the same JSON.
 type EventRenderer struct {
 	Conversations *conversation.Service
 	Contacts      *contact.Service
+	Templates     *template.Service
 }
 
 // Render renders for the whole account (ctx must carry it); nil when the resource is gone. It
@@ -133,6 +135,12 @@ func (r *EventRenderer) render(ctx context.Context, who conversation.Actor, kind
 			}
 		}
 		return json.Marshal(toMessage(m))
+	case template.EventTemplateUpdated:
+		t, err := r.Templates.Get(ctx, id)
+		if err != nil {
+			return nil, ignoreNotFound(err)
+		}
+		return json.Marshal(toTemplate(t))
 	}
 	return nil, nil
 }

@@ -54,6 +54,7 @@ func (s *Service) UpdateCurrent(ctx context.Context, in Settings) (Account, erro
 	if in.AutoCloseWaiting != nil {
 		updates["auto_close_waiting"] = *in.AutoCloseWaiting
 	}
+	f = append(f, s.keywordUpdates(ctx, in, updates)...)
 	if err := f.Err(); err != nil {
 		return Account{}, err
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/atendimento/atendimento/internal/conversation"
 	"github.com/atendimento/atendimento/internal/store"
+	"github.com/atendimento/atendimento/internal/template"
 	"github.com/atendimento/atendimento/internal/worker"
 )
 
@@ -47,7 +48,8 @@ type Event struct {
 
 // Kinds lists the event kinds the broker carries.
 var Kinds = []string{conversation.EventConversationCreated, conversation.EventConversationUpdated,
-	conversation.EventConversationWaitingExpired, conversation.EventMessageCreated, conversation.EventMessageUpdated}
+	conversation.EventConversationWaitingExpired, conversation.EventMessageCreated, conversation.EventMessageUpdated,
+	template.EventTemplateUpdated}
 
 // ValidKind reports whether k is one of Kinds.
 func ValidKind(k string) bool {

@@ -1388,15 +1388,6 @@ export interface paths {
                     };
                 };
                 429: components["responses"]["RateLimited"];
-                /** @description Service Unavailable */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
             };
         };
         delete?: never;
