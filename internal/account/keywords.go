@@ -62,7 +62,7 @@ func (s *Service) keywordUpdates(ctx context.Context, in Settings, updates map[s
 		}
 		updates["opt_out_confirmation"] = c
 	}
-	if len(f) > 0 || (out == nil && inn == nil) {
+	if out == nil && inn == nil {
 		return f
 	}
 	if out == nil || inn == nil {
