@@ -188,9 +188,11 @@ func TestConsentRefusesMarketing(t *testing.T) {
 		require.Equal(t, http.StatusOK, c.webhook(t, inbound("5511987653001", "wamid.r1", "oi", time.Now())).Status)
 		c.post(t, convID, "Tudo certo com seu pedido.")
 
-		// Opting back in (by an agent, here the API) lets marketing go again.
-		r = c.Admin.Post("/api/v1/contacts/"+contactID+"/consent", map[string]any{"opted_out": false})
+		// Opting back in (recorded by a logged-in user: source agent) lets marketing go again.
+		r = c.Login(c.Demo.AdminEmail, c.Demo.AdminPassword).Post("/api/v1/contacts/"+contactID+"/consent", map[string]any{"opted_out": false})
 		require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
+		require.Equal(t, "agent", r.Str("source"))
+		require.NotEmpty(t, r.Str("user_id"))
 		r = c.Admin.Post("/api/v1/conversations/"+convID+"/messages", map[string]any{"template_id": marketing, "parameters": map[string]any{"nome": "Cliente"}})
 		require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
 		require.Len(t, c.history(t, contactID), 2)
