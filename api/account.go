@@ -16,10 +16,17 @@ type AccountRequest struct {
 	DefaultRegion *string `json:"default_region" example:"BR"`
 	// AutoCloseWaiting closes a waiting conversation whose contact has not replied within the server's waiting timeout.
 	AutoCloseWaiting *bool `json:"auto_close_waiting" example:"false"`
+	// OptOutKeywords replaces the replies that opt a contact out of marketing messages (1-20 keywords of at most 40 characters; compared ignoring case, accents and surrounding spaces and punctuation).
+	OptOutKeywords *[]string `json:"opt_out_keywords" example:"SAIR,PARAR,STOP,CANCELAR,DESCADASTRAR"`
+	// OptInKeywords replaces the replies that opt a contact back in (0-20 keywords; none may also be an opt-out keyword).
+	OptInKeywords *[]string `json:"opt_in_keywords" example:"VOLTAR"`
+	// OptOutConfirmation is the text replied (inside the window) when a keyword opts a contact out; "" sends nothing.
+	OptOutConfirmation *string `json:"opt_out_confirmation" validate:"omitempty,max=1024" example:"Pronto! Você não receberá mais mensagens de marketing. Responda VOLTAR para voltar a receber."`
 } // @name AccountRequest
 
 func (r AccountRequest) input() account.Settings {
-	return account.Settings{Name: r.Name, DefaultRegion: r.DefaultRegion, AutoCloseWaiting: r.AutoCloseWaiting}
+	return account.Settings{Name: r.Name, DefaultRegion: r.DefaultRegion, AutoCloseWaiting: r.AutoCloseWaiting,
+		OptOutKeywords: r.OptOutKeywords, OptInKeywords: r.OptInKeywords, OptOutConfirmation: r.OptOutConfirmation}
 }
 
 // AccountResponse is the caller's account (the company) and its settings.
@@ -29,14 +36,21 @@ type AccountResponse struct {
 	DefaultRegion    string `json:"default_region" example:"BR"`
 	AutoCloseWaiting bool   `json:"auto_close_waiting" example:"false"`
 	// WaitingTimeoutSeconds is how long a conversation waits for the contact's first reply before it expires (the server's WAITING_TIMEOUT; 0 = never).
-	WaitingTimeoutSeconds int64     `json:"waiting_timeout_seconds" example:"259200"`
-	CreatedAt             time.Time `json:"created_at"`
-	UpdatedAt             time.Time `json:"updated_at"`
+	WaitingTimeoutSeconds int64 `json:"waiting_timeout_seconds" example:"259200"`
+	// OptOutKeywords are the replies that opt a contact out of marketing messages.
+	OptOutKeywords []string `json:"opt_out_keywords" example:"SAIR,PARAR,STOP,CANCELAR,DESCADASTRAR"`
+	// OptInKeywords are the replies that opt a contact back in.
+	OptInKeywords []string `json:"opt_in_keywords" example:"VOLTAR"`
+	// OptOutConfirmation is the text replied when a keyword opts a contact out; "" sends nothing.
+	OptOutConfirmation string    `json:"opt_out_confirmation" example:""`
+	CreatedAt          time.Time `json:"created_at"`
+	UpdatedAt          time.Time `json:"updated_at"`
 } // @name Account
 
 func (s *server) toAccount(a account.Account) AccountResponse {
 	return AccountResponse{ID: a.ID, Name: a.Name, DefaultRegion: a.DefaultRegion, AutoCloseWaiting: a.AutoCloseWaiting,
-		WaitingTimeoutSeconds: int64(s.WaitingTimeout / time.Second), CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC()}
+		WaitingTimeoutSeconds: int64(s.WaitingTimeout / time.Second), OptOutKeywords: nonNil(a.OptOutKeywords), OptInKeywords: nonNil(a.OptInKeywords),
+		OptOutConfirmation: a.OptOutConfirmation, CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC()}
 }
 
 // getAccount godoc
@@ -75,4 +89,12 @@ func (s *server) getAccount(c echo.Context) error {
 //	@Router		/api/v1/account [patch]
 func (s *server) updateAccount(c echo.Context) error {
 	return withBody[AccountRequest](c, http.StatusOK, s.accounts.UpdateCurrent, s.toAccount)
+}
+
+// nonNil is ss, or an empty list for nil (JSON [] rather than null).
+func nonNil(ss []string) []string {
+	if ss == nil {
+		return []string{}
+	}
+	return ss
 }

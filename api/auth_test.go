@@ -142,6 +142,8 @@ var roleOf = map[string]string{
 	"GET /api/v1/contacts/{id}":                 "agent",
 	"PATCH /api/v1/contacts/{id}":               "agent",
 	"DELETE /api/v1/contacts/{id}":              "agent",
+	"GET /api/v1/contacts/{id}/consent":         "agent",
+	"POST /api/v1/contacts/{id}/consent":        "agent",
 	"GET /api/v1/channels":                      "agent",
 	"POST /api/v1/channels":                     "admin",
 	"GET /api/v1/channels/{id}":                 "agent",
@@ -273,6 +275,8 @@ func TestAgentKeyRoles(t *testing.T) {
 		do("GET /api/v1/contacts/{id}", "/api/v1/contacts/"+cid, nil, 200)
 		do("PATCH /api/v1/contacts/{id}", "/api/v1/contacts/"+cid, map[string]any{"email": "carla@example.com"}, 200)
 		do("GET /api/v1/contacts/lookup", "/api/v1/contacts/lookup?phone=(11)%2091111-0001", nil, 200)
+		do("GET /api/v1/contacts/{id}/consent", "/api/v1/contacts/"+cid+"/consent", nil, 200)
+		do("POST /api/v1/contacts/{id}/consent", "/api/v1/contacts/"+cid+"/consent", map[string]any{"opted_out": false, "detail": "pediu por telefone"}, 201)
 		do("GET /api/v1/channels", "/api/v1/channels", nil, 200)
 		do("GET /api/v1/channels/{id}", "/api/v1/channels/"+ch, nil, 200)
 		do("GET /api/v1/teams", "/api/v1/teams", nil, 200)

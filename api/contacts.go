@@ -32,12 +32,17 @@ type ContactResponse struct {
 	WaID       *string        `json:"wa_id" example:"5511987654321" extensions:"x-nullable"`
 	Email      string         `json:"email" example:"joao@example.com"`
 	Attributes map[string]any `json:"attributes"`
-	CreatedAt  time.Time      `json:"created_at"`
-	UpdatedAt  time.Time      `json:"updated_at"`
+	// MarketingOptedOut is the contact's current choice: true after an opt-out (a keyword reply, Meta's stop, an agent, the API, a CSV import) not reversed since. MARKETING templates to the contact are refused (422 contact_opted_out).
+	MarketingOptedOut bool `json:"marketing_opted_out" example:"false"`
+	// MarketingConsentAt is when the latest consent fact (opt-out or opt-in) happened; null when there is none.
+	MarketingConsentAt *time.Time `json:"marketing_consent_at" extensions:"x-nullable"`
+	CreatedAt          time.Time  `json:"created_at"`
+	UpdatedAt          time.Time  `json:"updated_at"`
 } // @name Contact
 
 func toContact(c contact.Contact) ContactResponse {
-	out := ContactResponse{ID: c.ID, Name: c.Name, Phone: c.Phone, Email: c.Email, Attributes: c.Attributes, CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC()}
+	out := ContactResponse{ID: c.ID, Name: c.Name, Phone: c.Phone, Email: c.Email, Attributes: c.Attributes,
+		MarketingOptedOut: c.MarketingOptedOut, MarketingConsentAt: utcPtr(c.MarketingConsentAt), CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC()}
 	if c.WaID != "" {
 		out.WaID = &c.WaID
 	}
@@ -169,4 +174,116 @@ func (s *server) updateContact(c echo.Context) error {
 //	@Router		/api/v1/contacts/{id} [delete]
 func (s *server) deleteContact(c echo.Context) error {
 	return deleted(c, s.Contacts.Delete)
+}
+
+// ConsentRequest records a contact's marketing choice by hand: an agent's note of what the
+// contact said on the phone, or an integrator's (a CRM's) own record.
+type ConsentRequest struct {
+	// OptedOut is true to record an opt-out of marketing messages, false to record an opt-in.
+	OptedOut *bool `json:"opted_out" validate:"required" example:"true"`
+	// Detail is a note kept with the fact (why, where the contact said so).
+	Detail *string `json:"detail" validate:"omitempty,max=500" example:"Pediu por telefone para não receber ofertas."`
+} // @name ConsentRequest
+
+func (r ConsentRequest) input() contact.ConsentInput {
+	in := contact.ConsentInput{OptedOut: r.OptedOut != nil && *r.OptedOut}
+	if r.Detail != nil {
+		in.Detail = *r.Detail
+	}
+	return in
+}
+
+// ConsentEntry is one recorded consent fact of a contact: an opt-out of marketing messages or an
+// opt-in. The contact's current state is the fact with the latest at.
+type ConsentEntry struct {
+	ID       string `json:"id" format:"uuid"`
+	OptedOut bool   `json:"opted_out" example:"true"`
+	// Source is how the fact was learnt: keyword (the contact replied an opt-out or opt-in keyword of the account), meta (Meta's user_preferences webhook: stop or resume), agent (a session user), api (an API key), csv (a CSV import).
+	Source string `json:"source" enums:"keyword,meta,agent,api,csv" example:"keyword"`
+	// Detail is the keyword text the contact sent, Meta's detail, or the agent's note.
+	Detail string `json:"detail" example:"SAIR"`
+	// UserID is the agent who recorded the fact (source agent), else null.
+	UserID *string `json:"user_id" format:"uuid" extensions:"x-nullable"`
+	// At is when the fact happened: the message's or Meta's timestamp for keywords and webhooks, the request's time otherwise.
+	At        time.Time `json:"at"`
+	CreatedAt time.Time `json:"created_at"`
+} // @name ConsentEntry
+
+func toConsentEntry(e contact.ConsentEntry) ConsentEntry {
+	return ConsentEntry{ID: e.ID, OptedOut: e.OptedOut, Source: string(e.Source), Detail: e.Detail, UserID: e.UserID,
+		At: e.At.UTC(), CreatedAt: e.CreatedAt.UTC()}
+}
+
+// ConsentList is a page of a contact's consent history, newest first.
+type ConsentList struct {
+	Items      []ConsentEntry `json:"items"`
+	NextCursor *string        `json:"next_cursor" extensions:"x-nullable"`
+} // @name ConsentList
+
+// listConsent godoc
+//
+//	@Summary		A contact's marketing consent history, newest first
+//	@Description	Every opt-out and opt-in recorded for the contact, each once (Meta's replayed deliveries are not repeated), ordered by when it happened (at), newest first.
+//	@Tags			contacts
+//	@Produce		json
+//	@Param			id		path		string	true	"contact id"
+//	@Param			limit	query		int		false	"page size (1-200, default 50)"
+//	@Param			cursor	query		string	false	"next_cursor of the previous page"
+//	@Success		200		{object}	ConsentList
+//	@Failure		401		{object}	Problem
+//	@Failure		404		{object}	Problem
+//	@Failure		422		{object}	Problem
+//	@Security		BearerAuth
+//	@Security		SessionCookie
+//	@Router			/api/v1/contacts/{id}/consent [get]
+func (s *server) listConsent(c echo.Context) error {
+	return list[ConsentList](c, func(ctx context.Context, p store.Page) ([]contact.ConsentEntry, *string, error) {
+		return s.Contacts.ConsentHistory(ctx, c.Param("id"), p)
+	}, toConsentEntry)
+}
+
+// recordConsent godoc
+//
+//	@Summary		Record a contact's opt-out of (or opt-in to) marketing messages
+//	@Description	The fact is recorded now with source agent (session user) or api (API key) and becomes the contact's current state. An opt-out fails the contact's MARKETING template messages not yet sent (scheduled, queued or pending) with error {code: 131050, title: contact_opted_out}; UTILITY and AUTHENTICATION templates and text inside the window still go.
+//	@Tags			contacts
+//	@Accept			json
+//	@Produce		json
+//	@Param			id		path		string			true	"contact id"
+//	@Param			body	body		ConsentRequest	true	"the fact"
+//	@Success		201		{object}	ConsentEntry
+//	@Failure		400		{object}	Problem
+//	@Failure		401		{object}	Problem
+//	@Failure		403		{object}	Problem
+//	@Failure		404		{object}	Problem
+//	@Failure		413		{object}	Problem
+//	@Failure		422		{object}	Problem
+//	@Security		BearerAuth
+//	@Security		SessionCookie
+//	@Router			/api/v1/contacts/{id}/consent [post]
+func (s *server) recordConsent(c echo.Context) error {
+	var req ConsentRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	in := req.input()
+	in.Source, in.UserID = contact.SourceAPI, nil
+	if p := principal(c); p.UserID != "" {
+		uid := p.UserID
+		in.Source, in.UserID = contact.SourceAgent, &uid
+	}
+	e, err := s.Conversations.RecordConsent(c.Request().Context(), c.Param("id"), in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, toConsentEntry(e))
+}
+
+// utcPtr is t in UTC, nil for nil.
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }

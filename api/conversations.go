@@ -46,7 +46,9 @@ type Window struct {
 	ExpiresAt *time.Time `json:"expires_at" extensions:"x-nullable"`
 } // @name Window
 
-// ErrorInfo is a provider error kept on a message or conversation.
+// ErrorInfo is a provider error kept on a message or conversation. A marketing template that
+// was not sent because the contact opted out carries code 131050 (Meta's own code for "user
+// stopped marketing messages") and title contact_opted_out.
 type ErrorInfo struct {
 	Code  int    `json:"code" example:"131047"`
 	Title string `json:"title" example:"Re-engagement message"`
@@ -109,7 +111,7 @@ type ConversationList struct {
 // startConversation godoc
 //
 //	@Summary		Start a conversation with a contact
-//	@Description	Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
+//	@Description	Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). A MARKETING template to a contact who opted out of marketing messages is refused with contact_opted_out (field contact) among the other errors; UTILITY and AUTHENTICATION templates and text inside the window still go (Meta's rule too). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
 //	@Tags			conversations
 //	@Accept			json
 //	@Produce		json
@@ -389,7 +391,7 @@ type PostMessageRequest struct {
 // postMessage godoc
 //
 //	@Summary		Post a message
-//	@Description	Text is queued while the conversation waits for the contact's reply, sent at once inside the 24-hour window, and refused (422 template_required) after it closes. A template re-engages the contact.
+//	@Description	Text is queued while the conversation waits for the contact's reply, sent at once inside the 24-hour window, and refused (422 template_required) after it closes. A template re-engages the contact. A MARKETING template to a contact who opted out of marketing messages → 422 contact_opted_out (field contact), with the template's other errors.
 //	@Tags			conversations
 //	@Accept			json
 //	@Produce		json

@@ -12,6 +12,7 @@ import (
 	"github.com/atendimento/atendimento/internal/apperr"
 	"github.com/atendimento/atendimento/internal/contact"
 	"github.com/atendimento/atendimento/internal/conversation"
+	"github.com/atendimento/atendimento/internal/template"
 )
 
 // ssePing is how often an idle event stream gets a comment, so proxies keep it open and a gone
@@ -21,7 +22,7 @@ const ssePing = 15 * time.Second
 // streamEvents godoc
 //
 //	@Summary		Stream the account's conversation and message changes (server-sent events)
-//	@Description	A text/event-stream that stays open. Each change is `event: <kind>` (conversation.created, conversation.updated, conversation.waiting_expired, message.created, message.updated), `id: <sequence>` and `data:` the resource's JSON exactly as GET /api/v1/conversations/{id} or the message list returns it. A `: ping` comment comes every 15 s. Only the caller's account is streamed; an agent logged in with a session gets only its teams' conversations. Each event's data is the resource's latest state, so clients apply it as an upsert: events of different writers (a request, the dispatcher, another server) may arrive in another order than their changes (compare updated_at). The stream is subscribed before the response starts: events of changes made after the first line (`: connected`) are never missed. Events are not stored: after a reconnect (Last-Event-ID is not honoured) clients reload what they show. A client too slow to read is disconnected.
+//	@Description	A text/event-stream that stays open. Each change is `event: <kind>` (conversation.created, conversation.updated, conversation.waiting_expired, message.created, message.updated, template.updated), `id: <sequence>` and `data:` the resource's JSON exactly as GET /api/v1/conversations/{id}, the message list or GET /api/v1/templates/{id} (template.updated: Meta changed a template's quality or category) returns it. A `: ping` comment comes every 15 s. Only the caller's account is streamed; an agent logged in with a session gets only its teams' conversations. Each event's data is the resource's latest state, so clients apply it as an upsert: events of different writers (a request, the dispatcher, another server) may arrive in another order than their changes (compare updated_at). The stream is subscribed before the response starts: events of changes made after the first line (`: connected`) are never missed. Events are not stored: after a reconnect (Last-Event-ID is not honoured) clients reload what they show. A client too slow to read is disconnected.
 //	@Tags			events
 //	@Produce		text/event-stream
 //	@Success		200	{string}	string	"the event stream"
@@ -54,7 +55,7 @@ func (s *server) streamEvents(c echo.Context) error {
 	}
 	w.Flush()
 
-	render := &EventRenderer{Conversations: s.Conversations, Contacts: s.Contacts}
+	render := &EventRenderer{Conversations: s.Conversations, Contacts: s.Contacts, Templates: s.Templates}
 	ping := time.NewTicker(ssePing)
 	defer ping.Stop()
 	for {
@@ -87,10 +88,11 @@ func (s *server) streamEvents(c echo.Context) error {
 
 // EventRenderer renders the resource an event names as the REST API returns it: the
 // Conversation of GET /conversations/{id} for conversation events, the Message of the message
-// list for message events. The event stream and the CRM webhooks send the same JSON.
+// list for message events, the Template of GET /templates/{id} for template events. The event stream and the CRM webhooks send the same JSON.
 type EventRenderer struct {
 	Conversations *conversation.Service
 	Contacts      *contact.Service
+	Templates     *template.Service
 }
 
 // Render renders for the whole account (ctx must carry it); nil when the resource is gone. It
@@ -133,6 +135,12 @@ func (r *EventRenderer) render(ctx context.Context, who conversation.Actor, kind
 			}
 		}
 		return json.Marshal(toMessage(m))
+	case template.EventTemplateUpdated:
+		t, err := r.Templates.Get(ctx, id)
+		if err != nil {
+			return nil, ignoreNotFound(err)
+		}
+		return json.Marshal(toTemplate(t))
 	}
 	return nil, nil
 }

@@ -155,6 +155,8 @@ func New(d Deps) *echo.Echo {
 
 	crud{list: s.listContacts, create: s.createContact, get: s.getContact, update: s.updateContact, del: s.deleteContact}.route(authed, "/contacts")
 	authed.GET("/contacts/lookup", s.lookupContact)
+	authed.GET("/contacts/:id/consent", s.listConsent)
+	authed.POST("/contacts/:id/consent", s.recordConsent)
 
 	crud{list: s.listChannels, create: s.createChannel, get: s.getChannel, update: s.updateChannel, del: s.deleteChannel}.route(authed, "/channels", adminOnly)
 	authed.POST("/channels/:id/templates/sync", s.syncTemplates, adminOnly)

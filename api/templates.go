@@ -43,8 +43,10 @@ type TemplateResponse struct {
 	ParameterFormat string          `json:"parameter_format" enums:"NAMED,POSITIONAL"`
 	Components      json.RawMessage `json:"components" swaggertype:"array,object"`
 	Variables       []string        `json:"variables"`
-	CreatedAt       time.Time       `json:"created_at"`
-	UpdatedAt       time.Time       `json:"updated_at"`
+	// Quality is Meta's quality rating of the template (message_template_quality_update): UNKNOWN until Meta rates it; YELLOW warns, RED means Meta may pause it.
+	Quality   string    `json:"quality" enums:"GREEN,YELLOW,RED,UNKNOWN" example:"GREEN"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 } // @name Template
 
 func toTemplate(t template.Template) TemplateResponse {
@@ -54,7 +56,7 @@ func toTemplate(t template.Template) TemplateResponse {
 	}
 	return TemplateResponse{ID: t.ID, ChannelID: t.ChannelID, ExternalID: t.ExternalID, Name: t.Name, Language: t.Language,
 		Category: string(t.Category), Status: string(t.Status), ParameterFormat: string(t.ParameterFormat), Components: comps,
-		Variables: t.Variables, CreatedAt: t.CreatedAt.UTC(), UpdatedAt: t.UpdatedAt.UTC()}
+		Variables: t.Variables, Quality: string(t.Quality), CreatedAt: t.CreatedAt.UTC(), UpdatedAt: t.UpdatedAt.UTC()}
 }
 
 // TemplateList is a page of templates.

@@ -27,7 +27,10 @@ type WebhookAck struct {
 	Messages   int    `json:"messages"`
 	Duplicates int    `json:"duplicates"`
 	Statuses   int    `json:"statuses"`
-	Templates  int    `json:"templates"`
+	// Templates counts template status, quality and category updates applied.
+	Templates int `json:"templates"`
+	// Preferences counts user_preferences items (marketing stop/resume) recorded.
+	Preferences int `json:"preferences"`
 } // @name WebhookAck
 
 // verifyWebhook godoc
@@ -57,7 +60,7 @@ func (s *server) verifyWebhook(c echo.Context) error {
 
 // receiveWebhook godoc
 //
-//	@Summary		Meta's signed webhook deliveries (messages, statuses, template updates)
+//	@Summary		Meta's signed webhook deliveries (messages, statuses, template status, quality and category updates, marketing preferences)
 //	@Description	Verified with X-Hub-Signature-256 (HMAC-SHA256 of the raw body with the channel's app secret). Idempotent: Meta's retries and duplicates have one effect.
 //	@Tags			webhooks
 //	@Accept			json
@@ -110,7 +113,7 @@ func (s *server) process(c echo.Context, ch channel.Channel, body []byte) error 
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, WebhookAck{Status: "ok", Messages: sum.Messages, Duplicates: sum.Duplicates, Statuses: sum.Statuses, Templates: sum.Templates})
+	return c.JSON(http.StatusOK, WebhookAck{Status: "ok", Messages: sum.Messages, Duplicates: sum.Duplicates, Statuses: sum.Statuses, Templates: sum.Templates, Preferences: sum.Preferences})
 }
 
 // SandboxInboundRequest simulates a contact's message on a sandbox channel.

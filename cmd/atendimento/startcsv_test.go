@@ -434,6 +434,17 @@ func TestStartCSVChecks(t *testing.T) {
 		counter.refuse = ""
 		counter.mu.Unlock()
 
+		// A contact who opted out of marketing is refused on its row (contact_opted_out); the others start.
+		r := env.Admin.Post("/api/v1/contacts", map[string]any{"name": "Sem ofertas", "phone": "11 91111-4002"})
+		require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
+		r = env.Admin.Post("/api/v1/contacts/"+r.Str("id")+"/consent", map[string]any{"opted_out": true})
+		require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
+		optedOut := write("optout.csv", "phone,nome,atendente\n11 91111-4001,Maria,Ana\n11 91111-4002,Pedro,Ana\n")
+		out, err = run(optedOut, "boas_vindas", "--out", filepath.Join(dir, "optout.result.csv"))
+		require.ErrorContains(t, err, "1 rows were not started")
+		require.Contains(t, out, "failed: 1 (contact_opted_out 1)\n")
+		require.Equal(t, []string{"3", "11 91111-4002", "failed", "", "contact_opted_out"}, readResult(t, filepath.Join(dir, "optout.result.csv"))[3])
+
 		// Problems of the command line, the header or the template stop before any row.
 		for _, tc := range []struct {
 			name, file, template string
@@ -449,6 +460,6 @@ func TestStartCSVChecks(t *testing.T) {
 			out, err := run(tc.file, tc.template, tc.extra...)
 			require.ErrorContains(t, err, tc.want, tc.name+": "+out)
 		}
-		require.EqualValues(t, 3, counter.created.Load())
+		require.EqualValues(t, 4, counter.created.Load())
 	})
 }

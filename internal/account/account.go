@@ -39,8 +39,13 @@ type Account struct {
 	Name             string
 	DefaultRegion    string
 	AutoCloseWaiting bool
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
+	// OptOutKeywords and OptInKeywords are the replies that opt a contact out of marketing
+	// messages and back in; OptOutConfirmation is the reply to an opt-out ("" sends nothing).
+	OptOutKeywords     []string
+	OptInKeywords      []string
+	OptOutConfirmation string
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
 }
 
 // User is an agent or admin who logs into the SPA.
@@ -107,14 +112,20 @@ type accountRow struct {
 	Name             string
 	DefaultRegion    string
 	AutoCloseWaiting bool
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
+	// OptOutKeywords and OptInKeywords are JSON arrays of strings.
+	OptOutKeywords     string
+	OptInKeywords      string
+	OptOutConfirmation string
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
 }
 
 func (accountRow) TableName() string { return "accounts" }
 
 func (r accountRow) toAccount() Account {
-	return Account{ID: r.ID, Name: r.Name, DefaultRegion: r.DefaultRegion, AutoCloseWaiting: r.AutoCloseWaiting, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+	return Account{ID: r.ID, Name: r.Name, DefaultRegion: r.DefaultRegion, AutoCloseWaiting: r.AutoCloseWaiting,
+		OptOutKeywords: keywordList(r.OptOutKeywords), OptInKeywords: keywordList(r.OptInKeywords), OptOutConfirmation: r.OptOutConfirmation,
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
 type userRow struct {
@@ -185,7 +196,8 @@ func (s *Service) CreateAccount(ctx context.Context, name, region string) (Accou
 		region = "BR"
 	}
 	now := store.Now()
-	row := accountRow{ID: store.NewID(), Name: name, DefaultRegion: region, CreatedAt: now, UpdatedAt: now}
+	row := accountRow{ID: store.NewID(), Name: name, DefaultRegion: region, OptOutKeywords: keywordJSON(DefaultOptOutKeywords),
+		OptInKeywords: keywordJSON(DefaultOptInKeywords), CreatedAt: now, UpdatedAt: now}
 	if err := s.db.Conn(ctx).Create(&row).Error; err != nil {
 		return Account{}, fmt.Errorf("create account: %w", err)
 	}

@@ -18,6 +18,12 @@ type Settings struct {
 	DefaultRegion *string
 	// AutoCloseWaiting closes a conversation that waited too long for the contact's first reply.
 	AutoCloseWaiting *bool
+	// OptOutKeywords replaces the replies that opt a contact out of marketing messages.
+	OptOutKeywords *[]string
+	// OptInKeywords replaces the replies that opt a contact back in.
+	OptInKeywords *[]string
+	// OptOutConfirmation is the reply to a keyword opt-out; "" sends nothing.
+	OptOutConfirmation *string
 }
 
 // maxAccountName bounds an account's name.
@@ -48,6 +54,7 @@ func (s *Service) UpdateCurrent(ctx context.Context, in Settings) (Account, erro
 	if in.AutoCloseWaiting != nil {
 		updates["auto_close_waiting"] = *in.AutoCloseWaiting
 	}
+	f = append(f, s.keywordUpdates(ctx, in, updates)...)
 	if err := f.Err(); err != nil {
 		return Account{}, err
 	}

@@ -27,8 +27,12 @@ type Contact struct {
 	WaID       string // the WhatsApp id Meta reported for the number, when known
 	Email      string
 	Attributes map[string]any
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// MarketingOptedOut is the contact's current marketing choice (see consent.go).
+	MarketingOptedOut bool
+	// MarketingConsentAt is when the fact behind MarketingOptedOut happened; nil when none was recorded.
+	MarketingConsentAt *time.Time
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
 }
 
 // Input is what creating or changing a contact takes; nil fields are left unchanged on update.
@@ -65,14 +69,18 @@ type row struct {
 	WaID       *string
 	Email      string
 	Attributes string
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// MarketingOptedOut and MarketingConsentAt are written only by RecordConsent.
+	MarketingOptedOut  bool
+	MarketingConsentAt *time.Time
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
 }
 
 func (row) TableName() string { return "contacts" }
 
 func (r row) toContact() Contact {
-	c := Contact{ID: r.ID, Name: r.Name, Phone: r.Phone, Email: r.Email, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+	c := Contact{ID: r.ID, Name: r.Name, Phone: r.Phone, Email: r.Email, MarketingOptedOut: r.MarketingOptedOut,
+		MarketingConsentAt: r.MarketingConsentAt, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 	if r.WaID != nil {
 		c.WaID = *r.WaID
 	}

@@ -14,8 +14,8 @@ import (
 )
 
 // check runs every rule of a start and reports all failures together, in the order of the
-// steps: contact, channel, team, schedule, then content (which needs the window the earlier
-// steps locate). A step stops the start only when the database fails.
+// steps: contact, channel, team, schedule, content (which needs the window the earlier steps
+// locate), then the contact's marketing consent (which needs both the contact and the template). A step stops the start only when the database fails.
 func (s *Service) check(ctx context.Context, actor Actor, in StartInput) (plan, error) {
 	var p plan
 	now := s.now()
@@ -30,6 +30,7 @@ func (s *Service) check(ctx context.Context, actor Actor, in StartInput) (plan, 
 		},
 		func() (apperr.Fields, error) { return nil, s.readWindow(ctx, now, &p) },
 		func() (apperr.Fields, error) { return s.checkContent(ctx, in, &p) },
+		func() (apperr.Fields, error) { return consentFields(p.optedOut, p.tpl), nil },
 	}
 	var f apperr.Fields
 	for _, step := range steps {
@@ -59,7 +60,7 @@ func (s *Service) checkContact(ctx context.Context, in StartInput, p *plan) (app
 		if err != nil {
 			return nil, err
 		}
-		p.contactID, p.region = c.ID, regionOf(c.Phone)
+		p.contactID, p.region, p.optedOut = c.ID, regionOf(c.Phone), c.MarketingOptedOut
 		return nil, nil
 	case in.Contact != nil:
 		p.newContact = in.Contact
@@ -82,7 +83,7 @@ func (s *Service) knownContact(ctx context.Context, in contact.Input, p *plan) {
 	}
 	p.region = n.Region()
 	if c, err := s.contacts.Lookup(ctx, *in.Phone); err == nil {
-		p.contactID = c.ID
+		p.contactID, p.optedOut = c.ID, c.MarketingOptedOut
 	}
 }
 

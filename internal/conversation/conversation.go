@@ -123,6 +123,7 @@ type Service struct {
 	card      *pricing.Card
 	signal    func()
 	publish   Publisher
+	keywords  KeywordsFunc
 	now       func() time.Time
 }
 
@@ -145,12 +146,15 @@ type Deps struct {
 	Publisher Publisher
 	// Now is the clock of the times the service stores (nil: store.Now).
 	Now func() time.Time
+	// Keywords, if set, reads the account's consent keywords: inbound replies that are exactly one
+	// of them record an opt-out or opt-in.
+	Keywords KeywordsFunc
 }
 
 // NewService returns the conversation service.
 func NewService(db *store.DB, d Deps) *Service {
 	s := &Service{db: db, contacts: d.Contacts, channels: d.Channels, teams: d.Teams, templates: d.Templates,
-		card: d.Card, signal: d.Wake, publish: d.Publisher, now: d.Now}
+		card: d.Card, signal: d.Wake, publish: d.Publisher, keywords: d.Keywords, now: d.Now}
 	if s.now == nil {
 		s.now = store.Now
 	}

@@ -32,13 +32,17 @@ type InboundResult struct {
 	MessageID      string
 	Created        bool // a receptive conversation was opened
 	Released       int  // queued messages released to the dispatcher
+	// ReplyID is the account's opt-out confirmation queued in reply to a keyword, "" for none.
+	ReplyID string
 }
 
 // Receive stores a contact's message exactly once (keyed by its WhatsApp id) and, in the same
 // transaction: finds or creates the contact (matching Brazil's ninth digit both ways), finds the
 // open conversation on the channel or opens a receptive one for the channel's default team,
 // opens the 24-hour window from the message's time, moves a waiting conversation to active and
-// releases its queued messages in posting order. The context acts for the channel's account.
+// releases its queued messages in posting order. A reply that is exactly one of the account's
+// consent keywords also records the contact's opt-out or opt-in (and queues the account's
+// opt-out reply, if it has one). The context acts for the channel's account.
 func (s *Service) Receive(ctx context.Context, in Inbound) (InboundResult, error) {
 	var out InboundResult
 	at := in.At.UTC().Truncate(time.Microsecond)
@@ -109,7 +113,8 @@ func (s *Service) Receive(ctx context.Context, in Inbound) (InboundResult, error
 			return store.Translate(rel.Error, nil, nil)
 		}
 		out.Released = int(rel.RowsAffected)
-		return nil
+		out.ReplyID, err = s.keywordConsent(ctx, conv.ContactID, conv.ID, in, at)
+		return err
 	})
 	if err == errRollback {
 		err = nil
@@ -123,7 +128,10 @@ func (s *Service) Receive(ctx context.Context, in Inbound) (InboundResult, error
 		s.emit(ctx, EventConversationUpdated, out.ConversationID)
 	}
 	s.emit(ctx, EventMessageCreated, out.MessageID)
-	if out.Released > 0 {
+	if out.ReplyID != "" {
+		s.emit(ctx, EventMessageCreated, out.ReplyID)
+	}
+	if out.Released > 0 || out.ReplyID != "" {
 		s.wake(ctx)
 	}
 	return out, nil

@@ -73,7 +73,11 @@ func (s *Service) checkPost(ctx context.Context, c Conversation, in PostInput, n
 		if err != nil {
 			return p, err
 		}
-		f = fs
+		ct, err := s.contacts.Get(ctx, c.ContactID)
+		if err != nil {
+			return p, err
+		}
+		f = append(fs, consentFields(ct.MarketingOptedOut, p.tpl)...)
 	case postText:
 		f = textFields(*in.Text)
 		if d.err != nil {

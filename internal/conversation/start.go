@@ -61,6 +61,8 @@ type plan struct {
 	window      *time.Time
 	windowOpen  bool
 	region      string
+	// optedOut is the known contact's marketing opt-out (a new contact has none).
+	optedOut bool
 }
 
 // Start opens a conversation with a contact: every check runs and every failure is reported in

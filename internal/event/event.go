@@ -21,6 +21,7 @@ import (
 
 	"github.com/atendimento/atendimento/internal/conversation"
 	"github.com/atendimento/atendimento/internal/store"
+	"github.com/atendimento/atendimento/internal/template"
 	"github.com/atendimento/atendimento/internal/worker"
 )
 
@@ -33,7 +34,8 @@ const DefaultBuffer = 256
 // maxPayload bounds one NOTIFY's payload (Postgres refuses 8000 bytes and more).
 const maxPayload = 7000
 
-// Event names one change: which resource (Kind says conversation or message) of which account.
+// Event names one change: which resource (Kind says conversation, message or template) of which
+// account.
 // It carries ids only; readers load the resource with the account's context.
 type Event struct {
 	// Seq numbers the events this instance fanned out, in order (the SSE id).
@@ -47,7 +49,8 @@ type Event struct {
 
 // Kinds lists the event kinds the broker carries.
 var Kinds = []string{conversation.EventConversationCreated, conversation.EventConversationUpdated,
-	conversation.EventConversationWaitingExpired, conversation.EventMessageCreated, conversation.EventMessageUpdated}
+	conversation.EventConversationWaitingExpired, conversation.EventMessageCreated, conversation.EventMessageUpdated,
+	template.EventTemplateUpdated}
 
 // ValidKind reports whether k is one of Kinds.
 func ValidKind(k string) bool {

@@ -14,16 +14,29 @@ import (
 
 // Template is a message template of a channel, as registered at the provider.
 type Template struct {
-	ID            string
-	ChannelID     string
-	ExternalID    string
-	Status        Status
+	ID         string
+	ChannelID  string
+	ExternalID string
+	Status     Status
+	// Quality is Meta's quality rating of the template.
+	Quality       Quality
 	RawComponents json.RawMessage
 	Variables     []string
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
 	Definition
 }
+
+// Quality is Meta's quality rating of a template.
+type Quality string
+
+// The quality ratings Meta reports.
+const (
+	QualityGreen   Quality = "GREEN"
+	QualityYellow  Quality = "YELLOW"
+	QualityRed     Quality = "RED"
+	QualityUnknown Quality = "UNKNOWN"
+)
 
 // Input is what registering or changing a template takes; nil fields are left unchanged.
 type Input struct {
@@ -68,6 +81,7 @@ type row struct {
 	Language        string
 	Category        string
 	Status          string
+	Quality         string
 	ParameterFormat string
 	Components      string
 	Variables       string
@@ -79,7 +93,7 @@ type row struct {
 func (row) TableName() string { return "templates" }
 
 func (r row) toTemplate() Template {
-	t := Template{ID: r.ID, ChannelID: r.ChannelID, ExternalID: r.ExternalID, Status: Status(r.Status),
+	t := Template{ID: r.ID, ChannelID: r.ChannelID, ExternalID: r.ExternalID, Status: Status(r.Status), Quality: Quality(r.Quality),
 		RawComponents: json.RawMessage(r.Components), CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 	comps, _ := ParseComponents(t.RawComponents)
 	t.Definition = Definition{Name: r.Name, Language: r.Language, Category: Category(r.Category),
@@ -183,7 +197,7 @@ func (s *Service) Create(ctx context.Context, in Input) (Template, error) {
 		return Template{}, err
 	}
 	now := store.Now()
-	r := row{ID: store.NewID(), AccountID: store.AccountID(ctx), CreatedAt: now, UpdatedAt: now}
+	r := row{ID: store.NewID(), AccountID: store.AccountID(ctx), Quality: string(QualityUnknown), CreatedAt: now, UpdatedAt: now}
 	f, err := s.build(ctx, &r, in)
 	if err != nil {
 		return Template{}, err
@@ -268,7 +282,8 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 // definition Meta accepted but this package cannot validate is still stored, so its status shows.
 func (s *Service) Upsert(ctx context.Context, channelID string, in Input) (Template, error) {
 	now := store.Now()
-	r := row{ID: store.NewID(), AccountID: store.AccountID(ctx), CreatedAt: now, UpdatedAt: now}
+	// A new template is not rated yet; a known one keeps the rating Meta's webhooks reported.
+	r := row{ID: store.NewID(), AccountID: store.AccountID(ctx), Quality: string(QualityUnknown), CreatedAt: now, UpdatedAt: now}
 	cid := channelID
 	in.ChannelID = nil
 	r.ChannelID = cid
@@ -301,6 +316,63 @@ func (s *Service) SetStatus(ctx context.Context, channelID, externalID, name, la
 	res := q.Updates(map[string]any{"status": string(status), "updated_at": store.Now()})
 	return res.RowsAffected, store.Translate(res.Error, nil, nil)
 }
+
+// ParseQuality reads a quality score as Meta reports it (GREEN, YELLOW, RED, UNKNOWN, any case);
+// false for anything else.
+func ParseQuality(s string) (Quality, bool) {
+	switch q := Quality(strings.ToUpper(strings.TrimSpace(s))); q {
+	case QualityGreen, QualityYellow, QualityRed, QualityUnknown:
+		return q, true
+	}
+	return "", false
+}
+
+// SetQuality records the quality rating Meta reported for the channel's template, identified by
+// its Meta id or by name and language. It returns the ids of the templates whose rating changed
+// (none for a replay), so the caller announces only real changes.
+func (s *Service) SetQuality(ctx context.Context, channelID, externalID, name, language string, q Quality) ([]string, error) {
+	return s.setMeta(ctx, channelID, externalID, name, language, "quality", string(q))
+}
+
+// SetCategory records the category Meta moved the channel's template to (a UTILITY template
+// reclassified as MARKETING now costs marketing rates and needs marketing consent). It returns
+// the ids of the templates whose category changed; an unknown category is ErrCategoryInvalid.
+func (s *Service) SetCategory(ctx context.Context, channelID, externalID, name, language string, c Category) ([]string, error) {
+	if !c.IsKnown() {
+		return nil, ErrCategoryInvalid
+	}
+	return s.setMeta(ctx, channelID, externalID, name, language, "category", string(c))
+}
+
+// ErrCategoryInvalid refuses a category that is not MARKETING, UTILITY or AUTHENTICATION.
+var ErrCategoryInvalid = apperr.Invalid(apperr.FieldError{Field: "category", Code: "category_invalid",
+	Message: "category must be MARKETING, UTILITY or AUTHENTICATION"})
+
+// setMeta sets one column Meta's webhooks report on the channel's template found by Meta's id
+// (or, failing that, name and language, as SetStatus does) where it differs.
+func (s *Service) setMeta(ctx context.Context, channelID, externalID, name, language, column, value string) ([]string, error) {
+	q := s.db.Tenant(ctx, "templates").Where("channel_id = ? AND "+column+" <> ?", channelID, value)
+	switch {
+	case externalID != "":
+		q = q.Where("(external_id = ? OR (external_id = '' AND name = ? AND language = ?))", externalID, name, language)
+	case name != "":
+		q = q.Where("name = ? AND language = ?", name, language)
+	default:
+		return nil, nil
+	}
+	var ids []string
+	if err := q.Pluck("id", &ids).Error; err != nil {
+		return nil, store.Translate(err, nil, nil)
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	res := s.db.Tenant(ctx, "templates").Where("id IN ?", ids).Updates(map[string]any{column: value, "updated_at": store.Now()})
+	return ids, store.Translate(res.Error, nil, nil)
+}
+
+// EventTemplateUpdated is published when Meta changes a template's quality rating or category.
+const EventTemplateUpdated = "template.updated"
 
 // Preview renders a template with the given parameters and returns the same parameter errors a
 // conversation start would.

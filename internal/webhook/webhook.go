@@ -6,7 +6,9 @@ package webhook
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/atendimento/atendimento/internal/apperr"
 	"github.com/atendimento/atendimento/internal/channel"
+	"github.com/atendimento/atendimento/internal/contact"
 	"github.com/atendimento/atendimento/internal/conversation"
 	"github.com/atendimento/atendimento/internal/store"
 	"github.com/atendimento/atendimento/internal/template"
@@ -25,16 +28,26 @@ import (
 type Processor struct {
 	conv      *conversation.Service
 	templates *template.Service
+	publish   Publisher
+	log       *slog.Logger
 }
 
-// New returns a Processor.
-func New(conv *conversation.Service, templates *template.Service) *Processor {
-	return &Processor{conv: conv, templates: templates}
+// Publisher is told about the templates Meta changed (template.updated), once they are stored.
+type Publisher interface {
+	Publish(ctx context.Context, accountID, kind string, id string)
+}
+
+// New returns a Processor; publish may be nil (nothing is announced) and log nil (discarded).
+func New(conv *conversation.Service, templates *template.Service, publish Publisher, log *slog.Logger) *Processor {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Processor{conv: conv, templates: templates, publish: publish, log: log}
 }
 
 // Summary counts what a notification did.
 type Summary struct {
-	Messages, Duplicates, Statuses, Templates, Ignored int
+	Messages, Duplicates, Statuses, Templates, Preferences, Ignored int
 }
 
 // Process applies a parsed notification received on ch. Each item is its own short, idempotent
@@ -119,7 +132,121 @@ func (p *Processor) Process(ctx context.Context, ch channel.Channel, n *whatsapp
 		}
 		s.Templates++
 	}
+	if err := p.templateSignals(ctx, ch, n, &s); err != nil {
+		return s, err
+	}
+	if err := p.preferences(ctx, ch, n.Preferences, &s); err != nil {
+		return s, err
+	}
 	return s, nil
+}
+
+// templateSignals applies Meta's quality ratings and reclassifications of the channel's templates
+// and announces each template that changed (template.updated). A template this account does not
+// know is ignored: sync brings it with its current category.
+func (p *Processor) templateSignals(ctx context.Context, ch channel.Channel, n *whatsapp.Notification, s *Summary) error {
+	type change struct {
+		waba, id, name, lang string
+		set                  func() ([]string, error)
+	}
+	var changes []change
+	for _, q := range n.QualityUpdates {
+		quality, ok := template.ParseQuality(q.New)
+		if !ok {
+			s.Ignored++
+			continue
+		}
+		changes = append(changes, change{q.WABAID, q.TemplateID, q.Name, q.Language, func() ([]string, error) {
+			return p.templates.SetQuality(ctx, ch.ID, q.TemplateID, q.Name, q.Language, quality)
+		}})
+	}
+	for _, c := range n.CategoryUpdates {
+		category := template.Category(strings.ToUpper(strings.TrimSpace(c.New)))
+		changes = append(changes, change{c.WABAID, c.TemplateID, c.Name, c.Language, func() ([]string, error) {
+			return p.templates.SetCategory(ctx, ch.ID, c.TemplateID, c.Name, c.Language, category)
+		}})
+	}
+	for _, c := range changes {
+		if ch.WABAID != "" && c.waba != "" && c.waba != ch.WABAID {
+			s.Ignored++
+			continue
+		}
+		ids, err := c.set()
+		if apperr.IsKind(err, apperr.KindInvalid) {
+			s.Ignored++
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("template %s (%s): %w", c.name, c.id, err)
+		}
+		s.Templates++
+		for _, id := range ids {
+			if p.publish != nil {
+				p.publish.Publish(ctx, ch.AccountID, template.EventTemplateUpdated, id)
+			}
+		}
+	}
+	return nil
+}
+
+// preferences records contacts' marketing stop and resume (Meta's user_preferences). An item for
+// a wa_id with no contact in the account is ignored with a log line: Meta enforces the stop
+// itself (it refuses marketing templates to that user, 131050), so nothing unwanted can go out,
+// and keeping choices of people the account never knew would be data held on no one's behalf.
+// A contact created later starts with no recorded choice; the next stop/resume Meta sends, or a
+// refused send, tells.
+func (p *Processor) preferences(ctx context.Context, ch channel.Channel, prefs []whatsapp.UserPreference, s *Summary) error {
+	for _, up := range prefs {
+		optedOut, ok := preferenceValue(up)
+		if !ok || !p.mine(ch, up.PhoneNumberID) || up.WaID == "" {
+			s.Ignored++
+			continue
+		}
+		at := up.Timestamp
+		key := fmt.Sprintf("meta:%s:%s:%d", up.WaID, strings.ToLower(up.Value), at.Unix())
+		if at.IsZero() {
+			key = "" // no time to tell a replay from a new choice: record it, at arrival
+		}
+		_, err := p.conv.RecordConsentByWhatsApp(ctx, up.WaID, contact.ConsentInput{OptedOut: optedOut, Source: contact.SourceMeta,
+			Detail: consentDetail(up), At: at, DedupeKey: key})
+		switch {
+		case errors.Is(err, contact.ErrNotFound):
+			p.log.InfoContext(ctx, "webhook: marketing preference for an unknown contact ignored", "channel_id", ch.ID,
+				"wa_id", up.WaID, "value", up.Value)
+			s.Ignored++
+		case apperr.IsKind(err, apperr.KindInvalid):
+			s.Ignored++
+		case err != nil:
+			return fmt.Errorf("user preference %s: %w", up.WaID, err)
+		default:
+			s.Preferences++
+		}
+	}
+	return nil
+}
+
+// preferenceValue reads a marketing preference: stop opts out; resume (and a signup through the
+// business's signup link, an explicit opt-in) opts in. Other categories or values are not ours.
+func preferenceValue(up whatsapp.UserPreference) (optedOut, ok bool) {
+	if !strings.EqualFold(up.Category, "marketing_messages") {
+		return false, false
+	}
+	switch strings.ToLower(up.Value) {
+	case "stop":
+		return true, true
+	case "resume", "signup":
+		return false, true
+	}
+	return false, false
+}
+
+// consentDetail is Meta's explanation of a preference, fit for a fact's note: one line, bounded.
+func consentDetail(up whatsapp.UserPreference) string {
+	d := profileName(up.Detail)
+	if d == "" {
+		d = up.Value
+	}
+	return d
 }
 
 // maxProfileName is the longest contact name stored (the contact's own rule).

@@ -23,6 +23,9 @@ func FuzzParseWebhook(f *testing.F) {
 	for _, s := range []string{
 		`{}`, `[]`, `null`, `{"entry":null}`, `{"entry":[{"changes":[{"field":"messages","value":null}]}]}`,
 		`{"entry":[{"id":1e400,"changes":[{"field":"messages","value":{"messages":[{"timestamp":-1e400,"id":0.5}]}}]}]}`,
+		`{"entry":[{"changes":[{"field":"user_preferences","value":{"user_preferences":[null,"stop",{"wa_id":5511,"value":["stop"],"timestamp":"x"}]}}]}]}`,
+		`{"entry":[{"changes":[{"field":"message_template_quality_update","value":{"message_template_id":1e30,"new_quality_score":{}}}]}]}`,
+		`{"entry":[{"changes":[{"field":"template_category_update","value":[]},{"field":"template_category_update","value":{"new_category":null}}]}]}`,
 	} {
 		f.Add([]byte(s))
 	}

@@ -67,7 +67,7 @@ var ErrMalformed = errors.New("whatsapp: malformed webhook body")
 
 // Notification is one webhook delivery flattened: Meta batches many entries and changes per POST,
 // and this lists what they carry in order of appearance. Changes of fields this package does not
-// read (quality updates, account updates, …) are left out.
+// read (account updates, …) are left out.
 type Notification struct {
 	// Messages are the contacts' inbound messages.
 	Messages []InboundMessage
@@ -75,6 +75,57 @@ type Notification struct {
 	Statuses []StatusUpdate
 	// TemplateUpdates are review decisions on the account's templates.
 	TemplateUpdates []TemplateStatusUpdate
+	// QualityUpdates are Meta's new quality ratings of templates.
+	QualityUpdates []TemplateQualityUpdate
+	// CategoryUpdates are Meta's reclassifications of templates.
+	CategoryUpdates []TemplateCategoryUpdate
+	// Preferences are contacts' marketing preferences (stop / resume).
+	Preferences []UserPreference
+}
+
+// TemplateQualityUpdate is Meta's new quality rating of a template
+// (field message_template_quality_update).
+type TemplateQualityUpdate struct {
+	// WABAID is the WhatsApp Business Account id (entry.id).
+	WABAID string
+	// TemplateID is message_template_id as a decimal string (Meta sends a number).
+	TemplateID string
+	// Name and Language identify the template when its id is unknown here.
+	Name, Language string
+	// Previous and New are the quality scores: GREEN, YELLOW, RED or UNKNOWN.
+	Previous, New string
+}
+
+// TemplateCategoryUpdate is Meta's reclassification of a template (field
+// template_category_update).
+type TemplateCategoryUpdate struct {
+	// WABAID is the WhatsApp Business Account id (entry.id).
+	WABAID string
+	// TemplateID is message_template_id as a decimal string.
+	TemplateID string
+	// Name and Language identify the template when its id is unknown here.
+	Name, Language string
+	// Previous is previous_category when Meta sends it; New is new_category (MARKETING, UTILITY, …).
+	Previous, New string
+}
+
+// UserPreference is one item of a user_preferences change: a user stopped or resumed marketing
+// messages from the business.
+type UserPreference struct {
+	// PhoneNumberID is the business number's id (metadata.phone_number_id).
+	PhoneNumberID string
+	// WABAID is the WhatsApp Business Account id (entry.id).
+	WABAID string
+	// WaID is the user's WhatsApp id (digits).
+	WaID string
+	// Category is what the preference is about: marketing_messages.
+	Category string
+	// Value is stop, resume, or another value Meta may add (signup, …).
+	Value string
+	// Detail is Meta's explanation ("User requested to stop marketing messages").
+	Detail string
+	// Timestamp is when the user chose; zero when Meta's value was unreadable.
+	Timestamp time.Time
 }
 
 // InboundMessage is one message a contact sent to a business number.
@@ -285,6 +336,29 @@ type (
 		Category     flexString `json:"category"`
 		Type         flexString `json:"type"`
 	}
+	// wTemplateSignal is the value of a quality or category update: each fills its own pair.
+	wTemplateSignal struct {
+		ID               flexString `json:"message_template_id"`
+		Name             flexString `json:"message_template_name"`
+		Language         flexString `json:"message_template_language"`
+		PreviousQuality  flexString `json:"previous_quality_score"`
+		NewQuality       flexString `json:"new_quality_score"`
+		PreviousCategory flexString `json:"previous_category"`
+		NewCategory      flexString `json:"new_category"`
+	}
+	wPreferencesValue struct {
+		Metadata struct {
+			PhoneNumberID flexString `json:"phone_number_id"`
+		} `json:"metadata"`
+		UserPreferences []wPreference `json:"user_preferences"`
+	}
+	wPreference struct {
+		WaID      flexString `json:"wa_id"`
+		Detail    flexString `json:"detail"`
+		Category  flexString `json:"category"`
+		Value     flexString `json:"value"`
+		Timestamp flexTime   `json:"timestamp"`
+	}
 	wTemplateStatus struct {
 		Event    flexString `json:"event"`
 		ID       flexString `json:"message_template_id"`
@@ -327,6 +401,10 @@ func ParseWebhook(body []byte) (*Notification, error) {
 					Language:   string(v.Language),
 					Reason:     string(v.Reason),
 				})
+			case "message_template_quality_update", "template_category_update":
+				parseTemplateSignal(n, string(e.ID), string(ch.Field), ch.Value)
+			case "user_preferences":
+				parsePreferences(n, string(e.ID), ch.Value)
 			}
 		}
 	}
@@ -395,6 +473,33 @@ func parseMessagesValue(n *Notification, wabaID string, raw json.RawMessage) {
 			}
 		}
 		n.Statuses = append(n.Statuses, su)
+	}
+}
+
+// parseTemplateSignal reads a message_template_quality_update or template_category_update value.
+func parseTemplateSignal(n *Notification, wabaID, field string, raw json.RawMessage) {
+	var v wTemplateSignal
+	if !isObject(raw) || lenientUnmarshal(raw, &v) != nil {
+		return
+	}
+	if field == "template_category_update" {
+		n.CategoryUpdates = append(n.CategoryUpdates, TemplateCategoryUpdate{WABAID: wabaID, TemplateID: string(v.ID),
+			Name: string(v.Name), Language: string(v.Language), Previous: string(v.PreviousCategory), New: string(v.NewCategory)})
+		return
+	}
+	n.QualityUpdates = append(n.QualityUpdates, TemplateQualityUpdate{WABAID: wabaID, TemplateID: string(v.ID),
+		Name: string(v.Name), Language: string(v.Language), Previous: string(v.PreviousQuality), New: string(v.NewQuality)})
+}
+
+func parsePreferences(n *Notification, wabaID string, raw json.RawMessage) {
+	var v wPreferencesValue
+	if !isObject(raw) || lenientUnmarshal(raw, &v) != nil {
+		return
+	}
+	for _, p := range v.UserPreferences {
+		n.Preferences = append(n.Preferences, UserPreference{PhoneNumberID: string(v.Metadata.PhoneNumberID), WABAID: wabaID,
+			WaID: string(p.WaID), Category: string(p.Category), Value: string(p.Value), Detail: string(p.Detail),
+			Timestamp: time.Time(p.Timestamp)})
 	}
 }
 

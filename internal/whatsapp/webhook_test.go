@@ -228,6 +228,22 @@ func TestParseWebhookFixtures(t *testing.T) {
 		{"template_status_update.json", &whatsapp.Notification{TemplateUpdates: []whatsapp.TemplateStatusUpdate{
 			{WABAID: waba, Event: "APPROVED", TemplateID: "1689556908129832", Name: "pedido_confirmado", Language: "pt_BR", Reason: "NONE"},
 			{WABAID: waba, Event: "REJECTED", TemplateID: "1689556908129835", Name: "carrinho_abandonado", Language: "pt_BR", Reason: "INVALID_FORMAT"},
+		}, QualityUpdates: []whatsapp.TemplateQualityUpdate{
+			{WABAID: waba, TemplateID: "806312974732579", Name: "boas_vindas", Language: "pt_BR", Previous: "GREEN", New: "YELLOW"},
+		}}},
+		{"template_quality_update.json", &whatsapp.Notification{QualityUpdates: []whatsapp.TemplateQualityUpdate{
+			{WABAID: waba, TemplateID: "806312974732579", Name: "promo_natal", Language: "pt_BR", Previous: "GREEN", New: "RED"},
+		}}},
+		{"template_category_update.json", &whatsapp.Notification{CategoryUpdates: []whatsapp.TemplateCategoryUpdate{
+			{WABAID: waba, TemplateID: "1689556908129832", Name: "pedido_confirmado", Language: "pt_BR", Previous: "UTILITY", New: "MARKETING"},
+		}}},
+		{"user_preferences.json", &whatsapp.Notification{Preferences: []whatsapp.UserPreference{
+			{PhoneNumberID: phoneID, WABAID: waba, WaID: "5511987654321", Category: "marketing_messages", Value: "stop",
+				Detail: "User requested to stop marketing messages", Timestamp: unix(1767225900)},
+			{PhoneNumberID: phoneID, WABAID: waba, WaID: "551187654321", Category: "marketing_messages", Value: "resume",
+				Detail: "User requested to resume marketing messages", Timestamp: unix(1767225960)},
+			{PhoneNumberID: phoneID, WABAID: waba, WaID: "5511987654321", Category: "marketing_messages", Value: "signup",
+				Detail: "User signed up via signup link", Timestamp: unix(1767226000)},
 		}}},
 		{"unknown_fields.json", &whatsapp.Notification{
 			Messages: []whatsapp.InboundMessage{

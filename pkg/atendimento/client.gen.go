@@ -91,6 +91,33 @@ func (e ChannelRequestProvider) Valid() bool {
 	}
 }
 
+// Defines values for ConsentEntrySource.
+const (
+	ConsentEntrySourceAgent   ConsentEntrySource = "agent"
+	ConsentEntrySourceApi     ConsentEntrySource = "api"
+	ConsentEntrySourceCsv     ConsentEntrySource = "csv"
+	ConsentEntrySourceKeyword ConsentEntrySource = "keyword"
+	ConsentEntrySourceMeta    ConsentEntrySource = "meta"
+)
+
+// Valid indicates whether the value is a known member of the ConsentEntrySource enum.
+func (e ConsentEntrySource) Valid() bool {
+	switch e {
+	case ConsentEntrySourceAgent:
+		return true
+	case ConsentEntrySourceApi:
+		return true
+	case ConsentEntrySourceCsv:
+		return true
+	case ConsentEntrySourceKeyword:
+		return true
+	case ConsentEntrySourceMeta:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ConversationOrigin.
 const (
 	ConversationOriginActive    ConversationOrigin = "active"
@@ -271,6 +298,30 @@ func (e TemplateParameterFormat) Valid() bool {
 	}
 }
 
+// Defines values for TemplateQuality.
+const (
+	GREEN   TemplateQuality = "GREEN"
+	RED     TemplateQuality = "RED"
+	UNKNOWN TemplateQuality = "UNKNOWN"
+	YELLOW  TemplateQuality = "YELLOW"
+)
+
+// Valid indicates whether the value is a known member of the TemplateQuality enum.
+func (e TemplateQuality) Valid() bool {
+	switch e {
+	case GREEN:
+		return true
+	case RED:
+		return true
+	case UNKNOWN:
+		return true
+	case YELLOW:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TemplateRequestCategory.
 const (
 	TemplateRequestCategoryAUTHENTICATION TemplateRequestCategory = "AUTHENTICATION"
@@ -440,8 +491,23 @@ type Account struct {
 	Id            *openapi_types.UUID `json:"id,omitempty"`
 
 	// Name Example: Loja Exemplo
-	Name      *string `json:"name,omitempty"`
-	UpdatedAt *string `json:"updated_at,omitempty"`
+	Name *string `json:"name,omitempty"`
+
+	// OptInKeywords OptInKeywords are the replies that opt a contact back in.
+	//
+	// Example: ["VOLTAR"]
+	OptInKeywords *[]string `json:"opt_in_keywords,omitempty"`
+
+	// OptOutConfirmation OptOutConfirmation is the text replied when a keyword opts a contact out; "" sends nothing.
+	//
+	// Example:
+	OptOutConfirmation *string `json:"opt_out_confirmation,omitempty"`
+
+	// OptOutKeywords OptOutKeywords are the replies that opt a contact out of marketing messages.
+	//
+	// Example: ["SAIR","PARAR","STOP","CANCELAR","DESCADASTRAR"]
+	OptOutKeywords *[]string `json:"opt_out_keywords,omitempty"`
+	UpdatedAt      *string   `json:"updated_at,omitempty"`
 
 	// WaitingTimeoutSeconds WaitingTimeoutSeconds is how long a conversation waits for the contact's first reply before it expires (the server's WAITING_TIMEOUT; 0 = never).
 	//
@@ -463,6 +529,21 @@ type AccountRequest struct {
 
 	// Name Example: Loja Exemplo
 	Name *string `json:"name,omitempty"`
+
+	// OptInKeywords OptInKeywords replaces the replies that opt a contact back in (0-20 keywords; none may also be an opt-out keyword).
+	//
+	// Example: ["VOLTAR"]
+	OptInKeywords *[]string `json:"opt_in_keywords,omitempty"`
+
+	// OptOutConfirmation OptOutConfirmation is the text replied (inside the window) when a keyword opts a contact out; "" sends nothing.
+	//
+	// Example: Pronto! Você não receberá mais mensagens de marketing. Responda VOLTAR para voltar a receber.
+	OptOutConfirmation *string `json:"opt_out_confirmation,omitempty"`
+
+	// OptOutKeywords OptOutKeywords replaces the replies that opt a contact out of marketing messages (1-20 keywords of at most 40 characters; compared ignoring case, accents and surrounding spaces and punctuation).
+	//
+	// Example: ["SAIR","PARAR","STOP","CANCELAR","DESCADASTRAR"]
+	OptOutKeywords *[]string `json:"opt_out_keywords,omitempty"`
 }
 
 // Channel defines model for Channel.
@@ -516,6 +597,54 @@ type ChannelRequest struct {
 // ChannelRequestProvider defines model for ChannelRequest.Provider.
 type ChannelRequestProvider string
 
+// ConsentEntry defines model for ConsentEntry.
+type ConsentEntry struct {
+	// At At is when the fact happened: the message's or Meta's timestamp for keywords and webhooks, the request's time otherwise.
+	At        *string `json:"at,omitempty"`
+	CreatedAt *string `json:"created_at,omitempty"`
+
+	// Detail Detail is the keyword text the contact sent, Meta's detail, or the agent's note.
+	//
+	// Example: SAIR
+	Detail *string             `json:"detail,omitempty"`
+	Id     *openapi_types.UUID `json:"id,omitempty"`
+
+	// OptedOut Example: true
+	OptedOut *bool `json:"opted_out,omitempty"`
+
+	// Source Source is how the fact was learnt: keyword (the contact replied an opt-out or opt-in keyword of the account), meta (Meta's user_preferences webhook: stop or resume), agent (a session user), api (an API key), csv (a CSV import).
+	//
+	// Example: keyword
+	Source *ConsentEntrySource `json:"source,omitempty"`
+
+	// UserId UserID is the agent who recorded the fact (source agent), else null.
+	UserId *openapi_types.UUID `json:"user_id,omitempty"`
+}
+
+// ConsentEntrySource Source is how the fact was learnt: keyword (the contact replied an opt-out or opt-in keyword of the account), meta (Meta's user_preferences webhook: stop or resume), agent (a session user), api (an API key), csv (a CSV import).
+//
+// Example: keyword
+type ConsentEntrySource string
+
+// ConsentList defines model for ConsentList.
+type ConsentList struct {
+	Items      *[]ConsentEntry `json:"items,omitempty"`
+	NextCursor *string         `json:"next_cursor,omitempty"`
+}
+
+// ConsentRequest defines model for ConsentRequest.
+type ConsentRequest struct {
+	// Detail Detail is a note kept with the fact (why, where the contact said so).
+	//
+	// Example: Pediu por telefone para não receber ofertas.
+	Detail *string `json:"detail,omitempty"`
+
+	// OptedOut OptedOut is true to record an opt-out of marketing messages, false to record an opt-in.
+	//
+	// Example: true
+	OptedOut bool `json:"opted_out"`
+}
+
 // Contact defines model for Contact.
 type Contact struct {
 	Attributes *map[string]interface{} `json:"attributes,omitempty"`
@@ -524,6 +653,14 @@ type Contact struct {
 	// Email Example: joao@example.com
 	Email *string             `json:"email,omitempty"`
 	Id    *openapi_types.UUID `json:"id,omitempty"`
+
+	// MarketingConsentAt MarketingConsentAt is when the latest consent fact (opt-out or opt-in) happened; null when there is none.
+	MarketingConsentAt *string `json:"marketing_consent_at,omitempty"`
+
+	// MarketingOptedOut MarketingOptedOut is the contact's current choice: true after an opt-out (a keyword reply, Meta's stop, an agent, the API, a CSV import) not reversed since. MARKETING templates to the contact are refused (422 contact_opted_out).
+	//
+	// Example: false
+	MarketingOptedOut *bool `json:"marketing_opted_out,omitempty"`
 
 	// Name Example: João da Silva
 	Name *string `json:"name,omitempty"`
@@ -825,6 +962,11 @@ type Template struct {
 	Name            *string                  `json:"name,omitempty"`
 	ParameterFormat *TemplateParameterFormat `json:"parameter_format,omitempty"`
 
+	// Quality Quality is Meta's quality rating of the template (message_template_quality_update): UNKNOWN until Meta rates it; YELLOW warns, RED means Meta may pause it.
+	//
+	// Example: GREEN
+	Quality *TemplateQuality `json:"quality,omitempty"`
+
 	// Status Example: APPROVED
 	Status    *string   `json:"status,omitempty"`
 	UpdatedAt *string   `json:"updated_at,omitempty"`
@@ -836,6 +978,11 @@ type TemplateCategory string
 
 // TemplateParameterFormat defines model for Template.ParameterFormat.
 type TemplateParameterFormat string
+
+// TemplateQuality Quality is Meta's quality rating of the template (message_template_quality_update): UNKNOWN until Meta rates it; YELLOW warns, RED means Meta may pause it.
+//
+// Example: GREEN
+type TemplateQuality string
 
 // TemplateList defines model for TemplateList.
 type TemplateList struct {
@@ -941,10 +1088,15 @@ type WebhookAck struct {
 	Duplicates *int `json:"duplicates,omitempty"`
 	Messages   *int `json:"messages,omitempty"`
 
+	// Preferences Preferences counts user_preferences items (marketing stop/resume) recorded.
+	Preferences *int `json:"preferences,omitempty"`
+
 	// Status Example: ok
-	Status    *string `json:"status,omitempty"`
-	Statuses  *int    `json:"statuses,omitempty"`
-	Templates *int    `json:"templates,omitempty"`
+	Status   *string `json:"status,omitempty"`
+	Statuses *int    `json:"statuses,omitempty"`
+
+	// Templates Templates counts template status, quality and category updates applied.
+	Templates *int `json:"templates,omitempty"`
 }
 
 // WebhookAttempt defines model for WebhookAttempt.
@@ -1064,6 +1216,15 @@ type ListContactsParams struct {
 type LookupContactParams struct {
 	// Phone phone, e.g. 11 98765-4321
 	Phone string `form:"phone" json:"phone"`
+}
+
+// GetApiV1ContactsIdConsentParams defines parameters for GetApiV1ContactsIdConsent.
+type GetApiV1ContactsIdConsentParams struct {
+	// Limit page size (1-200, default 50)
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor next_cursor of the previous page
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // ListConversationsParams defines parameters for ListConversations.
@@ -1212,6 +1373,9 @@ type CreateContactJSONRequestBody = ContactRequest
 
 // UpdateContactJSONRequestBody defines body for UpdateContact for application/json ContentType.
 type UpdateContactJSONRequestBody = ContactRequest
+
+// PostApiV1ContactsIdConsentJSONRequestBody defines body for PostApiV1ContactsIdConsent for application/json ContentType.
+type PostApiV1ContactsIdConsentJSONRequestBody = ConsentRequest
 
 // StartConversationJSONRequestBody defines body for StartConversation for application/json ContentType.
 type StartConversationJSONRequestBody = StartRequest
@@ -1483,6 +1647,31 @@ type ClientInterface interface {
 	// Corresponds with PATCH /api/v1/contacts/{id} (the `UpdateContact` operationId).
 	UpdateContact(ctx context.Context, id string, body UpdateContactJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetApiV1ContactsIdConsent A contact's marketing consent history, newest first
+	//
+	// Every opt-out and opt-in recorded for the contact, each once (Meta's replayed deliveries are not repeated), ordered by when it happened (at), newest first.
+	//
+	// Corresponds with GET /api/v1/contacts/{id}/consent (the `GetApiV1ContactsIdConsent` operationId).
+	GetApiV1ContactsIdConsent(ctx context.Context, id string, params *GetApiV1ContactsIdConsentParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostApiV1ContactsIdConsentWithBody Record a contact's opt-out of (or opt-in to) marketing messages
+	//
+	// The fact is recorded now with source agent (session user) or api (API key) and becomes the contact's current state. An opt-out fails the contact's MARKETING template messages not yet sent (scheduled, queued or pending) with error {code: 131050, title: contact_opted_out}; UTILITY and AUTHENTICATION templates and text inside the window still go.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/contacts/{id}/consent (the `PostApiV1ContactsIdConsent` operationId).
+	PostApiV1ContactsIdConsentWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostApiV1ContactsIdConsent Record a contact's opt-out of (or opt-in to) marketing messages
+	//
+	// The fact is recorded now with source agent (session user) or api (API key) and becomes the contact's current state. An opt-out fails the contact's MARKETING template messages not yet sent (scheduled, queued or pending) with error {code: 131050, title: contact_opted_out}; UTILITY and AUTHENTICATION templates and text inside the window still go.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/contacts/{id}/consent (the `PostApiV1ContactsIdConsent` operationId).
+	PostApiV1ContactsIdConsent(ctx context.Context, id string, body PostApiV1ContactsIdConsentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListConversations List conversations (agents see their teams' only)
 	//
 	// Corresponds with GET /api/v1/conversations (the `ListConversations` operationId).
@@ -1490,7 +1679,7 @@ type ClientInterface interface {
 
 	// StartConversationWithBody Start a conversation with a contact
 	//
-	// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
+	// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). A MARKETING template to a contact who opted out of marketing messages is refused with contact_opted_out (field contact) among the other errors; UTILITY and AUTHENTICATION templates and text inside the window still go (Meta's rule too). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1499,7 +1688,7 @@ type ClientInterface interface {
 
 	// StartConversation Start a conversation with a contact
 	//
-	// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
+	// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). A MARKETING template to a contact who opted out of marketing messages is refused with contact_opted_out (field contact) among the other errors; UTILITY and AUTHENTICATION templates and text inside the window still go (Meta's rule too). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1528,7 +1717,7 @@ type ClientInterface interface {
 
 	// PostMessageWithBody Post a message
 	//
-	// Text is queued while the conversation waits for the contact's reply, sent at once inside the 24-hour window, and refused (422 template_required) after it closes. A template re-engages the contact.
+	// Text is queued while the conversation waits for the contact's reply, sent at once inside the 24-hour window, and refused (422 template_required) after it closes. A template re-engages the contact. A MARKETING template to a contact who opted out of marketing messages → 422 contact_opted_out (field contact), with the template's other errors.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1537,7 +1726,7 @@ type ClientInterface interface {
 
 	// PostMessage Post a message
 	//
-	// Text is queued while the conversation waits for the contact's reply, sent at once inside the 24-hour window, and refused (422 template_required) after it closes. A template re-engages the contact.
+	// Text is queued while the conversation waits for the contact's reply, sent at once inside the 24-hour window, and refused (422 template_required) after it closes. A template re-engages the contact. A MARKETING template to a contact who opted out of marketing messages → 422 contact_opted_out (field contact), with the template's other errors.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1551,7 +1740,7 @@ type ClientInterface interface {
 
 	// StreamEvents Stream the account's conversation and message changes (server-sent events)
 	//
-	// A text/event-stream that stays open. Each change is `event: <kind>` (conversation.created, conversation.updated, conversation.waiting_expired, message.created, message.updated), `id: <sequence>` and `data:` the resource's JSON exactly as GET /api/v1/conversations/{id} or the message list returns it. A `: ping` comment comes every 15 s. Only the caller's account is streamed; an agent logged in with a session gets only its teams' conversations. Each event's data is the resource's latest state, so clients apply it as an upsert: events of different writers (a request, the dispatcher, another server) may arrive in another order than their changes (compare updated_at). The stream is subscribed before the response starts: events of changes made after the first line (`: connected`) are never missed. Events are not stored: after a reconnect (Last-Event-ID is not honoured) clients reload what they show. A client too slow to read is disconnected.
+	// A text/event-stream that stays open. Each change is `event: <kind>` (conversation.created, conversation.updated, conversation.waiting_expired, message.created, message.updated, template.updated), `id: <sequence>` and `data:` the resource's JSON exactly as GET /api/v1/conversations/{id}, the message list or GET /api/v1/templates/{id} (template.updated: Meta changed a template's quality or category) returns it. A `: ping` comment comes every 15 s. Only the caller's account is streamed; an agent logged in with a session gets only its teams' conversations. Each event's data is the resource's latest state, so clients apply it as an upsert: events of different writers (a request, the dispatcher, another server) may arrive in another order than their changes (compare updated_at). The stream is subscribed before the response starts: events of changes made after the first line (`: connected`) are never missed. Events are not stored: after a reconnect (Last-Event-ID is not honoured) clients reload what they show. A client too slow to read is disconnected.
 	//
 	// Corresponds with GET /api/v1/events (the `StreamEvents` operationId).
 	StreamEvents(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1734,7 +1923,7 @@ type ClientInterface interface {
 
 	// CreateWebhookSubscriptionWithBody Register a webhook for a CRM (admin); the signing secret is shown only in this response
 	//
-	// The url must be http or https (422 url_invalid); loopback, private and link-local targets are refused (422 url_not_allowed) unless the server sets WEBHOOK_ALLOW_PRIVATE=1, and are checked again when each delivery connects. events lists the kinds to receive: conversation.created, conversation.updated, conversation.waiting_expired (no reply within WAITING_TIMEOUT), message.created, message.updated. Each delivery is a POST of {id, type, account_id, created_at, data} (data: the resource as the REST API returns it) with the headers X-Atendimento-Event, X-Atendimento-Delivery (the delivery id, stable across retries), X-Atendimento-Attempt and X-Atendimento-Signature: sha256=<hex HMAC-SHA256 of the body keyed with the secret>. Any 2xx is success; anything else is retried.
+	// The url must be http or https (422 url_invalid); loopback, private and link-local targets are refused (422 url_not_allowed) unless the server sets WEBHOOK_ALLOW_PRIVATE=1, and are checked again when each delivery connects. events lists the kinds to receive: conversation.created, conversation.updated, conversation.waiting_expired (no reply within WAITING_TIMEOUT), message.created, message.updated, template.updated. Each delivery is a POST of {id, type, account_id, created_at, data} (data: the resource as the REST API returns it; for template.updated, sent when Meta changes a template's quality rating or category, the Template of GET /templates/{id}) with the headers X-Atendimento-Event, X-Atendimento-Delivery (the delivery id, stable across retries), X-Atendimento-Attempt and X-Atendimento-Signature: sha256=<hex HMAC-SHA256 of the body keyed with the secret>. Any 2xx is success; anything else is retried.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1743,7 +1932,7 @@ type ClientInterface interface {
 
 	// CreateWebhookSubscription Register a webhook for a CRM (admin); the signing secret is shown only in this response
 	//
-	// The url must be http or https (422 url_invalid); loopback, private and link-local targets are refused (422 url_not_allowed) unless the server sets WEBHOOK_ALLOW_PRIVATE=1, and are checked again when each delivery connects. events lists the kinds to receive: conversation.created, conversation.updated, conversation.waiting_expired (no reply within WAITING_TIMEOUT), message.created, message.updated. Each delivery is a POST of {id, type, account_id, created_at, data} (data: the resource as the REST API returns it) with the headers X-Atendimento-Event, X-Atendimento-Delivery (the delivery id, stable across retries), X-Atendimento-Attempt and X-Atendimento-Signature: sha256=<hex HMAC-SHA256 of the body keyed with the secret>. Any 2xx is success; anything else is retried.
+	// The url must be http or https (422 url_invalid); loopback, private and link-local targets are refused (422 url_not_allowed) unless the server sets WEBHOOK_ALLOW_PRIVATE=1, and are checked again when each delivery connects. events lists the kinds to receive: conversation.created, conversation.updated, conversation.waiting_expired (no reply within WAITING_TIMEOUT), message.created, message.updated, template.updated. Each delivery is a POST of {id, type, account_id, created_at, data} (data: the resource as the REST API returns it; for template.updated, sent when Meta changes a template's quality rating or category, the Template of GET /templates/{id}) with the headers X-Atendimento-Event, X-Atendimento-Delivery (the delivery id, stable across retries), X-Atendimento-Attempt and X-Atendimento-Signature: sha256=<hex HMAC-SHA256 of the body keyed with the secret>. Any 2xx is success; anything else is retried.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1790,7 +1979,7 @@ type ClientInterface interface {
 	// Corresponds with GET /webhooks/whatsapp/{channel_id} (the `VerifyWhatsAppWebhook` operationId).
 	VerifyWhatsAppWebhook(ctx context.Context, channelId string, params *VerifyWhatsAppWebhookParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ReceiveWhatsAppWebhookWithBody Meta's signed webhook deliveries (messages, statuses, template updates)
+	// ReceiveWhatsAppWebhookWithBody Meta's signed webhook deliveries (messages, statuses, template status, quality and category updates, marketing preferences)
 	//
 	// Verified with X-Hub-Signature-256 (HMAC-SHA256 of the raw body with the channel's app secret). Idempotent: Meta's retries and duplicates have one effect.
 	//
@@ -1799,7 +1988,7 @@ type ClientInterface interface {
 	// Corresponds with POST /webhooks/whatsapp/{channel_id} (the `ReceiveWhatsAppWebhook` operationId).
 	ReceiveWhatsAppWebhookWithBody(ctx context.Context, channelId string, params *ReceiveWhatsAppWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ReceiveWhatsAppWebhook Meta's signed webhook deliveries (messages, statuses, template updates)
+	// ReceiveWhatsAppWebhook Meta's signed webhook deliveries (messages, statuses, template status, quality and category updates, marketing preferences)
 	//
 	// Verified with X-Hub-Signature-256 (HMAC-SHA256 of the raw body with the channel's app secret). Idempotent: Meta's retries and duplicates have one effect.
 	//
@@ -2229,6 +2418,61 @@ func (c *RawClient) UpdateContact(ctx context.Context, id string, body UpdateCon
 	return c.Client.Do(req)
 }
 
+// GetApiV1ContactsIdConsent A contact's marketing consent history, newest first
+//
+// Every opt-out and opt-in recorded for the contact, each once (Meta's replayed deliveries are not repeated), ordered by when it happened (at), newest first.
+//
+// Corresponds with GET /api/v1/contacts/{id}/consent (the `GetApiV1ContactsIdConsent` operationId).
+func (c *RawClient) GetApiV1ContactsIdConsent(ctx context.Context, id string, params *GetApiV1ContactsIdConsentParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetApiV1ContactsIdConsentRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostApiV1ContactsIdConsentWithBody Record a contact's opt-out of (or opt-in to) marketing messages
+//
+// The fact is recorded now with source agent (session user) or api (API key) and becomes the contact's current state. An opt-out fails the contact's MARKETING template messages not yet sent (scheduled, queued or pending) with error {code: 131050, title: contact_opted_out}; UTILITY and AUTHENTICATION templates and text inside the window still go.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/contacts/{id}/consent (the `PostApiV1ContactsIdConsent` operationId).
+func (c *RawClient) PostApiV1ContactsIdConsentWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostApiV1ContactsIdConsentRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostApiV1ContactsIdConsent Record a contact's opt-out of (or opt-in to) marketing messages
+//
+// The fact is recorded now with source agent (session user) or api (API key) and becomes the contact's current state. An opt-out fails the contact's MARKETING template messages not yet sent (scheduled, queued or pending) with error {code: 131050, title: contact_opted_out}; UTILITY and AUTHENTICATION templates and text inside the window still go.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/contacts/{id}/consent (the `PostApiV1ContactsIdConsent` operationId).
+func (c *RawClient) PostApiV1ContactsIdConsent(ctx context.Context, id string, body PostApiV1ContactsIdConsentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostApiV1ContactsIdConsentRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListConversations List conversations (agents see their teams' only)
 //
 // Corresponds with GET /api/v1/conversations (the `ListConversations` operationId).
@@ -2246,7 +2490,7 @@ func (c *RawClient) ListConversations(ctx context.Context, params *ListConversat
 
 // StartConversationWithBody Start a conversation with a contact
 //
-// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
+// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). A MARKETING template to a contact who opted out of marketing messages is refused with contact_opted_out (field contact) among the other errors; UTILITY and AUTHENTICATION templates and text inside the window still go (Meta's rule too). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
 //
 // Takes any type of body and a specified content type.
 //
@@ -2265,7 +2509,7 @@ func (c *RawClient) StartConversationWithBody(ctx context.Context, params *Start
 
 // StartConversation Start a conversation with a contact
 //
-// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
+// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). A MARKETING template to a contact who opted out of marketing messages is refused with contact_opted_out (field contact) among the other errors; UTILITY and AUTHENTICATION templates and text inside the window still go (Meta's rule too). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2344,7 +2588,7 @@ func (c *RawClient) ListMessages(ctx context.Context, id string, params *ListMes
 
 // PostMessageWithBody Post a message
 //
-// Text is queued while the conversation waits for the contact's reply, sent at once inside the 24-hour window, and refused (422 template_required) after it closes. A template re-engages the contact.
+// Text is queued while the conversation waits for the contact's reply, sent at once inside the 24-hour window, and refused (422 template_required) after it closes. A template re-engages the contact. A MARKETING template to a contact who opted out of marketing messages → 422 contact_opted_out (field contact), with the template's other errors.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2363,7 +2607,7 @@ func (c *RawClient) PostMessageWithBody(ctx context.Context, id string, contentT
 
 // PostMessage Post a message
 //
-// Text is queued while the conversation waits for the contact's reply, sent at once inside the 24-hour window, and refused (422 template_required) after it closes. A template re-engages the contact.
+// Text is queued while the conversation waits for the contact's reply, sent at once inside the 24-hour window, and refused (422 template_required) after it closes. A template re-engages the contact. A MARKETING template to a contact who opted out of marketing messages → 422 contact_opted_out (field contact), with the template's other errors.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2397,7 +2641,7 @@ func (c *RawClient) WithdrawMessage(ctx context.Context, id string, messageId st
 
 // StreamEvents Stream the account's conversation and message changes (server-sent events)
 //
-// A text/event-stream that stays open. Each change is `event: <kind>` (conversation.created, conversation.updated, conversation.waiting_expired, message.created, message.updated), `id: <sequence>` and `data:` the resource's JSON exactly as GET /api/v1/conversations/{id} or the message list returns it. A `: ping` comment comes every 15 s. Only the caller's account is streamed; an agent logged in with a session gets only its teams' conversations. Each event's data is the resource's latest state, so clients apply it as an upsert: events of different writers (a request, the dispatcher, another server) may arrive in another order than their changes (compare updated_at). The stream is subscribed before the response starts: events of changes made after the first line (`: connected`) are never missed. Events are not stored: after a reconnect (Last-Event-ID is not honoured) clients reload what they show. A client too slow to read is disconnected.
+// A text/event-stream that stays open. Each change is `event: <kind>` (conversation.created, conversation.updated, conversation.waiting_expired, message.created, message.updated, template.updated), `id: <sequence>` and `data:` the resource's JSON exactly as GET /api/v1/conversations/{id}, the message list or GET /api/v1/templates/{id} (template.updated: Meta changed a template's quality or category) returns it. A `: ping` comment comes every 15 s. Only the caller's account is streamed; an agent logged in with a session gets only its teams' conversations. Each event's data is the resource's latest state, so clients apply it as an upsert: events of different writers (a request, the dispatcher, another server) may arrive in another order than their changes (compare updated_at). The stream is subscribed before the response starts: events of changes made after the first line (`: connected`) are never missed. Events are not stored: after a reconnect (Last-Event-ID is not honoured) clients reload what they show. A client too slow to read is disconnected.
 //
 // Corresponds with GET /api/v1/events (the `StreamEvents` operationId).
 func (c *RawClient) StreamEvents(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2870,7 +3114,7 @@ func (c *RawClient) ListWebhookSubscriptions(ctx context.Context, params *ListWe
 
 // CreateWebhookSubscriptionWithBody Register a webhook for a CRM (admin); the signing secret is shown only in this response
 //
-// The url must be http or https (422 url_invalid); loopback, private and link-local targets are refused (422 url_not_allowed) unless the server sets WEBHOOK_ALLOW_PRIVATE=1, and are checked again when each delivery connects. events lists the kinds to receive: conversation.created, conversation.updated, conversation.waiting_expired (no reply within WAITING_TIMEOUT), message.created, message.updated. Each delivery is a POST of {id, type, account_id, created_at, data} (data: the resource as the REST API returns it) with the headers X-Atendimento-Event, X-Atendimento-Delivery (the delivery id, stable across retries), X-Atendimento-Attempt and X-Atendimento-Signature: sha256=<hex HMAC-SHA256 of the body keyed with the secret>. Any 2xx is success; anything else is retried.
+// The url must be http or https (422 url_invalid); loopback, private and link-local targets are refused (422 url_not_allowed) unless the server sets WEBHOOK_ALLOW_PRIVATE=1, and are checked again when each delivery connects. events lists the kinds to receive: conversation.created, conversation.updated, conversation.waiting_expired (no reply within WAITING_TIMEOUT), message.created, message.updated, template.updated. Each delivery is a POST of {id, type, account_id, created_at, data} (data: the resource as the REST API returns it; for template.updated, sent when Meta changes a template's quality rating or category, the Template of GET /templates/{id}) with the headers X-Atendimento-Event, X-Atendimento-Delivery (the delivery id, stable across retries), X-Atendimento-Attempt and X-Atendimento-Signature: sha256=<hex HMAC-SHA256 of the body keyed with the secret>. Any 2xx is success; anything else is retried.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2889,7 +3133,7 @@ func (c *RawClient) CreateWebhookSubscriptionWithBody(ctx context.Context, conte
 
 // CreateWebhookSubscription Register a webhook for a CRM (admin); the signing secret is shown only in this response
 //
-// The url must be http or https (422 url_invalid); loopback, private and link-local targets are refused (422 url_not_allowed) unless the server sets WEBHOOK_ALLOW_PRIVATE=1, and are checked again when each delivery connects. events lists the kinds to receive: conversation.created, conversation.updated, conversation.waiting_expired (no reply within WAITING_TIMEOUT), message.created, message.updated. Each delivery is a POST of {id, type, account_id, created_at, data} (data: the resource as the REST API returns it) with the headers X-Atendimento-Event, X-Atendimento-Delivery (the delivery id, stable across retries), X-Atendimento-Attempt and X-Atendimento-Signature: sha256=<hex HMAC-SHA256 of the body keyed with the secret>. Any 2xx is success; anything else is retried.
+// The url must be http or https (422 url_invalid); loopback, private and link-local targets are refused (422 url_not_allowed) unless the server sets WEBHOOK_ALLOW_PRIVATE=1, and are checked again when each delivery connects. events lists the kinds to receive: conversation.created, conversation.updated, conversation.waiting_expired (no reply within WAITING_TIMEOUT), message.created, message.updated, template.updated. Each delivery is a POST of {id, type, account_id, created_at, data} (data: the resource as the REST API returns it; for template.updated, sent when Meta changes a template's quality rating or category, the Template of GET /templates/{id}) with the headers X-Atendimento-Event, X-Atendimento-Delivery (the delivery id, stable across retries), X-Atendimento-Attempt and X-Atendimento-Signature: sha256=<hex HMAC-SHA256 of the body keyed with the secret>. Any 2xx is success; anything else is retried.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3026,7 +3270,7 @@ func (c *RawClient) VerifyWhatsAppWebhook(ctx context.Context, channelId string,
 	return c.Client.Do(req)
 }
 
-// ReceiveWhatsAppWebhookWithBody Meta's signed webhook deliveries (messages, statuses, template updates)
+// ReceiveWhatsAppWebhookWithBody Meta's signed webhook deliveries (messages, statuses, template status, quality and category updates, marketing preferences)
 //
 // Verified with X-Hub-Signature-256 (HMAC-SHA256 of the raw body with the channel's app secret). Idempotent: Meta's retries and duplicates have one effect.
 //
@@ -3045,7 +3289,7 @@ func (c *RawClient) ReceiveWhatsAppWebhookWithBody(ctx context.Context, channelI
 	return c.Client.Do(req)
 }
 
-// ReceiveWhatsAppWebhook Meta's signed webhook deliveries (messages, statuses, template updates)
+// ReceiveWhatsAppWebhook Meta's signed webhook deliveries (messages, statuses, template status, quality and category updates, marketing preferences)
 //
 // Verified with X-Hub-Signature-256 (HMAC-SHA256 of the raw body with the channel's app secret). Idempotent: Meta's retries and duplicates have one effect.
 //
@@ -3867,6 +4111,126 @@ func NewUpdateContactRequestWithBody(server string, id string, contentType strin
 	}
 
 	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetApiV1ContactsIdConsentRequest constructs an http.Request for the GetApiV1ContactsIdConsent method
+func NewGetApiV1ContactsIdConsentRequest(server string, id string, params *GetApiV1ContactsIdConsentParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/contacts/%s/consent", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPostApiV1ContactsIdConsentRequest calls the generic PostApiV1ContactsIdConsent builder with application/json body
+func NewPostApiV1ContactsIdConsentRequest(server string, id string, body PostApiV1ContactsIdConsentJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostApiV1ContactsIdConsentRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewPostApiV1ContactsIdConsentRequestWithBody constructs an http.Request for the PostApiV1ContactsIdConsent method, with any body, and a specified content type
+func NewPostApiV1ContactsIdConsentRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/contacts/%s/consent", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
@@ -5946,6 +6310,33 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /api/v1/contacts/{id} (the `UpdateContact` operationId).
 	UpdateContactWithResponse(ctx context.Context, id string, body UpdateContactJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateContactResponse, error)
 
+	// GetApiV1ContactsIdConsentWithResponse A contact's marketing consent history, newest first
+	//
+	// Every opt-out and opt-in recorded for the contact, each once (Meta's replayed deliveries are not repeated), ordered by when it happened (at), newest first.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/contacts/{id}/consent (the `GetApiV1ContactsIdConsent` operationId).
+	GetApiV1ContactsIdConsentWithResponse(ctx context.Context, id string, params *GetApiV1ContactsIdConsentParams, reqEditors ...RequestEditorFn) (*GetApiV1ContactsIdConsentResponse, error)
+
+	// PostApiV1ContactsIdConsentWithBodyWithResponse Record a contact's opt-out of (or opt-in to) marketing messages
+	//
+	// The fact is recorded now with source agent (session user) or api (API key) and becomes the contact's current state. An opt-out fails the contact's MARKETING template messages not yet sent (scheduled, queued or pending) with error {code: 131050, title: contact_opted_out}; UTILITY and AUTHENTICATION templates and text inside the window still go.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/contacts/{id}/consent (the `PostApiV1ContactsIdConsent` operationId).
+	PostApiV1ContactsIdConsentWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostApiV1ContactsIdConsentResponse, error)
+
+	// PostApiV1ContactsIdConsentWithResponse Record a contact's opt-out of (or opt-in to) marketing messages
+	//
+	// The fact is recorded now with source agent (session user) or api (API key) and becomes the contact's current state. An opt-out fails the contact's MARKETING template messages not yet sent (scheduled, queued or pending) with error {code: 131050, title: contact_opted_out}; UTILITY and AUTHENTICATION templates and text inside the window still go.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/contacts/{id}/consent (the `PostApiV1ContactsIdConsent` operationId).
+	PostApiV1ContactsIdConsentWithResponse(ctx context.Context, id string, body PostApiV1ContactsIdConsentJSONRequestBody, reqEditors ...RequestEditorFn) (*PostApiV1ContactsIdConsentResponse, error)
+
 	// ListConversationsWithResponse List conversations (agents see their teams' only)
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -5955,7 +6346,7 @@ type ClientWithResponsesInterface interface {
 
 	// StartConversationWithBodyWithResponse Start a conversation with a contact
 	//
-	// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
+	// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). A MARKETING template to a contact who opted out of marketing messages is refused with contact_opted_out (field contact) among the other errors; UTILITY and AUTHENTICATION templates and text inside the window still go (Meta's rule too). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5964,7 +6355,7 @@ type ClientWithResponsesInterface interface {
 
 	// StartConversationWithResponse Start a conversation with a contact
 	//
-	// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
+	// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). A MARKETING template to a contact who opted out of marketing messages is refused with contact_opted_out (field contact) among the other errors; UTILITY and AUTHENTICATION templates and text inside the window still go (Meta's rule too). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6001,7 +6392,7 @@ type ClientWithResponsesInterface interface {
 
 	// PostMessageWithBodyWithResponse Post a message
 	//
-	// Text is queued while the conversation waits for the contact's reply, sent at once inside the 24-hour window, and refused (422 template_required) after it closes. A template re-engages the contact.
+	// Text is queued while the conversation waits for the contact's reply, sent at once inside the 24-hour window, and refused (422 template_required) after it closes. A template re-engages the contact. A MARKETING template to a contact who opted out of marketing messages → 422 contact_opted_out (field contact), with the template's other errors.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6010,7 +6401,7 @@ type ClientWithResponsesInterface interface {
 
 	// PostMessageWithResponse Post a message
 	//
-	// Text is queued while the conversation waits for the contact's reply, sent at once inside the 24-hour window, and refused (422 template_required) after it closes. A template re-engages the contact.
+	// Text is queued while the conversation waits for the contact's reply, sent at once inside the 24-hour window, and refused (422 template_required) after it closes. A template re-engages the contact. A MARKETING template to a contact who opted out of marketing messages → 422 contact_opted_out (field contact), with the template's other errors.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6026,7 +6417,7 @@ type ClientWithResponsesInterface interface {
 
 	// StreamEventsWithResponse Stream the account's conversation and message changes (server-sent events)
 	//
-	// A text/event-stream that stays open. Each change is `event: <kind>` (conversation.created, conversation.updated, conversation.waiting_expired, message.created, message.updated), `id: <sequence>` and `data:` the resource's JSON exactly as GET /api/v1/conversations/{id} or the message list returns it. A `: ping` comment comes every 15 s. Only the caller's account is streamed; an agent logged in with a session gets only its teams' conversations. Each event's data is the resource's latest state, so clients apply it as an upsert: events of different writers (a request, the dispatcher, another server) may arrive in another order than their changes (compare updated_at). The stream is subscribed before the response starts: events of changes made after the first line (`: connected`) are never missed. Events are not stored: after a reconnect (Last-Event-ID is not honoured) clients reload what they show. A client too slow to read is disconnected.
+	// A text/event-stream that stays open. Each change is `event: <kind>` (conversation.created, conversation.updated, conversation.waiting_expired, message.created, message.updated, template.updated), `id: <sequence>` and `data:` the resource's JSON exactly as GET /api/v1/conversations/{id}, the message list or GET /api/v1/templates/{id} (template.updated: Meta changed a template's quality or category) returns it. A `: ping` comment comes every 15 s. Only the caller's account is streamed; an agent logged in with a session gets only its teams' conversations. Each event's data is the resource's latest state, so clients apply it as an upsert: events of different writers (a request, the dispatcher, another server) may arrive in another order than their changes (compare updated_at). The stream is subscribed before the response starts: events of changes made after the first line (`: connected`) are never missed. Events are not stored: after a reconnect (Last-Event-ID is not honoured) clients reload what they show. A client too slow to read is disconnected.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -6235,7 +6626,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateWebhookSubscriptionWithBodyWithResponse Register a webhook for a CRM (admin); the signing secret is shown only in this response
 	//
-	// The url must be http or https (422 url_invalid); loopback, private and link-local targets are refused (422 url_not_allowed) unless the server sets WEBHOOK_ALLOW_PRIVATE=1, and are checked again when each delivery connects. events lists the kinds to receive: conversation.created, conversation.updated, conversation.waiting_expired (no reply within WAITING_TIMEOUT), message.created, message.updated. Each delivery is a POST of {id, type, account_id, created_at, data} (data: the resource as the REST API returns it) with the headers X-Atendimento-Event, X-Atendimento-Delivery (the delivery id, stable across retries), X-Atendimento-Attempt and X-Atendimento-Signature: sha256=<hex HMAC-SHA256 of the body keyed with the secret>. Any 2xx is success; anything else is retried.
+	// The url must be http or https (422 url_invalid); loopback, private and link-local targets are refused (422 url_not_allowed) unless the server sets WEBHOOK_ALLOW_PRIVATE=1, and are checked again when each delivery connects. events lists the kinds to receive: conversation.created, conversation.updated, conversation.waiting_expired (no reply within WAITING_TIMEOUT), message.created, message.updated, template.updated. Each delivery is a POST of {id, type, account_id, created_at, data} (data: the resource as the REST API returns it; for template.updated, sent when Meta changes a template's quality rating or category, the Template of GET /templates/{id}) with the headers X-Atendimento-Event, X-Atendimento-Delivery (the delivery id, stable across retries), X-Atendimento-Attempt and X-Atendimento-Signature: sha256=<hex HMAC-SHA256 of the body keyed with the secret>. Any 2xx is success; anything else is retried.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6244,7 +6635,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateWebhookSubscriptionWithResponse Register a webhook for a CRM (admin); the signing secret is shown only in this response
 	//
-	// The url must be http or https (422 url_invalid); loopback, private and link-local targets are refused (422 url_not_allowed) unless the server sets WEBHOOK_ALLOW_PRIVATE=1, and are checked again when each delivery connects. events lists the kinds to receive: conversation.created, conversation.updated, conversation.waiting_expired (no reply within WAITING_TIMEOUT), message.created, message.updated. Each delivery is a POST of {id, type, account_id, created_at, data} (data: the resource as the REST API returns it) with the headers X-Atendimento-Event, X-Atendimento-Delivery (the delivery id, stable across retries), X-Atendimento-Attempt and X-Atendimento-Signature: sha256=<hex HMAC-SHA256 of the body keyed with the secret>. Any 2xx is success; anything else is retried.
+	// The url must be http or https (422 url_invalid); loopback, private and link-local targets are refused (422 url_not_allowed) unless the server sets WEBHOOK_ALLOW_PRIVATE=1, and are checked again when each delivery connects. events lists the kinds to receive: conversation.created, conversation.updated, conversation.waiting_expired (no reply within WAITING_TIMEOUT), message.created, message.updated, template.updated. Each delivery is a POST of {id, type, account_id, created_at, data} (data: the resource as the REST API returns it; for template.updated, sent when Meta changes a template's quality rating or category, the Template of GET /templates/{id}) with the headers X-Atendimento-Event, X-Atendimento-Delivery (the delivery id, stable across retries), X-Atendimento-Attempt and X-Atendimento-Signature: sha256=<hex HMAC-SHA256 of the body keyed with the secret>. Any 2xx is success; anything else is retried.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6307,7 +6698,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /webhooks/whatsapp/{channel_id} (the `VerifyWhatsAppWebhook` operationId).
 	VerifyWhatsAppWebhookWithResponse(ctx context.Context, channelId string, params *VerifyWhatsAppWebhookParams, reqEditors ...RequestEditorFn) (*VerifyWhatsAppWebhookResponse, error)
 
-	// ReceiveWhatsAppWebhookWithBodyWithResponse Meta's signed webhook deliveries (messages, statuses, template updates)
+	// ReceiveWhatsAppWebhookWithBodyWithResponse Meta's signed webhook deliveries (messages, statuses, template status, quality and category updates, marketing preferences)
 	//
 	// Verified with X-Hub-Signature-256 (HMAC-SHA256 of the raw body with the channel's app secret). Idempotent: Meta's retries and duplicates have one effect.
 	//
@@ -6316,7 +6707,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /webhooks/whatsapp/{channel_id} (the `ReceiveWhatsAppWebhook` operationId).
 	ReceiveWhatsAppWebhookWithBodyWithResponse(ctx context.Context, channelId string, params *ReceiveWhatsAppWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReceiveWhatsAppWebhookResponse, error)
 
-	// ReceiveWhatsAppWebhookWithResponse Meta's signed webhook deliveries (messages, statuses, template updates)
+	// ReceiveWhatsAppWebhookWithResponse Meta's signed webhook deliveries (messages, statuses, template status, quality and category updates, marketing preferences)
 	//
 	// Verified with X-Hub-Signature-256 (HMAC-SHA256 of the raw body with the channel's app secret). Idempotent: Meta's retries and duplicates have one effect.
 	//
@@ -7834,6 +8225,179 @@ func (r UpdateContactResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UpdateContactResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetApiV1ContactsIdConsentResponse429Headers the declared response headers of an HTTP 429 response for GetApiV1ContactsIdConsent
+type GetApiV1ContactsIdConsentResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetApiV1ContactsIdConsentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ConsentList
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *RateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetApiV1ContactsIdConsentResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetApiV1ContactsIdConsentResponse) GetJSON200() *ConsentList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetApiV1ContactsIdConsentResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetApiV1ContactsIdConsentResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetApiV1ContactsIdConsentResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetApiV1ContactsIdConsentResponse) GetApplicationproblemJSON429() *RateLimited {
+	return r.ApplicationproblemJSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetApiV1ContactsIdConsentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetApiV1ContactsIdConsentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetApiV1ContactsIdConsentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetApiV1ContactsIdConsentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PostApiV1ContactsIdConsentResponse429Headers the declared response headers of an HTTP 429 response for PostApiV1ContactsIdConsent
+type PostApiV1ContactsIdConsentResponse429Headers struct {
+	RetryAfter *int
+}
+
+type PostApiV1ContactsIdConsentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ConsentEntry
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *RateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PostApiV1ContactsIdConsentResponse429Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r PostApiV1ContactsIdConsentResponse) GetJSON201() *ConsentEntry {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r PostApiV1ContactsIdConsentResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PostApiV1ContactsIdConsentResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PostApiV1ContactsIdConsentResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PostApiV1ContactsIdConsentResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r PostApiV1ContactsIdConsentResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r PostApiV1ContactsIdConsentResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r PostApiV1ContactsIdConsentResponse) GetApplicationproblemJSON429() *RateLimited {
+	return r.ApplicationproblemJSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r PostApiV1ContactsIdConsentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostApiV1ContactsIdConsentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostApiV1ContactsIdConsentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostApiV1ContactsIdConsentResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -11088,6 +11652,51 @@ func (c *ClientWithResponses) UpdateContactWithResponse(ctx context.Context, id 
 	return ParseUpdateContactResponse(rsp)
 }
 
+// GetApiV1ContactsIdConsentWithResponse A contact's marketing consent history, newest first
+//
+// Every opt-out and opt-in recorded for the contact, each once (Meta's replayed deliveries are not repeated), ordered by when it happened (at), newest first.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/contacts/{id}/consent (the `GetApiV1ContactsIdConsent` operationId).
+func (c *ClientWithResponses) GetApiV1ContactsIdConsentWithResponse(ctx context.Context, id string, params *GetApiV1ContactsIdConsentParams, reqEditors ...RequestEditorFn) (*GetApiV1ContactsIdConsentResponse, error) {
+	rsp, err := c.GetApiV1ContactsIdConsent(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetApiV1ContactsIdConsentResponse(rsp)
+}
+
+// PostApiV1ContactsIdConsentWithBodyWithResponse Record a contact's opt-out of (or opt-in to) marketing messages
+//
+// The fact is recorded now with source agent (session user) or api (API key) and becomes the contact's current state. An opt-out fails the contact's MARKETING template messages not yet sent (scheduled, queued or pending) with error {code: 131050, title: contact_opted_out}; UTILITY and AUTHENTICATION templates and text inside the window still go.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/contacts/{id}/consent (the `PostApiV1ContactsIdConsent` operationId).
+func (c *ClientWithResponses) PostApiV1ContactsIdConsentWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostApiV1ContactsIdConsentResponse, error) {
+	rsp, err := c.PostApiV1ContactsIdConsentWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostApiV1ContactsIdConsentResponse(rsp)
+}
+
+// PostApiV1ContactsIdConsentWithResponse Record a contact's opt-out of (or opt-in to) marketing messages
+//
+// The fact is recorded now with source agent (session user) or api (API key) and becomes the contact's current state. An opt-out fails the contact's MARKETING template messages not yet sent (scheduled, queued or pending) with error {code: 131050, title: contact_opted_out}; UTILITY and AUTHENTICATION templates and text inside the window still go.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/contacts/{id}/consent (the `PostApiV1ContactsIdConsent` operationId).
+func (c *ClientWithResponses) PostApiV1ContactsIdConsentWithResponse(ctx context.Context, id string, body PostApiV1ContactsIdConsentJSONRequestBody, reqEditors ...RequestEditorFn) (*PostApiV1ContactsIdConsentResponse, error) {
+	rsp, err := c.PostApiV1ContactsIdConsent(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostApiV1ContactsIdConsentResponse(rsp)
+}
+
 // ListConversationsWithResponse List conversations (agents see their teams' only)
 //
 // Returns a wrapper object for the known response body format(s).
@@ -11103,7 +11712,7 @@ func (c *ClientWithResponses) ListConversationsWithResponse(ctx context.Context,
 
 // StartConversationWithBodyWithResponse Start a conversation with a contact
 //
-// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
+// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). A MARKETING template to a contact who opted out of marketing messages is refused with contact_opted_out (field contact) among the other errors; UTILITY and AUTHENTICATION templates and text inside the window still go (Meta's rule too). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -11118,7 +11727,7 @@ func (c *ClientWithResponses) StartConversationWithBodyWithResponse(ctx context.
 
 // StartConversationWithResponse Start a conversation with a contact
 //
-// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
+// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). A MARKETING template to a contact who opted out of marketing messages is refused with contact_opted_out (field contact) among the other errors; UTILITY and AUTHENTICATION templates and text inside the window still go (Meta's rule too). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -11185,7 +11794,7 @@ func (c *ClientWithResponses) ListMessagesWithResponse(ctx context.Context, id s
 
 // PostMessageWithBodyWithResponse Post a message
 //
-// Text is queued while the conversation waits for the contact's reply, sent at once inside the 24-hour window, and refused (422 template_required) after it closes. A template re-engages the contact.
+// Text is queued while the conversation waits for the contact's reply, sent at once inside the 24-hour window, and refused (422 template_required) after it closes. A template re-engages the contact. A MARKETING template to a contact who opted out of marketing messages → 422 contact_opted_out (field contact), with the template's other errors.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -11200,7 +11809,7 @@ func (c *ClientWithResponses) PostMessageWithBodyWithResponse(ctx context.Contex
 
 // PostMessageWithResponse Post a message
 //
-// Text is queued while the conversation waits for the contact's reply, sent at once inside the 24-hour window, and refused (422 template_required) after it closes. A template re-engages the contact.
+// Text is queued while the conversation waits for the contact's reply, sent at once inside the 24-hour window, and refused (422 template_required) after it closes. A template re-engages the contact. A MARKETING template to a contact who opted out of marketing messages → 422 contact_opted_out (field contact), with the template's other errors.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -11228,7 +11837,7 @@ func (c *ClientWithResponses) WithdrawMessageWithResponse(ctx context.Context, i
 
 // StreamEventsWithResponse Stream the account's conversation and message changes (server-sent events)
 //
-// A text/event-stream that stays open. Each change is `event: <kind>` (conversation.created, conversation.updated, conversation.waiting_expired, message.created, message.updated), `id: <sequence>` and `data:` the resource's JSON exactly as GET /api/v1/conversations/{id} or the message list returns it. A `: ping` comment comes every 15 s. Only the caller's account is streamed; an agent logged in with a session gets only its teams' conversations. Each event's data is the resource's latest state, so clients apply it as an upsert: events of different writers (a request, the dispatcher, another server) may arrive in another order than their changes (compare updated_at). The stream is subscribed before the response starts: events of changes made after the first line (`: connected`) are never missed. Events are not stored: after a reconnect (Last-Event-ID is not honoured) clients reload what they show. A client too slow to read is disconnected.
+// A text/event-stream that stays open. Each change is `event: <kind>` (conversation.created, conversation.updated, conversation.waiting_expired, message.created, message.updated, template.updated), `id: <sequence>` and `data:` the resource's JSON exactly as GET /api/v1/conversations/{id}, the message list or GET /api/v1/templates/{id} (template.updated: Meta changed a template's quality or category) returns it. A `: ping` comment comes every 15 s. Only the caller's account is streamed; an agent logged in with a session gets only its teams' conversations. Each event's data is the resource's latest state, so clients apply it as an upsert: events of different writers (a request, the dispatcher, another server) may arrive in another order than their changes (compare updated_at). The stream is subscribed before the response starts: events of changes made after the first line (`: connected`) are never missed. Events are not stored: after a reconnect (Last-Event-ID is not honoured) clients reload what they show. A client too slow to read is disconnected.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -11611,7 +12220,7 @@ func (c *ClientWithResponses) ListWebhookSubscriptionsWithResponse(ctx context.C
 
 // CreateWebhookSubscriptionWithBodyWithResponse Register a webhook for a CRM (admin); the signing secret is shown only in this response
 //
-// The url must be http or https (422 url_invalid); loopback, private and link-local targets are refused (422 url_not_allowed) unless the server sets WEBHOOK_ALLOW_PRIVATE=1, and are checked again when each delivery connects. events lists the kinds to receive: conversation.created, conversation.updated, conversation.waiting_expired (no reply within WAITING_TIMEOUT), message.created, message.updated. Each delivery is a POST of {id, type, account_id, created_at, data} (data: the resource as the REST API returns it) with the headers X-Atendimento-Event, X-Atendimento-Delivery (the delivery id, stable across retries), X-Atendimento-Attempt and X-Atendimento-Signature: sha256=<hex HMAC-SHA256 of the body keyed with the secret>. Any 2xx is success; anything else is retried.
+// The url must be http or https (422 url_invalid); loopback, private and link-local targets are refused (422 url_not_allowed) unless the server sets WEBHOOK_ALLOW_PRIVATE=1, and are checked again when each delivery connects. events lists the kinds to receive: conversation.created, conversation.updated, conversation.waiting_expired (no reply within WAITING_TIMEOUT), message.created, message.updated, template.updated. Each delivery is a POST of {id, type, account_id, created_at, data} (data: the resource as the REST API returns it; for template.updated, sent when Meta changes a template's quality rating or category, the Template of GET /templates/{id}) with the headers X-Atendimento-Event, X-Atendimento-Delivery (the delivery id, stable across retries), X-Atendimento-Attempt and X-Atendimento-Signature: sha256=<hex HMAC-SHA256 of the body keyed with the secret>. Any 2xx is success; anything else is retried.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -11626,7 +12235,7 @@ func (c *ClientWithResponses) CreateWebhookSubscriptionWithBodyWithResponse(ctx 
 
 // CreateWebhookSubscriptionWithResponse Register a webhook for a CRM (admin); the signing secret is shown only in this response
 //
-// The url must be http or https (422 url_invalid); loopback, private and link-local targets are refused (422 url_not_allowed) unless the server sets WEBHOOK_ALLOW_PRIVATE=1, and are checked again when each delivery connects. events lists the kinds to receive: conversation.created, conversation.updated, conversation.waiting_expired (no reply within WAITING_TIMEOUT), message.created, message.updated. Each delivery is a POST of {id, type, account_id, created_at, data} (data: the resource as the REST API returns it) with the headers X-Atendimento-Event, X-Atendimento-Delivery (the delivery id, stable across retries), X-Atendimento-Attempt and X-Atendimento-Signature: sha256=<hex HMAC-SHA256 of the body keyed with the secret>. Any 2xx is success; anything else is retried.
+// The url must be http or https (422 url_invalid); loopback, private and link-local targets are refused (422 url_not_allowed) unless the server sets WEBHOOK_ALLOW_PRIVATE=1, and are checked again when each delivery connects. events lists the kinds to receive: conversation.created, conversation.updated, conversation.waiting_expired (no reply within WAITING_TIMEOUT), message.created, message.updated, template.updated. Each delivery is a POST of {id, type, account_id, created_at, data} (data: the resource as the REST API returns it; for template.updated, sent when Meta changes a template's quality rating or category, the Template of GET /templates/{id}) with the headers X-Atendimento-Event, X-Atendimento-Delivery (the delivery id, stable across retries), X-Atendimento-Attempt and X-Atendimento-Signature: sha256=<hex HMAC-SHA256 of the body keyed with the secret>. Any 2xx is success; anything else is retried.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -11743,7 +12352,7 @@ func (c *ClientWithResponses) VerifyWhatsAppWebhookWithResponse(ctx context.Cont
 	return ParseVerifyWhatsAppWebhookResponse(rsp)
 }
 
-// ReceiveWhatsAppWebhookWithBodyWithResponse Meta's signed webhook deliveries (messages, statuses, template updates)
+// ReceiveWhatsAppWebhookWithBodyWithResponse Meta's signed webhook deliveries (messages, statuses, template status, quality and category updates, marketing preferences)
 //
 // Verified with X-Hub-Signature-256 (HMAC-SHA256 of the raw body with the channel's app secret). Idempotent: Meta's retries and duplicates have one effect.
 //
@@ -11758,7 +12367,7 @@ func (c *ClientWithResponses) ReceiveWhatsAppWebhookWithBodyWithResponse(ctx con
 	return ParseReceiveWhatsAppWebhookResponse(rsp)
 }
 
-// ReceiveWhatsAppWebhookWithResponse Meta's signed webhook deliveries (messages, statuses, template updates)
+// ReceiveWhatsAppWebhookWithResponse Meta's signed webhook deliveries (messages, statuses, template status, quality and category updates, marketing preferences)
 //
 // Verified with X-Hub-Signature-256 (HMAC-SHA256 of the raw body with the channel's app secret). Idempotent: Meta's retries and duplicates have one effect.
 //
@@ -13115,6 +13724,161 @@ func ParseUpdateContactResponse(rsp *http.Response) (*UpdateContactResponse, err
 	switch {
 	case rsp.StatusCode == 429:
 		var headers UpdateContactResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetApiV1ContactsIdConsentResponse parses an HTTP response from a GetApiV1ContactsIdConsentWithResponse call
+func ParseGetApiV1ContactsIdConsentResponse(rsp *http.Response) (*GetApiV1ContactsIdConsentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetApiV1ContactsIdConsentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ConsentList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetApiV1ContactsIdConsentResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePostApiV1ContactsIdConsentResponse parses an HTTP response from a PostApiV1ContactsIdConsentWithResponse call
+func ParsePostApiV1ContactsIdConsentResponse(rsp *http.Response) (*PostApiV1ContactsIdConsentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostApiV1ContactsIdConsentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ConsentEntry
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers PostApiV1ContactsIdConsentResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -223,6 +223,30 @@ func (c *Client) UpdateContact(ctx context.Context, id string, body UpdateContac
 	return rsp.JSON200, nil
 }
 
+// GetApiV1ContactsIdConsent calls GET /api/v1/contacts/{id}/consent: A contact's marketing consent history, newest first.
+func (c *Client) GetApiV1ContactsIdConsent(ctx context.Context, id string, params *GetApiV1ContactsIdConsentParams, reqEditors ...RequestEditorFn) (*ConsentList, error) {
+	rsp, err := c.raw.GetApiV1ContactsIdConsentWithResponse(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	if rsp.JSON200 == nil {
+		return nil, unexpected(rsp.HTTPResponse, rsp.Body)
+	}
+	return rsp.JSON200, nil
+}
+
+// PostApiV1ContactsIdConsent calls POST /api/v1/contacts/{id}/consent: Record a contact's opt-out of (or opt-in to) marketing messages.
+func (c *Client) PostApiV1ContactsIdConsent(ctx context.Context, id string, body PostApiV1ContactsIdConsentJSONRequestBody, reqEditors ...RequestEditorFn) (*ConsentEntry, error) {
+	rsp, err := c.raw.PostApiV1ContactsIdConsentWithResponse(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	if rsp.JSON201 == nil {
+		return nil, unexpected(rsp.HTTPResponse, rsp.Body)
+	}
+	return rsp.JSON201, nil
+}
+
 // ListConversations calls GET /api/v1/conversations: List conversations (agents see their teams' only).
 func (c *Client) ListConversations(ctx context.Context, params *ListConversationsParams, reqEditors ...RequestEditorFn) (*ConversationList, error) {
 	rsp, err := c.raw.ListConversationsWithResponse(ctx, params, reqEditors...)
@@ -629,7 +653,7 @@ func (c *Client) VerifyWhatsAppWebhook(ctx context.Context, channelId string, pa
 	return c.raw.ClientInterface.VerifyWhatsAppWebhook(ctx, channelId, params, reqEditors...)
 }
 
-// ReceiveWhatsAppWebhook calls POST /webhooks/whatsapp/{channel_id}: Meta's signed webhook deliveries (messages, statuses, template updates).
+// ReceiveWhatsAppWebhook calls POST /webhooks/whatsapp/{channel_id}: Meta's signed webhook deliveries (messages, statuses, template status, quality and category updates, marketing preferences).
 func (c *Client) ReceiveWhatsAppWebhook(ctx context.Context, channelId string, params *ReceiveWhatsAppWebhookParams, body ReceiveWhatsAppWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*WebhookAck, error) {
 	rsp, err := c.raw.ReceiveWhatsAppWebhookWithResponse(ctx, channelId, params, body, reqEditors...)
 	if err != nil {

@@ -1235,6 +1235,167 @@ export interface paths {
         };
         trace?: never;
     };
+    "/api/v1/contacts/{id}/consent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A contact's marketing consent history, newest first
+         * @description Every opt-out and opt-in recorded for the contact, each once (Meta's replayed deliveries are not repeated), ordered by when it happened (at), newest first.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description page size (1-200, default 50) */
+                    limit?: number;
+                    /** @description next_cursor of the previous page */
+                    cursor?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description contact id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ConsentList"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Entity */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                429: components["responses"]["RateLimited"];
+            };
+        };
+        put?: never;
+        /**
+         * Record a contact's opt-out of (or opt-in to) marketing messages
+         * @description The fact is recorded now with source agent (session user) or api (API key) and becomes the contact's current state. An opt-out fails the contact's MARKETING template messages not yet sent (scheduled, queued or pending) with error {code: 131050, title: contact_opted_out}; UTILITY and AUTHENTICATION templates and text inside the window still go.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description contact id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            /** @description the fact */
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ConsentRequest"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ConsentEntry"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Request Entity Too Large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Entity */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                429: components["responses"]["RateLimited"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/contacts/lookup": {
         parameters: {
             query?: never;
@@ -1365,7 +1526,7 @@ export interface paths {
         put?: never;
         /**
          * Start a conversation with a contact
-         * @description Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
+         * @description Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). A MARKETING template to a contact who opted out of marketing messages is refused with contact_opted_out (field contact) among the other errors; UTILITY and AUTHENTICATION templates and text inside the window still go (Meta's rule too). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
          */
         post: {
             parameters: {
@@ -1733,7 +1894,7 @@ export interface paths {
         put?: never;
         /**
          * Post a message
-         * @description Text is queued while the conversation waits for the contact's reply, sent at once inside the 24-hour window, and refused (422 template_required) after it closes. A template re-engages the contact.
+         * @description Text is queued while the conversation waits for the contact's reply, sent at once inside the 24-hour window, and refused (422 template_required) after it closes. A template re-engages the contact. A MARKETING template to a contact who opted out of marketing messages → 422 contact_opted_out (field contact), with the template's other errors.
          */
         post: {
             parameters: {
@@ -1918,7 +2079,7 @@ export interface paths {
         };
         /**
          * Stream the account's conversation and message changes (server-sent events)
-         * @description A text/event-stream that stays open. Each change is `event: <kind>` (conversation.created, conversation.updated, conversation.waiting_expired, message.created, message.updated), `id: <sequence>` and `data:` the resource's JSON exactly as GET /api/v1/conversations/{id} or the message list returns it. A `: ping` comment comes every 15 s. Only the caller's account is streamed; an agent logged in with a session gets only its teams' conversations. Each event's data is the resource's latest state, so clients apply it as an upsert: events of different writers (a request, the dispatcher, another server) may arrive in another order than their changes (compare updated_at). The stream is subscribed before the response starts: events of changes made after the first line (`: connected`) are never missed. Events are not stored: after a reconnect (Last-Event-ID is not honoured) clients reload what they show. A client too slow to read is disconnected.
+         * @description A text/event-stream that stays open. Each change is `event: <kind>` (conversation.created, conversation.updated, conversation.waiting_expired, message.created, message.updated, template.updated), `id: <sequence>` and `data:` the resource's JSON exactly as GET /api/v1/conversations/{id}, the message list or GET /api/v1/templates/{id} (template.updated: Meta changed a template's quality or category) returns it. A `: ping` comment comes every 15 s. Only the caller's account is streamed; an agent logged in with a session gets only its teams' conversations. Each event's data is the resource's latest state, so clients apply it as an upsert: events of different writers (a request, the dispatcher, another server) may arrive in another order than their changes (compare updated_at). The stream is subscribed before the response starts: events of changes made after the first line (`: connected`) are never missed. Events are not stored: after a reconnect (Last-Event-ID is not honoured) clients reload what they show. A client too slow to read is disconnected.
          */
         get: {
             parameters: {
@@ -3374,7 +3535,7 @@ export interface paths {
         put?: never;
         /**
          * Register a webhook for a CRM (admin); the signing secret is shown only in this response
-         * @description The url must be http or https (422 url_invalid); loopback, private and link-local targets are refused (422 url_not_allowed) unless the server sets WEBHOOK_ALLOW_PRIVATE=1, and are checked again when each delivery connects. events lists the kinds to receive: conversation.created, conversation.updated, conversation.waiting_expired (no reply within WAITING_TIMEOUT), message.created, message.updated. Each delivery is a POST of {id, type, account_id, created_at, data} (data: the resource as the REST API returns it) with the headers X-Atendimento-Event, X-Atendimento-Delivery (the delivery id, stable across retries), X-Atendimento-Attempt and X-Atendimento-Signature: sha256=<hex HMAC-SHA256 of the body keyed with the secret>. Any 2xx is success; anything else is retried.
+         * @description The url must be http or https (422 url_invalid); loopback, private and link-local targets are refused (422 url_not_allowed) unless the server sets WEBHOOK_ALLOW_PRIVATE=1, and are checked again when each delivery connects. events lists the kinds to receive: conversation.created, conversation.updated, conversation.waiting_expired (no reply within WAITING_TIMEOUT), message.created, message.updated, template.updated. Each delivery is a POST of {id, type, account_id, created_at, data} (data: the resource as the REST API returns it; for template.updated, sent when Meta changes a template's quality rating or category, the Template of GET /templates/{id}) with the headers X-Atendimento-Event, X-Atendimento-Delivery (the delivery id, stable across retries), X-Atendimento-Attempt and X-Atendimento-Signature: sha256=<hex HMAC-SHA256 of the body keyed with the secret>. Any 2xx is success; anything else is retried.
          */
         post: {
             parameters: {
@@ -3848,7 +4009,7 @@ export interface paths {
         };
         put?: never;
         /**
-         * Meta's signed webhook deliveries (messages, statuses, template updates)
+         * Meta's signed webhook deliveries (messages, statuses, template status, quality and category updates, marketing preferences)
          * @description Verified with X-Hub-Signature-256 (HMAC-SHA256 of the raw body with the channel's app secret). Idempotent: Meta's retries and duplicates have one effect.
          */
         post: {
@@ -3962,6 +4123,29 @@ export interface components {
             id?: string;
             /** @example Loja Exemplo */
             name?: string;
+            /**
+             * @description OptInKeywords are the replies that opt a contact back in.
+             * @example [
+             *       "VOLTAR"
+             *     ]
+             */
+            opt_in_keywords?: string[];
+            /**
+             * @description OptOutConfirmation is the text replied when a keyword opts a contact out; "" sends nothing.
+             * @example
+             */
+            opt_out_confirmation?: string;
+            /**
+             * @description OptOutKeywords are the replies that opt a contact out of marketing messages.
+             * @example [
+             *       "SAIR",
+             *       "PARAR",
+             *       "STOP",
+             *       "CANCELAR",
+             *       "DESCADASTRAR"
+             *     ]
+             */
+            opt_out_keywords?: string[];
             updated_at?: string;
             /**
              * @description WaitingTimeoutSeconds is how long a conversation waits for the contact's first reply before it expires (the server's WAITING_TIMEOUT; 0 = never).
@@ -3982,6 +4166,29 @@ export interface components {
             default_region?: string;
             /** @example Loja Exemplo */
             name?: string;
+            /**
+             * @description OptInKeywords replaces the replies that opt a contact back in (0-20 keywords; none may also be an opt-out keyword).
+             * @example [
+             *       "VOLTAR"
+             *     ]
+             */
+            opt_in_keywords?: string[];
+            /**
+             * @description OptOutConfirmation is the text replied (inside the window) when a keyword opts a contact out; "" sends nothing.
+             * @example Pronto! Você não receberá mais mensagens de marketing. Responda VOLTAR para voltar a receber.
+             */
+            opt_out_confirmation?: string;
+            /**
+             * @description OptOutKeywords replaces the replies that opt a contact out of marketing messages (1-20 keywords of at most 40 characters; compared ignoring case, accents and surrounding spaces and punctuation).
+             * @example [
+             *       "SAIR",
+             *       "PARAR",
+             *       "STOP",
+             *       "CANCELAR",
+             *       "DESCADASTRAR"
+             *     ]
+             */
+            opt_out_keywords?: string[];
         };
         Channel: {
             active?: boolean;
@@ -4021,6 +4228,47 @@ export interface components {
             /** @example 102290129340398 */
             waba_id?: string;
         };
+        ConsentEntry: {
+            /** @description At is when the fact happened: the message's or Meta's timestamp for keywords and webhooks, the request's time otherwise. */
+            at?: string;
+            created_at?: string;
+            /**
+             * @description Detail is the keyword text the contact sent, Meta's detail, or the agent's note.
+             * @example SAIR
+             */
+            detail?: string;
+            /** Format: uuid */
+            id?: string;
+            /** @example true */
+            opted_out?: boolean;
+            /**
+             * @description Source is how the fact was learnt: keyword (the contact replied an opt-out or opt-in keyword of the account), meta (Meta's user_preferences webhook: stop or resume), agent (a session user), api (an API key), csv (a CSV import).
+             * @example keyword
+             * @enum {string}
+             */
+            source?: "keyword" | "meta" | "agent" | "api" | "csv";
+            /**
+             * Format: uuid
+             * @description UserID is the agent who recorded the fact (source agent), else null.
+             */
+            user_id?: string | null;
+        };
+        ConsentList: {
+            items?: components["schemas"]["ConsentEntry"][];
+            next_cursor?: string | null;
+        };
+        ConsentRequest: {
+            /**
+             * @description Detail is a note kept with the fact (why, where the contact said so).
+             * @example Pediu por telefone para não receber ofertas.
+             */
+            detail?: string;
+            /**
+             * @description OptedOut is true to record an opt-out of marketing messages, false to record an opt-in.
+             * @example true
+             */
+            opted_out: boolean;
+        };
         Contact: {
             attributes?: {
                 [key: string]: unknown;
@@ -4030,6 +4278,13 @@ export interface components {
             email?: string;
             /** Format: uuid */
             id?: string;
+            /** @description MarketingConsentAt is when the latest consent fact (opt-out or opt-in) happened; null when there is none. */
+            marketing_consent_at?: string | null;
+            /**
+             * @description MarketingOptedOut is the contact's current choice: true after an opt-out (a keyword reply, Meta's stop, an agent, the API, a CSV import) not reversed since. MARKETING templates to the contact are refused (422 contact_opted_out).
+             * @example false
+             */
+            marketing_opted_out?: boolean;
             /** @example João da Silva */
             name?: string;
             /** @example +5511987654321 */
@@ -4284,6 +4539,12 @@ export interface components {
             name?: string;
             /** @enum {string} */
             parameter_format?: "NAMED" | "POSITIONAL";
+            /**
+             * @description Quality is Meta's quality rating of the template (message_template_quality_update): UNKNOWN until Meta rates it; YELLOW warns, RED means Meta may pause it.
+             * @example GREEN
+             * @enum {string}
+             */
+            quality?: "GREEN" | "YELLOW" | "RED" | "UNKNOWN";
             /** @example APPROVED */
             status?: string;
             updated_at?: string;
@@ -4366,9 +4627,12 @@ export interface components {
         WebhookAck: {
             duplicates?: number;
             messages?: number;
+            /** @description Preferences counts user_preferences items (marketing stop/resume) recorded. */
+            preferences?: number;
             /** @example ok */
             status?: string;
             statuses?: number;
+            /** @description Templates counts template status, quality and category updates applied. */
             templates?: number;
         };
         WebhookAttempt: {

@@ -74,6 +74,7 @@ function tpl(
     components: [{ type: 'BODY', text: body }],
     variables,
     external_id: `meta-${id}`,
+    quality: 'UNKNOWN',
     created_at: T0,
     updated_at: T0,
     ...opts,
@@ -592,7 +593,18 @@ function page<T>(items: T[]): Reply {
 }
 
 function contact(id: string, name: string, phone: string): Contact {
-  return { id, name, phone, wa_id: phone.slice(1), email: '', attributes: {}, created_at: T0, updated_at: T0 }
+  return {
+    id,
+    name,
+    phone,
+    wa_id: phone.slice(1),
+    email: '',
+    attributes: {},
+    marketing_opted_out: false,
+    marketing_consent_at: null,
+    created_at: T0,
+    updated_at: T0,
+  }
 }
 
 function channel(id: string, name: string, phone: string, defaultTeam: string | null): Channel {
