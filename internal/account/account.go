@@ -12,12 +12,12 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/atendimento/atendimento/internal/apperr"
+	"github.com/atendimento/atendimento/internal/contact"
 	"github.com/atendimento/atendimento/internal/store"
 )
 
@@ -89,7 +89,8 @@ type Service struct {
 	db         *store.DB
 	bcryptCost int
 	sessionTTL time.Duration
-	regions    sync.Map // account id → cachedRegion
+	regions    perAccount[string]
+	keywords   perAccount[contact.Keywords]
 }
 
 // Option configures a Service.

@@ -86,11 +86,15 @@ func (s *Service) keywordUpdates(ctx context.Context, in Settings, updates map[s
 	return f
 }
 
-// ConsentKeywords returns the context's account's consent keywords and opt-out reply.
+// ConsentKeywords returns the context's account's consent keywords and opt-out reply. Every
+// inbound text is matched against them, so they are cached like the region (settingTTL).
 func (s *Service) ConsentKeywords(ctx context.Context) (contact.Keywords, error) {
-	var r accountRow
-	if err := s.db.Conn(ctx).Table("accounts").Where("id = ?", store.AccountID(ctx)).Take(&r).Error; err != nil {
-		return contact.Keywords{}, store.Translate(err, nil, nil)
-	}
-	return contact.Keywords{OptOut: keywordList(r.OptOutKeywords), OptIn: keywordList(r.OptInKeywords), Confirmation: r.OptOutConfirmation}, nil
+	acc := store.AccountID(ctx)
+	return s.keywords.get(acc, func() (contact.Keywords, error) {
+		var r accountRow
+		if err := s.db.Conn(ctx).Table("accounts").Where("id = ?", acc).Take(&r).Error; err != nil {
+			return contact.Keywords{}, store.Translate(err, nil, nil)
+		}
+		return contact.Keywords{OptOut: keywordList(r.OptOutKeywords), OptIn: keywordList(r.OptInKeywords), Confirmation: r.OptOutConfirmation}, nil
+	})
 }

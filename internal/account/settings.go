@@ -2,7 +2,9 @@ package account
 
 import (
 	"context"
+	"errors"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -64,33 +66,62 @@ func (s *Service) UpdateCurrent(ctx context.Context, in Settings) (Account, erro
 		if err := s.db.Conn(ctx).Table("accounts").Where("id = ?", store.AccountID(ctx)).Updates(updates).Error; err != nil {
 			return Account{}, store.Translate(err, nil, nil)
 		}
-		s.regions.Delete(store.AccountID(ctx)) // after the write, so no read re-caches the old value
+		// After the write, so no read re-caches the old values.
+		s.regions.forget(store.AccountID(ctx))
+		s.keywords.forget(store.AccountID(ctx))
 	}
 	return s.Current(ctx)
 }
 
-// regionTTL bounds how long another instance may read a changed default region from its cache.
-const regionTTL = 30 * time.Second
+// settingTTL bounds how long another instance may read a changed setting from its cache.
+const settingTTL = 30 * time.Second
 
-type cachedRegion struct {
-	region string
-	at     time.Time
+// perAccount caches one setting per account on this instance for settingTTL: settings read on
+// hot paths (every phone parsed, every inbound text) would otherwise cost a query each.
+type perAccount[T any] struct{ m sync.Map }
+
+type cached[T any] struct {
+	v  T
+	at time.Time
 }
+
+// get returns the account's cached value, or load's (cached when it succeeds).
+func (c *perAccount[T]) get(acc string, load func() (T, error)) (T, error) {
+	if e, ok := c.m.Load(acc); ok && time.Since(e.(cached[T]).at) < settingTTL {
+		return e.(cached[T]).v, nil
+	}
+	v, err := load()
+	if err == nil {
+		c.m.Store(acc, cached[T]{v: v, at: time.Now()})
+	}
+	return v, err
+}
+
+// forget drops the account's cached value (this instance changed it).
+func (c *perAccount[T]) forget(acc string) { c.m.Delete(acc) }
+
+// errNoRegion is a region that cannot be read: "BR", not cached.
+var errNoRegion = errors.New("account: no default region")
 
 // Region returns the context's account's default phone region, "BR" when it cannot be read. It
 // is read for every phone parsed (several per conversation start), so it is cached per account
-// for regionTTL; UpdateCurrent forgets this instance's copy at once.
+// for settingTTL; UpdateCurrent forgets this instance's copy at once.
 func (s *Service) Region(ctx context.Context) string {
 	acc := store.AccountID(ctx)
-	if c, ok := s.regions.Load(acc); ok && time.Since(c.(cachedRegion).at) < regionTTL {
-		return c.(cachedRegion).region
-	}
-	var regions []string
-	if err := s.db.Conn(ctx).Table("accounts").Where("id = ?", acc).Limit(1).Pluck("default_region", &regions).Error; err != nil || len(regions) == 0 || regions[0] == "" {
+	region, err := s.regions.get(acc, func() (string, error) {
+		var regions []string
+		if err := s.db.Conn(ctx).Table("accounts").Where("id = ?", acc).Limit(1).Pluck("default_region", &regions).Error; err != nil {
+			return "", err
+		}
+		if len(regions) == 0 || regions[0] == "" {
+			return "", errNoRegion
+		}
+		return regions[0], nil
+	})
+	if err != nil {
 		return "BR"
 	}
-	s.regions.Store(acc, cachedRegion{region: regions[0], at: time.Now()})
-	return regions[0]
+	return region
 }
 
 // AutoClosesWaiting reports whether the account chose to close conversations that waited too
