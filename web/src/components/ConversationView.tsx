@@ -7,6 +7,7 @@ import { fresher, fresherMessage, mergeFetched } from '../lib/fresh'
 import { useNow } from '../lib/hooks'
 import { useDirectory, useLiveEvents } from '../state'
 import { initials } from '../lib/text'
+import { ContactConsent } from './ContactConsent'
 import { TemplateSendDialog } from './TemplateSendDialog'
 
 /** Conversation order: the server's sequence number, then the creation time. */
@@ -163,6 +164,11 @@ export function ConversationView({ id, onChanged }: Props) {
           </button>
         )}
       </header>
+      {conv.contact && (
+        <section className="conversation-consent" aria-label={t('conversation.contactInfo', { name: contactName })}>
+          <ContactConsent contact={conv.contact} onChange={(contact) => setConv((cur) => (cur ? { ...cur, contact } : cur))} />
+        </section>
+      )}
 
       <Banner conv={conv} now={now} open={open} failedReason={conv.failure?.title || failedOpening?.error?.title} contactName={contactName} />
       {actionError && (
