@@ -110,7 +110,7 @@ export function ContactConsent({ contact, onChange, error }: Props) {
           )}
           <div className="consent-confirm-buttons">
             <button type="button" className="button button-ghost" onClick={cancel} disabled={busy}>
-              {t('common.cancel')}
+              {t('consent.keep')}
             </button>
             <button type="button" className={`button ${optedOut ? 'button-primary' : 'button-danger'}`} onClick={confirm} disabled={busy}>
               {busy ? t('consent.saving') : t('consent.confirm')}

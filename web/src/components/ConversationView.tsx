@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react'
 import { api, ApiError, type Conversation, type Message } from '../api'
 import { formatDateTime, formatPhone, formatRemaining, formatTime } from '../i18n/format'
-import { t } from '../i18n/pt-BR'
+import { errorText, t } from '../i18n/pt-BR'
 import { problemText } from '../lib/errors'
 import { fresher, fresherMessage, mergeFetched } from '../lib/fresh'
 import { useNow } from '../lib/hooks'
@@ -298,7 +298,7 @@ function MessageStatus({ m }: { m: Message }) {
   if (m.status === 'failed') {
     return (
       <span className="msg-status status-failed" title={m.error ? String(m.error.code) : undefined}>
-        {m.error?.title ? t('message.failedReason', { reason: m.error.title }) : t('message.status.failed')}
+        {m.error?.title ? t('message.failedReason', { reason: errorText(m.error.title, m.error.title) }) : t('message.status.failed')}
       </span>
     )
   }

@@ -99,6 +99,7 @@ export const ptBR = {
   'consent.note': 'Observação (opcional)',
   'consent.notePlaceholder': 'Ex.: pediu por telefone para não receber ofertas.',
   'consent.confirm': 'Confirmar',
+  'consent.keep': 'Não alterar',
   'consent.saving': 'Salvando…',
 
   'common.cancel': 'Cancelar',
