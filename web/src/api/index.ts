@@ -161,6 +161,7 @@ export const LIVE_EVENT_NAMES: LiveEventName[] = [
   'conversation.waiting_expired',
   'message.created',
   'message.updated',
+  'template.updated',
 ]
 
 export interface LiveHandlers {

@@ -159,6 +159,8 @@ export interface LiveEventMap {
   'conversation.waiting_expired': Conversation
   'message.created': Message
   'message.updated': Message
+  /** Meta changed a template's quality rating or category. */
+  'template.updated': Template
 }
 
 export type LiveEventName = keyof LiveEventMap

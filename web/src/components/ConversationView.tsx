@@ -76,7 +76,7 @@ export function ConversationView({ id, onChanged }: Props) {
     (e) => {
       if (e.type === 'message.created' || e.type === 'message.updated') {
         if (e.data.conversation_id === id) setMessages((list) => upsertMessage(list, e.data))
-      } else if (e.data.id === id) {
+      } else if (e.type !== 'template.updated' && e.data.id === id) {
         setConv((cur) => fresher(cur, e.data))
       }
     },

@@ -4,6 +4,7 @@ import { t } from '../i18n/pt-BR'
 import { unavailableReason } from '../lib/consent'
 import { problemText } from '../lib/errors'
 import { useDebounced } from '../lib/hooks'
+import { useLiveEvents } from '../state'
 import { bodyText, componentText, splitVariables, variableLabel } from '../lib/template'
 import { Field } from './Field'
 
@@ -46,6 +47,18 @@ export function TemplatePicker({ channelId, contact, selected, onSelect, error }
       ac.abort()
     }
   }, [channelId, category, query, key])
+
+  // Meta's quality and category updates change the cards while they are shown.
+  useLiveEvents((e) => {
+    if (e.type !== 'template.updated') return
+    const tpl = e.data
+    setResult((r) => {
+      if (!r || !r.items.some((x) => x.id === tpl.id)) return r
+      const fits = !category || tpl.category === category
+      const items = fits ? r.items.map((x) => (x.id === tpl.id && tpl.updated_at >= x.updated_at ? tpl : x)) : r.items.filter((x) => x.id !== tpl.id)
+      return { ...r, items }
+    })
+  })
 
   const loading = result?.key !== key && !loadError
   const items = result?.items ?? []

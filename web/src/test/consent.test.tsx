@@ -1,4 +1,4 @@
-import { screen, waitFor, within } from '@testing-library/react'
+import { act, screen, waitFor, within } from '@testing-library/react'
 import type { UserEvent } from '@testing-library/user-event'
 import { describe, expect, it } from 'vitest'
 import { FakeApi } from './fakeApi'
@@ -171,6 +171,40 @@ describe('template quality on the cards', () => {
     expect(card('boas_vindas')).not.toHaveTextContent(/Qualidade/)
     // A warning does not stop the agent from choosing the template.
     expect(d.getByRole('radio', { name: 'codigo_acesso' })).toBeEnabled()
+  })
+
+  it('follows Meta\'s quality and category updates live (template.updated)', async () => {
+    const fake = new FakeApi()
+    fake.recordConsent('ct-joao', true)
+    const { user } = await renderApp({ fake })
+    const dialog = await conversar(user, '11 98765-4321')
+    const d = within(dialog)
+    await toTemplates(user, dialog)
+    expect(d.getByRole('radio', { name: 'lembrete_fatura' })).toBeEnabled()
+
+    // Meta rates the utility template RED and reclassifies it as MARKETING.
+    const tpl = fake.templates.find((x) => x.id === 'tp-fatura')!
+    Object.assign(tpl, { quality: 'RED', category: 'MARKETING', updated_at: new Date().toISOString() })
+    act(() => fake.emit('template.updated', tpl))
+    const card = d.getByRole('radio', { name: 'lembrete_fatura' })
+    await waitFor(() => expect(card).toBeDisabled())
+    expect(description(card)).toContain(UNAVAILABLE)
+    expect(description(card)).toContain('Qualidade baixa: a Meta pode pausar este modelo')
+  })
+})
+
+describe('marketing consent in the contact search', () => {
+  it('marks the contacts who opted out in the results', async () => {
+    const fake = new FakeApi()
+    fake.recordConsent('ct-maria', true)
+    const { user } = await renderApp({ fake })
+    await user.click(screen.getByRole('button', { name: 'Outras opções' }))
+    await user.click(screen.getByRole('menuitem', { name: 'Novo atendimento' }))
+    const side = await screen.findByRole('dialog', { name: 'Novo atendimento' })
+    await user.type(within(side).getByLabelText('Pesquisar contato'), 'Mari')
+    const maria = await within(side).findByRole('button', { name: /Maria Oliveira/ })
+    expect(maria).toHaveTextContent('Não recebe mensagens de marketing')
+    expect(within(side).getByRole('button', { name: /Mariana Costa/ })).not.toHaveTextContent('Não recebe')
   })
 })
 
