@@ -59,6 +59,15 @@ func (c *cloud) createContact(t *testing.T, phone string) string {
 	return r.Str("id")
 }
 
+// subscribe registers a CRM receiver for the event kinds (the env must allow private URLs).
+func (c *cloud) subscribe(t *testing.T, events ...string) *receiver {
+	t.Helper()
+	rcv := newReceiver(t)
+	r := c.Admin.Post("/api/v1/webhook-subscriptions", map[string]any{"url": rcv.URL(), "events": events})
+	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
+	return rcv
+}
+
 // template registers an approved NAMED template ({{nome}}) on the cloud channel.
 func (c *cloud) template(t *testing.T, name, category, externalID string) string {
 	t.Helper()
@@ -202,14 +211,11 @@ func TestConsentRefusesMarketing(t *testing.T) {
 func TestConsentFailsQueuedMarketing(t *testing.T) {
 	t.Parallel()
 	eachCloudWith(t, allowPrivate.Configure, func(t *testing.T, c *cloud) {
-		rcv := newReceiver(t)
-		r := c.Admin.Post("/api/v1/webhook-subscriptions", map[string]any{"url": rcv.URL(), "events": []string{"message.updated"}})
-		require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
-
+		rcv := c.subscribe(t, "message.updated")
 		marketing := c.template(t, "promo", "MARKETING", "")
 		contactID := c.createContact(t, "11 99876-5040")
 		// A marketing send waits in the outbox: a scheduled start.
-		r = c.Admin.Post("/api/v1/conversations", map[string]any{"contact_id": contactID, "channel_id": c.channelID, "team_id": c.teamID,
+		r := c.Admin.Post("/api/v1/conversations", map[string]any{"contact_id": contactID, "channel_id": c.channelID, "team_id": c.teamID,
 			"send_type": "scheduled", "scheduled_at": time.Now().Add(time.Hour).UTC().Format(time.RFC3339),
 			"template_id": marketing, "parameters": map[string]any{"nome": "Cliente"}})
 		require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
@@ -269,9 +275,7 @@ func TestConsentMetaPreferences(t *testing.T) {
 func TestTemplateQualityAndCategory(t *testing.T) {
 	t.Parallel()
 	eachCloudWith(t, allowPrivate.Configure, func(t *testing.T, c *cloud) {
-		rcv := newReceiver(t)
-		r := c.Admin.Post("/api/v1/webhook-subscriptions", map[string]any{"url": rcv.URL(), "events": []string{"template.updated"}})
-		require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
+		rcv := c.subscribe(t, "template.updated")
 		tpl := c.template(t, "aviso_pedido", "UTILITY", "806312974732579")
 		require.Equal(t, "UNKNOWN", c.Admin.Get("/api/v1/templates/"+tpl).Str("quality"))
 		contactID := c.createContact(t, "11 98765-6060")

@@ -34,7 +34,8 @@ const DefaultBuffer = 256
 // maxPayload bounds one NOTIFY's payload (Postgres refuses 8000 bytes and more).
 const maxPayload = 7000
 
-// Event names one change: which resource (Kind says conversation or message) of which account.
+// Event names one change: which resource (Kind says conversation, message or template) of which
+// account.
 // It carries ids only; readers load the resource with the account's context.
 type Event struct {
 	// Seq numbers the events this instance fanned out, in order (the SSE id).

@@ -336,19 +336,15 @@ type (
 		Category     flexString `json:"category"`
 		Type         flexString `json:"type"`
 	}
-	wTemplateQuality struct {
-		ID       flexString `json:"message_template_id"`
-		Name     flexString `json:"message_template_name"`
-		Language flexString `json:"message_template_language"`
-		Previous flexString `json:"previous_quality_score"`
-		New      flexString `json:"new_quality_score"`
-	}
-	wTemplateCategory struct {
-		ID       flexString `json:"message_template_id"`
-		Name     flexString `json:"message_template_name"`
-		Language flexString `json:"message_template_language"`
-		Previous flexString `json:"previous_category"`
-		New      flexString `json:"new_category"`
+	// wTemplateSignal is the value of a quality or category update: each fills its own pair.
+	wTemplateSignal struct {
+		ID               flexString `json:"message_template_id"`
+		Name             flexString `json:"message_template_name"`
+		Language         flexString `json:"message_template_language"`
+		PreviousQuality  flexString `json:"previous_quality_score"`
+		NewQuality       flexString `json:"new_quality_score"`
+		PreviousCategory flexString `json:"previous_category"`
+		NewCategory      flexString `json:"new_category"`
 	}
 	wPreferencesValue struct {
 		Metadata struct {
@@ -405,20 +401,8 @@ func ParseWebhook(body []byte) (*Notification, error) {
 					Language:   string(v.Language),
 					Reason:     string(v.Reason),
 				})
-			case "message_template_quality_update":
-				var v wTemplateQuality
-				if !isObject(ch.Value) || lenientUnmarshal(ch.Value, &v) != nil {
-					continue
-				}
-				n.QualityUpdates = append(n.QualityUpdates, TemplateQualityUpdate{WABAID: string(e.ID), TemplateID: string(v.ID),
-					Name: string(v.Name), Language: string(v.Language), Previous: string(v.Previous), New: string(v.New)})
-			case "template_category_update":
-				var v wTemplateCategory
-				if !isObject(ch.Value) || lenientUnmarshal(ch.Value, &v) != nil {
-					continue
-				}
-				n.CategoryUpdates = append(n.CategoryUpdates, TemplateCategoryUpdate{WABAID: string(e.ID), TemplateID: string(v.ID),
-					Name: string(v.Name), Language: string(v.Language), Previous: string(v.Previous), New: string(v.New)})
+			case "message_template_quality_update", "template_category_update":
+				parseTemplateSignal(n, string(e.ID), string(ch.Field), ch.Value)
 			case "user_preferences":
 				parsePreferences(n, string(e.ID), ch.Value)
 			}
@@ -490,6 +474,21 @@ func parseMessagesValue(n *Notification, wabaID string, raw json.RawMessage) {
 		}
 		n.Statuses = append(n.Statuses, su)
 	}
+}
+
+// parseTemplateSignal reads a message_template_quality_update or template_category_update value.
+func parseTemplateSignal(n *Notification, wabaID, field string, raw json.RawMessage) {
+	var v wTemplateSignal
+	if !isObject(raw) || lenientUnmarshal(raw, &v) != nil {
+		return
+	}
+	if field == "template_category_update" {
+		n.CategoryUpdates = append(n.CategoryUpdates, TemplateCategoryUpdate{WABAID: wabaID, TemplateID: string(v.ID),
+			Name: string(v.Name), Language: string(v.Language), Previous: string(v.PreviousCategory), New: string(v.NewCategory)})
+		return
+	}
+	n.QualityUpdates = append(n.QualityUpdates, TemplateQualityUpdate{WABAID: wabaID, TemplateID: string(v.ID),
+		Name: string(v.Name), Language: string(v.Language), Previous: string(v.PreviousQuality), New: string(v.NewQuality)})
 }
 
 func parsePreferences(n *Notification, wabaID string, raw json.RawMessage) {
