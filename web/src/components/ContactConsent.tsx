@@ -1,9 +1,9 @@
 import { useEffect, useId, useRef, useState } from 'react'
-import { api, type ConsentEntry, type Contact } from '../api'
+import { api, ApiError, type ConsentEntry, type Contact } from '../api'
 import { formatDayTime } from '../i18n/format'
 import { t } from '../i18n/pt-BR'
 import { consentLine } from '../lib/consent'
-import { problemText } from '../lib/errors'
+import { fieldErrorText, problemText } from '../lib/errors'
 import { Field } from './Field'
 
 interface Props {
@@ -25,6 +25,7 @@ export function ContactConsent({ contact, onChange, error }: Props) {
   const [note, setNote] = useState('')
   const [busy, setBusy] = useState(false)
   const [actionError, setActionError] = useState('')
+  const [noteError, setNoteError] = useState('')
   const [version, setVersion] = useState(0)
   const confirmRef = useRef<HTMLParagraphElement>(null)
   const actionRef = useRef<HTMLButtonElement>(null)
@@ -38,6 +39,7 @@ export function ContactConsent({ contact, onChange, error }: Props) {
     setConfirming(false)
     setNote('')
     setActionError('')
+    setNoteError('')
     // The confirmation had focus: hand it back to the button that opened it.
     requestAnimationFrame(() => actionRef.current?.focus())
   }
@@ -45,6 +47,7 @@ export function ContactConsent({ contact, onChange, error }: Props) {
   async function confirm() {
     setBusy(true)
     setActionError('')
+    setNoteError('')
     try {
       const entry = await api.recordConsent(contact.id, { opted_out: !optedOut, ...(note.trim() ? { detail: note.trim() } : {}) })
       // The contact's own record is the truth; the entry stands in when it cannot be read.
@@ -55,7 +58,12 @@ export function ContactConsent({ contact, onChange, error }: Props) {
       onChange(fresh)
       requestAnimationFrame(() => actionRef.current?.focus())
     } catch (err) {
-      setActionError(problemText(err))
+      const fields = err instanceof ApiError ? err.fieldErrors : []
+      const atNote = fields.find((e) => e.field === 'detail')
+      if (atNote) setNoteError(fieldErrorText(atNote))
+      const rest = fields.filter((e) => e !== atNote)
+      if (rest.length) setActionError(rest.map(fieldErrorText).join(' '))
+      else if (!atNote) setActionError(problemText(err))
     } finally {
       setBusy(false)
     }
@@ -101,7 +109,11 @@ export function ContactConsent({ contact, onChange, error }: Props) {
             placeholder={t('consent.notePlaceholder')}
             maxLength={500}
             value={note}
-            onChange={(e) => setNote(e.target.value)}
+            error={noteError || undefined}
+            onChange={(e) => {
+              setNote(e.target.value)
+              setNoteError('')
+            }}
           />
           {actionError && (
             <p className="field-error" role="alert">

@@ -1,4 +1,4 @@
-import { act, screen, waitFor, within } from '@testing-library/react'
+import { act, fireEvent, screen, waitFor, within } from '@testing-library/react'
 import type { UserEvent } from '@testing-library/user-event'
 import { describe, expect, it } from 'vitest'
 import { FakeApi } from './fakeApi'
@@ -146,6 +146,21 @@ describe('marketing consent in the start flow', () => {
     await user.click(d.getByRole('button', { name: 'Continuar' }))
     expect(await d.findByRole('radio', { name: 'boas_vindas' })).toBeDisabled()
     expect(d.getByRole('button', { name: 'Definir parâmetros' })).toBeDisabled()
+  })
+})
+
+describe('the agent\'s note on a consent change', () => {
+  it('shows the server\'s detail_invalid at the note, in Portuguese, and records nothing', async () => {
+    const { fake, user } = await renderApp()
+    const d = within(await conversar(user, '11 98765-4321'))
+    await user.click(d.getByRole('button', { name: 'Marcar como descadastrado' }))
+    // The input stops at 500 characters; a pasted value set directly reaches the server's check.
+    fireEvent.change(d.getByLabelText('Observação (opcional)'), { target: { value: 'x'.repeat(501) } })
+    await user.click(d.getByRole('button', { name: 'Confirmar' }))
+    await waitFor(() => expect(d.getByLabelText('Observação (opcional)')).toHaveAttribute('aria-invalid', 'true'))
+    expect(d.getByText('A observação pode ter no máximo 500 caracteres, sem quebras de linha.')).toBeInTheDocument()
+    expect(fake.consents.get('ct-joao')).toBeUndefined()
+    expect(d.getByText('Recebe mensagens de marketing')).toBeInTheDocument()
   })
 })
 

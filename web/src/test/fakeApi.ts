@@ -316,7 +316,9 @@ export class FakeApi {
       if (r.method === 'POST') {
         if (typeof body.opted_out !== 'boolean') throw invalid([{ field: 'opted_out', code: 'required', message: 'opted_out is required' }])
         const detail = String(body.detail ?? '')
-        if (detail.length > 500) throw invalid([{ field: 'detail', code: 'invalid', message: 'detail is too long' }])
+        if (detail.length > 500 || /[\r\n]/.test(detail)) {
+          throw invalid([{ field: 'detail', code: 'detail_invalid', message: 'detail is at most 500 characters, on one line' }])
+        }
         const e = this.recordConsent(c.id, body.opted_out, { source: 'agent', detail, userId: this.sessionUser.id })
         return { status: 201, body: e }
       }
