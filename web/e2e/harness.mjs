@@ -3,7 +3,8 @@
 // loaded 2-core machine. No fixed sleeps: every wait is for something visible on the page.
 
 import { execFile, spawn } from 'node:child_process'
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -182,4 +183,27 @@ export async function shot(page, name) {
 
 export function tempDir(prefix) {
   return mkdtempSync(join(tmpdir(), prefix))
+}
+
+let axeSource = null
+
+/**
+ * Runs axe-core (WCAG 2.x A/AA and best-practice rules) on what the page shows now and returns
+ * the serious and critical violations as "rule: target" lines, so an assertion names each one.
+ * `scope` is a CSS selector to limit the run to (the whole document by default).
+ */
+export async function axeViolations(page, scope = 'html') {
+  // Evaluated through the DevTools protocol: the SPA's CSP (script-src 'self') rightly refuses an
+  // injected <script>, and the test must not weaken it.
+  if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) {
+    axeSource ??= readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
+    await page.evaluate(axeSource)
+  }
+  const found = await page.evaluate(async (sel) => {
+    const r = await window.axe.run(document.querySelector(sel), { resultTypes: ['violations'] })
+    return r.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .flatMap((v) => v.nodes.map((n) => `${v.id} (${v.impact}): ${n.target.join(' ')} — ${n.failureSummary?.split('\n')[1]?.trim() ?? v.help}`))
+  }, scope)
+  return found
 }

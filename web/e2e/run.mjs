@@ -13,6 +13,7 @@ import { after, before, describe, test } from 'node:test'
 import {
   ARTIFACTS,
   WAIT_MS,
+  axeViolations,
   buildServer,
   ensureSpaBuilt,
   freshArtifacts,
@@ -97,6 +98,22 @@ async function errorAt(input, text) {
 const dialog = (p, name) => p.getByRole('dialog', { name })
 const messages = (p) => p.getByRole('list', { name: 'Mensagens' }).getByRole('listitem')
 const message = (p, text) => messages(p).filter({ hasText: text })
+
+/** No serious or critical axe-core violation on what the page shows now. */
+async function accessible(p, what) {
+  const found = await axeViolations(p)
+  assert.deepEqual(found, [], `${what}: axe-core found serious or critical violations`)
+}
+
+/** "04/12/2026 10:00": an API time as the SPA shows it in São Paulo. */
+function dayTime(iso) {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('pt-BR', { timeZone: ZONE, day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+      .formatToParts(new Date(iso))
+      .map((x) => [x.type, x.value]),
+  )
+  return `${parts.day}/${parts.month}/${parts.year} ${parts.hour}:${parts.minute}`
+}
 
 /** Signs in from the login screen. */
 async function login(p) {
@@ -498,6 +515,109 @@ describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
     await hidden(d)
     await page.waitForURL(`**/#/atendimentos/${joaoConversation}`)
     await visible(message(page, 'Segunda mensagem na fila'))
+  })
+
+  step('consent: "SAIR" opts the contact out, the start flow rules out marketing templates, the contact shows its consent (both sizes, axe)', async () => {
+    // A contact of its own, so the other steps' contacts keep receiving marketing.
+    const { items: channels } = await server.api('/channels')
+    const sandbox = channels.find((c) => c.provider === 'sandbox')
+    await server.api(`/sandbox/channels/${sandbox.id}/inbound`, {
+      method: 'POST',
+      body: JSON.stringify({ from: '+55 11 97777-6666', name: 'Beatriz Santos', text: '  Sair ' }),
+    })
+    const beatriz = await server.api(`/contacts/lookup?phone=${encodeURIComponent('11977776666')}`)
+    assert.equal(beatriz.marketing_opted_out, true, 'the keyword reply opted the contact out')
+    const since = `Não recebe mensagens de marketing desde ${dayTime(beatriz.marketing_consent_at)}`
+
+    // The start flow: the consent at the confirmed contact, with its history.
+    await conversar(page, '11 97777-6666')
+    const d = dialog(page, 'Enviar mensagem')
+    await visible(d.getByText('Beatriz Santos', { exact: true }))
+    const contactCard = d.getByRole('region', { name: 'Contato' })
+    await visible(contactCard.getByText(since, { exact: true }))
+    await contactCard.getByRole('button', { name: 'Ver histórico' }).click()
+    const history = contactCard.getByRole('list', { name: 'Histórico de consentimento de Beatriz Santos' })
+    await visible(history.getByRole('listitem').filter({ hasText: 'palavra-chave' }))
+    assert.match(await history.getByRole('listitem').first().innerText(), /^Descadastrado \d{2}\/\d{2}\/\d{4} \d{2}:\d{2} · palavra-chave\s+“\s*Sair\s*”$/)
+    await fitsViewport(page, 'consent at the contact')
+    await accessible(page, 'send step with the consent history')
+    await shot(page, 'consent-contato-descadastrado')
+
+    await d.getByRole('radio', { name: 'Iniciar atendimento' }).check()
+    await d.getByRole('radio', { name: 'Vendas' }).check()
+    await d.getByRole('button', { name: 'Continuar' }).click()
+    await visible(d.getByRole('heading', { name: 'Modelo de mensagem' }))
+    const reason = 'Indisponível: o contato pediu para não receber mensagens de marketing'
+    // The card around a template's radio (`has` is matched inside each card).
+    const cardOf = (name) => d.locator('.template-card').filter({ has: page.getByRole('radio', { name, exact: true }) })
+    for (const name of ['boas_vindas', 'oferta_semana']) {
+      const card = d.getByRole('radio', { name })
+      await visible(card)
+      assert.ok(await card.isDisabled(), `${name} (MARKETING) cannot be chosen`)
+      await visible(cardOf(name).getByText(reason, { exact: true }))
+    }
+    for (const name of ['atualizacao_pedido', 'codigo_verificacao']) {
+      const card = d.getByRole('radio', { name })
+      assert.ok(await card.isEnabled(), `${name} (UTILITY/AUTHENTICATION) stays available`)
+      assert.equal(await cardOf(name).getByText(reason).count(), 0)
+    }
+    assert.ok(await d.getByRole('button', { name: 'Definir parâmetros' }).isDisabled(), 'no template chosen yet')
+    await d.getByRole('radio', { name: 'atualizacao_pedido' }).check()
+    assert.ok(await d.getByRole('button', { name: 'Definir parâmetros' }).isEnabled(), 'a utility template leads to the parameters')
+    await fitsViewport(page, 'templates for an opted-out contact')
+    await accessible(page, 'templates for an opted-out contact')
+    await shot(page, 'consent-modelos-indisponiveis')
+
+    await page.setViewportSize(PHONE)
+    await visible(cardOf('boas_vindas').getByText(reason))
+    await fitsViewport(page, 'templates for an opted-out contact 390')
+    await accessible(page, 'templates for an opted-out contact 390')
+    await shot(page, 'consent-modelos-indisponiveis-390')
+    await d.getByRole('button', { name: 'Voltar' }).click()
+    await visible(contactCard.getByText(since, { exact: true }))
+    await fitsViewport(page, 'consent at the contact 390')
+    await accessible(page, 'send step 390')
+    await shot(page, 'consent-contato-390')
+    await d.getByRole('button', { name: 'Cancelar' }).click()
+    await hidden(d)
+
+    // The keyword reply opened a receptive conversation: its contact info shows the consent too.
+    const { items: convs } = await server.api(`/conversations?contact_id=${beatriz.id}`)
+    assert.equal(convs.length, 1)
+    await page.goto(`${server.baseURL}/#/atendimentos/${convs[0].id}`)
+    const info = page.getByRole('region', { name: 'Dados do contato Beatriz Santos' })
+    await visible(info.getByText(since, { exact: true }))
+    await fitsViewport(page, 'conversation with consent 390')
+    await accessible(page, 'conversation with consent 390')
+    await shot(page, 'consent-conversa-390')
+
+    await page.setViewportSize(DESKTOP)
+    // The agent reactivates marketing (the contact asked to), after a confirmation.
+    await info.getByRole('button', { name: 'Reativar marketing' }).click()
+    await visible(info.getByText(/Reativar as mensagens de marketing para Beatriz Santos\?/))
+    await field(info, 'Observação (opcional)').fill('Pediu para voltar a receber ofertas')
+    await accessible(page, 'consent confirmation')
+    await shot(page, 'consent-confirmacao')
+    await info.getByRole('button', { name: 'Confirmar' }).click()
+    await visible(info.getByText(/^Recebe mensagens de marketing desde \d{2}\/\d{2}\/\d{4} \d{2}:\d{2}$/))
+    await info.getByRole('button', { name: 'Ver histórico' }).click()
+    const entries = info.getByRole('list', { name: 'Histórico de consentimento de Beatriz Santos' }).getByRole('listitem')
+    await visible(entries.filter({ hasText: 'atendente' }))
+    assert.deepEqual(
+      (await entries.allInnerTexts()).map((x) => x.split(' ')[0]),
+      ['Reativado', 'Descadastrado'],
+      'newest first',
+    )
+    const after = await server.api(`/contacts/${beatriz.id}`)
+    assert.equal(after.marketing_opted_out, false)
+    const { items: facts } = await server.api(`/contacts/${beatriz.id}/consent`)
+    assert.deepEqual(facts.map((f) => [f.opted_out, f.source, f.detail]), [
+      [false, 'agent', 'Pediu para voltar a receber ofertas'],
+      [true, 'keyword', facts[1].detail],
+    ])
+    await fitsViewport(page, 'conversation with consent history')
+    await accessible(page, 'conversation with consent history')
+    await shot(page, 'consent-conversa-reativado')
   })
 
   step('phone size (390×844): list, phone field, side search, wizard, conversation, login', async () => {

@@ -3,6 +3,8 @@
 import { ApiError, API_BASE, readSession, request, route, setSession, type Query, type Session } from './client'
 import type {
   Channel,
+  ConsentEntry,
+  ConsentInput,
   Contact,
   ContactInput,
   Conversation,
@@ -112,6 +114,11 @@ export const api = {
   lookupContact,
   getContact: (id: Id) => request<Contact>('GET', route('/api/v1/contacts/{id}', { id })),
   createContact: (input: ContactInput) => request<Contact>('POST', route('/api/v1/contacts'), { body: input }),
+  /** GET /contacts/{id}/consent: the contact's opt-outs and opt-ins, newest first. */
+  listConsent: (contactId: Id) => all<ConsentEntry>(route('/api/v1/contacts/{id}/consent', { id: contactId }), {}, 5),
+  /** POST /contacts/{id}/consent: the agent records the contact's choice (source agent). */
+  recordConsent: (contactId: Id, input: ConsentInput) =>
+    request<ConsentEntry>('POST', route('/api/v1/contacts/{id}/consent', { id: contactId }), { body: input }),
 
   listChannels: () => all<Channel>(route('/api/v1/channels')),
   listTeams: () => all<Team>(route('/api/v1/teams')),
@@ -154,6 +161,7 @@ export const LIVE_EVENT_NAMES: LiveEventName[] = [
   'conversation.waiting_expired',
   'message.created',
   'message.updated',
+  'template.updated',
 ]
 
 export interface LiveHandlers {

@@ -56,6 +56,15 @@ export type MeBody = S['Me']
 
 export type Contact = Res<S['Contact']>
 
+/** How a consent fact was learnt: a keyword reply, Meta's stop/resume, an agent, the API, a CSV import. */
+export type ConsentSource = NonNullable<S['ConsentEntry']['source']>
+
+/** One opt-out or opt-in of marketing messages in a contact's history. */
+export type ConsentEntry = Res<S['ConsentEntry']>
+
+/** Body of POST /contacts/{id}/consent: an agent's choice, with an optional note. */
+export type ConsentInput = S['ConsentRequest']
+
 /** Body of POST /contacts; the phone may be typed in any form ("com DDD"). */
 export type ContactInput = Required<Pick<S['ContactRequest'], 'name' | 'phone'>> & Pick<S['ContactRequest'], 'email'>
 
@@ -65,6 +74,8 @@ export type Team = Res<S['Team']>
 
 export type TemplateCategory = NonNullable<S['Template']['category']>
 export type TemplateStatus = NonNullable<S['TemplateRequest']['status']>
+/** Meta's quality rating of a template: UNKNOWN until rated; YELLOW warns, RED may be paused. */
+export type TemplateQuality = NonNullable<S['Template']['quality']>
 export type ParameterFormat = NonNullable<S['Template']['parameter_format']>
 
 /** A button of a BUTTONS component, in Meta's shape. */
@@ -148,6 +159,8 @@ export interface LiveEventMap {
   'conversation.waiting_expired': Conversation
   'message.created': Message
   'message.updated': Message
+  /** Meta changed a template's quality rating or category. */
+  'template.updated': Template
 }
 
 export type LiveEventName = keyof LiveEventMap

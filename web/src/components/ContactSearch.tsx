@@ -83,6 +83,7 @@ export function ContactSearch({ onClose, onPick }: { onClose: () => void; onPick
                     <span className="contact-result-text">
                       <span className="contact-result-name">{c.name}</span>
                       <span className="muted small">{formatPhone(c.phone)}</span>
+                      {c.marketing_opted_out && <span className="consent-badge">{t('consent.optedOut')}</span>}
                     </span>
                   </button>
                 </li>

@@ -1,12 +1,13 @@
 import { useCallback, useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react'
 import { api, ApiError, type Conversation, type Message } from '../api'
 import { formatDateTime, formatPhone, formatRemaining, formatTime } from '../i18n/format'
-import { t } from '../i18n/pt-BR'
+import { errorText, t } from '../i18n/pt-BR'
 import { problemText } from '../lib/errors'
 import { fresher, fresherMessage, mergeFetched } from '../lib/fresh'
 import { useNow } from '../lib/hooks'
 import { useDirectory, useLiveEvents } from '../state'
 import { initials } from '../lib/text'
+import { ContactConsent } from './ContactConsent'
 import { TemplateSendDialog } from './TemplateSendDialog'
 
 /** Conversation order: the server's sequence number, then the creation time. */
@@ -75,7 +76,7 @@ export function ConversationView({ id, onChanged }: Props) {
     (e) => {
       if (e.type === 'message.created' || e.type === 'message.updated') {
         if (e.data.conversation_id === id) setMessages((list) => upsertMessage(list, e.data))
-      } else if (e.data.id === id) {
+      } else if (e.type !== 'template.updated' && e.data.id === id) {
         setConv((cur) => fresher(cur, e.data))
       }
     },
@@ -163,6 +164,11 @@ export function ConversationView({ id, onChanged }: Props) {
           </button>
         )}
       </header>
+      {conv.contact && (
+        <section className="conversation-consent" aria-label={t('conversation.contactInfo', { name: contactName })}>
+          <ContactConsent contact={conv.contact} onChange={(contact) => setConv((cur) => (cur ? { ...cur, contact } : cur))} />
+        </section>
+      )}
 
       <Banner conv={conv} now={now} open={open} failedReason={conv.failure?.title || failedOpening?.error?.title} contactName={contactName} />
       {actionError && (
@@ -292,7 +298,7 @@ function MessageStatus({ m }: { m: Message }) {
   if (m.status === 'failed') {
     return (
       <span className="msg-status status-failed" title={m.error ? String(m.error.code) : undefined}>
-        {m.error?.title ? t('message.failedReason', { reason: m.error.title }) : t('message.status.failed')}
+        {m.error?.title ? t('message.failedReason', { reason: errorText(m.error.title, m.error.title) }) : t('message.status.failed')}
       </span>
     )
   }

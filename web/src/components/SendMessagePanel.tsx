@@ -13,11 +13,13 @@ import {
 } from '../api'
 import { formatDateTime, formatPhone, localInputToUTC, localZone, toLocalInputValue } from '../i18n/format'
 import { t } from '../i18n/pt-BR'
+import { unavailableReason } from '../lib/consent'
 import { fieldErrorText, problemText } from '../lib/errors'
 import { keyFor } from '../lib/ids'
 import { initialValues, parameterErrors, toParameters } from '../lib/template'
 import { useDirectory, useSession } from '../state'
 import { initials } from '../lib/text'
+import { ContactConsent } from './ContactConsent'
 import { Dialog } from './Dialog'
 import { Field } from './Field'
 import { ParametersForm } from './ParametersForm'
@@ -48,11 +50,13 @@ interface Props {
 }
 
 /** "Enviar mensagem": send type, channel and team → "Modelo de mensagem" → "Parâmetros" → start. */
-export function SendMessagePanel({ contact, onClose, onStarted, onOpenExisting }: Props) {
+export function SendMessagePanel({ contact: initialContact, onClose, onStarted, onOpenExisting }: Props) {
   const { user } = useSession()
   const dir = useDirectory()
   const channels = dir.channels.filter((c) => c.active)
 
+  // Kept here: the agent may record the contact's consent in this panel, or the server may say it changed.
+  const [contact, setContact] = useState(initialContact)
   const [step, setStep] = useState<Step>('send')
   const [sendType, setSendType] = useState<SendType | null>(null)
   const [scheduledLocal, setScheduledLocal] = useState(defaultSchedule)
@@ -91,6 +95,9 @@ export function SendMessagePanel({ contact, onClose, onStarted, onOpenExisting }
     return fe ? fieldErrorText(fe) : undefined
   }
   const clearServer = (pred: (field: string) => boolean) => setServerErrors((list) => list.filter((e) => !pred(e.field)))
+
+  // A template the contact's consent rules out is not a choice, even if it was picked before.
+  const usable = template && !unavailableReason(template, contact) ? template : null
 
   const sendReady = sendType !== null && !!channel && !!team && (sendType === 'now' || !!localInputToUTC(scheduledLocal))
 
@@ -135,6 +142,10 @@ export function SendMessagePanel({ contact, onClose, onStarted, onOpenExisting }
       onStarted(await api.startConversation(body, keyFor(attempt, body)))
     } catch (err) {
       setBusy(false)
+      // The contact opted out since this panel read it: show its current consent.
+      if (err instanceof ApiError && (err.code === 'contact_opted_out' || err.fieldErrors.some((e) => e.code === 'contact_opted_out'))) {
+        api.getContact(contact.id).then(setContact, () => {})
+      }
       if (err instanceof ApiError && err.code === 'conversation_already_open' && err.problem.existing_id) {
         setExistingId(err.problem.existing_id)
       } else if (err instanceof ApiError && err.fieldErrors.length > 0) {
@@ -164,6 +175,10 @@ export function SendMessagePanel({ contact, onClose, onStarted, onOpenExisting }
         {step === 'send' && (
           <SendStep
             contact={contact}
+            onContact={(c) => {
+              setContact(c)
+              clearServer((f) => f.startsWith('contact'))
+            }}
             sendType={sendType}
             onSendType={(s) => {
               setSendType(s)
@@ -193,7 +208,13 @@ export function SendMessagePanel({ contact, onClose, onStarted, onOpenExisting }
           />
         )}
         {step === 'template' && channel && (
-          <TemplatePicker channelId={channel.id} selected={template} onSelect={chooseTemplate} error={errorAt('template_id')} />
+          <TemplatePicker
+            channelId={channel.id}
+            contact={contact}
+            selected={usable}
+            onSelect={chooseTemplate}
+            error={errorAt('template_id')}
+          />
         )}
         {step === 'parameters' && template && (
           <>
@@ -266,7 +287,7 @@ export function SendMessagePanel({ contact, onClose, onStarted, onOpenExisting }
           </button>
         )}
         {step === 'template' && (
-          <button type="button" className="button button-primary" disabled={!template} onClick={() => setStep('parameters')}>
+          <button type="button" className="button button-primary" disabled={!usable} onClick={() => setStep('parameters')}>
             {t('template.next')}
           </button>
         )}
@@ -282,6 +303,7 @@ export function SendMessagePanel({ contact, onClose, onStarted, onOpenExisting }
 
 interface SendStepProps {
   contact: Contact
+  onContact: (c: Contact) => void
   sendType: SendType | null
   onSendType: (s: SendType) => void
   scheduledLocal: string
@@ -295,6 +317,11 @@ interface SendStepProps {
   errorAt: (field: string) => string | undefined
   /** The earliest value the date-time picker offers (now, when the panel opened). */
   minLocal: string
+}
+
+/** A server error about the contact (422 contact_opted_out has field `contact`; others `contact.*`). */
+function contactError(errorAt: (field: string) => string | undefined): string | undefined {
+  return errorAt('contact') ?? errorAt('contact_id') ?? errorAt('contact.phone') ?? errorAt('contact.name')
 }
 
 function SendStep(p: SendStepProps) {
@@ -313,6 +340,7 @@ function SendStep(p: SendStepProps) {
           {p.contact.email && <p className="muted small">{p.contact.email}</p>}
         </div>
         <p className="muted small contact-card-hint">{t('send.contactConfirm')}</p>
+        <ContactConsent contact={p.contact} onChange={p.onContact} error={contactError(p.errorAt)} />
       </section>
 
       <section aria-labelledby={`${ids}-type`}>

@@ -1,8 +1,10 @@
 import { useEffect, useId, useState } from 'react'
-import { api, type Template, type TemplateCategory } from '../api'
+import { api, type Contact, type Template, type TemplateCategory } from '../api'
 import { t } from '../i18n/pt-BR'
+import { unavailableReason } from '../lib/consent'
 import { problemText } from '../lib/errors'
 import { useDebounced } from '../lib/hooks'
+import { useLiveEvents } from '../state'
 import { bodyText, componentText, splitVariables, variableLabel } from '../lib/template'
 import { Field } from './Field'
 
@@ -10,6 +12,8 @@ const CATEGORIES: Array<TemplateCategory | ''> = ['', 'MARKETING', 'UTILITY', 'A
 
 interface Props {
   channelId: string
+  /** The contact the template is for: marketing templates are unavailable when it opted out. */
+  contact?: Pick<Contact, 'marketing_opted_out'>
   selected: Template | null
   onSelect: (tpl: Template) => void
   /** A server error about the template (e.g. `template_not_approved`). */
@@ -17,7 +21,7 @@ interface Props {
 }
 
 /** "Modelo de mensagem": search, category filter, and the approved templates of the channel as cards. */
-export function TemplatePicker({ channelId, selected, onSelect, error }: Props) {
+export function TemplatePicker({ channelId, contact, selected, onSelect, error }: Props) {
   const headingId = useId()
   const [q, setQ] = useState('')
   const query = useDebounced(q.trim(), 250)
@@ -43,6 +47,18 @@ export function TemplatePicker({ channelId, selected, onSelect, error }: Props) 
       ac.abort()
     }
   }, [channelId, category, query, key])
+
+  // Meta's quality and category updates change the cards while they are shown.
+  useLiveEvents((e) => {
+    if (e.type !== 'template.updated') return
+    const tpl = e.data
+    setResult((r) => {
+      if (!r || !r.items.some((x) => x.id === tpl.id)) return r
+      const fits = !category || tpl.category === category
+      const items = fits ? r.items.map((x) => (x.id === tpl.id && tpl.updated_at >= x.updated_at ? tpl : x)) : r.items.filter((x) => x.id !== tpl.id)
+      return { ...r, items }
+    })
+  })
 
   const loading = result?.key !== key && !loadError
   const items = result?.items ?? []
@@ -89,27 +105,45 @@ export function TemplatePicker({ channelId, selected, onSelect, error }: Props) 
       </div>
       <div role="radiogroup" aria-label={t('template.list')} className="template-grid" aria-busy={loading}>
         {items.map((tpl) => (
-          <TemplateCard key={tpl.id} tpl={tpl} checked={selected?.id === tpl.id} onSelect={() => onSelect(tpl)} />
+          <TemplateCard
+            key={tpl.id}
+            tpl={tpl}
+            checked={selected?.id === tpl.id}
+            unavailable={unavailableReason(tpl, contact)}
+            onSelect={() => onSelect(tpl)}
+          />
         ))}
       </div>
     </section>
   )
 }
 
-function TemplateCard({ tpl, checked, onSelect }: { tpl: Template; checked: boolean; onSelect: () => void }) {
+interface CardProps {
+  tpl: Template
+  checked: boolean
+  /** Why the card cannot be chosen for this contact (null: it can). */
+  unavailable: string | null
+  onSelect: () => void
+}
+
+function TemplateCard({ tpl, checked, unavailable, onSelect }: CardProps) {
   const id = useId()
   const header = componentText(tpl, 'HEADER')
   const footer = componentText(tpl, 'FOOTER')
+  const quality = tpl.quality === 'YELLOW' || tpl.quality === 'RED' ? tpl.quality : null
+  // The reasons come first: a screen reader hears why before the template's text.
+  const describedBy = [unavailable && `${id}-unavailable`, quality && `${id}-quality`, `${id}-body`].filter(Boolean).join(' ')
   return (
-    <label className={`template-card${checked ? ' is-selected' : ''}`}>
+    <label className={`template-card${checked && !unavailable ? ' is-selected' : ''}${unavailable ? ' is-unavailable' : ''}`}>
       <input
         type="radio"
         name="template"
         className="card-radio"
-        checked={checked}
+        checked={checked && !unavailable}
+        disabled={!!unavailable}
         onChange={onSelect}
         aria-labelledby={`${id}-name`}
-        aria-describedby={`${id}-body`}
+        aria-describedby={describedBy}
       />
       <span className="template-card-head">
         <span id={`${id}-name`} className="template-name">
@@ -119,6 +153,16 @@ function TemplateCard({ tpl, checked, onSelect }: { tpl: Template; checked: bool
           {t(`template.category.${tpl.category}` as const)}
         </span>
       </span>
+      {unavailable && (
+        <span id={`${id}-unavailable`} className="template-unavailable">
+          {unavailable}
+        </span>
+      )}
+      {quality && (
+        <span id={`${id}-quality`} className={`template-quality quality-${quality.toLowerCase()}`}>
+          {t(`template.quality.${quality}` as const)}
+        </span>
+      )}
       {header && <span className="template-header-text">{header}</span>}
       <span id={`${id}-body`} className="template-body">
         <TemplateText text={bodyText(tpl)} />

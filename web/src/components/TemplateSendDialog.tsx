@@ -57,6 +57,7 @@ export function TemplateSendDialog({ conversation, onClose, onSent }: Props) {
         {step === 'template' ? (
           <TemplatePicker
             channelId={conversation.channel_id}
+            contact={conversation.contact}
             selected={template}
             onSelect={(tpl) => {
               if (tpl.id === template?.id) return

@@ -13,6 +13,25 @@ export function formatDateTime(iso: string | null | undefined): string {
   return Number.isNaN(d.getTime()) ? '' : dateTime.format(d)
 }
 
+const parts = new Intl.DateTimeFormat(LOCALE, {
+  day: '2-digit',
+  month: '2-digit',
+  year: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  hourCycle: 'h23',
+})
+
+/** "04/12/2026 10:00" (dd/MM/yyyy HH:mm, no comma) in the browser's time zone. */
+export function formatDayTime(iso: string | null | undefined): string {
+  if (!iso) return ''
+  const d = new Date(iso)
+  if (Number.isNaN(d.getTime())) return ''
+  const p: Record<string, string> = {}
+  for (const { type, value } of parts.formatToParts(d)) p[type] = value
+  return `${p.day}/${p.month}/${p.year} ${p.hour}:${p.minute}`
+}
+
 /** "14:30" in the browser's time zone. */
 export function formatTime(iso: string | null | undefined): string {
   if (!iso) return ''

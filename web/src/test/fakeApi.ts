@@ -5,6 +5,7 @@
 
 import type {
   Channel,
+  ConsentEntry,
   Contact,
   Conversation,
   FieldError,
@@ -115,6 +116,8 @@ export class FakeApi {
   ]
   conversations: Conversation[] = []
   messages: Message[] = []
+  /** Each contact's consent history, oldest first (the API lists it newest first). */
+  consents = new Map<string, ConsentEntry[]>()
   requests: RecordedRequest[] = []
 
   /** The user the session cookie belongs to (null: signed out). */
@@ -225,6 +228,31 @@ export class FakeApi {
 
   // --- What the outside world does -------------------------------------------------------
 
+  /** A consent fact (the contact's "SAIR", Meta's stop, an agent…) becomes the contact's state. */
+  recordConsent(
+    contactId: string,
+    optedOut: boolean,
+    o: { source?: ConsentEntry['source']; detail?: string; at?: string; userId?: string | null } = {},
+  ): ConsentEntry {
+    const c = this.find(this.contacts, contactId)
+    const at = o.at ?? new Date().toISOString()
+    const entry: ConsentEntry = {
+      id: this.id('cs'),
+      opted_out: optedOut,
+      source: o.source ?? 'keyword',
+      detail: o.detail ?? (o.source === undefined || o.source === 'keyword' ? (optedOut ? 'SAIR' : 'VOLTAR') : ''),
+      user_id: o.userId ?? null,
+      at,
+      created_at: new Date().toISOString(),
+    }
+    this.consents.set(contactId, [...(this.consents.get(contactId) ?? []), entry])
+    c.marketing_opted_out = optedOut
+    c.marketing_consent_at = at
+    c.updated_at = entry.created_at
+    for (const conv of this.conversations) if (conv.contact.id === contactId) conv.contact = c
+    return entry
+  }
+
   /** The contact replies on WhatsApp: the window opens and the queue is released in order. */
   contactReplies(conversationId: string, text: string): void {
     const c = this.conversation(conversationId)
@@ -279,6 +307,22 @@ export class FakeApi {
     if (r.method === 'GET' && p === '/contacts/lookup') return this.lookup(r.query.get('phone') ?? '')
     if (r.method === 'POST' && p === '/contacts') return this.createContact(body)
     if (r.method === 'GET' && (m = /^\/contacts\/([\w-]+)$/.exec(p))) return ok(this.find(this.contacts, m[1]))
+    if ((m = /^\/contacts\/([\w-]+)\/consent$/.exec(p))) {
+      const c = this.find(this.contacts, m[1])
+      if (r.method === 'GET') {
+        const list = [...(this.consents.get(c.id) ?? [])].sort((a, b) => b.at.localeCompare(a.at))
+        return page(list)
+      }
+      if (r.method === 'POST') {
+        if (typeof body.opted_out !== 'boolean') throw invalid([{ field: 'opted_out', code: 'required', message: 'opted_out is required' }])
+        const detail = String(body.detail ?? '')
+        if (detail.length > 500 || /[\r\n]/.test(detail)) {
+          throw invalid([{ field: 'detail', code: 'detail_invalid', message: 'detail is at most 500 characters, on one line' }])
+        }
+        const e = this.recordConsent(c.id, body.opted_out, { source: 'agent', detail, userId: this.sessionUser.id })
+        return { status: 201, body: e }
+      }
+    }
 
     if (r.method === 'GET' && p === '/channels') return page(this.channels.map(publicChannel))
     if (r.method === 'GET' && p === '/teams') return page(this.teams)
@@ -452,6 +496,7 @@ export class FakeApi {
     else {
       if (t.status !== 'APPROVED') errors.push({ field: 'template_id', code: 'template_not_approved', message: 'not approved' })
       if (ch && t.channel_id !== ch.id) errors.push({ field: 'template_id', code: 'template_channel_mismatch', message: 'mismatch' })
+      if (contact?.marketing_opted_out && t.category === 'MARKETING') errors.push(optedOut())
       const r = this.render(t, b.parameters as TemplateParameters)
       errors.push(...r.errors)
       rendered = r.text
@@ -515,7 +560,8 @@ export class FakeApi {
       const t = this.templates.find((x) => x.id === b.template_id && x.channel_id === c.channel_id && x.status === 'APPROVED')
       if (!t) throw invalid([{ field: 'template_id', code: 'template_not_found', message: 'template not found' }])
       const r = this.render(t, b.parameters as TemplateParameters)
-      if (r.errors.length) throw invalid(r.errors)
+      const refused = c.contact.marketing_opted_out && t.category === 'MARKETING' ? [optedOut()] : []
+      if (refused.length || r.errors.length) throw invalid([...refused, ...r.errors])
       m = this.message(c.id, {
         direction: 'out',
         type: 'template',
@@ -582,6 +628,11 @@ export class FakeApi {
       ...m,
     }
   }
+}
+
+/** 422 contact_opted_out: a MARKETING template to a contact who opted out (field `contact`). */
+function optedOut(): FieldError {
+  return { field: 'contact', code: 'contact_opted_out', message: 'the contact opted out of marketing messages' }
 }
 
 function ok(body: unknown): Reply {
