@@ -2,11 +2,16 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/atendimento/atendimento/internal/apperr"
 	"github.com/atendimento/atendimento/internal/contact"
 	"github.com/atendimento/atendimento/internal/store"
 )
@@ -177,21 +182,70 @@ func (s *server) deleteContact(c echo.Context) error {
 }
 
 // ConsentRequest records a contact's marketing choice by hand: an agent's note of what the
-// contact said on the phone, or an integrator's (a CRM's) own record.
+// contact said on the phone, an integrator's (a CRM's) own record, or a row of a CSV import.
 type ConsentRequest struct {
 	// OptedOut is true to record an opt-out of marketing messages, false to record an opt-in.
 	OptedOut *bool `json:"opted_out" validate:"required" example:"true"`
 	// Detail is a note kept with the fact (why, where the contact said so).
 	Detail *string `json:"detail" validate:"omitempty,max=500" example:"Pediu por telefone para não receber ofertas."`
+	// Source is csv for a row of a CSV import (atendimento consent --csv); absent, the fact's source is agent (session user) or api (API key). Any other value is refused with source_invalid.
+	Source *string `json:"source" enums:"csv" example:"csv"`
+	// ImportKey names the imported row (1-200 characters, only with source csv; import_key_invalid otherwise): a second request with the same key for the same contact records nothing and answers the fact recorded the first time, so re-importing a file does not repeat its facts.
+	ImportKey *string `json:"import_key" example:"3f1c9a0b7d2e4f65:12"`
+	// At is when the contact made the choice (RFC 3339, only with source csv, not in the future; at_invalid otherwise); absent, now. The contact's state follows the latest fact by at, so an old row does not override a newer choice.
+	At *string `json:"at" format:"date-time" example:"2026-05-04T09:00:00-03:00"`
 } // @name ConsentRequest
 
-func (r ConsentRequest) input() contact.ConsentInput {
+// maxImportKey bounds ConsentRequest.ImportKey.
+const maxImportKey = 200
+
+// input checks the fields the tags cannot and builds the fact; the source of a request without
+// one is the caller's to set.
+func (r ConsentRequest) input(contactID string, now time.Time) (contact.ConsentInput, error) {
 	in := contact.ConsentInput{OptedOut: r.OptedOut != nil && *r.OptedOut}
 	if r.Detail != nil {
 		in.Detail = *r.Detail
 	}
-	return in
+	var f apperr.Fields
+	csv := false
+	if r.Source != nil {
+		if *r.Source == string(contact.SourceCSV) {
+			csv, in.Source = true, contact.SourceCSV
+		} else {
+			f.Add("source", "source_invalid", "source must be csv or absent")
+		}
+	}
+	if r.ImportKey != nil {
+		n := utf8.RuneCountInString(*r.ImportKey)
+		switch {
+		case !csv:
+			f.Add("import_key", "import_key_invalid", "import_key is only accepted with source csv")
+		case n < 1 || n > maxImportKey || strings.IndexFunc(*r.ImportKey, unicode.IsControl) >= 0:
+			f.Add("import_key", "import_key_invalid", fmt.Sprintf("import_key must have 1 to %d characters without control characters", maxImportKey))
+		default:
+			// Scoped to the contact: one contact's key never answers with another contact's fact.
+			in.DedupeKey = "csv:" + contactID + ":" + *r.ImportKey
+		}
+	}
+	if r.At != nil {
+		at, err := time.Parse(time.RFC3339, *r.At)
+		switch {
+		case !csv:
+			f.Add("at", "at_invalid", "at is only accepted with source csv")
+		case err != nil:
+			f.Add("at", "at_invalid", "at must be an RFC 3339 time such as 2026-05-04T09:00:00-03:00")
+		case at.After(now.Add(maxConsentSkew)):
+			f.Add("at", "at_invalid", "at must not be in the future")
+		default:
+			in.At = at
+		}
+	}
+	return in, f.Err()
 }
+
+// maxConsentSkew is how far in the future an imported fact's at may be (the clocks of the file's
+// source and of the server differ).
+const maxConsentSkew = 5 * time.Minute
 
 // ConsentEntry is one recorded consent fact of a contact: an opt-out of marketing messages or an
 // opt-in. The contact's current state is the fact with the latest at.
@@ -202,9 +256,9 @@ type ConsentEntry struct {
 	Source string `json:"source" enums:"keyword,meta,agent,api,csv" example:"keyword"`
 	// Detail is the keyword text the contact sent, Meta's detail, or the agent's note.
 	Detail string `json:"detail" example:"SAIR"`
-	// UserID is the agent who recorded the fact (source agent), else null.
+	// UserID is the session user who recorded the fact (source agent, or csv when a session user imported it), else null.
 	UserID *string `json:"user_id" format:"uuid" extensions:"x-nullable"`
-	// At is when the fact happened: the message's or Meta's timestamp for keywords and webhooks, the request's time otherwise.
+	// At is when the fact happened: the message's or Meta's timestamp for keywords and webhooks, the row's at for a CSV import that gave one, the request's time otherwise.
 	At        time.Time `json:"at"`
 	CreatedAt time.Time `json:"created_at"`
 } // @name ConsentEntry
@@ -245,13 +299,14 @@ func (s *server) listConsent(c echo.Context) error {
 // recordConsent godoc
 //
 //	@Summary		Record a contact's opt-out of (or opt-in to) marketing messages
-//	@Description	The fact is recorded now with source agent (session user) or api (API key) and becomes the contact's current state. An opt-out fails the contact's MARKETING template messages not yet sent (scheduled, queued or pending) with error {code: 131050, title: contact_opted_out}; UTILITY and AUTHENTICATION templates and text inside the window still go.
+//	@Description	The fact is recorded now with source agent (session user) or api (API key) and becomes the contact's current state. A CSV import sends source csv, an import_key per row and, optionally, at (when the contact chose; the state then follows the latest fact by at): a replay of an import_key already recorded for the contact records nothing and answers 201 with the fact recorded the first time and the header Idempotent-Replayed: true. An opt-out fails the contact's MARKETING template messages not yet sent (scheduled, queued or pending) with error {code: 131050, title: contact_opted_out}; UTILITY and AUTHENTICATION templates and text inside the window still go.
 //	@Tags			contacts
 //	@Accept			json
 //	@Produce		json
 //	@Param			id		path		string			true	"contact id"
 //	@Param			body	body		ConsentRequest	true	"the fact"
 //	@Success		201		{object}	ConsentEntry
+//	@Header			201		{string}	Idempotent-Replayed	"true when the import_key was recorded before (nothing changed)"
 //	@Failure		400		{object}	Problem
 //	@Failure		401		{object}	Problem
 //	@Failure		403		{object}	Problem
@@ -266,17 +321,28 @@ func (s *server) recordConsent(c echo.Context) error {
 	if err := bind(c, &req); err != nil {
 		return err
 	}
-	in := req.input()
-	in.Source, in.UserID = contact.SourceAPI, nil
-	if p := principal(c); p.UserID != "" {
-		uid := p.UserID
-		in.Source, in.UserID = contact.SourceAgent, &uid
-	}
-	e, err := s.Conversations.RecordConsent(c.Request().Context(), c.Param("id"), in)
+	in, err := req.input(c.Param("id"), store.Now())
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, toConsentEntry(e))
+	if in.Source == "" {
+		in.Source, in.UserID = contact.SourceAPI, nil
+		if p := principal(c); p.UserID != "" {
+			uid := p.UserID
+			in.Source, in.UserID = contact.SourceAgent, &uid
+		}
+	} else if p := principal(c); p.UserID != "" {
+		uid := p.UserID
+		in.UserID = &uid
+	}
+	rec, err := s.Conversations.RecordConsent(c.Request().Context(), c.Param("id"), in)
+	if err != nil {
+		return err
+	}
+	if rec.Duplicate {
+		c.Response().Header().Set("Idempotent-Replayed", "true")
+	}
+	return c.JSON(http.StatusCreated, toConsentEntry(rec.Entry))
 }
 
 // utcPtr is t in UTC, nil for nil.

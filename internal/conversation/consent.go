@@ -38,14 +38,14 @@ func consentFields(optedOut bool, t *template.Template) apperr.Fields {
 
 // RecordConsent records a consent fact of a contact of the account (see applyConsent). A replay
 // returns the fact recorded first.
-func (s *Service) RecordConsent(ctx context.Context, contactID string, in contact.ConsentInput) (contact.ConsentEntry, error) {
+func (s *Service) RecordConsent(ctx context.Context, contactID string, in contact.ConsentInput) (contact.Recorded, error) {
 	var rec contact.Recorded
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
 		var err error
 		rec, err = s.applyConsent(ctx, contactID, in)
 		return err
 	})
-	return rec.Entry, err
+	return rec, err
 }
 
 // RecordConsentByWhatsApp records a fact about the contact with a WhatsApp id (Meta's

@@ -118,6 +118,21 @@ func (e ConsentEntrySource) Valid() bool {
 	}
 }
 
+// Defines values for ConsentRequestSource.
+const (
+	ConsentRequestSourceCsv ConsentRequestSource = "csv"
+)
+
+// Valid indicates whether the value is a known member of the ConsentRequestSource enum.
+func (e ConsentRequestSource) Valid() bool {
+	switch e {
+	case ConsentRequestSourceCsv:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ConversationOrigin.
 const (
 	ConversationOriginActive    ConversationOrigin = "active"
@@ -599,7 +614,7 @@ type ChannelRequestProvider string
 
 // ConsentEntry defines model for ConsentEntry.
 type ConsentEntry struct {
-	// At At is when the fact happened: the message's or Meta's timestamp for keywords and webhooks, the request's time otherwise.
+	// At At is when the fact happened: the message's or Meta's timestamp for keywords and webhooks, the row's at for a CSV import that gave one, the request's time otherwise.
 	At        *string `json:"at,omitempty"`
 	CreatedAt *string `json:"created_at,omitempty"`
 
@@ -617,7 +632,7 @@ type ConsentEntry struct {
 	// Example: keyword
 	Source *ConsentEntrySource `json:"source,omitempty"`
 
-	// UserId UserID is the agent who recorded the fact (source agent), else null.
+	// UserId UserID is the session user who recorded the fact (source agent, or csv when a session user imported it), else null.
 	UserId *openapi_types.UUID `json:"user_id,omitempty"`
 }
 
@@ -634,16 +649,36 @@ type ConsentList struct {
 
 // ConsentRequest defines model for ConsentRequest.
 type ConsentRequest struct {
+	// At At is when the contact made the choice (RFC 3339, only with source csv, not in the future; at_invalid otherwise); absent, now. The contact's state follows the latest fact by at, so an old row does not override a newer choice.
+	//
+	// Example: 2026-05-04T09:00:00-03:00
+	At *time.Time `json:"at,omitempty"`
+
 	// Detail Detail is a note kept with the fact (why, where the contact said so).
 	//
 	// Example: Pediu por telefone para não receber ofertas.
 	Detail *string `json:"detail,omitempty"`
 
+	// ImportKey ImportKey names the imported row (1-200 characters, only with source csv; import_key_invalid otherwise): a second request with the same key for the same contact records nothing and answers the fact recorded the first time, so re-importing a file does not repeat its facts.
+	//
+	// Example: 3f1c9a0b7d2e4f65:12
+	ImportKey *string `json:"import_key,omitempty"`
+
 	// OptedOut OptedOut is true to record an opt-out of marketing messages, false to record an opt-in.
 	//
 	// Example: true
 	OptedOut bool `json:"opted_out"`
+
+	// Source Source is csv for a row of a CSV import (atendimento consent --csv); absent, the fact's source is agent (session user) or api (API key). Any other value is refused with source_invalid.
+	//
+	// Example: csv
+	Source *ConsentRequestSource `json:"source,omitempty"`
 }
+
+// ConsentRequestSource Source is csv for a row of a CSV import (atendimento consent --csv); absent, the fact's source is agent (session user) or api (API key). Any other value is refused with source_invalid.
+//
+// Example: csv
+type ConsentRequestSource string
 
 // Contact defines model for Contact.
 type Contact struct {
@@ -1656,7 +1691,7 @@ type ClientInterface interface {
 
 	// PostApiV1ContactsIdConsentWithBody Record a contact's opt-out of (or opt-in to) marketing messages
 	//
-	// The fact is recorded now with source agent (session user) or api (API key) and becomes the contact's current state. An opt-out fails the contact's MARKETING template messages not yet sent (scheduled, queued or pending) with error {code: 131050, title: contact_opted_out}; UTILITY and AUTHENTICATION templates and text inside the window still go.
+	// The fact is recorded now with source agent (session user) or api (API key) and becomes the contact's current state. A CSV import sends source csv, an import_key per row and, optionally, at (when the contact chose; the state then follows the latest fact by at): a replay of an import_key already recorded for the contact records nothing and answers 201 with the fact recorded the first time and the header Idempotent-Replayed: true. An opt-out fails the contact's MARKETING template messages not yet sent (scheduled, queued or pending) with error {code: 131050, title: contact_opted_out}; UTILITY and AUTHENTICATION templates and text inside the window still go.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1665,7 +1700,7 @@ type ClientInterface interface {
 
 	// PostApiV1ContactsIdConsent Record a contact's opt-out of (or opt-in to) marketing messages
 	//
-	// The fact is recorded now with source agent (session user) or api (API key) and becomes the contact's current state. An opt-out fails the contact's MARKETING template messages not yet sent (scheduled, queued or pending) with error {code: 131050, title: contact_opted_out}; UTILITY and AUTHENTICATION templates and text inside the window still go.
+	// The fact is recorded now with source agent (session user) or api (API key) and becomes the contact's current state. A CSV import sends source csv, an import_key per row and, optionally, at (when the contact chose; the state then follows the latest fact by at): a replay of an import_key already recorded for the contact records nothing and answers 201 with the fact recorded the first time and the header Idempotent-Replayed: true. An opt-out fails the contact's MARKETING template messages not yet sent (scheduled, queued or pending) with error {code: 131050, title: contact_opted_out}; UTILITY and AUTHENTICATION templates and text inside the window still go.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2437,7 +2472,7 @@ func (c *RawClient) GetApiV1ContactsIdConsent(ctx context.Context, id string, pa
 
 // PostApiV1ContactsIdConsentWithBody Record a contact's opt-out of (or opt-in to) marketing messages
 //
-// The fact is recorded now with source agent (session user) or api (API key) and becomes the contact's current state. An opt-out fails the contact's MARKETING template messages not yet sent (scheduled, queued or pending) with error {code: 131050, title: contact_opted_out}; UTILITY and AUTHENTICATION templates and text inside the window still go.
+// The fact is recorded now with source agent (session user) or api (API key) and becomes the contact's current state. A CSV import sends source csv, an import_key per row and, optionally, at (when the contact chose; the state then follows the latest fact by at): a replay of an import_key already recorded for the contact records nothing and answers 201 with the fact recorded the first time and the header Idempotent-Replayed: true. An opt-out fails the contact's MARKETING template messages not yet sent (scheduled, queued or pending) with error {code: 131050, title: contact_opted_out}; UTILITY and AUTHENTICATION templates and text inside the window still go.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2456,7 +2491,7 @@ func (c *RawClient) PostApiV1ContactsIdConsentWithBody(ctx context.Context, id s
 
 // PostApiV1ContactsIdConsent Record a contact's opt-out of (or opt-in to) marketing messages
 //
-// The fact is recorded now with source agent (session user) or api (API key) and becomes the contact's current state. An opt-out fails the contact's MARKETING template messages not yet sent (scheduled, queued or pending) with error {code: 131050, title: contact_opted_out}; UTILITY and AUTHENTICATION templates and text inside the window still go.
+// The fact is recorded now with source agent (session user) or api (API key) and becomes the contact's current state. A CSV import sends source csv, an import_key per row and, optionally, at (when the contact chose; the state then follows the latest fact by at): a replay of an import_key already recorded for the contact records nothing and answers 201 with the fact recorded the first time and the header Idempotent-Replayed: true. An opt-out fails the contact's MARKETING template messages not yet sent (scheduled, queued or pending) with error {code: 131050, title: contact_opted_out}; UTILITY and AUTHENTICATION templates and text inside the window still go.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -6321,7 +6356,7 @@ type ClientWithResponsesInterface interface {
 
 	// PostApiV1ContactsIdConsentWithBodyWithResponse Record a contact's opt-out of (or opt-in to) marketing messages
 	//
-	// The fact is recorded now with source agent (session user) or api (API key) and becomes the contact's current state. An opt-out fails the contact's MARKETING template messages not yet sent (scheduled, queued or pending) with error {code: 131050, title: contact_opted_out}; UTILITY and AUTHENTICATION templates and text inside the window still go.
+	// The fact is recorded now with source agent (session user) or api (API key) and becomes the contact's current state. A CSV import sends source csv, an import_key per row and, optionally, at (when the contact chose; the state then follows the latest fact by at): a replay of an import_key already recorded for the contact records nothing and answers 201 with the fact recorded the first time and the header Idempotent-Replayed: true. An opt-out fails the contact's MARKETING template messages not yet sent (scheduled, queued or pending) with error {code: 131050, title: contact_opted_out}; UTILITY and AUTHENTICATION templates and text inside the window still go.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6330,7 +6365,7 @@ type ClientWithResponsesInterface interface {
 
 	// PostApiV1ContactsIdConsentWithResponse Record a contact's opt-out of (or opt-in to) marketing messages
 	//
-	// The fact is recorded now with source agent (session user) or api (API key) and becomes the contact's current state. An opt-out fails the contact's MARKETING template messages not yet sent (scheduled, queued or pending) with error {code: 131050, title: contact_opted_out}; UTILITY and AUTHENTICATION templates and text inside the window still go.
+	// The fact is recorded now with source agent (session user) or api (API key) and becomes the contact's current state. A CSV import sends source csv, an import_key per row and, optionally, at (when the contact chose; the state then follows the latest fact by at): a replay of an import_key already recorded for the contact records nothing and answers 201 with the fact recorded the first time and the header Idempotent-Replayed: true. An opt-out fails the contact's MARKETING template messages not yet sent (scheduled, queued or pending) with error {code: 131050, title: contact_opted_out}; UTILITY and AUTHENTICATION templates and text inside the window still go.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8307,6 +8342,11 @@ func (r GetApiV1ContactsIdConsentResponse) ContentType() string {
 	return ""
 }
 
+// PostApiV1ContactsIdConsentResponse201Headers the declared response headers of an HTTP 201 response for PostApiV1ContactsIdConsent
+type PostApiV1ContactsIdConsentResponse201Headers struct {
+	IdempotentReplayed *string
+}
+
 // PostApiV1ContactsIdConsentResponse429Headers the declared response headers of an HTTP 429 response for PostApiV1ContactsIdConsent
 type PostApiV1ContactsIdConsentResponse429Headers struct {
 	RetryAfter *int
@@ -8331,6 +8371,8 @@ type PostApiV1ContactsIdConsentResponse struct {
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *RateLimited
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *PostApiV1ContactsIdConsentResponse201Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PostApiV1ContactsIdConsentResponse429Headers
 }
@@ -11669,7 +11711,7 @@ func (c *ClientWithResponses) GetApiV1ContactsIdConsentWithResponse(ctx context.
 
 // PostApiV1ContactsIdConsentWithBodyWithResponse Record a contact's opt-out of (or opt-in to) marketing messages
 //
-// The fact is recorded now with source agent (session user) or api (API key) and becomes the contact's current state. An opt-out fails the contact's MARKETING template messages not yet sent (scheduled, queued or pending) with error {code: 131050, title: contact_opted_out}; UTILITY and AUTHENTICATION templates and text inside the window still go.
+// The fact is recorded now with source agent (session user) or api (API key) and becomes the contact's current state. A CSV import sends source csv, an import_key per row and, optionally, at (when the contact chose; the state then follows the latest fact by at): a replay of an import_key already recorded for the contact records nothing and answers 201 with the fact recorded the first time and the header Idempotent-Replayed: true. An opt-out fails the contact's MARKETING template messages not yet sent (scheduled, queued or pending) with error {code: 131050, title: contact_opted_out}; UTILITY and AUTHENTICATION templates and text inside the window still go.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -11684,7 +11726,7 @@ func (c *ClientWithResponses) PostApiV1ContactsIdConsentWithBodyWithResponse(ctx
 
 // PostApiV1ContactsIdConsentWithResponse Record a contact's opt-out of (or opt-in to) marketing messages
 //
-// The fact is recorded now with source agent (session user) or api (API key) and becomes the contact's current state. An opt-out fails the contact's MARKETING template messages not yet sent (scheduled, queued or pending) with error {code: 131050, title: contact_opted_out}; UTILITY and AUTHENTICATION templates and text inside the window still go.
+// The fact is recorded now with source agent (session user) or api (API key) and becomes the contact's current state. A CSV import sends source csv, an import_key per row and, optionally, at (when the contact chose; the state then follows the latest fact by at): a replay of an import_key already recorded for the contact records nothing and answers 201 with the fact recorded the first time and the header Idempotent-Replayed: true. An opt-out fails the contact's MARKETING template messages not yet sent (scheduled, queued or pending) with error {code: 131050, title: contact_opted_out}; UTILITY and AUTHENTICATION templates and text inside the window still go.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13877,6 +13919,16 @@ func ParsePostApiV1ContactsIdConsentResponse(rsp *http.Response) (*PostApiV1Cont
 	}
 
 	switch {
+	case rsp.StatusCode == 201:
+		var headers PostApiV1ContactsIdConsentResponse201Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		response.Headers201 = &headers
 	case rsp.StatusCode == 429:
 		var headers PostApiV1ContactsIdConsentResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {

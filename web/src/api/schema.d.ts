@@ -1305,7 +1305,7 @@ export interface paths {
         put?: never;
         /**
          * Record a contact's opt-out of (or opt-in to) marketing messages
-         * @description The fact is recorded now with source agent (session user) or api (API key) and becomes the contact's current state. An opt-out fails the contact's MARKETING template messages not yet sent (scheduled, queued or pending) with error {code: 131050, title: contact_opted_out}; UTILITY and AUTHENTICATION templates and text inside the window still go.
+         * @description The fact is recorded now with source agent (session user) or api (API key) and becomes the contact's current state. A CSV import sends source csv, an import_key per row and, optionally, at (when the contact chose; the state then follows the latest fact by at): a replay of an import_key already recorded for the contact records nothing and answers 201 with the fact recorded the first time and the header Idempotent-Replayed: true. An opt-out fails the contact's MARKETING template messages not yet sent (scheduled, queued or pending) with error {code: 131050, title: contact_opted_out}; UTILITY and AUTHENTICATION templates and text inside the window still go.
          */
         post: {
             parameters: {
@@ -1327,6 +1327,8 @@ export interface paths {
                 /** @description Created */
                 201: {
                     headers: {
+                        /** @description true when the import_key was recorded before (nothing changed) */
+                        "Idempotent-Replayed"?: string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -4229,7 +4231,7 @@ export interface components {
             waba_id?: string;
         };
         ConsentEntry: {
-            /** @description At is when the fact happened: the message's or Meta's timestamp for keywords and webhooks, the request's time otherwise. */
+            /** @description At is when the fact happened: the message's or Meta's timestamp for keywords and webhooks, the row's at for a CSV import that gave one, the request's time otherwise. */
             at?: string;
             created_at?: string;
             /**
@@ -4249,7 +4251,7 @@ export interface components {
             source?: "keyword" | "meta" | "agent" | "api" | "csv";
             /**
              * Format: uuid
-             * @description UserID is the agent who recorded the fact (source agent), else null.
+             * @description UserID is the session user who recorded the fact (source agent, or csv when a session user imported it), else null.
              */
             user_id?: string | null;
         };
@@ -4259,15 +4261,32 @@ export interface components {
         };
         ConsentRequest: {
             /**
+             * Format: date-time
+             * @description At is when the contact made the choice (RFC 3339, only with source csv, not in the future; at_invalid otherwise); absent, now. The contact's state follows the latest fact by at, so an old row does not override a newer choice.
+             * @example 2026-05-04T09:00:00-03:00
+             */
+            at?: string;
+            /**
              * @description Detail is a note kept with the fact (why, where the contact said so).
              * @example Pediu por telefone para não receber ofertas.
              */
             detail?: string;
             /**
+             * @description ImportKey names the imported row (1-200 characters, only with source csv; import_key_invalid otherwise): a second request with the same key for the same contact records nothing and answers the fact recorded the first time, so re-importing a file does not repeat its facts.
+             * @example 3f1c9a0b7d2e4f65:12
+             */
+            import_key?: string;
+            /**
              * @description OptedOut is true to record an opt-out of marketing messages, false to record an opt-in.
              * @example true
              */
             opted_out: boolean;
+            /**
+             * @description Source is csv for a row of a CSV import (atendimento consent --csv); absent, the fact's source is agent (session user) or api (API key). Any other value is refused with source_invalid.
+             * @example csv
+             * @enum {string}
+             */
+            source?: "csv";
         };
         Contact: {
             attributes?: {
