@@ -5,6 +5,8 @@
 //	                                                 add a company; prints its admin API key last
 //	atendimento start --csv FILE --channel C --team T --template M [flags]
 //	                                                 start a conversation per row, through the API
+//	atendimento consent --csv FILE [--dry-run] [--out result.csv]
+//	                                                 record each row's marketing opt-out or opt-in, through the API
 package main
 
 import (
@@ -44,7 +46,8 @@ func main() {
 const usage = `usage:
   atendimento serve [--demo=true|false]
   atendimento account create --name NAME --admin-email EMAIL [--admin-password PASSWORD]
-  atendimento start --csv FILE --channel ID|NAME --team ID|NAME --template ID|NAME [--dry-run] [flags]`
+  atendimento start --csv FILE --channel ID|NAME --team ID|NAME --template ID|NAME [--dry-run] [flags]
+  atendimento consent --csv FILE [--dry-run] [--out result.csv]`
 
 func run(ctx context.Context, args []string, cfg app.Config, log *slog.Logger, stdout io.Writer) error {
 	if len(args) == 0 {
@@ -60,6 +63,8 @@ func run(ctx context.Context, args []string, cfg app.Config, log *slog.Logger, s
 		return createAccount(ctx, args[2:], cfg, log, stdout)
 	case "start":
 		return startCSV(ctx, args[1:], os.Getenv, stdout)
+	case "consent":
+		return consentCSV(ctx, args[1:], os.Getenv, stdout)
 	case "-h", "--help", "help":
 		fmt.Fprintln(stdout, usage)
 		return nil

@@ -54,8 +54,12 @@ type csvRow struct {
 	name   string
 	params map[string]string
 
-	status, conversationID, code, message string
-	earlier                               bool // started by an earlier run (the server replayed the first answer)
+	status, code, message string
+	// id is what the row made: the conversation (start), the contact (consent).
+	id      string
+	earlier bool // started by an earlier run (the server replayed the first answer)
+	// consent is the fact of a row of a consent file (atendimento consent).
+	consent *consentFact
 }
 
 // startCSVOptions are the command's flags and what resolve found for them.
@@ -75,12 +79,7 @@ type startCSVOptions struct {
 // startCSV runs `atendimento start --csv FILE`: it talks only to the API, never to the database.
 func startCSV(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	o := startCSVOptions{terminal: isTerminal, progressEvery: 10 * time.Second, region: "BR"}
-	fs := flag.NewFlagSet("start", flag.ContinueOnError)
-	fs.SetOutput(stdout)
-	fs.Usage = func() { fmt.Fprintln(stdout, startUsage+"\n\nflags:"); fs.PrintDefaults() }
-	fs.StringVar(&o.file, "csv", "", "the CSV file: a header line, then one contact per line")
-	fs.StringVar(&o.url, "url", getenv("ATENDIMENTO_URL"), "the server's base URL (default $ATENDIMENTO_URL)")
-	fs.StringVar(&o.apiKey, "api-key", "", "an API key (default $ATENDIMENTO_API_KEY)")
+	fs := apiFlagSet("start", startUsage, "one contact per line", stdout, getenv, &o.file, &o.url, &o.apiKey)
 	fs.StringVar(&o.channel, "channel", "", "the channel to send from: id or name")
 	fs.StringVar(&o.team, "team", "", "the team that owns the conversations: id or name")
 	fs.StringVar(&o.template, "template", "", "the APPROVED template to open with: id or name")
@@ -91,13 +90,8 @@ func startCSV(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&o.out, "out", "", "the result CSV: line, phone, status, conversation_id, code (default FILE.result.csv)")
 	fs.StringVar(&o.phoneColumn, "phone-column", "", "the phone column (default: phone, telefone, celular or whatsapp)")
 	fs.StringVar(&o.nameColumn, "name-column", "", "the name column (default: name or nome; none is fine)")
-	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
-		return nil
-	} else if err != nil {
+	if help, err := parseAPIFlags(fs, args, getenv, &o.apiKey); help || err != nil {
 		return err
-	}
-	if o.apiKey == "" {
-		o.apiKey = getenv("ATENDIMENTO_API_KEY")
 	}
 	return runStartCSV(ctx, o, stdout)
 }
@@ -106,15 +100,9 @@ func runStartCSV(ctx context.Context, o startCSVOptions, stdout io.Writer) error
 	if err := o.check(); err != nil {
 		return err
 	}
-	data, err := os.ReadFile(o.file)
+	data, err := readInput(o.file, &o.out)
 	if err != nil {
 		return err
-	}
-	if o.out == "" {
-		o.out = strings.TrimSuffix(o.file, filepath.Ext(o.file)) + ".result.csv"
-	}
-	if filepath.Clean(o.out) == filepath.Clean(o.file) {
-		return errors.New("--out must not be the input file")
 	}
 	c, err := atendimento.New(o.url, o.apiKey, atendimento.WithHeader("User-Agent", "atendimento-start-csv"))
 	if err != nil {
@@ -129,26 +117,15 @@ func runStartCSV(ctx context.Context, o startCSVOptions, stdout io.Writer) error
 	if err != nil {
 		return err
 	}
-	bad := 0
-	for _, r := range rows {
-		if r.status == rowInvalid {
-			bad++
-			fmt.Fprintf(stdout, "line %d: %s: %s\n", r.line, r.code, r.message)
-		}
-	}
-	fmt.Fprintf(stdout, "%s: %d rows, %d valid, %d invalid\n", o.file, len(rows), len(rows)-bad, bad)
-	if o.dryRun {
-		if bad > 0 {
-			return fmt.Errorf("%d invalid rows in %s", bad, o.file)
-		}
-		return nil
+	if err := reportInvalid(stdout, o.file, rows); o.dryRun {
+		return err
 	}
 
 	sum := sha256.Sum256(data)
 	keyPrefix := "csv-" + hex.EncodeToString(sum[:12]) + "-"
 	sendErr := o.send(ctx, c, rows, keyPrefix, stdout)
 
-	if err := writeResult(o.out, rows); err != nil {
+	if err := writeResult(o.out, "conversation_id", rows); err != nil {
 		return err
 	}
 	printFailures(stdout, rows, 20)
@@ -164,15 +141,8 @@ func runStartCSV(ctx context.Context, o startCSVOptions, stdout io.Writer) error
 }
 
 func (o *startCSVOptions) check() error {
-	var missing []string
-	for _, f := range []struct{ name, v string }{{"--csv", o.file}, {"--url (or ATENDIMENTO_URL)", o.url},
-		{"--api-key (or ATENDIMENTO_API_KEY)", o.apiKey}, {"--channel", o.channel}, {"--team", o.team}, {"--template", o.template}} {
-		if f.v == "" {
-			missing = append(missing, f.name)
-		}
-	}
-	if len(missing) > 0 {
-		return fmt.Errorf("missing %s (see atendimento start -h)", strings.Join(missing, ", "))
+	if err := missingFlags("start", o.file, o.url, o.apiKey, "--channel", o.channel, "--team", o.team, "--template", o.template); err != nil {
+		return err
 	}
 	if o.concurrency < 1 || o.concurrency > 256 {
 		return errors.New("--concurrency must be between 1 and 256")
@@ -193,6 +163,80 @@ func (o *startCSVOptions) check() error {
 		o.scheduled = &t
 	default:
 		return fmt.Errorf("--send-type must be now or scheduled, not %q", o.sendType)
+	}
+	return nil
+}
+
+// apiFlagSet is the flag set of a command that reads a CSV file (a header line, then what each
+// line is) and talks to the API: --csv, --url (default $ATENDIMENTO_URL) and --api-key.
+func apiFlagSet(name, usage, each string, stdout io.Writer, getenv func(string) string, file, url, apiKey *string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	fs.Usage = func() { fmt.Fprintln(stdout, usage+"\n\nflags:"); fs.PrintDefaults() }
+	fs.StringVar(file, "csv", "", "the CSV file: a header line, then "+each)
+	fs.StringVar(url, "url", getenv("ATENDIMENTO_URL"), "the server's base URL (default $ATENDIMENTO_URL)")
+	fs.StringVar(apiKey, "api-key", "", "an API key (default $ATENDIMENTO_API_KEY)")
+	return fs
+}
+
+// parseAPIFlags parses the flags of a command that talks to the API; the API key defaults to
+// $ATENDIMENTO_API_KEY (not shown by -h). help is true when -h was asked for (and answered).
+func parseAPIFlags(fs *flag.FlagSet, args []string, getenv func(string) string, apiKey *string) (help bool, err error) {
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return true, nil
+	} else if err != nil {
+		return false, err
+	}
+	if *apiKey == "" {
+		*apiKey = getenv("ATENDIMENTO_API_KEY")
+	}
+	return false, nil
+}
+
+// missingFlags names the required flags left empty: --csv, --url and --api-key, then the
+// command's own as name, value pairs.
+func missingFlags(cmd, file, url, apiKey string, more ...string) error {
+	flags := append([]string{"--csv", file, "--url (or ATENDIMENTO_URL)", url, "--api-key (or ATENDIMENTO_API_KEY)", apiKey}, more...)
+	var missing []string
+	for i := 0; i+1 < len(flags); i += 2 {
+		if flags[i+1] == "" {
+			missing = append(missing, flags[i])
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("missing %s (see atendimento %s -h)", strings.Join(missing, ", "), cmd)
+	}
+	return nil
+}
+
+// readInput reads the CSV file and defaults the result's path (out) to FILE.result.csv.
+func readInput(file string, out *string) ([]byte, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	if *out == "" {
+		*out = strings.TrimSuffix(file, filepath.Ext(file)) + ".result.csv"
+	}
+	if filepath.Clean(*out) == filepath.Clean(file) {
+		return nil, errors.New("--out must not be the input file")
+	}
+	return data, nil
+}
+
+// reportInvalid prints every invalid row with its line and the counts; with invalid rows, the
+// error a dry run ends with.
+func reportInvalid(w io.Writer, file string, rows []*csvRow) error {
+	bad := 0
+	for _, r := range rows {
+		if r.status == rowInvalid {
+			bad++
+			fmt.Fprintf(w, "line %d: %s: %s\n", r.line, r.code, r.message)
+		}
+	}
+	fmt.Fprintf(w, "%s: %d rows, %d valid, %d invalid\n", file, len(rows), len(rows)-bad, bad)
+	if bad > 0 {
+		return fmt.Errorf("%d invalid rows in %s", bad, file)
 	}
 	return nil
 }
@@ -264,18 +308,11 @@ func (o *startCSVOptions) resolve(ctx context.Context, c *atendimento.Client) (*
 // template, and that no phone appears twice. A bad header is an error; a bad row is marked
 // invalid with its line, code and message.
 func readRows(data []byte, o startCSVOptions, def *template.Definition, vars []string) ([]*csvRow, error) {
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // the BOM spreadsheets write
-	r := csv.NewReader(bytes.NewReader(data))
-	r.FieldsPerRecord = -1
-	r.Comma = delimiter(data)
-	header, err := r.Read()
+	f, err := openCSV(o.file, data)
 	if err != nil {
-		return nil, fmt.Errorf("%s: read the header: %w", o.file, err)
+		return nil, err
 	}
-	col := map[string]int{}
-	for i, h := range header {
-		col[strings.TrimSpace(h)] = i
-	}
+	header, col := f.header, f.col
 	find := func(flagValue string, defaults ...string) (int, string) {
 		if flagValue != "" {
 			i, ok := col[flagValue]
@@ -284,14 +321,7 @@ func readRows(data []byte, o startCSVOptions, def *template.Definition, vars []s
 			}
 			return i, flagValue
 		}
-		for _, d := range defaults {
-			for h, i := range col {
-				if strings.EqualFold(h, d) {
-					return i, h
-				}
-			}
-		}
-		return -1, ""
+		return f.column(defaults...)
 	}
 	phoneCol, phoneName := find(o.phoneColumn, "phone", "telefone", "celular", "whatsapp")
 	if phoneCol < 0 {
@@ -312,28 +342,8 @@ func readRows(data []byte, o startCSVOptions, def *template.Definition, vars []s
 			o.file, o.template, strings.Join(vars, ", "), strings.Join(missing, ", "))
 	}
 
-	var rows []*csvRow
 	seen := map[string]int{} // E.164 → the line it first appeared on
-	for {
-		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		line, _ := r.FieldPos(0)
-		row := &csvRow{line: line}
-		rows = append(rows, row)
-		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			row.line = pe.StartLine
-			row.invalid("row_malformed", pe.Err.Error())
-			continue
-		} else if err != nil {
-			return nil, fmt.Errorf("%s: %w", o.file, err)
-		}
-		if len(rec) != len(header) {
-			row.invalid("row_malformed", fmt.Sprintf("%d fields, the header has %d", len(rec), len(header)))
-			continue
-		}
+	return f.readAll(func(row *csvRow, rec []string) {
 		row.phone = strings.TrimSpace(rec[phoneCol])
 		if nameCol >= 0 {
 			row.name = strings.TrimSpace(rec[nameCol])
@@ -343,13 +353,8 @@ func readRows(data []byte, o startCSVOptions, def *template.Definition, vars []s
 			row.params[v] = rec[col[v]]
 		}
 		var codes, msgs []string
-		num, err := phone.Parse(row.phone, o.region)
-		if err != nil {
-			codes, msgs = append(codes, "phone_invalid"), append(msgs, fmt.Sprintf("phone %q: %v", row.phone, err))
-		} else if first, dup := seen[num.E164()]; dup {
-			codes, msgs = append(codes, "duplicate_phone"), append(msgs, fmt.Sprintf("phone %s is also on line %d", num.E164(), first))
-		} else {
-			seen[num.E164()] = row.line
+		if fe := checkPhone(row, o.region, seen); fe != nil {
+			codes, msgs = append(codes, fe.Code), append(msgs, fe.Message)
 		}
 		for _, fe := range checkParams(def, vars, row.params) {
 			codes, msgs = append(codes, fe.Code), append(msgs, fe.Message)
@@ -357,8 +362,86 @@ func readRows(data []byte, o startCSVOptions, def *template.Definition, vars []s
 		if len(codes) > 0 {
 			row.invalid(strings.Join(slices.Compact(codes), " "), strings.Join(msgs, "; "))
 		}
+	})
+}
+
+// csvFile is a CSV file as spreadsheets export it: maybe a BOM, ';' or ',' between fields.
+type csvFile struct {
+	name   string
+	r      *csv.Reader
+	header []string
+	col    map[string]int // a header's trimmed text → its index
+}
+
+// openCSV reads the header of data (the file name).
+func openCSV(name string, data []byte) (*csvFile, error) {
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // the BOM spreadsheets write
+	r := csv.NewReader(bytes.NewReader(data))
+	r.FieldsPerRecord = -1
+	r.Comma = delimiter(data)
+	header, err := r.Read()
+	if err != nil {
+		return nil, fmt.Errorf("%s: read the header: %w", name, err)
 	}
-	return rows, nil
+	col := map[string]int{}
+	for i, h := range header {
+		col[strings.TrimSpace(h)] = i
+	}
+	return &csvFile{name: name, r: r, header: header, col: col}, nil
+}
+
+// column finds the first of names among the header's columns, case ignored: its index and
+// header text; -1 when there is none.
+func (f *csvFile) column(names ...string) (int, string) {
+	for _, d := range names {
+		for h, i := range f.col {
+			if strings.EqualFold(h, d) {
+				return i, h
+			}
+		}
+	}
+	return -1, ""
+}
+
+// readAll reads the data rows, each marked with its line; check sees the fields of each row
+// that parses and has as many as the header (the others are marked invalid, row_malformed).
+func (f *csvFile) readAll(check func(row *csvRow, rec []string)) ([]*csvRow, error) {
+	var rows []*csvRow
+	for {
+		rec, err := f.r.Read()
+		if errors.Is(err, io.EOF) {
+			return rows, nil
+		}
+		line, _ := f.r.FieldPos(0)
+		row := &csvRow{line: line}
+		var pe *csv.ParseError
+		switch {
+		case errors.As(err, &pe):
+			row.line = pe.StartLine
+			row.invalid("row_malformed", pe.Err.Error())
+		case err != nil:
+			return nil, fmt.Errorf("%s: %w", f.name, err)
+		case len(rec) != len(f.header):
+			row.invalid("row_malformed", fmt.Sprintf("%d fields, the header has %d", len(rec), len(f.header)))
+		default:
+			check(row, rec)
+		}
+		rows = append(rows, row)
+	}
+}
+
+// checkPhone checks the row's phone and that no earlier row has it (seen: E.164 → the line it
+// first appeared on).
+func checkPhone(row *csvRow, region string, seen map[string]int) *fieldError {
+	num, err := phone.Parse(row.phone, region)
+	if err != nil {
+		return &fieldError{"phone_invalid", fmt.Sprintf("phone %q: %v", row.phone, err)}
+	}
+	if first, dup := seen[num.E164()]; dup {
+		return &fieldError{"duplicate_phone", fmt.Sprintf("phone %s is also on line %d", num.E164(), first)}
+	}
+	seen[num.E164()] = row.line
+	return nil
 }
 
 // findByIDOrName gets a resource by id, or finds the one whose name is exactly ref.
@@ -430,6 +513,15 @@ func delimiter(data []byte) rune {
 // file's hash and the row's line: a re-run of the same file replays what was started instead of
 // starting it again. It returns the context's error when interrupted.
 func (o *startCSVOptions) send(ctx context.Context, c *atendimento.Client, rows []*csvRow, keyPrefix string, stdout io.Writer) error {
+	return sendRows(ctx, rows, o.concurrency, newProgressFor(stdout, o.terminal, o.progressEvery), func(r *csvRow) bool {
+		return o.startRow(ctx, c, r, keyPrefix)
+	})
+}
+
+// sendRows runs do for the valid rows (marked not_sent first) with bounded concurrency, showing
+// the progress; do reports false when the run was interrupted before the row's answer came. It
+// returns the context's error when interrupted.
+func sendRows(ctx context.Context, rows []*csvRow, concurrency int, newProg func(total int) *progress, do func(*csvRow) bool) error {
 	var todo []*csvRow
 	for _, r := range rows {
 		if r.status != rowInvalid {
@@ -437,15 +529,15 @@ func (o *startCSVOptions) send(ctx context.Context, c *atendimento.Client, rows 
 			todo = append(todo, r)
 		}
 	}
-	prog := newProgress(stdout, len(todo), o.terminal(stdout), o.progressEvery)
+	prog := newProg(len(todo))
 	jobs := make(chan *csvRow)
 	var wg sync.WaitGroup
-	for range min(o.concurrency, max(len(todo), 1)) {
+	for range min(concurrency, max(len(todo), 1)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for r := range jobs {
-				if o.startRow(ctx, c, r, keyPrefix) {
+				if do(r) {
 					prog.add()
 				}
 			}
@@ -492,10 +584,10 @@ func (o *startCSVOptions) startRow(ctx context.Context, c *atendimento.Client, r
 	p, isProblem := atendimento.AsProblem(err)
 	switch {
 	case err == nil && rsp.JSON201 != nil:
-		r.status, r.conversationID = rowStarted, rsp.JSON201.Id.String()
+		r.status, r.id = rowStarted, rsp.JSON201.Id.String()
 		r.earlier = rsp.HTTPResponse.Header.Get("Idempotent-Replayed") == "true"
 	case isProblem && p.Code == "conversation_already_open":
-		r.status, r.conversationID, r.code = rowAlreadyOpen, p.ExistingID, p.Code
+		r.status, r.id, r.code = rowAlreadyOpen, p.ExistingID, p.Code
 	case isProblem:
 		r.status, r.code, r.message = rowFailed, problemCode(p), p.Error()
 	case err != nil:
@@ -519,12 +611,13 @@ func problemCode(p *atendimento.Problem) string {
 	return strings.Join(slices.Compact(codes), " ")
 }
 
-func writeResult(path string, rows []*csvRow) error {
+// writeResult writes the result CSV: line, phone, status, idColumn (the row's id), code.
+func writeResult(path, idColumn string, rows []*csvRow) error {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
-	_ = w.Write([]string{"line", "phone", "status", "conversation_id", "code"})
+	_ = w.Write([]string{"line", "phone", "status", idColumn, "code"})
 	for _, r := range rows {
-		_ = w.Write([]string{fmt.Sprint(r.line), r.phone, r.status, r.conversationID, r.code})
+		_ = w.Write([]string{fmt.Sprint(r.line), r.phone, r.status, r.id, r.code})
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {
@@ -604,6 +697,11 @@ type progress struct {
 
 func newProgress(w io.Writer, total int, terminal bool, every time.Duration) *progress {
 	return &progress{w: w, total: total, terminal: terminal, every: every, began: time.Now()}
+}
+
+// newProgressFor is newProgress on w for a total not known yet.
+func newProgressFor(w io.Writer, terminal func(io.Writer) bool, every time.Duration) func(total int) *progress {
+	return func(total int) *progress { return newProgress(w, total, terminal(w), every) }
 }
 
 func (p *progress) add() { p.done.Add(1) }

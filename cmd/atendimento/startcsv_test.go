@@ -205,12 +205,18 @@ func settled(t *testing.T, s *starts) int64 {
 
 func readResult(t *testing.T, path string) map[int][]string {
 	t.Helper()
+	return readResultColumns(t, path, "conversation_id")
+}
+
+// readResultColumns reads a result CSV whose id column is idColumn, by line.
+func readResultColumns(t *testing.T, path, idColumn string) map[int][]string {
+	t.Helper()
 	f, err := os.Open(path)
 	require.NoError(t, err)
 	defer f.Close()
 	recs, err := csv.NewReader(f).ReadAll()
 	require.NoError(t, err)
-	require.Equal(t, []string{"line", "phone", "status", "conversation_id", "code"}, recs[0])
+	require.Equal(t, []string{"line", "phone", "status", idColumn, "code"}, recs[0])
 	out := map[int][]string{}
 	for _, r := range recs[1:] {
 		line, err := strconv.Atoi(r[0])
