@@ -325,15 +325,16 @@ func (s *server) recordConsent(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if in.Source == "" {
-		in.Source, in.UserID = contact.SourceAPI, nil
-		if p := principal(c); p.UserID != "" {
-			uid := p.UserID
-			in.Source, in.UserID = contact.SourceAgent, &uid
-		}
-	} else if p := principal(c); p.UserID != "" {
-		uid := p.UserID
+	// A session user is recorded with the fact whatever its source; without a source given, the
+	// fact is theirs (agent) or the API key's (api).
+	if uid := principal(c).UserID; uid != "" {
 		in.UserID = &uid
+	}
+	if in.Source == "" {
+		in.Source = contact.SourceAPI
+		if in.UserID != nil {
+			in.Source = contact.SourceAgent
+		}
 	}
 	rec, err := s.Conversations.RecordConsent(c.Request().Context(), c.Param("id"), in)
 	if err != nil {
