@@ -17,6 +17,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/atendimento/atendimento/cmd/atendimento/app"
+	"github.com/atendimento/atendimento/cmd/atendimento/app/apptest"
 	"github.com/atendimento/atendimento/internal/account"
 	"github.com/atendimento/atendimento/internal/store"
 	"github.com/atendimento/atendimento/internal/store/storetest"
@@ -254,7 +255,7 @@ func TestServeBootstrapsAndStops(t *testing.T) {
 		serve := func() (stop func() (stdout, logs string)) {
 			ctx, cancel := context.WithCancel(context.Background())
 			var out bytes.Buffer
-			logs := &syncBuffer{}
+			logs := &apptest.SyncBuffer{}
 			done := make(chan error, 1)
 			go func() { done <- run(ctx, []string{"serve"}, cfg, slog.New(slog.NewJSONHandler(logs, nil)), &out) }()
 			require.Eventually(t, func() bool {
@@ -288,23 +289,6 @@ func TestServeBootstrapsAndStops(t *testing.T) {
 		require.NotContains(t, logs, "bootstrapped the first account")
 		checkBootstrapped(t, a, cfg)
 	})
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // TestServeRefusesBadConfig runs the binary as an operator would with mistyped settings: it

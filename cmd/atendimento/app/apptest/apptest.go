@@ -39,7 +39,7 @@ type Env struct {
 	Demo   *app.Seeded
 	// Admin is a client authenticated with the demo admin API key.
 	Admin *Client
-	Logs  *bytes.Buffer
+	Logs  *SyncBuffer
 }
 
 // Options adjusts the App before it is built.
@@ -74,7 +74,7 @@ func New(t testing.TB, db *store.DB, opts Options) *Env {
 	if opts.Configure != nil {
 		opts.Configure(&cfg)
 	}
-	logs := &syncBuffer{}
+	logs := &SyncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: opts.LogLevel}))
 	a, err := app.NewWithDB(context.Background(), cfg, log, db)
 	require.NoError(t, err)
@@ -85,7 +85,7 @@ func New(t testing.TB, db *store.DB, opts Options) *Env {
 	t.Cleanup(a.Stop)
 	srv := httptest.NewServer(a.Handler)
 	t.Cleanup(srv.Close)
-	env := &Env{T: t, App: a, Server: srv, Demo: seeded, Logs: &logs.buf}
+	env := &Env{T: t, App: a, Server: srv, Demo: seeded, Logs: logs}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("server log:\n%s", logs.String())
@@ -95,22 +95,24 @@ func New(t testing.TB, db *store.DB, opts Options) *Env {
 	return env
 }
 
-// String returns what was written so far.
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-type syncBuffer struct {
+// SyncBuffer is a bytes.Buffer that a logger and a test may use from several goroutines.
+type SyncBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
+// Write appends p.
+func (b *SyncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
+}
+
+// String returns what was written so far.
+func (b *SyncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // Ctx returns a context acting for the demo account (for calling services directly).
