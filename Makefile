@@ -69,10 +69,11 @@ test-web:
 vet:
 	$(GO) vet ./...
 
-## docs: regenerate docs/ (swag) and openapi.yaml from the handlers' annotations
+## docs: regenerate docs/ (swag) and openapi.yaml from the handlers' annotations, and the SPA's list of error codes
 docs:
 	$(GO) tool swag init -q -g server.go -d ./api,./internal/apperr -o docs --outputTypes json,yaml --parseInternal
 	$(GO) run ./cmd/openapi-gen -in docs/swagger.json -out openapi.yaml
+	$(GO) run ./cmd/errcodes -out web/src/i18n/errorCodes.gen.ts
 
 ## client: regenerate the Go client (pkg/atendimento/*.gen.go) from openapi.yaml
 client:
@@ -80,7 +81,7 @@ client:
 
 ## docs-check: fail when docs/, openapi.yaml, the Go client or the SPA's API types are stale
 docs-check: docs client
-	@git diff --exit-code -- docs openapi.yaml || { echo "docs/ or openapi.yaml are stale: run make docs and commit"; exit 1; }
+	@git diff --exit-code -- docs openapi.yaml web/src/i18n/errorCodes.gen.ts || { echo "docs/, openapi.yaml or the SPA's error codes are stale: run make docs and commit"; exit 1; }
 	@git diff --exit-code -- 'pkg/atendimento/*.gen.go' || { echo "the Go client is stale: run make docs client and commit"; exit 1; }
 	@if command -v npm >/dev/null 2>&1; then cd web && npm ci --no-audit --no-fund && npm run check:api; \
 	else echo "npm not found: skipping the SPA's API types check"; fi

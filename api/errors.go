@@ -23,7 +23,10 @@ type Problem struct {
 	Code       string              `json:"code" example:"validation_failed"`
 	Errors     []apperr.FieldError `json:"errors"`
 	ExistingID *string             `json:"existing_id,omitempty"`
-	RequestID  string              `json:"request_id,omitempty"`
+	// RetryAfter is, on a 429, the seconds to wait before trying again (also the Retry-After
+	// header): the SPA says "tente de novo em N minutos" from it.
+	RetryAfter *int   `json:"retry_after,omitempty" example:"600"`
+	RequestID  string `json:"request_id,omitempty"`
 } // @name Problem
 
 var kindStatus = map[apperr.Kind]int{
@@ -65,10 +68,8 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			log.ErrorContext(c.Request().Context(), "request failed", "err", err.Error(), "request_id", p.RequestID,
 				"method", c.Request().Method, "path", c.Path())
 		}
-		if ae, ok := apperr.As(err); ok && ae.Kind == apperr.KindRateLimited {
-			if ra, ok := ae.Extra["retry_after"].(int); ok {
-				c.Response().Header().Set("Retry-After", strconv.Itoa(ra))
-			}
+		if p.RetryAfter != nil {
+			c.Response().Header().Set("Retry-After", strconv.Itoa(*p.RetryAfter))
 		}
 		c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
 		c.Response().WriteHeader(p.Status)
@@ -92,6 +93,9 @@ func problemFor(err error) Problem {
 		}
 		if id, ok := ae.Extra["existing_id"].(string); ok && id != "" {
 			p.ExistingID = &id
+		}
+		if ra, ok := ae.Extra["retry_after"].(int); ok && ae.Kind == apperr.KindRateLimited {
+			p.RetryAfter = &ra
 		}
 		p.Title = http.StatusText(status)
 		return p

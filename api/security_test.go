@@ -36,6 +36,7 @@ func locked(t *testing.T, r *apptest.Response, max int) {
 	require.NoError(t, err, "Retry-After %q", r.Header.Get("Retry-After"))
 	require.Greater(t, ra, 0)
 	require.LessOrEqual(t, ra, max)
+	require.Equal(t, float64(ra), r.JSON()["retry_after"], "the body's retry_after is the header's wait")
 	require.Empty(t, r.Header.Values("Set-Cookie"))
 }
 

@@ -145,5 +145,6 @@ function toProblem(status: number, body: unknown): Problem {
     code: b.code ?? `http_${status}`,
     errors: Array.isArray(b.errors) ? b.errors : [],
     existing_id: b.existing_id,
+    retry_after: typeof b.retry_after === 'number' ? b.retry_after : undefined,
   }
 }

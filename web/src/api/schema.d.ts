@@ -4475,6 +4475,12 @@ export interface components {
             errors?: components["schemas"]["apperr.FieldError"][];
             existing_id?: string;
             request_id?: string;
+            /**
+             * @description RetryAfter is, on a 429, the seconds to wait before trying again (also the Retry-After
+             *     header): the SPA says "tente de novo em N minutos" from it.
+             * @example 600
+             */
+            retry_after?: number;
             /** @example 422 */
             status?: number;
             /** @example Unprocessable Entity */

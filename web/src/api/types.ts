@@ -36,8 +36,10 @@ export interface Page<T> {
 export type FieldError = Res<S['apperr.FieldError']>
 
 /** RFC 9457 problem+json body with the API's stable `code`. */
-export type Problem = Omit<Res<S['Problem']>, 'existing_id' | 'request_id' | 'errors' | 'detail'> & {
+export type Problem = Omit<Res<S['Problem']>, 'existing_id' | 'request_id' | 'errors' | 'detail' | 'retry_after'> & {
   detail?: string
+  /** Present on 429: seconds to wait (the Retry-After header). */
+  retry_after?: number
   errors?: FieldError[]
   /** Present on 409 `contact_exists` and `conversation_already_open`. */
   existing_id?: Id

@@ -18,7 +18,7 @@ export function Login({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
     try {
       onSignedIn(await api.login(email.trim(), password))
     } catch (err) {
-      setError(err instanceof ApiError && (err.status === 401 || err.status === 422) ? t('login.invalid') : problemText(err))
+      setError(loginErrorText(err))
       setBusy(false)
     }
   }
@@ -52,4 +52,14 @@ export function Login({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
       </form>
     </main>
   )
+}
+
+/** What a failed login says: wrong credentials, the lockout with its wait in minutes, or the problem. */
+export function loginErrorText(err: unknown): string {
+  if (err instanceof ApiError) {
+    if (err.status === 401 || err.status === 422) return t('login.invalid')
+    const wait = err.problem.retry_after
+    if (err.code === 'login_locked' && wait) return t('login.locked', { minutes: Math.max(1, Math.ceil(wait / 60)) })
+  }
+  return problemText(err)
 }

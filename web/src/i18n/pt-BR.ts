@@ -2,6 +2,8 @@
 // same keys (the `Catalog` type makes the compiler check that). Placeholders are `{name}`, and
 // `t()` requires exactly the placeholders its message names.
 
+import { errorCodeFamilies, type ErrorCode, type ErrorCodeFamily } from './errorCodes.gen'
+
 export const ptBR = {
   'app.name': 'Atendimento',
   'app.loading': 'Carregando…',
@@ -14,6 +16,7 @@ export const ptBR = {
   'login.submit': 'Entrar',
   'login.submitting': 'Entrando…',
   'login.invalid': 'E-mail ou senha incorretos.',
+  'login.locked': 'Muitas tentativas sem sucesso. Por segurança, tente de novo em {minutes} min.',
 
   'header.logout': 'Sair',
   'header.signedInAs': 'Conectado como {name}',
@@ -254,6 +257,84 @@ export const ptBR = {
   'error.idempotency_key_reused': 'Os dados mudaram durante o envio. Tente de novo.',
   'error.required': 'Preencha este campo.',
   'error.forbidden': 'Você não tem permissão para fazer isso.',
+  'error.*_invalid': 'Valor inválido para este campo.',
+  'error.account_not_found': 'Conta não encontrada.',
+  'error.api_key_not_found': 'Chave de API não encontrada.',
+  'error.attributes_invalid': 'Os atributos devem ser um objeto JSON de até 16 KiB.',
+  'error.bad_request': 'Requisição inválida.',
+  'error.body_missing': 'O modelo precisa de um corpo (BODY).',
+  'error.body_too_large': 'O conteúdo enviado é grande demais.',
+  'error.body_too_long': 'O texto do corpo do modelo é longo demais.',
+  'error.body_unreadable': 'Não foi possível ler o conteúdo enviado. Tente de novo.',
+  'error.button_invalid': 'Um dos botões do modelo é inválido.',
+  'error.buttons_too_many': 'O modelo tem botões demais.',
+  'error.category_invalid': 'Categoria inválida: use MARKETING, UTILITY ou AUTHENTICATION.',
+  'error.channel_immutable': 'O canal de um modelo não pode ser alterado.',
+  'error.channel_in_use': 'Este canal tem atendimentos e não pode ser excluído. Desative-o.',
+  'error.channel_not_sandbox': 'Só canais de teste (sandbox) aceitam mensagens simuladas.',
+  'error.channel_not_syncable':
+    'Este canal não sincroniza modelos com a Meta: é preciso um canal do WhatsApp com o ID da conta (WABA) e um token de acesso.',
+  'error.component_invalid': 'Um dos componentes do modelo é inválido.',
+  'error.components_invalid': 'Os componentes do modelo são inválidos.',
+  'error.contact_in_use': 'Este contato tem atendimentos e não pode ser excluído.',
+  'error.conversation_not_found': 'Atendimento não encontrado.',
+  'error.conversation_not_scheduled': 'Este atendimento não está agendado.',
+  'error.conversation_race': 'Não foi possível abrir o atendimento agora. Tente de novo.',
+  'error.csrf_failed': 'Sua sessão expirou ou a página está desatualizada. Recarregue a página e tente de novo.',
+  'error.cursor_invalid': 'Página inválida. Recarregue a lista.',
+  'error.database_unavailable': 'O sistema está temporariamente indisponível. Tente de novo em instantes.',
+  'error.default_region_invalid': 'Região inválida: use um código de país como BR.',
+  'error.duplicate': 'Esta mensagem já foi recebida.',
+  'error.email_invalid': 'E-mail inválido.',
+  'error.event_invalid': 'Tipo de evento desconhecido.',
+  'error.events_unavailable': 'Este servidor não envia atualizações em tempo real.',
+  'error.footer_too_long': 'O rodapé do modelo é longo demais.',
+  'error.header_too_long': 'O cabeçalho do modelo é longo demais.',
+  'error.http_error': 'Não foi possível concluir a requisição.',
+  'error.idempotency_key_invalid': 'Chave de idempotência inválida.',
+  'error.internal_error': 'Algo deu errado do nosso lado. Tente de novo; se continuar, informe o código da requisição ao suporte.',
+  'error.invalid': 'Valor inválido.',
+  'error.invalid_characters': 'O texto contém caracteres não permitidos.',
+  'error.invalid_credentials': 'E-mail ou senha incorretos.',
+  'error.language_invalid': 'Idioma inválido: use um código como pt_BR.',
+  'error.limit_invalid': 'Quantidade por página inválida.',
+  'error.login_locked': 'Muitas tentativas de entrada sem sucesso. Tente de novo em alguns minutos.',
+  'error.malformed_json': 'O conteúdo enviado não é um JSON válido.',
+  'error.message_not_found': 'Mensagem não encontrada.',
+  'error.message_not_queued': 'Esta mensagem já foi enviada e não pode mais ser retirada da fila.',
+  'error.method_not_allowed': 'Operação não permitida neste endereço.',
+  'error.name_invalid': 'Nome inválido: use de 1 a 200 caracteres.',
+  'error.parameter_format_invalid': 'Formato de parâmetros inválido: use NAMED ou POSITIONAL.',
+  'error.password_invalid': 'A senha deve ter de 8 a 72 caracteres.',
+  'error.provider_error': 'O WhatsApp (Meta) recusou ou não respondeu ao pedido. Tente de novo em instantes.',
+  'error.provider_immutable': 'O provedor de um canal não pode ser alterado. Crie outro canal.',
+  'error.provider_invalid': 'Provedor inválido: use whatsapp_cloud ou sandbox.',
+  'error.q_invalid': 'A busca pode ter no máximo 200 caracteres.',
+  'error.rate_limited': 'Muitas requisições em pouco tempo. Aguarde um instante e tente de novo.',
+  'error.role_invalid': 'Perfil inválido: use administrador ou atendente.',
+  'error.route_not_found': 'Endereço não encontrado.',
+  'error.send_type_invalid': 'Escolha o tipo de envio: enviar agora ou agendar.',
+  'error.service_unavailable': 'O serviço está temporariamente indisponível. Tente de novo em instantes.',
+  'error.signature_invalid': 'Assinatura do webhook ausente ou incorreta.',
+  'error.status_invalid': 'Situação inválida.',
+  'error.team_exists': 'Já existe uma equipe com este nome.',
+  'error.template_exists': 'Este canal já tem um modelo com este nome e idioma.',
+  'error.template_unsupported': 'Este modelo não pode ser enviado por aqui (por exemplo, tem um cabeçalho com mídia).',
+  'error.text_invalid': 'A mensagem pode ter no máximo 4096 caracteres.',
+  'error.text_not_allowed': 'Envie um modelo com parâmetros ou um texto, não os dois.',
+  'error.text_required': 'Digite uma mensagem ou escolha um modelo.',
+  'error.unauthorized': 'Sua sessão expirou. Entre de novo.',
+  'error.unknown_field': 'O pedido tem um campo desconhecido.',
+  'error.unsupported_media_type': 'Formato do conteúdo não suportado: envie JSON.',
+  'error.url_invalid': 'Endereço inválido: use uma URL http ou https completa, com até 2048 caracteres.',
+  'error.url_not_allowed': 'Este endereço não é permitido (rede interna ou privada).',
+  'error.user_exists': 'Já existe um usuário com este e-mail.',
+  'error.user_not_found': 'Usuário não encontrado.',
+  'error.validation_failed': 'Alguns campos estão inválidos. Corrija-os e tente de novo.',
+  'error.variables_invalid': 'As variáveis do modelo são inválidas.',
+  'error.verify_token_mismatch': 'O token de verificação não confere com o do canal.',
+  'error.webhook_subscription_not_found': 'Webhook não encontrado.',
+  'error.wrong_type': 'Um dos campos tem o tipo errado.',
 } as const
 
 /** A message catalogue: the same keys as pt-BR, any wording. */
@@ -279,8 +360,16 @@ export function t<K extends MessageKey>(key: K, ...args: Args<K>): string {
 export function errorText(code: string | undefined, fallback?: string): string {
   const key = `error.${code ?? ''}`
   if (key in catalog) return catalog[key as MessageKey]
+  for (const family of errorCodeFamilies) {
+    if (code?.endsWith(family.slice(1))) return catalog[`error.${family}`]
+  }
   return fallback || catalog['common.unexpected']
 }
+
+// Every code the server answers with (errorCodes.gen.ts, written by `make docs` from the Go
+// source) has a message above: a code without one fails the type check here, naming its key.
+type Untranslated = Exclude<`error.${ErrorCode | ErrorCodeFamily}`, MessageKey>
+export const everyErrorCodeTranslated: Record<Untranslated, never> = {}
 
 /** The BCP 47 tag used by every Intl formatter. */
 export const LOCALE = 'pt-BR'

@@ -87,6 +87,8 @@ const RATES: Record<Template['category'], number> = { MARKETING: 0.35, UTILITY: 
 
 export class FakeApi {
   users = [AGENT]
+  /** Seconds the login answers 429 login_locked for (0: not locked). */
+  loginLockedFor = 0
   contacts: Contact[] = [
     contact('ct-joao', 'João Silva', '+5511987654321'),
     contact('ct-maria', 'Maria Oliveira', '+5521998765432'),
@@ -290,7 +292,7 @@ export class FakeApi {
     if (r.method === 'POST' && p === '/auth/login') return this.login(r)
     if (!this.sessionUser) throw new HttpError(401, 'unauthorized')
     if (r.method !== 'GET' && r.headers[this.csrfHeader.toLowerCase()] !== this.csrfToken) {
-      throw new HttpError(403, 'csrf_invalid')
+      throw new HttpError(403, 'csrf_failed')
     }
     const body = (r.body ?? {}) as Record<string, unknown>
     let m: RegExpExecArray | null
@@ -382,6 +384,7 @@ export class FakeApi {
   }
 
   private login(r: RecordedRequest): Reply {
+    if (this.loginLockedFor > 0) throw new HttpError(429, 'login_locked', { retry_after: this.loginLockedFor })
     const { email, password } = (r.body ?? {}) as { email?: string; password?: string }
     const u = this.users.find((x) => x.email === email && x.password === password)
     if (!u) throw new HttpError(401, 'invalid_credentials')

@@ -26,6 +26,15 @@ describe('Login', () => {
     expect(fake.sessionUser).toBeNull()
   })
 
+  it('says how many minutes to wait after too many wrong passwords', async () => {
+    const { fake, user } = await renderApp({ signedIn: false })
+    fake.loginLockedFor = 541
+    await user.type(await screen.findByLabelText('E-mail'), AGENT.email)
+    await user.type(screen.getByLabelText('Senha'), 'errada')
+    await user.click(screen.getByRole('button', { name: 'Entrar' }))
+    expect(await screen.findByRole('alert')).toHaveTextContent('Muitas tentativas sem sucesso. Por segurança, tente de novo em 10 min.')
+  })
+
   it('returns to the login when the session expires', async () => {
     const { fake, user } = await renderApp()
     fake.sessionUser = null
