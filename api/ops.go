@@ -1,9 +1,14 @@
 package api
 
 import (
+	"bytes"
 	"io/fs"
+	"mime"
 	"net/http"
+	"path"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	swaggerFiles "github.com/swaggo/files/v2"
@@ -112,6 +117,64 @@ func (s *server) docsAsset(c echo.Context) error {
 	return c.Blob(http.StatusOK, ct, b)
 }
 
+// precompressed are the encodings the SPA's build writes beside each file (web/vite.config.ts),
+// in the order they are preferred.
+var precompressed = []struct{ encoding, suffix string }{{"br", ".br"}, {"gzip", ".gz"}}
+
+// servePrecompressed answers with the build's brotli or gzip copy of the SPA file p when the
+// client accepts it and the copy exists, and reports whether it did.
+func (s *server) servePrecompressed(c echo.Context, p string, mod time.Time) bool {
+	accept := c.Request().Header.Get(echo.HeaderAcceptEncoding)
+	h := c.Response().Header()
+	for _, pc := range precompressed {
+		if _, err := fs.Stat(s.SPA, p+pc.suffix); err != nil {
+			continue
+		}
+		h.Add(echo.HeaderVary, echo.HeaderAcceptEncoding) // a copy exists: the answer depends on the header
+		if !acceptsEncoding(accept, pc.encoding) {
+			continue
+		}
+		body, err := fs.ReadFile(s.SPA, p+pc.suffix)
+		if err != nil {
+			return false
+		}
+		ct := mime.TypeByExtension(path.Ext(p))
+		if ct == "" {
+			ct = "application/octet-stream"
+		}
+		h.Set(echo.HeaderContentType, ct)
+		h.Set(echo.HeaderContentEncoding, pc.encoding)
+		http.ServeContent(c.Response(), c.Request(), p, mod, bytes.NewReader(body))
+		return true
+	}
+	return false
+}
+
+// acceptsEncoding reports whether an Accept-Encoding header accepts enc: named (or *) without q=0.
+func acceptsEncoding(header, enc string) bool {
+	star := false
+	for _, part := range strings.Split(header, ",") {
+		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		name = strings.ToLower(strings.TrimSpace(name))
+		refused := false
+		for _, param := range strings.Split(params, ";") {
+			k, v, ok := strings.Cut(strings.TrimSpace(param), "=")
+			if ok && strings.EqualFold(strings.TrimSpace(k), "q") {
+				if q, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil && q == 0 {
+					refused = true
+				}
+			}
+		}
+		switch name {
+		case enc:
+			return !refused
+		case "*":
+			star = !refused
+		}
+	}
+	return star
+}
+
 // serveSPA serves the built web app: files as they are, and index.html for client-side routes.
 func (s *server) serveSPA(e *echo.Echo) {
 	assets := http.FileServer(http.FS(s.SPA))
@@ -124,6 +187,9 @@ func (s *server) serveSPA(e *echo.Echo) {
 					h.Set(echo.HeaderCacheControl, "public, max-age=31536000, immutable") // Vite names them by content hash
 				} else {
 					h.Set(echo.HeaderCacheControl, "no-cache")
+				}
+				if s.servePrecompressed(c, p, st.ModTime()) {
+					return nil
 				}
 				assets.ServeHTTP(c.Response(), c.Request())
 				return nil

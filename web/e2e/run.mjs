@@ -235,8 +235,24 @@ function step(name, fn, { fresh = true } = {}) {
 
 describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
   step('login with the demo admin (1280×800)', async () => {
+    // Cold load of the login screen: what it downloads, compressed, and that the workspace is not in it.
+    const loaded = []
+    const onResponse = (r) => loaded.push(r)
+    page.on('response', onResponse)
     await page.goto(server.baseURL)
     await visible(page.getByRole('heading', { name: 'Entrar' }))
+    page.off('response', onResponse)
+    let bytes = 0
+    for (const r of loaded) {
+      const path = new URL(r.url()).pathname
+      bytes += (await r.request().sizes()).responseBodySize
+      if (/^\/assets\/.+\.(js|css)$/.test(path)) {
+        assert.equal(r.headers()['content-encoding'], 'br', `${path} is served precompressed with brotli`)
+      }
+      assert.ok(!/^\/assets\/SignedIn-/.test(path), `the login screen does not download the workspace (${path})`)
+    }
+    log(`cold load of the login screen: ${loaded.length} responses, ${bytes} bytes on the wire`)
+    assert.ok(bytes < 100_000, `the login screen downloads ${bytes} bytes (< 100 kB)`)
     await fitsViewport(page, 'login')
     await shot(page, 'login-1280')
     await login(page)

@@ -1,9 +1,10 @@
-import { useCallback, useEffect, useState } from 'react'
+import { lazy, Suspense, useCallback, useEffect, useState } from 'react'
 import { api, onUnauthorized, type Session } from './api'
 import { Login } from './components/Login'
-import { Workspace } from './components/Workspace'
 import { t } from './i18n/pt-BR'
-import { DirectoryProvider, LiveProvider, SessionProvider } from './state'
+
+// The workspace loads after the login (or while /me answers): the login screen's download is small.
+const SignedIn = lazy(() => import('./SignedIn'))
 
 type AuthState = { status: 'loading' } | { status: 'anonymous' } | { status: 'signed-in'; session: Session }
 
@@ -31,23 +32,18 @@ export default function App() {
       .finally(() => setAuth({ status: 'anonymous' }))
   }, [])
 
-  if (auth.status === 'loading') {
-    return (
-      <div className="splash" role="status">
-        {t('app.loading')}
-      </div>
-    )
-  }
+  const splash = (
+    <div className="splash" role="status">
+      {t('app.loading')}
+    </div>
+  )
+  if (auth.status === 'loading') return splash
   if (auth.status === 'anonymous') {
     return <Login onSignedIn={(session) => setAuth({ status: 'signed-in', session })} />
   }
   return (
-    <SessionProvider value={{ user: auth.session.user, logout }}>
-      <LiveProvider>
-        <DirectoryProvider>
-          <Workspace />
-        </DirectoryProvider>
-      </LiveProvider>
-    </SessionProvider>
+    <Suspense fallback={splash}>
+      <SignedIn session={auth.session} logout={logout} />
+    </Suspense>
   )
 }
