@@ -163,6 +163,7 @@ var roleOf = map[string]string{
 	"POST /api/v1/templates/{id}/preview":       "agent",
 	"GET /api/v1/pricing/estimate":              "agent",
 
+	"GET /api/v1/contacts/{id}/start-state":                   "agent",
 	"POST /api/v1/conversations":                              "agent",
 	"GET /api/v1/conversations":                               "agent",
 	"GET /api/v1/conversations/{id}":                          "agent",
@@ -276,6 +277,7 @@ func TestAgentKeyRoles(t *testing.T) {
 		do("PATCH /api/v1/contacts/{id}", "/api/v1/contacts/"+cid, map[string]any{"email": "carla@example.com"}, 200)
 		do("GET /api/v1/contacts/lookup", "/api/v1/contacts/lookup?phone=(11)%2091111-0001", nil, 200)
 		do("GET /api/v1/contacts/{id}/consent", "/api/v1/contacts/"+cid+"/consent", nil, 200)
+		do("GET /api/v1/contacts/{id}/start-state", "/api/v1/contacts/"+cid+"/start-state?channel_id="+ch, nil, 200)
 		do("POST /api/v1/contacts/{id}/consent", "/api/v1/contacts/"+cid+"/consent", map[string]any{"opted_out": false, "detail": "pediu por telefone"}, 201)
 		do("GET /api/v1/channels", "/api/v1/channels", nil, 200)
 		do("GET /api/v1/channels/{id}", "/api/v1/channels/"+ch, nil, 200)

@@ -354,3 +354,41 @@ func utcPtr(t *time.Time) *time.Time {
 	u := t.UTC()
 	return &u
 }
+
+// StartState is what starting a conversation with the contact on the channel would meet.
+type StartState struct {
+	ChannelID string `json:"channel_id" format:"uuid"`
+	// Window is the contact's 24-hour window on the channel (open when the contact wrote there
+	// in the last 24 hours, in any conversation): inside it a start may send free text.
+	Window Window `json:"window"`
+	// OpenConversationID names the conversation already open with the contact on the channel; a
+	// start would answer 409 conversation_already_open with it.
+	OpenConversationID *string `json:"open_conversation_id" extensions:"x-nullable" format:"uuid"`
+} // @name StartState
+
+// startState godoc
+//
+//	@Summary		What a start with the contact on a channel would meet, before anything is filled
+//	@Description	The contact's 24-hour window on the channel (inside it a start may send text instead of a template) and the conversation already open with the contact there, if any (a start would answer 409 conversation_already_open). The SPA shows both at the first step of "Enviar mensagem".
+//	@Tags			contacts
+//	@Produce		json
+//	@Param			id			path		string	true	"contact id"
+//	@Param			channel_id	query		string	true	"channel id"
+//	@Success		200			{object}	StartState
+//	@Failure		401			{object}	Problem
+//	@Failure		404			{object}	Problem	"contact_not_found"
+//	@Failure		422			{object}	Problem	"channel_id: required, channel_not_found"
+//	@Security		BearerAuth
+//	@Security		SessionCookie
+//	@Router			/api/v1/contacts/{id}/start-state [get]
+func (s *server) startState(c echo.Context) error {
+	st, err := s.Conversations.StartStateFor(c.Request().Context(), c.Param("id"), c.QueryParam("channel_id"))
+	if err != nil {
+		return err
+	}
+	out := StartState{ChannelID: st.ChannelID, Window: Window{Open: st.WindowOpen, ExpiresAt: st.WindowExpiresAt}}
+	if st.OpenConversationID != "" {
+		out.OpenConversationID = &st.OpenConversationID
+	}
+	return c.JSON(http.StatusOK, out)
+}

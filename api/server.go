@@ -156,6 +156,7 @@ func New(d Deps) *echo.Echo {
 	crud{list: s.listContacts, create: s.createContact, get: s.getContact, update: s.updateContact, del: s.deleteContact}.route(authed, "/contacts")
 	authed.GET("/contacts/lookup", s.lookupContact)
 	authed.GET("/contacts/:id/consent", s.listConsent)
+	authed.GET("/contacts/:id/start-state", s.startState)
 	authed.POST("/contacts/:id/consent", s.recordConsent)
 
 	crud{list: s.listChannels, create: s.createChannel, get: s.getChannel, update: s.updateChannel, del: s.deleteChannel}.route(authed, "/channels", adminOnly)

@@ -127,3 +127,54 @@ func TestStartReportsEveryFailureAtOnce(t *testing.T) {
 		}, r.FieldCodes())
 	})
 }
+
+// The first step of "Enviar mensagem" learns the contact's window on the channel and the
+// conversation already open there before anything is filled.
+func TestStartState(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, env *apptest.Env) {
+		state := func(contactID, channelID string) *apptest.Response {
+			return env.Admin.Get("/api/v1/contacts/" + contactID + "/start-state?channel_id=" + channelID)
+		}
+		// A new contact: window closed, nothing open.
+		c := env.Admin.Post("/api/v1/contacts", map[string]any{"name": "Rita", "phone": "11 95656-0001"})
+		require.Equal(t, http.StatusCreated, c.Status, string(c.Body))
+		contactID := c.Str("id")
+		r := state(contactID, env.Demo.ChannelID)
+		require.Equal(t, http.StatusOK, r.Status, string(r.Body))
+		require.Equal(t, map[string]any{"channel_id": env.Demo.ChannelID, "window": map[string]any{"open": false, "expires_at": nil},
+			"open_conversation_id": nil}, r.JSON())
+
+		// The contact writes (a receptive conversation opens): the window is open for 24 h and
+		// that conversation is the one a start would meet.
+		in := env.Admin.Post("/api/v1/sandbox/channels/"+env.Demo.ChannelID+"/inbound", map[string]any{"from": "11 95656-0001", "text": "Oi"})
+		require.Equal(t, http.StatusOK, in.Status, string(in.Body))
+		r = state(contactID, env.Demo.ChannelID)
+		require.Equal(t, http.StatusOK, r.Status, string(r.Body))
+		win := r.JSON()["window"].(map[string]any)
+		require.Equal(t, true, win["open"])
+		exp, err := time.Parse(time.RFC3339, win["expires_at"].(string))
+		require.NoError(t, err)
+		require.WithinDuration(t, time.Now().Add(24*time.Hour), exp, time.Minute)
+		open := r.Str("open_conversation_id")
+		require.NotEmpty(t, open)
+		conflict := env.Admin.Post("/api/v1/conversations", map[string]any{
+			"contact_id": contactID, "channel_id": env.Demo.ChannelID, "team_id": env.Demo.TeamIDs[0], "send_type": "now", "text": "Olá"})
+		require.Equal(t, http.StatusConflict, conflict.Status, string(conflict.Body))
+		require.Equal(t, open, conflict.Str("existing_id"), "the conversation the first step named is the one the start meets")
+
+		// Closed, the conversation no longer blocks a start, and the window stays open: free text may start.
+		require.Equal(t, http.StatusOK, env.Admin.Post("/api/v1/conversations/"+open+"/close", nil).Status)
+		r = state(contactID, env.Demo.ChannelID)
+		require.Nil(t, r.JSON()["open_conversation_id"])
+		require.Equal(t, true, r.JSON()["window"].(map[string]any)["open"])
+
+		// Bad input.
+		problem(t, state(someID, env.Demo.ChannelID), http.StatusNotFound, "contact_not_found")
+		r = state(contactID, "")
+		problem(t, r, http.StatusUnprocessableEntity, "validation_failed")
+		require.Equal(t, []string{"channel_id:required"}, r.FieldCodes())
+		r = state(contactID, someID)
+		require.Equal(t, []string{"channel_id:channel_not_found"}, r.FieldCodes())
+	})
+}

@@ -954,6 +954,19 @@ type StartRequest struct {
 // StartRequestSendType Example: now
 type StartRequestSendType string
 
+// StartState defines model for StartState.
+type StartState struct {
+	ChannelId *openapi_types.UUID `json:"channel_id,omitempty"`
+
+	// OpenConversationId OpenConversationID names the conversation already open with the contact on the channel; a
+	// start would answer 409 conversation_already_open with it.
+	OpenConversationId *openapi_types.UUID `json:"open_conversation_id,omitempty"`
+
+	// Window Window is the contact's 24-hour window on the channel (open when the contact wrote there
+	// in the last 24 hours, in any conversation): inside it a start may send free text.
+	Window *Window `json:"window,omitempty"`
+}
+
 // Team defines model for Team.
 type Team struct {
 	ChannelIds *[]string           `json:"channel_ids,omitempty"`
@@ -1260,6 +1273,12 @@ type GetApiV1ContactsIdConsentParams struct {
 
 	// Cursor next_cursor of the previous page
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// GetApiV1ContactsIdStartStateParams defines parameters for GetApiV1ContactsIdStartState.
+type GetApiV1ContactsIdStartStateParams struct {
+	// ChannelId channel id
+	ChannelId string `form:"channel_id" json:"channel_id"`
 }
 
 // ListConversationsParams defines parameters for ListConversations.
@@ -1706,6 +1725,13 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/contacts/{id}/consent (the `PostApiV1ContactsIdConsent` operationId).
 	PostApiV1ContactsIdConsent(ctx context.Context, id string, body PostApiV1ContactsIdConsentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetApiV1ContactsIdStartState What a start with the contact on a channel would meet, before anything is filled
+	//
+	// The contact's 24-hour window on the channel (inside it a start may send text instead of a template) and the conversation already open with the contact there, if any (a start would answer 409 conversation_already_open). The SPA shows both at the first step of "Enviar mensagem".
+	//
+	// Corresponds with GET /api/v1/contacts/{id}/start-state (the `GetApiV1ContactsIdStartState` operationId).
+	GetApiV1ContactsIdStartState(ctx context.Context, id string, params *GetApiV1ContactsIdStartStateParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListConversations List conversations (agents see their teams' only)
 	//
@@ -2498,6 +2524,23 @@ func (c *RawClient) PostApiV1ContactsIdConsentWithBody(ctx context.Context, id s
 // Corresponds with POST /api/v1/contacts/{id}/consent (the `PostApiV1ContactsIdConsent` operationId).
 func (c *RawClient) PostApiV1ContactsIdConsent(ctx context.Context, id string, body PostApiV1ContactsIdConsentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPostApiV1ContactsIdConsentRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetApiV1ContactsIdStartState What a start with the contact on a channel would meet, before anything is filled
+//
+// The contact's 24-hour window on the channel (inside it a start may send text instead of a template) and the conversation already open with the contact there, if any (a start would answer 409 conversation_already_open). The SPA shows both at the first step of "Enviar mensagem".
+//
+// Corresponds with GET /api/v1/contacts/{id}/start-state (the `GetApiV1ContactsIdStartState` operationId).
+func (c *RawClient) GetApiV1ContactsIdStartState(ctx context.Context, id string, params *GetApiV1ContactsIdStartStateParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetApiV1ContactsIdStartStateRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4271,6 +4314,63 @@ func NewPostApiV1ContactsIdConsentRequestWithBody(server string, id string, cont
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetApiV1ContactsIdStartStateRequest constructs an http.Request for the GetApiV1ContactsIdStartState method
+func NewGetApiV1ContactsIdStartStateRequest(server string, id string, params *GetApiV1ContactsIdStartStateParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/contacts/%s/start-state", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "channel_id", params.ChannelId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -6372,6 +6472,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/contacts/{id}/consent (the `PostApiV1ContactsIdConsent` operationId).
 	PostApiV1ContactsIdConsentWithResponse(ctx context.Context, id string, body PostApiV1ContactsIdConsentJSONRequestBody, reqEditors ...RequestEditorFn) (*PostApiV1ContactsIdConsentResponse, error)
 
+	// GetApiV1ContactsIdStartStateWithResponse What a start with the contact on a channel would meet, before anything is filled
+	//
+	// The contact's 24-hour window on the channel (inside it a start may send text instead of a template) and the conversation already open with the contact there, if any (a start would answer 409 conversation_already_open). The SPA shows both at the first step of "Enviar mensagem".
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/contacts/{id}/start-state (the `GetApiV1ContactsIdStartState` operationId).
+	GetApiV1ContactsIdStartStateWithResponse(ctx context.Context, id string, params *GetApiV1ContactsIdStartStateParams, reqEditors ...RequestEditorFn) (*GetApiV1ContactsIdStartStateResponse, error)
+
 	// ListConversationsWithResponse List conversations (agents see their teams' only)
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -8440,6 +8549,82 @@ func (r PostApiV1ContactsIdConsentResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PostApiV1ContactsIdConsentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetApiV1ContactsIdStartStateResponse429Headers the declared response headers of an HTTP 429 response for GetApiV1ContactsIdStartState
+type GetApiV1ContactsIdStartStateResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetApiV1ContactsIdStartStateResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StartState
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *RateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetApiV1ContactsIdStartStateResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetApiV1ContactsIdStartStateResponse) GetJSON200() *StartState {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetApiV1ContactsIdStartStateResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetApiV1ContactsIdStartStateResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetApiV1ContactsIdStartStateResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetApiV1ContactsIdStartStateResponse) GetApplicationproblemJSON429() *RateLimited {
+	return r.ApplicationproblemJSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetApiV1ContactsIdStartStateResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetApiV1ContactsIdStartStateResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetApiV1ContactsIdStartStateResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetApiV1ContactsIdStartStateResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -11739,6 +11924,21 @@ func (c *ClientWithResponses) PostApiV1ContactsIdConsentWithResponse(ctx context
 	return ParsePostApiV1ContactsIdConsentResponse(rsp)
 }
 
+// GetApiV1ContactsIdStartStateWithResponse What a start with the contact on a channel would meet, before anything is filled
+//
+// The contact's 24-hour window on the channel (inside it a start may send text instead of a template) and the conversation already open with the contact there, if any (a start would answer 409 conversation_already_open). The SPA shows both at the first step of "Enviar mensagem".
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/contacts/{id}/start-state (the `GetApiV1ContactsIdStartState` operationId).
+func (c *ClientWithResponses) GetApiV1ContactsIdStartStateWithResponse(ctx context.Context, id string, params *GetApiV1ContactsIdStartStateParams, reqEditors ...RequestEditorFn) (*GetApiV1ContactsIdStartStateResponse, error) {
+	rsp, err := c.GetApiV1ContactsIdStartState(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetApiV1ContactsIdStartStateResponse(rsp)
+}
+
 // ListConversationsWithResponse List conversations (agents see their teams' only)
 //
 // Returns a wrapper object for the known response body format(s).
@@ -13931,6 +14131,73 @@ func ParsePostApiV1ContactsIdConsentResponse(rsp *http.Response) (*PostApiV1Cont
 		response.Headers201 = &headers
 	case rsp.StatusCode == 429:
 		var headers PostApiV1ContactsIdConsentResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetApiV1ContactsIdStartStateResponse parses an HTTP response from a GetApiV1ContactsIdStartStateWithResponse call
+func ParseGetApiV1ContactsIdStartStateResponse(rsp *http.Response) (*GetApiV1ContactsIdStartStateResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetApiV1ContactsIdStartStateResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StartState
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetApiV1ContactsIdStartStateResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

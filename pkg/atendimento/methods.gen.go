@@ -247,6 +247,18 @@ func (c *Client) PostApiV1ContactsIdConsent(ctx context.Context, id string, body
 	return rsp.JSON201, nil
 }
 
+// GetApiV1ContactsIdStartState calls GET /api/v1/contacts/{id}/start-state: What a start with the contact on a channel would meet, before anything is filled.
+func (c *Client) GetApiV1ContactsIdStartState(ctx context.Context, id string, params *GetApiV1ContactsIdStartStateParams, reqEditors ...RequestEditorFn) (*StartState, error) {
+	rsp, err := c.raw.GetApiV1ContactsIdStartStateWithResponse(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	if rsp.JSON200 == nil {
+		return nil, unexpected(rsp.HTTPResponse, rsp.Body)
+	}
+	return rsp.JSON200, nil
+}
+
 // ListConversations calls GET /api/v1/conversations: List conversations (agents see their teams' only).
 func (c *Client) ListConversations(ctx context.Context, params *ListConversationsParams, reqEditors ...RequestEditorFn) (*ConversationList, error) {
 	rsp, err := c.raw.ListConversationsWithResponse(ctx, params, reqEditors...)

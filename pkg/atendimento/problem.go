@@ -23,6 +23,8 @@ type Problem struct {
 	ExistingID string `json:"existing_id,omitempty"`
 	// RequestID is the server's id of the request, for its logs.
 	RequestID string `json:"request_id,omitempty"`
+	// RetryAfterSeconds is the body's retry_after: on a 429, the seconds to wait.
+	RetryAfterSeconds int `json:"retry_after,omitempty"`
 	// RetryAfter is the wait the server asked for with a 429 or 503 (zero when it named none).
 	RetryAfter time.Duration `json:"-"`
 }

@@ -2,6 +2,7 @@ import { lazy, Suspense, useCallback, useEffect, useState } from 'react'
 import { api, onUnauthorized, type Session } from './api'
 import { Login } from './components/Login'
 import { t } from './i18n/pt-BR'
+import { clearDraft } from './lib/startDraft'
 
 // The workspace loads after the login (or while /me answers): the login screen's download is small.
 const SignedIn = lazy(() => import('./SignedIn'))
@@ -26,6 +27,7 @@ export default function App() {
   }, [])
 
   const logout = useCallback(() => {
+    clearDraft() // the next person to sign in does not find this one's half-filled start
     api
       .logout()
       .catch(() => {})

@@ -20,6 +20,7 @@ import type {
   SandboxInboundInput,
   SessionBody,
   StartConversationInput,
+  StartState,
   Team,
   Template,
   TemplateCategory,
@@ -119,6 +120,10 @@ export const api = {
   /** POST /contacts/{id}/consent: the agent records the contact's choice (source agent). */
   recordConsent: (contactId: Id, input: ConsentInput) =>
     request<ConsentEntry>('POST', route('/api/v1/contacts/{id}/consent', { id: contactId }), { body: input }),
+
+  /** GET /contacts/{id}/start-state: what a start on the channel would meet (window, open conversation). */
+  startState: (contactId: Id, channelId: Id) =>
+    request<StartState>('GET', route('/api/v1/contacts/{id}/start-state', { id: contactId }), { query: { channel_id: channelId } }),
 
   listChannels: () => all<Channel>(route('/api/v1/channels')),
   listTeams: () => all<Team>(route('/api/v1/teams')),

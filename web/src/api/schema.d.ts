@@ -1398,6 +1398,79 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/contacts/{id}/start-state": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What a start with the contact on a channel would meet, before anything is filled
+         * @description The contact's 24-hour window on the channel (inside it a start may send text instead of a template) and the conversation already open with the contact there, if any (a start would answer 409 conversation_already_open). The SPA shows both at the first step of "Enviar mensagem".
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description channel id */
+                    channel_id: string;
+                };
+                header?: never;
+                path: {
+                    /** @description contact id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["StartState"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description contact_not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description channel_id: required, channel_not_found */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                429: components["responses"]["RateLimited"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/contacts/lookup": {
         parameters: {
             query?: never;
@@ -4527,6 +4600,21 @@ export interface components {
             /** Format: uuid */
             template_id?: string;
             text?: string;
+        };
+        StartState: {
+            /** Format: uuid */
+            channel_id?: string;
+            /**
+             * Format: uuid
+             * @description OpenConversationID names the conversation already open with the contact on the channel; a
+             *     start would answer 409 conversation_already_open with it.
+             */
+            open_conversation_id?: string | null;
+            /**
+             * @description Window is the contact's 24-hour window on the channel (open when the contact wrote there
+             *     in the last 24 hours, in any conversation): inside it a start may send free text.
+             */
+            window?: components["schemas"]["Window"];
         };
         Team: {
             channel_ids?: string[];

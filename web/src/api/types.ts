@@ -129,6 +129,9 @@ export type Conversation = Omit<
 
 export type SendType = NonNullable<S['StartRequest']['send_type']>
 
+/** GET /contacts/{id}/start-state: the contact's window on a channel and the conversation open there. */
+export type StartState = Res<S['StartState']>
+
 /** Body of POST /conversations. */
 export type StartConversationInput = Omit<S['StartRequest'], 'parameters' | 'contact'> & {
   contact?: ContactInput

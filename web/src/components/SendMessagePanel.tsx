@@ -8,10 +8,11 @@ import {
   type FieldError,
   type SendType,
   type StartConversationInput,
+  type StartState,
   type Team,
   type Template,
 } from '../api'
-import { formatDateTime, formatPhone, localInputToUTC, localZone, toLocalInputValue } from '../i18n/format'
+import { formatInZone, formatPhone, splitInZone, zonedToUTC, zoneLabel } from '../i18n/format'
 import { t } from '../i18n/pt-BR'
 import { unavailableReason } from '../lib/consent'
 import { fieldErrorText, problemText } from '../lib/errors'
@@ -22,11 +23,15 @@ import { initials } from '../lib/text'
 import { ContactConsent } from './ContactConsent'
 import { Dialog } from './Dialog'
 import { Field } from './Field'
+import { loadDraft, saveDraft, clearDraft } from '../lib/startDraft'
 import { ParametersForm } from './ParametersForm'
 import { TemplatePicker } from './TemplatePicker'
 
-type Step = 'send' | 'template' | 'parameters'
+type Step = 'send' | 'template' | 'parameters' | 'text'
 const STEPS: Step[] = ['send', 'template', 'parameters']
+/** The step before each, for "Voltar". */
+const PREVIOUS: Record<Step, Step | null> = { send: null, template: 'send', parameters: 'template', text: 'template' }
+const MAX_DAYS_AHEAD = 30
 
 /** Which step shows the input a server field error is about. */
 function stepOfField(field: string): Step | null {
@@ -36,11 +41,37 @@ function stepOfField(field: string): Step | null {
   return null
 }
 
-function defaultSchedule(): string {
+/** The next full hour, at least an hour from now, in the account's zone. */
+function defaultSchedule(): { date: string; time: string } {
   const d = new Date(Date.now() + 60 * 60 * 1000)
-  d.setMinutes(0, 0, 0)
-  return toLocalInputValue(d)
+  d.setUTCMinutes(0, 0, 0)
+  return splitInZone(d)
 }
+
+/** Why a typed schedule cannot be used, or null: a real moment, in the future, at most 30 days ahead. */
+function scheduleProblem(date: string, time: string, now = Date.now()): string | null {
+  const at = zonedToUTC(date, time)
+  if (!at) return t('send.scheduledAtInvalid')
+  const ms = Date.parse(at)
+  if (ms <= now) return t('send.scheduledAtPast')
+  if (ms > now + MAX_DAYS_AHEAD * 24 * 3600_000) return t('send.scheduledAtTooFar')
+  return null
+}
+
+/** Types dd/mm/aaaa as digits: the slashes come by themselves. */
+function maskDate(v: string): string {
+  const d = v.replace(/\D/g, '').slice(0, 8)
+  return [d.slice(0, 2), d.slice(2, 4), d.slice(4)].filter(Boolean).join('/')
+}
+
+/** Types hh:mm as digits: the colon comes by itself. */
+function maskTime(v: string): string {
+  const d = v.replace(/\D/g, '').slice(0, 4)
+  return d.length > 2 ? `${d.slice(0, 2)}:${d.slice(2)}` : d
+}
+
+/** What a choice just made changes, before React re-renders with it. */
+type AdvanceWith = { sendType?: SendType | null; team?: Team | undefined; state?: StartState }
 
 interface Props {
   contact: Contact
@@ -54,22 +85,28 @@ export function SendMessagePanel({ contact: initialContact, onClose, onStarted, 
   const { user } = useSession()
   const dir = useDirectory()
   const channels = dir.channels.filter((c) => c.active)
+  // A reload mid-flow comes back to the same step with what was filled (session storage).
+  const [draft] = useState(() => loadDraft(initialContact.id))
 
   // Kept here: the agent may record the contact's consent in this panel, or the server may say it changed.
   const [contact, setContact] = useState(initialContact)
-  const [step, setStep] = useState<Step>('send')
-  const [sendType, setSendType] = useState<SendType | null>(null)
-  const [scheduledLocal, setScheduledLocal] = useState(defaultSchedule)
-  const [minLocal] = useState(() => toLocalInputValue(new Date()))
-  const [pickedChannel, setPickedChannel] = useState<string | null>(null)
-  const [pickedTeam, setPickedTeam] = useState<string | null>(null)
-  const [template, setTemplate] = useState<Template | null>(null)
-  const [values, setValues] = useState<Record<string, string>>({})
+  const [step, setStep] = useState<Step>(draft?.step ?? 'send')
+  const [sendType, setSendType] = useState<SendType | null>(draft?.sendType ?? null)
+  const [schedule, setSchedule] = useState(() => draft?.schedule ?? defaultSchedule())
+  const [pickedChannel, setPickedChannel] = useState<string | null>(draft?.channelId ?? null)
+  const [pickedTeam, setPickedTeam] = useState<string | null>(draft?.teamId ?? null)
+  const [template, setTemplate] = useState<Template | null>(draft?.template ?? null)
+  const [values, setValues] = useState<Record<string, string>>(draft?.values ?? {})
+  const [text, setText] = useState(draft?.text ?? '')
   const [clientErrors, setClientErrors] = useState<Record<string, string>>({})
   const [serverErrors, setServerErrors] = useState<FieldError[]>([])
   const [formError, setFormError] = useState('')
   const [existingId, setExistingId] = useState<string | null>(null)
   const [busy, setBusy] = useState(false)
+  const [state, setState] = useState<{ channelId: string; value: StartState } | null>(null)
+  // The agent's last choice came before the start state arrived: move on when it does.
+  const advanceWhenReady = useRef(false)
+  const advanceRef = useRef<(next?: AdvanceWith) => void>(() => {})
   const attempt = useRef<{ body: string; key: string } | null>(null)
   const bodyRef = useRef<HTMLDivElement>(null)
   const shownStep = useRef(step)
@@ -83,11 +120,51 @@ export function SendMessagePanel({ contact: initialContact, onClose, onStarted, 
     heading?.focus()
   }, [step])
 
-  // With a single channel the choice is made for the agent ("skipped when there is only one").
+  // What has one sensible answer is chosen for the agent: the only channel; the channel's default
+  // team, or the only team on it. An agent is offered only the teams they belong to.
   const channel: Channel | undefined = channels.length === 1 ? channels[0] : channels.find((c) => c.id === pickedChannel)
-  const allowedTeams: Team[] = channel ? dir.teams.filter((tm) => tm.channel_ids.includes(channel.id)) : []
+  const allowedTeams: Team[] = channel
+    ? dir.teams.filter((tm) => tm.channel_ids.includes(channel.id) && (user.role === 'admin' || tm.member_ids?.includes(user.id)))
+    : []
   const team: Team | undefined =
-    allowedTeams.find((tm) => tm.id === pickedTeam) ?? (allowedTeams.length === 1 ? allowedTeams[0] : undefined)
+    allowedTeams.find((tm) => tm.id === pickedTeam) ??
+    allowedTeams.find((tm) => tm.id === channel?.default_team_id) ??
+    (allowedTeams.length === 1 ? allowedTeams[0] : undefined)
+
+  // The contact's window and open conversation on the channel, known before anything is filled.
+  useEffect(() => {
+    if (!channel) return
+    let live = true
+    api.startState(contact.id, channel.id).then(
+      (value) => {
+        if (!live) return
+        setState({ channelId: channel.id, value })
+        if (advanceWhenReady.current) {
+          advanceWhenReady.current = false
+          advanceRef.current({ state: value })
+        }
+      },
+      () => live && setState(null),
+    )
+    return () => {
+      live = false
+    }
+  }, [contact.id, channel?.id]) // eslint-disable-line react-hooks/exhaustive-deps
+  const startState = state && channel && state.channelId === channel.id ? state.value : null
+  const openElsewhere = startState?.open_conversation_id ?? existingId
+  const windowOpen = !!startState?.window.open && sendType === 'now'
+
+  useEffect(() => {
+    saveDraft(contact.id, { step, sendType, schedule, channelId: pickedChannel, teamId: pickedTeam, template, values, text })
+  }, [contact.id, step, sendType, schedule, pickedChannel, pickedTeam, template, values, text])
+
+  const close = () => {
+    clearDraft()
+    onClose()
+  }
+  // What closing would discard (the dialog asks first).
+  const dirty = sendType !== null || Object.values(values).some((v) => v.trim()) || text.trim() !== ''
+  void dirty
 
   const errorAt = (field: string) => {
     if (clientErrors[field]) return clientErrors[field]
@@ -99,7 +176,32 @@ export function SendMessagePanel({ contact: initialContact, onClose, onStarted, 
   // A template the contact's consent rules out is not a choice, even if it was picked before.
   const usable = template && !unavailableReason(template, contact) ? template : null
 
-  const sendReady = sendType !== null && !!channel && !!team && (sendType === 'now' || !!localInputToUTC(scheduledLocal))
+  const scheduleError = sendType === 'scheduled' ? scheduleProblem(schedule.date, schedule.time) : null
+  const sendReady = sendType !== null && !!channel && !!team && !scheduleError && !openElsewhere
+
+  /** Moves to "Modelo de mensagem" when every choice of the first step is made and nothing blocks it. */
+  function advance(next: AdvanceWith = {}) {
+    const st = next.sendType !== undefined ? next.sendType : sendType
+    const tm = next.team !== undefined ? next.team : team
+    const known = next.state ?? startState
+    if (!st || !channel || !tm) return
+    if (st === 'scheduled') {
+      const problem = scheduleProblem(schedule.date, schedule.time)
+      if (problem) {
+        setClientErrors((e) => ({ ...e, scheduled_at: problem }))
+        return
+      }
+    }
+    if (!known) {
+      advanceWhenReady.current = true
+      return
+    }
+    if (known.open_conversation_id) return
+    setStep('template')
+  }
+  useEffect(() => {
+    advanceRef.current = advance
+  })
 
   function chooseTemplate(tpl: Template) {
     if (tpl.id !== template?.id) {
@@ -111,13 +213,19 @@ export function SendMessagePanel({ contact: initialContact, onClose, onStarted, 
   }
 
   async function start() {
-    if (!channel || !team || !template || !sendType) return
+    if (!channel || !team || !sendType) return
+    const free = step === 'text'
+    if (!free && !template) return
     const missing: Record<string, string> = {}
-    for (const v of template.variables) if (!values[v]?.trim()) missing[`parameters.${v}`] = fieldErrorText({ field: v, code: 'parameter_missing', message: '' })
+    if (free && !text.trim()) missing.text = t('send.textRequired')
+    if (!free && template) {
+      for (const v of template.variables) if (!values[v]?.trim()) missing[`parameters.${v}`] = fieldErrorText({ field: v, code: 'parameter_missing', message: '' })
+    }
     let scheduledAt: string | null = null
     if (sendType === 'scheduled') {
-      scheduledAt = localInputToUTC(scheduledLocal)
-      if (!scheduledAt || Date.parse(scheduledAt) <= Date.now()) missing.scheduled_at = t('send.scheduledAtPast')
+      const problem = scheduleProblem(schedule.date, schedule.time)
+      if (problem) missing.scheduled_at = problem
+      else scheduledAt = zonedToUTC(schedule.date, schedule.time)
     }
     setClientErrors(missing)
     if (Object.keys(missing).length) {
@@ -131,15 +239,16 @@ export function SendMessagePanel({ contact: initialContact, onClose, onStarted, 
       team_id: team.id,
       send_type: sendType,
       ...(scheduledAt ? { scheduled_at: scheduledAt } : {}),
-      template_id: template.id,
-      parameters: toParameters(template, values),
+      ...(free ? { text: text.trim() } : { template_id: template!.id, parameters: toParameters(template!, values) }),
     }
     setBusy(true)
     setServerErrors([])
     setFormError('')
     setExistingId(null)
     try {
-      onStarted(await api.startConversation(body, keyFor(attempt, body)))
+      const conv = await api.startConversation(body, keyFor(attempt, body))
+      clearDraft()
+      onStarted(conv)
     } catch (err) {
       setBusy(false)
       // The contact opted out since this panel read it: show its current consent.
@@ -163,14 +272,20 @@ export function SendMessagePanel({ contact: initialContact, onClose, onStarted, 
   // Errors that belong to an earlier step (or to no field) are listed above the parameters.
   const elsewhere = serverErrors.filter((e) => stepOfField(e.field) !== 'parameters')
 
-  const stepIndex = STEPS.indexOf(step) + 1
+  const stepIndex = step === 'text' ? 3 : STEPS.indexOf(step) + 1
+  const summary = (
+    <p className="summary muted small">
+      {sendType === 'scheduled'
+        ? t('send.summary.scheduled', { date: formatInZone(zonedToUTC(schedule.date, schedule.time)), zone: zoneLabel() })
+        : t('send.summary.now')}
+      {' · '}
+      {t('send.summary.channel', { name: channel?.name ?? '' })}
+      {' · '}
+      {t('send.summary.team', { name: team?.name ?? '' })}
+    </p>
+  )
   return (
-    <Dialog
-      title={t('send.title')}
-      subtitle={t('send.stepOf', { current: stepIndex, total: STEPS.length })}
-      variant="wide"
-      onClose={onClose}
-    >
+    <Dialog title={t('send.title')} subtitle={t('send.stepOf', { current: stepIndex, total: STEPS.length })} variant="wide" onClose={close}>
       <div className="dialog-body" ref={bodyRef}>
         {step === 'send' && (
           <SendStep
@@ -183,10 +298,11 @@ export function SendMessagePanel({ contact: initialContact, onClose, onStarted, 
             onSendType={(s) => {
               setSendType(s)
               clearServer((f) => f === 'send_type' || f === 'scheduled_at')
+              if (s === 'now') advance({ sendType: s })
             }}
-            scheduledLocal={scheduledLocal}
-            onScheduled={(v) => {
-              setScheduledLocal(v)
+            schedule={schedule}
+            onSchedule={(v) => {
+              setSchedule(v)
               setClientErrors(({ scheduled_at: _drop, ...rest }) => rest)
               clearServer((f) => f === 'scheduled_at')
             }}
@@ -194,27 +310,76 @@ export function SendMessagePanel({ contact: initialContact, onClose, onStarted, 
             channel={channel}
             onChannel={(id) => {
               setPickedChannel(id)
+              setPickedTeam(null)
               setTemplate(null)
               clearServer((f) => f === 'channel_id' || f === 'team_id')
+              // With the channel's team decided for the agent, nothing is left to choose: move on.
+              if (id === channel?.id && startState) {
+                if (sendType === 'now') advance()
+              } else {
+                advanceWhenReady.current = sendType === 'now'
+              }
             }}
             teams={allowedTeams}
             team={team}
-            onTeam={(id) => {
-              setPickedTeam(id)
+            onTeam={(tm) => {
+              setPickedTeam(tm.id)
               clearServer((f) => f === 'team_id')
+              advance({ team: tm })
             }}
             errorAt={errorAt}
-            minLocal={minLocal}
+            startState={startState}
+            openConversationId={openElsewhere}
+            onOpenExisting={(id) => {
+              clearDraft()
+              onOpenExisting(id)
+            }}
           />
         )}
         {step === 'template' && channel && (
-          <TemplatePicker
-            channelId={channel.id}
-            contact={contact}
-            selected={usable}
-            onSelect={chooseTemplate}
-            error={errorAt('template_id')}
-          />
+          <>
+            {windowOpen && startState?.window.expires_at && (
+              <section className="free-text-offer" aria-labelledby="free-text-heading">
+                <p id="free-text-heading" className="alert alert-info">
+                  {t('send.windowOpenUntil', { date: formatInZone(startState.window.expires_at) })}
+                </p>
+                <button type="button" className="button" onClick={() => setStep('text')}>
+                  {t('send.freeText')}
+                </button>
+              </section>
+            )}
+            <TemplatePicker channelId={channel.id} contact={contact} selected={usable} onSelect={chooseTemplate} error={errorAt('template_id')} />
+          </>
+        )}
+        {step === 'text' && (
+          <div className="step">
+            <h3>{t('send.freeTextHeading')}</h3>
+            <p className="muted small">
+              {t('send.windowOpenUntil', { date: formatInZone(startState?.window.expires_at) })}
+            </p>
+            <div className={`field${errorAt('text') ? ' field-invalid' : ''}`}>
+              <label htmlFor="start-free-text">{t('send.freeTextLabel')}</label>
+              <textarea
+                id="start-free-text"
+                rows={5}
+                maxLength={4096}
+                value={text}
+                aria-invalid={errorAt('text') ? true : undefined}
+                aria-describedby={errorAt('text') ? 'start-free-text-error' : undefined}
+                onChange={(e) => {
+                  setText(e.target.value)
+                  setClientErrors(({ text: _drop, ...rest }) => rest)
+                  clearServer((f) => f === 'text')
+                }}
+              />
+              {errorAt('text') && (
+                <p id="start-free-text-error" className="field-error" role="alert">
+                  {errorAt('text')}
+                </p>
+              )}
+            </div>
+            {summary}
+          </div>
         )}
         {step === 'parameters' && template && (
           <>
@@ -246,18 +411,10 @@ export function SendMessagePanel({ contact: initialContact, onClose, onStarted, 
                 clearServer((f) => parameterErrors(template, [{ field: f, code: '', message: '' }])[v] !== undefined)
               }}
             />
-            <p className="summary muted small">
-              {sendType === 'scheduled'
-                ? t('send.summary.scheduled', { date: formatDateTime(localInputToUTC(scheduledLocal)) })
-                : t('send.summary.now')}
-              {' · '}
-              {t('send.summary.channel', { name: channel?.name ?? '' })}
-              {' · '}
-              {t('send.summary.team', { name: team?.name ?? '' })}
-            </p>
+            {summary}
           </>
         )}
-        {existingId && (
+        {existingId && step !== 'send' && (
           <div className="alert alert-warning" role="alert">
             <p>{t('params.conflict', { name: contact.name })}</p>
             <button type="button" className="button" onClick={() => onOpenExisting(existingId)}>
@@ -272,18 +429,18 @@ export function SendMessagePanel({ contact: initialContact, onClose, onStarted, 
         )}
       </div>
       <div className="dialog-foot">
-        {step === 'send' ? (
-          <button type="button" className="button button-ghost" onClick={onClose}>
+        {PREVIOUS[step] === null ? (
+          <button type="button" className="button button-ghost" onClick={close}>
             {t('common.cancel')}
           </button>
         ) : (
-          <button type="button" className="button button-ghost" onClick={() => setStep(STEPS[stepIndex - 2])}>
+          <button type="button" className="button button-ghost" onClick={() => setStep(PREVIOUS[step]!)}>
             {t('common.back')}
           </button>
         )}
-        {step === 'send' && (
-          <button type="button" className="button button-primary" disabled={!sendReady} onClick={() => setStep('template')}>
-            {t('common.continue')}
+        {step === 'send' && sendType === 'scheduled' && (
+          <button type="button" className="button button-primary" disabled={!sendReady} onClick={() => advance()}>
+            {t('send.toTemplate')}
           </button>
         )}
         {step === 'template' && (
@@ -291,7 +448,7 @@ export function SendMessagePanel({ contact: initialContact, onClose, onStarted, 
             {t('template.next')}
           </button>
         )}
-        {step === 'parameters' && (
+        {(step === 'parameters' || step === 'text') && (
           <button type="button" className="button button-primary" disabled={busy} onClick={start}>
             {busy ? t('params.submitting') : sendType === 'scheduled' ? t('params.submitScheduled') : t('params.submitNow')}
           </button>
@@ -306,17 +463,18 @@ interface SendStepProps {
   onContact: (c: Contact) => void
   sendType: SendType | null
   onSendType: (s: SendType) => void
-  scheduledLocal: string
-  onScheduled: (v: string) => void
+  schedule: { date: string; time: string }
+  onSchedule: (v: { date: string; time: string }) => void
   channels: Channel[]
   channel: Channel | undefined
   onChannel: (id: string) => void
   teams: Team[]
   team: Team | undefined
-  onTeam: (id: string) => void
+  onTeam: (tm: Team) => void
   errorAt: (field: string) => string | undefined
-  /** The earliest value the date-time picker offers (now, when the panel opened). */
-  minLocal: string
+  startState: StartState | null
+  openConversationId: string | null
+  onOpenExisting: (id: string) => void
 }
 
 /** A server error about the contact (422 contact_opted_out has field `contact`; others `contact.*`). */
@@ -328,6 +486,9 @@ function SendStep(p: SendStepProps) {
   const ids = useId()
   const channelError = p.errorAt('channel_id')
   const teamError = p.errorAt('team_id')
+  // The schedule is checked as it is typed, once it is complete, so a wrong date never reaches the last step.
+  const typed = p.schedule.date.length === 10 && p.schedule.time.length === 5
+  const scheduleError = p.errorAt('scheduled_at') ?? (typed ? (scheduleProblem(p.schedule.date, p.schedule.time) ?? undefined) : undefined)
   return (
     <div className="step">
       <section className="contact-card" aria-label={t('send.contact')}>
@@ -343,34 +504,63 @@ function SendStep(p: SendStepProps) {
         <ContactConsent contact={p.contact} onChange={p.onContact} error={contactError(p.errorAt)} />
       </section>
 
+      {p.openConversationId && (
+        <div className="alert alert-warning" role="alert">
+          <p>{t('params.conflict', { name: p.contact.name })}</p>
+          <button type="button" className="button" onClick={() => p.onOpenExisting(p.openConversationId!)}>
+            {t('params.openExisting')}
+          </button>
+        </div>
+      )}
+      {!p.openConversationId && p.startState?.window.open && p.startState.window.expires_at && (
+        <p className="alert alert-info">{t('send.windowOpenUntil', { date: formatInZone(p.startState.window.expires_at) })}</p>
+      )}
+
       <section aria-labelledby={`${ids}-type`}>
         <h3 id={`${ids}-type`}>{t('send.typeHeading')}</h3>
-        <div role="radiogroup" aria-labelledby={`${ids}-type`} className="options options-2">
-          <Option
-            name={`${ids}-type`}
-            checked={p.sendType === 'now'}
-            onChange={() => p.onSendType('now')}
-            title={t('send.type.now')}
-            description={t('send.type.nowHint')}
-          />
-          <Option
-            name={`${ids}-type`}
-            checked={p.sendType === 'scheduled'}
-            onChange={() => p.onSendType('scheduled')}
+        <div role="group" aria-labelledby={`${ids}-type`} className="options options-2">
+          <Choice pressed={p.sendType === 'now'} onClick={() => p.onSendType('now')} title={t('send.type.now')} description={t('send.type.nowHint')} />
+          <Choice
+            pressed={p.sendType === 'scheduled'}
+            onClick={() => p.onSendType('scheduled')}
             title={t('send.type.scheduled')}
             description={t('send.type.scheduledHint')}
           />
         </div>
-        {(p.sendType === 'scheduled' || p.errorAt('scheduled_at')) && (
-          <Field
-            label={t('send.scheduledAt')}
-            type="datetime-local"
-            hint={t('send.scheduledAtHint', { zone: localZone() })}
-            min={p.minLocal}
-            value={p.scheduledLocal}
-            error={p.errorAt('scheduled_at')}
-            onChange={(e) => p.onScheduled(e.target.value)}
-          />
+        {p.sendType === 'scheduled' && (
+          <fieldset className="schedule">
+            <legend>
+              {t('send.scheduledAt')} <span className="muted small">({zoneLabel()})</span>
+            </legend>
+            <div className="schedule-fields">
+              <Field
+                label={t('send.scheduledDate')}
+                inputMode="numeric"
+                autoComplete="off"
+                placeholder="dd/mm/aaaa"
+                maxLength={10}
+                value={p.schedule.date}
+                aria-invalid={scheduleError ? true : undefined}
+                onChange={(e) => p.onSchedule({ ...p.schedule, date: maskDate(e.target.value) })}
+              />
+              <Field
+                label={t('send.scheduledTime')}
+                inputMode="numeric"
+                autoComplete="off"
+                placeholder="hh:mm"
+                maxLength={5}
+                value={p.schedule.time}
+                aria-invalid={scheduleError ? true : undefined}
+                onChange={(e) => p.onSchedule({ ...p.schedule, time: maskTime(e.target.value) })}
+              />
+            </div>
+            <p className="hint">{t('send.scheduledAtHint', { zone: zoneLabel() })}</p>
+            {scheduleError && (
+              <p className="field-error" role="alert">
+                {scheduleError}
+              </p>
+            )}
+          </fieldset>
         )}
       </section>
 
@@ -379,13 +569,12 @@ function SendStep(p: SendStepProps) {
       {p.channels.length > 1 && (
         <section aria-labelledby={`${ids}-channel`}>
           <h3 id={`${ids}-channel`}>{t('send.channelHeading')}</h3>
-          <div role="radiogroup" aria-labelledby={`${ids}-channel`} className="options options-2">
+          <div role="group" aria-labelledby={`${ids}-channel`} className="options options-2">
             {p.channels.map((c) => (
-              <Option
+              <Choice
                 key={c.id}
-                name={`${ids}-channel`}
-                checked={p.channel?.id === c.id}
-                onChange={() => p.onChannel(c.id)}
+                pressed={p.channel?.id === c.id}
+                onClick={() => p.onChannel(c.id)}
                 title={c.name}
                 description={formatPhone(c.phone_number)}
               />
@@ -409,15 +598,9 @@ function SendStep(p: SendStepProps) {
         {!p.channel && <p className="muted small">{t('send.teamPickChannel')}</p>}
         {p.channel && p.teams.length === 0 && <p className="alert alert-warning">{t('send.noTeams')}</p>}
         {p.teams.length > 0 && (
-          <div role="radiogroup" aria-labelledby={`${ids}-team`} className="options options-3">
+          <div role="group" aria-labelledby={`${ids}-team`} className="options options-3">
             {p.teams.map((tm) => (
-              <Option
-                key={tm.id}
-                name={`${ids}-team`}
-                checked={p.team?.id === tm.id}
-                onChange={() => p.onTeam(tm.id)}
-                title={tm.name}
-              />
+              <Choice key={tm.id} pressed={p.team?.id === tm.id} onClick={() => p.onTeam(tm)} title={tm.name} />
             ))}
           </div>
         )}
@@ -431,29 +614,31 @@ function SendStep(p: SendStepProps) {
   )
 }
 
-/** A radio drawn as a selectable card; its accessible name is the title alone. */
-function Option(props: { name: string; checked: boolean; onChange: () => void; title: string; description?: string }) {
+/**
+ * An option drawn as a card that acts when clicked ("clique na opção", as the help page says): a
+ * toggle button named by its title alone, so arrowing through a group never moves the agent on by
+ * itself; the description beside it is its accessible description, and the whole card is its target.
+ */
+function Choice(props: { pressed: boolean; onClick: () => void; title: string; description?: string }) {
   const id = useId()
   return (
-    <label className={`option${props.checked ? ' is-selected' : ''}`}>
-      <input
-        type="radio"
-        name={props.name}
-        checked={props.checked}
-        onChange={props.onChange}
-        aria-labelledby={`${id}-t`}
-        aria-describedby={props.description ? `${id}-d` : undefined}
-      />
+    <div className={`option option-choice${props.pressed ? ' is-selected' : ''}`}>
       <span className="option-text">
-        <span id={`${id}-t`} className="option-title">
+        <button
+          type="button"
+          className="option-title option-button"
+          aria-pressed={props.pressed}
+          onClick={props.onClick}
+          aria-describedby={props.description ? `${id}-d` : undefined}
+        >
           {props.title}
-        </span>
+        </button>
         {props.description && (
           <span id={`${id}-d`} className="option-description">
             {props.description}
           </span>
         )}
       </span>
-    </label>
+    </div>
   )
 }

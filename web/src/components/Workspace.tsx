@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from 'react'
 import { api, type Contact, type Conversation } from '../api'
 import { t } from '../i18n/pt-BR'
 import { fresher } from '../lib/fresh'
+import { clearDraft, draftContactId } from '../lib/startDraft'
 import { navigate, useRoute } from '../lib/hooks'
 import { useLiveEvents, useSession } from '../state'
 import { ContactSearch } from './ContactSearch'
@@ -66,6 +67,20 @@ export function Workspace() {
   const inbox = useInbox()
   const [panel, setPanel] = useState<Panel | null>(null)
   const selectedId = route.name === 'conversation' ? route.id : null
+
+  // A reload in the middle of "Enviar mensagem" reopens it where it was (lib/startDraft).
+  useEffect(() => {
+    const id = draftContactId()
+    if (!id) return
+    let live = true
+    api.getContact(id).then(
+      (contact) => live && setPanel((p) => p ?? { kind: 'send', contact }),
+      () => clearDraft(),
+    )
+    return () => {
+      live = false
+    }
+  }, [])
 
   const openConversation = (id: string) => {
     setPanel(null)

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { formatDate, formatMoney, formatPhone, formatRemaining, localInputToUTC } from './format'
 import { errorText, ptBR, t } from './pt-BR'
 
@@ -62,6 +62,28 @@ describe('message catalogue', () => {
       'Digite o número com DDD',
     ]) {
       expect(labels).toContain(label)
+    }
+  })
+})
+
+describe('schedules in the account zone (Brasília), whatever the browser', () => {
+  it('reads dd/mm/aaaa hh:mm as Brasília wall time', async () => {
+    const { zonedToUTC, formatInZone, splitInZone } = await import('./format')
+    expect(zonedToUTC('05/12/2026', '10:00')).toBe('2026-12-05T13:00:00Z')
+    expect(zonedToUTC('5/12/2026', '10:00')).toBeNull()
+    expect(zonedToUTC('31/02/2026', '10:00')).toBeNull()
+    expect(zonedToUTC('05/12/2026', '24:00')).toBeNull()
+    expect(zonedToUTC('05/12/2026', '10:00', 'Europe/Lisbon')).toBe('2026-12-05T10:00:00Z')
+    expect(formatInZone('2026-12-05T13:00:00Z')).toBe('05/12/2026 10:00')
+    expect(splitInZone('2026-12-31T23:30:00Z')).toEqual({ date: '31/12/2026', time: '20:30' })
+    // A browser in another zone reads and shows the same Brasília hour.
+    vi.stubEnv('TZ', 'Asia/Tokyo')
+    try {
+      expect(new Date('2026-12-05T13:00:00Z').getHours()).toBe(22)
+      expect(zonedToUTC('05/12/2026', '10:00')).toBe('2026-12-05T13:00:00Z')
+      expect(formatInZone('2026-12-05T13:00:00Z')).toBe('05/12/2026 10:00')
+    } finally {
+      vi.unstubAllEnvs()
     }
   })
 })

@@ -93,3 +93,61 @@ export function localInputToUTC(value: string): string | null {
 export function localZone(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone
 }
+
+/**
+ * The time zone schedules are written in: the account's (Brasília until an account chooses
+ * another), whatever zone the browser is in, so "10:00" means the same hour to every agent.
+ */
+export const ACCOUNT_ZONE = 'America/Sao_Paulo'
+
+/** "Horário de Brasília" for the account's zone, or the zone's IANA name. */
+export function zoneLabel(zone = ACCOUNT_ZONE): string {
+  return zone === 'America/Sao_Paulo' ? t('time.zone.brasilia') : zone
+}
+
+/** The zone's offset from UTC, in ms, at the instant t. */
+function zoneOffset(t: number, zone: string): number {
+  const p: Record<string, string> = {}
+  const f = new Intl.DateTimeFormat('en-US', {
+    timeZone: zone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  })
+  for (const { type, value } of f.formatToParts(new Date(t))) p[type] = value
+  return Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second) - Math.floor(t / 1000) * 1000
+}
+
+/** A date typed as dd/mm/aaaa and a time as hh:mm, wall time in zone, as RFC 3339 UTC; null when not a real moment. */
+export function zonedToUTC(date: string, time: string, zone = ACCOUNT_ZONE): string | null {
+  const dm = /^(\d{2})\/(\d{2})\/(\d{4})$/.exec(date.trim())
+  const tm = /^(\d{2}):(\d{2})$/.exec(time.trim())
+  if (!dm || !tm) return null
+  const [d, mo, y, h, mi] = [+dm[1], +dm[2], +dm[3], +tm[1], +tm[2]]
+  if (h > 23 || mi > 59) return null
+  const wall = Date.UTC(y, mo - 1, d, h, mi)
+  const check = new Date(wall)
+  if (check.getUTCFullYear() !== y || check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d) return null // 31/02
+  let utc = wall - zoneOffset(wall, zone)
+  utc = wall - zoneOffset(utc, zone) // the offset at the moment itself, across a change of offset
+  return new Date(utc).toISOString().replace(/\.\d{3}Z$/, 'Z')
+}
+
+/** An instant as { date: 'dd/mm/aaaa', time: 'hh:mm' } in zone. */
+export function splitInZone(iso: string | number | Date, zone = ACCOUNT_ZONE): { date: string; time: string } {
+  const p: Record<string, string> = {}
+  const f = new Intl.DateTimeFormat(LOCALE, { timeZone: zone, day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+  for (const { type, value } of f.formatToParts(new Date(iso))) p[type] = value
+  return { date: `${p.day}/${p.month}/${p.year}`, time: `${p.hour}:${p.minute}` }
+}
+
+/** "05/12/2026 10:00" in zone, whatever the browser's locale and zone. */
+export function formatInZone(iso: string | null | undefined, zone = ACCOUNT_ZONE): string {
+  if (!iso || Number.isNaN(new Date(iso).getTime())) return ''
+  const { date, time } = splitInZone(iso, zone)
+  return `${date} ${time}`
+}

@@ -20,10 +20,8 @@ function description(el: HTMLElement): string {
 /** "Enviar mensagem" up to "Modelo de mensagem" on the sales channel. */
 async function toTemplates(user: UserEvent, dialog: HTMLElement) {
   const d = within(dialog)
-  await user.click(d.getByRole('radio', { name: 'Iniciar atendimento' }))
-  await user.click(d.getByRole('radio', { name: 'Vendas WhatsApp' }))
-  await user.click(d.getByRole('radio', { name: 'Vendas' }))
-  await user.click(d.getByRole('button', { name: 'Continuar' }))
+  await user.click(d.getByRole('button', { name: 'Iniciar atendimento' }))
+  await user.click(d.getByRole('button', { name: 'Vendas WhatsApp' })) // its default team, Vendas, is chosen: on to the templates
   await d.findByRole('radio', { name: 'lembrete_fatura' })
 }
 
@@ -143,7 +141,7 @@ describe('marketing consent in the start flow', () => {
     expect(within(contact).getByText('Não recebe mensagens de marketing desde 04/12/2026 10:00')).toBeInTheDocument()
 
     // Back at the templates, the marketing one is no longer a choice.
-    await user.click(d.getByRole('button', { name: 'Continuar' }))
+    await user.click(d.getByRole('button', { name: 'Iniciar atendimento' }))
     expect(await d.findByRole('radio', { name: 'boas_vindas' })).toBeDisabled()
     expect(d.getByRole('button', { name: 'Definir parâmetros' })).toBeDisabled()
   })

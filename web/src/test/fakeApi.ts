@@ -89,6 +89,8 @@ export class FakeApi {
   users = [AGENT]
   /** Seconds the login answers 429 login_locked for (0: not locked). */
   loginLockedFor = 0
+  /** How far ahead the server accepts a schedule (a test lowers it to see a 422 the SPA did not foresee). */
+  scheduleLimitDays = 30
   contacts: Contact[] = [
     contact('ct-joao', 'João Silva', '+5511987654321'),
     contact('ct-maria', 'Maria Oliveira', '+5521998765432'),
@@ -309,6 +311,7 @@ export class FakeApi {
     if (r.method === 'GET' && p === '/contacts/lookup') return this.lookup(r.query.get('phone') ?? '')
     if (r.method === 'POST' && p === '/contacts') return this.createContact(body)
     if (r.method === 'GET' && (m = /^\/contacts\/([\w-]+)$/.exec(p))) return ok(this.find(this.contacts, m[1]))
+    if (r.method === 'GET' && (m = /^\/contacts\/([\w-]+)\/start-state$/.exec(p))) return ok(this.startState(m[1], r.query.get('channel_id') ?? ''))
     if ((m = /^\/contacts\/([\w-]+)\/consent$/.exec(p))) {
       const c = this.find(this.contacts, m[1])
       if (r.method === 'GET') {
@@ -381,6 +384,21 @@ export class FakeApi {
       return ok({ status: 'ok', messages: 1 })
     }
     throw new HttpError(404, 'not_found')
+  }
+
+  /** GET /contacts/{id}/start-state: the latest window on the channel and the open conversation. */
+  private startState(contactId: string, channelId: string) {
+    this.find(this.contacts, contactId)
+    const mine = this.conversations.filter((c) => c.contact.id === contactId && c.channel_id === channelId)
+    const open = mine.find((c) => ['scheduled', 'waiting', 'active'].includes(c.status))
+    const expiries = mine.map((c) => c.window.expires_at).filter((x): x is string => !!x).sort()
+    const latest = expiries.at(-1) ?? null
+    const isOpen = !!latest && Date.parse(latest) > Date.now()
+    return {
+      channel_id: channelId,
+      window: { open: isOpen, expires_at: isOpen ? latest : null },
+      open_conversation_id: open?.id ?? null,
+    }
   }
 
   private login(r: RecordedRequest): Reply {
@@ -507,7 +525,7 @@ export class FakeApi {
     let scheduledAt: string | null = null
     if (b.send_type === 'scheduled') {
       const at = Date.parse(String(b.scheduled_at ?? ''))
-      if (!String(b.scheduled_at ?? '').endsWith('Z') || Number.isNaN(at) || at <= Date.now() || at > Date.now() + 30 * 24 * HOUR) {
+      if (!String(b.scheduled_at ?? '').endsWith('Z') || Number.isNaN(at) || at <= Date.now() || at > Date.now() + this.scheduleLimitDays * 24 * HOUR) {
         errors.push({ field: 'scheduled_at', code: 'scheduled_at_invalid', message: 'scheduled_at is invalid' })
       } else scheduledAt = new Date(at).toISOString()
     } else if (b.send_type !== 'now') {

@@ -11,6 +11,13 @@ export function radioNames(container: HTMLElement): string[] {
     })
 }
 
+/** The accessible names of the option buttons in a group ("Selecione um canal", "Selecione uma equipe"). */
+export function choiceNames(group: HTMLElement): string[] {
+  return within(group)
+    .queryAllByRole('button')
+    .map((el) => el.textContent ?? '')
+}
+
 /** Método 1 up to the "Enviar mensagem" panel for a phone number. */
 export async function conversar(user: UserEvent, phone: string): Promise<HTMLElement> {
   await user.type(screen.getByLabelText('Digite o número com DDD'), phone)
@@ -25,10 +32,11 @@ export async function toParameters(
   o: { type?: 'Iniciar atendimento' | 'Agendar mensagem'; channel?: string; team?: string; template: string },
 ): Promise<void> {
   const d = within(dialog)
-  await user.click(d.getByRole('radio', { name: o.type ?? 'Iniciar atendimento' }))
-  if (o.channel) await user.click(d.getByRole('radio', { name: o.channel }))
-  if (o.team) await user.click(d.getByRole('radio', { name: o.team }))
-  await user.click(d.getByRole('button', { name: 'Continuar' }))
+  // The help page's order: the send type, the channel, the team; the last choice moves on.
+  await user.click(d.getByRole('button', { name: o.type ?? 'Iniciar atendimento' }))
+  if (o.channel) await user.click(d.getByRole('button', { name: o.channel }))
+  if (o.team) await user.click(d.getByRole('button', { name: o.team }))
+  if (o.type === 'Agendar mensagem' && !o.team) await user.click(d.getByRole('button', { name: 'Selecionar modelo de mensagem' }))
   await user.click(await d.findByRole('radio', { name: o.template }))
   await user.click(d.getByRole('button', { name: 'Definir parâmetros' }))
   await d.findByRole('heading', { name: 'Parâmetros' })

@@ -1,7 +1,7 @@
 import { screen, waitFor, within } from '@testing-library/react'
 import { describe, expect, it } from 'vitest'
 import { renderApp } from './renderApp'
-import { conversar, radioNames } from './helpers'
+import { choiceNames, conversar, radioNames } from './helpers'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
 
@@ -14,25 +14,32 @@ describe('Método 1: o campo "Digite o número com DDD" e "Conversar"', () => {
     expect(fake.calls('GET', '/api/v1/contacts/lookup')[0].query.get('phone')).toBe('(11) 98765-4321')
     const d = within(dialog)
 
-    // Passo 2: confirm the contact, choose "Iniciar atendimento".
+    // Passo 2: confirm the contact, choose "Iniciar atendimento" (no "Continuar": the choices move on).
     expect(d.getByText('João Silva')).toBeInTheDocument()
     expect(d.getByText('+55 11 98765-4321')).toBeInTheDocument()
-    const next = d.getByRole('button', { name: 'Continuar' })
-    expect(next).toBeDisabled()
+    expect(d.queryByRole('button', { name: 'Continuar' })).not.toBeInTheDocument()
     expect(d.getByRole('heading', { name: 'Selecione o tipo de envio' })).toBeInTheDocument()
-    expect(d.getByRole('radio', { name: 'Agendar mensagem' })).toBeInTheDocument()
-    await user.click(d.getByRole('radio', { name: 'Iniciar atendimento' }))
+    expect(d.getByRole('button', { name: 'Agendar mensagem' })).toHaveAttribute('aria-pressed', 'false')
+    await user.click(d.getByRole('button', { name: 'Iniciar atendimento' }))
+    expect(d.getByRole('button', { name: 'Iniciar atendimento' })).toHaveAttribute('aria-pressed', 'true')
 
-    // Passo 3: channel (inactive ones hidden), then only the teams linked to it.
+    // Passo 3: channel (inactive ones hidden), then only the teams linked to it that the agent is in.
     expect(d.getByRole('heading', { name: 'Selecione um canal' })).toBeInTheDocument()
-    expect(radioNames(d.getByRole('radiogroup', { name: 'Selecione um canal' }))).toEqual(['Vendas WhatsApp', 'Suporte WhatsApp'])
-    await user.click(d.getByRole('radio', { name: 'Suporte WhatsApp' }))
-    expect(radioNames(d.getByRole('radiogroup', { name: 'Selecione uma equipe' }))).toEqual(['Suporte', 'Financeiro'])
-    await user.click(d.getByRole('radio', { name: 'Vendas WhatsApp' }))
-    expect(radioNames(d.getByRole('radiogroup', { name: 'Selecione uma equipe' }))).toEqual(['Vendas', 'Suporte'])
-    await user.click(d.getByRole('radio', { name: 'Vendas' }))
-    expect(next).toBeEnabled()
-    await user.click(next)
+    expect(choiceNames(d.getByRole('group', { name: 'Selecione um canal' }))).toEqual(['Vendas WhatsApp', 'Suporte WhatsApp'])
+    // Suporte WhatsApp's default team, Suporte, is the agent's: choosing the channel moves on.
+    await user.click(d.getByRole('button', { name: 'Suporte WhatsApp' }))
+    expect(await d.findByRole('heading', { name: 'Modelo de mensagem' })).toBeInTheDocument()
+    // "Voltar" returns to change them: the agent is offered only their teams (not Financeiro).
+    await user.click(d.getByRole('button', { name: 'Voltar' }))
+    expect(choiceNames(d.getByRole('group', { name: 'Selecione uma equipe' }))).toEqual(['Suporte'])
+    expect(d.getByRole('button', { name: 'Suporte' })).toHaveAttribute('aria-pressed', 'true')
+    await user.click(d.getByRole('button', { name: 'Vendas WhatsApp' }))
+    await d.findByRole('heading', { name: 'Modelo de mensagem' })
+    await user.click(d.getByRole('button', { name: 'Voltar' }))
+    expect(choiceNames(d.getByRole('group', { name: 'Selecione uma equipe' }))).toEqual(['Vendas', 'Suporte'])
+    expect(d.getByRole('button', { name: 'Vendas' })).toHaveAttribute('aria-pressed', 'true') // the channel's default team
+    // Choosing the team moves on.
+    await user.click(d.getByRole('button', { name: 'Vendas' }))
 
     // Passo 4: "Modelo de mensagem" with search and category filter; only approved ones.
     expect(d.getByRole('heading', { name: 'Modelo de mensagem' })).toBeInTheDocument()
@@ -142,6 +149,9 @@ describe('Método 1: o campo "Digite o número com DDD" e "Conversar"', () => {
     const d = within(dialog)
     expect(d.queryByRole('heading', { name: 'Selecione um canal' })).not.toBeInTheDocument()
     expect(d.getByText('Canal: Vendas WhatsApp')).toBeInTheDocument()
-    expect(radioNames(d.getByRole('radiogroup', { name: 'Selecione uma equipe' }))).toEqual(['Vendas', 'Suporte'])
+    expect(choiceNames(d.getByRole('group', { name: 'Selecione uma equipe' }))).toEqual(['Vendas', 'Suporte'])
+    // The only channel and its default team are chosen: "Iniciar atendimento" goes straight to the templates.
+    await user.click(d.getByRole('button', { name: 'Iniciar atendimento' }))
+    expect(await d.findByRole('heading', { name: 'Modelo de mensagem' })).toBeInTheDocument()
   })
 })

@@ -10,4 +10,5 @@ afterEach(() => {
   cleanup()
   FakeEventSource.reset()
   window.location.hash = ''
+  sessionStorage.clear() // the start flow's draft belongs to one test
 })
