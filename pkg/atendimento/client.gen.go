@@ -1714,7 +1714,7 @@ type ClientInterface interface {
 
 	// StartConversationWithBody Start a conversation with a contact
 	//
-	// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). A MARKETING template to a contact who opted out of marketing messages is refused with contact_opted_out (field contact) among the other errors; UTILITY and AUTHENTICATION templates and text inside the window still go (Meta's rule too). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
+	// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). A field left out or empty is contact_required, channel_required or team_required (template_required when neither template_id nor text that may go is given); an id the account lacks is contact_not_found, channel_not_found, team_not_found or template_not_found. A body that is not JSON (Content-Type other than application/json) is 415 unsupported_media_type. A MARKETING template to a contact who opted out of marketing messages is refused with contact_opted_out (field contact) among the other errors; UTILITY and AUTHENTICATION templates and text inside the window still go (Meta's rule too). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1723,7 +1723,7 @@ type ClientInterface interface {
 
 	// StartConversation Start a conversation with a contact
 	//
-	// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). A MARKETING template to a contact who opted out of marketing messages is refused with contact_opted_out (field contact) among the other errors; UTILITY and AUTHENTICATION templates and text inside the window still go (Meta's rule too). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
+	// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). A field left out or empty is contact_required, channel_required or team_required (template_required when neither template_id nor text that may go is given); an id the account lacks is contact_not_found, channel_not_found, team_not_found or template_not_found. A body that is not JSON (Content-Type other than application/json) is 415 unsupported_media_type. A MARKETING template to a contact who opted out of marketing messages is refused with contact_opted_out (field contact) among the other errors; UTILITY and AUTHENTICATION templates and text inside the window still go (Meta's rule too). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1786,6 +1786,8 @@ type ClientInterface interface {
 	GetMe(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// EstimatePrice Estimated cost of sending a template to a contact now
+	//
+	// template_id and contact_id are required (422 template_required, contact_required when absent or empty; template_not_found, contact_not_found when the account has no such one).
 	//
 	// Corresponds with GET /api/v1/pricing/estimate (the `EstimatePrice` operationId).
 	EstimatePrice(ctx context.Context, params *EstimatePriceParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2525,7 +2527,7 @@ func (c *RawClient) ListConversations(ctx context.Context, params *ListConversat
 
 // StartConversationWithBody Start a conversation with a contact
 //
-// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). A MARKETING template to a contact who opted out of marketing messages is refused with contact_opted_out (field contact) among the other errors; UTILITY and AUTHENTICATION templates and text inside the window still go (Meta's rule too). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
+// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). A field left out or empty is contact_required, channel_required or team_required (template_required when neither template_id nor text that may go is given); an id the account lacks is contact_not_found, channel_not_found, team_not_found or template_not_found. A body that is not JSON (Content-Type other than application/json) is 415 unsupported_media_type. A MARKETING template to a contact who opted out of marketing messages is refused with contact_opted_out (field contact) among the other errors; UTILITY and AUTHENTICATION templates and text inside the window still go (Meta's rule too). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
 //
 // Takes any type of body and a specified content type.
 //
@@ -2544,7 +2546,7 @@ func (c *RawClient) StartConversationWithBody(ctx context.Context, params *Start
 
 // StartConversation Start a conversation with a contact
 //
-// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). A MARKETING template to a contact who opted out of marketing messages is refused with contact_opted_out (field contact) among the other errors; UTILITY and AUTHENTICATION templates and text inside the window still go (Meta's rule too). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
+// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). A field left out or empty is contact_required, channel_required or team_required (template_required when neither template_id nor text that may go is given); an id the account lacks is contact_not_found, channel_not_found, team_not_found or template_not_found. A body that is not JSON (Content-Type other than application/json) is 415 unsupported_media_type. A MARKETING template to a contact who opted out of marketing messages is refused with contact_opted_out (field contact) among the other errors; UTILITY and AUTHENTICATION templates and text inside the window still go (Meta's rule too). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2707,6 +2709,8 @@ func (c *RawClient) GetMe(ctx context.Context, reqEditors ...RequestEditorFn) (*
 }
 
 // EstimatePrice Estimated cost of sending a template to a contact now
+//
+// template_id and contact_id are required (422 template_required, contact_required when absent or empty; template_not_found, contact_not_found when the account has no such one).
 //
 // Corresponds with GET /api/v1/pricing/estimate (the `EstimatePrice` operationId).
 func (c *RawClient) EstimatePrice(ctx context.Context, params *EstimatePriceParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6381,7 +6385,7 @@ type ClientWithResponsesInterface interface {
 
 	// StartConversationWithBodyWithResponse Start a conversation with a contact
 	//
-	// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). A MARKETING template to a contact who opted out of marketing messages is refused with contact_opted_out (field contact) among the other errors; UTILITY and AUTHENTICATION templates and text inside the window still go (Meta's rule too). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
+	// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). A field left out or empty is contact_required, channel_required or team_required (template_required when neither template_id nor text that may go is given); an id the account lacks is contact_not_found, channel_not_found, team_not_found or template_not_found. A body that is not JSON (Content-Type other than application/json) is 415 unsupported_media_type. A MARKETING template to a contact who opted out of marketing messages is refused with contact_opted_out (field contact) among the other errors; UTILITY and AUTHENTICATION templates and text inside the window still go (Meta's rule too). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6390,7 +6394,7 @@ type ClientWithResponsesInterface interface {
 
 	// StartConversationWithResponse Start a conversation with a contact
 	//
-	// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). A MARKETING template to a contact who opted out of marketing messages is refused with contact_opted_out (field contact) among the other errors; UTILITY and AUTHENTICATION templates and text inside the window still go (Meta's rule too). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
+	// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). A field left out or empty is contact_required, channel_required or team_required (template_required when neither template_id nor text that may go is given); an id the account lacks is contact_not_found, channel_not_found, team_not_found or template_not_found. A body that is not JSON (Content-Type other than application/json) is 415 unsupported_media_type. A MARKETING template to a contact who opted out of marketing messages is refused with contact_opted_out (field contact) among the other errors; UTILITY and AUTHENTICATION templates and text inside the window still go (Meta's rule too). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6467,6 +6471,8 @@ type ClientWithResponsesInterface interface {
 	GetMeWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetMeResponse, error)
 
 	// EstimatePriceWithResponse Estimated cost of sending a template to a contact now
+	//
+	// template_id and contact_id are required (422 template_required, contact_required when absent or empty; template_not_found, contact_not_found when the account has no such one).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -6832,6 +6838,8 @@ type UpdateAccountResponse struct {
 	ApplicationproblemJSON403 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -6863,6 +6871,11 @@ func (r UpdateAccountResponse) GetApplicationproblemJSON403() *Problem {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r UpdateAccountResponse) GetApplicationproblemJSON413() *Problem {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r UpdateAccountResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -6998,6 +7011,8 @@ type CreateAPIKeyResponse struct {
 	ApplicationproblemJSON403 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -7029,6 +7044,11 @@ func (r CreateAPIKeyResponse) GetApplicationproblemJSON403() *Problem {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r CreateAPIKeyResponse) GetApplicationproblemJSON413() *Problem {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CreateAPIKeyResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -7155,6 +7175,8 @@ type LoginResponse struct {
 	ApplicationproblemJSON401 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -7181,6 +7203,11 @@ func (r LoginResponse) GetApplicationproblemJSON401() *Problem {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r LoginResponse) GetApplicationproblemJSON413() *Problem {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r LoginResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -7371,6 +7398,8 @@ type CreateChannelResponse struct {
 	ApplicationproblemJSON403 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -7402,6 +7431,11 @@ func (r CreateChannelResponse) GetApplicationproblemJSON403() *Problem {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r CreateChannelResponse) GetApplicationproblemJSON413() *Problem {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CreateChannelResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -7608,6 +7642,8 @@ type UpdateChannelResponse struct {
 	ApplicationproblemJSON404 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -7644,6 +7680,11 @@ func (r UpdateChannelResponse) GetApplicationproblemJSON404() *Problem {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r UpdateChannelResponse) GetApplicationproblemJSON413() *Problem {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r UpdateChannelResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -7864,6 +7905,8 @@ type CreateContactResponse struct {
 	ApplicationproblemJSON409 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -7900,6 +7943,11 @@ func (r CreateContactResponse) GetApplicationproblemJSON409() *Problem {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r CreateContactResponse) GetApplicationproblemJSON413() *Problem {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CreateContactResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -8184,6 +8232,8 @@ type UpdateContactResponse struct {
 	ApplicationproblemJSON409 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -8225,6 +8275,11 @@ func (r UpdateContactResponse) GetApplicationproblemJSON409() *Problem {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r UpdateContactResponse) GetApplicationproblemJSON413() *Problem {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r UpdateContactResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -8367,6 +8422,8 @@ type PostApiV1ContactsIdConsentResponse struct {
 	ApplicationproblemJSON404 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -8405,6 +8462,11 @@ func (r PostApiV1ContactsIdConsentResponse) GetApplicationproblemJSON404() *Prob
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r PostApiV1ContactsIdConsentResponse) GetApplicationproblemJSON413() *Problem {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r PostApiV1ContactsIdConsentResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -8535,6 +8597,8 @@ type StartConversationResponse struct {
 	ApplicationproblemJSON409 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -8571,6 +8635,11 @@ func (r StartConversationResponse) GetApplicationproblemJSON409() *Problem {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r StartConversationResponse) GetApplicationproblemJSON413() *Problem {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r StartConversationResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -8945,6 +9014,8 @@ type PostMessageResponse struct {
 	ApplicationproblemJSON409 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -8986,6 +9057,11 @@ func (r PostMessageResponse) GetApplicationproblemJSON409() *Problem {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r PostMessageResponse) GetApplicationproblemJSON413() *Problem {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r PostMessageResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -9318,6 +9394,8 @@ type SimulateInboundResponse struct {
 	ApplicationproblemJSON409 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -9359,6 +9437,11 @@ func (r SimulateInboundResponse) GetApplicationproblemJSON409() *Problem {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r SimulateInboundResponse) GetApplicationproblemJSON413() *Problem {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r SimulateInboundResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -9489,6 +9572,8 @@ type CreateTeamResponse struct {
 	ApplicationproblemJSON409 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -9525,6 +9610,11 @@ func (r CreateTeamResponse) GetApplicationproblemJSON409() *Problem {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r CreateTeamResponse) GetApplicationproblemJSON413() *Problem {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CreateTeamResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -9726,6 +9816,8 @@ type UpdateTeamResponse struct {
 	ApplicationproblemJSON409 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -9767,6 +9859,11 @@ func (r UpdateTeamResponse) GetApplicationproblemJSON409() *Problem {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r UpdateTeamResponse) GetApplicationproblemJSON413() *Problem {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r UpdateTeamResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -9897,6 +9994,8 @@ type CreateTemplateResponse struct {
 	ApplicationproblemJSON409 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -9933,6 +10032,11 @@ func (r CreateTemplateResponse) GetApplicationproblemJSON409() *Problem {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r CreateTemplateResponse) GetApplicationproblemJSON413() *Problem {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CreateTemplateResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -10134,6 +10238,8 @@ type UpdateTemplateResponse struct {
 	ApplicationproblemJSON409 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -10175,6 +10281,11 @@ func (r UpdateTemplateResponse) GetApplicationproblemJSON409() *Problem {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r UpdateTemplateResponse) GetApplicationproblemJSON413() *Problem {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r UpdateTemplateResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -10236,6 +10347,8 @@ type PreviewTemplateResponse struct {
 	ApplicationproblemJSON404 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -10272,6 +10385,11 @@ func (r PreviewTemplateResponse) GetApplicationproblemJSON404() *Problem {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r PreviewTemplateResponse) GetApplicationproblemJSON413() *Problem {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r PreviewTemplateResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -10402,6 +10520,8 @@ type CreateUserResponse struct {
 	ApplicationproblemJSON409 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -10438,6 +10558,11 @@ func (r CreateUserResponse) GetApplicationproblemJSON409() *Problem {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r CreateUserResponse) GetApplicationproblemJSON413() *Problem {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CreateUserResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -10639,6 +10764,8 @@ type UpdateUserResponse struct {
 	ApplicationproblemJSON409 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -10680,6 +10807,11 @@ func (r UpdateUserResponse) GetApplicationproblemJSON409() *Problem {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r UpdateUserResponse) GetApplicationproblemJSON413() *Problem {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r UpdateUserResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -10815,6 +10947,8 @@ type CreateWebhookSubscriptionResponse struct {
 	ApplicationproblemJSON403 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -10846,6 +10980,11 @@ func (r CreateWebhookSubscriptionResponse) GetApplicationproblemJSON403() *Probl
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r CreateWebhookSubscriptionResponse) GetApplicationproblemJSON413() *Problem {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CreateWebhookSubscriptionResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -11754,7 +11893,7 @@ func (c *ClientWithResponses) ListConversationsWithResponse(ctx context.Context,
 
 // StartConversationWithBodyWithResponse Start a conversation with a contact
 //
-// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). A MARKETING template to a contact who opted out of marketing messages is refused with contact_opted_out (field contact) among the other errors; UTILITY and AUTHENTICATION templates and text inside the window still go (Meta's rule too). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
+// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). A field left out or empty is contact_required, channel_required or team_required (template_required when neither template_id nor text that may go is given); an id the account lacks is contact_not_found, channel_not_found, team_not_found or template_not_found. A body that is not JSON (Content-Type other than application/json) is 415 unsupported_media_type. A MARKETING template to a contact who opted out of marketing messages is refused with contact_opted_out (field contact) among the other errors; UTILITY and AUTHENTICATION templates and text inside the window still go (Meta's rule too). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -11769,7 +11908,7 @@ func (c *ClientWithResponses) StartConversationWithBodyWithResponse(ctx context.
 
 // StartConversationWithResponse Start a conversation with a contact
 //
-// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). A MARKETING template to a contact who opted out of marketing messages is refused with contact_opted_out (field contact) among the other errors; UTILITY and AUTHENTICATION templates and text inside the window still go (Meta's rule too). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
+// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). A field left out or empty is contact_required, channel_required or team_required (template_required when neither template_id nor text that may go is given); an id the account lacks is contact_not_found, channel_not_found, team_not_found or template_not_found. A body that is not JSON (Content-Type other than application/json) is 415 unsupported_media_type. A MARKETING template to a contact who opted out of marketing messages is refused with contact_opted_out (field contact) among the other errors; UTILITY and AUTHENTICATION templates and text inside the window still go (Meta's rule too). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -11906,6 +12045,8 @@ func (c *ClientWithResponses) GetMeWithResponse(ctx context.Context, reqEditors 
 }
 
 // EstimatePriceWithResponse Estimated cost of sending a template to a contact now
+//
+// template_id and contact_id are required (422 template_required, contact_required when absent or empty; template_not_found, contact_not_found when the account has no such one).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -12526,6 +12667,13 @@ func ParseUpdateAccountResponse(rsp *http.Response) (*UpdateAccountResponse, err
 		}
 		response.ApplicationproblemJSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -12674,6 +12822,13 @@ func ParseCreateAPIKeyResponse(rsp *http.Response) (*CreateAPIKeyResponse, error
 		}
 		response.ApplicationproblemJSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -12810,6 +12965,13 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Problem
@@ -13007,6 +13169,13 @@ func ParseCreateChannelResponse(rsp *http.Response) (*CreateChannelResponse, err
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Problem
@@ -13225,6 +13394,13 @@ func ParseUpdateChannelResponse(rsp *http.Response) (*UpdateChannelResponse, err
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Problem
@@ -13454,6 +13630,13 @@ func ParseCreateContactResponse(rsp *http.Response) (*CreateContactResponse, err
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Problem
@@ -13747,6 +13930,13 @@ func ParseUpdateContactResponse(rsp *http.Response) (*UpdateContactResponse, err
 		}
 		response.ApplicationproblemJSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -13901,6 +14091,13 @@ func ParsePostApiV1ContactsIdConsentResponse(rsp *http.Response) (*PostApiV1Cont
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Problem
@@ -14059,6 +14256,13 @@ func ParseStartConversationResponse(rsp *http.Response) (*StartConversationRespo
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Problem
@@ -14430,6 +14634,13 @@ func ParsePostMessageResponse(rsp *http.Response) (*PostMessageResponse, error) 
 		}
 		response.ApplicationproblemJSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -14761,6 +14972,13 @@ func ParseSimulateInboundResponse(rsp *http.Response) (*SimulateInboundResponse,
 		}
 		response.ApplicationproblemJSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -14908,6 +15126,13 @@ func ParseCreateTeamResponse(rsp *http.Response) (*CreateTeamResponse, error) {
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Problem
@@ -15127,6 +15352,13 @@ func ParseUpdateTeamResponse(rsp *http.Response) (*UpdateTeamResponse, error) {
 		}
 		response.ApplicationproblemJSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -15274,6 +15506,13 @@ func ParseCreateTemplateResponse(rsp *http.Response) (*CreateTemplateResponse, e
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Problem
@@ -15493,6 +15732,13 @@ func ParseUpdateTemplateResponse(rsp *http.Response) (*UpdateTemplateResponse, e
 		}
 		response.ApplicationproblemJSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -15580,6 +15826,13 @@ func ParsePreviewTemplateResponse(rsp *http.Response) (*PreviewTemplateResponse,
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Problem
@@ -15728,6 +15981,13 @@ func ParseCreateUserResponse(rsp *http.Response) (*CreateUserResponse, error) {
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Problem
@@ -15947,6 +16207,13 @@ func ParseUpdateUserResponse(rsp *http.Response) (*UpdateUserResponse, error) {
 		}
 		response.ApplicationproblemJSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -16094,6 +16361,13 @@ func ParseCreateWebhookSubscriptionResponse(rsp *http.Response) (*CreateWebhookS
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Problem

@@ -227,6 +227,7 @@ export const ptBR = {
   'error.network_error': 'Sem conexão com o servidor. Verifique sua internet e tente de novo.',
   'error.phone_invalid': 'Número inválido. Digite com DDD, por exemplo 11 98765-4321.',
   'error.contact_not_found': 'Contato não encontrado.',
+  'error.contact_required': 'Escolha um contato ou informe o telefone.',
   'error.contact_opted_out': 'O contato pediu para não receber mensagens de marketing.',
   'error.keyword_invalid': 'Palavra-chave inválida: use até 40 caracteres, sem repetir e sem estar nas duas listas.',
   'error.opt_out_confirmation_invalid': 'A mensagem de confirmação pode ter no máximo 1024 caracteres.',
@@ -236,14 +237,17 @@ export const ptBR = {
   'error.at_invalid': 'Data inválida: use só com a origem csv e não informe uma data no futuro.',
   'error.contact_exists': 'Já existe um contato com este telefone.',
   'error.channel_not_found': 'Canal não encontrado.',
+  'error.channel_required': 'Escolha um canal.',
   'error.channel_inactive': 'Este canal está desativado.',
   'error.team_not_found': 'Equipe não encontrada.',
+  'error.team_required': 'Escolha uma equipe.',
   'error.team_not_allowed_on_channel': 'Esta equipe não pode usar este canal.',
   'error.user_not_in_team': 'Você não faz parte desta equipe.',
   'error.template_not_found': 'Modelo não encontrado.',
   'error.template_not_approved': 'Este modelo não está aprovado.',
   'error.template_channel_mismatch': 'Este modelo não pertence ao canal escolhido.',
-  'error.template_required': 'Fora da janela de 24 horas é preciso enviar um modelo de mensagem.',
+  'error.template_required':
+    'Escolha um modelo de mensagem aprovado: fora da janela de 24 horas, só um modelo inicia ou retoma a conversa.',
   'error.parameter_missing': 'Preencha este parâmetro.',
   'error.parameter_unknown': 'Este parâmetro não existe no modelo.',
   'error.parameter_invalid':
@@ -254,6 +258,8 @@ export const ptBR = {
   'error.idempotency_key_reused': 'Os dados mudaram durante o envio. Tente de novo.',
   'error.required': 'Preencha este campo.',
   'error.forbidden': 'Você não tem permissão para fazer isso.',
+  'error.unsupported_media_type': 'O servidor recusou o formato dos dados enviados. Recarregue a página e tente de novo.',
+  'error.route_not_found': 'Endereço não encontrado no servidor. Recarregue a página e tente de novo.',
 } as const
 
 /** A message catalogue: the same keys as pt-BR, any wording. */
