@@ -17,7 +17,18 @@ web:
 	cd web && npm ci --no-audit --no-fund && npm run build
 
 ## test: the whole suite (Go on SQLite, and on Postgres when TEST_DATABASE_URL is set; the SPA when npm is available)
-test: test-go fuzz test-web bench-smoke
+# Every part runs even when an earlier one fails (with or without make -k), and the end lists the
+# parts that failed, so one run shows everything to fix; the status is non-zero if any failed.
+TEST_PARTS := test-go fuzz test-web bench-smoke
+test:
+	@failed=""; passed=""; \
+	for part in $(TEST_PARTS); do \
+	  echo "== make $$part"; \
+	  if $(MAKE) --no-print-directory $$part; then passed="$$passed $$part"; else failed="$$failed $$part"; fi; \
+	done; \
+	echo; echo "make test: passed:$${passed:- none}"; \
+	if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed"; exit 1; fi; \
+	echo "make test: every part passed"
 
 test-go:
 	$(GO) test -count=1 ./...

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -69,12 +70,20 @@ func (rv *requestValidator) Validate(i any) error {
 	return f.Err()
 }
 
+// errNotJSON is a body sent as another media type to a route that reads JSON.
+var errNotJSON = apperr.New(apperr.KindUnsupportedMedia, "unsupported_media_type", "send JSON with Content-Type: application/json")
+
 // bind decodes a JSON body strictly (unknown fields, wrong types, trailing data and bodies over
-// 1 MiB are 400/413 with a clear code) and validates the DTO's tags.
+// 1 MiB are 400/413 with a clear code) and validates the DTO's tags. Every route that reads a
+// JSON body reads it here, so this is the one place a body of another Content-Type (a form, a
+// multipart upload, text) is refused: 415 unsupported_media_type. No Content-Type at all is read
+// as JSON; routes without a body (close, cancel) never bind and take any.
 func bind(c echo.Context, dst any) error {
 	req := c.Request()
-	if ct := req.Header.Get(echo.HeaderContentType); ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/json") {
-		return apperr.New(apperr.KindBadRequest, "unsupported_media_type", "send JSON with Content-Type: application/json")
+	if ct := req.Header.Get(echo.HeaderContentType); ct != "" {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != echo.MIMEApplicationJSON {
+			return errNotJSON
+		}
 	}
 	body, err := io.ReadAll(io.LimitReader(req.Body, MaxBody+1))
 	if err != nil {

@@ -87,6 +87,7 @@ func (s *server) listChannels(c echo.Context) error {
 //	@Failure	401		{object}	Problem
 //	@Failure	403		{object}	Problem
 //	@Failure	413		{object}	Problem
+//	@Failure	415		{object}	Problem
 //	@Failure	422		{object}	Problem
 //	@Security	BearerAuth
 //	@Security	SessionCookie
@@ -125,6 +126,7 @@ func (s *server) getChannel(c echo.Context) error {
 //	@Failure	403		{object}	Problem
 //	@Failure	404		{object}	Problem
 //	@Failure	413		{object}	Problem
+//	@Failure	415		{object}	Problem
 //	@Failure	422		{object}	Problem
 //	@Security	BearerAuth
 //	@Security	SessionCookie

@@ -96,6 +96,7 @@ func (s *server) listContacts(c echo.Context) error {
 //	@Failure	403		{object}	Problem
 //	@Failure	409		{object}	Problem
 //	@Failure	413		{object}	Problem
+//	@Failure	415		{object}	Problem
 //	@Failure	422		{object}	Problem
 //	@Security	BearerAuth
 //	@Security	SessionCookie
@@ -156,6 +157,7 @@ func (s *server) getContact(c echo.Context) error {
 //	@Failure	404		{object}	Problem
 //	@Failure	409		{object}	Problem
 //	@Failure	413		{object}	Problem
+//	@Failure	415		{object}	Problem
 //	@Failure	422		{object}	Problem
 //	@Security	BearerAuth
 //	@Security	SessionCookie
@@ -312,6 +314,7 @@ func (s *server) listConsent(c echo.Context) error {
 //	@Failure		403		{object}	Problem
 //	@Failure		404		{object}	Problem
 //	@Failure		413		{object}	Problem
+//	@Failure		415		{object}	Problem
 //	@Failure		422		{object}	Problem
 //	@Security		BearerAuth
 //	@Security		SessionCookie

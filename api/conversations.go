@@ -111,7 +111,7 @@ type ConversationList struct {
 // startConversation godoc
 //
 //	@Summary		Start a conversation with a contact
-//	@Description	Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). A MARKETING template to a contact who opted out of marketing messages is refused with contact_opted_out (field contact) among the other errors; UTILITY and AUTHENTICATION templates and text inside the window still go (Meta's rule too). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
+//	@Description	Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). A field left out or empty is contact_required, channel_required or team_required (template_required when neither template_id nor text that may go is given); an id the account lacks is contact_not_found, channel_not_found, team_not_found or template_not_found. A body that is not JSON (Content-Type other than application/json) is 415 unsupported_media_type. A MARKETING template to a contact who opted out of marketing messages is refused with contact_opted_out (field contact) among the other errors; UTILITY and AUTHENTICATION templates and text inside the window still go (Meta's rule too). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
 //	@Tags			conversations
 //	@Accept			json
 //	@Produce		json
@@ -123,6 +123,7 @@ type ConversationList struct {
 //	@Failure		403				{object}	Problem
 //	@Failure		409				{object}	Problem
 //	@Failure		413				{object}	Problem
+//	@Failure		415				{object}	Problem
 //	@Failure		422				{object}	Problem
 //	@Security		BearerAuth
 //	@Security		SessionCookie
@@ -404,6 +405,7 @@ type PostMessageRequest struct {
 //	@Failure		404		{object}	Problem
 //	@Failure		409		{object}	Problem
 //	@Failure		413		{object}	Problem
+//	@Failure		415		{object}	Problem
 //	@Failure		422		{object}	Problem
 //	@Security		BearerAuth
 //	@Security		SessionCookie

@@ -30,16 +30,17 @@ type Problem struct {
 } // @name Problem
 
 var kindStatus = map[apperr.Kind]int{
-	apperr.KindInvalid:      http.StatusUnprocessableEntity,
-	apperr.KindBadRequest:   http.StatusBadRequest,
-	apperr.KindNotFound:     http.StatusNotFound,
-	apperr.KindConflict:     http.StatusConflict,
-	apperr.KindUnauthorized: http.StatusUnauthorized,
-	apperr.KindForbidden:    http.StatusForbidden,
-	apperr.KindTooLarge:     http.StatusRequestEntityTooLarge,
-	apperr.KindRateLimited:  http.StatusTooManyRequests,
-	apperr.KindUnavailable:  http.StatusServiceUnavailable,
-	apperr.KindBadGateway:   http.StatusBadGateway,
+	apperr.KindInvalid:          http.StatusUnprocessableEntity,
+	apperr.KindBadRequest:       http.StatusBadRequest,
+	apperr.KindNotFound:         http.StatusNotFound,
+	apperr.KindConflict:         http.StatusConflict,
+	apperr.KindUnauthorized:     http.StatusUnauthorized,
+	apperr.KindForbidden:        http.StatusForbidden,
+	apperr.KindTooLarge:         http.StatusRequestEntityTooLarge,
+	apperr.KindRateLimited:      http.StatusTooManyRequests,
+	apperr.KindUnavailable:      http.StatusServiceUnavailable,
+	apperr.KindBadGateway:       http.StatusBadGateway,
+	apperr.KindUnsupportedMedia: http.StatusUnsupportedMediaType,
 }
 
 // httpCodes names the problems Echo itself raises.

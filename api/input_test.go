@@ -59,6 +59,9 @@ func bodyRoutes(t *testing.T, env *apptest.Env) []bodyRoute {
 		{"POST", "/api/v1/conversations"},
 		{"POST", "/api/v1/conversations/" + conv + "/messages"},
 		{"POST", "/api/v1/sandbox/channels/" + env.Demo.ChannelID + "/inbound"},
+		{"PATCH", "/api/v1/account"},
+		{"POST", "/api/v1/contacts/" + env.Demo.ContactID + "/consent"},
+		{"POST", "/api/v1/webhook-subscriptions"},
 	}
 }
 
@@ -97,9 +100,11 @@ func TestMalformedBodies(t *testing.T) {
 			{"two objects", "application/json", `{}{}`, false, 400, "malformed_json"},
 			{"trailing brace", "application/json", `{}}`, false, 400, "malformed_json"},
 			{"trailing bracket", "application/json", `{}]`, false, 400, "malformed_json"},
-			{"text/plain", "text/plain", `{}`, false, 400, "unsupported_media_type"},
-			{"form", "application/x-www-form-urlencoded", `name=x`, false, 400, "unsupported_media_type"},
-			{"multipart", "multipart/form-data; boundary=x", "--x--", false, 400, "unsupported_media_type"},
+			{"text/plain", "text/plain", `{}`, false, 415, "unsupported_media_type"},
+			{"form", "application/x-www-form-urlencoded", `name=x`, false, 415, "unsupported_media_type"},
+			{"multipart", "multipart/form-data; boundary=x", "--x--", false, 415, "unsupported_media_type"},
+			{"JSON-like type", "application/jsonx", `{}`, false, 415, "unsupported_media_type"},
+			{"unparseable type", "application/json; =", `{}`, false, 415, "unsupported_media_type"},
 			{"over 1 MiB", "application/json", big, false, 413, "body_too_large"},
 			{"over 1 MiB chunked", "application/json", big, true, 413, "body_too_large"},
 		}
@@ -238,5 +243,56 @@ func TestContactNameControlCharacters(t *testing.T) {
 		require.Equal(t, []string{"name:name_invalid"}, r.FieldCodes())
 		require.Len(t, items(t, env.Admin.Get("/api/v1/contacts")), 2)
 		require.Empty(t, items(t, env.Admin.Get("/api/v1/conversations")))
+	})
+}
+
+// TestUnknownAPIPathsWithSPA: with the SPA served (as in production), a path under /api/ that no
+// route serves is still the API's 404 problem, never the SPA's index.html with 200.
+func TestUnknownAPIPathsWithSPA(t *testing.T) {
+	t.Parallel()
+	apptest.EachWith(t, withSPA(t), func(t *testing.T, env *apptest.Env) {
+		for _, tc := range []struct{ method, path string }{
+			{"GET", "/api/v1/nada"},
+			{"GET", "/api/v1/contatos/123"},
+			{"POST", "/api/v1/nada"},
+			{"PATCH", "/api/v1/nada"},
+			{"GET", "/api/v2/contacts"},
+			{"GET", "/api/"},
+			{"GET", "/api"},
+			{"GET", "/webhooks/nada"},
+		} {
+			r := env.Admin.Do(tc.method, tc.path, nil)
+			problem(t, r, http.StatusNotFound, "route_not_found")
+			require.NotContains(t, string(r.Body), "<!doctype", "%s %s", tc.method, tc.path)
+		}
+		// The SPA's own client-side routes still get index.html.
+		for _, path := range []string{"/", "/atendimentos", "/apis", "/config/api-keys"} {
+			resp, err := http.Get(env.Server.URL + path)
+			require.NoError(t, err)
+			body, err := io.ReadAll(resp.Body)
+			require.NoError(t, err)
+			require.NoError(t, resp.Body.Close())
+			require.Equal(t, http.StatusOK, resp.StatusCode, path)
+			require.Contains(t, string(body), "<!doctype html>", path)
+		}
+	})
+}
+
+// TestBodylessPostNeedsNoContentType: the 415 is for a body of another type on a route that reads
+// JSON; a POST that takes no body (close, cancel, logout) works without any Content-Type, and a
+// JSON body without one is still read as JSON.
+func TestBodylessPostNeedsNoContentType(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, env *apptest.Env) {
+		conv := start(t, env.Admin, startBody(env, "11 91234-5601"))
+		r := rawDo(t, env, http.MethodPost, "/api/v1/conversations/"+conv+"/close", "", nil)
+		require.Equal(t, http.StatusOK, r.Status, string(r.Body))
+		r = rawDo(t, env, http.MethodPost, "/api/v1/contacts", "", strings.NewReader(`{"name": "Sem tipo", "phone": "11 95555-0101"}`))
+		require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
+		r = rawDo(t, env, http.MethodPost, "/api/v1/contacts", "text/plain; charset=utf-8", strings.NewReader(`{"name": "Texto", "phone": "11 95555-0102"}`))
+		require.Equal(t, http.StatusUnsupportedMediaType, r.Status, string(r.Body))
+		require.Equal(t, "application/problem+json", r.Header.Get("Content-Type"))
+		require.Equal(t, "unsupported_media_type", r.Str("code"))
+		require.Equal(t, float64(http.StatusUnsupportedMediaType), r.JSON()["status"])
 	})
 }

@@ -176,11 +176,16 @@ func acceptsEncoding(header, enc string) bool {
 }
 
 // serveSPA serves the built web app: files as they are, and index.html for client-side routes.
+// Paths under /api/ and /webhooks/ are never the app's: one no route serves is the API's 404
+// problem (route_not_found), not index.html with 200, which a client would take for an answer.
 func (s *server) serveSPA(e *echo.Echo) {
 	assets := http.FileServer(http.FS(s.SPA))
 	handler := func(c echo.Context) error {
 		h := c.Response().Header()
 		p := strings.TrimPrefix(c.Request().URL.Path, "/")
+		if p == "api" || strings.HasPrefix(p, "api/") || p == "webhooks" || strings.HasPrefix(p, "webhooks/") {
+			return echo.ErrNotFound
+		}
 		if p != "" {
 			if st, err := fs.Stat(s.SPA, p); err == nil && !st.IsDir() {
 				if strings.HasPrefix(p, "assets/") {

@@ -572,9 +572,10 @@ func TestPricingEstimate(t *testing.T) {
 			name, query string
 			want        []string
 		}{
-			{"both missing", "", []string{"template_id:template_not_found", "contact_id:contact_not_found"}},
-			{"template missing", "contact_id=" + env.Demo.ContactID, []string{"template_id:template_not_found"}},
-			{"contact missing", "template_id=" + env.Demo.TemplateIDs["boas_vindas"], []string{"contact_id:contact_not_found"}},
+			{"both missing", "", []string{"template_id:template_required", "contact_id:contact_required"}},
+			{"both empty", "template_id=&contact_id=", []string{"template_id:template_required", "contact_id:contact_required"}},
+			{"template missing", "contact_id=" + env.Demo.ContactID, []string{"template_id:template_required"}},
+			{"contact missing", "template_id=" + env.Demo.TemplateIDs["boas_vindas"], []string{"contact_id:contact_required"}},
 			{"unknown ids", "template_id=" + unknownID + "&contact_id=" + unknownID, []string{"template_id:template_not_found", "contact_id:contact_not_found"}},
 			{"not ids", "template_id=x&contact_id=y", []string{"template_id:template_not_found", "contact_id:contact_not_found"}},
 		}

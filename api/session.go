@@ -37,8 +37,9 @@ type SessionResponse struct {
 //	@Failure	400		{object}	Problem
 //	@Failure	401		{object}	Problem
 //	@Failure	413		{object}	Problem
+//	@Failure	415		{object}	Problem
 //	@Failure	422		{object}	Problem
-//	@Failure	429		{object}	Problem	"login_locked: too many failed logins for this email or address; Retry-After says when to try again"
+//	@Failure	429		{object}	Problem		"login_locked: too many failed logins for this email or address; Retry-After says when to try again"
 //	@Header		429		{integer}	Retry-After	"seconds to wait"
 //	@Router		/api/v1/auth/login [post]
 func (s *server) login(c echo.Context) error {
@@ -194,6 +195,7 @@ func (s *server) listUsers(c echo.Context) error {
 //	@Failure	403		{object}	Problem
 //	@Failure	409		{object}	Problem
 //	@Failure	413		{object}	Problem
+//	@Failure	415		{object}	Problem
 //	@Failure	422		{object}	Problem
 //	@Security	BearerAuth
 //	@Security	SessionCookie
@@ -233,6 +235,7 @@ func (s *server) getUser(c echo.Context) error {
 //	@Failure	404		{object}	Problem
 //	@Failure	409		{object}	Problem
 //	@Failure	413		{object}	Problem
+//	@Failure	415		{object}	Problem
 //	@Failure	422		{object}	Problem
 //	@Security	BearerAuth
 //	@Security	SessionCookie
@@ -322,6 +325,7 @@ func (s *server) listAPIKeys(c echo.Context) error {
 //	@Failure	401		{object}	Problem
 //	@Failure	403		{object}	Problem
 //	@Failure	413		{object}	Problem
+//	@Failure	415		{object}	Problem
 //	@Failure	422		{object}	Problem
 //	@Security	BearerAuth
 //	@Security	SessionCookie

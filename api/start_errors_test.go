@@ -64,7 +64,8 @@ func TestStartErrorCodes(t *testing.T) {
 		}{
 			{"contact id unknown", set("contact_id", unknownID), []string{"contact_id:contact_not_found"}},
 			{"contact id not an id", set("contact_id", "joao"), []string{"contact_id:contact_not_found"}},
-			{"contact missing", drop("contact_id"), []string{"contact_id:contact_not_found"}},
+			{"contact missing", drop("contact_id"), []string{"contact_id:contact_required"}},
+			{"contact id empty", set("contact_id", ""), []string{"contact_id:contact_required"}},
 			{"contact phone too short", func(b map[string]any) {
 				delete(b, "contact_id")
 				b["contact"] = map[string]any{"phone": "12345", "name": "X"}
@@ -79,9 +80,12 @@ func TestStartErrorCodes(t *testing.T) {
 			}, []string{"contact.phone:phone_invalid"}},
 			{"channel unknown", set("channel_id", unknownID), []string{"channel_id:channel_not_found"}},
 			{"channel not an id", set("channel_id", "whatsapp"), []string{"channel_id:channel_not_found"}},
-			{"channel missing", drop("channel_id"), []string{"channel_id:channel_not_found"}},
+			{"channel missing", drop("channel_id"), []string{"channel_id:channel_required"}},
+			{"channel empty", set("channel_id", ""), []string{"channel_id:channel_required"}},
 			{"team unknown", set("team_id", unknownID), []string{"team_id:team_not_found"}},
-			{"team missing", drop("team_id"), []string{"team_id:team_not_found"}},
+			{"team missing", drop("team_id"), []string{"team_id:team_required"}},
+			{"team empty", set("team_id", ""), []string{"team_id:team_required"}},
+			{"template empty", set("template_id", ""), []string{"template_id:template_required"}},
 			{"team of another channel", set("team_id", other.TeamID), []string{"team_id:team_not_allowed_on_channel"}},
 			{"template unknown", set("template_id", unknownID), []string{"template_id:template_not_found"}},
 			{"template not an id", set("template_id", "boas_vindas"), []string{"template_id:template_not_found"}},
@@ -156,6 +160,8 @@ func TestStartErrorCodes(t *testing.T) {
 			{"send_type unknown", set("send_type", "later"), []string{"send_type:send_type_invalid"}},
 			{"send_type upper case", set("send_type", "NOW"), []string{"send_type:send_type_invalid"}},
 			{"send_type empty", set("send_type", ""), []string{"send_type:send_type_invalid"}},
+			{"everything missing at once", func(b map[string]any) { clear(b) }, []string{"contact_id:contact_required",
+				"channel_id:channel_required", "team_id:team_required", "template_id:template_required"}},
 			{"everything wrong at once", func(b map[string]any) {
 				delete(b, "contact_id")
 				b["contact"] = map[string]any{"phone": "123"}

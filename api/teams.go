@@ -74,6 +74,7 @@ func (s *server) listTeams(c echo.Context) error {
 //	@Failure	403		{object}	Problem
 //	@Failure	409		{object}	Problem
 //	@Failure	413		{object}	Problem
+//	@Failure	415		{object}	Problem
 //	@Failure	422		{object}	Problem
 //	@Security	BearerAuth
 //	@Security	SessionCookie
@@ -113,6 +114,7 @@ func (s *server) getTeam(c echo.Context) error {
 //	@Failure	404		{object}	Problem
 //	@Failure	409		{object}	Problem
 //	@Failure	413		{object}	Problem
+//	@Failure	415		{object}	Problem
 //	@Failure	422		{object}	Problem
 //	@Security	BearerAuth
 //	@Security	SessionCookie

@@ -102,6 +102,7 @@ func (s *server) listTemplates(c echo.Context) error {
 //	@Failure	403		{object}	Problem
 //	@Failure	409		{object}	Problem
 //	@Failure	413		{object}	Problem
+//	@Failure	415		{object}	Problem
 //	@Failure	422		{object}	Problem
 //	@Security	BearerAuth
 //	@Security	SessionCookie
@@ -141,6 +142,7 @@ func (s *server) getTemplate(c echo.Context) error {
 //	@Failure	404		{object}	Problem
 //	@Failure	409		{object}	Problem
 //	@Failure	413		{object}	Problem
+//	@Failure	415		{object}	Problem
 //	@Failure	422		{object}	Problem
 //	@Security	BearerAuth
 //	@Security	SessionCookie
@@ -204,6 +206,7 @@ type PreviewResponse struct {
 //	@Failure	403		{object}	Problem
 //	@Failure	404		{object}	Problem
 //	@Failure	413		{object}	Problem
+//	@Failure	415		{object}	Problem
 //	@Failure	422		{object}	Problem	"a string of the body holds a NUL character (parameter problems are in the 200's errors)"
 //	@Security	BearerAuth
 //	@Security	SessionCookie
@@ -241,17 +244,18 @@ type EstimateResponse struct {
 
 // estimate godoc
 //
-//	@Summary	Estimated cost of sending a template to a contact now
-//	@Tags		pricing
-//	@Produce	json
-//	@Param		template_id	query		string	true	"template id"
-//	@Param		contact_id	query		string	true	"contact id"
-//	@Success	200			{object}	EstimateResponse
-//	@Failure	401			{object}	Problem
-//	@Failure	422			{object}	Problem
-//	@Security	BearerAuth
-//	@Security	SessionCookie
-//	@Router		/api/v1/pricing/estimate [get]
+//	@Summary		Estimated cost of sending a template to a contact now
+//	@Description	template_id and contact_id are required (422 template_required, contact_required when absent or empty; template_not_found, contact_not_found when the account has no such one).
+//	@Tags			pricing
+//	@Produce		json
+//	@Param			template_id	query		string	true	"template id"
+//	@Param			contact_id	query		string	true	"contact id"
+//	@Success		200			{object}	EstimateResponse
+//	@Failure		401			{object}	Problem
+//	@Failure		422			{object}	Problem
+//	@Security		BearerAuth
+//	@Security		SessionCookie
+//	@Router			/api/v1/pricing/estimate [get]
 func (s *server) estimate(c echo.Context) error {
 	e, err := s.Conversations.Estimate(c.Request().Context(), c.QueryParam("template_id"), c.QueryParam("contact_id"))
 	if err != nil {

@@ -65,14 +65,14 @@ func (s *server) verifyWebhook(c echo.Context) error {
 //	@Tags			webhooks
 //	@Accept			json
 //	@Produce		json
-//	@Param			channel_id				path		string	true	"channel id"
-//	@Param			X-Hub-Signature-256		header		string	true	"sha256=<hex>"
-//	@Param			body					body		object	true	"Meta's notification"
-//	@Success		200						{object}	WebhookAck
-//	@Failure		400						{object}	Problem
-//	@Failure		401						{object}	Problem
-//	@Failure		404						{object}	Problem
-//	@Failure		413						{object}	Problem
+//	@Param			channel_id			path		string	true	"channel id"
+//	@Param			X-Hub-Signature-256	header		string	true	"sha256=<hex>"
+//	@Param			body				body		object	true	"Meta's notification"
+//	@Success		200					{object}	WebhookAck
+//	@Failure		400					{object}	Problem
+//	@Failure		401					{object}	Problem
+//	@Failure		404					{object}	Problem
+//	@Failure		413					{object}	Problem
 //	@Router			/webhooks/whatsapp/{channel_id} [post]
 func (s *server) receiveWebhook(c echo.Context) error {
 	ctx := c.Request().Context()
@@ -139,6 +139,7 @@ type SandboxInboundRequest struct {
 //	@Failure		404		{object}	Problem
 //	@Failure		409		{object}	Problem
 //	@Failure		413		{object}	Problem
+//	@Failure		415		{object}	Problem
 //	@Failure		422		{object}	Problem
 //	@Security		BearerAuth
 //	@Security		SessionCookie

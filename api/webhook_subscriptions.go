@@ -122,6 +122,7 @@ func (s *server) listWebhookSubscriptions(c echo.Context) error {
 //	@Failure		401		{object}	Problem
 //	@Failure		403		{object}	Problem
 //	@Failure		413		{object}	Problem
+//	@Failure		415		{object}	Problem
 //	@Failure		422		{object}	Problem
 //	@Security		BearerAuth
 //	@Security		SessionCookie

@@ -3,10 +3,17 @@
 //	atendimento serve [--demo]                       start the HTTP server (and the dispatcher)
 //	atendimento account create --name N --admin-email E [--admin-password P]
 //	                                                 add a company; prints its admin API key last
+//	atendimento admin reset-password --email E [--password P] [--account ID]
+//	                                                 set a user's password; prints a generated one
+//	atendimento api-key create [--name N] [--email E | --account ID]
+//	                                                 add an admin API key to an account; prints it last
 //	atendimento start --csv FILE --channel C --team T --template M [flags]
 //	                                                 start a conversation per row, through the API
 //	atendimento consent --csv FILE [--dry-run] [--out result.csv]
 //	                                                 record each row's marketing opt-out or opt-in, through the API
+//
+// With no command it prints this usage and exits with status 2, creating nothing: a server
+// starts only when asked (`atendimento serve`), never as a side effect of a mistyped call.
 package main
 
 import (
@@ -37,7 +44,15 @@ func main() {
 		log.Error("fatal", "err", err.Error())
 		os.Exit(1)
 	}
-	if err := run(ctx, os.Args[1:], cfg, log, os.Stdout); err != nil {
+	err = run(ctx, os.Args[1:], cfg, log, os.Stdout)
+	var ue usageError
+	if errors.As(err, &ue) {
+		// A call the program does not understand: the usage on stderr and status 2, as the flag
+		// package and the go command do, so a script can tell it from a failure of the work.
+		fmt.Fprintln(os.Stderr, ue.Error())
+		os.Exit(2)
+	}
+	if err != nil {
 		log.Error("fatal", "err", err.Error())
 		os.Exit(1)
 	}
@@ -46,21 +61,40 @@ func main() {
 const usage = `usage:
   atendimento serve [--demo=true|false]
   atendimento account create --name NAME --admin-email EMAIL [--admin-password PASSWORD]
+  atendimento admin reset-password --email EMAIL [--password PASSWORD] [--account ID]
+  atendimento api-key create [--name NAME] [--email EMAIL | --account ID]
   atendimento start --csv FILE --channel ID|NAME --team ID|NAME --template ID|NAME [--dry-run] [flags]
-  atendimento consent --csv FILE [--dry-run] [--out result.csv]`
+  atendimento consent --csv FILE [--dry-run] [--out result.csv]
+  atendimento help`
+
+// usageError is a call without a command, or with one the program does not know: main prints
+// its message (which ends with the usage) and exits with status 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
 
 func run(ctx context.Context, args []string, cfg app.Config, log *slog.Logger, stdout io.Writer) error {
 	if len(args) == 0 {
-		args = []string{"serve"}
+		return usageError{"atendimento: no command given (`atendimento serve` starts the server)\n" + usage}
 	}
 	switch args[0] {
 	case "serve":
 		return serve(ctx, args[1:], cfg, log, stdout)
 	case "account":
 		if len(args) < 2 || args[1] != "create" {
-			return errors.New(usage)
+			return usageError{usage}
 		}
 		return createAccount(ctx, args[2:], cfg, log, stdout)
+	case "admin":
+		if len(args) < 2 || args[1] != "reset-password" {
+			return usageError{usage}
+		}
+		return resetPassword(ctx, args[2:], cfg, log, stdout)
+	case "api-key":
+		if len(args) < 2 || args[1] != "create" {
+			return usageError{usage}
+		}
+		return createAPIKey(ctx, args[2:], cfg, log, stdout)
 	case "start":
 		return startCSV(ctx, args[1:], os.Getenv, stdout)
 	case "consent":
@@ -69,7 +103,7 @@ func run(ctx context.Context, args []string, cfg app.Config, log *slog.Logger, s
 		fmt.Fprintln(stdout, usage)
 		return nil
 	}
-	return fmt.Errorf("unknown command %q\n%s", args[0], usage)
+	return usageError{fmt.Sprintf("unknown command %q\n%s", args[0], usage)}
 }
 
 func serve(ctx context.Context, args []string, cfg app.Config, log *slog.Logger, stdout io.Writer) error {
@@ -78,6 +112,13 @@ func serve(ctx context.Context, args []string, cfg app.Config, log *slog.Logger,
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	// The address first: one in use stops the start before the database is opened, seeded or
+	// anything printed.
+	ln, err := app.Listen(cfg.HTTPAddr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
 	log.Info("starting", "config", cfg)
 	a, err := app.New(ctx, cfg, log)
 	if err != nil {
@@ -100,16 +141,25 @@ func serve(ctx context.Context, args []string, cfg app.Config, log *slog.Logger,
 		}
 		if seeded != nil {
 			printDemo(stdout, cfg, seeded)
+		} else if err := printDemoAgain(ctx, stdout, cfg, a); err != nil {
+			return err
 		}
 	}
-	return a.Serve(ctx)
+	return a.Serve(ctx, ln)
 }
 
-func printDemo(w io.Writer, cfg app.Config, s *app.Seeded) {
+// browseAddr is the address a person on this machine opens: the host of an address that gives
+// only a port (":8080") is localhost.
+func browseAddr(cfg app.Config) string {
 	addr := cfg.HTTPAddr
 	if addr != "" && addr[0] == ':' {
 		addr = "localhost" + addr
 	}
+	return addr
+}
+
+func printDemo(w io.Writer, cfg app.Config, s *app.Seeded) {
+	addr := browseAddr(cfg)
 	fmt.Fprintf(w, `
 Atendimento demo data is ready (sandbox channel, teams Vendas and Suporte, pt-BR templates).
   Open:      http://%s/

@@ -63,12 +63,13 @@ func TestReadmeExamples(t *testing.T) {
 	goBin, err := exec.LookPath("go")
 	require.NoError(t, err)
 
-	// `atendimento` on the PATH is this test binary running main (see TestMain).
+	// The examples call ./bin/atendimento, where `make build` writes it, from the repository's
+	// folder; here each example's folder has a bin/atendimento that is this test binary running
+	// main (see TestMain). Nothing named atendimento is added to the PATH, so an example that
+	// called the binary any other way would fail.
 	self, err := filepath.Abs(os.Args[0])
 	require.NoError(t, err)
-	bin := t.TempDir()
-	require.NoError(t, os.WriteFile(filepath.Join(bin, "atendimento"),
-		[]byte("#!/bin/sh\nATENDIMENTO_TEST_MAIN=1 exec '"+self+"' \"$@\"\n"), 0o755))
+	wrapper := []byte("#!/bin/sh\nATENDIMENTO_TEST_MAIN=1 exec '" + self + "' \"$@\"\n")
 
 	// The Go example is built inside the module (testdata is no package of it).
 	require.NoError(t, os.MkdirAll("testdata", 0o755))
@@ -78,12 +79,14 @@ func TestReadmeExamples(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(goDir, "main.go"), []byte(examples["go"][0]), 0o644))
 
 	apptest.Each(t, func(t *testing.T, env *apptest.Env) {
-		environ := append(os.Environ(), "ATENDIMENTO_URL="+env.Server.URL, "ATENDIMENTO_API_KEY="+env.Demo.APIKey,
-			"PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+		environ := append(os.Environ(), "ATENDIMENTO_URL="+env.Server.URL, "ATENDIMENTO_API_KEY="+env.Demo.APIKey)
 		sh := func(script string) string {
 			t.Helper()
+			dir := t.TempDir()
+			require.NoError(t, os.Mkdir(filepath.Join(dir, "bin"), 0o755))
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "bin", "atendimento"), wrapper, 0o755))
 			cmd := exec.Command("bash", "-c", "set -euo pipefail\n"+script)
-			cmd.Dir, cmd.Env = t.TempDir(), environ
+			cmd.Dir, cmd.Env = dir, environ
 			var out bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &out, &out
 			require.NoError(t, cmd.Run(), "%s\n---\n%s", script, out.String())

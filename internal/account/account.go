@@ -224,6 +224,39 @@ func (s *Service) Empty(ctx context.Context) (bool, error) {
 	return n == 0, nil
 }
 
+// Accounts returns up to limit accounts, oldest first. It is an operator's lookup (the CLI),
+// outside any tenant.
+func (s *Service) Accounts(ctx context.Context, limit int) ([]Account, error) {
+	var rows []accountRow
+	if err := s.db.Conn(ctx).Order("created_at, id").Limit(limit).Find(&rows).Error; err != nil {
+		return nil, store.Translate(err, nil, nil)
+	}
+	out := make([]Account, len(rows))
+	for i, r := range rows {
+		out[i] = r.toAccount()
+	}
+	return out, nil
+}
+
+// UsersByEmail returns the users with this email in every account, oldest first: an email is
+// unique within an account only, so an operator's lookup (the CLI), outside any tenant, may find
+// several.
+func (s *Service) UsersByEmail(ctx context.Context, email string) ([]User, error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	if email == "" {
+		return nil, nil
+	}
+	var rows []userRow
+	if err := s.db.Conn(ctx).Where("email = ?", email).Order("created_at, id").Limit(100).Find(&rows).Error; err != nil {
+		return nil, store.Translate(err, nil, nil)
+	}
+	out := make([]User, len(rows))
+	for i, r := range rows {
+		out[i] = r.toUser()
+	}
+	return out, nil
+}
+
 // UserInput is what creating or changing a user takes; nil fields are left as they are on update.
 type UserInput struct {
 	Name     *string

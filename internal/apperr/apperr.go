@@ -13,17 +13,18 @@ type Kind int
 
 // The kinds of domain errors.
 const (
-	KindInternal     Kind = iota
-	KindInvalid           // 422: the request is well-formed but breaks a rule
-	KindBadRequest        // 400: malformed input
-	KindNotFound          // 404: not found in this account
-	KindConflict          // 409: the state forbids it
-	KindUnauthorized      // 401: no or bad credentials
-	KindForbidden         // 403: authenticated but not allowed
-	KindTooLarge          // 413: body too large
-	KindRateLimited       // 429
-	KindUnavailable       // 503: a dependency (the database) is down
-	KindBadGateway        // 502: an upstream provider (Meta's Graph API) failed or refused
+	KindInternal         Kind = iota
+	KindInvalid               // 422: the request is well-formed but breaks a rule
+	KindBadRequest            // 400: malformed input
+	KindNotFound              // 404: not found in this account
+	KindConflict              // 409: the state forbids it
+	KindUnauthorized          // 401: no or bad credentials
+	KindForbidden             // 403: authenticated but not allowed
+	KindTooLarge              // 413: body too large
+	KindRateLimited           // 429
+	KindUnavailable           // 503: a dependency (the database) is down
+	KindBadGateway            // 502: an upstream provider (Meta's Graph API) failed or refused
+	KindUnsupportedMedia      // 415: the body is not of a type the route reads (JSON sent as a form)
 )
 
 // FieldError is one failing field of a request: the JSON path of the field, a stable code and a

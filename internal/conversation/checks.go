@@ -14,7 +14,9 @@ import (
 )
 
 // check runs every rule of a start and reports all failures together, in the order of the
-// steps: contact, channel, team, schedule, content (which needs the window the earlier steps
+// steps. A field left out (absent or empty) is *_required (contact_required, channel_required,
+// team_required; template_required when neither a template nor text that may go is given), one
+// given that the account lacks is *_not_found. The steps: contact, channel, team, schedule, content (which needs the window the earlier steps
 // locate), then the contact's marketing consent (which needs both the contact and the template). A step stops the start only when the database fails.
 func (s *Service) check(ctx context.Context, actor Actor, in StartInput) (plan, error) {
 	var p plan
@@ -52,7 +54,7 @@ func fieldErr(field, code, message string) apperr.Fields {
 // create when the start is written.
 func (s *Service) checkContact(ctx context.Context, in StartInput, p *plan) (apperr.Fields, error) {
 	switch {
-	case in.ContactID != nil:
+	case in.ContactID != nil && *in.ContactID != "":
 		c, err := s.contacts.Get(ctx, *in.ContactID)
 		if errors.Is(err, contact.ErrNotFound) {
 			return fieldErr("contact_id", "contact_not_found", "no such contact in this account"), nil
@@ -67,7 +69,7 @@ func (s *Service) checkContact(ctx context.Context, in StartInput, p *plan) (app
 		s.knownContact(ctx, *in.Contact, p)
 		return s.contacts.Check(ctx, *in.Contact, "contact."), nil
 	}
-	return fieldErr("contact_id", "contact_not_found", "contact_id or contact is required"), nil
+	return fieldErr("contact_id", "contact_required", "contact_id or contact is required"), nil
 }
 
 // knownContact notes the region of a contact given by phone and, when the phone already has a
@@ -91,7 +93,7 @@ func (s *Service) knownContact(ctx context.Context, in contact.Input, p *plan) {
 // the team and template checks can tell whether they fit it.
 func (s *Service) checkChannel(ctx context.Context, id *string, p *plan) (apperr.Fields, error) {
 	if id == nil || *id == "" {
-		return fieldErr("channel_id", "channel_not_found", "channel_id is required"), nil
+		return fieldErr("channel_id", "channel_required", "channel_id is required"), nil
 	}
 	ch, err := s.channels.Get(ctx, *id)
 	if errors.Is(err, channel.ErrNotFound) {
@@ -111,7 +113,7 @@ func (s *Service) checkChannel(ctx context.Context, id *string, p *plan) (apperr
 // that includes them.
 func (s *Service) checkTeam(ctx context.Context, actor Actor, id *string, p *plan) (apperr.Fields, error) {
 	if id == nil || *id == "" {
-		return fieldErr("team_id", "team_not_found", "team_id is required"), nil
+		return fieldErr("team_id", "team_required", "team_id is required"), nil
 	}
 	ok, err := s.teams.Exists(ctx, *id)
 	if err != nil {

@@ -236,15 +236,20 @@ func (s *Service) openFor(ctx context.Context, contactID, channelID string) (str
 // Estimate returns the estimated cost of sending a template to a contact now.
 func (s *Service) Estimate(ctx context.Context, templateID, contactID string) (pricing.Estimate, error) {
 	var f apperr.Fields
-	t, err := s.templates.Get(ctx, templateID)
-	if err != nil {
+	var t template.Template
+	var c contact.Contact
+	var err error
+	if templateID == "" {
+		f.Add("template_id", "template_required", "template_id is required")
+	} else if t, err = s.templates.Get(ctx, templateID); err != nil {
 		if !errors.Is(err, template.ErrNotFound) {
 			return pricing.Estimate{}, err
 		}
 		f.Add("template_id", "template_not_found", "no such template in this account")
 	}
-	c, err := s.contacts.Get(ctx, contactID)
-	if err != nil {
+	if contactID == "" {
+		f.Add("contact_id", "contact_required", "contact_id is required")
+	} else if c, err = s.contacts.Get(ctx, contactID); err != nil {
 		if !errors.Is(err, contact.ErrNotFound) {
 			return pricing.Estimate{}, err
 		}

@@ -1740,7 +1740,7 @@ type ClientInterface interface {
 
 	// StartConversationWithBody Start a conversation with a contact
 	//
-	// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). A MARKETING template to a contact who opted out of marketing messages is refused with contact_opted_out (field contact) among the other errors; UTILITY and AUTHENTICATION templates and text inside the window still go (Meta's rule too). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
+	// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). A field left out or empty is contact_required, channel_required or team_required (template_required when neither template_id nor text that may go is given); an id the account lacks is contact_not_found, channel_not_found, team_not_found or template_not_found. A body that is not JSON (Content-Type other than application/json) is 415 unsupported_media_type. A MARKETING template to a contact who opted out of marketing messages is refused with contact_opted_out (field contact) among the other errors; UTILITY and AUTHENTICATION templates and text inside the window still go (Meta's rule too). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1749,7 +1749,7 @@ type ClientInterface interface {
 
 	// StartConversation Start a conversation with a contact
 	//
-	// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). A MARKETING template to a contact who opted out of marketing messages is refused with contact_opted_out (field contact) among the other errors; UTILITY and AUTHENTICATION templates and text inside the window still go (Meta's rule too). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
+	// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). A field left out or empty is contact_required, channel_required or team_required (template_required when neither template_id nor text that may go is given); an id the account lacks is contact_not_found, channel_not_found, team_not_found or template_not_found. A body that is not JSON (Content-Type other than application/json) is 415 unsupported_media_type. A MARKETING template to a contact who opted out of marketing messages is refused with contact_opted_out (field contact) among the other errors; UTILITY and AUTHENTICATION templates and text inside the window still go (Meta's rule too). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1812,6 +1812,8 @@ type ClientInterface interface {
 	GetMe(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// EstimatePrice Estimated cost of sending a template to a contact now
+	//
+	// template_id and contact_id are required (422 template_required, contact_required when absent or empty; template_not_found, contact_not_found when the account has no such one).
 	//
 	// Corresponds with GET /api/v1/pricing/estimate (the `EstimatePrice` operationId).
 	EstimatePrice(ctx context.Context, params *EstimatePriceParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2568,7 +2570,7 @@ func (c *RawClient) ListConversations(ctx context.Context, params *ListConversat
 
 // StartConversationWithBody Start a conversation with a contact
 //
-// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). A MARKETING template to a contact who opted out of marketing messages is refused with contact_opted_out (field contact) among the other errors; UTILITY and AUTHENTICATION templates and text inside the window still go (Meta's rule too). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
+// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). A field left out or empty is contact_required, channel_required or team_required (template_required when neither template_id nor text that may go is given); an id the account lacks is contact_not_found, channel_not_found, team_not_found or template_not_found. A body that is not JSON (Content-Type other than application/json) is 415 unsupported_media_type. A MARKETING template to a contact who opted out of marketing messages is refused with contact_opted_out (field contact) among the other errors; UTILITY and AUTHENTICATION templates and text inside the window still go (Meta's rule too). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
 //
 // Takes any type of body and a specified content type.
 //
@@ -2587,7 +2589,7 @@ func (c *RawClient) StartConversationWithBody(ctx context.Context, params *Start
 
 // StartConversation Start a conversation with a contact
 //
-// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). A MARKETING template to a contact who opted out of marketing messages is refused with contact_opted_out (field contact) among the other errors; UTILITY and AUTHENTICATION templates and text inside the window still go (Meta's rule too). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
+// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). A field left out or empty is contact_required, channel_required or team_required (template_required when neither template_id nor text that may go is given); an id the account lacks is contact_not_found, channel_not_found, team_not_found or template_not_found. A body that is not JSON (Content-Type other than application/json) is 415 unsupported_media_type. A MARKETING template to a contact who opted out of marketing messages is refused with contact_opted_out (field contact) among the other errors; UTILITY and AUTHENTICATION templates and text inside the window still go (Meta's rule too). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2750,6 +2752,8 @@ func (c *RawClient) GetMe(ctx context.Context, reqEditors ...RequestEditorFn) (*
 }
 
 // EstimatePrice Estimated cost of sending a template to a contact now
+//
+// template_id and contact_id are required (422 template_required, contact_required when absent or empty; template_not_found, contact_not_found when the account has no such one).
 //
 // Corresponds with GET /api/v1/pricing/estimate (the `EstimatePrice` operationId).
 func (c *RawClient) EstimatePrice(ctx context.Context, params *EstimatePriceParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6490,7 +6494,7 @@ type ClientWithResponsesInterface interface {
 
 	// StartConversationWithBodyWithResponse Start a conversation with a contact
 	//
-	// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). A MARKETING template to a contact who opted out of marketing messages is refused with contact_opted_out (field contact) among the other errors; UTILITY and AUTHENTICATION templates and text inside the window still go (Meta's rule too). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
+	// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). A field left out or empty is contact_required, channel_required or team_required (template_required when neither template_id nor text that may go is given); an id the account lacks is contact_not_found, channel_not_found, team_not_found or template_not_found. A body that is not JSON (Content-Type other than application/json) is 415 unsupported_media_type. A MARKETING template to a contact who opted out of marketing messages is refused with contact_opted_out (field contact) among the other errors; UTILITY and AUTHENTICATION templates and text inside the window still go (Meta's rule too). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6499,7 +6503,7 @@ type ClientWithResponsesInterface interface {
 
 	// StartConversationWithResponse Start a conversation with a contact
 	//
-	// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). A MARKETING template to a contact who opted out of marketing messages is refused with contact_opted_out (field contact) among the other errors; UTILITY and AUTHENTICATION templates and text inside the window still go (Meta's rule too). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
+	// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). A field left out or empty is contact_required, channel_required or team_required (template_required when neither template_id nor text that may go is given); an id the account lacks is contact_not_found, channel_not_found, team_not_found or template_not_found. A body that is not JSON (Content-Type other than application/json) is 415 unsupported_media_type. A MARKETING template to a contact who opted out of marketing messages is refused with contact_opted_out (field contact) among the other errors; UTILITY and AUTHENTICATION templates and text inside the window still go (Meta's rule too). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6576,6 +6580,8 @@ type ClientWithResponsesInterface interface {
 	GetMeWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetMeResponse, error)
 
 	// EstimatePriceWithResponse Estimated cost of sending a template to a contact now
+	//
+	// template_id and contact_id are required (422 template_required, contact_required when absent or empty; template_not_found, contact_not_found when the account has no such one).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -6941,6 +6947,8 @@ type UpdateAccountResponse struct {
 	ApplicationproblemJSON403 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -6972,6 +6980,11 @@ func (r UpdateAccountResponse) GetApplicationproblemJSON403() *Problem {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r UpdateAccountResponse) GetApplicationproblemJSON413() *Problem {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r UpdateAccountResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -7107,6 +7120,8 @@ type CreateAPIKeyResponse struct {
 	ApplicationproblemJSON403 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -7138,6 +7153,11 @@ func (r CreateAPIKeyResponse) GetApplicationproblemJSON403() *Problem {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r CreateAPIKeyResponse) GetApplicationproblemJSON413() *Problem {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CreateAPIKeyResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -7264,6 +7284,8 @@ type LoginResponse struct {
 	ApplicationproblemJSON401 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -7290,6 +7312,11 @@ func (r LoginResponse) GetApplicationproblemJSON401() *Problem {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r LoginResponse) GetApplicationproblemJSON413() *Problem {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r LoginResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -7480,6 +7507,8 @@ type CreateChannelResponse struct {
 	ApplicationproblemJSON403 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -7511,6 +7540,11 @@ func (r CreateChannelResponse) GetApplicationproblemJSON403() *Problem {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r CreateChannelResponse) GetApplicationproblemJSON413() *Problem {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CreateChannelResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -7717,6 +7751,8 @@ type UpdateChannelResponse struct {
 	ApplicationproblemJSON404 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -7753,6 +7789,11 @@ func (r UpdateChannelResponse) GetApplicationproblemJSON404() *Problem {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r UpdateChannelResponse) GetApplicationproblemJSON413() *Problem {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r UpdateChannelResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -7973,6 +8014,8 @@ type CreateContactResponse struct {
 	ApplicationproblemJSON409 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -8009,6 +8052,11 @@ func (r CreateContactResponse) GetApplicationproblemJSON409() *Problem {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r CreateContactResponse) GetApplicationproblemJSON413() *Problem {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CreateContactResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -8293,6 +8341,8 @@ type UpdateContactResponse struct {
 	ApplicationproblemJSON409 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -8334,6 +8384,11 @@ func (r UpdateContactResponse) GetApplicationproblemJSON409() *Problem {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r UpdateContactResponse) GetApplicationproblemJSON413() *Problem {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r UpdateContactResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -8476,6 +8531,8 @@ type PostApiV1ContactsIdConsentResponse struct {
 	ApplicationproblemJSON404 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -8514,6 +8571,11 @@ func (r PostApiV1ContactsIdConsentResponse) GetApplicationproblemJSON404() *Prob
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r PostApiV1ContactsIdConsentResponse) GetApplicationproblemJSON413() *Problem {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r PostApiV1ContactsIdConsentResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -8720,6 +8782,8 @@ type StartConversationResponse struct {
 	ApplicationproblemJSON409 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -8756,6 +8820,11 @@ func (r StartConversationResponse) GetApplicationproblemJSON409() *Problem {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r StartConversationResponse) GetApplicationproblemJSON413() *Problem {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r StartConversationResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -9130,6 +9199,8 @@ type PostMessageResponse struct {
 	ApplicationproblemJSON409 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -9171,6 +9242,11 @@ func (r PostMessageResponse) GetApplicationproblemJSON409() *Problem {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r PostMessageResponse) GetApplicationproblemJSON413() *Problem {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r PostMessageResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -9503,6 +9579,8 @@ type SimulateInboundResponse struct {
 	ApplicationproblemJSON409 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -9544,6 +9622,11 @@ func (r SimulateInboundResponse) GetApplicationproblemJSON409() *Problem {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r SimulateInboundResponse) GetApplicationproblemJSON413() *Problem {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r SimulateInboundResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -9674,6 +9757,8 @@ type CreateTeamResponse struct {
 	ApplicationproblemJSON409 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -9710,6 +9795,11 @@ func (r CreateTeamResponse) GetApplicationproblemJSON409() *Problem {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r CreateTeamResponse) GetApplicationproblemJSON413() *Problem {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CreateTeamResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -9911,6 +10001,8 @@ type UpdateTeamResponse struct {
 	ApplicationproblemJSON409 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -9952,6 +10044,11 @@ func (r UpdateTeamResponse) GetApplicationproblemJSON409() *Problem {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r UpdateTeamResponse) GetApplicationproblemJSON413() *Problem {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r UpdateTeamResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -10082,6 +10179,8 @@ type CreateTemplateResponse struct {
 	ApplicationproblemJSON409 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -10118,6 +10217,11 @@ func (r CreateTemplateResponse) GetApplicationproblemJSON409() *Problem {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r CreateTemplateResponse) GetApplicationproblemJSON413() *Problem {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CreateTemplateResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -10319,6 +10423,8 @@ type UpdateTemplateResponse struct {
 	ApplicationproblemJSON409 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -10360,6 +10466,11 @@ func (r UpdateTemplateResponse) GetApplicationproblemJSON409() *Problem {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r UpdateTemplateResponse) GetApplicationproblemJSON413() *Problem {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r UpdateTemplateResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -10421,6 +10532,8 @@ type PreviewTemplateResponse struct {
 	ApplicationproblemJSON404 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -10457,6 +10570,11 @@ func (r PreviewTemplateResponse) GetApplicationproblemJSON404() *Problem {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r PreviewTemplateResponse) GetApplicationproblemJSON413() *Problem {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r PreviewTemplateResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -10587,6 +10705,8 @@ type CreateUserResponse struct {
 	ApplicationproblemJSON409 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -10623,6 +10743,11 @@ func (r CreateUserResponse) GetApplicationproblemJSON409() *Problem {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r CreateUserResponse) GetApplicationproblemJSON413() *Problem {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CreateUserResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -10824,6 +10949,8 @@ type UpdateUserResponse struct {
 	ApplicationproblemJSON409 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -10865,6 +10992,11 @@ func (r UpdateUserResponse) GetApplicationproblemJSON409() *Problem {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r UpdateUserResponse) GetApplicationproblemJSON413() *Problem {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r UpdateUserResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -11000,6 +11132,8 @@ type CreateWebhookSubscriptionResponse struct {
 	ApplicationproblemJSON403 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -11031,6 +11165,11 @@ func (r CreateWebhookSubscriptionResponse) GetApplicationproblemJSON403() *Probl
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r CreateWebhookSubscriptionResponse) GetApplicationproblemJSON413() *Problem {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CreateWebhookSubscriptionResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -11954,7 +12093,7 @@ func (c *ClientWithResponses) ListConversationsWithResponse(ctx context.Context,
 
 // StartConversationWithBodyWithResponse Start a conversation with a contact
 //
-// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). A MARKETING template to a contact who opted out of marketing messages is refused with contact_opted_out (field contact) among the other errors; UTILITY and AUTHENTICATION templates and text inside the window still go (Meta's rule too). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
+// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). A field left out or empty is contact_required, channel_required or team_required (template_required when neither template_id nor text that may go is given); an id the account lacks is contact_not_found, channel_not_found, team_not_found or template_not_found. A body that is not JSON (Content-Type other than application/json) is 415 unsupported_media_type. A MARKETING template to a contact who opted out of marketing messages is refused with contact_opted_out (field contact) among the other errors; UTILITY and AUTHENTICATION templates and text inside the window still go (Meta's rule too). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -11969,7 +12108,7 @@ func (c *ClientWithResponses) StartConversationWithBodyWithResponse(ctx context.
 
 // StartConversationWithResponse Start a conversation with a contact
 //
-// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). A MARKETING template to a contact who opted out of marketing messages is refused with contact_opted_out (field contact) among the other errors; UTILITY and AUTHENTICATION templates and text inside the window still go (Meta's rule too). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
+// Validates contact, channel, team, template, parameters and schedule, reporting every failing field at once (422). A field left out or empty is contact_required, channel_required or team_required (template_required when neither template_id nor text that may go is given); an id the account lacks is contact_not_found, channel_not_found, team_not_found or template_not_found. A body that is not JSON (Content-Type other than application/json) is 415 unsupported_media_type. A MARKETING template to a contact who opted out of marketing messages is refused with contact_opted_out (field contact) among the other errors; UTILITY and AUTHENTICATION templates and text inside the window still go (Meta's rule too). In one transaction it creates the contact when given by phone, the conversation (waiting, or scheduled) and the opening template message in the outbox. The same Idempotency-Key with the same body within 24 h returns the first response (keys are per account for API keys, per user for sessions).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -12106,6 +12245,8 @@ func (c *ClientWithResponses) GetMeWithResponse(ctx context.Context, reqEditors 
 }
 
 // EstimatePriceWithResponse Estimated cost of sending a template to a contact now
+//
+// template_id and contact_id are required (422 template_required, contact_required when absent or empty; template_not_found, contact_not_found when the account has no such one).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -12726,6 +12867,13 @@ func ParseUpdateAccountResponse(rsp *http.Response) (*UpdateAccountResponse, err
 		}
 		response.ApplicationproblemJSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -12874,6 +13022,13 @@ func ParseCreateAPIKeyResponse(rsp *http.Response) (*CreateAPIKeyResponse, error
 		}
 		response.ApplicationproblemJSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -13010,6 +13165,13 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Problem
@@ -13207,6 +13369,13 @@ func ParseCreateChannelResponse(rsp *http.Response) (*CreateChannelResponse, err
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Problem
@@ -13425,6 +13594,13 @@ func ParseUpdateChannelResponse(rsp *http.Response) (*UpdateChannelResponse, err
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Problem
@@ -13654,6 +13830,13 @@ func ParseCreateContactResponse(rsp *http.Response) (*CreateContactResponse, err
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Problem
@@ -13947,6 +14130,13 @@ func ParseUpdateContactResponse(rsp *http.Response) (*UpdateContactResponse, err
 		}
 		response.ApplicationproblemJSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -14101,6 +14291,13 @@ func ParsePostApiV1ContactsIdConsentResponse(rsp *http.Response) (*PostApiV1Cont
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Problem
@@ -14326,6 +14523,13 @@ func ParseStartConversationResponse(rsp *http.Response) (*StartConversationRespo
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Problem
@@ -14697,6 +14901,13 @@ func ParsePostMessageResponse(rsp *http.Response) (*PostMessageResponse, error) 
 		}
 		response.ApplicationproblemJSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -15028,6 +15239,13 @@ func ParseSimulateInboundResponse(rsp *http.Response) (*SimulateInboundResponse,
 		}
 		response.ApplicationproblemJSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -15175,6 +15393,13 @@ func ParseCreateTeamResponse(rsp *http.Response) (*CreateTeamResponse, error) {
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Problem
@@ -15394,6 +15619,13 @@ func ParseUpdateTeamResponse(rsp *http.Response) (*UpdateTeamResponse, error) {
 		}
 		response.ApplicationproblemJSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -15541,6 +15773,13 @@ func ParseCreateTemplateResponse(rsp *http.Response) (*CreateTemplateResponse, e
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Problem
@@ -15760,6 +15999,13 @@ func ParseUpdateTemplateResponse(rsp *http.Response) (*UpdateTemplateResponse, e
 		}
 		response.ApplicationproblemJSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -15847,6 +16093,13 @@ func ParsePreviewTemplateResponse(rsp *http.Response) (*PreviewTemplateResponse,
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Problem
@@ -15995,6 +16248,13 @@ func ParseCreateUserResponse(rsp *http.Response) (*CreateUserResponse, error) {
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Problem
@@ -16214,6 +16474,13 @@ func ParseUpdateUserResponse(rsp *http.Response) (*UpdateUserResponse, error) {
 		}
 		response.ApplicationproblemJSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -16361,6 +16628,13 @@ func ParseCreateWebhookSubscriptionResponse(rsp *http.Response) (*CreateWebhookS
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Problem

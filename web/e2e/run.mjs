@@ -1,7 +1,7 @@
 // End-to-end: the built SPA against the real Go server (fresh SQLite database, demo data with the
 // sandbox channel), driven in Debian's Chromium by playwright-core. `npm run test:e2e`.
 //
-// Covers both ways of starting a conversation from shared/seed/iniciar-atendimento.txt, a
+// Covers both ways of starting a conversation (Método 1 by phone, Método 2 from Novo atendimento), a
 // scheduled start, messages queued while waiting and released live (via /api/v1/events, no
 // reload) by a simulated reply, validation errors shown at their fields, the pages at 1280×800
 // and 390×844, and keyboard use. Each step leaves a screenshot in web/e2e-artifacts/.

@@ -9,12 +9,14 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -442,18 +444,32 @@ func (a *App) Stop() {
 	a.Events.Stop()
 }
 
-// Serve runs the HTTP server until ctx ends, then shuts down gracefully: in-flight requests
-// finish (up to 20 s).
-func (a *App) Serve(ctx context.Context) error {
+// Listen binds the HTTP address, before anything else starts: an address already in use is
+// then an error naming it, with nothing seeded or printed yet.
+func Listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, fmt.Errorf("HTTP_ADDR %s is already in use (another server listens there; stop it or set HTTP_ADDR to a free address): %w", addr, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listen on HTTP_ADDR %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+// Serve runs the HTTP server on ln (from Listen) until ctx ends, then shuts down gracefully:
+// in-flight requests finish (up to 20 s). It closes ln.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{Addr: a.Config.HTTPAddr, Handler: a.Handler, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second}
 	srv.RegisterOnShutdown(a.Events.CloseAll) // event streams never end on their own
 	a.Start(context.WithoutCancel(ctx))
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	a.Log.Info("listening", "addr", a.Config.HTTPAddr)
+	go func() { errc <- srv.Serve(ln) }()
+	a.Log.Info("listening", "addr", ln.Addr().String())
 	select {
 	case err := <-errc:
+		a.Stop() // the background work ends before the caller closes the database under it
 		return err
 	case <-ctx.Done():
 	}

@@ -57,6 +57,9 @@ func (a *App) Bootstrap(ctx context.Context) (*Seeded, error) {
 	})
 }
 
+// DemoAdminEmail is the login of the demo account's admin.
+const DemoAdminEmail = "admin@demo.atendimento.dev"
+
 // Demo seeds a demo account when the database is empty: an admin and an agent, a sandbox
 // channel, two teams and pt-BR templates of each category. It returns nil when the database
 // already had data.
@@ -86,7 +89,7 @@ func (a *App) seedDemo(ctx context.Context) (*Seeded, error) {
 		return nil, err
 	}
 	ctx = store.WithAccount(ctx, acc.ID)
-	out := &Seeded{AccountID: acc.ID, AdminEmail: "admin@demo.atendimento.dev", AdminPassword: RandomPassword(), TemplateIDs: map[string]string{}}
+	out := &Seeded{AccountID: acc.ID, AdminEmail: DemoAdminEmail, AdminPassword: RandomPassword(), TemplateIDs: map[string]string{}}
 	s := func(v string) *string { return &v }
 	admin, agent := account.RoleAdmin, account.RoleAgent
 	adminUser, err := a.Accounts.CreateUser(ctx, account.UserInput{Name: s("Ana Souza"), Email: &out.AdminEmail, Password: &out.AdminPassword, Role: &admin})

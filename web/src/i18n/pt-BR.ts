@@ -241,6 +241,7 @@ export const ptBR = {
   'error.network_error': 'Sem conexão com o servidor. Verifique sua internet e tente de novo.',
   'error.phone_invalid': 'Número inválido. Digite com DDD, por exemplo 11 98765-4321.',
   'error.contact_not_found': 'Contato não encontrado.',
+  'error.contact_required': 'Escolha um contato ou informe o telefone.',
   'error.contact_opted_out': 'O contato pediu para não receber mensagens de marketing.',
   'error.keyword_invalid': 'Palavra-chave inválida: use até 40 caracteres, sem repetir e sem estar nas duas listas.',
   'error.opt_out_confirmation_invalid': 'A mensagem de confirmação pode ter no máximo 1024 caracteres.',
@@ -250,14 +251,17 @@ export const ptBR = {
   'error.at_invalid': 'Data inválida: use só com a origem csv e não informe uma data no futuro.',
   'error.contact_exists': 'Já existe um contato com este telefone.',
   'error.channel_not_found': 'Canal não encontrado.',
+  'error.channel_required': 'Escolha um canal.',
   'error.channel_inactive': 'Este canal está desativado.',
   'error.team_not_found': 'Equipe não encontrada.',
+  'error.team_required': 'Escolha uma equipe.',
   'error.team_not_allowed_on_channel': 'Esta equipe não pode usar este canal.',
   'error.user_not_in_team': 'Você não faz parte desta equipe.',
   'error.template_not_found': 'Modelo não encontrado.',
   'error.template_not_approved': 'Este modelo não está aprovado.',
   'error.template_channel_mismatch': 'Este modelo não pertence ao canal escolhido.',
-  'error.template_required': 'Fora da janela de 24 horas é preciso enviar um modelo de mensagem.',
+  'error.template_required':
+    'Escolha um modelo de mensagem aprovado: fora da janela de 24 horas, só um modelo inicia ou retoma a conversa.',
   'error.parameter_missing': 'Preencha este parâmetro.',
   'error.parameter_unknown': 'Este parâmetro não existe no modelo.',
   'error.parameter_invalid':
@@ -323,7 +327,6 @@ export const ptBR = {
   'error.q_invalid': 'A busca pode ter no máximo 200 caracteres.',
   'error.rate_limited': 'Muitas requisições em pouco tempo. Aguarde um instante e tente de novo.',
   'error.role_invalid': 'Perfil inválido: use administrador ou atendente.',
-  'error.route_not_found': 'Endereço não encontrado.',
   'error.send_type_invalid': 'Escolha o tipo de envio: enviar agora ou agendar.',
   'error.service_unavailable': 'O serviço está temporariamente indisponível. Tente de novo em instantes.',
   'error.signature_invalid': 'Assinatura do webhook ausente ou incorreta.',
@@ -336,7 +339,6 @@ export const ptBR = {
   'error.text_required': 'Digite uma mensagem ou escolha um modelo.',
   'error.unauthorized': 'Sua sessão expirou. Entre de novo.',
   'error.unknown_field': 'O pedido tem um campo desconhecido.',
-  'error.unsupported_media_type': 'Formato do conteúdo não suportado: envie JSON.',
   'error.url_invalid': 'Endereço inválido: use uma URL http ou https completa, com até 2048 caracteres.',
   'error.url_not_allowed': 'Este endereço não é permitido (rede interna ou privada).',
   'error.user_exists': 'Já existe um usuário com este e-mail.',
@@ -346,6 +348,8 @@ export const ptBR = {
   'error.verify_token_mismatch': 'O token de verificação não confere com o do canal.',
   'error.webhook_subscription_not_found': 'Webhook não encontrado.',
   'error.wrong_type': 'Um dos campos tem o tipo errado.',
+  'error.unsupported_media_type': 'O servidor recusou o formato dos dados enviados. Recarregue a página e tente de novo.',
+  'error.route_not_found': 'Endereço não encontrado no servidor. Recarregue a página e tente de novo.',
 } as const
 
 /** A message catalogue: the same keys as pt-BR, any wording. */

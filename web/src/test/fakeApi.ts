@@ -501,19 +501,23 @@ export class FakeApi {
   private start(b: Record<string, unknown>): Reply {
     const errors: FieldError[] = []
     const contact = this.contacts.find((c) => c.id === b.contact_id)
-    if (!contact) errors.push({ field: 'contact_id', code: 'contact_not_found', message: 'contact not found' })
+    if (!b.contact_id) errors.push({ field: 'contact_id', code: 'contact_required', message: 'contact_id or contact is required' })
+    else if (!contact) errors.push({ field: 'contact_id', code: 'contact_not_found', message: 'contact not found' })
     const ch = this.channels.find((c) => c.id === b.channel_id)
-    if (!ch) errors.push({ field: 'channel_id', code: 'channel_not_found', message: 'channel not found' })
+    if (!b.channel_id) errors.push({ field: 'channel_id', code: 'channel_required', message: 'channel_id is required' })
+    else if (!ch) errors.push({ field: 'channel_id', code: 'channel_not_found', message: 'channel not found' })
     else if (!ch.active) errors.push({ field: 'channel_id', code: 'channel_inactive', message: 'channel inactive' })
     const tm = this.teams.find((x) => x.id === b.team_id)
-    if (!tm) errors.push({ field: 'team_id', code: 'team_not_found', message: 'team not found' })
+    if (!b.team_id) errors.push({ field: 'team_id', code: 'team_required', message: 'team_id is required' })
+    else if (!tm) errors.push({ field: 'team_id', code: 'team_not_found', message: 'team not found' })
     else if (ch && !tm.channel_ids.includes(ch.id))
       errors.push({ field: 'team_id', code: 'team_not_allowed_on_channel', message: 'team not allowed on channel' })
     else if (!tm.member_ids.includes(this.sessionUser!.id))
       errors.push({ field: 'team_id', code: 'user_not_in_team', message: 'user not in team' })
     const t = this.templates.find((x) => x.id === b.template_id)
     let rendered = ''
-    if (!t) errors.push({ field: 'template_id', code: 'template_not_found', message: 'template not found' })
+    if (!b.template_id) errors.push({ field: 'template_id', code: 'template_required', message: 'a template is required' })
+    else if (!t) errors.push({ field: 'template_id', code: 'template_not_found', message: 'template not found' })
     else {
       if (t.status !== 'APPROVED') errors.push({ field: 'template_id', code: 'template_not_approved', message: 'not approved' })
       if (ch && t.channel_id !== ch.id) errors.push({ field: 'template_id', code: 'template_channel_mismatch', message: 'mismatch' })
