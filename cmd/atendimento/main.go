@@ -92,6 +92,13 @@ func serve(ctx context.Context, args []string, cfg app.Config, log *slog.Logger,
 		if seeded != nil {
 			log.Info("bootstrapped the first account", "account_id", seeded.AccountID, "admin_email", seeded.AdminEmail)
 		}
+		connected, err := a.Channels.AnyWhatsApp(ctx)
+		if err != nil {
+			return err
+		}
+		if !connected {
+			printConnectNumber(stdout, log, cfg)
+		}
 	}
 	if *demo == "true" || (*demo == "auto" && !cfg.Bootstrapping()) {
 		seeded, err := a.Demo(ctx)
@@ -106,20 +113,17 @@ func serve(ctx context.Context, args []string, cfg app.Config, log *slog.Logger,
 }
 
 func printDemo(w io.Writer, cfg app.Config, s *app.Seeded) {
-	addr := cfg.HTTPAddr
-	if addr != "" && addr[0] == ':' {
-		addr = "localhost" + addr
-	}
+	base := baseURL(cfg)
 	fmt.Fprintf(w, `
 Atendimento demo data is ready (sandbox channel, teams Vendas and Suporte, pt-BR templates).
-  Open:      http://%s/
+  Open:      %s/
   Login:     %s
   Password:  %s
   API key:   %s
 
-  export ATENDIMENTO_URL=http://%s ATENDIMENTO_API_KEY=%s
+  export ATENDIMENTO_URL=%s ATENDIMENTO_API_KEY=%s
 
-`, addr, s.AdminEmail, s.AdminPassword, s.APIKey, addr, s.APIKey)
+`, base, s.AdminEmail, s.AdminPassword, s.APIKey, base, s.APIKey)
 }
 
 func createAccount(ctx context.Context, args []string, cfg app.Config, log *slog.Logger, stdout io.Writer) error {
