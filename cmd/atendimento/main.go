@@ -65,6 +65,8 @@ func run(ctx context.Context, args []string, cfg app.Config, log *slog.Logger, s
 		return startCSV(ctx, args[1:], os.Getenv, stdout)
 	case "consent":
 		return consentCSV(ctx, args[1:], os.Getenv, stdout)
+	case "healthcheck": // hidden: the Docker image's HEALTHCHECK
+		return healthcheck(ctx, cfg, stdout)
 	case "-h", "--help", "help":
 		fmt.Fprintln(stdout, usage)
 		return nil
