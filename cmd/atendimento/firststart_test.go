@@ -26,7 +26,9 @@ func serveOnce(t *testing.T, cfg app.Config, args ...string) (stdout, logs strin
 	var out bytes.Buffer
 	buf := &apptest.SyncBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, append([]string{"serve"}, args...), cfg, slog.New(slog.NewJSONHandler(buf, nil)), &out) }()
+	go func() {
+		done <- run(ctx, append([]string{"serve"}, args...), cfg, slog.New(slog.NewJSONHandler(buf, nil)), &out)
+	}()
 	require.Eventually(t, func() bool {
 		select {
 		case err := <-done:
@@ -134,4 +136,3 @@ func accountOf(t *testing.T, a *app.App, cfg app.Config) string {
 	require.NoError(t, err)
 	return p.AccountID
 }
-
