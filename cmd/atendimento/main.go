@@ -7,6 +7,7 @@
 //	                                                 start a conversation per row, through the API
 //	atendimento consent --csv FILE [--dry-run] [--out result.csv]
 //	                                                 record each row's marketing opt-out or opt-in, through the API
+//	atendimento backup --out FILE                    copy the SQLite database, consistent while the server runs
 package main
 
 import (
@@ -47,7 +48,8 @@ const usage = `usage:
   atendimento serve [--demo=true|false]
   atendimento account create --name NAME --admin-email EMAIL [--admin-password PASSWORD]
   atendimento start --csv FILE --channel ID|NAME --team ID|NAME --template ID|NAME [--dry-run] [flags]
-  atendimento consent --csv FILE [--dry-run] [--out result.csv]`
+  atendimento consent --csv FILE [--dry-run] [--out result.csv]
+  atendimento backup --out FILE   (SQLite; on PostgreSQL use pg_dump)`
 
 func run(ctx context.Context, args []string, cfg app.Config, log *slog.Logger, stdout io.Writer) error {
 	if len(args) == 0 {
@@ -65,6 +67,8 @@ func run(ctx context.Context, args []string, cfg app.Config, log *slog.Logger, s
 		return startCSV(ctx, args[1:], os.Getenv, stdout)
 	case "consent":
 		return consentCSV(ctx, args[1:], os.Getenv, stdout)
+	case "backup":
+		return backup(ctx, args[1:], cfg, log, stdout)
 	case "healthcheck": // hidden: the Docker image's HEALTHCHECK
 		return healthcheck(ctx, cfg, stdout)
 	case "-h", "--help", "help":
