@@ -39,7 +39,7 @@ func printConnectNumber(w io.Writer, log *slog.Logger, cfg app.Config) {
 		key = "$BOOTSTRAP_API_KEY"
 	}
 	fmt.Fprintf(w, `
-Atendimento is running, but no WhatsApp number is connected yet. Next:
+Atendimento is starting, but no WhatsApp number is connected yet. Next:
   1. Open %s/ and log in as %s.
   2. Connect your number: create a whatsapp_cloud channel with the ids and secrets of your Meta app
      (WhatsApp > API Setup), with an admin API key:
