@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds what the Dockerfile builds, without Docker (CI has no engine):
-#   1. copies the build context (the repository's files less .dockerignore) into a temp dir;
+#   1. copies the build context (the repository's files less .dockerignore; git-ignored files are
+#      left out too) into a temp dir, and checks that each COPY source is in it;
 #   2. runs every RUN line of the Dockerfile's build stages there, verbatim (their WORKDIR /src
 #      is that dir), so a build command changed in the Makefile or the Dockerfile is exercised;
 #   3. lays out the runtime image (/app/atendimento, /app/web/dist, /app/data), checks that the
@@ -43,6 +44,12 @@ git -C "$root" ls-files -z --cached --others --exclude-standard |
 	while IFS= read -r -d '' f; do
 		if [ -e "$root/$f" ] && ! ignored "$f"; then printf '%s\0' "$f"; fi
 	done | tar -C "$root" --null -T - -cf - | tar -C "$ctx" -xf -
+
+# Every COPY source from the context must be in it (not left out by .dockerignore).
+awk 'toupper($1) == "COPY" && $0 !~ /--from=/ { for (i = 2; i < NF; i++) if ($i !~ /^--/) print $i }' "$root/Dockerfile" |
+	while read -r src; do
+		[ -e "$ctx/$src" ] || { echo "docker-steps: COPY $src: not in the build context (.dockerignore?)" >&2; exit 1; }
+	done
 
 # The build stages' RUN lines (continuations joined), as "stage<TAB>command"; the last FROM is
 # the runtime stage, which has none (distroless has no shell).

@@ -188,7 +188,7 @@ func TestDockerfile(t *testing.T) {
 
 	ignore, err := os.ReadFile("../../.dockerignore")
 	require.NoError(t, err)
-	for _, want := range []string{".git", "**/node_modules", "web/dist", "bin", "data", "bench-out", "**/*.db"} {
+	for _, want := range []string{".git", "**/node_modules", "web/dist", "bin", "data", "bench-out", "**/*.db", ".env"} {
 		require.Contains(t, strings.Split(string(ignore), "\n"), want, ".dockerignore")
 	}
 }
