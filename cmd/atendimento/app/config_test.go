@@ -24,6 +24,7 @@ func TestConfigLogMasksSecrets(t *testing.T) {
 		"BOOTSTRAP_ADMIN_EMAIL":    "admin@example.com",
 		"API_KEY_RATE":             "7.5",
 		"API_KEY_BURST":            "15",
+		"PUBLIC_URL":               "https://atendimento.example.com",
 	} {
 		t.Setenv(k, v)
 	}
@@ -40,7 +41,7 @@ func TestConfigLogMasksSecrets(t *testing.T) {
 		slog.New(newHandler(&buf)).Info("starting", "config", cfg)
 		line := buf.String()
 		require.NotContains(t, line, "LEAKCHECK", "%s: %s", name, line)
-		for _, want := range []string{"db.internal:5432", "admin@example.com", "graph.facebook.com", "***"} {
+		for _, want := range []string{"db.internal:5432", "admin@example.com", "graph.facebook.com", "***", "https://atendimento.example.com"} {
 			require.Contains(t, line, want, name)
 		}
 		if name == "json" {
