@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO    ?= go
 FUZZTIME ?= 5s
 
-.PHONY: run build test test-go test-web fuzz vet docs docs-check client web bench bench-smoke
+.PHONY: run build build-static test test-go test-web fuzz vet docs docs-check client web web-deps web-build docker-steps bench bench-smoke
 
 ## run: start the product on SQLite with demo data (builds the SPA when npm is available)
 run:
@@ -13,8 +13,24 @@ run:
 build:
 	CGO_ENABLED=0 $(GO) build -o bin/atendimento ./cmd/atendimento
 
-web:
-	cd web && npm ci --no-audit --no-fund && npm run build
+# The Dockerfile's build stages run these targets (and `make docker-steps` runs the Dockerfile's
+# RUN lines without Docker): the build commands live here only.
+OUT ?= bin/atendimento
+## build-static: the static binary the Docker image ships (OUT=path, default bin/atendimento)
+build-static:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o $(OUT) ./cmd/atendimento
+
+web: web-deps web-build
+
+web-deps:
+	cd web && npm ci --no-audit --no-fund
+
+web-build:
+	cd web && npm run build
+
+## docker-steps: the Dockerfile's build steps as plain commands in a copy of the build context, then the runtime layout's smoke test (SKIP_WEB=1 reuses web/dist)
+docker-steps:
+	scripts/docker-build-steps.sh
 
 ## test: the whole suite (Go on SQLite, and on Postgres when TEST_DATABASE_URL is set; the SPA when npm is available)
 # Every part runs even when an earlier one fails (with or without make -k), and the end lists the

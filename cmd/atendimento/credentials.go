@@ -27,13 +27,13 @@ func printDemoAgain(ctx context.Context, w io.Writer, cfg app.Config, a *app.App
 	}
 	fmt.Fprintf(w, `
 Atendimento demo account exists (its password and API key were printed on its first start only).
-  Open:      http://%s/
+  Open:      %s/
   Login:     %s
   New password:  atendimento admin reset-password --email %s
   New API key:   atendimento api-key create --email %s
   (atendimento is ./bin/atendimento after make build, or go run ./cmd/atendimento)
 
-`, browseAddr(cfg), app.DemoAdminEmail, app.DemoAdminEmail, app.DemoAdminEmail)
+`, baseURL(cfg), app.DemoAdminEmail, app.DemoAdminEmail, app.DemoAdminEmail)
 	return nil
 }
 

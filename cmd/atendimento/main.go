@@ -11,6 +11,7 @@
 //	                                                 start a conversation per row, through the API
 //	atendimento consent --csv FILE [--dry-run] [--out result.csv]
 //	                                                 record each row's marketing opt-out or opt-in, through the API
+//	atendimento backup --out FILE                    copy the SQLite database, consistent while the server runs
 //
 // With no command it prints this usage and exits with status 2, creating nothing: a server
 // starts only when asked (`atendimento serve`), never as a side effect of a mistyped call.
@@ -65,6 +66,7 @@ const usage = `usage:
   atendimento api-key create [--name NAME] [--email EMAIL | --account ID]
   atendimento start --csv FILE --channel ID|NAME --team ID|NAME --template ID|NAME [--dry-run] [flags]
   atendimento consent --csv FILE [--dry-run] [--out result.csv]
+  atendimento backup --out FILE   (SQLite; on PostgreSQL use pg_dump)
   atendimento help`
 
 // usageError is a call without a command, or with one the program does not know: main prints
@@ -99,6 +101,10 @@ func run(ctx context.Context, args []string, cfg app.Config, log *slog.Logger, s
 		return startCSV(ctx, args[1:], os.Getenv, stdout)
 	case "consent":
 		return consentCSV(ctx, args[1:], os.Getenv, stdout)
+	case "backup":
+		return backup(ctx, args[1:], cfg, log, stdout)
+	case "healthcheck": // hidden: the Docker image's HEALTHCHECK
+		return healthcheck(ctx, cfg, stdout)
 	case "-h", "--help", "help":
 		fmt.Fprintln(stdout, usage)
 		return nil
@@ -133,6 +139,13 @@ func serve(ctx context.Context, args []string, cfg app.Config, log *slog.Logger,
 		if seeded != nil {
 			log.Info("bootstrapped the first account", "account_id", seeded.AccountID, "admin_email", seeded.AdminEmail)
 		}
+		connected, err := a.Channels.AnyWhatsApp(ctx)
+		if err != nil {
+			return err
+		}
+		if !connected {
+			printConnectNumber(stdout, log, cfg)
+		}
 	}
 	if *demo == "true" || (*demo == "auto" && !cfg.Bootstrapping()) {
 		seeded, err := a.Demo(ctx)
@@ -148,28 +161,18 @@ func serve(ctx context.Context, args []string, cfg app.Config, log *slog.Logger,
 	return a.Serve(ctx, ln)
 }
 
-// browseAddr is the address a person on this machine opens: the host of an address that gives
-// only a port (":8080") is localhost.
-func browseAddr(cfg app.Config) string {
-	addr := cfg.HTTPAddr
-	if addr != "" && addr[0] == ':' {
-		addr = "localhost" + addr
-	}
-	return addr
-}
-
 func printDemo(w io.Writer, cfg app.Config, s *app.Seeded) {
-	addr := browseAddr(cfg)
+	base := baseURL(cfg)
 	fmt.Fprintf(w, `
 Atendimento demo data is ready (sandbox channel, teams Vendas and Suporte, pt-BR templates).
-  Open:      http://%s/
+  Open:      %s/
   Login:     %s
   Password:  %s
   API key:   %s
 
-  export ATENDIMENTO_URL=http://%s ATENDIMENTO_API_KEY=%s
+  export ATENDIMENTO_URL=%s ATENDIMENTO_API_KEY=%s
 
-`, addr, s.AdminEmail, s.AdminPassword, s.APIKey, addr, s.APIKey)
+`, base, s.AdminEmail, s.AdminPassword, s.APIKey, base, s.APIKey)
 }
 
 func createAccount(ctx context.Context, args []string, cfg app.Config, log *slog.Logger, stdout io.Writer) error {

@@ -275,6 +275,16 @@ func (s *Service) ForWebhook(ctx context.Context, id string) (Channel, Secrets, 
 	return r.toChannel(), sec, err
 }
 
+// AnyWhatsApp reports whether any account has a whatsapp_cloud channel: until one does, no
+// real message can be sent or received, and the server says at start how to connect a number.
+func (s *Service) AnyWhatsApp(ctx context.Context) (bool, error) {
+	var n int64
+	if err := s.db.Conn(ctx).Table("channels").Where("provider = ?", ProviderWhatsAppCloud).Count(&n).Error; err != nil {
+		return false, fmt.Errorf("count whatsapp channels: %w", err)
+	}
+	return n > 0, nil
+}
+
 // Missing returns those of ids that are not channels of the account.
 func (s *Service) Missing(ctx context.Context, ids []string) ([]string, error) {
 	return s.db.MissingIDs(ctx, "channels", ids)

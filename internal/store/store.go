@@ -80,10 +80,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		dial = postgres.New(postgres.Config{DSN: u})
 	default:
 		dialect = SQLite
-		path := strings.TrimPrefix(strings.TrimPrefix(u, "sqlite://"), "file:")
-		if path == "" {
-			path = DefaultSQLitePath
-		}
+		path, _ := SQLitePath(u)
 		if dir := filepath.Dir(path); dir != "." {
 			if err := os.MkdirAll(dir, 0o700); err != nil {
 				return nil, fmt.Errorf("create database directory: %w", err)
@@ -122,6 +119,19 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	return &DB{gorm: g, dialect: dialect, url: u}, nil
 }
 
+// SQLitePath returns the file of the SQLite database a URL names, and false when the URL is a
+// PostgreSQL one.
+func SQLitePath(url string) (string, bool) {
+	if strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://") {
+		return "", false
+	}
+	path := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite://"), "file:")
+	if path == "" {
+		path = DefaultSQLitePath
+	}
+	return path, true
+}
+
 // withConnectTimeout adds connect_timeout=5 (seconds) to a Postgres URL that sets none, so a
 // connection attempt to a server that accepts but never answers fails instead of hanging (the
 // dispatcher and other background work have no request deadline to stop them).
@@ -153,6 +163,29 @@ func (d *DB) SQL() *sql.DB {
 
 // Close closes the pool.
 func (d *DB) Close() error { return d.SQL().Close() }
+
+// BackupTo writes a consistent copy of an SQLite database to the new file path (VACUUM INTO:
+// one read transaction, so it may run while the server writes, which WAL lets go on). The file
+// is created first, readable by its owner only, and never overwritten: an existing path is an
+// error. PostgreSQL has its own tools (pg_dump) and is refused.
+func (d *DB) BackupTo(ctx context.Context, path string) error {
+	if d.dialect != SQLite {
+		return fmt.Errorf("backup: %s databases are backed up with their own tools", d.dialect)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	// SQLite writes into an existing file only when it is empty, as this one is.
+	if err := d.gorm.WithContext(ctx).Exec("VACUUM INTO ?", path).Error; err != nil {
+		_ = os.Remove(path)
+		return fmt.Errorf("backup: vacuum into %s: %w", path, err)
+	}
+	return nil
+}
 
 // Ping checks that the database answers.
 func (d *DB) Ping(ctx context.Context) error {

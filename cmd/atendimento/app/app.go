@@ -47,8 +47,12 @@ import (
 
 // Config is the server's configuration, read from the environment.
 type Config struct {
-	DatabaseURL            string
-	HTTPAddr               string
+	DatabaseURL string
+	HTTPAddr    string
+	// PublicURL is the base URL the world reaches this server at (PUBLIC_URL, such as
+	// https://atendimento.example.com; default none): the first-start instructions build the
+	// login and WhatsApp webhook URLs on it.
+	PublicURL              string
 	SecretKey              string
 	BootstrapAccountName   string
 	BootstrapAdminEmail    string
@@ -90,18 +94,33 @@ type Config struct {
 // default: the *ConfigError names every such variable at once, with its value (secrets masked),
 // so one restart fixes them all.
 func FromEnv() (Config, error) {
-	var e envReader
+	c, _, err := fromEnv(os.Getenv)
+	return c, err
+}
+
+// EnvVars lists every environment variable FromEnv reads, in the order it reads them. It is
+// taken from FromEnv itself (a read of an empty environment), so the deployment files, checked
+// against it, cannot name a variable the server ignores.
+func EnvVars() []string {
+	_, keys, _ := fromEnv(func(string) string { return "" })
+	return keys
+}
+
+// fromEnv is FromEnv on getenv; it also returns the names it read.
+func fromEnv(getenv func(string) string) (Config, []string, error) {
+	e := envReader{getenv: getenv}
 	c := Config{
-		DatabaseURL:            os.Getenv("DATABASE_URL"),
-		HTTPAddr:               env("HTTP_ADDR", ":8080"),
+		DatabaseURL:            e.str("DATABASE_URL", ""),
+		HTTPAddr:               e.str("HTTP_ADDR", ":8080"),
+		PublicURL:              e.publicURL("PUBLIC_URL"),
 		SecretKey:              e.secretKey("SECRET_KEY"),
-		BootstrapAccountName:   env("BOOTSTRAP_ACCOUNT_NAME", "Atendimento"),
-		BootstrapAdminEmail:    os.Getenv("BOOTSTRAP_ADMIN_EMAIL"),
-		BootstrapAdminPassword: os.Getenv("BOOTSTRAP_ADMIN_PASSWORD"),
-		BootstrapAPIKey:        os.Getenv("BOOTSTRAP_API_KEY"),
-		WhatsAppAPIBaseURL:     env("WHATSAPP_API_BASE_URL", "https://graph.facebook.com"),
-		WhatsAppAPIVersion:     env("WHATSAPP_API_VERSION", "v25.0"),
-		WebDir:                 env("WEB_DIR", "web/dist"),
+		BootstrapAccountName:   e.str("BOOTSTRAP_ACCOUNT_NAME", "Atendimento"),
+		BootstrapAdminEmail:    e.str("BOOTSTRAP_ADMIN_EMAIL", ""),
+		BootstrapAdminPassword: e.str("BOOTSTRAP_ADMIN_PASSWORD", ""),
+		BootstrapAPIKey:        e.str("BOOTSTRAP_API_KEY", ""),
+		WhatsAppAPIBaseURL:     e.str("WHATSAPP_API_BASE_URL", "https://graph.facebook.com"),
+		WhatsAppAPIVersion:     e.str("WHATSAPP_API_VERSION", "v25.0"),
+		WebDir:                 e.str("WEB_DIR", "web/dist"),
 		SecureCookies:          e.bool("COOKIE_SECURE"),
 	}
 	c.Webhooks.AllowPrivate = e.bool("WEBHOOK_ALLOW_PRIVATE")
@@ -116,9 +135,9 @@ func FromEnv() (Config, error) {
 	c.APIKeyRate = e.float("API_KEY_RATE", 50)
 	c.APIKeyBurst = e.int("API_KEY_BURST", 100)
 	if len(e.problems) > 0 {
-		return c, &ConfigError{Problems: e.problems}
+		return c, e.keys, &ConfigError{Problems: e.problems}
 	}
-	return c, nil
+	return c, e.keys, nil
 }
 
 // ConfigError lists the environment variables FromEnv could not use, one problem each.
@@ -131,9 +150,25 @@ func (e *ConfigError) Error() string {
 }
 
 // envReader reads typed variables, none of which may be negative, and collects a problem for
-// each one it cannot use instead of stopping at the first.
+// each one it cannot use instead of stopping at the first. Every read goes through get, which
+// records the name for EnvVars.
 type envReader struct {
+	getenv   func(string) string
+	keys     []string
 	problems []string
+}
+
+func (r *envReader) get(key string) string {
+	r.keys = append(r.keys, key)
+	return r.getenv(key)
+}
+
+// str reads a string variable, def when it is unset or empty.
+func (r *envReader) str(key, def string) string {
+	if v := r.get(key); v != "" {
+		return v
+	}
+	return def
 }
 
 func (r *envReader) bad(key, value, why string) {
@@ -144,8 +179,8 @@ func (r *envReader) bad(key, value, why string) {
 }
 
 // lookup returns a variable's value, or false when it is unset or empty (the default applies).
-func lookup(key string) (string, bool) {
-	v := os.Getenv(key)
+func (r *envReader) lookup(key string) (string, bool) {
+	v := r.get(key)
 	return v, v != ""
 }
 
@@ -170,7 +205,7 @@ func (r *envReader) duration(key string, def time.Duration) time.Duration {
 // number reads a variable with parse; a value that does not parse (it is not what) or is
 // negative is a problem, and the default stands in for it.
 func number[N int | float64 | time.Duration](r *envReader, key string, def N, parse func(string) (N, error), what string) N {
-	v, ok := lookup(key)
+	v, ok := r.lookup(key)
 	if !ok {
 		return def
 	}
@@ -187,7 +222,7 @@ func number[N int | float64 | time.Duration](r *envReader, key string, def N, pa
 }
 
 func (r *envReader) bool(key string) bool {
-	v, ok := lookup(key)
+	v, ok := r.lookup(key)
 	if !ok {
 		return false
 	}
@@ -201,18 +236,26 @@ func (r *envReader) bool(key string) bool {
 // secretKey reads SECRET_KEY, which seals channel secrets and so must be long enough to be a key;
 // its value is never repeated in a problem.
 func (r *envReader) secretKey(key string) string {
-	v := os.Getenv(key)
+	v := r.get(key)
 	if v != "" && len(v) < secret.MinKeyLen {
 		r.bad(key, "***", fmt.Sprintf("must have at least %d characters", secret.MinKeyLen))
 	}
 	return v
 }
 
-func env(key, def string) string {
-	if v, ok := os.LookupEnv(key); ok && v != "" {
-		return v
+// publicURL reads the server's public base URL, which must be an absolute http(s) URL with a
+// host and nothing after its path; the trailing slash is dropped so paths join onto it.
+func (r *envReader) publicURL(key string) string {
+	v, ok := r.lookup(key)
+	if !ok {
+		return ""
 	}
-	return def
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		r.bad(key, v, "not an absolute http(s) URL such as https://atendimento.example.com")
+		return ""
+	}
+	return strings.TrimRight(v, "/")
 }
 
 // Bootstrapping reports whether any BOOTSTRAP_* variable asks for a first account.
@@ -232,7 +275,7 @@ func (c Config) LogValue() slog.Value {
 	if c.DatabaseURL != "" {
 		db = maskURL(c.DatabaseURL)
 	}
-	return slog.GroupValue(slog.String("database", db), slog.String("http_addr", c.HTTPAddr), slog.String("secret_key", mask(c.SecretKey)),
+	return slog.GroupValue(slog.String("database", db), slog.String("http_addr", c.HTTPAddr), slog.String("public_url", c.PublicURL), slog.String("secret_key", mask(c.SecretKey)),
 		slog.String("bootstrap_admin_email", c.BootstrapAdminEmail), slog.String("bootstrap_api_key", mask(c.BootstrapAPIKey)),
 		slog.String("whatsapp_api_base_url", c.WhatsAppAPIBaseURL), slog.String("whatsapp_api_version", c.WhatsAppAPIVersion),
 		slog.String("web_dir", c.WebDir), slog.Duration("template_sync_interval", c.TemplateSyncInterval),

@@ -24,6 +24,7 @@ func TestConfigLogMasksSecrets(t *testing.T) {
 		"BOOTSTRAP_ADMIN_EMAIL":    "admin@example.com",
 		"API_KEY_RATE":             "7.5",
 		"API_KEY_BURST":            "15",
+		"PUBLIC_URL":               "https://atendimento.example.com",
 	} {
 		t.Setenv(k, v)
 	}
@@ -40,7 +41,7 @@ func TestConfigLogMasksSecrets(t *testing.T) {
 		slog.New(newHandler(&buf)).Info("starting", "config", cfg)
 		line := buf.String()
 		require.NotContains(t, line, "LEAKCHECK", "%s: %s", name, line)
-		for _, want := range []string{"db.internal:5432", "admin@example.com", "graph.facebook.com", "***"} {
+		for _, want := range []string{"db.internal:5432", "admin@example.com", "graph.facebook.com", "***", "https://atendimento.example.com"} {
 			require.Contains(t, line, want, name)
 		}
 		if name == "json" {
@@ -135,6 +136,37 @@ func TestFromEnv(t *testing.T) {
 			},
 		},
 		{
+			name: "public url",
+			env:  map[string]string{"PUBLIC_URL": "https://atendimento.example.com/"},
+			check: func(t *testing.T, c Config) {
+				require.Equal(t, "https://atendimento.example.com", c.PublicURL, "the trailing slash is dropped")
+			},
+		},
+		{
+			name: "public url with a port and a path",
+			env:  map[string]string{"PUBLIC_URL": "http://10.0.0.5:8080/atendimento"},
+			check: func(t *testing.T, c Config) {
+				require.Equal(t, "http://10.0.0.5:8080/atendimento", c.PublicURL)
+			},
+		},
+		{
+			name: "bad public urls",
+			env:  map[string]string{"PUBLIC_URL": "atendimento.example.com"},
+			problems: []string{
+				"PUBLIC_URL=atendimento.example.com: not an absolute http(s) URL such as https://atendimento.example.com",
+			},
+		},
+		{
+			name:     "public url with another scheme",
+			env:      map[string]string{"PUBLIC_URL": "ftp://atendimento.example.com"},
+			problems: []string{"PUBLIC_URL=ftp://atendimento.example.com: not an absolute http(s) URL such as https://atendimento.example.com"},
+		},
+		{
+			name:     "public url with a query",
+			env:      map[string]string{"PUBLIC_URL": "https://atendimento.example.com/?x=1"},
+			problems: []string{"PUBLIC_URL=https://atendimento.example.com/?x=1: not an absolute http(s) URL such as https://atendimento.example.com"},
+		},
+		{
 			name:     "mistyped duration",
 			env:      map[string]string{"DISPATCH_LEASE": "10x"},
 			problems: []string{"DISPATCH_LEASE=10x: not a duration (such as 30s, 5m or 1h30m)"},
@@ -143,8 +175,9 @@ func TestFromEnv(t *testing.T) {
 			name: "every bad variable at once",
 			env: map[string]string{"DISPATCH_LEASE": "10x", "DISPATCH_POLL": "5", "API_KEY_RATE": "abc", "API_KEY_BURST": "-1",
 				"WAITING_TIMEOUT": "-1h", "CHANNEL_RATE": "-80", "DISPATCH_WORKERS": "4.5", "COOKIE_SECURE": "maybe",
-				"WEBHOOK_ALLOW_PRIVATE": "yes please", "SECRET_KEY": "LEAKCHECK"},
+				"WEBHOOK_ALLOW_PRIVATE": "yes please", "SECRET_KEY": "LEAKCHECK", "PUBLIC_URL": "https://"},
 			problems: []string{
+				"PUBLIC_URL=https://: not an absolute http(s) URL such as https://atendimento.example.com",
 				"SECRET_KEY=***: must have at least 16 characters",
 				"COOKIE_SECURE=maybe: not a boolean (1, true, 0 or false)",
 				`WEBHOOK_ALLOW_PRIVATE="yes please": not a boolean (1, true, 0 or false)`,
@@ -159,9 +192,7 @@ func TestFromEnv(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			for _, k := range []string{"DISPATCH_WORKERS", "DISPATCH_LEASE", "DISPATCH_POLL", "CHANNEL_RATE", "DISPATCH_MAX_ATTEMPTS",
-				"TEMPLATE_SYNC_INTERVAL", "WAITING_TIMEOUT", "REQUEST_TIMEOUT", "API_KEY_RATE", "API_KEY_BURST", "COOKIE_SECURE",
-				"WEBHOOK_ALLOW_PRIVATE", "SECRET_KEY"} {
+			for _, k := range EnvVars() {
 				t.Setenv(k, tc.env[k])
 			}
 			c, err := FromEnv()
@@ -177,4 +208,27 @@ func TestFromEnv(t *testing.T) {
 			require.NotContains(t, err.Error(), "LEAKCHECK")
 		})
 	}
+}
+
+// TestEnvVars: the list the deployment files are checked against is what FromEnv reads, each
+// name once.
+func TestEnvVars(t *testing.T) {
+	vars := EnvVars()
+	require.Contains(t, vars, "DATABASE_URL")
+	require.Contains(t, vars, "PUBLIC_URL")
+	require.Contains(t, vars, "API_KEY_BURST")
+	seen := map[string]bool{}
+	for _, v := range vars {
+		require.False(t, seen[v], "%s read twice", v)
+		seen[v] = true
+	}
+	// A variable outside the list changes nothing; each one in it is read.
+	_, keys, err := fromEnv(func(k string) string {
+		if k == "SECRET_KEY" {
+			return "0123456789abcdef"
+		}
+		return ""
+	})
+	require.NoError(t, err)
+	require.Equal(t, vars, keys)
 }
