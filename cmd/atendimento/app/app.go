@@ -77,6 +77,15 @@ type Config struct {
 	// 0 = unlimited), with bursts up to APIKeyBurst (API_KEY_BURST, default 100).
 	APIKeyRate  float64
 	APIKeyBurst int
+	// LogLevel is the lowest level logged (LOG_LEVEL: debug, info, warn or error; default info).
+	// main builds its logger with it; the App logs through the logger it is given.
+	LogLevel slog.Level
+	// MetricsToken, when set, protects /metrics: a scrape must send Authorization: Bearer
+	// <token> (METRICS_TOKEN; empty = open, for a scraper on a private network).
+	MetricsToken string
+	// MetricsInterval is how often the outbox and CRM webhook queues are measured for /metrics
+	// (METRICS_INTERVAL, default 15s; 0 = never): a scrape reads the last measure, never the tables.
+	MetricsInterval time.Duration
 	// Clock is the time of the dispatcher, the sweepers, the rate limits and the conversations'
 	// rules (nil: the real clock; tests pass a fake they advance).
 	Clock clock.Clock
@@ -113,6 +122,9 @@ func FromEnv() (Config, error) {
 	c.RequestTimeout = e.duration("REQUEST_TIMEOUT", 15*time.Second)
 	c.APIKeyRate = e.float("API_KEY_RATE", 50)
 	c.APIKeyBurst = e.int("API_KEY_BURST", 100)
+	c.LogLevel = e.level("LOG_LEVEL")
+	c.MetricsToken = os.Getenv("METRICS_TOKEN")
+	c.MetricsInterval = e.duration("METRICS_INTERVAL", 15*time.Second)
 	if len(e.problems) > 0 {
 		return c, &ConfigError{Problems: e.problems}
 	}
@@ -196,6 +208,26 @@ func (r *envReader) bool(key string) bool {
 	return b
 }
 
+// level reads a log level: debug, info, warn (or warning) or error, in any case; unset is info.
+func (r *envReader) level(key string) slog.Level {
+	v, ok := lookup(key)
+	if !ok {
+		return slog.LevelInfo
+	}
+	switch strings.ToLower(v) {
+	case "debug":
+		return slog.LevelDebug
+	case "info":
+		return slog.LevelInfo
+	case "warn", "warning":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	}
+	r.bad(key, v, "not a log level (debug, info, warn or error)")
+	return slog.LevelInfo
+}
+
 // secretKey reads SECRET_KEY, which seals channel secrets and so must be long enough to be a key;
 // its value is never repeated in a problem.
 func (r *envReader) secretKey(key string) string {
@@ -234,7 +266,8 @@ func (c Config) LogValue() slog.Value {
 		slog.String("bootstrap_admin_email", c.BootstrapAdminEmail), slog.String("bootstrap_api_key", mask(c.BootstrapAPIKey)),
 		slog.String("whatsapp_api_base_url", c.WhatsAppAPIBaseURL), slog.String("whatsapp_api_version", c.WhatsAppAPIVersion),
 		slog.String("web_dir", c.WebDir), slog.Duration("template_sync_interval", c.TemplateSyncInterval),
-		slog.Duration("waiting_timeout", c.WaitingTimeout), slog.Duration("request_timeout", c.RequestTimeout), slog.Float64("api_key_rate", c.APIKeyRate), slog.Int("api_key_burst", c.APIKeyBurst))
+		slog.Duration("waiting_timeout", c.WaitingTimeout), slog.Duration("request_timeout", c.RequestTimeout), slog.Float64("api_key_rate", c.APIKeyRate), slog.Int("api_key_burst", c.APIKeyBurst),
+		slog.String("log_level", c.LogLevel.String()), slog.String("metrics_token", mask(c.MetricsToken)), slog.Duration("metrics_interval", c.MetricsInterval))
 }
 
 // maskURL hides a database URL's password, in the user info or in a query parameter

@@ -95,6 +95,9 @@ func TestFromEnv(t *testing.T) {
 				require.False(t, c.SecureCookies)
 				require.False(t, c.Webhooks.AllowPrivate)
 				require.Zero(t, c.Dispatch)
+				require.Equal(t, slog.LevelInfo, c.LogLevel)
+				require.Empty(t, c.MetricsToken)
+				require.Equal(t, 15*time.Second, c.MetricsInterval)
 			},
 		},
 		{
@@ -110,8 +113,11 @@ func TestFromEnv(t *testing.T) {
 			env: map[string]string{"DISPATCH_WORKERS": "4", "DISPATCH_LEASE": "10s", "DISPATCH_POLL": "250ms", "CHANNEL_RATE": "12.5",
 				"DISPATCH_MAX_ATTEMPTS": "3", "TEMPLATE_SYNC_INTERVAL": "0", "WAITING_TIMEOUT": "1h30m", "REQUEST_TIMEOUT": "2s",
 				"API_KEY_RATE": "0", "API_KEY_BURST": "7", "COOKIE_SECURE": "true", "WEBHOOK_ALLOW_PRIVATE": "1",
-				"SECRET_KEY": "0123456789abcdef"},
+				"SECRET_KEY": "0123456789abcdef", "LOG_LEVEL": "WARN", "METRICS_TOKEN": "scrape-token", "METRICS_INTERVAL": "1m"},
 			check: func(t *testing.T, c Config) {
+				require.Equal(t, slog.LevelWarn, c.LogLevel)
+				require.Equal(t, "scrape-token", c.MetricsToken)
+				require.Equal(t, time.Minute, c.MetricsInterval)
 				require.Equal(t, 4, c.Dispatch.Workers)
 				require.Equal(t, 10*time.Second, c.Dispatch.Lease)
 				require.Equal(t, 250*time.Millisecond, c.Dispatch.Poll)
@@ -133,6 +139,18 @@ func TestFromEnv(t *testing.T) {
 				require.False(t, c.SecureCookies)
 				require.False(t, c.Webhooks.AllowPrivate)
 			},
+		},
+		{
+			name: "log levels",
+			env:  map[string]string{"LOG_LEVEL": "debug"},
+			check: func(t *testing.T, c Config) {
+				require.Equal(t, slog.LevelDebug, c.LogLevel)
+			},
+		},
+		{
+			name:     "mistyped log level",
+			env:      map[string]string{"LOG_LEVEL": "verbose"},
+			problems: []string{"LOG_LEVEL=verbose: not a log level (debug, info, warn or error)"},
 		},
 		{
 			name:     "mistyped duration",
@@ -161,7 +179,7 @@ func TestFromEnv(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, k := range []string{"DISPATCH_WORKERS", "DISPATCH_LEASE", "DISPATCH_POLL", "CHANNEL_RATE", "DISPATCH_MAX_ATTEMPTS",
 				"TEMPLATE_SYNC_INTERVAL", "WAITING_TIMEOUT", "REQUEST_TIMEOUT", "API_KEY_RATE", "API_KEY_BURST", "COOKIE_SECURE",
-				"WEBHOOK_ALLOW_PRIVATE", "SECRET_KEY"} {
+				"WEBHOOK_ALLOW_PRIVATE", "SECRET_KEY", "LOG_LEVEL", "METRICS_TOKEN", "METRICS_INTERVAL"} {
 				t.Setenv(k, tc.env[k])
 			}
 			c, err := FromEnv()

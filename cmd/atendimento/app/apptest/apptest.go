@@ -27,6 +27,7 @@ import (
 	"github.com/atendimento/atendimento"
 	"github.com/atendimento/atendimento/cmd/atendimento/app"
 	"github.com/atendimento/atendimento/internal/account"
+	"github.com/atendimento/atendimento/internal/logctx"
 	"github.com/atendimento/atendimento/internal/store"
 	"github.com/atendimento/atendimento/internal/store/storetest"
 )
@@ -75,7 +76,8 @@ func New(t testing.TB, db *store.DB, opts Options) *Env {
 		opts.Configure(&cfg)
 	}
 	logs := &SyncBuffer{}
-	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: opts.LogLevel}))
+	// Wrapped as main's logger is, so lines carry the ids their context holds.
+	log := slog.New(logctx.Handler(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: opts.LogLevel})))
 	a, err := app.NewWithDB(context.Background(), cfg, log, db)
 	require.NoError(t, err)
 	seeded, err := a.Demo(context.Background())
