@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/atendimento/atendimento/internal/apperr"
 	"github.com/atendimento/atendimento/internal/channel"
+	"github.com/atendimento/atendimento/internal/logctx"
 	"github.com/atendimento/atendimento/internal/phone"
 	"github.com/atendimento/atendimento/internal/store"
 	"github.com/atendimento/atendimento/internal/webhook"
@@ -80,6 +82,7 @@ func (s *server) receiveWebhook(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	logctx.Add(ctx, slog.String("channel_id", ch.ID))
 	body, err := io.ReadAll(io.LimitReader(c.Request().Body, MaxWebhookBody+1))
 	if err != nil {
 		return apperr.New(apperr.KindBadRequest, "body_unreadable", "the body could not be read")

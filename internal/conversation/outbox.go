@@ -304,12 +304,31 @@ func (s *Service) ApplyStatus(ctx context.Context, u StatusUpdate) error {
 // one effect. A status for a WhatsApp id not yet recorded (the send's answer is still in flight)
 // is kept and applied when it is. The context acts for the channel's account.
 func (s *Service) ApplyStatuses(ctx context.Context, updates []StatusUpdate) error {
+	_, err := s.ApplyStatusesReported(ctx, updates)
+	return err
+}
+
+// StatusApplied is what one status update found, for the webhook's log lines.
+type StatusApplied struct {
+	ProviderMessageID string
+	// MessageID and ConversationID are the message the update named; both are "" when it
+	// named no recorded send (Kept) or a status nothing records (played).
+	MessageID, ConversationID string
+	// Changed tells the message changed; Kept that it was kept for a send not yet recorded.
+	Changed, Kept bool
+}
+
+// ApplyStatusesReported is ApplyStatuses telling what each update found, in the updates' order
+// (none when the transaction failed).
+func (s *Service) ApplyStatusesReported(ctx context.Context, updates []StatusUpdate) ([]StatusApplied, error) {
 	if len(updates) == 0 {
-		return nil
+		return nil, nil
 	}
 	var changed []applied
+	var report []StatusApplied
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
 		changed = changed[:0]
+		report = report[:0]
 		locks := make([]Sent, len(updates))
 		for i, u := range updates {
 			locks[i] = Sent{ProviderID: u.ProviderMessageID}
@@ -322,6 +341,8 @@ func (s *Service) ApplyStatuses(ctx context.Context, updates []StatusUpdate) err
 			if err != nil {
 				return err
 			}
+			report = append(report, StatusApplied{ProviderMessageID: u.ProviderMessageID, MessageID: a.messageID,
+				ConversationID: a.conversationID, Changed: a.changed, Kept: !a.found})
 			if !a.found {
 				if err := s.keepOrphan(ctx, u); err != nil {
 					return err
@@ -342,7 +363,10 @@ func (s *Service) ApplyStatuses(ctx context.Context, updates []StatusUpdate) err
 			s.emit(ctx, EventConversationUpdated, a.conversationID)
 		}
 	}
-	return err
+	if err != nil {
+		return nil, err
+	}
+	return report, nil
 }
 
 // applied is what one status update did.
