@@ -60,8 +60,10 @@ type Deps struct {
 	Events   *event.Broker
 	CRMHooks *crmhook.Service
 	Log      *slog.Logger
-	// Registry collects the HTTP metrics; nil uses a fresh registry.
+	// Registry collects the HTTP and webhook metrics; nil uses a fresh registry.
 	Registry *prometheus.Registry
+	// MetricsToken, when set, is the bearer token /metrics requires.
+	MetricsToken string
 	// OpenAPI is the contract served at /openapi.yaml.
 	OpenAPI []byte
 	// SPA, when set, is the built single-page app served at /.
@@ -88,6 +90,7 @@ type server struct {
 	metricsHandler http.Handler
 	loginGuard     *loginGuard
 	keyLimiter     *keyLimiter
+	webhookMetrics webhookMetrics
 }
 
 // New builds the HTTP server.
@@ -99,7 +102,7 @@ func New(d Deps) *echo.Echo {
 		d.Registry = prometheus.NewRegistry()
 	}
 	s := &server{Deps: d, accounts: d.Accounts, metricsHandler: promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{}),
-		loginGuard: newLoginGuard(d.LoginLimit)}
+		loginGuard: newLoginGuard(d.LoginLimit), webhookMetrics: newWebhookMetrics(d.Registry)}
 	if d.APIKeyRate > 0 {
 		burst := d.APIKeyBurst
 		if burst <= 0 {

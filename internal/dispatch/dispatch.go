@@ -71,7 +71,7 @@ type Outcome struct {
 // Observer is told the outcome of every send attempt. It is called from the send goroutines
 // and must not block.
 type Observer interface {
-	Observe(Outcome)
+	ObserveSend(Outcome)
 }
 
 func (c *Config) defaults() {
@@ -487,7 +487,7 @@ func (d *Dispatcher) send(ctx context.Context, it conversation.OutboxItem, l loo
 
 func (d *Dispatcher) observe(o Outcome) {
 	if d.cfg.Observer != nil {
-		d.cfg.Observer.Observe(o)
+		d.cfg.Observer.ObserveSend(o)
 	}
 }
 

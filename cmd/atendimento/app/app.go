@@ -323,6 +323,7 @@ type App struct {
 	Handler       *echo.Echo
 	Registry      *prometheus.Registry
 	clock         clock.Clock
+	metrics       *metrics
 	stop          context.CancelFunc
 	jobs          []*worker.Worker
 }
@@ -387,6 +388,8 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*Ap
 	// and join the broker as they are built. Likewise conversations wake the dispatcher, which
 	// sends through them: its loop is built first and handed to it.
 	a.Events = event.New(db, log)
+	a.metrics = newMetrics(a.Registry, a.Events.Subscribers)
+	cfg.Dispatch.Observer, cfg.Webhooks.Observer = a.metrics, a.metrics
 	dispatching := worker.New(cfg.Clock)
 	var now func() time.Time // nil: store.Now
 	if cfg.Clock != nil {
@@ -405,7 +408,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*Ap
 	deps := api.Deps{DB: db, Accounts: a.Accounts, Contacts: a.Contacts, Channels: a.Channels, Teams: a.Teams, Templates: a.Templates,
 		Conversations: a.Conversations, Idempotency: idempotency.New(db), Webhooks: webhook.New(a.Conversations, a.Templates, a.Events, log), Log: log, Registry: a.Registry, OpenAPI: atendimento.OpenAPI,
 		SecureCookies: cfg.SecureCookies, TemplateSync: a.TemplateSync, WaitingTimeout: cfg.WaitingTimeout, RequestTimeout: cfg.RequestTimeout,
-		APIKeyRate: cfg.APIKeyRate, APIKeyBurst: cfg.APIKeyBurst, LoginLimit: api.LoginLimit{Now: a.clock.Now}}
+		APIKeyRate: cfg.APIKeyRate, APIKeyBurst: cfg.APIKeyBurst, LoginLimit: api.LoginLimit{Now: a.clock.Now}, MetricsToken: cfg.MetricsToken}
 	deps.Events, deps.CRMHooks = a.Events, a.CRMHooks
 	if cfg.WebDir != "" {
 		if st, err := os.Stat(filepath.Join(cfg.WebDir, "index.html")); err == nil && !st.IsDir() {
