@@ -164,7 +164,7 @@ func (p *Processor) logStatuses(ctx context.Context, updates []conversation.Stat
 		}
 		lctx := logctx.With(ctx, slog.String("wamid", r.ProviderMessageID), slog.String("message_id", r.MessageID),
 			slog.String("conversation_id", r.ConversationID))
-		args := []any{"status", string(u.Status), "changed", r.Changed}
+		args := []any{"message_status", string(u.Status), "changed", r.Changed}
 		if r.Kept {
 			msg = "webhook: status kept for a send not yet recorded"
 		}
