@@ -227,3 +227,31 @@ func TestLogsFollowAMessage(t *testing.T) {
 	})
 }
 
+
+// TestMetricsOutboxStuck: with the dispatcher stopped, a start stays pending and the measure
+// reports it and the age of the oldest due message, which grows while nothing sends.
+func TestMetricsOutboxStuck(t *testing.T) {
+	apptest.EachWith(t, apptest.Options{Configure: func(cfg *app.Config) {
+		cfg.NoDispatcher = true
+		cfg.MetricsInterval = 20 * time.Millisecond
+	}}, func(t *testing.T, env *apptest.Env) {
+		r := env.Admin.Post("/api/v1/templates", map[string]any{"channel_id": env.Demo.ChannelID, "name": "metricas", "language": "pt_BR",
+			"category": "UTILITY", "status": "APPROVED", "parameter_format": "NAMED",
+			"components": []map[string]any{{"type": "BODY", "text": "Olá {{nome}}."}}})
+		require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
+		r = env.Admin.Post("/api/v1/conversations", map[string]any{"contact": map[string]any{"phone": "11 98765-3001"},
+			"channel_id": env.Demo.ChannelID, "team_id": env.Demo.TeamIDs[1], "send_type": "now",
+			"template_id": r.Str("id"), "parameters": map[string]any{"nome": "Cliente"}})
+		require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
+		c := &cloud{Env: env}
+		var first float64
+		waitFor(t, "the pending start measured", func() bool {
+			m := c.scrape(t, "")
+			first = m["atendimento_outbox_oldest_due_age_seconds"]
+			return m[`atendimento_outbox_messages{status="pending"}`] == 1 && first > 0
+		})
+		waitFor(t, "its age growing", func() bool {
+			return c.scrape(t, "")["atendimento_outbox_oldest_due_age_seconds"] > first
+		})
+	})
+}
