@@ -21,6 +21,7 @@ func TestConfigLogMasksSecrets(t *testing.T) {
 		"SECRET_KEY":               "LEAKCHECK-secret-key-0123456789abcdef",
 		"BOOTSTRAP_API_KEY":        "atd_LEAKCHECK-bootstrap-api-key",
 		"BOOTSTRAP_ADMIN_PASSWORD": "LEAKCHECK-admin-password",
+		"METRICS_TOKEN":            "LEAKCHECK-metrics-token",
 		"BOOTSTRAP_ADMIN_EMAIL":    "admin@example.com",
 		"API_KEY_RATE":             "7.5",
 		"API_KEY_BURST":            "15",
@@ -50,6 +51,7 @@ func TestConfigLogMasksSecrets(t *testing.T) {
 			require.NoError(t, json.Unmarshal(buf.Bytes(), &got))
 			require.Equal(t, "***", got.Config["secret_key"])
 			require.Equal(t, "***", got.Config["bootstrap_api_key"])
+			require.Equal(t, "***", got.Config["metrics_token"])
 			require.Equal(t, "postgres://atendimento:***@db.internal:5432/atendimento?sslmode=require", got.Config["database"])
 			require.InDelta(t, 7.5, got.Config["api_key_rate"], 0)
 		}
