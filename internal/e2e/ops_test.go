@@ -227,7 +227,6 @@ func TestLogsFollowAMessage(t *testing.T) {
 	})
 }
 
-
 // TestMetricsOutboxStuck: with the dispatcher stopped, a start stays pending and the measure
 // reports it and the age of the oldest due message, which grows while nothing sends.
 func TestMetricsOutboxStuck(t *testing.T) {
