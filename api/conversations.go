@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/atendimento/atendimento/internal/contact"
 	"github.com/atendimento/atendimento/internal/conversation"
 	"github.com/atendimento/atendimento/internal/idempotency"
+	"github.com/atendimento/atendimento/internal/logctx"
 	"github.com/atendimento/atendimento/internal/pricing"
 	"github.com/atendimento/atendimento/internal/store"
 )
@@ -139,6 +141,7 @@ func (s *server) startConversation(c echo.Context) error {
 		if err != nil {
 			return idempotency.Response{}, err
 		}
+		logctx.Add(ctx, slog.String("conversation_id", st.Conversation.ID), slog.String("message_id", st.OpeningMessage.ID))
 		out := toConversation(st.Conversation, st.Contact)
 		out.OpeningMessage = &OpeningMessage{ID: st.OpeningMessage.ID, Status: string(st.OpeningMessage.Status), RenderedText: st.OpeningMessage.RenderedText}
 		out.EstimatedCost = toEstimate(st.Estimate)
@@ -420,6 +423,7 @@ func (s *server) postMessage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	logctx.Add(c.Request().Context(), slog.String("conversation_id", m.ConversationID), slog.String("message_id", m.ID))
 	return c.JSON(http.StatusCreated, toMessage(m))
 }
 

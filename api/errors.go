@@ -66,7 +66,7 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		p := problemFor(err)
 		p.RequestID = c.Response().Header().Get(echo.HeaderXRequestID)
 		if p.Status >= 500 {
-			log.ErrorContext(c.Request().Context(), "request failed", "err", err.Error(), "request_id", p.RequestID,
+			log.ErrorContext(c.Request().Context(), "request failed", "err", err.Error(),
 				"method", c.Request().Method, "path", c.Path())
 		}
 		if p.RetryAfter != nil {

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"crypto/subtle"
 	"io/fs"
 	"mime"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 	swaggerFiles "github.com/swaggo/files/v2"
 
 	"github.com/atendimento/atendimento/internal/apperr"
@@ -63,15 +65,52 @@ func (s *server) openapi(c echo.Context) error {
 
 // prometheusMetrics godoc
 //
-//	@Summary	Prometheus metrics: request counts and latency by route, method and status
-//	@Tags		operations
-//	@Produce	plain
-//	@Success	200	{string}	string
-//	@Router		/metrics [get]
+//	@Summary		Prometheus metrics: HTTP requests, the outbox, sends, the provider, webhooks, event streams, CRM deliveries
+//	@Description	When the server has METRICS_TOKEN set, a scrape must send `Authorization: Bearer <METRICS_TOKEN>`. Every metric is described in docs/operations.md.
+//	@Tags			operations
+//	@Produce		plain
+//	@Success		200	{string}	string
+//	@Failure		401	{object}	Problem
+//	@Router			/metrics [get]
 func (s *server) prometheusMetrics(c echo.Context) error {
+	if s.MetricsToken != "" {
+		got, ok := strings.CutPrefix(c.Request().Header.Get(echo.HeaderAuthorization), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.MetricsToken)) != 1 {
+			return apperr.New(apperr.KindUnauthorized, "unauthorized", "use Authorization: Bearer <METRICS_TOKEN>")
+		}
+	}
 	s.metricsHandler.ServeHTTP(c.Response(), c.Request())
 	return nil
 }
+
+// webhookMetrics count Meta's webhook deliveries per channel id: every POST to a known channel
+// (received), those refused (rejected, by reason: bad_signature, bad_payload, unknown_channel),
+// and when the last one was accepted, so an operator sees a channel go silent. A channel label
+// is only ever a channel that exists: a POST to an unknown id is counted under "unknown".
+type webhookMetrics struct {
+	received, rejected *prometheus.CounterVec
+	lastReceived       *prometheus.GaugeVec
+}
+
+func newWebhookMetrics(reg prometheus.Registerer) webhookMetrics {
+	m := webhookMetrics{
+		received: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "atendimento_webhook_deliveries_total",
+			Help: "Meta webhook deliveries (POSTs) received by channel id."}, []string{"channel"}),
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "atendimento_webhook_deliveries_rejected_total",
+			Help: "Meta webhook deliveries refused by channel id and reason (bad_signature, bad_payload, unknown_channel)."}, []string{"channel", "reason"}),
+		lastReceived: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "atendimento_webhook_last_received_timestamp_seconds",
+			Help: "When the channel last received a webhook delivery with a valid signature (Unix seconds)."}, []string{"channel"}),
+	}
+	reg.MustRegister(m.received, m.rejected, m.lastReceived)
+	return m
+}
+
+// The reasons a webhook delivery is rejected.
+const (
+	rejectSignature = "bad_signature"
+	rejectPayload   = "bad_payload"
+	rejectChannel   = "unknown_channel"
+)
 
 const docsPage = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Atendimento API</title>

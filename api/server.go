@@ -36,6 +36,7 @@ import (
 	"github.com/atendimento/atendimento/internal/crmhook"
 	"github.com/atendimento/atendimento/internal/event"
 	"github.com/atendimento/atendimento/internal/idempotency"
+	"github.com/atendimento/atendimento/internal/logctx"
 	"github.com/atendimento/atendimento/internal/store"
 	"github.com/atendimento/atendimento/internal/team"
 	"github.com/atendimento/atendimento/internal/template"
@@ -59,8 +60,10 @@ type Deps struct {
 	Events   *event.Broker
 	CRMHooks *crmhook.Service
 	Log      *slog.Logger
-	// Registry collects the HTTP metrics; nil uses a fresh registry.
+	// Registry collects the HTTP and webhook metrics; nil uses a fresh registry.
 	Registry *prometheus.Registry
+	// MetricsToken, when set, is the bearer token /metrics requires.
+	MetricsToken string
 	// OpenAPI is the contract served at /openapi.yaml.
 	OpenAPI []byte
 	// SPA, when set, is the built single-page app served at /.
@@ -87,6 +90,7 @@ type server struct {
 	metricsHandler http.Handler
 	loginGuard     *loginGuard
 	keyLimiter     *keyLimiter
+	webhookMetrics webhookMetrics
 }
 
 // New builds the HTTP server.
@@ -98,7 +102,7 @@ func New(d Deps) *echo.Echo {
 		d.Registry = prometheus.NewRegistry()
 	}
 	s := &server{Deps: d, accounts: d.Accounts, metricsHandler: promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{}),
-		loginGuard: newLoginGuard(d.LoginLimit)}
+		loginGuard: newLoginGuard(d.LoginLimit), webhookMetrics: newWebhookMetrics(d.Registry)}
 	if d.APIKeyRate > 0 {
 		burst := d.APIKeyBurst
 		if burst <= 0 {
@@ -303,34 +307,36 @@ func (s *server) metrics(reg *prometheus.Registry) echo.MiddlewareFunc {
 	}
 }
 
+// accessLog logs one line per request, with the request id and whatever ids the handler
+// attached (logctx.Add): INFO for a success or a redirect, WARN for a client error, ERROR for a
+// server error. At LOG_LEVEL=warn only the failures are logged, and a request whose line is
+// below the level costs no formatting.
 func (s *server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		status, took, err := serve(next, c)
-		s.Log.InfoContext(c.Request().Context(), "request", "method", c.Request().Method, "path", c.Path(),
-			"status", status, "duration_ms", float64(took.Microseconds())/1000)
+		ctx := c.Request().Context()
+		level := slog.LevelInfo
+		switch {
+		case status >= 500:
+			level = slog.LevelError
+		case status >= 400:
+			level = slog.LevelWarn
+		}
+		if s.Log.Enabled(ctx, level) {
+			s.Log.Log(ctx, level, "request", "method", c.Request().Method, "path", c.Path(),
+				"status", status, "duration_ms", float64(took.Microseconds())/1000)
+		}
 		return err
 	}
 }
 
-type requestIDKey struct{}
-
-// WithRequestID returns a context carrying the request id, which the log handler adds to every line.
+// WithRequestID returns a context carrying the request id, which the log handler adds to every
+// line; the handlers add the ids of what they work on to the same set (logctx.Add).
 func WithRequestID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, requestIDKey{}, id)
+	return logctx.With(ctx, slog.String("request_id", id))
 }
 
-// LogHandler wraps a slog handler so every record logged with a request's context carries its
-// request id.
-func LogHandler(h slog.Handler) slog.Handler { return ctxHandler{h} }
-
-type ctxHandler struct{ slog.Handler }
-
-func (h ctxHandler) Handle(ctx context.Context, r slog.Record) error {
-	if id, ok := ctx.Value(requestIDKey{}).(string); ok {
-		r.AddAttrs(slog.String("request_id", id))
-	}
-	return h.Handler.Handle(ctx, r)
-}
-
-func (h ctxHandler) WithAttrs(a []slog.Attr) slog.Handler { return ctxHandler{h.Handler.WithAttrs(a)} }
-func (h ctxHandler) WithGroup(n string) slog.Handler      { return ctxHandler{h.Handler.WithGroup(n)} }
+// LogHandler wraps a slog handler so every record logged with a context carries the context's
+// ids (logctx): a request's id, and the conversation, message and WhatsApp ids of a send or a
+// webhook.
+func LogHandler(h slog.Handler) slog.Handler { return logctx.Handler(h) }

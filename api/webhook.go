@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/atendimento/atendimento/internal/apperr"
 	"github.com/atendimento/atendimento/internal/channel"
+	"github.com/atendimento/atendimento/internal/logctx"
 	"github.com/atendimento/atendimento/internal/phone"
 	"github.com/atendimento/atendimento/internal/store"
 	"github.com/atendimento/atendimento/internal/webhook"
@@ -76,21 +78,36 @@ func (s *server) verifyWebhook(c echo.Context) error {
 //	@Router			/webhooks/whatsapp/{channel_id} [post]
 func (s *server) receiveWebhook(c echo.Context) error {
 	ctx := c.Request().Context()
+	m := s.webhookMetrics
 	ch, sec, err := s.Channels.ForWebhook(ctx, c.Param("channel_id"))
 	if err != nil {
+		if errors.Is(err, channel.ErrNotFound) {
+			m.rejected.WithLabelValues("unknown", rejectChannel).Inc()
+		}
 		return err
 	}
+	logctx.Add(ctx, slog.String("channel_id", ch.ID))
+	m.received.WithLabelValues(ch.ID).Inc()
 	body, err := io.ReadAll(io.LimitReader(c.Request().Body, MaxWebhookBody+1))
 	if err != nil {
+		m.rejected.WithLabelValues(ch.ID, rejectPayload).Inc()
 		return apperr.New(apperr.KindBadRequest, "body_unreadable", "the body could not be read")
 	}
 	if len(body) > MaxWebhookBody {
+		m.rejected.WithLabelValues(ch.ID, rejectPayload).Inc()
 		return apperr.New(apperr.KindTooLarge, "body_too_large", "the body is larger than 4 MiB")
 	}
 	if ch.Provider != channel.ProviderWhatsAppCloud || !whatsapp.VerifySignature(body, c.Request().Header.Get(whatsapp.SignatureHeader), sec.AppSecret) {
+		m.rejected.WithLabelValues(ch.ID, rejectSignature).Inc()
 		return apperr.New(apperr.KindUnauthorized, "signature_invalid", "missing or wrong X-Hub-Signature-256")
 	}
-	return s.process(c, ch, body)
+	// Signed by Meta: the channel's webhook is alive, whatever the body turns out to hold.
+	m.lastReceived.WithLabelValues(ch.ID).SetToCurrentTime()
+	err = s.process(c, ch, body)
+	if ae, ok := apperr.As(err); ok && ae.Code == "malformed_json" {
+		m.rejected.WithLabelValues(ch.ID, rejectPayload).Inc()
+	}
+	return err
 }
 
 func (s *server) process(c echo.Context, ch channel.Channel, body []byte) error {

@@ -172,8 +172,8 @@ func TestDockerfile(t *testing.T) {
 		}
 	}
 	require.Equal(t, map[string]string{
-		entrypoint[0]: "build:/src/out/atendimento",
-		path.Join(workdir, cfg.WebDir):                         "web:/src/web/dist",
+		entrypoint[0]:                  "build:/src/out/atendimento",
+		path.Join(workdir, cfg.WebDir): "web:/src/web/dist",
 		path.Join(workdir, path.Dir(store.DefaultSQLitePath)): "build:/src/out/data",
 	}, copies, "the binary, the SPA at WEB_DIR's default and the SQLite folder at its default, relative to WORKDIR")
 	require.Equal(t, `["`+path.Join(workdir, path.Dir(store.DefaultSQLitePath))+`"]`, runtime.one(t, "VOLUME"))

@@ -37,8 +37,9 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	log := slog.New(api.LogHandler(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
 	cfg, err := app.FromEnv()
+	// The logger honours LOG_LEVEL; a configuration that cannot be read is reported at any level.
+	log := newLogger(os.Stderr, cfg.LogLevel)
 	if err != nil {
 		// Before anything starts: a default in place of a mistyped setting would run a server
 		// other than the one the operator configured.
@@ -57,6 +58,12 @@ func main() {
 		log.Error("fatal", "err", err.Error())
 		os.Exit(1)
 	}
+}
+
+// newLogger is the server's logger: JSON lines on w from level up, each carrying the ids its
+// context holds (request, conversation, message, wamid).
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(api.LogHandler(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})))
 }
 
 const usage = `usage:

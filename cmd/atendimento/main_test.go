@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/atendimento/atendimento/api"
 	"github.com/atendimento/atendimento/cmd/atendimento/app"
 	"github.com/atendimento/atendimento/cmd/atendimento/app/apptest"
 	"github.com/atendimento/atendimento/internal/account"
@@ -300,7 +301,7 @@ func TestServeRefusesBadConfig(t *testing.T) {
 	cmd := exec.Command(os.Args[0], "serve")
 	cmd.Env = append(os.Environ(), "ATENDIMENTO_TEST_MAIN=1", "DATABASE_URL="+filepath.Join(dir, "atendimento.db"),
 		"HTTP_ADDR=127.0.0.1:0", "DISPATCH_LEASE=10x", "API_KEY_RATE=abc", "API_KEY_BURST=-5", "COOKIE_SECURE=maybe",
-		"SECRET_KEY=LEAKCHECK")
+		"SECRET_KEY=LEAKCHECK", "LOG_LEVEL=loud")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -319,7 +320,22 @@ func TestServeRefusesBadConfig(t *testing.T) {
 	require.Equal(t, "ERROR", line.Level)
 	require.Equal(t, "invalid configuration: SECRET_KEY=***: must have at least 16 characters; "+
 		"COOKIE_SECURE=maybe: not a boolean (1, true, 0 or false); DISPATCH_LEASE=10x: not a duration (such as 30s, 5m or 1h30m); "+
-		"API_KEY_RATE=abc: not a number; API_KEY_BURST=-5: must not be negative", line.Err)
+		"API_KEY_RATE=abc: not a number; API_KEY_BURST=-5: must not be negative; LOG_LEVEL=loud: not a log level (debug, info, warn or error)", line.Err)
 	_, err = os.Stat(filepath.Join(dir, "atendimento.db"))
 	require.ErrorIs(t, err, os.ErrNotExist, "a bad configuration opens no database")
+}
+
+// TestLoggerHonoursLevel: main's logger writes from LOG_LEVEL up, and each line carries the ids
+// its context holds (the request id the API puts there).
+func TestLoggerHonoursLevel(t *testing.T) {
+	var buf bytes.Buffer
+	log := newLogger(&buf, slog.LevelWarn)
+	ctx := api.WithRequestID(context.Background(), "req-1")
+	log.InfoContext(ctx, "request", "status", 200)
+	require.Empty(t, buf.String(), "INFO is below LOG_LEVEL=warn")
+	log.WarnContext(ctx, "request", "status", 404)
+	var line map[string]any
+	require.NoError(t, json.Unmarshal(buf.Bytes(), &line), buf.String())
+	require.Equal(t, "WARN", line["level"])
+	require.Equal(t, "req-1", line["request_id"])
 }

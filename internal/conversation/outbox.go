@@ -101,6 +101,48 @@ func (s *Service) NextDue(ctx context.Context) (*time.Time, error) {
 	return &t, nil
 }
 
+// OutboxStats measures the outbox for an operator: how many outbound messages wait to be sent,
+// by status (pending: due now or at a retry; scheduled: a scheduled start), and since when the
+// oldest one that is due and sendable has waited.
+type OutboxStats struct {
+	Depth map[MessageStatus]int64
+	// OldestDue is the due time of the earliest sendable message already due (its conversation
+	// is open); nil when none is due.
+	OldestDue *time.Time
+}
+
+// OutboxStats measures the outbox across every account. Both statements read only the outbox's
+// own rows through its partial index (messages_sendable: pending or scheduled outbound rows), so
+// their cost follows the queue's length, not the messages table's; the oldest due row is the
+// index's first entry. It is meant for a periodic measure, not a query per scrape.
+func (s *Service) OutboxStats(ctx context.Context) (OutboxStats, error) {
+	out := OutboxStats{Depth: map[MessageStatus]int64{MsgPending: 0, MsgScheduled: 0}}
+	var rows []struct {
+		Status MessageStatus
+		N      int64
+	}
+	if err := s.db.Conn(ctx).Table("messages").Select("status, COUNT(*) AS n").
+		Where("status IN ? AND direction = 'out'", []MessageStatus{MsgPending, MsgScheduled}).Group("status").Scan(&rows).Error; err != nil {
+		return out, store.Translate(err, nil, nil)
+	}
+	for _, r := range rows {
+		out.Depth[r.Status] = r.N
+	}
+	var ts []time.Time
+	err := s.db.Conn(ctx).Table("messages").Joins("JOIN conversations ON conversations.id = messages.conversation_id").
+		Where("messages.status IN ? AND messages.direction = 'out' AND messages.due_at <= ? AND conversations.status IN ?",
+			[]MessageStatus{MsgPending, MsgScheduled}, s.now(), openStatuses).
+		Order("messages.due_at").Limit(1).Pluck("messages.due_at", &ts).Error
+	if err != nil {
+		return out, store.Translate(err, nil, nil)
+	}
+	if len(ts) > 0 {
+		t := ts[0].UTC()
+		out.OldestDue = &t
+	}
+	return out, nil
+}
+
 // Sent is a send the provider accepted: the claimed item and its WhatsApp message id.
 type Sent struct {
 	Item       OutboxItem
@@ -304,12 +346,31 @@ func (s *Service) ApplyStatus(ctx context.Context, u StatusUpdate) error {
 // one effect. A status for a WhatsApp id not yet recorded (the send's answer is still in flight)
 // is kept and applied when it is. The context acts for the channel's account.
 func (s *Service) ApplyStatuses(ctx context.Context, updates []StatusUpdate) error {
+	_, err := s.ApplyStatusesReported(ctx, updates)
+	return err
+}
+
+// StatusApplied is what one status update found, for the webhook's log lines.
+type StatusApplied struct {
+	ProviderMessageID string
+	// MessageID and ConversationID are the message the update named; both are "" when it
+	// named no recorded send (Kept) or a status nothing records (played).
+	MessageID, ConversationID string
+	// Changed tells the message changed; Kept that it was kept for a send not yet recorded.
+	Changed, Kept bool
+}
+
+// ApplyStatusesReported is ApplyStatuses telling what each update found, in the updates' order
+// (none when the transaction failed).
+func (s *Service) ApplyStatusesReported(ctx context.Context, updates []StatusUpdate) ([]StatusApplied, error) {
 	if len(updates) == 0 {
-		return nil
+		return nil, nil
 	}
 	var changed []applied
+	var report []StatusApplied
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
 		changed = changed[:0]
+		report = report[:0]
 		locks := make([]Sent, len(updates))
 		for i, u := range updates {
 			locks[i] = Sent{ProviderID: u.ProviderMessageID}
@@ -322,6 +383,8 @@ func (s *Service) ApplyStatuses(ctx context.Context, updates []StatusUpdate) err
 			if err != nil {
 				return err
 			}
+			report = append(report, StatusApplied{ProviderMessageID: u.ProviderMessageID, MessageID: a.messageID,
+				ConversationID: a.conversationID, Changed: a.changed, Kept: !a.found})
 			if !a.found {
 				if err := s.keepOrphan(ctx, u); err != nil {
 					return err
@@ -342,7 +405,10 @@ func (s *Service) ApplyStatuses(ctx context.Context, updates []StatusUpdate) err
 			s.emit(ctx, EventConversationUpdated, a.conversationID)
 		}
 	}
-	return err
+	if err != nil {
+		return nil, err
+	}
+	return report, nil
 }
 
 // applied is what one status update did.

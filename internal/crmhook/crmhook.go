@@ -53,6 +53,20 @@ type Config struct {
 	// Retention is how long finished (succeeded or failed) deliveries and their attempts are
 	// kept (default 30 days); pending ones are kept until they finish.
 	Retention time.Duration
+	// Observer is told each recorded attempt's result (nil: nobody); the app counts them.
+	Observer Observer
+}
+
+// The results of a delivery attempt an Observer is told.
+const (
+	AttemptSucceeded = "succeeded" // the receiver answered 2xx
+	AttemptRetried   = "retried"   // it failed; the delivery is attempted again later
+	AttemptFailed    = "failed"    // it failed and was the last: the delivery failed for good
+)
+
+// Observer is told the result of every recorded delivery attempt; it must not block.
+type Observer interface {
+	ObserveDelivery(result string)
 }
 
 func (c *Config) defaults() {

@@ -210,6 +210,15 @@ func (s *Service) nextDue(ctx context.Context) (*time.Time, error) {
 	return &t, nil
 }
 
+// Pending counts the deliveries waiting for an attempt (new, or retrying after a failure)
+// across every account, through the partial index of pending deliveries: its cost follows the
+// queue, not the table. It is meant for a periodic measure, not a query per scrape.
+func (s *Service) Pending(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.Conn(ctx).Table("webhook_deliveries").Where("status = ?", StatusPending).Count(&n).Error
+	return n, store.Translate(err, nil, nil)
+}
+
 // attempt POSTs one claimed delivery and records the outcome.
 func (s *Service) attempt(ctx context.Context, it claimed) {
 	n := it.Attempts + 1
@@ -230,6 +239,17 @@ func (s *Service) attempt(ctx context.Context, it claimed) {
 	}
 	if err := s.record(context.WithoutCancel(ctx), it, n, code, failure, time.Since(start)); err != nil {
 		s.log.Error("crmhook: record attempt", "delivery_id", it.ID, "err", err.Error())
+		return
+	}
+	if s.cfg.Observer != nil {
+		result := AttemptSucceeded
+		switch {
+		case failure != "" && n >= s.cfg.MaxAttempts:
+			result = AttemptFailed
+		case failure != "":
+			result = AttemptRetried
+		}
+		s.cfg.Observer.ObserveDelivery(result)
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/atendimento/atendimento/internal/clock"
 	"github.com/atendimento/atendimento/internal/contact"
 	"github.com/atendimento/atendimento/internal/conversation"
+	"github.com/atendimento/atendimento/internal/logctx"
 	"github.com/atendimento/atendimento/internal/store"
 	"github.com/atendimento/atendimento/internal/whatsapp"
 	"github.com/atendimento/atendimento/internal/worker"
@@ -41,6 +42,36 @@ type Config struct {
 	MaxAttempts int
 	// Clock drives pacing, retries, backoff and the poll (nil: the real clock; tests pass a fake).
 	Clock clock.Clock
+	// Observer is told every send's outcome (nil: nobody); the app turns them into metrics.
+	Observer Observer
+}
+
+// The results of a send attempt an Observer is told.
+const (
+	ResultSent    = "sent"    // the provider accepted the message
+	ResultFailed  = "failed"  // the message failed for good
+	ResultRetried = "retried" // a transient error: the message is sent again later
+)
+
+// Outcome is one send attempt as an Observer sees it.
+type Outcome struct {
+	ChannelID string
+	// Provider is the channel's provider ("whatsapp_cloud", "sandbox"); "" when the channel
+	// could not be read.
+	Provider string
+	// Result is ResultSent, ResultFailed or ResultRetried.
+	Result string
+	// Requested tells the provider's API was called; Took is how long it answered in, and Code
+	// the provider's error code when it refused (0: none, or no answer at all).
+	Requested bool
+	Took      time.Duration
+	Code      int
+}
+
+// Observer is told the outcome of every send attempt. It is called from the send goroutines
+// and must not block.
+type Observer interface {
+	ObserveSend(Outcome)
 }
 
 func (c *Config) defaults() {
@@ -264,7 +295,7 @@ type recorder struct {
 	d    *Dispatcher
 	max  int
 	mu   sync.Mutex
-	buf  []accepted
+	buf  []*accepted
 	kick chan struct{}
 	done chan struct{}
 }
@@ -273,6 +304,8 @@ type accepted struct {
 	item     conversation.OutboxItem
 	res      sendResult
 	recorded chan struct{}
+	// err is why the send could not be recorded (set before recorded is closed).
+	err error
 }
 
 func newRecorder(ctx context.Context, d *Dispatcher, max int) *recorder {
@@ -296,8 +329,8 @@ func newRecorder(ctx context.Context, d *Dispatcher, max int) *recorder {
 	return r
 }
 
-// add queues an accepted send and returns once it is recorded.
-func (r *recorder) add(a accepted) {
+// add queues an accepted send and returns once it is recorded, or recording it failed (a.err).
+func (r *recorder) add(a *accepted) {
 	a.recorded = make(chan struct{})
 	r.mu.Lock()
 	r.buf = append(r.buf, a)
@@ -326,7 +359,7 @@ func (r *recorder) flush(ctx context.Context) {
 	}
 }
 
-func (r *recorder) record(ctx context.Context, take []accepted) {
+func (r *recorder) record(ctx context.Context, take []*accepted) {
 	if len(take) == 0 {
 		return
 	}
@@ -339,6 +372,9 @@ func (r *recorder) record(ctx context.Context, take []accepted) {
 		// Left claimed: the lease expires and the messages are sent again (the documented
 		// duplicate case), rather than silently marked.
 		d.log.Error("dispatch: record sent", "messages", len(sent), "err", err.Error())
+		for _, a := range take {
+			a.err = err
+		}
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
@@ -360,7 +396,8 @@ func (r *recorder) record(ctx context.Context, take []accepted) {
 					break
 				}
 				if attempt == 3 {
-					d.log.Error("dispatch: sandbox delivery status", "message_id", a.item.ID, "err", err.Error())
+					d.log.Error("dispatch: sandbox delivery status", "conversation_id", a.item.ConversationID, "message_id", a.item.ID,
+						"wamid", a.res.MessageID, "err", err.Error())
 					break
 				}
 				d.pause(time.Duration(attempt) * 100 * time.Millisecond)
@@ -393,22 +430,38 @@ func (d *Dispatcher) recordSent(ctx context.Context, sent []conversation.Sent) e
 	}
 }
 
+// send delivers one claimed message and records the outcome. Every line it logs carries the
+// conversation's, the message's and the channel's ids, and once the provider answered, the
+// WhatsApp id (wamid) its webhooks will name.
 func (d *Dispatcher) send(ctx context.Context, it conversation.OutboxItem, l lookups, rec *recorder) {
-	actx := store.WithAccount(ctx, it.AccountID)
+	actx := logctx.With(store.WithAccount(ctx, it.AccountID), slog.String("conversation_id", it.ConversationID),
+		slog.String("message_id", it.ID), slog.String("channel_id", it.ChannelID))
 	// The send's own lookups and the provider's answer, each bounded (the HTTP client by its timeout).
 	dctx, cancel := context.WithTimeout(actx, dbTimeout+whatsapp.DefaultTimeout)
 	res, err := d.deliver(dctx, it, l)
 	cancel()
+	out := Outcome{ChannelID: it.ChannelID, Provider: res.provider, Requested: res.requested, Took: res.took}
 	if err == nil {
-		rec.add(accepted{item: it, res: res})
+		out.Result = ResultSent
+		d.observe(out)
+		a := &accepted{item: it, res: res}
+		rec.add(a)
+		if a.err == nil {
+			d.log.InfoContext(logctx.With(actx, slog.String("wamid", res.MessageID)), "dispatch: message sent", "attempt", it.Attempts)
+		}
 		return
 	}
 	var perm errPermanent
 	var we *whatsapp.Error
+	if errors.As(err, &we) {
+		out.Code = we.Code
+	}
 	switch {
 	case errors.As(err, &perm):
+		out.Result = ResultFailed
 		d.fail(actx, it, perm.code, perm.title, "")
-	case errors.As(err, &we) && !we.Transient:
+	case we != nil && !we.Transient:
+		out.Result = ResultFailed
 		d.fail(actx, it, we.Code, we.Title, we.Details)
 	default:
 		code, title := 0, err.Error()
@@ -416,25 +469,34 @@ func (d *Dispatcher) send(ctx context.Context, it conversation.OutboxItem, l loo
 			code, title = we.Code, we.Title
 		}
 		if it.Attempts >= d.cfg.MaxAttempts {
+			out.Result = ResultFailed
 			d.fail(actx, it, code, fmt.Sprintf("gave up after %d attempts: %s", it.Attempts, title), "")
-			return
+			break
 		}
+		out.Result = ResultRetried
 		wait := whatsapp.Backoff(it.Attempts, whatsapp.RetryAfter(err), nil)
-		d.log.Warn("dispatch: transient error, will retry", "message_id", it.ID, "attempt", it.Attempts, "in", wait.String(), "err", err.Error())
+		d.log.WarnContext(actx, "dispatch: transient error, will retry", "attempt", it.Attempts, "in", wait.String(), "err", err.Error())
 		rctx, cancel := context.WithTimeout(actx, dbTimeout)
 		defer cancel()
 		if err := d.conv.Retry(rctx, it, d.clock.Now().Add(wait), code, title); err != nil {
-			d.log.Error("dispatch: schedule retry", "message_id", it.ID, "err", err.Error())
+			d.log.ErrorContext(actx, "dispatch: schedule retry", "err", err.Error())
 		}
+	}
+	d.observe(out)
+}
+
+func (d *Dispatcher) observe(o Outcome) {
+	if d.cfg.Observer != nil {
+		d.cfg.Observer.ObserveSend(o)
 	}
 }
 
 func (d *Dispatcher) fail(ctx context.Context, it conversation.OutboxItem, code int, title, details string) {
-	d.log.Warn("dispatch: message failed", "message_id", it.ID, "code", code, "title", title)
+	d.log.WarnContext(ctx, "dispatch: message failed", "code", code, "title", title)
 	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
 	defer cancel()
 	if err := d.conv.MarkFailed(ctx, it, code, title, details); err != nil {
-		d.log.Error("dispatch: record failure", "message_id", it.ID, "err", err.Error())
+		d.log.ErrorContext(ctx, "dispatch: record failure", "err", err.Error())
 	}
 }
 
@@ -442,6 +504,10 @@ type sendResult struct {
 	whatsapp.SendResult
 	sandbox   bool
 	knownWaID string
+	// provider is the channel's provider; requested tells its API was called, took for how long.
+	provider  string
+	requested bool
+	took      time.Duration
 }
 
 func (d *Dispatcher) deliver(ctx context.Context, it conversation.OutboxItem, l lookups) (sendResult, error) {
@@ -460,30 +526,32 @@ func (d *Dispatcher) deliver(ctx context.Context, it conversation.OutboxItem, l 
 	}
 	ch := info.ch
 	if !ch.Active {
-		return sendResult{}, errPermanent{title: "the channel is inactive"}
+		return sendResult{provider: string(ch.Provider)}, errPermanent{title: "the channel is inactive"}
 	}
 	ct, ok := l.contacts[it.ContactID]
 	if !ok {
 		var err error
 		if ct, err = d.contacts.Get(ctx, it.ContactID); err != nil {
-			return sendResult{}, err
+			return sendResult{provider: string(ch.Provider)}, err
 		}
 	}
 	if err := d.pace(ctx, ch.ID); err != nil {
-		return sendResult{}, err
+		return sendResult{provider: string(ch.Provider)}, err
 	}
 	if ch.Provider == channel.ProviderSandbox {
-		return sendResult{SendResult: whatsapp.SendResult{MessageID: "wamid.sandbox." + it.ID, WaID: ct.Phone[1:], Input: ct.Phone}, sandbox: true, knownWaID: ct.WaID}, nil
+		return sendResult{SendResult: whatsapp.SendResult{MessageID: "wamid.sandbox." + it.ID, WaID: ct.Phone[1:], Input: ct.Phone}, sandbox: true,
+			knownWaID: ct.WaID, provider: string(ch.Provider)}, nil
 	}
 	cr := whatsapp.Credentials{PhoneNumberID: ch.PhoneNumberID, WABAID: ch.WABAID, AccessToken: info.sec.AccessToken}
 	var r whatsapp.SendResult
 	var err error
+	start := time.Now() // the provider's latency is real time, whatever the dispatcher's clock
 	if it.Type == "template" {
 		r, err = d.cloud.SendTemplate(ctx, cr, ct.Phone, it.TemplateName, it.TemplateLanguage, it.Components)
 	} else {
 		r, err = d.cloud.SendText(ctx, cr, ct.Phone, it.Text)
 	}
-	return sendResult{SendResult: r, knownWaID: ct.WaID}, err
+	return sendResult{SendResult: r, knownWaID: ct.WaID, provider: string(ch.Provider), requested: true, took: time.Since(start)}, err
 }
 
 var _ CloudSender = (*whatsapp.Client)(nil)

@@ -19,6 +19,7 @@ import (
 	"github.com/atendimento/atendimento/internal/channel"
 	"github.com/atendimento/atendimento/internal/contact"
 	"github.com/atendimento/atendimento/internal/conversation"
+	"github.com/atendimento/atendimento/internal/logctx"
 	"github.com/atendimento/atendimento/internal/store"
 	"github.com/atendimento/atendimento/internal/template"
 	"github.com/atendimento/atendimento/internal/whatsapp"
@@ -77,6 +78,8 @@ func (p *Processor) Process(ctx context.Context, ch channel.Channel, n *whatsapp
 		} else {
 			s.Messages++
 		}
+		p.log.InfoContext(logctx.With(ctx, slog.String("wamid", m.ID), slog.String("conversation_id", res.ConversationID),
+			slog.String("message_id", res.MessageID)), "webhook: message received", "duplicate", res.Duplicate, "released", res.Released)
 	}
 	// All the statuses of a delivery (Meta batches up to 1,000) are applied in one transaction.
 	var updates []conversation.StatusUpdate
@@ -97,22 +100,24 @@ func (p *Processor) Process(ctx context.Context, ch channel.Channel, n *whatsapp
 		}
 		updates = append(updates, u)
 	}
-	if err := p.conv.ApplyStatuses(ctx, updates); apperr.IsKind(err, apperr.KindInvalid) {
+	if report, err := p.conv.ApplyStatusesReported(ctx, updates); apperr.IsKind(err, apperr.KindInvalid) {
 		// One malformed value refuses the whole transaction: apply them one by one instead,
 		// skipping only the ones refused (Meta would retry the delivery for days otherwise).
 		for _, u := range updates {
-			if err := p.conv.ApplyStatus(ctx, u); apperr.IsKind(err, apperr.KindInvalid) {
+			if r, err := p.conv.ApplyStatusesReported(ctx, []conversation.StatusUpdate{u}); apperr.IsKind(err, apperr.KindInvalid) {
 				s.Ignored++
 			} else if err != nil {
 				return s, fmt.Errorf("status %s: %w", u.ProviderMessageID, err)
 			} else {
 				s.Statuses++
+				p.logStatuses(ctx, []conversation.StatusUpdate{u}, r)
 			}
 		}
 	} else if err != nil {
 		return s, fmt.Errorf("statuses: %w", err)
 	} else {
 		s.Statuses += len(updates)
+		p.logStatuses(ctx, updates, report)
 	}
 	for _, t := range n.TemplateUpdates {
 		if ch.WABAID != "" && t.WABAID != "" && t.WABAID != ch.WABAID {
@@ -139,6 +144,35 @@ func (p *Processor) Process(ctx context.Context, ch channel.Channel, n *whatsapp
 		return s, err
 	}
 	return s, nil
+}
+
+// logStatuses logs each applied status with the ids that follow its message: the wamid, and the
+// message and conversation it named. A routine status (sent, delivered, read: three a message)
+// is a DEBUG line; a failure is a WARN line with Meta's code.
+func (p *Processor) logStatuses(ctx context.Context, updates []conversation.StatusUpdate, report []conversation.StatusApplied) {
+	for i, r := range report {
+		if i >= len(updates) {
+			return
+		}
+		u := updates[i]
+		level, msg := slog.LevelDebug, "webhook: status applied"
+		if u.Status == conversation.MsgFailed {
+			level, msg = slog.LevelWarn, "webhook: message failed"
+		}
+		if !p.log.Enabled(ctx, level) {
+			continue
+		}
+		lctx := logctx.With(ctx, slog.String("wamid", r.ProviderMessageID), slog.String("message_id", r.MessageID),
+			slog.String("conversation_id", r.ConversationID))
+		args := []any{"message_status", string(u.Status), "changed", r.Changed}
+		if r.Kept {
+			msg = "webhook: status kept for a send not yet recorded"
+		}
+		if u.Status == conversation.MsgFailed {
+			args = append(args, "code", u.ErrorCode, "title", u.ErrorTitle)
+		}
+		p.log.Log(lctx, level, msg, args...)
+	}
 }
 
 // templateSignals applies Meta's quality ratings and reclassifications of the channel's templates

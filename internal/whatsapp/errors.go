@@ -113,6 +113,10 @@ var knownPermanentCodes = map[int]bool{
 	132015: true, 132016: true, 132018: true, 100: true, 190: true,
 }
 
+// KnownCode reports whether code is one of the Meta error codes this client classifies (transient
+// or permanent): a bounded set, fit for a metric's label where any other code is "other".
+func KnownCode(code int) bool { return transientCodes[code] || knownPermanentCodes[code] }
+
 // classify decides on Meta's code first: a known code wins over the HTTP status, and only an
 // unknown one falls back on it (5xx and 429 are worth retrying).
 func classify(httpStatus, code int) bool {

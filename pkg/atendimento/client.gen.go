@@ -2022,7 +2022,9 @@ type ClientInterface interface {
 	// Corresponds with GET /healthz (the `Healthz` operationId).
 	Healthz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetMetrics Prometheus metrics: request counts and latency by route, method and status
+	// GetMetrics Prometheus metrics: HTTP requests, the outbox, sends, the provider, webhooks, event streams, CRM deliveries
+	//
+	// When the server has METRICS_TOKEN set, a scrape must send `Authorization: Bearer <METRICS_TOKEN>`. Every metric is described in docs/operations.md.
 	//
 	// Corresponds with GET /metrics (the `GetMetrics` operationId).
 	GetMetrics(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3292,7 +3294,9 @@ func (c *RawClient) Healthz(ctx context.Context, reqEditors ...RequestEditorFn) 
 	return c.Client.Do(req)
 }
 
-// GetMetrics Prometheus metrics: request counts and latency by route, method and status
+// GetMetrics Prometheus metrics: HTTP requests, the outbox, sends, the provider, webhooks, event streams, CRM deliveries
+//
+// When the server has METRICS_TOKEN set, a scrape must send `Authorization: Bearer <METRICS_TOKEN>`. Every metric is described in docs/operations.md.
 //
 // Corresponds with GET /metrics (the `GetMetrics` operationId).
 func (c *RawClient) GetMetrics(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6820,7 +6824,9 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /healthz (the `Healthz` operationId).
 	HealthzWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*HealthzResponse, error)
 
-	// GetMetricsWithResponse Prometheus metrics: request counts and latency by route, method and status
+	// GetMetricsWithResponse Prometheus metrics: HTTP requests, the outbox, sends, the provider, webhooks, event streams, CRM deliveries
+	//
+	// When the server has METRICS_TOKEN set, a scrape must send `Authorization: Bearer <METRICS_TOKEN>`. Every metric is described in docs/operations.md.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -11441,6 +11447,13 @@ func (r HealthzResponse) ContentType() string {
 type GetMetricsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetMetricsResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
 }
 
 // GetBody returns the raw response body bytes
@@ -12683,7 +12696,9 @@ func (c *ClientWithResponses) HealthzWithResponse(ctx context.Context, reqEditor
 	return ParseHealthzResponse(rsp)
 }
 
-// GetMetricsWithResponse Prometheus metrics: request counts and latency by route, method and status
+// GetMetricsWithResponse Prometheus metrics: HTTP requests, the outbox, sends, the provider, webhooks, event streams, CRM deliveries
+//
+// When the server has METRICS_TOKEN set, a scrape must send `Authorization: Bearer <METRICS_TOKEN>`. Every metric is described in docs/operations.md.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -16858,6 +16873,16 @@ func ParseGetMetricsResponse(rsp *http.Response) (*GetMetricsResponse, error) {
 	response := &GetMetricsResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
 	}
 
 	return response, nil

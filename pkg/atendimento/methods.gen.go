@@ -638,7 +638,7 @@ func (c *Client) Healthz(ctx context.Context, reqEditors ...RequestEditorFn) (*H
 	return rsp.JSON200, nil
 }
 
-// GetMetrics calls GET /metrics: Prometheus metrics: request counts and latency by route, method and status.
+// GetMetrics calls GET /metrics: Prometheus metrics: HTTP requests, the outbox, sends, the provider, webhooks, event streams, CRM deliveries.
 func (c *Client) GetMetrics(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	return c.raw.ClientInterface.GetMetrics(ctx, reqEditors...)
 }

@@ -83,6 +83,15 @@ type Config struct {
 	// 0 = unlimited), with bursts up to APIKeyBurst (API_KEY_BURST, default 100).
 	APIKeyRate  float64
 	APIKeyBurst int
+	// LogLevel is the lowest level logged (LOG_LEVEL: debug, info, warn or error; default info).
+	// main builds its logger with it; the App logs through the logger it is given.
+	LogLevel slog.Level
+	// MetricsToken, when set, protects /metrics: a scrape must send Authorization: Bearer
+	// <token> (METRICS_TOKEN; empty = open, for a scraper on a private network).
+	MetricsToken string
+	// MetricsInterval is how often the outbox and CRM webhook queues are measured for /metrics
+	// (METRICS_INTERVAL, default 15s; 0 = never): a scrape reads the last measure, never the tables.
+	MetricsInterval time.Duration
 	// Clock is the time of the dispatcher, the sweepers, the rate limits and the conversations'
 	// rules (nil: the real clock; tests pass a fake they advance).
 	Clock clock.Clock
@@ -134,6 +143,9 @@ func fromEnv(getenv func(string) string) (Config, []string, error) {
 	c.RequestTimeout = e.duration("REQUEST_TIMEOUT", 15*time.Second)
 	c.APIKeyRate = e.float("API_KEY_RATE", 50)
 	c.APIKeyBurst = e.int("API_KEY_BURST", 100)
+	c.LogLevel = e.level("LOG_LEVEL")
+	c.MetricsToken = e.str("METRICS_TOKEN", "")
+	c.MetricsInterval = e.duration("METRICS_INTERVAL", 15*time.Second)
 	if len(e.problems) > 0 {
 		return c, e.keys, &ConfigError{Problems: e.problems}
 	}
@@ -233,6 +245,26 @@ func (r *envReader) bool(key string) bool {
 	return b
 }
 
+// level reads a log level: debug, info, warn (or warning) or error, in any case; unset is info.
+func (r *envReader) level(key string) slog.Level {
+	v, ok := r.lookup(key)
+	if !ok {
+		return slog.LevelInfo
+	}
+	switch strings.ToLower(v) {
+	case "debug":
+		return slog.LevelDebug
+	case "info":
+		return slog.LevelInfo
+	case "warn", "warning":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	}
+	r.bad(key, v, "not a log level (debug, info, warn or error)")
+	return slog.LevelInfo
+}
+
 // secretKey reads SECRET_KEY, which seals channel secrets and so must be long enough to be a key;
 // its value is never repeated in a problem.
 func (r *envReader) secretKey(key string) string {
@@ -279,7 +311,8 @@ func (c Config) LogValue() slog.Value {
 		slog.String("bootstrap_admin_email", c.BootstrapAdminEmail), slog.String("bootstrap_api_key", mask(c.BootstrapAPIKey)),
 		slog.String("whatsapp_api_base_url", c.WhatsAppAPIBaseURL), slog.String("whatsapp_api_version", c.WhatsAppAPIVersion),
 		slog.String("web_dir", c.WebDir), slog.Duration("template_sync_interval", c.TemplateSyncInterval),
-		slog.Duration("waiting_timeout", c.WaitingTimeout), slog.Duration("request_timeout", c.RequestTimeout), slog.Float64("api_key_rate", c.APIKeyRate), slog.Int("api_key_burst", c.APIKeyBurst))
+		slog.Duration("waiting_timeout", c.WaitingTimeout), slog.Duration("request_timeout", c.RequestTimeout), slog.Float64("api_key_rate", c.APIKeyRate), slog.Int("api_key_burst", c.APIKeyBurst),
+		slog.String("log_level", c.LogLevel.String()), slog.String("metrics_token", mask(c.MetricsToken)), slog.Duration("metrics_interval", c.MetricsInterval))
 }
 
 // maskURL hides a database URL's password, in the user info or in a query parameter
@@ -335,6 +368,7 @@ type App struct {
 	Handler       *echo.Echo
 	Registry      *prometheus.Registry
 	clock         clock.Clock
+	metrics       *metrics
 	stop          context.CancelFunc
 	jobs          []*worker.Worker
 }
@@ -399,6 +433,8 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*Ap
 	// and join the broker as they are built. Likewise conversations wake the dispatcher, which
 	// sends through them: its loop is built first and handed to it.
 	a.Events = event.New(db, log)
+	a.metrics = newMetrics(a.Registry, a.Events.Subscribers)
+	cfg.Dispatch.Observer, cfg.Webhooks.Observer = a.metrics, a.metrics
 	dispatching := worker.New(cfg.Clock)
 	var now func() time.Time // nil: store.Now
 	if cfg.Clock != nil {
@@ -417,7 +453,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*Ap
 	deps := api.Deps{DB: db, Accounts: a.Accounts, Contacts: a.Contacts, Channels: a.Channels, Teams: a.Teams, Templates: a.Templates,
 		Conversations: a.Conversations, Idempotency: idempotency.New(db), Webhooks: webhook.New(a.Conversations, a.Templates, a.Events, log), Log: log, Registry: a.Registry, OpenAPI: atendimento.OpenAPI,
 		SecureCookies: cfg.SecureCookies, TemplateSync: a.TemplateSync, WaitingTimeout: cfg.WaitingTimeout, RequestTimeout: cfg.RequestTimeout,
-		APIKeyRate: cfg.APIKeyRate, APIKeyBurst: cfg.APIKeyBurst, LoginLimit: api.LoginLimit{Now: a.clock.Now}}
+		APIKeyRate: cfg.APIKeyRate, APIKeyBurst: cfg.APIKeyBurst, LoginLimit: api.LoginLimit{Now: a.clock.Now}, MetricsToken: cfg.MetricsToken}
 	deps.Events, deps.CRMHooks = a.Events, a.CRMHooks
 	if cfg.WebDir != "" {
 		if st, err := os.Stat(filepath.Join(cfg.WebDir, "index.html")); err == nil && !st.IsDir() {

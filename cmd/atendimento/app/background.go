@@ -8,9 +8,13 @@ import (
 )
 
 // startJobs runs the periodic background work until ctx ends or Stop: the template sync of every
-// whatsapp_cloud channel (TEMPLATE_SYNC_INTERVAL) and the sweeper that expires waits for a
-// first reply (WAITING_TIMEOUT). A zero interval or timeout leaves the job off.
+// whatsapp_cloud channel (TEMPLATE_SYNC_INTERVAL), the sweeper that expires waits for a
+// first reply (WAITING_TIMEOUT) and the measure of the queues for /metrics (METRICS_INTERVAL).
+// A zero interval or timeout leaves the job off.
 func (a *App) startJobs(ctx context.Context) {
+	if every := a.Config.MetricsInterval; every > 0 {
+		a.every(ctx, every, a.measure)
+	}
 	if every := a.Config.TemplateSyncInterval; every > 0 {
 		a.every(ctx, every, func(ctx context.Context) {
 			if _, _, err := a.TemplateSync.SyncAll(ctx); err != nil && ctx.Err() == nil {

@@ -21,6 +21,7 @@ func TestConfigLogMasksSecrets(t *testing.T) {
 		"SECRET_KEY":               "LEAKCHECK-secret-key-0123456789abcdef",
 		"BOOTSTRAP_API_KEY":        "atd_LEAKCHECK-bootstrap-api-key",
 		"BOOTSTRAP_ADMIN_PASSWORD": "LEAKCHECK-admin-password",
+		"METRICS_TOKEN":            "LEAKCHECK-metrics-token",
 		"BOOTSTRAP_ADMIN_EMAIL":    "admin@example.com",
 		"API_KEY_RATE":             "7.5",
 		"API_KEY_BURST":            "15",
@@ -51,6 +52,7 @@ func TestConfigLogMasksSecrets(t *testing.T) {
 			require.NoError(t, json.Unmarshal(buf.Bytes(), &got))
 			require.Equal(t, "***", got.Config["secret_key"])
 			require.Equal(t, "***", got.Config["bootstrap_api_key"])
+			require.Equal(t, "***", got.Config["metrics_token"])
 			require.Equal(t, "postgres://atendimento:***@db.internal:5432/atendimento?sslmode=require", got.Config["database"])
 			require.InDelta(t, 7.5, got.Config["api_key_rate"], 0)
 		}
@@ -96,6 +98,9 @@ func TestFromEnv(t *testing.T) {
 				require.False(t, c.SecureCookies)
 				require.False(t, c.Webhooks.AllowPrivate)
 				require.Zero(t, c.Dispatch)
+				require.Equal(t, slog.LevelInfo, c.LogLevel)
+				require.Empty(t, c.MetricsToken)
+				require.Equal(t, 15*time.Second, c.MetricsInterval)
 			},
 		},
 		{
@@ -111,8 +116,11 @@ func TestFromEnv(t *testing.T) {
 			env: map[string]string{"DISPATCH_WORKERS": "4", "DISPATCH_LEASE": "10s", "DISPATCH_POLL": "250ms", "CHANNEL_RATE": "12.5",
 				"DISPATCH_MAX_ATTEMPTS": "3", "TEMPLATE_SYNC_INTERVAL": "0", "WAITING_TIMEOUT": "1h30m", "REQUEST_TIMEOUT": "2s",
 				"API_KEY_RATE": "0", "API_KEY_BURST": "7", "COOKIE_SECURE": "true", "WEBHOOK_ALLOW_PRIVATE": "1",
-				"SECRET_KEY": "0123456789abcdef"},
+				"SECRET_KEY": "0123456789abcdef", "LOG_LEVEL": "WARN", "METRICS_TOKEN": "scrape-token", "METRICS_INTERVAL": "1m"},
 			check: func(t *testing.T, c Config) {
+				require.Equal(t, slog.LevelWarn, c.LogLevel)
+				require.Equal(t, "scrape-token", c.MetricsToken)
+				require.Equal(t, time.Minute, c.MetricsInterval)
 				require.Equal(t, 4, c.Dispatch.Workers)
 				require.Equal(t, 10*time.Second, c.Dispatch.Lease)
 				require.Equal(t, 250*time.Millisecond, c.Dispatch.Poll)
@@ -165,6 +173,18 @@ func TestFromEnv(t *testing.T) {
 			name:     "public url with a query",
 			env:      map[string]string{"PUBLIC_URL": "https://atendimento.example.com/?x=1"},
 			problems: []string{"PUBLIC_URL=https://atendimento.example.com/?x=1: not an absolute http(s) URL such as https://atendimento.example.com"},
+		},
+		{
+			name: "log levels",
+			env:  map[string]string{"LOG_LEVEL": "debug"},
+			check: func(t *testing.T, c Config) {
+				require.Equal(t, slog.LevelDebug, c.LogLevel)
+			},
+		},
+		{
+			name:     "mistyped log level",
+			env:      map[string]string{"LOG_LEVEL": "verbose"},
+			problems: []string{"LOG_LEVEL=verbose: not a log level (debug, info, warn or error)"},
 		},
 		{
 			name:     "mistyped duration",

@@ -4088,7 +4088,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Prometheus metrics: request counts and latency by route, method and status */
+        /**
+         * Prometheus metrics: HTTP requests, the outbox, sends, the provider, webhooks, event streams, CRM deliveries
+         * @description When the server has METRICS_TOKEN set, a scrape must send `Authorization: Bearer <METRICS_TOKEN>`. Every metric is described in docs/operations.md.
+         */
         get: {
             parameters: {
                 query?: never;
@@ -4105,6 +4108,15 @@ export interface paths {
                     };
                     content: {
                         "text/plain": string;
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
             };

@@ -27,6 +27,7 @@ import (
 	"github.com/atendimento/atendimento"
 	"github.com/atendimento/atendimento/cmd/atendimento/app"
 	"github.com/atendimento/atendimento/internal/account"
+	"github.com/atendimento/atendimento/internal/logctx"
 	"github.com/atendimento/atendimento/internal/store"
 	"github.com/atendimento/atendimento/internal/store/storetest"
 )
@@ -47,6 +48,8 @@ type Options struct {
 	Configure func(*app.Config)
 	// LogLevel is the lowest level Env.Logs captures (default Info).
 	LogLevel slog.Level
+	// LogTo, when set, receives the log instead of Env.Logs (a benchmark's io.Discard).
+	LogTo io.Writer
 }
 
 // Each runs fn on every engine (subtests "sqlite" and "postgres").
@@ -75,7 +78,12 @@ func New(t testing.TB, db *store.DB, opts Options) *Env {
 		opts.Configure(&cfg)
 	}
 	logs := &SyncBuffer{}
-	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: opts.LogLevel}))
+	var out io.Writer = logs
+	if opts.LogTo != nil {
+		out = opts.LogTo
+	}
+	// Wrapped as main's logger is, so lines carry the ids their context holds.
+	log := slog.New(logctx.Handler(slog.NewJSONHandler(out, &slog.HandlerOptions{Level: opts.LogLevel})))
 	a, err := app.NewWithDB(context.Background(), cfg, log, db)
 	require.NoError(t, err)
 	seeded, err := a.Demo(context.Background())
