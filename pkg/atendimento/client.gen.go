@@ -403,6 +403,27 @@ func (e TemplateRequestStatus) Valid() bool {
 	}
 }
 
+// Defines values for TemplateVariableComponent.
+const (
+	BODY   TemplateVariableComponent = "BODY"
+	BUTTON TemplateVariableComponent = "BUTTON"
+	HEADER TemplateVariableComponent = "HEADER"
+)
+
+// Valid indicates whether the value is a known member of the TemplateVariableComponent enum.
+func (e TemplateVariableComponent) Valid() bool {
+	switch e {
+	case BODY:
+		return true
+	case BUTTON:
+		return true
+	case HEADER:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for UserRole.
 const (
 	UserRoleAdmin UserRole = "admin"
@@ -1003,8 +1024,17 @@ type Template struct {
 	Quality *TemplateQuality `json:"quality,omitempty"`
 
 	// Status Example: APPROVED
-	Status    *string   `json:"status,omitempty"`
-	UpdatedAt *string   `json:"updated_at,omitempty"`
+	Status    *string `json:"status,omitempty"`
+	UpdatedAt *string `json:"updated_at,omitempty"`
+
+	// VariableDetails VariableDetails describe each key of variables, in the same order.
+	VariableDetails *[]TemplateVariable `json:"variable_details,omitempty"`
+
+	// Variables Variables are the keys of `parameters`, in order: a NAMED variable's name (header or body);
+	// in a POSITIONAL template the body's number ("1", "2") and "header.1" for the header's
+	// variable; "button.<i>" for the suffix of the URL button at 0-based position i.
+	//
+	// Example: ["nome","atendente"]
 	Variables *[]string `json:"variables,omitempty"`
 }
 
@@ -1078,6 +1108,41 @@ type TemplateSyncResult struct {
 	// Example: 1
 	Updated *int `json:"updated,omitempty"`
 }
+
+// TemplateVariable defines model for TemplateVariable.
+type TemplateVariable struct {
+	// Component Component is where the value goes: HEADER, BODY or BUTTON (a URL button's link suffix). A
+	// NAMED variable used in both the header and the body is BODY.
+	//
+	// Example: BODY
+	Component *TemplateVariableComponent `json:"component,omitempty"`
+
+	// Example Example is Meta's example value from the template's example fields (header_text,
+	// body_text, body_text_named_params, a URL button's example with its fixed part removed), or
+	// null when the template carries none.
+	//
+	// Example: Maria
+	Example *string `json:"example,omitempty"`
+
+	// Key Key is the key in `parameters` (and in errors[].field as parameters.<key>).
+	//
+	// Example: nome
+	Key *string `json:"key,omitempty"`
+
+	// Label Label is the bare label the preview shows in place of a missing value: the placeholder as
+	// written, upper-cased in brackets ("[NOME]"; "[1]" for "1", "header.1" and "button.0"). It
+	// does not say where the variable is: clients add that from component (the SPA shows
+	// "[PROTOCOLO] · cabeçalho", "[1] · complemento do link do botão").
+	//
+	// Example: [NOME]
+	Label *string `json:"label,omitempty"`
+}
+
+// TemplateVariableComponent Component is where the value goes: HEADER, BODY or BUTTON (a URL button's link suffix). A
+// NAMED variable used in both the header and the body is BODY.
+//
+// Example: BODY
+type TemplateVariableComponent string
 
 // User defines model for User.
 type User struct {

@@ -4573,6 +4573,17 @@ export interface components {
             /** @example APPROVED */
             status?: string;
             updated_at?: string;
+            /** @description VariableDetails describe each key of variables, in the same order. */
+            variable_details?: components["schemas"]["TemplateVariable"][];
+            /**
+             * @description Variables are the keys of `parameters`, in order: a NAMED variable's name (header or body);
+             *     in a POSITIONAL template the body's number ("1", "2") and "header.1" for the header's
+             *     variable; "button.<i>" for the suffix of the URL button at 0-based position i.
+             * @example [
+             *       "nome",
+             *       "atendente"
+             *     ]
+             */
             variables?: string[];
         };
         TemplateList: {
@@ -4622,6 +4633,35 @@ export interface components {
              * @example 1
              */
             updated?: number;
+        };
+        TemplateVariable: {
+            /**
+             * @description Component is where the value goes: HEADER, BODY or BUTTON (a URL button's link suffix). A
+             *     NAMED variable used in both the header and the body is BODY.
+             * @example BODY
+             * @enum {string}
+             */
+            component?: "HEADER" | "BODY" | "BUTTON";
+            /**
+             * @description Example is Meta's example value from the template's example fields (header_text,
+             *     body_text, body_text_named_params, a URL button's example with its fixed part removed), or
+             *     null when the template carries none.
+             * @example Maria
+             */
+            example?: string | null;
+            /**
+             * @description Key is the key in `parameters` (and in errors[].field as parameters.<key>).
+             * @example nome
+             */
+            key?: string;
+            /**
+             * @description Label is the bare label the preview shows in place of a missing value: the placeholder as
+             *     written, upper-cased in brackets ("[NOME]"; "[1]" for "1", "header.1" and "button.0"). It
+             *     does not say where the variable is: clients add that from component (the SPA shows
+             *     "[PROTOCOLO] · cabeçalho", "[1] · complemento do link do botão").
+             * @example [NOME]
+             */
+            label?: string;
         };
         User: {
             created_at?: string;
