@@ -33,7 +33,7 @@ describe('"Enviar mensagem": scheduling, server validation and conflicts', () =>
     // São Paulo is UTC−3: 14:30 local is 17:30Z.
     expect(body.scheduled_at).toMatch(/T17:30:00Z$/)
     expect(Date.parse(body.scheduled_at as string)).toBe(tomorrow.getTime())
-    expect(body.parameters).toEqual(['482913']) // positional template
+    expect(body.parameters).toEqual({ '1': '482913' }) // positional template: an object by key
   })
 
   it('puts every 422 error at its field, and sends the agent back to fix earlier steps', async () => {
