@@ -197,6 +197,8 @@ func (s *server) deleteTemplate(c echo.Context) error {
 // PreviewRequest holds the parameters to render: an object by variable key; a POSITIONAL template
 // also takes an array filling the body's {{1}}, {{2}}… in order.
 type PreviewRequest struct {
+	// Parameters are keyed as the template's variables list them (nome; header.1, 1, 2; button.0), or an
+	// array for the body of a POSITIONAL template.
 	Parameters json.RawMessage `json:"parameters" swaggertype:"object"`
 } // @name PreviewRequest
 

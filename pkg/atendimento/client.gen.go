@@ -895,6 +895,11 @@ type OpeningMessage struct {
 
 // PostMessageRequest defines model for PostMessageRequest.
 type PostMessageRequest struct {
+	// Parameters Parameters fill the template's variables, keyed as the template's variables list them: {"nome": "João"}
+	// (NAMED); {"header.1": "123", "1": "João", "2": "Ana", "button.0": "abc"} (POSITIONAL: the body's numbers,
+	// header.1 for the header); button.<i> for the suffix of the URL button at position i. A POSITIONAL
+	// template also takes an array, ["João", "Ana"], filling the body's variables in order. Errors name
+	// the field parameters.<key>.
 	Parameters any                 `json:"parameters,omitempty"`
 	TemplateId *openapi_types.UUID `json:"template_id,omitempty"`
 
@@ -915,6 +920,8 @@ type Preview struct {
 
 // PreviewRequest defines model for PreviewRequest.
 type PreviewRequest struct {
+	// Parameters Parameters are keyed as the template's variables list them (nome; header.1, 1, 2; button.0), or an
+	// array for the body of a POSITIONAL template.
 	Parameters any `json:"parameters,omitempty"`
 }
 
@@ -959,11 +966,17 @@ type Session struct {
 
 // StartRequest defines model for StartRequest.
 type StartRequest struct {
-	ChannelId   *openapi_types.UUID `json:"channel_id,omitempty"`
-	Contact     *ContactRequest     `json:"contact,omitempty"`
-	ContactId   *openapi_types.UUID `json:"contact_id,omitempty"`
-	Parameters  any                 `json:"parameters,omitempty"`
-	ScheduledAt *time.Time          `json:"scheduled_at,omitempty"`
+	ChannelId *openapi_types.UUID `json:"channel_id,omitempty"`
+	Contact   *ContactRequest     `json:"contact,omitempty"`
+	ContactId *openapi_types.UUID `json:"contact_id,omitempty"`
+
+	// Parameters Parameters fill the template's variables, keyed as the template's variables list them: {"nome": "João"}
+	// (NAMED); {"header.1": "123", "1": "João", "2": "Ana", "button.0": "abc"} (POSITIONAL: the body's numbers,
+	// header.1 for the header); button.<i> for the suffix of the URL button at position i. A POSITIONAL
+	// template also takes an array, ["João", "Ana"], filling the body's variables in order. Errors name
+	// the field parameters.<key>.
+	Parameters  any        `json:"parameters,omitempty"`
+	ScheduledAt *time.Time `json:"scheduled_at,omitempty"`
 
 	// SendType Example: now
 	SendType   *StartRequestSendType `json:"send_type,omitempty"`

@@ -4440,6 +4440,13 @@ export interface components {
             status?: string;
         };
         PostMessageRequest: {
+            /**
+             * @description Parameters fill the template's variables, keyed as the template's variables list them: {"nome": "João"}
+             *     (NAMED); {"header.1": "123", "1": "João", "2": "Ana", "button.0": "abc"} (POSITIONAL: the body's numbers,
+             *     header.1 for the header); button.<i> for the suffix of the URL button at position i. A POSITIONAL
+             *     template also takes an array, ["João", "Ana"], filling the body's variables in order. Errors name
+             *     the field parameters.<key>.
+             */
             parameters?: Record<string, never>;
             /** Format: uuid */
             template_id?: string;
@@ -4458,6 +4465,10 @@ export interface components {
             text?: string;
         };
         PreviewRequest: {
+            /**
+             * @description Parameters are keyed as the template's variables list them (nome; header.1, 1, 2; button.0), or an
+             *     array for the body of a POSITIONAL template.
+             */
             parameters?: Record<string, never>;
         };
         PricingInfo: {
@@ -4514,6 +4525,13 @@ export interface components {
             contact?: components["schemas"]["ContactRequest"];
             /** Format: uuid */
             contact_id?: string;
+            /**
+             * @description Parameters fill the template's variables, keyed as the template's variables list them: {"nome": "João"}
+             *     (NAMED); {"header.1": "123", "1": "João", "2": "Ana", "button.0": "abc"} (POSITIONAL: the body's numbers,
+             *     header.1 for the header); button.<i> for the suffix of the URL button at position i. A POSITIONAL
+             *     template also takes an array, ["João", "Ana"], filling the body's variables in order. Errors name
+             *     the field parameters.<key>.
+             */
             parameters?: Record<string, never>;
             /** Format: date-time */
             scheduled_at?: string;
