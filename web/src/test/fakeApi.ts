@@ -137,6 +137,24 @@ export function fakeTemplate(
 }
 const tpl = fakeTemplate
 
+/** A POSITIONAL template with a header variable, two body variables and a URL button (keys header.1, 1, 2, button.1). */
+export function protocoloTemplate(channel_id = 'ch-vendas') {
+  return fakeTemplate('tp-protocolo', channel_id, 'protocolo_atendimento', 'UTILITY', '', {
+    parameter_format: 'POSITIONAL',
+    components: [
+      { type: 'HEADER', format: 'TEXT', text: 'Protocolo {{1}}', example: { header_text: ['2024-000123'] } },
+      { type: 'BODY', text: 'Olá {{1}}, registramos seu pedido sobre {{2}}.', example: { body_text: [['Maria', 'troca de produto']] } },
+      {
+        type: 'BUTTONS',
+        buttons: [
+          { type: 'QUICK_REPLY', text: 'Falar com atendente' },
+          { type: 'URL', text: 'Acompanhar', url: 'https://loja.example.com/p/{{1}}', example: ['https://loja.example.com/p/2024-000123'] },
+        ],
+      },
+    ],
+  })
+}
+
 /** Rate card (BRL per delivered template) kept as data, as the server does. */
 const RATES: Record<Template['category'], number> = { MARKETING: 0.35, UTILITY: 0.04, AUTHENTICATION: 0.17 }
 

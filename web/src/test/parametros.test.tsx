@@ -1,26 +1,8 @@
 import { waitFor, within } from '@testing-library/react'
 import { describe, expect, it } from 'vitest'
-import { FakeApi, fakeTemplate } from './fakeApi'
+import { FakeApi, fakeTemplate, protocoloTemplate } from './fakeApi'
 import { renderApp } from './renderApp'
 import { conversar, toParameters } from './helpers'
-
-/** A POSITIONAL template with a header variable, two body variables and a URL button (keys header.1, 1, 2, button.1). */
-function protocolo() {
-  return fakeTemplate('tp-protocolo', 'ch-vendas', 'protocolo_atendimento', 'UTILITY', '', {
-    parameter_format: 'POSITIONAL',
-    components: [
-      { type: 'HEADER', format: 'TEXT', text: 'Protocolo {{1}}', example: { header_text: ['2024-000123'] } },
-      { type: 'BODY', text: 'Olá {{1}}, registramos seu pedido sobre {{2}}.', example: { body_text: [['Maria', 'troca de produto']] } },
-      {
-        type: 'BUTTONS',
-        buttons: [
-          { type: 'QUICK_REPLY', text: 'Falar com atendente' },
-          { type: 'URL', text: 'Acompanhar', url: 'https://loja.example.com/p/{{1}}', example: ['https://loja.example.com/p/2024-000123'] },
-        ],
-      },
-    ],
-  })
-}
 
 /** A NAMED template with its variable in the header only. */
 function aviso() {
@@ -54,7 +36,7 @@ async function setup(...templates: ReturnType<typeof fakeTemplate>[]) {
 
 describe('"Parâmetros": keys, labels, examples and Enter', () => {
   it('shows header variables as labels on the cards, never {{protocolo}}', async () => {
-    const { user, d } = await setup(protocolo(), aviso())
+    const { user, d } = await setup(protocoloTemplate(), aviso())
     await user.click(d.getByRole('radio', { name: 'Iniciar atendimento' }))
     await user.click(d.getByRole('radio', { name: 'Vendas WhatsApp' }))
     await user.click(d.getByRole('radio', { name: 'Vendas' }))
@@ -68,7 +50,7 @@ describe('"Parâmetros": keys, labels, examples and Enter', () => {
   })
 
   it('labels each field as the help page does, says where values outside the body go, and shows Meta’s example', async () => {
-    const { fake, user, dialog, d } = await setup(protocolo())
+    const { fake, user, dialog, d } = await setup(protocoloTemplate())
     await toParameters(user, dialog, { channel: 'Vendas WhatsApp', team: 'Vendas', template: 'protocolo_atendimento' })
     const fields = d.getAllByRole('textbox')
     const labels = fields.map((f) => document.querySelector(`label[for="${f.id}"]`)?.textContent)
@@ -98,7 +80,7 @@ describe('"Parâmetros": keys, labels, examples and Enter', () => {
   })
 
   it('puts a server error on parameters.header.1 at the header’s field', async () => {
-    const { fake, user, dialog, d } = await setup(protocolo())
+    const { fake, user, dialog, d } = await setup(protocoloTemplate())
     await toParameters(user, dialog, { channel: 'Vendas WhatsApp', team: 'Vendas', template: 'protocolo_atendimento' })
     await user.type(d.getByLabelText('[1] · cabeçalho'), 'a     b')
     await user.type(d.getByLabelText('[1]'), 'Ana')
