@@ -28,8 +28,13 @@ type StartRequest struct {
 	SendType    *string         `json:"send_type" enums:"now,scheduled" example:"now"`
 	ScheduledAt *string         `json:"scheduled_at" format:"date-time"`
 	TemplateID  *string         `json:"template_id" format:"uuid"`
-	Parameters  json.RawMessage `json:"parameters" swaggertype:"object"`
-	Text        *string         `json:"text"`
+	// Parameters fill the template's variables, keyed as the template's variables list them: {"nome": "João"}
+	// (NAMED); {"header.1": "123", "1": "João", "2": "Ana", "button.0": "abc"} (POSITIONAL: the body's numbers,
+	// header.1 for the header); button.<i> for the suffix of the URL button at position i. A POSITIONAL
+	// template also takes an array, ["João", "Ana"], filling the body's variables in order. Errors name
+	// the field parameters.<key>.
+	Parameters json.RawMessage `json:"parameters" swaggertype:"object"`
+	Text       *string         `json:"text"`
 } // @name StartRequest
 
 func (r StartRequest) input() conversation.StartInput {
@@ -387,8 +392,13 @@ func (s *server) listMessages(c echo.Context) error {
 
 // PostMessageRequest is a message an agent posts: text, or a template with parameters.
 type PostMessageRequest struct {
-	Text       *string         `json:"text" example:"Olá! Já separei seu pedido."`
-	TemplateID *string         `json:"template_id" format:"uuid"`
+	Text       *string `json:"text" example:"Olá! Já separei seu pedido."`
+	TemplateID *string `json:"template_id" format:"uuid"`
+	// Parameters fill the template's variables, keyed as the template's variables list them: {"nome": "João"}
+	// (NAMED); {"header.1": "123", "1": "João", "2": "Ana", "button.0": "abc"} (POSITIONAL: the body's numbers,
+	// header.1 for the header); button.<i> for the suffix of the URL button at position i. A POSITIONAL
+	// template also takes an array, ["João", "Ana"], filling the body's variables in order. Errors name
+	// the field parameters.<key>.
 	Parameters json.RawMessage `json:"parameters" swaggertype:"object"`
 } // @name PostMessageRequest
 

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/atendimento/atendimento/cmd/atendimento/app/apptest"
+	"github.com/atendimento/atendimento/internal/store"
 )
 
 func TestContactPhoneForms(t *testing.T) {
@@ -336,7 +337,7 @@ func TestTemplatesCreate(t *testing.T) {
 				map[string]any{"type": "HEADER", "format": "TEXT", "text": "Pedido {{1}}"},
 				map[string]any{"type": "BODY", "text": "Olá {{1}}, o pedido sai {{2}}."},
 				map[string]any{"type": "BUTTONS", "buttons": []map[string]any{{"type": "URL", "text": "Ver", "url": "https://loja.example.com/p/{{1}}"}}})),
-				[]string{"1", "2", "3", "4"}},
+				[]string{"header.1", "1", "2", "button.0"}},
 			{"without variables", body("aviso", "NAMED", comps(map[string]any{"type": "BODY", "text": "Loja fechada amanhã."})), []string{}},
 		}
 		for _, tc := range good {
@@ -344,11 +345,17 @@ func TestTemplatesCreate(t *testing.T) {
 				r := env.Admin.Post("/api/v1/templates", tc.body)
 				require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
 				var got struct {
-					Variables []string
-					Name      string
+					Variables       []string
+					VariableDetails []struct{ Key string } `json:"variable_details"`
+					Name            string
 				}
 				r.Decode(t, &got)
 				require.Equal(t, tc.vars, got.Variables)
+				keys := []string{}
+				for _, d := range got.VariableDetails {
+					keys = append(keys, d.Key)
+				}
+				require.Equal(t, tc.vars, keys)
 				g := env.Admin.Get("/api/v1/templates/" + r.Str("id"))
 				require.Equal(t, http.StatusOK, g.Status)
 				var again struct{ Variables []string }
@@ -421,7 +428,7 @@ func TestTemplatesFilters(t *testing.T) {
 			sort.Strings(out)
 			return out
 		}
-		demo := []string{"atualizacao_pedido", "boas_vindas", "codigo_verificacao", "lembrete_pagamento", "oferta_semana", "pesquisa_satisfacao"}
+		demo := []string{"atualizacao_pedido", "boas_vindas", "codigo_verificacao", "lembrete_pagamento", "oferta_semana", "pesquisa_satisfacao", "protocolo_atendimento"}
 		tests := []struct {
 			query string
 			want  []string
@@ -430,7 +437,7 @@ func TestTemplatesFilters(t *testing.T) {
 			{"channel_id=" + env.Demo.ChannelID, demo},
 			{"channel_id=" + other.ChannelID, []string{"saudacao_matriz"}},
 			{"channel_id=" + unknownID, []string{}},
-			{"category=UTILITY", []string{"atualizacao_pedido", "lembrete_pagamento"}},
+			{"category=UTILITY", []string{"atualizacao_pedido", "lembrete_pagamento", "protocolo_atendimento"}},
 			{"category=authentication", []string{"codigo_verificacao"}},
 			{"status=PENDING", []string{"pesquisa_satisfacao"}},
 			{"category=MARKETING&status=APPROVED", []string{"boas_vindas", "oferta_semana", "saudacao_matriz"}},
@@ -477,7 +484,7 @@ func TestTemplatePreview(t *testing.T) {
 			return out
 		}
 
-		p, r := get("atualizacao_pedido", map[string]any{"nome": "João", "pedido": "A-77", "situacao": "enviado", "1": "A-77"})
+		p, r := get("atualizacao_pedido", map[string]any{"nome": "João", "pedido": "A-77", "situacao": "enviado", "button.0": "A-77"})
 		require.Equal(t, "Olá João, o seu pedido A-77 foi atualizado: enviado.", p.Body)
 		require.Len(t, p.Buttons, 1)
 		require.Equal(t, "URL", p.Buttons[0].Type)
@@ -488,8 +495,21 @@ func TestTemplatePreview(t *testing.T) {
 		p, r = get("atualizacao_pedido", map[string]any{"nome": "João"})
 		require.Equal(t, "Olá João, o seu pedido [PEDIDO] foi atualizado: [SITUACAO].", p.Body)
 		require.Equal(t, "https://loja.example.com/pedidos/[1]", p.Buttons[0].URL)
-		require.Equal(t, map[string]string{"nome": "[NOME]", "pedido": "[PEDIDO]", "situacao": "[SITUACAO]", "1": "[1]"}, p.Labels)
-		require.ElementsMatch(t, []string{"parameters.pedido:parameter_missing", "parameters.situacao:parameter_missing", "parameters.1:parameter_missing"}, previewCodes(r))
+		require.Equal(t, map[string]string{"nome": "[NOME]", "pedido": "[PEDIDO]", "situacao": "[SITUACAO]", "button.0": "[1]"}, p.Labels)
+		require.ElementsMatch(t, []string{"parameters.pedido:parameter_missing", "parameters.situacao:parameter_missing", "parameters.button.0:parameter_missing"}, previewCodes(r))
+
+		// POSITIONAL with a header variable and a URL button: header.1, the body's 1 and 2, button.0.
+		p, r = get("protocolo_atendimento", map[string]any{"header.1": "2024-7", "1": "Ana", "2": "troca", "button.0": "2024-7"})
+		require.Equal(t, "Protocolo 2024-7", p.Header)
+		require.Equal(t, "Olá Ana, registramos o seu atendimento sobre troca. Acompanhe pelo link abaixo.", p.Body)
+		require.Equal(t, "https://loja.example.com/protocolos/2024-7", p.Buttons[0].URL)
+		require.Empty(t, previewCodes(r))
+		p, r = get("protocolo_atendimento", []string{"Ana", "troca"})
+		require.Equal(t, "Protocolo [1]", p.Header)
+		require.Equal(t, "Olá Ana, registramos o seu atendimento sobre troca. Acompanhe pelo link abaixo.", p.Body)
+		require.Equal(t, "https://loja.example.com/protocolos/[1]", p.Buttons[0].URL)
+		require.Equal(t, map[string]string{"header.1": "[1]", "1": "[1]", "2": "[2]", "button.0": "[1]"}, p.Labels)
+		require.Equal(t, []string{"parameters.header.1:parameter_missing", "parameters.button.0:parameter_missing"}, previewCodes(r))
 
 		p, _ = get("oferta_semana", []string{"Ana"})
 		require.Equal(t, "Oferta da semana", p.Header)
@@ -587,4 +607,33 @@ func TestPricingEstimate(t *testing.T) {
 			})
 		}
 	})
+}
+
+// TestTemplateStoredKeysAreDerived: a template stored before keys followed DESIGN.md § Parameter
+// keys (its variables column numbered across header, body and button) reads, previews and
+// starts with today's keys, which come from the components.
+func TestTemplateStoredKeysAreDerived(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, env *apptest.Env) {
+		id := env.Demo.TemplateIDs["protocolo_atendimento"]
+		res, err := env.App.DB.SQL().Exec(`UPDATE templates SET variables = '["1","2","3","4"]' WHERE id = `+placeholder(env), id)
+		require.NoError(t, err)
+		n, err := res.RowsAffected()
+		require.NoError(t, err)
+		require.EqualValues(t, 1, n)
+		g := env.Admin.Get("/api/v1/templates/" + id)
+		require.Equal(t, http.StatusOK, g.Status)
+		require.Equal(t, []any{"header.1", "1", "2", "button.0"}, g.JSON()["variables"])
+		body := startBody(env, "11 91234-7001")
+		body["template_id"], body["parameters"] = id, map[string]any{"header.1": "7", "1": "Ana", "2": "troca", "button.0": "7"}
+		r := env.Admin.Post("/api/v1/conversations", body)
+		require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
+	})
+}
+
+func placeholder(env *apptest.Env) string {
+	if env.App.DB.Dialect() == store.Postgres {
+		return "$1"
+	}
+	return "?"
 }

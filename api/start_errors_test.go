@@ -46,6 +46,12 @@ func TestStartErrorCodes(t *testing.T) {
 				b["parameters"] = params
 			}
 		}
+		protocolo := func(params any) func(b map[string]any) {
+			return func(b map[string]any) {
+				b["template_id"] = env.Demo.TemplateIDs["protocolo_atendimento"]
+				b["parameters"] = params
+			}
+		}
 		param := func(nome any) func(b map[string]any) {
 			return func(b map[string]any) { b["parameters"] = map[string]any{"nome": nome, "atendente": "Ana"} }
 		}
@@ -143,6 +149,19 @@ func TestStartErrorCodes(t *testing.T) {
 			{"positional empty value", positional([]string{"Ana", "", "20%"}), []string{"parameters.2:parameter_invalid"}},
 			{"positional newline", positional([]string{"Ana", "tênis\nnovo", "20%"}), []string{"parameters.2:parameter_invalid"}},
 			{"positional object key out of range", positional(map[string]any{"1": "Ana", "2": "tênis", "3": "20%", "4": "x"}), []string{"parameters:parameter_unknown"}},
+			// Keys follow DESIGN.md § Parameter keys: header.1, the body's numbers, button.<i>.
+			{"positional array fills only the body", protocolo([]string{"Ana", "troca"}), []string{
+				"parameters.header.1:parameter_missing", "parameters.button.0:parameter_missing"}},
+			{"positional header and button keys", protocolo(map[string]any{"header.1": "a\nb", "1": "Ana", "2": "troca", "button.0": " "}), []string{
+				"parameters.header.1:parameter_invalid", "parameters.button.0:parameter_invalid"}},
+			{"positional header value over 60 characters", protocolo(map[string]any{"header.1": strings.Repeat("1", 61), "1": "Ana", "2": "troca", "button.0": "x"}), []string{
+				"parameters.header.1:parameter_invalid"}},
+			{"cross-component numbers are not keys", protocolo(map[string]any{"1": "2024-7", "2": "Ana", "3": "troca", "4": "2024-7"}), []string{
+				"parameters.header.1:parameter_missing", "parameters.button.0:parameter_missing", "parameters:parameter_unknown", "parameters:parameter_unknown"}},
+			{"named URL button is button.<i>", func(b map[string]any) {
+				b["template_id"] = env.Demo.TemplateIDs["atualizacao_pedido"]
+				b["parameters"] = map[string]any{"nome": "João", "pedido": "A-1", "situacao": "ok", "1": "A-1"}
+			}, []string{"parameters.button.0:parameter_missing", "parameters:parameter_unknown"}},
 			{"scheduled in the past", func(b map[string]any) {
 				b["send_type"], b["scheduled_at"] = "scheduled", rfc3339(-time.Minute)
 			}, []string{"scheduled_at:scheduled_at_invalid"}},
@@ -280,6 +299,10 @@ func TestStartSucceeds(t *testing.T) {
 				b["template_id"], b["parameters"] = oferta, map[string]any{"3": "30%", "1": "Pedro", "2": "boné"}
 			}, status: "waiting", msgStatus: "pending", rendered: "Oi Pedro! Esta semana o boné está com 30% de desconto.",
 				parameters: map[string]any{"1": "Pedro", "2": "boné", "3": "30%"}},
+			{name: "positional header, body and URL button keys", change: func(b map[string]any) {
+				b["template_id"], b["parameters"] = env.Demo.TemplateIDs["protocolo_atendimento"], map[string]any{"header.1": "2024-7", "1": "Ana", "2": "troca", "button.0": "2024-7"}
+			}, status: "waiting", msgStatus: "pending", rendered: "Protocolo 2024-7\n\nOlá Ana, registramos o seu atendimento sobre troca.",
+				parameters: map[string]any{"header.1": "2024-7", "1": "Ana", "2": "troca", "button.0": "2024-7"}},
 			{name: "numbers are accepted as written", change: func(b map[string]any) {
 				b["template_id"], b["parameters"] = env.Demo.TemplateIDs["lembrete_pagamento"], []any{"Ana", 150.5, "10/12"}
 			}, status: "waiting", msgStatus: "pending", rendered: "Olá Ana, lembramos que a fatura de 150.5 vence em 10/12.",

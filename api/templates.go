@@ -31,7 +31,9 @@ func (r TemplateRequest) input() template.Input {
 		Status: r.Status, ParameterFormat: r.ParameterFormat, Components: r.Components}
 }
 
-// TemplateResponse is a template with its derived variables (["nome","atendente"] or ["1","2"]).
+// TemplateResponse is a template with its derived variables: the parameter keys, in order
+// (["nome","atendente"]; ["header.1","1","2","button.0"] for a POSITIONAL template with a header,
+// two body variables and a URL button), and each key's details.
 type TemplateResponse struct {
 	ID              string          `json:"id" format:"uuid"`
 	ChannelID       string          `json:"channel_id" format:"uuid"`
@@ -42,21 +44,48 @@ type TemplateResponse struct {
 	Status          string          `json:"status" example:"APPROVED"`
 	ParameterFormat string          `json:"parameter_format" enums:"NAMED,POSITIONAL"`
 	Components      json.RawMessage `json:"components" swaggertype:"array,object"`
-	Variables       []string        `json:"variables"`
+	// Variables are the keys of `parameters`, in order: a NAMED variable's name (header or body);
+	// in a POSITIONAL template the body's number ("1", "2") and "header.1" for the header's
+	// variable; "button.<i>" for the suffix of the URL button at 0-based position i.
+	Variables []string `json:"variables" example:"nome,atendente"`
+	// VariableDetails describe each key of variables, in the same order.
+	VariableDetails []VariableDetail `json:"variable_details"`
 	// Quality is Meta's quality rating of the template (message_template_quality_update): UNKNOWN until Meta rates it; YELLOW warns, RED means Meta may pause it.
 	Quality   string    `json:"quality" enums:"GREEN,YELLOW,RED,UNKNOWN" example:"GREEN"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 } // @name Template
 
+// VariableDetail describes one variable of a template, for a form that fills it.
+type VariableDetail struct {
+	// Key is the key in `parameters` (and in errors[].field as parameters.<key>).
+	Key string `json:"key" example:"nome"`
+	// Component is where the value goes: HEADER, BODY or BUTTON (a URL button's link suffix). A
+	// NAMED variable used in both the header and the body is BODY.
+	Component string `json:"component" enums:"HEADER,BODY,BUTTON" example:"BODY"`
+	// Label is the bare label the preview shows in place of a missing value: the placeholder as
+	// written, upper-cased in brackets ("[NOME]"; "[1]" for "1", "header.1" and "button.0"). It
+	// does not say where the variable is: clients add that from component (the SPA shows
+	// "[PROTOCOLO] · cabeçalho", "[1] · complemento do link do botão").
+	Label string `json:"label" example:"[NOME]"`
+	// Example is Meta's example value from the template's example fields (header_text,
+	// body_text, body_text_named_params, a URL button's example with its fixed part removed), or
+	// null when the template carries none.
+	Example *string `json:"example" example:"Maria" extensions:"x-nullable"`
+} // @name TemplateVariable
+
 func toTemplate(t template.Template) TemplateResponse {
+	details := []VariableDetail{}
+	for _, d := range t.VariableDetails() {
+		details = append(details, VariableDetail{Key: d.Key, Component: d.Component, Label: d.Label, Example: d.Example})
+	}
 	comps := t.RawComponents
 	if len(comps) == 0 {
 		comps = json.RawMessage("[]")
 	}
 	return TemplateResponse{ID: t.ID, ChannelID: t.ChannelID, ExternalID: t.ExternalID, Name: t.Name, Language: t.Language,
 		Category: string(t.Category), Status: string(t.Status), ParameterFormat: string(t.ParameterFormat), Components: comps,
-		Variables: t.Variables, Quality: string(t.Quality), CreatedAt: t.CreatedAt.UTC(), UpdatedAt: t.UpdatedAt.UTC()}
+		Variables: t.Variables, VariableDetails: details, Quality: string(t.Quality), CreatedAt: t.CreatedAt.UTC(), UpdatedAt: t.UpdatedAt.UTC()}
 }
 
 // TemplateList is a page of templates.
@@ -167,8 +196,11 @@ func (s *server) deleteTemplate(c echo.Context) error {
 	return deleted(c, s.Templates.Delete)
 }
 
-// PreviewRequest holds the parameters to render: an object for NAMED templates, an array for POSITIONAL.
+// PreviewRequest holds the parameters to render: an object by variable key; a POSITIONAL template
+// also takes an array filling the body's {{1}}, {{2}}… in order.
 type PreviewRequest struct {
+	// Parameters are keyed as the template's variables list them (nome; header.1, 1, 2; button.0), or an
+	// array for the body of a POSITIONAL template.
 	Parameters json.RawMessage `json:"parameters" swaggertype:"object"`
 } // @name PreviewRequest
 
@@ -180,8 +212,9 @@ type RenderedButton struct {
 	PhoneNumber string `json:"phone_number,omitempty"`
 } // @name RenderedButton
 
-// PreviewResponse is the rendered template (missing values shown as [NOME]) and the parameter
-// errors a start with these parameters would report.
+// PreviewResponse is the rendered template (missing values shown as their bare label, [NOME] or
+// [1]), the label of each variable key (as variable_details gives it) and the parameter errors a
+// start with these parameters would report.
 type PreviewResponse struct {
 	Header  string              `json:"header"`
 	Body    string              `json:"body"`
@@ -224,8 +257,8 @@ func (s *server) previewTemplate(c echo.Context) error {
 	for _, b := range r.Buttons {
 		out.Buttons = append(out.Buttons, RenderedButton{Type: b.Type, Text: b.Text, URL: b.URL, PhoneNumber: b.PhoneNumber})
 	}
-	for _, v := range t.Variables {
-		out.Labels[v] = t.DisplayLabel(v)
+	for _, d := range t.VariableDetails() {
+		out.Labels[d.Key] = d.Label
 	}
 	if out.Errors == nil {
 		out.Errors = []apperr.FieldError{}

@@ -31,8 +31,9 @@ import (
 const startUsage = `usage: atendimento start --csv FILE --channel ID|NAME --team ID|NAME --template ID|NAME [flags]
 
 Starts one conversation per row of FILE through the API (ATENDIMENTO_URL, ATENDIMENTO_API_KEY).
-Each row is a contact (phone, name) and the template's parameters, one column per variable
-("nome", "atendente" for a NAMED template; "1", "2" for a POSITIONAL one). The whole file is
+Each row is a contact (phone, name) and the template's parameters, one column per variable key
+("nome", "atendente" for a NAMED template; "1", "2" for a POSITIONAL one's body and "header.1"
+for its header; "button.0" for the suffix of the URL button at position 0). The whole file is
 validated first and every bad row is printed with its line; then the valid rows are started.
 Each row's Idempotency-Key is made of the file's hash and the row's line, so re-running the same
 file after a crash or Ctrl-C neither duplicates nor skips anyone (the server keeps keys 24 h; after

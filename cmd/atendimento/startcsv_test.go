@@ -426,6 +426,27 @@ func TestStartCSVChecks(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, atendimento.ConversationStatus("scheduled"), *conv.Status)
 
+		// A POSITIONAL template with a header variable and a URL button takes the columns
+		// "header.1", "1", "2" and "button.0"; a file missing one is refused before anything is sent,
+		// and a header value over 60 characters is a bad row.
+		before := counter.created.Load()
+		noHeader := write("protocolo-sem-cabecalho.csv", "phone,1,2,button.0\n11 91111-4001,Maria,troca,2024-1\n")
+		_, err = run(noHeader, "protocolo_atendimento", "--dry-run")
+		require.ErrorContains(t, err, "missing: header.1")
+		longHeader := write("protocolo-longo.csv", "phone,header.1,1,2,button.0\n11 91111-4001,"+strings.Repeat("9", 61)+",Maria,troca,2024-1\n")
+		out, err = run(longHeader, "protocolo_atendimento", "--dry-run")
+		require.ErrorContains(t, err, "1 invalid rows", out)
+		require.Contains(t, out, "line 2: parameter_invalid: ")
+		protocolo := write("protocolo.csv", "phone,header.1,1,2,button.0\n11 91111-4001,2024-1,Maria,troca,2024-1\n")
+		out, err = run(protocolo, "protocolo_atendimento", "--out", filepath.Join(dir, "protocolo.result.csv"))
+		require.NoError(t, err, out)
+		require.EqualValues(t, before+1, counter.created.Load())
+		res = readResult(t, filepath.Join(dir, "protocolo.result.csv"))
+		msgs, err := c.ListMessages(ctx, res[2][3], nil)
+		require.NoError(t, err)
+		require.Len(t, *msgs.Items, 1)
+		require.Contains(t, str((*msgs.Items)[0].RenderedText), "Protocolo 2024-1\n\nOlá Maria, registramos o seu atendimento sobre troca.")
+
 		// A row the API refuses is printed with the problem, and the command fails.
 		counter.mu.Lock()
 		counter.refuse = "11 91111-3002"

@@ -3,17 +3,18 @@
 // follows, its variables, the parameters that fill them, the rendered preview, and the components
 // of a Cloud API template send. It does no I/O.
 //
-// Variables are keyed so that one flat set of parameters fills a whole template:
+// Variables are keyed so that one flat set of parameters fills a whole template, and so that a
+// key can be read off the template without counting (DESIGN.md § Parameter keys):
 //
 //   - NAMED templates: a header or body variable {{nome}} is the variable "nome"; the same name in
 //     the header and the body is one variable with one value.
-//   - POSITIONAL templates: Meta numbers each component's placeholders on its own (the header's
-//     {{1}} and the body's {{1}} are different values), so the variables are numbered across the
-//     template in send order: the header's variable first, then the body's {{1}}, {{2}}…, then each
-//     URL button's suffix. A body-only template keeps its own numbers ("1", "2"…).
-//   - A URL button's dynamic suffix is always {{1}} at Meta, in both formats. In a NAMED template it
-//     is keyed by number too ("1" for the first URL button with a suffix, "2" for the second), which
-//     never collides with a named variable because those cannot start with a digit.
+//   - POSITIONAL templates: Meta numbers each component's placeholders on its own, so the body's
+//     {{1}}, {{2}}… are the variables "1", "2"…, and the header's {{1}} is "header.1".
+//   - A URL button's dynamic suffix ({{1}} at Meta, in both formats) is "button.<i>", i being the
+//     button's 0-based position in the BUTTONS component (the index of Meta's send component).
+//
+// Keys are derived from the components whenever a template is read; they are never the truth
+// themselves, so a template stored under an older numbering reads with these keys.
 package template
 
 import (
@@ -411,15 +412,44 @@ func validateButtons(errs *apperr.Fields, path string, c Component) {
 }
 
 // Variables returns the template's variable keys in order (header, then body, then URL buttons,
-// by first appearance), each once: ["nome","atendente"] for a NAMED template, ["1","2"] for a
-// POSITIONAL one, and an empty slice when it has none. See the package comment for how the keys
-// are numbered.
+// by first appearance), each once: ["nome","atendente"] for a NAMED template, ["header.1","1","2",
+// "button.0"] for a POSITIONAL one with a header, a body and a URL button, and an empty slice when
+// it has none. See the package comment for the keys.
 func (d Definition) Variables() []string {
 	vars := d.layout().vars
 	if vars == nil {
 		return []string{}
 	}
 	return vars
+}
+
+// Where a variable's value goes, as VariableDetail.Component says it.
+const (
+	PlaceHeader = "HEADER"
+	PlaceBody   = "BODY"
+	PlaceButton = "BUTTON"
+)
+
+// VariableDetail describes one variable for a form that fills it: its key, where its value goes
+// (HEADER, BODY or BUTTON; a NAMED variable used in the header and the body is BODY), the label a
+// preview shows in its place ("[NOME]", "[1]": the placeholder as written, upper-cased in
+// brackets, without saying where it is), and Meta's example value from the template's example
+// fields, nil when the template carries none.
+type VariableDetail struct {
+	Key       string
+	Component string
+	Label     string
+	Example   *string
+}
+
+// VariableDetails returns a VariableDetail for each variable, in the order of Variables.
+func (d Definition) VariableDetails() []VariableDetail {
+	l := d.layout()
+	out := make([]VariableDetail, 0, len(l.vars))
+	for _, k := range l.vars {
+		out = append(out, *l.details[k])
+	}
+	return out
 }
 
 // scope is the variables of one piece of text that Meta fills as one send component: the header,
@@ -444,13 +474,14 @@ type layout struct {
 	urlVars    map[int]scope // by button index
 	vars       []string
 	uses       map[string]usage
+	details    map[string]*VariableDetail
 }
 
 // layout works out the template's variables. Only the first component of each type counts, and a
 // placeholder that is not a variable in the template's format stays literal text: Validate
 // reports both, while rendering and sending stay total functions.
 func (d Definition) layout() layout {
-	l := layout{named: d.ParameterFormat.IsNamed(), urlVars: map[int]scope{}, uses: map[string]usage{}}
+	l := layout{named: d.ParameterFormat.IsNamed(), urlVars: map[int]scope{}, uses: map[string]usage{}, details: map[string]*VariableDetail{}}
 	for i := range d.Components {
 		c := &d.Components[i]
 		switch upper(c.Type) {
@@ -475,13 +506,14 @@ func (d Definition) layout() layout {
 			}
 		}
 	}
-	number := 0 // the last numeric key handed out
 	if l.header != nil && headerFormat(*l.header) == HeaderFormatText {
 		l.headerText = true
-		l.headerVars = l.textScope(l.header.Text, &number, func(u *usage) { u.header = true })
+		ex := textExamples(l.header.Example, "header_text", "header_text_named_params", false)
+		l.headerVars = l.textScope(l.header.Text, "header.", PlaceHeader, ex, func(u *usage) { u.header = true })
 	}
 	if l.body != nil {
-		l.bodyVars = l.textScope(l.body.Text, &number, func(u *usage) { u.body = true })
+		ex := textExamples(l.body.Example, "body_text", "body_text_named_params", true)
+		l.bodyVars = l.textScope(l.body.Text, "", PlaceBody, ex, func(u *usage) { u.body = true })
 	}
 	for j, b := range l.buttons {
 		if upper(b.Type) != ButtonURL {
@@ -489,10 +521,9 @@ func (d Definition) layout() layout {
 		}
 		for _, tok := range placeholders(b.URL) {
 			if tok == "1" {
-				number++
-				key := strconv.Itoa(number)
+				key := "button." + strconv.Itoa(j)
 				l.urlVars[j] = scope{keys: map[string]string{"1": key}, tokens: []string{"1"}}
-				l.use(key, func(u *usage) { u.url = true })
+				l.use(key, tok, PlaceButton, urlExample(b), func(u *usage) { u.url = true })
 				break
 			}
 		}
@@ -500,8 +531,9 @@ func (d Definition) layout() layout {
 	return l
 }
 
-// textScope assigns keys to the variables of a header or body text.
-func (l *layout) textScope(text string, number *int, mark func(*usage)) scope {
+// textScope assigns keys to the variables of a header or body text: the name in a NAMED
+// template, prefix+number in a POSITIONAL one. examples maps a token to Meta's example value.
+func (l *layout) textScope(text, prefix, place string, examples map[string]string, mark func(*usage)) scope {
 	s := scope{keys: map[string]string{}}
 	if l.named {
 		for _, tok := range placeholders(text) {
@@ -510,7 +542,7 @@ func (l *layout) textScope(text string, number *int, mark func(*usage)) scope {
 			}
 			s.keys[tok] = tok
 			s.tokens = append(s.tokens, tok)
-			l.use(tok, mark)
+			l.use(tok, tok, place, examples[tok], mark)
 		}
 		return s
 	}
@@ -518,7 +550,7 @@ func (l *layout) textScope(text string, number *int, mark func(*usage)) scope {
 		if _, ok := s.keys[tok]; ok || !positionalRE.MatchString(tok) {
 			continue
 		}
-		s.keys[tok] = ""
+		s.keys[tok] = prefix + tok
 		s.tokens = append(s.tokens, tok)
 	}
 	// Meta fills {{1}}, {{2}}… in number order, whatever order they appear in.
@@ -530,19 +562,88 @@ func (l *layout) textScope(text string, number *int, mark func(*usage)) scope {
 		return a < b
 	})
 	for _, tok := range s.tokens {
-		*number++
-		key := strconv.Itoa(*number)
-		s.keys[tok] = key
-		l.use(key, mark)
+		l.use(s.keys[tok], tok, place, examples[tok], mark)
 	}
 	return s
 }
 
-func (l *layout) use(key string, mark func(*usage)) {
+// use records that the variable key (written tok in its text) appears in place. A NAMED variable
+// in the header and the body is placed in the body, where the agent sees it in context; its
+// example is the first one found.
+func (l *layout) use(key, tok, place, example string, mark func(*usage)) {
 	u, ok := l.uses[key]
 	if !ok {
 		l.vars = append(l.vars, key)
+		l.details[key] = &VariableDetail{Key: key, Component: place, Label: "[" + strings.ToUpper(tok) + "]"}
+	}
+	det := l.details[key]
+	if place == PlaceBody {
+		det.Component = PlaceBody
+	}
+	if det.Example == nil && example != "" {
+		det.Example = &example
 	}
 	mark(&u)
 	l.uses[key] = u
+}
+
+// label is how a variable without a value shows: its detail's label, or the key in brackets.
+func (l *layout) label(key string) string {
+	if det, ok := l.details[key]; ok {
+		return det.Label
+	}
+	return "[" + strings.ToUpper(key) + "]"
+}
+
+// textExamples reads Meta's example values of a header or body by token: the positional list
+// (header_text: ["v1"], body_text: [["v1","v2"]]) or the named list ([{"param_name":…,
+// "example":…}]). Anything malformed gives no examples: they only help the person filling in.
+func textExamples(raw json.RawMessage, positionalField, namedField string, nested bool) map[string]string {
+	out := map[string]string{}
+	if len(raw) == 0 {
+		return out
+	}
+	var ex map[string]json.RawMessage
+	if json.Unmarshal(raw, &ex) != nil {
+		return out
+	}
+	var named []struct {
+		ParamName string `json:"param_name"`
+		Example   string `json:"example"`
+	}
+	if json.Unmarshal(ex[namedField], &named) == nil {
+		for _, n := range named {
+			out[n.ParamName] = n.Example
+		}
+	}
+	var list []string
+	if nested {
+		var rows [][]string
+		if json.Unmarshal(ex[positionalField], &rows) == nil && len(rows) > 0 {
+			list = rows[0]
+		}
+	} else {
+		_ = json.Unmarshal(ex[positionalField], &list)
+	}
+	for i, v := range list {
+		out[strconv.Itoa(i+1)] = v
+	}
+	return out
+}
+
+// urlExample is Meta's example of a URL button's suffix. Meta gives the whole link
+// (["https://loja.example/pedidos/123"]); the suffix is what follows the url's fixed part.
+func urlExample(b Button) string {
+	var ex string
+	var list []string
+	if json.Unmarshal(b.Example, &list) == nil && len(list) > 0 {
+		ex = list[0]
+	} else if json.Unmarshal(b.Example, &ex) != nil {
+		return ""
+	}
+	prefix, _, _ := strings.Cut(b.URL, "{{")
+	if prefix != "" && strings.HasPrefix(ex, prefix) && len(ex) > len(prefix) {
+		return ex[len(prefix):]
+	}
+	return ex
 }

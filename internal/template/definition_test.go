@@ -272,8 +272,8 @@ func TestVariables(t *testing.T) {
 	}{
 		{"design example named", bodyOnly(ParameterFormatNamed, "Olá {{nome}}, aqui é {{atendente}}."), []string{"nome", "atendente"}},
 		{"design example positional", bodyOnly("", "Olá {{1}}, aqui é {{2}}."), []string{"1", "2"}},
-		{"named repeats once, header first", namedDef(), []string{"nome", "atendente", "pedido", "1"}},
-		{"positional numbered across header, body and button", positionalDef(), []string{"1", "2", "3", "4"}},
+		{"named repeats once, header first", namedDef(), []string{"nome", "atendente", "pedido", "button.1"}},
+		{"positional: header.1, the body's numbers, button.<i>", positionalDef(), []string{"header.1", "1", "2", "button.0"}},
 		{"no variables", bodyOnly("", "Olá!"), []string{}},
 		{"invalid placeholders are not variables", bodyOnly(ParameterFormatNamed, "{{Nome}} {{1}} {{ok}} {{}}"), []string{"ok"}},
 		{"named placeholders in a positional template are not variables", bodyOnly("", "{{nome}} {{1}}"), []string{"1"}},
@@ -281,14 +281,14 @@ func TestVariables(t *testing.T) {
 		{"media header has no variables", Definition{Components: []Component{
 			{Type: "HEADER", Format: "IMAGE", Text: "{{1}}"}, {Type: "BODY", Text: "{{1}}"},
 		}}, []string{"1"}},
-		{"named URL buttons are numbered", Definition{ParameterFormat: ParameterFormatNamed, Components: []Component{
+		{"URL buttons are keyed by their position", Definition{ParameterFormat: ParameterFormatNamed, Components: []Component{
 			{Type: "BODY", Text: "{{nome}}"},
 			{Type: "BUTTONS", Buttons: []Button{
 				{Type: "URL", URL: "https://a.example/{{1}}"},
 				{Type: "URL", URL: "https://b.example/"},
 				{Type: "url", URL: "https://c.example/{{1}}"},
 			}},
-		}}, []string{"nome", "1", "2"}},
+		}}, []string{"nome", "button.0", "button.2"}},
 		{"only the first body counts", Definition{Components: []Component{
 			{Type: "BODY", Text: "{{1}}"}, {Type: "BODY", Text: "{{1}} {{2}}"},
 		}}, []string{"1"}},
@@ -324,4 +324,57 @@ func TestStatusCategoryFormat(t *testing.T) {
 	require.False(t, ParameterFormat("named").IsKnown())
 	require.True(t, ParameterFormatNamed.IsNamed())
 	require.False(t, ParameterFormat("").IsNamed())
+}
+
+func TestVariableDetails(t *testing.T) {
+	t.Parallel()
+	str := func(s string) *string { return &s }
+	positional := positionalDef()
+	positional.Components[0].Example = json.RawMessage(`{"header_text":["2024-0042"]}`)
+	positional.Components[1].Example = json.RawMessage(`{"body_text":[["Maria","R$ 99,90"]]}`)
+	positional.Components[3].Buttons[0].Example = json.RawMessage(`["https://loja.example/p/XYZ-1"]`)
+	named := Definition{ParameterFormat: ParameterFormatNamed, Components: []Component{
+		{Type: "HEADER", Format: "TEXT", Text: "Protocolo {{protocolo}}", Example: json.RawMessage(
+			`{"header_text_named_params":[{"param_name":"protocolo","example":"2024-0042"}]}`)},
+		{Type: "BODY", Text: "Olá {{nome}}, protocolo {{protocolo}}, aqui é {{atendente}}.", Example: json.RawMessage(
+			`{"body_text_named_params":[{"param_name":"nome","example":"Maria"},{"param_name":"protocolo","example":"ignored: the header's came first"}]}`)},
+		{Type: "BUTTONS", Buttons: []Button{
+			{Type: "QUICK_REPLY", Text: "Sair"},
+			{Type: "URL", Text: "Acompanhar", URL: "https://a.example/{{1}}", Example: json.RawMessage(`"https://other.example/abc"`)},
+		}},
+	}}
+	tests := []struct {
+		name string
+		def  Definition
+		want []VariableDetail
+	}{
+		{"positional with header, body and URL button", positional, []VariableDetail{
+			{Key: "header.1", Component: "HEADER", Label: "[1]", Example: str("2024-0042")},
+			{Key: "1", Component: "BODY", Label: "[1]", Example: str("Maria")},
+			{Key: "2", Component: "BODY", Label: "[2]", Example: str("R$ 99,90")},
+			{Key: "button.0", Component: "BUTTON", Label: "[1]", Example: str("XYZ-1")},
+		}},
+		{"named: a header variable also in the body is placed in the body", named, []VariableDetail{
+			{Key: "protocolo", Component: "BODY", Label: "[PROTOCOLO]", Example: str("2024-0042")},
+			{Key: "nome", Component: "BODY", Label: "[NOME]", Example: str("Maria")},
+			{Key: "atendente", Component: "BODY", Label: "[ATENDENTE]"},
+			{Key: "button.1", Component: "BUTTON", Label: "[1]", Example: str("https://other.example/abc")},
+		}},
+		{"no examples", namedDef(), []VariableDetail{
+			{Key: "nome", Component: "BODY", Label: "[NOME]"},
+			{Key: "atendente", Component: "BODY", Label: "[ATENDENTE]"},
+			{Key: "pedido", Component: "BODY", Label: "[PEDIDO]"},
+			{Key: "button.1", Component: "BUTTON", Label: "[1]"},
+		}},
+		{"header-only variable", Definition{ParameterFormat: ParameterFormatNamed, Components: []Component{
+			{Type: "HEADER", Format: "TEXT", Text: "{{protocolo}}"}, {Type: "BODY", Text: "Oi", Example: json.RawMessage(`{"body_text":"malformed"}`)},
+		}}, []VariableDetail{{Key: "protocolo", Component: "HEADER", Label: "[PROTOCOLO]"}}},
+		{"none", bodyOnly("", "Olá!"), []VariableDetail{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			require.Equal(t, tt.want, tt.def.VariableDetails())
+		})
+	}
 }

@@ -17,10 +17,12 @@ import (
 // Params are the values that fill a template's variables ("parâmetros"), keyed as Variables
 // returns them.
 type Params struct {
-	// Named holds values by variable key: {"nome": "João"} for a NAMED template, or {"1": "João"}
-	// for a POSITIONAL template whose parameters came as an object. It wins over Positional.
+	// Named holds values by variable key: {"nome": "João"} for a NAMED template, or {"1": "João",
+	// "header.1": "123"} for a POSITIONAL template whose parameters came as an object. It wins
+	// over Positional.
 	Named map[string]string
-	// Positional holds values in variable order: Positional[0] fills the variable "1".
+	// Positional holds the values of an array, in the body's order: Positional[0] fills the
+	// body's {{1}}, the variable "1". Header and button variables cannot be given this way.
 	Positional []string
 }
 
@@ -38,7 +40,8 @@ func (p Params) Value(key string) (string, bool) {
 }
 
 // ParseParams decodes the parameters of a request: a JSON object ({"nome":"João"}) for a NAMED
-// template; a JSON array (["João","Ana"]) or an object keyed "1", "2"… for a POSITIONAL one.
+// template; an object keyed "1", "2", "header.1", "button.0"… or a JSON array (["João","Ana"],
+// filling the body's {{1}}, {{2}}… in order) for a POSITIONAL one.
 // Absent or null input means no parameters. Values must be strings; JSON numbers are accepted and
 // kept as written (50.00 gives "50.00"). Every other shape or value fails with field
 // "parameters" and code parameter_invalid; the values that were well-formed are still returned,
@@ -158,7 +161,7 @@ func (d Definition) Check(p Params) []apperr.FieldError {
 		field := "parameters." + key
 		v, ok := p.Value(key)
 		if !ok {
-			errs.Add(field, CodeParameterMissing, fmt.Sprintf("parameter %q is missing: the template uses %s", key, d.DisplayLabel(key)))
+			errs.Add(field, CodeParameterMissing, fmt.Sprintf("parameter %q is missing: the template uses %s", key, l.label(key)))
 			continue
 		}
 		u := l.uses[key]
@@ -179,7 +182,7 @@ func (d Definition) Check(p Params) []apperr.FieldError {
 	for i := range p.Positional {
 		key := strconv.Itoa(i + 1)
 		if _, ok := l.uses[key]; !ok {
-			errs.Add("parameters", CodeParameterUnknown, fmt.Sprintf("parameter %d fills no variable: the template has %d variables", i+1, len(l.vars)))
+			errs.Add("parameters", CodeParameterUnknown, fmt.Sprintf("parameter %d fills no variable: the template's body has %d variables", i+1, len(l.bodyVars.tokens)))
 		}
 	}
 	unknown := make([]string, 0, len(p.Named))
@@ -268,7 +271,7 @@ type RenderedButton struct {
 }
 
 // Render fills the template with parameters. A variable without a value, or with a blank one,
-// shows as its label ([NOME], [1]), as the preview presents it; values are used as given, valid or
+// shows as its label ([NOME], [1]; see VariableDetail), as the preview presents it; values are used as given, valid or
 // not (Check says which are not). A media or location header renders as empty text.
 func (d Definition) Render(p Params) Rendered {
 	l := d.layout()
@@ -276,7 +279,7 @@ func (d Definition) Render(p Params) Rendered {
 		if v, ok := p.Value(key); ok && strings.TrimSpace(v) != "" {
 			return v
 		}
-		return d.DisplayLabel(key)
+		return l.label(key)
 	}
 	var r Rendered
 	if l.headerText {
@@ -306,10 +309,12 @@ func (d Definition) Render(p Params) Rendered {
 	return r
 }
 
-// DisplayLabel returns how the UI shows a variable without a value: its key upper-cased in
-// brackets, "[NOME]" for "nome" and "[1]" for "1".
+// DisplayLabel returns how the UI shows a variable without a value: the placeholder as written,
+// upper-cased in brackets: "[NOME]" for "nome", "[1]" for "1", "header.1" and "button.0". A key
+// that is not a variable of the template is upper-cased in brackets as it is.
 func (d Definition) DisplayLabel(variable string) string {
-	return "[" + strings.ToUpper(variable) + "]"
+	l := d.layout()
+	return l.label(variable)
 }
 
 // SendComponent is one element of the template.components array of a Cloud API template send.

@@ -81,7 +81,7 @@ func TestCheck(t *testing.T) {
 	named := namedDef()
 	positional := positionalDef()
 	okNamed := func(change map[string]string) Params {
-		m := map[string]string{"nome": "João", "atendente": "Ana", "pedido": "123", "1": "abc123"}
+		m := map[string]string{"nome": "João", "atendente": "Ana", "pedido": "123", "button.1": "abc123"}
 		for k, v := range change {
 			if v == "<delete>" {
 				delete(m, k)
@@ -99,20 +99,26 @@ func TestCheck(t *testing.T) {
 		want []string
 	}{
 		{"named ok", named, okNamed(nil), nil},
-		{"positional ok", positional, Params{Positional: []string{"123", "Ana", "R$ 50", "abc123"}}, nil},
-		{"positional object ok", positional, Params{Named: map[string]string{"1": "123", "2": "Ana", "3": "R$ 50", "4": "abc123"}}, nil},
+		{"positional object ok", positional, Params{Named: map[string]string{"header.1": "123", "1": "Ana", "2": "R$ 50", "button.0": "abc123"}}, nil},
+		{"positional array fills the body", bodyOnly("", "Olá {{1}}, {{2}}"), Params{Positional: []string{"Ana", "R$ 50"}}, nil},
+		{"positional array fills only the body", positional, Params{Positional: []string{"Ana", "R$ 50"}}, []string{
+			"parameters.header.1 parameter_missing", "parameters.button.0 parameter_missing",
+		}},
+		{"old cross-component keys are unknown", positional, Params{Named: map[string]string{"header.1": "123", "1": "Ana", "2": "R$ 50", "3": "x", "4": "abc123"}}, []string{
+			"parameters.button.0 parameter_missing", "parameters parameter_unknown", "parameters parameter_unknown",
+		}},
 		{"no variables, no params", bodyOnly("", "Olá!"), Params{}, nil},
 		{"four spaces and unicode are fine", named, okNamed(map[string]string{"atendente": "Ana    Maria 😀"}), nil},
 		{"body value and body at their limit", bodyOnly(ParameterFormatNamed, "{{pedido}}"), Params{Named: map[string]string{"pedido": strings.Repeat("ç", 1024)}}, nil},
 		{"body at its limit", bodyOnly(ParameterFormatNamed, "{{a}}{{b}}"), Params{Named: map[string]string{"a": long(512), "b": long(512)}}, nil},
 		{"header value at its limit", named, okNamed(map[string]string{"nome": long(60)}), nil},
-		{"url value at its limit", named, okNamed(map[string]string{"1": long(2000)}), nil},
+		{"url value at its limit", named, okNamed(map[string]string{"button.1": long(2000)}), nil},
 		{"all missing, in variable order", named, Params{}, []string{
 			"parameters.nome parameter_missing", "parameters.atendente parameter_missing",
-			"parameters.pedido parameter_missing", "parameters.1 parameter_missing",
+			"parameters.pedido parameter_missing", "parameters.button.1 parameter_missing",
 		}},
-		{"positional missing", positional, Params{Positional: []string{"123", "Ana"}}, []string{
-			"parameters.3 parameter_missing", "parameters.4 parameter_missing",
+		{"positional missing", positional, Params{Named: map[string]string{"header.1": "123", "1": "Ana"}}, []string{
+			"parameters.2 parameter_missing", "parameters.button.0 parameter_missing",
 		}},
 		{"unknown named", named, okNamed(map[string]string{"nme": "x", "zz": "y"}), []string{
 			"parameters parameter_unknown", "parameters parameter_unknown",
@@ -125,20 +131,20 @@ func TestCheck(t *testing.T) {
 		}},
 		{"empty", named, okNamed(map[string]string{"atendente": ""}), []string{"parameters.atendente parameter_invalid"}},
 		{"blank", named, okNamed(map[string]string{"atendente": " \u00a0 "}), []string{"parameters.atendente parameter_invalid"}},
-		{"blank url suffix", named, okNamed(map[string]string{"1": " "}), []string{"parameters.1 parameter_invalid"}},
+		{"blank url suffix", named, okNamed(map[string]string{"button.1": " "}), []string{"parameters.button.1 parameter_invalid"}},
 		{"newline", named, okNamed(map[string]string{"atendente": "Ana\nMaria"}), []string{"parameters.atendente parameter_invalid"}},
 		{"carriage return", named, okNamed(map[string]string{"atendente": "Ana\rMaria"}), []string{"parameters.atendente parameter_invalid"}},
 		{"tab", named, okNamed(map[string]string{"atendente": "Ana\tMaria"}), []string{"parameters.atendente parameter_invalid"}},
 		{"five spaces", named, okNamed(map[string]string{"atendente": "Ana     Maria"}), []string{"parameters.atendente parameter_invalid"}},
 		{"control character", named, okNamed(map[string]string{"atendente": "Ana\x07"}), []string{"parameters.atendente parameter_invalid"}},
 		{"C1 control character", named, okNamed(map[string]string{"atendente": "Ana\u0085"}), []string{"parameters.atendente parameter_invalid"}},
-		{"newline in url suffix", named, okNamed(map[string]string{"1": "abc\n"}), []string{"parameters.1 parameter_invalid"}},
+		{"newline in url suffix", named, okNamed(map[string]string{"button.1": "abc\n"}), []string{"parameters.button.1 parameter_invalid"}},
 		{"invalid UTF-8", named, okNamed(map[string]string{"atendente": "Ana\xff"}), []string{"parameters.atendente parameter_invalid"}},
 		{"header value too long", named, okNamed(map[string]string{"nome": long(61)}), []string{"parameters.nome parameter_invalid"}},
 		{"body value too long", named, okNamed(map[string]string{"pedido": long(1025)}), []string{"parameters.pedido parameter_invalid"}},
-		{"url value too long", named, okNamed(map[string]string{"1": long(2001)}), []string{"parameters.1 parameter_invalid"}},
+		{"url value too long", named, okNamed(map[string]string{"button.1": long(2001)}), []string{"parameters.button.1 parameter_invalid"}},
 		{"rendered body too long", named, okNamed(map[string]string{"atendente": long(500), "pedido": long(500)}), []string{"parameters parameter_invalid"}},
-		{"positional header value too long", positional, Params{Positional: []string{long(61), "Ana", "R$ 50", "abc"}}, []string{"parameters.1 parameter_invalid"}},
+		{"positional header value too long", positional, Params{Named: map[string]string{"header.1": long(61), "1": "Ana", "2": "R$ 50", "button.0": "abc"}}, []string{"parameters.header.1 parameter_invalid"}},
 		{"every problem of one value", named, okNamed(map[string]string{"atendente": "a\nb\tc     d\x01"}), []string{
 			"parameters.atendente parameter_invalid", "parameters.atendente parameter_invalid",
 			"parameters.atendente parameter_invalid", "parameters.atendente parameter_invalid",
@@ -147,7 +153,7 @@ func TestCheck(t *testing.T) {
 			"parameters.nome parameter_missing",
 			"parameters.atendente parameter_invalid",
 			"parameters.pedido parameter_invalid",
-			"parameters.1 parameter_missing",
+			"parameters.button.1 parameter_missing",
 			"parameters parameter_unknown",
 		}},
 	}
@@ -187,7 +193,7 @@ func TestRender(t *testing.T) {
 		p    Params
 		want Rendered
 	}{
-		{"named, all given", namedDef(), Params{Named: map[string]string{"nome": "João", "atendente": "Ana", "pedido": "123", "1": "abc"}}, Rendered{
+		{"named, all given", namedDef(), Params{Named: map[string]string{"nome": "João", "atendente": "Ana", "pedido": "123", "button.1": "abc"}}, Rendered{
 			Header: "Pedido de João",
 			Body:   "Olá João, aqui é Ana. Seu pedido 123 saiu; obrigado, João!",
 			Footer: "Loja Exemplo",
@@ -207,12 +213,12 @@ func TestRender(t *testing.T) {
 			},
 			Text: "Pedido de [NOME]\n\nOlá [NOME], aqui é [ATENDENTE]. Seu pedido [PEDIDO] saiu; obrigado, [NOME]!\n\nLoja Exemplo",
 		}},
-		{"positional", positionalDef(), Params{Positional: []string{"123", "Ana", "R$ 50"}}, Rendered{
+		{"positional", positionalDef(), Params{Named: map[string]string{"header.1": "123", "1": "Ana", "2": "R$ 50"}}, Rendered{
 			Header: "Pedido 123",
 			Body:   "Olá Ana, o total é R$ 50. Até logo, Ana.",
 			Footer: "Responda SAIR para não receber",
 			Buttons: []RenderedButton{
-				{Type: "URL", Text: "Ver pedido", URL: "https://loja.example/p/[4]"},
+				{Type: "URL", Text: "Ver pedido", URL: "https://loja.example/p/[1]"},
 				{Type: "PHONE_NUMBER", Text: "Ligar", PhoneNumber: "+5511987654321"},
 			},
 			Text: "Pedido 123\n\nOlá Ana, o total é R$ 50. Até logo, Ana.\n\nResponda SAIR para não receber",
@@ -249,7 +255,12 @@ func TestDisplayLabel(t *testing.T) {
 	d := namedDef()
 	require.Equal(t, "[NOME]", d.DisplayLabel("nome"))
 	require.Equal(t, "[PRIMEIRO_NOME]", d.DisplayLabel("primeiro_nome"))
+	require.Equal(t, "[1]", d.DisplayLabel("button.1"))
 	require.Equal(t, "[1]", d.DisplayLabel("1"))
+	p := positionalDef()
+	require.Equal(t, "[1]", p.DisplayLabel("header.1"))
+	require.Equal(t, "[2]", p.DisplayLabel("2"))
+	require.Equal(t, "[1]", p.DisplayLabel("button.0"))
 }
 
 func TestSendComponentsJSON(t *testing.T) {
@@ -261,12 +272,12 @@ func TestSendComponentsJSON(t *testing.T) {
 		want string
 	}{
 		{"positional, as in the Cloud API example", positionalDef(),
-			Params{Positional: []string{"Pedido 123", "Ana", "R$ 50", "abc123"}},
+			Params{Named: map[string]string{"header.1": "Pedido 123", "1": "Ana", "2": "R$ 50", "button.0": "abc123"}},
 			`[{"type":"header","parameters":[{"type":"text","text":"Pedido 123"}]},` +
 				`{"type":"body","parameters":[{"type":"text","text":"Ana"},{"type":"text","text":"R$ 50"}]},` +
 				`{"type":"button","sub_type":"url","index":"0","parameters":[{"type":"text","text":"abc123"}]}]`},
 		{"named", namedDef(),
-			Params{Named: map[string]string{"nome": "João", "atendente": "Ana", "pedido": "123", "1": "abc123"}},
+			Params{Named: map[string]string{"nome": "João", "atendente": "Ana", "pedido": "123", "button.1": "abc123"}},
 			`[{"type":"header","parameters":[{"type":"text","text":"João","parameter_name":"nome"}]},` +
 				`{"type":"body","parameters":[{"type":"text","text":"João","parameter_name":"nome"},` +
 				`{"type":"text","text":"Ana","parameter_name":"atendente"},{"type":"text","text":"123","parameter_name":"pedido"}]},` +
@@ -303,7 +314,7 @@ func TestSendComponentsErrors(t *testing.T) {
 	require.True(t, ok)
 	require.Equal(t, apperr.KindInvalid, e.Kind)
 	require.Equal(t, []string{
-		"parameters.atendente parameter_missing", "parameters.pedido parameter_missing", "parameters.1 parameter_missing",
+		"parameters.atendente parameter_missing", "parameters.pedido parameter_missing", "parameters.button.1 parameter_missing",
 	}, pairs(e.Fields))
 
 	unsupported := map[string]Definition{

@@ -98,10 +98,9 @@ func (r row) toTemplate() Template {
 	comps, _ := ParseComponents(t.RawComponents)
 	t.Definition = Definition{Name: r.Name, Language: r.Language, Category: Category(r.Category),
 		ParameterFormat: ParameterFormat(r.ParameterFormat), Components: comps}
-	_ = json.Unmarshal([]byte(r.Variables), &t.Variables)
-	if t.Variables == nil {
-		t.Variables = []string{}
-	}
+	// The keys come from the components, not from the variables column: a template stored
+	// under an older numbering (keys running across header, body and buttons) reads with today's.
+	t.Variables = t.Definition.Variables()
 	return t
 }
 

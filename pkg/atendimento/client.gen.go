@@ -403,6 +403,27 @@ func (e TemplateRequestStatus) Valid() bool {
 	}
 }
 
+// Defines values for TemplateVariableComponent.
+const (
+	BODY   TemplateVariableComponent = "BODY"
+	BUTTON TemplateVariableComponent = "BUTTON"
+	HEADER TemplateVariableComponent = "HEADER"
+)
+
+// Valid indicates whether the value is a known member of the TemplateVariableComponent enum.
+func (e TemplateVariableComponent) Valid() bool {
+	switch e {
+	case BODY:
+		return true
+	case BUTTON:
+		return true
+	case HEADER:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for UserRole.
 const (
 	UserRoleAdmin UserRole = "admin"
@@ -874,6 +895,11 @@ type OpeningMessage struct {
 
 // PostMessageRequest defines model for PostMessageRequest.
 type PostMessageRequest struct {
+	// Parameters Parameters fill the template's variables, keyed as the template's variables list them: {"nome": "João"}
+	// (NAMED); {"header.1": "123", "1": "João", "2": "Ana", "button.0": "abc"} (POSITIONAL: the body's numbers,
+	// header.1 for the header); button.<i> for the suffix of the URL button at position i. A POSITIONAL
+	// template also takes an array, ["João", "Ana"], filling the body's variables in order. Errors name
+	// the field parameters.<key>.
 	Parameters any                 `json:"parameters,omitempty"`
 	TemplateId *openapi_types.UUID `json:"template_id,omitempty"`
 
@@ -894,6 +920,8 @@ type Preview struct {
 
 // PreviewRequest defines model for PreviewRequest.
 type PreviewRequest struct {
+	// Parameters Parameters are keyed as the template's variables list them (nome; header.1, 1, 2; button.0), or an
+	// array for the body of a POSITIONAL template.
 	Parameters any `json:"parameters,omitempty"`
 }
 
@@ -938,11 +966,17 @@ type Session struct {
 
 // StartRequest defines model for StartRequest.
 type StartRequest struct {
-	ChannelId   *openapi_types.UUID `json:"channel_id,omitempty"`
-	Contact     *ContactRequest     `json:"contact,omitempty"`
-	ContactId   *openapi_types.UUID `json:"contact_id,omitempty"`
-	Parameters  any                 `json:"parameters,omitempty"`
-	ScheduledAt *time.Time          `json:"scheduled_at,omitempty"`
+	ChannelId *openapi_types.UUID `json:"channel_id,omitempty"`
+	Contact   *ContactRequest     `json:"contact,omitempty"`
+	ContactId *openapi_types.UUID `json:"contact_id,omitempty"`
+
+	// Parameters Parameters fill the template's variables, keyed as the template's variables list them: {"nome": "João"}
+	// (NAMED); {"header.1": "123", "1": "João", "2": "Ana", "button.0": "abc"} (POSITIONAL: the body's numbers,
+	// header.1 for the header); button.<i> for the suffix of the URL button at position i. A POSITIONAL
+	// template also takes an array, ["João", "Ana"], filling the body's variables in order. Errors name
+	// the field parameters.<key>.
+	Parameters  any        `json:"parameters,omitempty"`
+	ScheduledAt *time.Time `json:"scheduled_at,omitempty"`
 
 	// SendType Example: now
 	SendType   *StartRequestSendType `json:"send_type,omitempty"`
@@ -1016,8 +1050,17 @@ type Template struct {
 	Quality *TemplateQuality `json:"quality,omitempty"`
 
 	// Status Example: APPROVED
-	Status    *string   `json:"status,omitempty"`
-	UpdatedAt *string   `json:"updated_at,omitempty"`
+	Status    *string `json:"status,omitempty"`
+	UpdatedAt *string `json:"updated_at,omitempty"`
+
+	// VariableDetails VariableDetails describe each key of variables, in the same order.
+	VariableDetails *[]TemplateVariable `json:"variable_details,omitempty"`
+
+	// Variables Variables are the keys of `parameters`, in order: a NAMED variable's name (header or body);
+	// in a POSITIONAL template the body's number ("1", "2") and "header.1" for the header's
+	// variable; "button.<i>" for the suffix of the URL button at 0-based position i.
+	//
+	// Example: ["nome","atendente"]
 	Variables *[]string `json:"variables,omitempty"`
 }
 
@@ -1091,6 +1134,41 @@ type TemplateSyncResult struct {
 	// Example: 1
 	Updated *int `json:"updated,omitempty"`
 }
+
+// TemplateVariable defines model for TemplateVariable.
+type TemplateVariable struct {
+	// Component Component is where the value goes: HEADER, BODY or BUTTON (a URL button's link suffix). A
+	// NAMED variable used in both the header and the body is BODY.
+	//
+	// Example: BODY
+	Component *TemplateVariableComponent `json:"component,omitempty"`
+
+	// Example Example is Meta's example value from the template's example fields (header_text,
+	// body_text, body_text_named_params, a URL button's example with its fixed part removed), or
+	// null when the template carries none.
+	//
+	// Example: Maria
+	Example *string `json:"example,omitempty"`
+
+	// Key Key is the key in `parameters` (and in errors[].field as parameters.<key>).
+	//
+	// Example: nome
+	Key *string `json:"key,omitempty"`
+
+	// Label Label is the bare label the preview shows in place of a missing value: the placeholder as
+	// written, upper-cased in brackets ("[NOME]"; "[1]" for "1", "header.1" and "button.0"). It
+	// does not say where the variable is: clients add that from component (the SPA shows
+	// "[PROTOCOLO] · cabeçalho", "[1] · complemento do link do botão").
+	//
+	// Example: [NOME]
+	Label *string `json:"label,omitempty"`
+}
+
+// TemplateVariableComponent Component is where the value goes: HEADER, BODY or BUTTON (a URL button's link suffix). A
+// NAMED variable used in both the header and the body is BODY.
+//
+// Example: BODY
+type TemplateVariableComponent string
 
 // User defines model for User.
 type User struct {

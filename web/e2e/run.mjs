@@ -4,7 +4,8 @@
 // Covers both ways of starting a conversation (Método 1 by phone, Método 2 from Novo atendimento), a
 // scheduled start, messages queued while waiting and released live (via /api/v1/events, no
 // reload) by a simulated reply, validation errors shown at their fields, the pages at 1280×800
-// and 390×844, and keyboard use. Each step leaves a screenshot in web/e2e-artifacts/.
+// and 390×844, keyboard use, and a twelve-variable template whose preview stays in view while Enter
+// walks its fields. Each step leaves a screenshot in web/e2e-artifacts/.
 
 import assert from 'node:assert/strict'
 import { mkdirSync, rmSync } from 'node:fs'
@@ -436,7 +437,7 @@ describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
       team: 'Suporte',
       category: 'Utilidade',
       template: 'atualizacao_pedido',
-      params: { '[NOME]': 'Maria', '[PEDIDO]': '12345', '[SITUACAO]': 'enviado', '[1]': '12345' },
+      params: { '[NOME]': 'Maria', '[PEDIDO]': '12345', '[SITUACAO]': 'enviado', '[1] · complemento do link do botão': '12345' },
     })
     // The URL button's suffix says which link it completes, and the preview shows the button.
     await visible(d.getByText('Final do link do botão “Acompanhar pedido”: https://loja.example.com/pedidos/[1]'))
@@ -654,6 +655,82 @@ describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
     await fitsViewport(page, 'conversation with consent history')
     await accessible(page, 'conversation with consent history')
     await shot(page, 'consent-conversa-reativado')
+  })
+
+  step('a long template (twelve variables): the preview stays in view, Enter walks the fields and starts', async () => {
+    const { items: channels } = await server.api('/channels')
+    const names = ['nome', 'pedido', 'produto', 'cor', 'tamanho', 'valor', 'parcelas', 'loja', 'endereco', 'data', 'hora', 'atendente']
+    await server.api('/templates', {
+      method: 'POST',
+      body: JSON.stringify({
+        channel_id: channels[0].id, name: 'confirmacao_completa', language: 'pt_BR', category: 'UTILITY', status: 'APPROVED',
+        parameter_format: 'NAMED',
+        components: [
+          { type: 'HEADER', format: 'TEXT', text: 'Protocolo {{protocolo}}',
+            example: { header_text_named_params: [{ param_name: 'protocolo', example: '2024-000123' }] } },
+          { type: 'BODY', text: names.map((n) => `${n}: {{${n}}}.`).join(' '),
+            example: { body_text_named_params: names.map((n) => ({ param_name: n, example: `ex-${n}` })) } },
+        ],
+      }),
+    })
+    await server.api('/contacts', { method: 'POST', body: JSON.stringify({ name: 'Paula Reis', phone: '11 97654-1212' }) })
+    await conversar(page, '11 97654-1212')
+    const d = await wizard(page, { prefix: 'longo', contactName: 'Paula Reis', team: 'Vendas', search: 'confirmacao', template: 'confirmacao_completa', params: {} })
+    // The header's variable is labelled with its place, Meta's examples are the placeholders.
+    const header = field(d, '[PROTOCOLO] · cabeçalho')
+    await visible(header)
+    assert.equal(await header.getAttribute('placeholder'), '2024-000123')
+    assert.equal(await field(d, '[NOME]').getAttribute('placeholder'), 'ex-nome')
+
+    const inputs = d.locator('.params-fields input')
+    assert.equal(await inputs.count(), 13)
+    const preview = d.getByTestId('params-preview')
+    const inView = async (what) => {
+      const box = await preview.boundingBox()
+      const vp = page.viewportSize()
+      assert.ok(box, `${what}: the preview is rendered`)
+      assert.ok(box.y >= 0 && box.y + box.height <= vp.height && box.x >= 0 && box.x + box.width <= vp.width,
+        `${what}: the preview ${JSON.stringify(box)} is inside the ${vp.width}×${vp.height} viewport`)
+    }
+    // Enter in each field moves to the next (typing as it goes); the preview stays in view.
+    await inputs.nth(0).click()
+    for (let i = 0; i < 12; i++) {
+      if (!(await inputs.nth(i).inputValue())) await page.keyboard.type(`v${i}`)
+      await page.keyboard.press('Enter')
+      await until(page, (n) => document.activeElement === document.querySelectorAll('.params-fields input')[n], i + 1, `Enter moves to field ${i + 2}`)
+    }
+    await inView('1280×800, last field focused')
+    const scrolled = await d.locator('.dialog-body').evaluate((el) => el.scrollTop)
+    assert.ok(scrolled > 0, 'the fields scrolled to reach the last one')
+    await visible(preview.getByText('Protocolo v0'))
+    await shot(page, 'longo-1280-ultimo-campo')
+
+    // On a phone the preview sticks to the bottom of the dialog and can be collapsed.
+    await page.setViewportSize(PHONE)
+    await inputs.nth(1).focus()
+    await inView('390×844, second field focused')
+    for (const n of [6, 12]) {
+      await inputs.nth(n).focus()
+      await inView(`390×844, field ${n + 1} focused`)
+      // The focused field is above the sticky preview, not under it.
+      const [input, box] = [await inputs.nth(n).boundingBox(), await preview.boundingBox()]
+      assert.ok(input.y >= 0 && input.y + input.height <= box.y, `field ${n + 1} ${JSON.stringify(input)} is above the preview ${JSON.stringify(box)}`)
+    }
+    await fitsViewport(page, 'long template 390')
+    await shot(page, 'longo-390-ultimo-campo')
+    await preview.getByRole('button', { name: 'Ocultar pré-visualização' }).click()
+    await hidden(preview.locator('.phone-frame'))
+    await shot(page, 'longo-390-previa-oculta')
+    await preview.getByRole('button', { name: 'Mostrar pré-visualização' }).click()
+    await visible(preview.locator('.phone-frame'))
+    await page.setViewportSize(DESKTOP)
+
+    // Enter in the last field starts the conversation, as the button does.
+    await inputs.nth(12).focus()
+    await page.keyboard.press('Enter')
+    await hidden(d)
+    await visible(page.getByRole('heading', { name: 'Paula Reis', level: 2 }))
+    await visible(message(page, 'nome: v1.'))
   })
 
   step('phone size (390×844): list, phone field, side search, wizard, conversation, login', async () => {

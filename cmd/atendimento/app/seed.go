@@ -150,22 +150,41 @@ type demoTemplate struct {
 	components                     []map[string]any
 }
 
+// demoTemplates carry Meta's example values (the "example" of each component, as Meta's
+// message_templates API returns them), which the SPA shows as the placeholders of the fields.
 var demoTemplates = []demoTemplate{
 	{"boas_vindas", "MARKETING", "APPROVED", "NAMED", []map[string]any{
-		{"type": "BODY", "text": "Olá {{nome}}, aqui é {{atendente}} da Loja Demo. Podemos conversar sobre o seu atendimento?"},
+		{"type": "BODY", "text": "Olá {{nome}}, aqui é {{atendente}} da Loja Demo. Podemos conversar sobre o seu atendimento?",
+			"example": map[string]any{"body_text_named_params": []map[string]string{
+				{"param_name": "nome", "example": "Maria"}, {"param_name": "atendente", "example": "Ana"}}}},
 		{"type": "FOOTER", "text": "Responda SAIR para não receber mais mensagens"}}},
 	{"oferta_semana", "MARKETING", "APPROVED", "POSITIONAL", []map[string]any{
 		{"type": "HEADER", "format": "TEXT", "text": "Oferta da semana"},
-		{"type": "BODY", "text": "Oi {{1}}! Esta semana o {{2}} está com {{3}} de desconto. Quer saber mais?"}}},
+		{"type": "BODY", "text": "Oi {{1}}! Esta semana o {{2}} está com {{3}} de desconto. Quer saber mais?",
+			"example": map[string]any{"body_text": [][]string{{"Maria", "tênis de corrida", "20%"}}}}}},
 	{"atualizacao_pedido", "UTILITY", "APPROVED", "NAMED", []map[string]any{
-		{"type": "BODY", "text": "Olá {{nome}}, o seu pedido {{pedido}} foi atualizado: {{situacao}}."},
-		{"type": "BUTTONS", "buttons": []map[string]any{{"type": "URL", "text": "Acompanhar pedido", "url": "https://loja.example.com/pedidos/{{1}}"}}}}},
+		{"type": "BODY", "text": "Olá {{nome}}, o seu pedido {{pedido}} foi atualizado: {{situacao}}.",
+			"example": map[string]any{"body_text_named_params": []map[string]string{
+				{"param_name": "nome", "example": "Maria"}, {"param_name": "pedido", "example": "A-1234"},
+				{"param_name": "situacao", "example": "saiu para entrega"}}}},
+		{"type": "BUTTONS", "buttons": []map[string]any{{"type": "URL", "text": "Acompanhar pedido", "url": "https://loja.example.com/pedidos/{{1}}",
+			"example": []string{"https://loja.example.com/pedidos/A-1234"}}}}}},
 	{"lembrete_pagamento", "UTILITY", "APPROVED", "POSITIONAL", []map[string]any{
-		{"type": "BODY", "text": "Olá {{1}}, lembramos que a fatura de {{2}} vence em {{3}}."}}},
+		{"type": "BODY", "text": "Olá {{1}}, lembramos que a fatura de {{2}} vence em {{3}}.",
+			"example": map[string]any{"body_text": [][]string{{"Maria", "R$ 129,90", "10/12"}}}}}},
 	{"codigo_verificacao", "AUTHENTICATION", "APPROVED", "POSITIONAL", []map[string]any{
-		{"type": "BODY", "text": "{{1}} é o seu código de verificação. Não o compartilhe com ninguém."}}},
+		{"type": "BODY", "text": "{{1}} é o seu código de verificação. Não o compartilhe com ninguém.",
+			"example": map[string]any{"body_text": [][]string{{"482913"}}}}}},
 	{"pesquisa_satisfacao", "MARKETING", "PENDING", "NAMED", []map[string]any{
 		{"type": "BODY", "text": "Olá {{nome}}, de 0 a 10, quanto você recomendaria a Loja Demo?"}}},
+	// A POSITIONAL template with a header variable and a URL button: its keys are "header.1",
+	// "1", "2" and "button.0".
+	{"protocolo_atendimento", "UTILITY", "APPROVED", "POSITIONAL", []map[string]any{
+		{"type": "HEADER", "format": "TEXT", "text": "Protocolo {{1}}", "example": map[string]any{"header_text": []string{"2024-000123"}}},
+		{"type": "BODY", "text": "Olá {{1}}, registramos o seu atendimento sobre {{2}}. Acompanhe pelo link abaixo.",
+			"example": map[string]any{"body_text": [][]string{{"Maria", "troca de produto"}}}},
+		{"type": "BUTTONS", "buttons": []map[string]any{{"type": "URL", "text": "Acompanhar atendimento", "url": "https://loja.example.com/protocolos/{{1}}",
+			"example": []string{"https://loja.example.com/protocolos/2024-000123"}}}}}},
 }
 
 // RandomPassword returns a 16-character password for generated accounts.

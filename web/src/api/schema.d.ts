@@ -4699,6 +4699,13 @@ export interface components {
             status?: string;
         };
         PostMessageRequest: {
+            /**
+             * @description Parameters fill the template's variables, keyed as the template's variables list them: {"nome": "João"}
+             *     (NAMED); {"header.1": "123", "1": "João", "2": "Ana", "button.0": "abc"} (POSITIONAL: the body's numbers,
+             *     header.1 for the header); button.<i> for the suffix of the URL button at position i. A POSITIONAL
+             *     template also takes an array, ["João", "Ana"], filling the body's variables in order. Errors name
+             *     the field parameters.<key>.
+             */
             parameters?: Record<string, never>;
             /** Format: uuid */
             template_id?: string;
@@ -4717,6 +4724,10 @@ export interface components {
             text?: string;
         };
         PreviewRequest: {
+            /**
+             * @description Parameters are keyed as the template's variables list them (nome; header.1, 1, 2; button.0), or an
+             *     array for the body of a POSITIONAL template.
+             */
             parameters?: Record<string, never>;
         };
         PricingInfo: {
@@ -4773,6 +4784,13 @@ export interface components {
             contact?: components["schemas"]["ContactRequest"];
             /** Format: uuid */
             contact_id?: string;
+            /**
+             * @description Parameters fill the template's variables, keyed as the template's variables list them: {"nome": "João"}
+             *     (NAMED); {"header.1": "123", "1": "João", "2": "Ana", "button.0": "abc"} (POSITIONAL: the body's numbers,
+             *     header.1 for the header); button.<i> for the suffix of the URL button at position i. A POSITIONAL
+             *     template also takes an array, ["João", "Ana"], filling the body's variables in order. Errors name
+             *     the field parameters.<key>.
+             */
             parameters?: Record<string, never>;
             /** Format: date-time */
             scheduled_at?: string;
@@ -4847,6 +4865,17 @@ export interface components {
             /** @example APPROVED */
             status?: string;
             updated_at?: string;
+            /** @description VariableDetails describe each key of variables, in the same order. */
+            variable_details?: components["schemas"]["TemplateVariable"][];
+            /**
+             * @description Variables are the keys of `parameters`, in order: a NAMED variable's name (header or body);
+             *     in a POSITIONAL template the body's number ("1", "2") and "header.1" for the header's
+             *     variable; "button.<i>" for the suffix of the URL button at 0-based position i.
+             * @example [
+             *       "nome",
+             *       "atendente"
+             *     ]
+             */
             variables?: string[];
         };
         TemplateList: {
@@ -4896,6 +4925,35 @@ export interface components {
              * @example 1
              */
             updated?: number;
+        };
+        TemplateVariable: {
+            /**
+             * @description Component is where the value goes: HEADER, BODY or BUTTON (a URL button's link suffix). A
+             *     NAMED variable used in both the header and the body is BODY.
+             * @example BODY
+             * @enum {string}
+             */
+            component?: "HEADER" | "BODY" | "BUTTON";
+            /**
+             * @description Example is Meta's example value from the template's example fields (header_text,
+             *     body_text, body_text_named_params, a URL button's example with its fixed part removed), or
+             *     null when the template carries none.
+             * @example Maria
+             */
+            example?: string | null;
+            /**
+             * @description Key is the key in `parameters` (and in errors[].field as parameters.<key>).
+             * @example nome
+             */
+            key?: string;
+            /**
+             * @description Label is the bare label the preview shows in place of a missing value: the placeholder as
+             *     written, upper-cased in brackets ("[NOME]"; "[1]" for "1", "header.1" and "button.0"). It
+             *     does not say where the variable is: clients add that from component (the SPA shows
+             *     "[PROTOCOLO] · cabeçalho", "[1] · complemento do link do botão").
+             * @example [NOME]
+             */
+            label?: string;
         };
         User: {
             created_at?: string;

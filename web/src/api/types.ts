@@ -86,6 +86,8 @@ export interface TemplateButton {
   text?: string
   url?: string
   phone_number?: string
+  /** Meta's example: the whole link of a URL button with a suffix (["https://…/pedidos/A-1"]). */
+  example?: string[]
 }
 
 /** A component in Meta's shape (the spec leaves it open); only the text-bearing ones matter here. */
@@ -94,6 +96,8 @@ export interface TemplateComponent {
   format?: string
   text?: string
   buttons?: TemplateButton[]
+  /** Meta's example values (header_text, body_text, body_text_named_params…); the server reads them into variable_details. */
+  example?: Record<string, unknown>
 }
 
 export type Template = Omit<Res<S['Template']>, 'components'> & {

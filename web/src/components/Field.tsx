@@ -1,4 +1,4 @@
-import { useId, type InputHTMLAttributes, type ReactNode } from 'react'
+import { useId, type InputHTMLAttributes, type ReactNode, type Ref } from 'react'
 
 interface Props extends Omit<InputHTMLAttributes<HTMLInputElement>, 'id'> {
   label: ReactNode
@@ -6,10 +6,12 @@ interface Props extends Omit<InputHTMLAttributes<HTMLInputElement>, 'id'> {
   error?: string
   /** Hide the label visually (it still names the input for screen readers and tests). */
   hideLabel?: boolean
+  /** The input element (React 19 passes ref as a prop). */
+  ref?: Ref<HTMLInputElement>
 }
 
 /** A labelled input whose hint and error are announced with it. */
-export function Field({ label, hint, error, hideLabel, className, ...input }: Props) {
+export function Field({ label, hint, error, hideLabel, className, ref, ...input }: Props) {
   const id = useId()
   const hintId = hint ? `${id}-hint` : undefined
   const errorId = error ? `${id}-error` : undefined
@@ -19,6 +21,7 @@ export function Field({ label, hint, error, hideLabel, className, ...input }: Pr
         {label}
       </label>
       <input
+        ref={ref}
         id={id}
         aria-invalid={error ? true : undefined}
         aria-describedby={[errorId, hintId].filter(Boolean).join(' ') || undefined}

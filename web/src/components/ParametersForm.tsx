@@ -1,4 +1,4 @@
-import { useEffect, useId, useState } from 'react'
+import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react'
 import { api, type Contact, type PriceEstimate, type Template, type TemplatePreview } from '../api'
 import { formatDate, formatMoney } from '../i18n/format'
 import { t } from '../i18n/pt-BR'
@@ -9,11 +9,13 @@ import {
   buttonUrlLabel,
   buttonVariables,
   componentText,
+  fieldLabel,
+  headerKey,
   parameterErrors,
   renderLocally,
   templateButtons,
   toParameters,
-  variableLabel,
+  variableDetails,
 } from '../lib/template'
 import { Field } from './Field'
 
@@ -27,22 +29,42 @@ interface Props {
   onChange: (variable: string, value: string) => void
   /** Errors to show at fields, by variable (from a submit: the client's or the server's). */
   errors: Record<string, string>
+  /** Enter in the last field does what the dialog's main button does (start or send). */
+  onSubmit?: () => void
 }
 
-/** "Parâmetros": one field per variable, the server-rendered preview, and the estimated cost. */
-export function ParametersForm({ template, contact, values, onChange, errors }: Props) {
+/**
+ * "Parâmetros": one field per variable, the server-rendered preview, and the estimated cost.
+ * The preview stays in view while the fields scroll (sticky beside them; at the bottom, and
+ * collapsible, on a phone), and Enter moves to the next field, or submits from the last one.
+ */
+export function ParametersForm({ template, contact, values, onChange, errors, onSubmit }: Props) {
   const headingId = useId()
   const previewId = useId()
+  const frameId = useId()
+  const [collapsed, setCollapsed] = useState(false)
+  const inputs = useRef<Array<HTMLInputElement | null>>([])
   const preview = usePreview(template, values)
   const previewErrors = parameterErrors(template, preview.errors)
   const byButton = buttonVariables(template)
+  const details = variableDetails(template)
+
+  function onKeyDown(i: number, e: KeyboardEvent<HTMLInputElement>) {
+    // Only a plain Enter, and not one that confirms an input method's composition.
+    if (e.key !== 'Enter' || e.shiftKey || e.altKey || e.ctrlKey || e.metaKey || e.nativeEvent.isComposing) return
+    e.preventDefault()
+    const next = inputs.current.slice(i + 1).find((el) => el)
+    if (next) next.focus()
+    else onSubmit?.()
+  }
 
   return (
     <div className="params-layout">
       <section className="step params-fields" aria-labelledby={headingId}>
         <h3 id={headingId}>{t('params.heading')}</h3>
         <p className="muted small">{template.variables.length ? t('params.hint') : t('params.none')}</p>
-        {template.variables.map((v) => {
+        {details.map((d, i) => {
+          const v = d.key
           // Preview errors show only once there is something typed; empty fields are flagged on submit.
           // Only for the value the server saw, never a stale verdict on what is typed now.
           const live =
@@ -54,7 +76,11 @@ export function ParametersForm({ template, contact, values, onChange, errors }: 
           return (
             <Field
               key={v}
-              label={variableLabel(v)}
+              ref={(el) => {
+                inputs.current[i] = el
+              }}
+              label={fieldLabel(d)}
+              placeholder={d.example ?? undefined}
               hint={
                 button
                   ? t('params.buttonVariable', { button: button.text ?? '', url: buttonUrlLabel(button.url ?? '', v) })
@@ -62,16 +88,29 @@ export function ParametersForm({ template, contact, values, onChange, errors }: 
               }
               value={values[v] ?? ''}
               autoComplete="off"
+              enterKeyHint={i === details.length - 1 ? 'send' : 'next'}
               error={errors[v] ?? live}
               onChange={(e) => onChange(v, e.target.value)}
+              onKeyDown={(e) => onKeyDown(i, e)}
             />
           )
         })}
       </section>
-      <aside className="params-side">
+      <aside className={`params-side${collapsed ? ' is-collapsed' : ''}`} data-testid="params-preview">
         <section aria-labelledby={previewId} className="preview">
-          <h3 id={previewId}>{t('params.preview')}</h3>
-          <div className="phone-frame">
+          <div className="preview-head">
+            <h3 id={previewId}>{t('params.preview')}</h3>
+            <button
+              type="button"
+              className="link-button preview-toggle"
+              aria-expanded={!collapsed}
+              aria-controls={frameId}
+              onClick={() => setCollapsed((c) => !c)}
+            >
+              {collapsed ? t('params.previewShow') : t('params.previewHide')}
+            </button>
+          </div>
+          <div className="phone-frame" id={frameId}>
             <div className="bubble bubble-out" aria-live="polite">
               {preview.header && <strong className="bubble-header">{preview.header}</strong>}
               <span className="bubble-text">{preview.body}</span>
@@ -116,7 +155,7 @@ function usePreview(template: Template, values: Record<string, string>) {
   }, [template, settled])
 
   // The server's rendering when it is for what is typed now, else the same thing done locally
-  // (both show a blank variable as [NOME]).
+  // (both show a blank variable as its label, [NOME]; never the raw {{nome}}).
   const fresh = server && server.for === values ? server.preview : null
   const byButton = buttonVariables(template)
   const localButtons = templateButtons(template).map((b) => {
@@ -124,7 +163,7 @@ function usePreview(template: Template, values: Record<string, string>) {
     return { text: b.text ?? '', url: b.url && v ? buttonUrlLabel(b.url, v, values[v]) : (b.url ?? '') }
   })
   return {
-    header: fresh ? fresh.header : componentText(template, 'HEADER'),
+    header: fresh?.header || renderLocally(componentText(template, 'HEADER'), values, (tok) => headerKey(template, tok)),
     body: fresh?.body || renderLocally(bodyText(template), values),
     footer: fresh ? fresh.footer : componentText(template, 'FOOTER'),
     buttons: fresh?.buttons?.length ? fresh.buttons.map((b) => ({ text: b.text ?? '', url: b.url ?? '' })) : localButtons,

@@ -405,6 +405,9 @@ export function SendMessagePanel({ contact: initialContact, onClose, onStarted, 
               contact={contact}
               values={values}
               errors={paramErrors}
+              onSubmit={() => {
+                if (!busy) void start()
+              }}
               onChange={(v, value) => {
                 setValues((old) => ({ ...old, [v]: value }))
                 setClientErrors(({ [`parameters.${v}`]: _drop, ...rest }) => rest)

@@ -163,7 +163,11 @@ function TemplateCard({ tpl, checked, unavailable, onSelect }: CardProps) {
           {t(`template.quality.${quality}` as const)}
         </span>
       )}
-      {header && <span className="template-header-text">{header}</span>}
+      {header && (
+        <span className="template-header-text">
+          <TemplateText text={header} />
+        </span>
+      )}
       <span id={`${id}-body`} className="template-body">
         <TemplateText text={bodyText(tpl)} />
       </span>
@@ -173,7 +177,7 @@ function TemplateCard({ tpl, checked, unavailable, onSelect }: CardProps) {
   )
 }
 
-/** Template text with each variable shown as the seed writes it: [NOME]. */
+/** Template text (header or body) with each variable shown as the help page writes it: [NOME], never {{nome}}. */
 export function TemplateText({ text }: { text: string }) {
   return (
     <>

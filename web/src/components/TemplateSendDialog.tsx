@@ -73,6 +73,9 @@ export function TemplateSendDialog({ conversation, onClose, onSent }: Props) {
               contact={conversation.contact}
               values={values}
               errors={paramErrors}
+              onSubmit={() => {
+                if (!busy) void send()
+              }}
               onChange={(v, value) => {
                 setValues((old) => ({ ...old, [v]: value }))
                 setErrors((list) => list.filter((e) => parameterErrors(template, [e])[v] === undefined))

@@ -104,7 +104,7 @@ describe('"Conversa": waiting, the queue and live updates', () => {
     expect(await screen.findByText('Olá João, sua fatura de março vence amanhã.')).toBeInTheDocument()
     expect(fake.calls('POST', `/api/v1/conversations/${conv.id}/messages`)[0].body).toEqual({
       template_id: 'tp-fatura',
-      parameters: ['João', 'março'],
+      parameters: { '1': 'João', '2': 'março' },
     })
     // Re-engaged: waiting again, so the composer queues until the reply.
     expect(await screen.findByText('Aguardando a resposta do contato')).toBeInTheDocument()

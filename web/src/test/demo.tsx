@@ -6,7 +6,7 @@ import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
 import App from '../App'
 import '../index.css'
-import { FakeApi } from './fakeApi'
+import { FakeApi, protocoloTemplate } from './fakeApi'
 import { FakeEventSource } from './fakeEventSource'
 
 const fake = new FakeApi()
@@ -17,6 +17,8 @@ fake.contacts.push(
 fake.addConversation({ contact_id: 'ct-paulo', channel_id: 'ch-vendas', team_id: 'tm-suporte', status: 'active', windowOpenFor: 40 * 60_000 })
 fake.addConversation({ contact_id: 'ct-bia', channel_id: 'ch-suporte', team_id: 'tm-suporte', status: 'waiting' })
 fake.addConversation({ contact_id: 'ct-maria', channel_id: 'ch-suporte', team_id: 'tm-financeiro', status: 'active', windowExpiredAgo: 7_200_000 })
+// A template with a header variable and a URL button: its fields are labelled with their place.
+fake.templates.push(protocoloTemplate('ch-suporte'))
 if (new URLSearchParams(location.search).has('signedIn')) fake.signIn()
 
 window.fetch = fake.fetch

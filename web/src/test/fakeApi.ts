@@ -55,7 +55,59 @@ export const AGENT: User & { password: string } = {
   password: 'segredo123',
 }
 
-function tpl(
+/**
+ * The keys and details of a template's variables, as the server derives them (DESIGN.md §
+ * Parameter keys): a NAMED variable's name; a POSITIONAL body's numbers and `header.1`; a URL
+ * button's suffix `button.<i>`. Examples come from Meta's `example` fields.
+ */
+export function templateKeys(
+  components: Template['components'],
+  format: Template['parameter_format'],
+): Pick<Template, 'variables' | 'variable_details'> {
+  const named = format === 'NAMED'
+  const details: Template['variable_details'] = []
+  const add = (key: string, token: string, component: 'HEADER' | 'BODY' | 'BUTTON', example?: string) => {
+    const d = details.find((x) => x.key === key)
+    if (d) {
+      if (component === 'BODY') d.component = 'BODY'
+      return
+    }
+    details.push({ key, component, label: `[${token.toUpperCase()}]`, example: example ?? null })
+  }
+  const tokens = (text: string) => {
+    const all = [...new Set([...text.matchAll(/\{\{\s*(\w+)\s*\}\}/g)].map((m) => m[1]))]
+    return named ? all : all.sort((a, b) => Number(a) - Number(b))
+  }
+  const examples = (c: (typeof components)[number] | undefined, list: string, nested: boolean): Record<string, string> => {
+    const ex = c?.example ?? {}
+    const out: Record<string, string> = {}
+    for (const n of (ex[`${list}_named_params`] as Array<{ param_name: string; example: string }> | undefined) ?? []) out[n.param_name] = n.example
+    const values = (nested ? (ex[list] as string[][] | undefined)?.[0] : (ex[list] as string[] | undefined)) ?? []
+    values.forEach((v, i) => (out[String(i + 1)] = v))
+    return out
+  }
+  const header = components.find((c) => c.type === 'HEADER')
+  const body = components.find((c) => c.type === 'BODY')
+  if (header?.text) {
+    const ex = examples(header, 'header_text', false)
+    for (const tok of tokens(header.text)) add(named ? tok : `header.${tok}`, tok, 'HEADER', ex[tok])
+  }
+  if (body?.text) {
+    const ex = examples(body, 'body_text', true)
+    for (const tok of tokens(body.text)) add(tok, tok, 'BODY', ex[tok])
+  }
+  const buttons = components.find((c) => c.type === 'BUTTONS')?.buttons ?? []
+  buttons.forEach((b, i) => {
+    if (b.type !== 'URL' || !/\{\{1\}\}/.test(b.url ?? '')) return
+    const full = (b.example ?? [])[0]
+    const prefix = (b.url ?? '').split('{{')[0]
+    add(`button.${i}`, '1', 'BUTTON', full?.startsWith(prefix) ? full.slice(prefix.length) : full)
+  })
+  return { variables: details.map((d) => d.key), variable_details: details }
+}
+
+/** A template of the fake; `opts.components` replaces the body-only components (keys follow). */
+export function fakeTemplate(
   id: string,
   channel_id: string,
   name: string,
@@ -63,7 +115,9 @@ function tpl(
   body: string,
   opts: Partial<Template> = {},
 ): Template {
-  const variables = [...body.matchAll(/\{\{\s*(\w+)\s*\}\}/g)].map((m) => m[1])
+  const tokens = [...body.matchAll(/\{\{\s*(\w+)\s*\}\}/g)].map((m) => m[1])
+  const parameter_format = opts.parameter_format ?? (tokens.every((v) => /^\d+$/.test(v)) && tokens.length ? 'POSITIONAL' : 'NAMED')
+  const components = opts.components ?? [{ type: 'BODY', text: body }]
   return {
     id,
     channel_id,
@@ -71,15 +125,34 @@ function tpl(
     language: 'pt_BR',
     category,
     status: 'APPROVED',
-    parameter_format: variables.every((v) => /^\d+$/.test(v)) && variables.length ? 'POSITIONAL' : 'NAMED',
-    components: [{ type: 'BODY', text: body }],
-    variables,
     external_id: `meta-${id}`,
     quality: 'UNKNOWN',
     created_at: T0,
     updated_at: T0,
     ...opts,
+    parameter_format,
+    components,
+    ...templateKeys(components, parameter_format),
   }
+}
+const tpl = fakeTemplate
+
+/** A POSITIONAL template with a header variable, two body variables and a URL button (keys header.1, 1, 2, button.1). */
+export function protocoloTemplate(channel_id = 'ch-vendas') {
+  return fakeTemplate('tp-protocolo', channel_id, 'protocolo_atendimento', 'UTILITY', '', {
+    parameter_format: 'POSITIONAL',
+    components: [
+      { type: 'HEADER', format: 'TEXT', text: 'Protocolo {{1}}', example: { header_text: ['2024-000123'] } },
+      { type: 'BODY', text: 'Olá {{1}}, registramos seu pedido sobre {{2}}.', example: { body_text: [['Maria', 'troca de produto']] } },
+      {
+        type: 'BUTTONS',
+        buttons: [
+          { type: 'QUICK_REPLY', text: 'Falar com atendente' },
+          { type: 'URL', text: 'Acompanhar', url: 'https://loja.example.com/p/{{1}}', example: ['https://loja.example.com/p/2024-000123'] },
+        ],
+      },
+    ],
+  })
 }
 
 /** Rate card (BRL per delivered template) kept as data, as the server does. */
@@ -113,7 +186,11 @@ export class FakeApi {
         { type: 'FOOTER', text: 'Loja Exemplo' },
       ],
     }),
-    tpl('tp-fatura', 'ch-vendas', 'lembrete_fatura', 'UTILITY', 'Olá {{1}}, sua fatura de {{2}} vence amanhã.'),
+    tpl('tp-fatura', 'ch-vendas', 'lembrete_fatura', 'UTILITY', 'Olá {{1}}, sua fatura de {{2}} vence amanhã.', {
+      components: [
+        { type: 'BODY', text: 'Olá {{1}}, sua fatura de {{2}} vence amanhã.', example: { body_text: [['Maria', 'março']] } },
+      ],
+    }),
     tpl('tp-codigo', 'ch-vendas', 'codigo_acesso', 'AUTHENTICATION', 'Seu código de acesso é {{1}}.'),
     tpl('tp-pendente', 'ch-vendas', 'promo_pendente', 'MARKETING', 'Promoção para {{nome}}!', { status: 'PENDING' }),
     tpl('tp-suporte', 'ch-suporte', 'retorno_suporte', 'UTILITY', 'Olá {{nome}}, estamos retornando seu chamado.'),
@@ -335,8 +412,7 @@ export class FakeApi {
     if (r.method === 'GET' && p === '/templates') return page(this.filterTemplates(r.query))
     if (r.method === 'POST' && (m = /^\/templates\/([\w-]+)\/preview$/.exec(p))) {
       const t = this.find(this.templates, m[1])
-      const { text, errors } = this.render(t, body.parameters as TemplateParameters)
-      return ok({ rendered_text: text, errors })
+      return ok(this.render(t, body.parameters as TemplateParameters).preview)
     }
     if (r.method === 'GET' && p === '/pricing/estimate') {
       const t = this.find(this.templates, r.query.get('template_id') ?? '')
@@ -453,10 +529,11 @@ export class FakeApi {
     )
   }
 
-  /** Renders a template's body and lists every parameter problem (field `parameters.<name>`). */
-  private render(t: Template, params: TemplateParameters | undefined): { text: string; errors: FieldError[] } {
+  /** Renders a template as the server's preview does and lists every parameter problem (field `parameters.<key>`). */
+  render(t: Template, params: TemplateParameters | undefined) {
     const values: Record<string, string> = {}
     const errors: FieldError[] = []
+    // An array fills the body's {{1}}, {{2}}… in order.
     if (Array.isArray(params)) params.forEach((v, i) => (values[String(i + 1)] = v))
     else Object.assign(values, params ?? {})
     for (const v of t.variables) {
@@ -470,8 +547,31 @@ export class FakeApi {
     for (const k of Object.keys(values)) {
       if (!t.variables.includes(k)) errors.push({ field: `parameters.${k}`, code: 'parameter_unknown', message: `unknown parameter ${k}` })
     }
-    const body = t.components.find((c) => c.type === 'BODY')?.text ?? ''
-    return { text: body.replace(/\{\{\s*(\w+)\s*\}\}/g, (all, v: string) => values[v] || all), errors }
+    const fill = (text: string, keyOf: (tok: string) => string, blank: (all: string, tok: string) => string) =>
+      text.replace(/\{\{\s*(\w+)\s*\}\}/g, (all, tok: string) => values[keyOf(tok)]?.trim() || blank(all, tok))
+    const label = (_: string, tok: string) => `[${tok.toUpperCase()}]`
+    const headerKey = (tok: string) => (t.parameter_format === 'POSITIONAL' ? `header.${tok}` : tok)
+    const part = (type: string) => t.components.find((c) => c.type === type)?.text ?? ''
+    const body = part('BODY')
+    const buttons = (t.components.find((c) => c.type === 'BUTTONS')?.buttons ?? []).map((b, i) => ({
+      type: b.type,
+      text: b.text ?? '',
+      url: b.url ? fill(b.url, () => `button.${i}`, label) : undefined,
+    }))
+    return {
+      /** The body with the given values (blanks stay as written), as the history records it. */
+      text: fill(body, (x) => x, (all) => all),
+      errors,
+      preview: {
+        header: fill(part('HEADER'), headerKey, label),
+        body: fill(body, (x) => x, label),
+        footer: part('FOOTER'),
+        buttons,
+        text: [fill(part('HEADER'), headerKey, label), fill(body, (x) => x, label), part('FOOTER')].filter(Boolean).join('\n\n'),
+        labels: Object.fromEntries(t.variable_details.map((d) => [d.key, d.label])),
+        errors,
+      },
+    }
   }
 
   private estimate(t: Template, windowOpen: boolean): PriceEstimate {

@@ -1,4 +1,5 @@
-import { screen, within } from '@testing-library/react'
+import { screen, waitFor, within } from '@testing-library/react'
+import { expect } from 'vitest'
 import type { UserEvent } from '@testing-library/user-event'
 
 /** The accessible names of radios (our option cards label them by their title). */
@@ -35,7 +36,15 @@ export async function toParameters(
   // The help page's order: the send type, the channel, the team; the last choice moves on.
   await user.click(d.getByRole('button', { name: o.type ?? 'Iniciar atendimento' }))
   if (o.channel) await user.click(d.getByRole('button', { name: o.channel }))
-  if (o.team) await user.click(d.getByRole('button', { name: o.team }))
+  if (o.team) {
+    // "Iniciar atendimento" with the channel's default team moves on by itself; "Voltar" returns
+    // to choose another, and choosing it moves on.
+    await waitFor(() =>
+      expect(d.queryByRole('heading', { name: 'Modelo de mensagem' }) ?? d.queryByRole('button', { name: o.team })).toBeTruthy(),
+    )
+    if (d.queryByRole('heading', { name: 'Modelo de mensagem' })) await user.click(d.getByRole('button', { name: 'Voltar' }))
+    await user.click(d.getByRole('button', { name: o.team }))
+  }
   if (o.type === 'Agendar mensagem' && !o.team) await user.click(d.getByRole('button', { name: 'Selecionar modelo de mensagem' }))
   await user.click(await d.findByRole('radio', { name: o.template }))
   await user.click(d.getByRole('button', { name: 'Definir parâmetros' }))

@@ -51,7 +51,7 @@ describe('"Enviar mensagem": scheduling, server validation and conflicts', () =>
     // Brasília is UTC−3: 14:30 there is 17:30Z, whatever the browser's zone.
     expect(body.scheduled_at).toBe(zonedToUTC(tomorrow.date, '14:30'))
     expect(body.scheduled_at).toMatch(/T17:30:00Z$/)
-    expect(body.parameters).toEqual(['482913']) // positional template
+    expect(body.parameters).toEqual({ '1': '482913' }) // positional template: an object by key
   })
 
   it('puts every 422 error at its field, and sends the agent back to fix earlier steps', async () => {
