@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react'
-import { api, ApiError, type Session } from '../api'
-import { problemText } from '../lib/errors'
+import { api, type Session } from '../api'
+import { loginErrorText } from '../lib/errors'
 import { t } from '../i18n/pt-BR'
 import { Field } from './Field'
 
@@ -54,12 +54,3 @@ export function Login({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
   )
 }
 
-/** What a failed login says: wrong credentials, the lockout with its wait in minutes, or the problem. */
-export function loginErrorText(err: unknown): string {
-  if (err instanceof ApiError) {
-    if (err.status === 401 || err.status === 422) return t('login.invalid')
-    const wait = err.problem.retry_after
-    if (err.code === 'login_locked' && wait) return t('login.locked', { minutes: Math.max(1, Math.ceil(wait / 60)) })
-  }
-  return problemText(err)
-}

@@ -23,3 +23,13 @@ export function problemText(err: unknown): string {
   }
   return t('common.unexpected')
 }
+
+/** What a failed login says: wrong credentials, the lockout with its wait in minutes, or the problem. */
+export function loginErrorText(err: unknown): string {
+  if (err instanceof ApiError) {
+    if (err.status === 401 || err.status === 422) return t('login.invalid')
+    const wait = err.problem.retry_after
+    if (err.code === 'login_locked' && wait) return t('login.locked', { minutes: Math.max(1, Math.ceil(wait / 60)) })
+  }
+  return problemText(err)
+}
