@@ -159,6 +159,7 @@ export const ptBR = {
   'template.list': 'Modelos aprovados',
   'template.none': 'Nenhum modelo aprovado encontrado para este canal.',
   'template.next': 'Definir parâmetros',
+  'template.unavailableMediaHeader': 'Indisponível: o cabeçalho deste modelo tem imagem, vídeo, documento ou localização, que ainda não podem ser enviados por aqui',
   'template.unavailableOptedOut': 'Indisponível: o contato pediu para não receber mensagens de marketing',
   'template.quality.YELLOW': 'Qualidade em atenção',
   'template.quality.RED': 'Qualidade baixa: a Meta pode pausar este modelo',

@@ -31,3 +31,13 @@ describe('marketing consent', () => {
     expect(formatDayTime('not a date')).toBe('')
   })
 })
+
+describe('templates that cannot be sent', () => {
+  it('says why on the card: a media header, before the parameters step', () => {
+    const header = (format: string) => ({ category: 'UTILITY' as const, components: [{ type: 'HEADER', format }, { type: 'BODY', text: 'Olá' }] })
+    expect(unavailableReason(header('IMAGE'), null)).toMatch(/^Indisponível: o cabeçalho deste modelo tem imagem/)
+    expect(unavailableReason(header('document'), null)).toMatch(/^Indisponível/)
+    expect(unavailableReason(header('TEXT'), null)).toBeNull()
+    expect(unavailableReason({ category: 'UTILITY', components: [{ type: 'BODY', text: 'Olá' }] }, null)).toBeNull()
+  })
+})

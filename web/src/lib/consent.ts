@@ -10,9 +10,13 @@ import { t } from '../i18n/pt-BR'
  * AUTHENTICATION templates still go (Meta's rule too).
  */
 export function unavailableReason(
-  tpl: Pick<Template, 'category'>,
+  tpl: Pick<Template, 'category'> & Partial<Pick<Template, 'components'>>,
   contact: Pick<Contact, 'marketing_opted_out'> | null | undefined,
 ): string | null {
+  // A media header (image, video, document, location) needs media this server cannot send yet:
+  // the start would end in 422 template_unsupported, so the card says so first.
+  const header = tpl.components?.find((c) => c.type === 'HEADER')
+  if (header?.format && header.format.toUpperCase() !== 'TEXT') return t('template.unavailableMediaHeader')
   if (contact?.marketing_opted_out && tpl.category === 'MARKETING') return t('template.unavailableOptedOut')
   return null
 }
