@@ -156,6 +156,7 @@ func TestTenantIsolation(t *testing.T) {
 			{"DELETE /api/v1/contacts/{id}", "/api/v1/contacts/" + f.contact, nil, "contact_not_found"},
 			{"GET /api/v1/contacts/{id}/consent", "/api/v1/contacts/" + f.contact + "/consent", nil, "contact_not_found"},
 			{"POST /api/v1/contacts/{id}/consent", "/api/v1/contacts/" + f.contact + "/consent", map[string]any{"opted_out": true}, "contact_not_found"},
+			{"GET /api/v1/contacts/{id}/start-state", "/api/v1/contacts/" + f.contact + "/start-state?channel_id=" + f.channel, nil, "contact_not_found"},
 			{"GET /api/v1/contacts/lookup", "/api/v1/contacts/lookup?phone=" + url.QueryEscape(f.contactPhone), nil, "contact_not_found"},
 			{"GET /api/v1/channels/{id}", "/api/v1/channels/" + f.channel, nil, "channel_not_found"},
 			{"PATCH /api/v1/channels/{id}", "/api/v1/channels/" + f.channel, map[string]any{"name": "Invadido", "active": false}, "channel_not_found"},
