@@ -18,11 +18,12 @@ import (
 	"github.com/atendimento/atendimento/internal/store"
 )
 
-// serveOnce runs `serve` until it listens, stops it and returns its standard output and logs.
-func serveOnce(t *testing.T, cfg app.Config, args ...string) (stdout, logs string) {
+// serveInBackground runs `atendimento serve args…` until it logs that it listens (or ends), and
+// returns a stop that cancels it, requires a clean end and gives its standard output and logs.
+func serveInBackground(t *testing.T, cfg app.Config, args ...string) (stop func() (stdout, logs string)) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	t.Cleanup(cancel)
 	var out bytes.Buffer
 	buf := &apptest.SyncBuffer{}
 	done := make(chan error, 1)
@@ -38,9 +39,17 @@ func serveOnce(t *testing.T, cfg app.Config, args ...string) (stdout, logs strin
 		}
 		return strings.Contains(buf.String(), `"msg":"listening"`)
 	}, 30*time.Second, 10*time.Millisecond)
-	cancel()
-	require.NoError(t, <-done, buf.String())
-	return out.String(), buf.String()
+	return func() (string, string) {
+		cancel()
+		require.NoError(t, <-done, buf.String())
+		return out.String(), buf.String()
+	}
+}
+
+// serveOnce runs `serve` until it listens, stops it and returns its standard output and logs.
+func serveOnce(t *testing.T, cfg app.Config, args ...string) (stdout, logs string) {
+	t.Helper()
+	return serveInBackground(t, cfg, args...)()
 }
 
 // TestServeBootstrapLeadsToConnectANumber: a server bootstrapped with BOOTSTRAP_* has an account

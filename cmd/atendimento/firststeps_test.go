@@ -100,24 +100,8 @@ func TestServePortInUse(t *testing.T) {
 // what it printed.
 func serveDemo(t *testing.T, cfg app.Config) string {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var out bytes.Buffer
-	logs := &apptest.SyncBuffer{}
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve"}, cfg, slog.New(slog.NewJSONHandler(logs, nil)), &out) }()
-	require.Eventually(t, func() bool {
-		select {
-		case err := <-done:
-			done <- err
-			return true
-		default:
-		}
-		return strings.Contains(logs.String(), `"msg":"listening"`)
-	}, 30*time.Second, 10*time.Millisecond)
-	cancel()
-	require.NoError(t, <-done, logs.String())
-	return out.String()
+	out, _ := serveOnce(t, cfg)
+	return out
 }
 
 // login logs in through the HTTP API and returns the status.

@@ -11,14 +11,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/atendimento/atendimento/api"
 	"github.com/atendimento/atendimento/cmd/atendimento/app"
-	"github.com/atendimento/atendimento/cmd/atendimento/app/apptest"
 	"github.com/atendimento/atendimento/internal/account"
 	"github.com/atendimento/atendimento/internal/store"
 	"github.com/atendimento/atendimento/internal/store/storetest"
@@ -251,31 +249,7 @@ func TestServeBootstrapsAndStops(t *testing.T) {
 	t.Parallel()
 	engines(t, func(t *testing.T, url string) {
 		cfg := bootstrapConfig(url)
-		// serve starts the server and waits until it listens; stop shuts it down and returns its
-		// standard output and logs.
-		serve := func() (stop func() (stdout, logs string)) {
-			ctx, cancel := context.WithCancel(context.Background())
-			var out bytes.Buffer
-			logs := &apptest.SyncBuffer{}
-			done := make(chan error, 1)
-			go func() { done <- run(ctx, []string{"serve"}, cfg, slog.New(slog.NewJSONHandler(logs, nil)), &out) }()
-			require.Eventually(t, func() bool {
-				select {
-				case err := <-done:
-					done <- err
-					return true
-				default:
-				}
-				return strings.Contains(logs.String(), `"msg":"listening"`)
-			}, 30*time.Second, 10*time.Millisecond)
-			return func() (string, string) {
-				cancel()
-				require.NoError(t, <-done, logs.String())
-				return out.String(), logs.String()
-			}
-		}
-
-		stop := serve()
+		stop := serveInBackground(t, cfg)
 		a := openApp(t, cfg)
 		out, logs := stop()
 		require.NotContains(t, out, "demo", "BOOTSTRAP_* set: no demo data")
@@ -285,7 +259,7 @@ func TestServeBootstrapsAndStops(t *testing.T) {
 		checkBootstrapped(t, a, cfg)
 
 		// A restart finds the account and changes nothing.
-		stop = serve()
+		stop = serveInBackground(t, cfg)
 		_, logs = stop()
 		require.NotContains(t, logs, "bootstrapped the first account")
 		checkBootstrapped(t, a, cfg)
