@@ -2,6 +2,7 @@ import { lazy, Suspense, useCallback, useEffect, useState } from 'react'
 import { api, onUnauthorized, type Session } from './api'
 import { Login } from './components/Login'
 import { t } from './i18n/pt-BR'
+import { normaliseRoute, replaceRoute } from './lib/hooks'
 
 // The workspace loads after the login (or while /me answers): the login screen's download is small.
 const SignedIn = lazy(() => import('./SignedIn'))
@@ -13,6 +14,7 @@ export default function App() {
   const [auth, setAuth] = useState<AuthState>({ status: 'loading' })
 
   useEffect(() => {
+    normaliseRoute()
     let live = true
     api
       .me()
@@ -26,6 +28,8 @@ export default function App() {
   }, [])
 
   const logout = useCallback(() => {
+    // The next person to sign in starts at the inbox, not in this agent's conversation.
+    replaceRoute({ name: 'inbox' })
     api
       .logout()
       .catch(() => {})
