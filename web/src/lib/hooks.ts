@@ -71,9 +71,9 @@ type BackEntry = { onBack: () => void }
 const dialogStack: BackEntry[] = []
 /** How many of our dialog entries sit above the page's entry in the browser's history. */
 let pushed = 0
-/** Our own history.go calls whose popstate is not the user's Back. */
-let ignorePops = 0
 let syncQueued = false
+/** Our own history.go is on its way: its popstate is not the user's Back. */
+let selfTraversal = false
 let listening = false
 const MARK = 'atendimentoDialog'
 
@@ -95,19 +95,21 @@ function scheduleSync(): void {
       window.history.pushState({ ...(window.history.state ?? {}), [MARK]: pushed }, '')
     }
     if (pushed > dialogStack.length) {
-      ignorePops += 1
+      selfTraversal = true
       window.history.go(dialogStack.length - pushed)
       pushed = dialogStack.length
     }
   })
 }
 
+/** Back (or Forward) to an entry below the innermost dialog's: that dialog is asked to close. */
 function onPopState(e: PopStateEvent): void {
-  if (ignorePops > 0) {
-    ignorePops -= 1
+  pushed = depthOf(e.state)
+  if (selfTraversal) {
+    selfTraversal = false
+    scheduleSync()
     return
   }
-  pushed = depthOf(e.state)
   const top = dialogStack[dialogStack.length - 1]
   if (top && pushed < dialogStack.length) top.onBack()
   scheduleSync()
