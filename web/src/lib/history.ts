@@ -7,6 +7,8 @@ export function byTime(a: Message, b: Message): number {
   return a.seq - b.seq || a.created_at.localeCompare(b.created_at)
 }
 
+const ms = (iso: string) => Date.parse(iso)
+
 /**
  * When an outbound message left the queue: its first time past `queued` (the server stamps
  * `updated_at` when the reply releases it as `pending`, then `sent_at`), or null while waiting.
@@ -40,12 +42,15 @@ export function arrangeMessages(list: Message[]): { history: HistoryItem[]; queu
       if (m.direction === 'in') return { m, at: m.created_at, released: false }
       const left = leftQueueAt(m)
       // Released by a reply: posted before it, numbered before it, out at or after its arrival.
-      const reply = left && inbound.find((i) => i.seq > m.seq && i.created_at > m.created_at && left >= i.created_at)
+      // Times are compared as instants: the server trims trailing zeros of fractions, so strings do not sort.
+      const reply =
+        left &&
+        inbound.find((i) => i.seq > m.seq && ms(i.created_at) > ms(m.created_at) && ms(left) >= ms(i.created_at))
       return reply ? { m, at: left, released: true } : { m, at: m.created_at, released: false }
     })
   history.sort(
     (a, b) =>
-      Date.parse(a.at) - Date.parse(b.at) ||
+      ms(a.at) - ms(b.at) ||
       (a.m.direction === b.m.direction ? 0 : a.m.direction === 'in' ? -1 : 1) ||
       a.m.seq - b.m.seq,
   )
