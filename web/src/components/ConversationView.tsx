@@ -67,9 +67,10 @@ export function ConversationView({ id, onChanged, autoFocus, onFocused }: Props)
   const scrollRef = useRef<HTMLDivElement>(null)
   const headingRef = useRef<HTMLHeadingElement>(null)
   const messagesRef = useRef(messages)
-  const nameRef = useRef('')
+  const convRef = useRef(conv)
   useEffect(() => {
     messagesRef.current = messages
+    convRef.current = conv
   })
   const changed = useRef(onChanged)
   useEffect(() => {
@@ -103,7 +104,8 @@ export function ConversationView({ id, onChanged, autoFocus, onFocused }: Props)
         const next = upsertMessage(messagesRef.current, e.data)
         // Only a change that made it in (not an older copy arriving late) is announced.
         if (next !== messagesRef.current && next.includes(e.data)) {
-          const said = announcement(before, e.data, nameRef.current)
+          const c = convRef.current
+          const said = announcement(before, e.data, c?.contact?.name || formatPhone(c?.contact?.phone ?? ''))
           if (said) setLive(said)
         }
         setMessages((list) => upsertMessage(list, e.data))
@@ -114,16 +116,16 @@ export function ConversationView({ id, onChanged, autoFocus, onFocused }: Props)
     () => void load(),
   )
 
+  const loaded = conv !== null
   useEffect(() => {
     const el = scrollRef.current
     if (el) el.scrollTop = el.scrollHeight
-  }, [messages.length, conv !== null])
+  }, [messages.length, loaded])
 
   const focused = useRef(onFocused)
   useEffect(() => {
     focused.current = onFocused
   })
-  const loaded = conv !== null
   useEffect(() => {
     if (!autoFocus || !loaded) return
     headingRef.current?.focus()
@@ -188,7 +190,6 @@ export function ConversationView({ id, onChanged, autoFocus, onFocused }: Props)
   const needsTemplate = conv.status === 'active' && !open
   const failedOpening = messages.find((m) => m.direction === 'out' && m.status === 'failed' && m.error)
   const contactName = conv.contact?.name || formatPhone(conv.contact?.phone ?? '')
-  nameRef.current = contactName
   const { history, queue } = arrangeMessages(messages)
 
   return (

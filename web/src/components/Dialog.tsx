@@ -175,8 +175,10 @@ interface ConfirmDialogProps extends ConfirmBoxProps {
 export function ConfirmDialog({ returnFocus, ...box }: ConfirmDialogProps) {
   const ref = useRef<HTMLDivElement>(null)
   const cancel = useRef(box.onCancel)
+  const giveBack = useRef(returnFocus)
   useEffect(() => {
     cancel.current = box.onCancel
+    giveBack.current = returnFocus
   })
   useBackCloses(() => cancel.current())
   useEffect(() => {
@@ -197,7 +199,7 @@ export function ConfirmDialog({ returnFocus, ...box }: ConfirmDialogProps) {
     el?.addEventListener('keydown', onKey)
     return () => {
       el?.removeEventListener('keydown', onKey)
-      if (returnFocus) returnFocus()
+      if (giveBack.current) giveBack.current()
       else previous?.focus?.()
     }
   }, [])
