@@ -374,6 +374,8 @@ describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
     await visible(page.getByRole('heading', { name: 'João da Silva', level: 2 }))
     await visible(page.getByText('Aguardando a resposta do contato'))
     await visible(message(page, 'Olá João, aqui é Ana Souza'))
+    // Focus follows the start to the conversation, not back to the phone field.
+    await until(page, () => document.activeElement?.matches('.conversation h2'), null, 'focus on the conversation heading')
     joaoConversation = /#\/atendimentos\/([\w-]+)/.exec(page.url())?.[1]
     assert.ok(joaoConversation, `the URL names the conversation: ${page.url()}`)
     // The row in "Aguardando" shows contact, channel, team and status.

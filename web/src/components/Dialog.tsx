@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useId, useRef, useState, type ReactNode } from 'react'
+import { useCallback, useEffect, useId, useLayoutEffect, useRef, useState, type ReactNode } from 'react'
 import { t } from '../i18n/pt-BR'
 import { useBackCloses } from '../lib/hooks'
 
@@ -31,7 +31,8 @@ export function Dialog({ title, onClose, children, variant = 'center', subtitle,
   const dirtyRef = useRef(dirty)
   const [confirming, setConfirming] = useState(false)
   const confirmingRef = useRef(confirming)
-  useEffect(() => {
+  // Before paint, not after: a Back or Escape right after typing must already see `dirty`.
+  useLayoutEffect(() => {
     closeRef.current = onClose
     dirtyRef.current = dirty
     confirmingRef.current = confirming

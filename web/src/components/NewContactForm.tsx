@@ -1,4 +1,4 @@
-import { useEffect, useId, useRef, useState, type FormEvent } from 'react'
+import { useEffect, useId, useLayoutEffect, useRef, useState, type FormEvent } from 'react'
 import { api, ApiError, type Contact } from '../api'
 import { fieldErrorText, problemText } from '../lib/errors'
 import { t } from '../i18n/pt-BR'
@@ -28,7 +28,8 @@ export function NewContactForm({ initialName = '', initialPhone = '', withTitle,
   useEffect(() => {
     dirtyChange.current = onDirtyChange
   })
-  useEffect(() => {
+  // Told before paint, so the dialog knows before the next key or Back.
+  useLayoutEffect(() => {
     dirtyChange.current?.(dirty)
   }, [dirty])
   useEffect(() => () => dirtyChange.current?.(false), [])
