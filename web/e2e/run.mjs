@@ -97,8 +97,38 @@ async function errorAt(input, text) {
 }
 
 const dialog = (p, name) => p.getByRole('dialog', { name })
-const messages = (p) => p.getByRole('list', { name: 'Mensagens' }).getByRole('listitem')
+const messages = (p) => p.getByRole('list', { name: 'Mensagens', exact: true }).getByRole('listitem')
 const message = (p, text) => messages(p).filter({ hasText: text })
+const QUEUE = 'Na fila: serão enviadas quando o contato responder'
+/** A message still waiting in the queue below the history. */
+const queuedMessage = (p, text) => p.getByRole('region', { name: QUEUE }).getByRole('listitem').filter({ hasText: text })
+const RELEASED = 'enviada automaticamente após a resposta'
+
+/** "14:05": an API time as a message shows it in São Paulo. */
+function hourMinute(iso) {
+  return new Intl.DateTimeFormat('pt-BR', { timeZone: ZONE, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(iso))
+}
+
+/**
+ * Closes a dialog by Escape (or × when `by` says so); if it asks "Descartar o que foi
+ * preenchido?" (something was typed), answers "Descartar".
+ */
+async function dismiss(p, d, by = 'Escape') {
+  if (by === 'Escape') await p.keyboard.press('Escape')
+  else await d.getByRole('button', { name: 'Fechar' }).click()
+  const ask = p.getByRole('alertdialog', { name: 'Descartar o que foi preenchido?' })
+  const deadline = Date.now() + WAIT_MS
+  while (Date.now() < deadline) {
+    if ((await d.count()) === 0) return
+    if (await ask.isVisible()) {
+      await ask.getByRole('button', { name: 'Descartar' }).click()
+      await hidden(d)
+      return
+    }
+    await p.waitForTimeout(50)
+  }
+  throw new Error('the dialog did not close')
+}
 
 /** No serious or critical axe-core violation on what the page shows now. */
 async function accessible(p, what) {
@@ -332,8 +362,7 @@ describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
     await tabTo(now, '"Iniciar atendimento"')
     await page.keyboard.press('Space')
     await visible(d.getByRole('heading', { name: 'Modelo de mensagem' }))
-    await page.keyboard.press('Escape')
-    await hidden(d)
+    await dismiss(page, d)
   })
 
   let joaoConversation
@@ -359,6 +388,8 @@ describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
     await visible(page.getByRole('heading', { name: 'João da Silva', level: 2 }))
     await visible(page.getByText('Aguardando a resposta do contato'))
     await visible(message(page, 'Olá João, aqui é Ana Souza'))
+    // Focus follows the start to the conversation, not back to the phone field.
+    await until(page, () => document.activeElement?.matches('.conversation h2'), null, 'focus on the conversation heading')
     joaoConversation = /#\/atendimentos\/([\w-]+)/.exec(page.url())?.[1]
     assert.ok(joaoConversation, `the URL names the conversation: ${page.url()}`)
     // The row in "Aguardando" shows contact, channel, team and status.
@@ -377,15 +408,30 @@ describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
     for (const text of texts) {
       await composer.fill(text)
       await page.getByRole('button', { name: 'Colocar na fila' }).click()
-      await visible(message(page, text).getByText('na fila', { exact: true }))
+      await visible(queuedMessage(page, text).getByText('na fila', { exact: true }))
     }
     await visible(page.getByRole('button', { name: `Retirar da fila: “${texts[0]}”` }))
+    // Waiting apart, below the history, in posting order.
+    const waiting = await page.getByRole('region', { name: QUEUE }).getByRole('listitem').allInnerTexts()
+    assert.ok(waiting.length === 2 && waiting[0].includes(texts[0]) && waiting[1].includes(texts[1]), waiting.join(' | '))
+    assert.equal(await message(page, texts[0]).count(), 0, 'a queued message is not history yet')
+    // The history scrolls by keyboard.
+    const scroller = page.getByRole('region', { name: 'Histórico da conversa' })
+    assert.equal(await scroller.getAttribute('tabindex'), '0')
+    await fitsViewport(page, 'conversation with a queue')
+    await accessible(page, 'conversation with a queue (1280×800)')
     await shot(page, 'fila-na-fila')
+    await page.setViewportSize(PHONE)
+    await visible(queuedMessage(page, texts[1]))
+    await fitsViewport(page, 'conversation with a queue 390')
+    await accessible(page, 'conversation with a queue (390×844)')
+    await shot(page, 'phone-fila-na-fila')
+    await page.setViewportSize(DESKTOP)
 
     // A second tab on the same conversation only learns of the reply through /api/v1/events.
     const watcher = await context.newPage()
     await watcher.goto(`${server.baseURL}/#/atendimentos/${joaoConversation}`)
-    for (const text of texts) await visible(message(watcher, text).getByText('na fila', { exact: true }))
+    for (const text of texts) await visible(queuedMessage(watcher, text).getByText('na fila', { exact: true }))
     await watcher.evaluate(() => {
       window.__e2eNoReload = true
     })
@@ -396,15 +442,32 @@ describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
 
     for (const p of [page, watcher]) {
       await visible(message(p, 'Oi! Pode falar.'))
-      for (const text of texts) await visible(message(p, text).getByText('entregue', { exact: true }))
+      for (const text of texts) {
+        await visible(message(p, text).getByText('entregue', { exact: true }))
+        await visible(message(p, text).getByText(RELEASED, { exact: true }))
+      }
       await visible(p.getByText(/Janela de 24 horas aberta/))
       await hidden(p.getByText('Aguardando a resposta do contato'))
+      await hidden(p.getByRole('region', { name: QUEUE }))
     }
     assert.equal(await watcher.evaluate(() => window.__e2eNoReload), true, 'the watching tab was not reloaded')
-    // The opening template first, then the queue in posting order.
-    const order = await messages(watcher).allInnerTexts()
-    const at = (s) => order.findIndex((x) => x.includes(s))
-    assert.ok(at('Olá João') === 0 && at(texts[0]) < at(texts[1]), order.join(' | '))
+    // The opening template, the reply, then what the reply released, in posting order.
+    for (const p of [page, watcher]) {
+      const order = await messages(p).allInnerTexts()
+      const at = (s) => order.findIndex((x) => x.includes(s))
+      assert.ok(at('Olá João') === 0 && at('Oi! Pode falar.') === 1 && at(texts[0]) === 2 && at(texts[1]) === 3, order.join(' | '))
+    }
+    assert.equal(await message(page, 'Oi! Pode falar.').getByText(RELEASED).count(), 0)
+    assert.equal(await message(page, 'Olá João').getByText(RELEASED).count(), 0)
+    // Each shows the time it was sent (the server's sent_at), not the time it was written.
+    const { items } = await server.api(`/conversations/${joaoConversation}/messages`)
+    for (const text of texts) {
+      const m = items.find((x) => x.text === text)
+      assert.ok(m.sent_at, `${text} has a sent_at`)
+      assert.equal(await message(page, text).locator('time').getAttribute('datetime'), m.sent_at)
+      assert.equal(await message(page, text).locator('time').innerText(), hourMinute(m.sent_at))
+    }
+    await accessible(watcher, 'conversation after the release (1280×800)')
     await shot(watcher, 'fila-entregue-aba-observadora')
     await watcher.close()
     await shot(page, 'fila-entregue')
@@ -457,6 +520,21 @@ describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
     assert.equal(conv.status, 'scheduled')
     assert.equal(new Date(conv.scheduled_at).toISOString(), new Date(`${day}T13:30:00Z`).toISOString(), 'scheduled_at is the local time in UTC')
     await shot(page, 'metodo2-agendado')
+
+    // "Cancelar agendamento" asks first; "Voltar" keeps the schedule.
+    await page.getByRole('button', { name: 'Cancelar agendamento' }).click()
+    const ask = page.getByRole('alertdialog', { name: 'Cancelar o agendamento para Maria Conceição?' })
+    await visible(ask)
+    assert.ok(await ask.getByRole('button', { name: 'Voltar' }).evaluate((el) => el === document.activeElement), 'focus on the safe answer')
+    await accessible(page, 'cancel confirmation')
+    await shot(page, 'metodo2-cancelar-pergunta')
+    await ask.getByRole('button', { name: 'Voltar' }).click()
+    await hidden(ask)
+    assert.equal((await server.api(`/conversations/${id}`)).status, 'scheduled')
+    await page.getByRole('button', { name: 'Cancelar agendamento' }).click()
+    await ask.getByRole('button', { name: 'Cancelar agendamento' }).click()
+    await visible(page.getByText('Este agendamento foi cancelado.'))
+    assert.equal((await server.api(`/conversations/${id}`)).status, 'cancelled')
   })
 
   step('Método 2: "Novo contato" shows the phone error at its field, then starts', async () => {
@@ -526,6 +604,15 @@ describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
     await nf.getByRole('button', { name: 'Salvar contato' }).click()
     await errorAt(field(nf, 'Nome'), 'Preencha este campo.')
     await field(nf, 'Nome').fill('Pedro Alves')
+    // The browser's Back with a typed name asks first, and never leaves the app.
+    await page.goBack()
+    const ask = nf.getByRole('alertdialog', { name: 'Descartar o que foi preenchido?' })
+    await visible(ask)
+    assert.ok(page.url().startsWith(server.baseURL), `still in the app: ${page.url()}`)
+    await shot(page, 'voltar-pergunta-descartar')
+    await ask.getByRole('button', { name: 'Continuar editando' }).click()
+    await hidden(ask)
+    assert.equal(await field(nf, 'Nome').inputValue(), 'Pedro Alves')
     await shot(page, 'metodo1-contato-nao-encontrado')
     await nf.getByRole('button', { name: 'Salvar contato' }).click()
     const d = dialog(page, 'Enviar mensagem')
@@ -551,6 +638,64 @@ describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
     await hidden(d)
     await page.waitForURL(`**/#/atendimentos/${joaoConversation}`)
     await visible(message(page, 'Segunda mensagem na fila'))
+  })
+
+  step('the browser’s Back with the wizard open closes it and stays in the app', async () => {
+    const inbox = page.url()
+    await conversar(page, '11 98765-4321')
+    const d = dialog(page, 'Enviar mensagem')
+    await visible(d.getByText('João da Silva', { exact: true }))
+    await page.goBack()
+    const ask = page.getByRole('alertdialog', { name: 'Descartar o que foi preenchido?' })
+    // Closed at once, or (when something was chosen) asked first.
+    await until(page, () => !document.querySelector('[role="dialog"]') || !!document.querySelector('[role="alertdialog"]'), null, 'Back closes the wizard or asks')
+    if (await ask.isVisible()) await ask.getByRole('button', { name: 'Descartar' }).click()
+    await hidden(d)
+    assert.equal(page.url(), inbox, 'the inbox, not about:blank')
+    await visible(page.getByRole('heading', { name: 'Atendimentos' }))
+    await visible(field(page, 'Digite o número com DDD'))
+  })
+
+  step('"Encerrar" asks before closing a conversation', async () => {
+    const { items: channels } = await server.api('/channels')
+    const sandbox = channels.find((c) => c.provider === 'sandbox')
+    await server.api(`/sandbox/channels/${sandbox.id}/inbound`, {
+      method: 'POST',
+      body: JSON.stringify({ from: '+55 11 96666-5555', name: 'Rafael Lima', text: 'Bom dia, preciso de ajuda' }),
+    })
+    const { items } = await server.api('/conversations')
+    const conv = items.find((c) => c.contact.phone === '+5511966665555' && c.status === 'active')
+    assert.ok(conv, 'the reply opened a conversation')
+    await page.goto(`${server.baseURL}/#/atendimentos/${conv.id}`)
+    await visible(page.getByRole('heading', { name: 'Rafael Lima', level: 2 }))
+
+    const encerrar = page.getByRole('button', { name: 'Encerrar', exact: true })
+    await encerrar.click()
+    const ask = page.getByRole('alertdialog', { name: 'Encerrar o atendimento com Rafael Lima?' })
+    await visible(ask)
+    await accessible(page, 'close confirmation')
+    await shot(page, 'encerrar-pergunta')
+    await page.keyboard.press('Escape')
+    await hidden(ask)
+    assert.ok(await encerrar.evaluate((el) => el === document.activeElement), 'focus back on "Encerrar"')
+    assert.equal((await server.api(`/conversations/${conv.id}`)).status, 'active', 'Escape closes nothing')
+
+    await encerrar.click()
+    await ask.getByRole('button', { name: 'Encerrar atendimento' }).click()
+    await visible(page.getByText('Este atendimento foi encerrado.'))
+    assert.equal((await server.api(`/conversations/${conv.id}`)).status, 'closed')
+    await shot(page, 'encerrado')
+  })
+
+  step('"Sair" takes the route back to the inbox: the next sign-in does not land on the conversation', async () => {
+    await page.goto(`${server.baseURL}/#/atendimentos/${joaoConversation}`)
+    await visible(page.getByRole('heading', { name: 'João da Silva', level: 2 }))
+    await page.getByRole('button', { name: 'Sair' }).click()
+    await visible(page.getByRole('heading', { name: 'Entrar' }))
+    assert.equal(new URL(page.url()).hash, '#/atendimentos')
+    await login(page)
+    await visible(page.getByText('Selecione um atendimento ou inicie um novo.'))
+    assert.equal(await page.getByRole('heading', { name: 'João da Silva', level: 2 }).count(), 0)
   })
 
   step('consent: "SAIR" opts the contact out, the start flow rules out marketing templates, the contact shows its consent (both sizes, axe)', async () => {
@@ -769,8 +914,7 @@ describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
     })
     await fitsViewport(page, 'parameters 390')
     await shot(page, 'phone-parametros')
-    await d.getByRole('button', { name: 'Fechar' }).click()
-    await hidden(d)
+    await dismiss(page, d, 'Fechar')
 
     await page.goto(`${server.baseURL}/#/atendimentos/${joaoConversation}`)
     await visible(message(page, 'Mensagem com a janela aberta'))

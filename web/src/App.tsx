@@ -2,6 +2,7 @@ import { lazy, Suspense, useCallback, useEffect, useState } from 'react'
 import { api, onUnauthorized, type Session } from './api'
 import { Login } from './components/Login'
 import { t } from './i18n/pt-BR'
+import { normaliseRoute, replaceRoute } from './lib/hooks'
 import { clearDraft } from './lib/startDraft'
 
 // The workspace loads after the login (or while /me answers): the login screen's download is small.
@@ -14,6 +15,7 @@ export default function App() {
   const [auth, setAuth] = useState<AuthState>({ status: 'loading' })
 
   useEffect(() => {
+    normaliseRoute()
     let live = true
     api
       .me()
@@ -27,7 +29,10 @@ export default function App() {
   }, [])
 
   const logout = useCallback(() => {
-    clearDraft() // the next person to sign in does not find this one's half-filled start
+    // The next person to sign in starts at the inbox, not in this agent's conversation, and
+    // does not find this one's half-filled start.
+    replaceRoute({ name: 'inbox' })
+    clearDraft()
     api
       .logout()
       .catch(() => {})

@@ -21,6 +21,7 @@ export function ContactSearch({ onClose, onPick }: { onClose: () => void; onPick
   const [results, setResults] = useState<{ query: string; items: Contact[] } | null>(null)
   const [error, setError] = useState('')
   const [creating, setCreating] = useState(false)
+  const [formDirty, setFormDirty] = useState(false)
 
   useEffect(() => {
     if (!query) return
@@ -40,7 +41,7 @@ export function ContactSearch({ onClose, onPick }: { onClose: () => void; onPick
   const items = q.trim() && results ? results.items : []
 
   return (
-    <Dialog title={t('contactSearch.title')} variant="side" onClose={onClose}>
+    <Dialog title={t('contactSearch.title')} variant="side" onClose={onClose} dirty={creating && formDirty}>
       {creating ? (
         <NewContactForm
           withTitle
@@ -48,6 +49,7 @@ export function ContactSearch({ onClose, onPick }: { onClose: () => void; onPick
           initialPhone={looksLikePhone(q) ? q.trim() : ''}
           onCreated={onPick}
           onCancel={() => setCreating(false)}
+          onDirtyChange={setFormDirty}
         />
       ) : (
         <div className="contact-search">

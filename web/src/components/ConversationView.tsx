@@ -4,15 +4,24 @@ import { formatDateTime, formatPhone, formatRemaining, formatTime } from '../i18
 import { errorText, t } from '../i18n/pt-BR'
 import { problemText } from '../lib/errors'
 import { fresher, fresherMessage, mergeFetched } from '../lib/fresh'
+import { arrangeMessages, byTime, type HistoryItem } from '../lib/history'
 import { useNow } from '../lib/hooks'
 import { useDirectory, useLiveEvents } from '../state'
 import { initials } from '../lib/text'
 import { ContactConsent } from './ContactConsent'
+import { ConfirmDialog } from './Dialog'
 import { TemplateSendDialog } from './TemplateSendDialog'
 
-/** Conversation order: the server's sequence number, then the creation time. */
-function byTime(a: Message, b: Message): number {
-  return a.seq - b.seq || a.created_at.localeCompare(b.created_at)
+/** What a screen reader hears about a change of one message (nothing for most changes). */
+function announcement(before: Message | undefined, after: Message, contactName: string): string {
+  const text = shorten(after.rendered_text || after.text || '')
+  if (!before) return after.direction === 'in' ? t('conversation.announceInbound', { name: contactName, text }) : ''
+  if (before.status === after.status) return ''
+  if (before.status === 'queued') return t('conversation.announceReleased', { name: contactName })
+  if (after.status === 'delivered' || after.status === 'read' || after.status === 'failed') {
+    return t('conversation.announceStatus', { text, status: t(`message.status.${after.status}` as const) })
+  }
+  return ''
 }
 
 /** Adds or updates a message, keeping the newer copy when an older one arrives late. */
@@ -36,10 +45,15 @@ interface Props {
   id: string
   /** Tells the list about changes made here (close, cancel, fresh loads). */
   onChanged: (c: Conversation) => void
+  /** Just opened by a flow (a start): the heading takes focus once loaded, then `onFocused`. */
+  autoFocus?: boolean
+  onFocused?: () => void
 }
 
+type Pending = 'close' | 'cancel' | null
+
 /** "Conversa": header, state banner, messages with their status, and the composer. */
-export function ConversationView({ id, onChanged }: Props) {
+export function ConversationView({ id, onChanged, autoFocus, onFocused }: Props) {
   const { channelName, teamName, channels } = useDirectory()
   const now = useNow(15_000)
   const [conv, setConv] = useState<Conversation | null>(null)
@@ -47,7 +61,17 @@ export function ConversationView({ id, onChanged }: Props) {
   const [loadError, setLoadError] = useState('')
   const [actionError, setActionError] = useState('')
   const [templateOpen, setTemplateOpen] = useState(false)
-  const listRef = useRef<HTMLOListElement>(null)
+  const [confirm, setConfirm] = useState<Pending>(null)
+  const [busy, setBusy] = useState(false)
+  const [live, setLive] = useState('')
+  const scrollRef = useRef<HTMLDivElement>(null)
+  const headingRef = useRef<HTMLHeadingElement>(null)
+  const messagesRef = useRef(messages)
+  const convRef = useRef(conv)
+  useEffect(() => {
+    messagesRef.current = messages
+    convRef.current = conv
+  })
   const changed = useRef(onChanged)
   useEffect(() => {
     changed.current = onChanged
@@ -75,7 +99,16 @@ export function ConversationView({ id, onChanged }: Props) {
   useLiveEvents(
     (e) => {
       if (e.type === 'message.created' || e.type === 'message.updated') {
-        if (e.data.conversation_id === id) setMessages((list) => upsertMessage(list, e.data))
+        if (e.data.conversation_id !== id) return
+        const before = messagesRef.current.find((x) => x.id === e.data.id)
+        const next = upsertMessage(messagesRef.current, e.data)
+        // Only a change that made it in (not an older copy arriving late) is announced.
+        if (next !== messagesRef.current && next.includes(e.data)) {
+          const c = convRef.current
+          const said = announcement(before, e.data, c?.contact?.name || formatPhone(c?.contact?.phone ?? ''))
+          if (said) setLive(said)
+        }
+        setMessages((list) => upsertMessage(list, e.data))
       } else if (e.type !== 'template.updated' && e.data.id === id) {
         setConv((cur) => fresher(cur, e.data))
       }
@@ -83,10 +116,21 @@ export function ConversationView({ id, onChanged }: Props) {
     () => void load(),
   )
 
+  const loaded = conv !== null
   useEffect(() => {
-    const el = listRef.current
+    const el = scrollRef.current
     if (el) el.scrollTop = el.scrollHeight
-  }, [messages.length])
+  }, [messages.length, loaded])
+
+  const focused = useRef(onFocused)
+  useEffect(() => {
+    focused.current = onFocused
+  })
+  useEffect(() => {
+    if (!autoFocus || !loaded) return
+    headingRef.current?.focus()
+    focused.current?.()
+  }, [autoFocus, loaded])
 
   if (loadError) {
     return (
@@ -110,12 +154,16 @@ export function ConversationView({ id, onChanged }: Props) {
 
   const act = async (fn: () => Promise<Conversation>) => {
     setActionError('')
+    setBusy(true)
     try {
       const c = await fn()
       setConv((cur) => fresher(cur, c))
       onChanged(c)
     } catch (err) {
       setActionError(problemText(err))
+    } finally {
+      setBusy(false)
+      setConfirm(null)
     }
   }
 
@@ -130,11 +178,19 @@ export function ConversationView({ id, onChanged }: Props) {
     }
   }
 
+  // Back to the button that asked, or to the heading once the button is gone (closed, cancelled).
+  const returnFocus = () =>
+    requestAnimationFrame(() => {
+      const button = document.querySelector<HTMLElement>('.conversation-head .button')
+      ;(button ?? headingRef.current)?.focus()
+    })
+
   const open = windowOpen(conv, now)
   const closedForGood = conv.status === 'closed' || conv.status === 'cancelled' || conv.status === 'failed'
   const needsTemplate = conv.status === 'active' && !open
   const failedOpening = messages.find((m) => m.direction === 'out' && m.status === 'failed' && m.error)
   const contactName = conv.contact?.name || formatPhone(conv.contact?.phone ?? '')
+  const { history, queue } = arrangeMessages(messages)
 
   return (
     <div className="conversation">
@@ -146,7 +202,9 @@ export function ConversationView({ id, onChanged }: Props) {
           {initials(conv.contact?.name ?? '')}
         </span>
         <div className="conversation-title">
-          <h2>{contactName}</h2>
+          <h2 ref={headingRef} tabIndex={-1}>
+            {contactName}
+          </h2>
           <p className="muted small">
             {formatPhone(conv.contact?.phone ?? '')} ·{' '}
             {t('conversation.channelTeam', { channel: channelName(conv.channel_id), team: teamName(conv.team_id) })}
@@ -154,12 +212,12 @@ export function ConversationView({ id, onChanged }: Props) {
         </div>
         <span className={`badge status-${conv.status}`}>{t(`status.${conv.status}` as const)}</span>
         {conv.status === 'scheduled' && (
-          <button type="button" className="button button-ghost" onClick={() => act(() => api.cancelConversation(conv.id))}>
+          <button type="button" className="button button-ghost" onClick={() => setConfirm('cancel')}>
             {t('conversation.cancelSchedule')}
           </button>
         )}
         {(conv.status === 'waiting' || conv.status === 'active') && (
-          <button type="button" className="button button-ghost" onClick={() => act(() => api.closeConversation(conv.id))}>
+          <button type="button" className="button button-ghost" onClick={() => setConfirm('close')}>
             {t('conversation.close')}
           </button>
         )}
@@ -177,12 +235,35 @@ export function ConversationView({ id, onChanged }: Props) {
         </p>
       )}
 
-      <ol className="messages" aria-label={t('conversation.messages')} ref={listRef}>
-        {messages.length === 0 && <li className="muted pad">{t('conversation.noMessages')}</li>}
-        {messages.map((m) => (
-          <MessageItem key={m.id} m={m} contactName={contactName} onWithdraw={() => withdraw(m)} />
-        ))}
-      </ol>
+      {/* Scrollable by keyboard; the live line below says what changed, not the whole list. */}
+      <div className="messages-scroll" ref={scrollRef} tabIndex={0} role="region" aria-label={t('conversation.history')}>
+        <ol className="messages" aria-label={t('conversation.messages')}>
+          {history.length === 0 && <li className="muted pad">{t('conversation.noMessages')}</li>}
+          {history.map((h) => (
+            <MessageItem key={h.m.id} item={h} contactName={contactName} />
+          ))}
+        </ol>
+        {queue.length > 0 && (
+          <section className="queue" aria-labelledby={`queue-${conv.id}`}>
+            <h3 id={`queue-${conv.id}`} className="queue-title">
+              {t('conversation.queueTitle')}
+            </h3>
+            <ol className="messages queue-list" aria-label={t('conversation.queueList')}>
+              {queue.map((m) => (
+                <MessageItem
+                  key={m.id}
+                  item={{ m, at: m.created_at, released: false }}
+                  contactName={contactName}
+                  onWithdraw={() => withdraw(m)}
+                />
+              ))}
+            </ol>
+          </section>
+        )}
+      </div>
+      <p className="visually-hidden conversation-live" role="status" aria-live="polite">
+        {live}
+      </p>
 
       {!closedForGood &&
         (needsTemplate ? (
@@ -205,6 +286,31 @@ export function ConversationView({ id, onChanged }: Props) {
 
       {!closedForGood && channels.find((c) => c.id === conv.channel_id)?.provider === 'sandbox' && (
         <SandboxReply conv={conv} onDone={() => void load()} />
+      )}
+
+      {confirm === 'close' && (
+        <ConfirmDialog
+          message={t('conversation.confirmClose', { name: contactName })}
+          detail={queue.length > 0 ? t('conversation.confirmCloseDetail') : undefined}
+          confirmLabel={t('conversation.confirmCloseYes')}
+          cancelLabel={t('conversation.keep')}
+          busy={busy}
+          onConfirm={() => act(() => api.closeConversation(conv.id))}
+          onCancel={() => setConfirm(null)}
+          returnFocus={returnFocus}
+        />
+      )}
+      {confirm === 'cancel' && (
+        <ConfirmDialog
+          message={t('conversation.confirmCancel', { name: contactName })}
+          detail={t('conversation.confirmCancelDetail')}
+          confirmLabel={t('conversation.confirmCancelYes')}
+          cancelLabel={t('conversation.keep')}
+          busy={busy}
+          onConfirm={() => act(() => api.cancelConversation(conv.id))}
+          onCancel={() => setConfirm(null)}
+          returnFocus={returnFocus}
+        />
       )}
 
       {templateOpen && (
@@ -262,7 +368,8 @@ function shorten(s: string, n = 40): string {
   return s.length > n ? `${s.slice(0, n - 1)}…` : s
 }
 
-function MessageItem({ m, contactName, onWithdraw }: { m: Message; contactName: string; onWithdraw: () => void }) {
+function MessageItem({ item, contactName, onWithdraw }: { item: HistoryItem; contactName: string; onWithdraw?: () => void }) {
+  const { m, at, released } = item
   const text = m.rendered_text || m.text || ''
   const inbound = m.direction === 'in'
   return (
@@ -275,11 +382,14 @@ function MessageItem({ m, contactName, onWithdraw }: { m: Message; contactName: 
           {m.type === 'template' && <span className="bubble-tag">{t('message.template')}</span>}
           <span className="bubble-text">{text}</span>
           <span className="bubble-meta">
-            <time dateTime={m.created_at}>{formatTime(m.created_at)}</time>
+            <time dateTime={at} title={released ? t('message.queuedAt', { time: formatTime(m.created_at) }) : undefined}>
+              {formatTime(at)}
+            </time>
             {!inbound && <MessageStatus m={m} />}
           </span>
         </div>
-        {m.status === 'queued' && (
+        {released && <span className="released-mark small">{t('message.released')}</span>}
+        {m.status === 'queued' && onWithdraw && (
           <button
             type="button"
             className="link-button small"

@@ -1,4 +1,4 @@
-import { useId, useState, type FormEvent } from 'react'
+import { useEffect, useId, useLayoutEffect, useRef, useState, type FormEvent } from 'react'
 import { api, ApiError, type Contact } from '../api'
 import { fieldErrorText, problemText } from '../lib/errors'
 import { t } from '../i18n/pt-BR'
@@ -11,16 +11,28 @@ interface Props {
   withTitle?: boolean
   onCreated: (c: Contact) => void
   onCancel: () => void
+  /** Told whether name or phone differ from what the form started with (to ask before discarding). */
+  onDirtyChange?: (dirty: boolean) => void
 }
 
 /** Name and phone; server errors land at their field; a duplicate phone offers the existing contact. */
-export function NewContactForm({ initialName = '', initialPhone = '', withTitle, onCreated, onCancel }: Props) {
+export function NewContactForm({ initialName = '', initialPhone = '', withTitle, onCreated, onCancel, onDirtyChange }: Props) {
   const titleId = useId()
   const [name, setName] = useState(initialName)
   const [phone, setPhone] = useState(initialPhone)
   const [errors, setErrors] = useState<{ name?: string; phone?: string; form?: string }>({})
   const [existingId, setExistingId] = useState<string | null>(null)
   const [busy, setBusy] = useState(false)
+  const dirty = name.trim() !== initialName.trim() || phone.trim() !== initialPhone.trim()
+  const dirtyChange = useRef(onDirtyChange)
+  useEffect(() => {
+    dirtyChange.current = onDirtyChange
+  })
+  // Told before paint, so the dialog knows before the next key or Back.
+  useLayoutEffect(() => {
+    dirtyChange.current?.(dirty)
+  }, [dirty])
+  useEffect(() => () => dirtyChange.current?.(false), [])
 
   async function submit(e: FormEvent) {
     e.preventDefault()

@@ -164,7 +164,6 @@ export function SendMessagePanel({ contact: initialContact, onClose, onStarted, 
   }
   // What closing would discard (the dialog asks first).
   const dirty = sendType !== null || Object.values(values).some((v) => v.trim()) || text.trim() !== ''
-  void dirty
 
   const errorAt = (field: string) => {
     if (clientErrors[field]) return clientErrors[field]
@@ -285,7 +284,7 @@ export function SendMessagePanel({ contact: initialContact, onClose, onStarted, 
     </p>
   )
   return (
-    <Dialog title={t('send.title')} subtitle={t('send.stepOf', { current: stepIndex, total: STEPS.length })} variant="wide" onClose={close}>
+    <Dialog title={t('send.title')} subtitle={t('send.stepOf', { current: stepIndex, total: STEPS.length })} variant="wide" onClose={close} dirty={dirty}>
       <div className="dialog-body" ref={bodyRef}>
         {step === 'send' && (
           <SendStep

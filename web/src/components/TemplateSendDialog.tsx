@@ -20,6 +20,8 @@ export function TemplateSendDialog({ conversation, onClose, onSent }: Props) {
   const [step, setStep] = useState<'template' | 'parameters'>('template')
   const [template, setTemplate] = useState<Template | null>(null)
   const [values, setValues] = useState<Record<string, string>>({})
+  // What the agent typed, beyond the defaults the template starts with.
+  const [typed, setTyped] = useState(false)
   const [errors, setErrors] = useState<FieldError[]>([])
   const [formError, setFormError] = useState('')
   const [busy, setBusy] = useState(false)
@@ -52,7 +54,7 @@ export function TemplateSendDialog({ conversation, onClose, onSent }: Props) {
   )
 
   return (
-    <Dialog title={t('conversation.templateDialog')} variant="wide" onClose={onClose}>
+    <Dialog title={t('conversation.templateDialog')} variant="wide" onClose={onClose} dirty={typed && !busy}>
       <div className="dialog-body">
         {step === 'template' ? (
           <TemplatePicker
@@ -78,6 +80,7 @@ export function TemplateSendDialog({ conversation, onClose, onSent }: Props) {
               }}
               onChange={(v, value) => {
                 setValues((old) => ({ ...old, [v]: value }))
+                setTyped(true)
                 setErrors((list) => list.filter((e) => parameterErrors(template, [e])[v] === undefined))
               }}
             />

@@ -66,6 +66,9 @@ export function Workspace() {
   const route = useRoute()
   const inbox = useInbox()
   const [panel, setPanel] = useState<Panel | null>(null)
+  const [newContactDirty, setNewContactDirty] = useState(false)
+  // A conversation a flow just opened: its view takes focus once loaded (not the phone field).
+  const [focusId, setFocusId] = useState<string | null>(null)
   const selectedId = route.name === 'conversation' ? route.id : null
 
   // A reload in the middle of "Enviar mensagem" reopens it where it was (lib/startDraft).
@@ -84,6 +87,7 @@ export function Workspace() {
 
   const openConversation = (id: string) => {
     setPanel(null)
+    setFocusId(id)
     navigate({ name: 'conversation', id })
   }
 
@@ -122,7 +126,13 @@ export function Workspace() {
         </aside>
         <main className="main" id="content" tabIndex={-1}>
           {selectedId ? (
-            <ConversationView key={selectedId} id={selectedId} onChanged={inbox.upsert} />
+            <ConversationView
+              key={selectedId}
+              id={selectedId}
+              onChanged={inbox.upsert}
+              autoFocus={focusId === selectedId}
+              onFocused={() => setFocusId(null)}
+            />
           ) : (
             <div className="empty-state">
               <div className="empty-illustration" aria-hidden="true" />
@@ -137,12 +147,13 @@ export function Workspace() {
         <ContactSearch onClose={() => setPanel(null)} onPick={(contact) => setPanel({ kind: 'send', contact })} />
       )}
       {panel?.kind === 'notFound' && (
-        <Dialog title={t('notFound.title')} onClose={() => setPanel(null)}>
+        <Dialog title={t('notFound.title')} onClose={() => setPanel(null)} dirty={newContactDirty}>
           <p className="muted">{t('notFound.body', { phone: formatPhone(panel.phone) })}</p>
           <NewContactForm
             initialPhone={panel.phone}
             onCreated={(contact) => setPanel({ kind: 'send', contact })}
             onCancel={() => setPanel(null)}
+            onDirtyChange={setNewContactDirty}
           />
         </Dialog>
       )}

@@ -114,6 +114,10 @@ export const ptBR = {
   'common.required': 'Preencha este campo.',
   'common.unexpected': 'Algo deu errado. Tente de novo.',
 
+  'dialog.discardQuestion': 'Descartar o que foi preenchido?',
+  'dialog.discard': 'Descartar',
+  'dialog.keepEditing': 'Continuar editando',
+
   'send.title': 'Enviar mensagem',
   'send.stepOf': 'Etapa {current} de {total}',
   'send.contact': 'Contato',
@@ -194,6 +198,8 @@ export const ptBR = {
   'conversation.cancelSchedule': 'Cancelar agendamento',
   'conversation.channelTeam': '{channel} · {team}',
   'conversation.messages': 'Mensagens',
+  'conversation.history': 'Histórico da conversa',
+  'conversation.queueList': 'Mensagens na fila',
   'conversation.waitingTitle': 'Aguardando a resposta do contato',
   'conversation.waitingBody':
     '{name} ainda não respondeu. Você pode escrever agora: as mensagens ficam na fila e serão enviadas automaticamente assim que o contato responder.',
@@ -210,6 +216,18 @@ export const ptBR = {
   'conversation.templateDialog': 'Enviar modelo de mensagem',
   'conversation.sendTemplate': 'Enviar modelo',
   'conversation.noMessages': 'Nenhuma mensagem ainda.',
+  'conversation.confirmClose': 'Encerrar o atendimento com {name}?',
+  'conversation.confirmCloseDetail': 'Mensagens na fila não serão enviadas. Para falar de novo, será preciso iniciar outro atendimento.',
+  'conversation.confirmCloseYes': 'Encerrar atendimento',
+  'conversation.confirmCancel': 'Cancelar o agendamento para {name}?',
+  'conversation.confirmCancelDetail': 'O modelo de mensagem agendado e as mensagens na fila não serão enviados.',
+  'conversation.confirmCancelYes': 'Cancelar agendamento',
+  'conversation.keep': 'Voltar',
+  'conversation.queueTitle': 'Na fila: serão enviadas quando o contato responder',
+  'conversation.queueCount': '{count} na fila',
+  'conversation.announceStatus': 'Mensagem “{text}”: {status}',
+  'conversation.announceInbound': '{name} respondeu: “{text}”',
+  'conversation.announceReleased': 'Mensagens da fila enviadas após a resposta de {name}',
 
   'sandbox.summary': 'Canal de teste: simular uma resposta do contato',
   'sandbox.label': 'Resposta do contato',
@@ -237,6 +255,8 @@ export const ptBR = {
   'message.template': 'Modelo de mensagem',
   'message.from.contact': '{name} disse',
   'message.from.agent': 'Você enviou',
+  'message.released': 'enviada automaticamente após a resposta',
+  'message.queuedAt': 'escrita às {time}',
 
   'time.remaining.hours': '{h} h {m} min',
   'time.remaining.minutes': '{m} min',

@@ -1,6 +1,6 @@
 // Small hooks shared by the screens.
 
-import { useEffect, useState, useSyncExternalStore } from 'react'
+import { useEffect, useRef, useState, useSyncExternalStore } from 'react'
 
 /** The value, once it has stopped changing for `ms` milliseconds. */
 export function useDebounced<T>(value: T, ms: number): T {
@@ -47,4 +47,95 @@ export function conversationHref(id: string): string {
 
 export function navigate(to: Route): void {
   window.location.hash = to.name === 'conversation' ? conversationHref(to.id) : '#/atendimentos'
+}
+
+/** Replaces the current history entry with a route: no new entry for Back to return to. */
+export function replaceRoute(to: Route): void {
+  const hash = to.name === 'conversation' ? conversationHref(to.id) : '#/atendimentos'
+  if (window.location.hash === hash) return
+  window.history.replaceState(window.history.state, '', hash)
+  // replaceState fires no hashchange: tell useRoute's subscribers ourselves.
+  window.dispatchEvent(new HashChangeEvent('hashchange'))
+}
+
+/** The first load names its screen in place (an empty or unknown hash becomes #/atendimentos). */
+export function normaliseRoute(): void {
+  if (parseHash(window.location.hash).name === 'inbox' && window.location.hash !== '#/atendimentos') {
+    replaceRoute({ name: 'inbox' })
+  }
+}
+
+// Open dialogs, innermost last. Each has one history entry of its own above the page's, so the
+// browser's Back closes the dialog instead of leaving the screen.
+type BackEntry = { onBack: () => void }
+const dialogStack: BackEntry[] = []
+/** How many of our dialog entries sit above the page's entry in the browser's history. */
+let pushed = 0
+let syncQueued = false
+/** Our own history.go is on its way: its popstate is not the user's Back. */
+let selfTraversal = false
+let listening = false
+const MARK = 'atendimentoDialog'
+
+function depthOf(state: unknown): number {
+  const v = state && typeof state === 'object' ? (state as Record<string, unknown>)[MARK] : undefined
+  return typeof v === 'number' ? v : 0
+}
+
+/** Brings the history in line with the open dialogs, once the current render has settled. */
+function scheduleSync(): void {
+  if (syncQueued) return
+  syncQueued = true
+  queueMicrotask(() => {
+    syncQueued = false
+    // A navigation (a new hash) since: our entries are behind it and no longer ours to remove.
+    if (pushed > 0 && depthOf(window.history.state) !== pushed) pushed = 0
+    while (pushed < dialogStack.length) {
+      pushed += 1
+      window.history.pushState({ ...(window.history.state ?? {}), [MARK]: pushed }, '')
+    }
+    if (pushed > dialogStack.length) {
+      selfTraversal = true
+      window.history.go(dialogStack.length - pushed)
+      pushed = dialogStack.length
+    }
+  })
+}
+
+/** Back (or Forward) to an entry below the innermost dialog's: that dialog is asked to close. */
+function onPopState(e: PopStateEvent): void {
+  pushed = depthOf(e.state)
+  if (selfTraversal) {
+    selfTraversal = false
+    scheduleSync()
+    return
+  }
+  const top = dialogStack[dialogStack.length - 1]
+  if (top && pushed < dialogStack.length) top.onBack()
+  scheduleSync()
+}
+
+/**
+ * While the calling dialog is mounted, the browser's Back calls `onBack` (which closes it, or asks
+ * first) instead of leaving the page the dialog is on.
+ */
+export function useBackCloses(onBack: () => void): void {
+  const latest = useRef(onBack)
+  useEffect(() => {
+    latest.current = onBack
+  })
+  useEffect(() => {
+    const entry: BackEntry = { onBack: () => latest.current() }
+    if (!listening) {
+      // Stays for the page's life: the popstate of our own history.go may come after the last close.
+      window.addEventListener('popstate', onPopState)
+      listening = true
+    }
+    dialogStack.push(entry)
+    scheduleSync()
+    return () => {
+      dialogStack.splice(dialogStack.indexOf(entry), 1)
+      scheduleSync()
+    }
+  }, [])
 }

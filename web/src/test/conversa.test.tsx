@@ -11,6 +11,8 @@ function waitingWithJoao() {
 }
 
 const item = (text: string) => screen.getByText(text).closest('li') as HTMLElement
+/** The polite line that tells screen readers what changed. */
+const live = () => document.querySelector('.conversation-live') as HTMLElement
 
 describe('"Conversa": waiting, the queue and live updates', () => {
   it('explains the wait, queues messages marked "na fila", lets them be withdrawn, and drains on the reply', async () => {
@@ -36,6 +38,13 @@ describe('"Conversa": waiting, the queue and live updates', () => {
     expect(await screen.findByText('Segunda na fila')).toBeInTheDocument()
     expect(within(item('Primeira na fila')).getByText('na fila')).toBeInTheDocument()
     expect(within(item('Segunda na fila')).getByText('na fila')).toBeInTheDocument()
+    // They wait apart, below the history, in posting order.
+    const queue = screen.getByRole('region', { name: 'Na fila: serão enviadas quando o contato responder' })
+    expect(within(queue).getAllByRole('listitem').map((li) => li.querySelector('.bubble-text')!.textContent)).toEqual([
+      'Primeira na fila',
+      'Segunda na fila',
+    ])
+    expect(within(screen.getByRole('list', { name: 'Mensagens' })).queryByText('Primeira na fila')).not.toBeInTheDocument()
 
     await user.click(screen.getByRole('button', { name: 'Retirar da fila: “Segunda na fila”' }))
     await waitFor(() => expect(screen.queryByText('Segunda na fila')).not.toBeInTheDocument())
@@ -50,19 +59,66 @@ describe('"Conversa": waiting, the queue and live updates', () => {
     expect(within(item('Primeira na fila')).getByText('enviada')).toBeInTheDocument()
     expect(screen.queryByText('na fila')).not.toBeInTheDocument()
     expect(screen.queryByRole('button', { name: /Retirar da fila/ })).not.toBeInTheDocument()
+    expect(screen.queryByRole('region', { name: /^Na fila/ })).not.toBeInTheDocument()
+    // The history tells it as it happened: the reply, then what it released, marked, at the time it went out.
+    const history = within(screen.getByRole('list', { name: 'Mensagens' }))
+      .getAllByRole('listitem')
+      .map((li) => li.querySelector('.bubble-text')!.textContent)
+    expect(history).toEqual(['Oi! Pode falar.', 'Primeira na fila'])
+    expect(within(item('Primeira na fila')).getByText('enviada automaticamente após a resposta')).toBeInTheDocument()
+    const firstMsg = fake.messages.find((m) => m.text === 'Primeira na fila')!
+    expect(item('Primeira na fila').querySelector('time')).toHaveAttribute('datetime', firstMsg.sent_at)
+    expect(within(item('Oi! Pode falar.')).queryByText('enviada automaticamente após a resposta')).not.toBeInTheDocument()
     expect(screen.getByText(/^Janela de 24 horas aberta: (23 h 59 min|24 h 00 min)$/)).toBeInTheDocument()
     expect(fake.requests.length).toBe(requestsBefore)
 
     const first = fake.messages.find((m) => m.text === 'Primeira na fila')!
     act(() => fake.setStatus(first.id, 'delivered'))
     expect(await within(item('Primeira na fila')).findByText('entregue')).toBeInTheDocument()
+    expect(live()).toHaveTextContent('Mensagem “Primeira na fila”: entregue')
     act(() => fake.setStatus(first.id, 'read'))
     expect(await within(item('Primeira na fila')).findByText('lida')).toBeInTheDocument()
+    expect(live()).toHaveTextContent('Mensagem “Primeira na fila”: lida')
 
     // Now inside the window, text goes out at once.
     await user.type(screen.getByLabelText('Mensagem'), 'Agora vai direto')
     await user.click(screen.getByRole('button', { name: 'Enviar' }))
     expect(await within(await screen.findByText('Agora vai direto').then((e) => e.closest('li')!)).findByText('enviada')).toBeInTheDocument()
+    expect(within(item('Agora vai direto')).queryByText('enviada automaticamente após a resposta')).not.toBeInTheDocument()
+  })
+
+  it('announces a reply and status changes politely, once, and the history scrolls by keyboard', async () => {
+    const { fake, conv } = waitingWithJoao()
+    const queued = fake.addMessage(conv.id, { direction: 'out', type: 'text', text: 'Na fila', status: 'queued' })
+    await renderApp({ fake, hash: `#/atendimentos/${conv.id}` })
+    await screen.findByText('Na fila')
+    const scroller = screen.getByRole('region', { name: 'Histórico da conversa' })
+    expect(scroller).toHaveAttribute('tabindex', '0')
+    expect(scroller).toContainElement(screen.getByRole('list', { name: 'Mensagens' }))
+    expect(live()).toHaveTextContent(/^$/)
+
+    act(() => fake.contactReplies(conv.id, 'Oi! Pode falar.'))
+    await waitFor(() => expect(within(item('Na fila')).getByText('enviada')).toBeInTheDocument())
+    // The release is said once; the reply was said before it.
+    expect(live()).toHaveTextContent('Mensagens da fila enviadas após a resposta de João Silva')
+    act(() => fake.setStatus(queued.id, 'delivered'))
+    await waitFor(() => expect(live()).toHaveTextContent('Mensagem “Na fila”: entregue'))
+    // A copy older than what is shown changes nothing and says nothing.
+    act(() => fake.emit('message.updated', { ...fake.messages.find((m) => m.id === queued.id)!, status: 'sent', updated_at: queued.created_at }))
+    expect(live()).toHaveTextContent('Mensagem “Na fila”: entregue')
+    act(() => fake.contactReplies(conv.id, 'Mais uma coisa'))
+    await waitFor(() => expect(live()).toHaveTextContent('João Silva respondeu: “Mais uma coisa”'))
+  })
+
+  it('says in pt-BR when a message left the queue before it could be withdrawn', async () => {
+    const { fake, conv } = waitingWithJoao()
+    const m = fake.addMessage(conv.id, { direction: 'out', type: 'text', text: 'Já foi', status: 'queued' })
+    const { user } = await renderApp({ fake, hash: `#/atendimentos/${conv.id}` })
+    await screen.findByText('Já foi')
+    m.status = 'pending' // released on the server; the event has not arrived yet
+    await user.click(screen.getByRole('button', { name: 'Retirar da fila: “Já foi”' }))
+    expect(await screen.findByRole('alert')).toHaveTextContent('Esta mensagem já foi enviada e não pode mais ser retirada da fila.')
+    expect(await within(item('Já foi')).findByText('enviando')).toBeInTheDocument()
   })
 
   it('shows a failed message with the provider’s reason', async () => {

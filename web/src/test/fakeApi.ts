@@ -344,17 +344,28 @@ export class FakeApi {
     c.window = { open: true, expires_at: new Date(Date.now() + 24 * HOUR).toISOString() }
     c.updated_at = new Date().toISOString()
     this.emit('conversation.updated', c)
-    for (const m of this.messages.filter((x) => x.conversation_id === c.id && x.status === 'queued')) {
-      this.setStatus(m.id, 'sent')
+    // As the server: the release stamps the queued messages with the reply's own time (pending),
+    // then the dispatcher sends them in posting order.
+    const queued = this.messages.filter((x) => x.conversation_id === c.id && x.status === 'queued').sort((a, b) => a.seq - b.seq)
+    for (const m of queued) {
+      m.status = 'pending'
+      m.updated_at = inbound.created_at
+      this.emit('message.updated', m)
     }
+    for (const m of queued) this.setStatus(m.id, 'sent')
   }
 
   /** A provider status webhook for one message. */
   setStatus(messageId: string, status: Message['status'], error: Message['error'] = null): void {
     const m = this.messages.find((x) => x.id === messageId)!
+    const at = this.later(m.updated_at)
     m.status = status
     m.error = error
-    m.updated_at = new Date().toISOString()
+    m.updated_at = at
+    if (status === 'sent') m.sent_at = at
+    if (status === 'delivered') m.delivered_at = at
+    if (status === 'read') m.read_at = at
+    if (status === 'failed') m.failed_at = at
     this.emit('message.updated', m)
   }
 
@@ -723,6 +734,11 @@ export class FakeApi {
     return x
   }
 
+  /** Now, or just after `than` (messages are stamped a little ahead to keep their order). */
+  private later(than: string): string {
+    return new Date(Math.max(Date.now(), Date.parse(than) + 1)).toISOString()
+  }
+
   private id(prefix: string): string {
     this.seq += 1
     return `${prefix}-${this.seq}`
@@ -731,7 +747,8 @@ export class FakeApi {
   private message(conversation_id: string, m: Partial<Message> & Pick<Message, 'direction' | 'type' | 'status'>): Message {
     // Strictly increasing times keep the order of messages created in the same millisecond.
     const at = new Date(Date.now() + this.seq).toISOString()
-    const seq = this.messages.filter((x) => x.conversation_id === conversation_id).length + 1
+    // The next number of the conversation, never reused after a withdrawal (as the server's next_seq).
+    const seq = Math.max(0, ...this.messages.filter((x) => x.conversation_id === conversation_id).map((x) => x.seq)) + 1
     return {
       id: this.id('msg'),
       conversation_id,

@@ -81,8 +81,9 @@ describe('Método 1: o campo "Digite o número com DDD" e "Conversar"', () => {
 
     await user.click(d.getByRole('button', { name: 'Iniciar atendimento' }))
 
-    // The conversation opens, waiting for the contact.
-    expect(await screen.findByRole('heading', { name: 'João Silva', level: 2 })).toBeInTheDocument()
+    // The conversation opens, waiting for the contact, and focus goes there (not back to the phone field).
+    const heading = await screen.findByRole('heading', { name: 'João Silva', level: 2 })
+    await waitFor(() => expect(heading).toHaveFocus())
     expect(screen.queryByRole('dialog')).not.toBeInTheDocument()
     expect(screen.getByText('Aguardando a resposta do contato')).toBeInTheDocument()
 

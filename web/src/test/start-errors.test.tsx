@@ -188,3 +188,26 @@ describe('"Enviar mensagem": scheduling, server validation and conflicts', () =>
     expect(sessionStorage.getItem('atendimento.startDraft')).toBeNull()
   })
 })
+
+describe('"Enviar mensagem" asks before discarding what was filled', () => {
+  it('asks on Escape once a choice is made, and keeps the flow on "Continuar editando"', async () => {
+    const { user } = await renderApp()
+    await conversar(user, '11 98765-4321')
+    // Nothing chosen yet: Escape closes at once.
+    await user.keyboard('{Escape}')
+    await waitFor(() => expect(screen.queryByRole('dialog', { name: 'Enviar mensagem' })).not.toBeInTheDocument())
+
+    const again = within(await conversar(user, '11 98765-4321'))
+    await user.click(again.getByRole('button', { name: 'Iniciar atendimento' }))
+    await user.click(again.getByRole('button', { name: 'Vendas WhatsApp' }))
+    await again.findByRole('heading', { name: 'Modelo de mensagem' })
+    await user.keyboard('{Escape}')
+    const ask = await screen.findByRole('alertdialog', { name: 'Descartar o que foi preenchido?' })
+    await user.click(within(ask).getByRole('button', { name: 'Continuar editando' }))
+    expect(again.getByRole('heading', { name: 'Modelo de mensagem' })).toBeInTheDocument()
+    await user.keyboard('{Escape}')
+    await user.click(within(await screen.findByRole('alertdialog')).getByRole('button', { name: 'Descartar' }))
+    await waitFor(() => expect(screen.queryByRole('dialog', { name: 'Enviar mensagem' })).not.toBeInTheDocument())
+    expect(sessionStorage.getItem('atendimento.startDraft')).toBeNull() // discarded: a reload opens nothing
+  })
+})
