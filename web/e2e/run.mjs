@@ -894,11 +894,11 @@ describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
     await shot(page, 'phone-aba-aguardando')
 
     // A contact with nothing open yet (João's conversation would be offered at the first step).
-    await server.api('/contacts', { method: 'POST', body: JSON.stringify({ name: 'Paula Ramos', phone: '11 96666-5555' }) })
+    await server.api('/contacts', { method: 'POST', body: JSON.stringify({ name: 'Paula Ramos', phone: '11 96321-0987' }) })
     await page.getByRole('button', { name: 'Outras opções' }).click()
     await page.getByRole('menuitem', { name: 'Novo atendimento' }).click()
     const side = dialog(page, 'Novo atendimento')
-    await field(side, 'Pesquisar contato').fill('11 96666')
+    await field(side, 'Pesquisar contato').fill('11 96321')
     await visible(side.getByRole('button', { name: /Paula Ramos/ }))
     await fitsViewport(page, 'side search 390')
     await shot(page, 'phone-novo-atendimento')
