@@ -130,6 +130,12 @@ async function dismiss(p, d, by = 'Escape') {
   throw new Error('the dialog did not close')
 }
 
+/** A screenshot of a screen, which axe-core checks first: every screen the run shows, at both sizes. */
+async function look(p, name) {
+  await accessible(p, name)
+  await shot(p, name)
+}
+
 /** No serious or critical axe-core violation on what the page shows now. */
 async function accessible(p, what) {
   const found = await axeViolations(p)
@@ -174,7 +180,7 @@ async function wizard(p, { prefix, contactName, sendType = 'Iniciar atendimento'
   await visible(d.getByText('Canal: WhatsApp Loja Demo (sandbox)'))
   assert.equal(await d.getByRole('heading', { name: 'Selecione um canal' }).count(), 0)
   await fitsViewport(p, `${prefix} send step`)
-  await shot(p, `${prefix}-enviar-mensagem`)
+  await look(p, `${prefix}-enviar-mensagem`)
   assert.equal(await d.getByRole('button', { name: 'Continuar' }).count(), 0, 'no step the help page does not name')
   await d.getByRole('button', { name: sendType }).click()
   if (schedule) {
@@ -218,7 +224,7 @@ async function wizard(p, { prefix, contactName, sendType = 'Iniciar atendimento'
   // Only approved templates: the demo's PENDING one never shows.
   assert.equal(await d.getByRole('radio', { name: 'pesquisa_satisfacao' }).count(), 0)
   await card.check()
-  await shot(p, `${prefix}-modelo`)
+  await look(p, `${prefix}-modelo`)
   await d.getByRole('button', { name: 'Definir parâmetros' }).click()
 
   await visible(d.getByRole('heading', { name: 'Parâmetros' }))
@@ -297,13 +303,13 @@ describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
     log(`cold load of the login screen: ${loaded.length} responses, ${bytes} bytes on the wire`)
     assert.ok(bytes < 100_000, `the login screen downloads ${bytes} bytes (< 100 kB)`)
     await fitsViewport(page, 'login')
-    await shot(page, 'login-1280')
+    await look(page, 'login-1280')
     await login(page)
     await visible(page.getByText('Conectado como Ana Souza'))
     for (const tab of ['Meus', 'Aguardando', 'Outros']) await visible(page.getByRole('tab', { name: tab }))
     await visible(field(page, 'Digite o número com DDD'))
     await fitsViewport(page, 'atendimentos')
-    await shot(page, 'atendimentos-1280')
+    await look(page, 'atendimentos-1280')
   }, { fresh: false })
 
   step('keyboard: Tab to the phone field, type, Enter and Space on "Conversar"', async () => {
@@ -333,12 +339,12 @@ describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
     await page.keyboard.press('Tab')
     assert.ok(await conversarBtn.evaluate((el) => el === document.activeElement), 'Tab from the phone field reaches "Conversar"')
     assert.ok(await focusRing(conversarBtn), '"Conversar" shows a focus ring')
-    await shot(page, 'keyboard-focus-conversar')
+    await look(page, 'keyboard-focus-conversar')
     await page.keyboard.press('Enter')
     const d = dialog(page, 'Enviar mensagem')
     await visible(d.getByText('João da Silva', { exact: true }))
     assert.ok(await d.evaluate((el) => el.contains(document.activeElement)), 'focus moves into the dialog')
-    await shot(page, 'keyboard-enter-dialog')
+    await look(page, 'keyboard-enter-dialog')
     await page.keyboard.press('Escape')
     await hidden(d)
 
@@ -381,7 +387,7 @@ describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
     await visible(d.getByText('Olá João, aqui é Ana Souza da Loja Demo. Podemos conversar sobre o seu atendimento?'))
     await visible(d.getByRole('heading', { name: 'Custo estimado' }))
     await visible(d.getByText(/(R|US)\$\s?\d+,\d+ por mensagem entregue/))
-    await shot(page, 'metodo1-parametros')
+    await look(page, 'metodo1-parametros')
     await d.getByRole('button', { name: 'Iniciar atendimento' }).click()
     await hidden(d)
 
@@ -397,7 +403,7 @@ describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
     await visible(row)
     await visible(row.getByText('WhatsApp Loja Demo (sandbox) · Vendas'))
     await fitsViewport(page, 'conversation')
-    await shot(page, 'metodo1-conversa-aguardando')
+    await look(page, 'metodo1-conversa-aguardando')
   })
 
   step('queued messages go out live when the contact replies (Simular resposta)', async () => {
@@ -420,12 +426,12 @@ describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
     assert.equal(await scroller.getAttribute('tabindex'), '0')
     await fitsViewport(page, 'conversation with a queue')
     await accessible(page, 'conversation with a queue (1280×800)')
-    await shot(page, 'fila-na-fila')
+    await look(page, 'fila-na-fila')
     await page.setViewportSize(PHONE)
     await visible(queuedMessage(page, texts[1]))
     await fitsViewport(page, 'conversation with a queue 390')
     await accessible(page, 'conversation with a queue (390×844)')
-    await shot(page, 'phone-fila-na-fila')
+    await look(page, 'phone-fila-na-fila')
     await page.setViewportSize(DESKTOP)
 
     // A second tab on the same conversation only learns of the reply through /api/v1/events.
@@ -470,7 +476,7 @@ describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
     await accessible(watcher, 'conversation after the release (1280×800)')
     await shot(watcher, 'fila-entregue-aba-observadora')
     await watcher.close()
-    await shot(page, 'fila-entregue')
+    await look(page, 'fila-entregue')
 
     // Inside the window the composer sends at once.
     await composer.fill('Mensagem com a janela aberta')
@@ -486,7 +492,7 @@ describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
     await field(side, 'Pesquisar contato').fill('Mar')
     const result = side.getByRole('button', { name: /Maria Conceição/ })
     await visible(result)
-    await shot(page, 'metodo2-pesquisa')
+    await look(page, 'metodo2-pesquisa')
     await result.click()
 
     // Two days ahead at 10:30 Brasília time (UTC−3) is 13:30 UTC.
@@ -508,7 +514,7 @@ describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
     assert.equal(await d.getByRole('radio', { name: 'boas_vindas' }).count(), 0, 'the Utilidade filter hides marketing templates')
     await visible(d.getByText('Olá Maria, o seu pedido 12345 foi atualizado: enviado.'))
     await visible(d.getByText(`Envio agendado para ${dd}/${mo}/${y} 10:30 (Horário de Brasília) · Canal: WhatsApp Loja Demo (sandbox) · Equipe: Suporte`))
-    await shot(page, 'metodo2-agendar-parametros')
+    await look(page, 'metodo2-agendar-parametros')
     await d.getByRole('button', { name: 'Agendar', exact: true }).click()
     await hidden(d)
 
@@ -519,7 +525,7 @@ describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
     const conv = await server.api(`/conversations/${id}`)
     assert.equal(conv.status, 'scheduled')
     assert.equal(new Date(conv.scheduled_at).toISOString(), new Date(`${day}T13:30:00Z`).toISOString(), 'scheduled_at is the local time in UTC')
-    await shot(page, 'metodo2-agendado')
+    await look(page, 'metodo2-agendado')
 
     // "Cancelar agendamento" asks first; "Voltar" keeps the schedule.
     await page.getByRole('button', { name: 'Cancelar agendamento' }).click()
@@ -527,7 +533,7 @@ describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
     await visible(ask)
     assert.ok(await ask.getByRole('button', { name: 'Voltar' }).evaluate((el) => el === document.activeElement), 'focus on the safe answer')
     await accessible(page, 'cancel confirmation')
-    await shot(page, 'metodo2-cancelar-pergunta')
+    await look(page, 'metodo2-cancelar-pergunta')
     await ask.getByRole('button', { name: 'Voltar' }).click()
     await hidden(ask)
     assert.equal((await server.api(`/conversations/${id}`)).status, 'scheduled')
@@ -551,7 +557,7 @@ describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
     await phone.fill('12345')
     await side.getByRole('button', { name: 'Salvar contato' }).click()
     await errorAt(phone, 'Número inválido')
-    await shot(page, 'novo-contato-erro-no-campo')
+    await look(page, 'novo-contato-erro-no-campo')
 
     await phone.fill('31 99123-4567')
     assert.equal(await fieldError(phone), 'Número inválido. Digite com DDD, por exemplo 11 98765-4321.', 'the error stays until the next save')
@@ -578,7 +584,7 @@ describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
     assert.equal((await refused).status(), 422)
     await visible(d.getByRole('button', { name: 'Iniciar atendimento' }))
     await errorAt(field(d, '[1]'), 'Valor inválido')
-    await shot(page, 'parametros-erro-no-campo')
+    await look(page, 'parametros-erro-no-campo')
     await field(d, '[1]').fill('Carla')
     await visible(d.getByText('Oi Carla! Esta semana o tênis está com 20% de desconto. Quer saber mais?'))
     assert.equal(await fieldError(field(d, '[1]')), null)
@@ -592,7 +598,7 @@ describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
     await hidden(d)
     await visible(page.getByRole('heading', { name: 'Carla Mendes', level: 2 }))
     await visible(page.getByText('Aguardando a resposta do contato'))
-    await shot(page, 'novo-contato-conversa')
+    await look(page, 'novo-contato-conversa')
   })
 
   step('Método 1: an unknown number offers to create the contact', async () => {
@@ -609,16 +615,16 @@ describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
     const ask = nf.getByRole('alertdialog', { name: 'Descartar o que foi preenchido?' })
     await visible(ask)
     assert.ok(page.url().startsWith(server.baseURL), `still in the app: ${page.url()}`)
-    await shot(page, 'voltar-pergunta-descartar')
+    await look(page, 'voltar-pergunta-descartar')
     await ask.getByRole('button', { name: 'Continuar editando' }).click()
     await hidden(ask)
     assert.equal(await field(nf, 'Nome').inputValue(), 'Pedro Alves')
-    await shot(page, 'metodo1-contato-nao-encontrado')
+    await look(page, 'metodo1-contato-nao-encontrado')
     await nf.getByRole('button', { name: 'Salvar contato' }).click()
     const d = dialog(page, 'Enviar mensagem')
     await visible(d.getByText('Pedro Alves', { exact: true }))
     await visible(d.getByText('+55 47 98888-7777'))
-    await shot(page, 'metodo1-novo-contato-enviar')
+    await look(page, 'metodo1-novo-contato-enviar')
     await d.getByRole('button', { name: 'Cancelar' }).click()
     await hidden(d)
   })
@@ -633,7 +639,7 @@ describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
     await visible(d.getByRole('heading', { name: 'Selecione o tipo de envio' }))
     assert.equal(await d.getByRole('heading', { name: 'Modelo de mensagem' }).count(), 0)
     await accessible(page, 'send step with a conversation already open')
-    await shot(page, 'ja-aberto-etapa-1')
+    await look(page, 'ja-aberto-etapa-1')
     await d.getByRole('button', { name: 'Abrir atendimento existente' }).click()
     await hidden(d)
     await page.waitForURL(`**/#/atendimentos/${joaoConversation}`)
@@ -674,7 +680,7 @@ describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
     const ask = page.getByRole('alertdialog', { name: 'Encerrar o atendimento com Rafael Lima?' })
     await visible(ask)
     await accessible(page, 'close confirmation')
-    await shot(page, 'encerrar-pergunta')
+    await look(page, 'encerrar-pergunta')
     await page.keyboard.press('Escape')
     await hidden(ask)
     assert.ok(await encerrar.evaluate((el) => el === document.activeElement), 'focus back on "Encerrar"')
@@ -684,7 +690,7 @@ describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
     await ask.getByRole('button', { name: 'Encerrar atendimento' }).click()
     await visible(page.getByText('Este atendimento foi encerrado.'))
     assert.equal((await server.api(`/conversations/${conv.id}`)).status, 'closed')
-    await shot(page, 'encerrado')
+    await look(page, 'encerrado')
   })
 
   step('"Sair" takes the route back to the inbox: the next sign-in does not land on the conversation', async () => {
@@ -725,7 +731,7 @@ describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
     assert.match(await history.getByRole('listitem').first().innerText(), /^Descadastrado \d{2}\/\d{2}\/\d{4} \d{2}:\d{2} · palavra-chave\s+“\s*Sair\s*”$/)
     await fitsViewport(page, 'consent at the contact')
     await accessible(page, 'send step with the consent history')
-    await shot(page, 'consent-contato-descadastrado')
+    await look(page, 'consent-contato-descadastrado')
 
     await d.getByRole('button', { name: 'Iniciar atendimento' }).click()
     await visible(d.getByRole('heading', { name: 'Modelo de mensagem' }))
@@ -748,18 +754,18 @@ describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
     assert.ok(await d.getByRole('button', { name: 'Definir parâmetros' }).isEnabled(), 'a utility template leads to the parameters')
     await fitsViewport(page, 'templates for an opted-out contact')
     await accessible(page, 'templates for an opted-out contact')
-    await shot(page, 'consent-modelos-indisponiveis')
+    await look(page, 'consent-modelos-indisponiveis')
 
     await page.setViewportSize(PHONE)
     await visible(cardOf('boas_vindas').getByText(reason))
     await fitsViewport(page, 'templates for an opted-out contact 390')
     await accessible(page, 'templates for an opted-out contact 390')
-    await shot(page, 'consent-modelos-indisponiveis-390')
+    await look(page, 'consent-modelos-indisponiveis-390')
     await d.getByRole('button', { name: 'Voltar' }).click()
     await visible(contactCard.getByText(since, { exact: true }))
     await fitsViewport(page, 'consent at the contact 390')
     await accessible(page, 'send step 390')
-    await shot(page, 'consent-contato-390')
+    await look(page, 'consent-contato-390')
     await d.getByRole('button', { name: 'Cancelar' }).click()
     await hidden(d)
 
@@ -771,7 +777,7 @@ describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
     await visible(info.getByText(since, { exact: true }))
     await fitsViewport(page, 'conversation with consent 390')
     await accessible(page, 'conversation with consent 390')
-    await shot(page, 'consent-conversa-390')
+    await look(page, 'consent-conversa-390')
 
     await page.setViewportSize(DESKTOP)
     // The agent reactivates marketing (the contact asked to), after a confirmation.
@@ -779,7 +785,7 @@ describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
     await visible(info.getByText(/Reativar as mensagens de marketing para Beatriz Santos\?/))
     await field(info, 'Observação (opcional)').fill('Pediu para voltar a receber ofertas')
     await accessible(page, 'consent confirmation')
-    await shot(page, 'consent-confirmacao')
+    await look(page, 'consent-confirmacao')
     await info.getByRole('button', { name: 'Confirmar' }).click()
     await visible(info.getByText(/^Recebe mensagens de marketing desde \d{2}\/\d{2}\/\d{4} \d{2}:\d{2}$/))
     await info.getByRole('button', { name: 'Ver histórico' }).click()
@@ -799,7 +805,7 @@ describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
     ])
     await fitsViewport(page, 'conversation with consent history')
     await accessible(page, 'conversation with consent history')
-    await shot(page, 'consent-conversa-reativado')
+    await look(page, 'consent-conversa-reativado')
   })
 
   step('a long template (twelve variables): the preview stays in view, Enter walks the fields and starts', async () => {
@@ -848,7 +854,7 @@ describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
     const scrolled = await d.locator('.dialog-body').evaluate((el) => el.scrollTop)
     assert.ok(scrolled > 0, 'the fields scrolled to reach the last one')
     await visible(preview.getByText('Protocolo v0'))
-    await shot(page, 'longo-1280-ultimo-campo')
+    await look(page, 'longo-1280-ultimo-campo')
 
     // On a phone the preview sticks to the bottom of the dialog and can be collapsed.
     await page.setViewportSize(PHONE)
@@ -862,10 +868,10 @@ describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
       assert.ok(input.y >= 0 && input.y + input.height <= box.y, `field ${n + 1} ${JSON.stringify(input)} is above the preview ${JSON.stringify(box)}`)
     }
     await fitsViewport(page, 'long template 390')
-    await shot(page, 'longo-390-ultimo-campo')
+    await look(page, 'longo-390-ultimo-campo')
     await preview.getByRole('button', { name: 'Ocultar pré-visualização' }).click()
     await hidden(preview.locator('.phone-frame'))
-    await shot(page, 'longo-390-previa-oculta')
+    await look(page, 'longo-390-previa-oculta')
     await preview.getByRole('button', { name: 'Mostrar pré-visualização' }).click()
     await visible(preview.locator('.phone-frame'))
     await page.setViewportSize(DESKTOP)
@@ -887,11 +893,11 @@ describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
     await visible(phone)
     await visible(page.getByRole('button', { name: 'Conversar' }))
     await fitsViewport(page, 'atendimentos 390')
-    await shot(page, 'phone-atendimentos')
+    await look(page, 'phone-atendimentos')
 
     await page.getByRole('tab', { name: /Aguardando/ }).click()
     await visible(page.getByRole('tabpanel').getByRole('link', { name: /Carla Mendes/ }))
-    await shot(page, 'phone-aba-aguardando')
+    await look(page, 'phone-aba-aguardando')
 
     // A contact with nothing open yet (João's conversation would be offered at the first step).
     await server.api('/contacts', { method: 'POST', body: JSON.stringify({ name: 'Paula Ramos', phone: '11 96321-0987' }) })
@@ -901,7 +907,7 @@ describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
     await field(side, 'Pesquisar contato').fill('11 96321')
     await visible(side.getByRole('button', { name: /Paula Ramos/ }))
     await fitsViewport(page, 'side search 390')
-    await shot(page, 'phone-novo-atendimento')
+    await look(page, 'phone-novo-atendimento')
     await side.getByRole('button', { name: /Paula Ramos/ }).click()
 
     const d = await wizard(page, {
@@ -913,21 +919,21 @@ describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
       params: { '[1]': '123456' },
     })
     await fitsViewport(page, 'parameters 390')
-    await shot(page, 'phone-parametros')
+    await look(page, 'phone-parametros')
     await dismiss(page, d, 'Fechar')
 
     await page.goto(`${server.baseURL}/#/atendimentos/${joaoConversation}`)
     await visible(message(page, 'Mensagem com a janela aberta'))
     await visible(field(page, 'Mensagem'))
     await fitsViewport(page, 'conversation 390')
-    await shot(page, 'phone-conversa')
+    await look(page, 'phone-conversa')
     await page.getByRole('link', { name: 'Voltar aos atendimentos' }).click()
     await visible(field(page, 'Digite o número com DDD'))
 
     await page.getByRole('button', { name: 'Sair' }).click()
     await visible(page.getByRole('heading', { name: 'Entrar' }))
     await fitsViewport(page, 'login 390')
-    await shot(page, 'phone-login')
+    await look(page, 'phone-login')
   })
 
   test('no uncaught errors in the pages', () => {
