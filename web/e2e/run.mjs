@@ -930,6 +930,26 @@ describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
     await page.getByRole('link', { name: 'Voltar aos atendimentos' }).click()
     await visible(field(page, 'Digite o número com DDD'))
 
+    // Método 1 at this size too, to the end: the phone field, "Conversar", the steps the help page
+    // names, "Iniciar atendimento", and the conversation waiting for the contact.
+    await server.api('/contacts', { method: 'POST', body: JSON.stringify({ name: 'Rui Costa', phone: '11 95432-1098' }) })
+    await conversar(page, '11 95432-1098')
+    const m1 = await wizard(page, {
+      prefix: 'phone-metodo1',
+      contactName: 'Rui Costa',
+      team: 'Vendas',
+      template: 'boas_vindas',
+      params: { '[NOME]': 'Rui' },
+    })
+    await m1.getByRole('button', { name: 'Iniciar atendimento' }).click()
+    await hidden(m1)
+    await visible(page.getByRole('heading', { name: 'Rui Costa', level: 2 }))
+    await visible(page.getByText('Aguardando a resposta do contato'))
+    await fitsViewport(page, 'started conversation 390')
+    await look(page, 'phone-metodo1-conversa')
+    await page.getByRole('link', { name: 'Voltar aos atendimentos' }).click()
+    await visible(field(page, 'Digite o número com DDD'))
+
     await page.getByRole('button', { name: 'Sair' }).click()
     await visible(page.getByRole('heading', { name: 'Entrar' }))
     await fitsViewport(page, 'login 390')
