@@ -662,6 +662,39 @@ describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
     await visible(field(page, 'Digite o número com DDD'))
   })
 
+  step('inside an open 24-hour window the start offers free text and says until when', async () => {
+    // Lia wrote a minute ago; her (receptive) conversation was closed, her window is still open.
+    const { items: channels } = await server.api('/channels')
+    const sandbox = channels.find((c) => c.provider === 'sandbox')
+    await server.api(`/sandbox/channels/${sandbox.id}/inbound`, {
+      method: 'POST',
+      body: JSON.stringify({ from: '+55 11 94321-0876', name: 'Lia Souza', text: 'Vocês abrem sábado?' }),
+    })
+    const lia = await server.api(`/contacts/lookup?phone=${encodeURIComponent('11943210876')}`)
+    const { items: hers } = await server.api(`/conversations?contact_id=${lia.id}`)
+    for (const c of hers) await server.api(`/conversations/${c.id}/close`, { method: 'POST' })
+    const state = await server.api(`/contacts/${lia.id}/start-state?channel_id=${sandbox.id}`)
+    assert.equal(state.window.open, true)
+
+    await conversar(page, '11 94321-0876')
+    const d = dialog(page, 'Enviar mensagem')
+    await visible(d.getByText('Lia Souza', { exact: true }))
+    const until = `O contato escreveu nas últimas 24 horas: a janela está aberta até ${dayTime(state.window.expires_at)}. Você pode enviar uma mensagem de texto ou um modelo.`
+    await visible(d.getByText(until))
+    await d.getByRole('button', { name: 'Iniciar atendimento' }).click()
+    await visible(d.getByRole('heading', { name: 'Modelo de mensagem' }))
+    await d.getByRole('button', { name: 'Enviar mensagem de texto' }).click()
+    await visible(d.getByRole('heading', { name: 'Mensagem de texto' }))
+    await look(page, 'janela-aberta-texto-livre')
+    await field(d, 'Mensagem').fill('Oi Lia! Abrimos sim, das 9h às 13h.')
+    await d.getByRole('button', { name: 'Iniciar atendimento' }).click()
+    await hidden(d)
+    await visible(page.getByRole('heading', { name: 'Lia Souza', level: 2 }))
+    await visible(message(page, 'Oi Lia! Abrimos sim, das 9h às 13h.'))
+    const id = /#\/atendimentos\/([\w-]+)/.exec(page.url())?.[1]
+    assert.equal((await server.api(`/conversations/${id}`)).status, 'active', 'free text inside the window: the conversation is active at once')
+  })
+
   step('"Encerrar" asks before closing a conversation', async () => {
     const { items: channels } = await server.api('/channels')
     const sandbox = channels.find((c) => c.provider === 'sandbox')
