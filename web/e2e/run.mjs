@@ -594,6 +594,12 @@ describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
     assert.equal(await field(d, '[1]').inputValue(), 'Carla')
     assert.equal(await field(d, '[2]').inputValue(), 'tênis')
     await visible(d.getByText('Oi Carla! Esta semana o tênis está com 20% de desconto. Quer saber mais?'))
+    // Back on the reopened flow asks first (one entry for the dialog, not two).
+    await page.goBack()
+    const ask = page.getByRole('alertdialog', { name: 'Descartar o que foi preenchido?' })
+    await visible(ask)
+    await ask.getByRole('button', { name: 'Continuar editando' }).click()
+    await visible(d.getByRole('heading', { name: 'Parâmetros' }))
     await d.getByRole('button', { name: 'Iniciar atendimento' }).click()
     await hidden(d)
     await visible(page.getByRole('heading', { name: 'Carla Mendes', level: 2 }))

@@ -41,11 +41,10 @@ function stepOfField(field: string): Step | null {
   return null
 }
 
-/** The next full hour, at least an hour from now, in the account's zone. */
+/** The first full hour at least an hour from now, in the account's zone. */
 function defaultSchedule(): { date: string; time: string } {
-  const d = new Date(Date.now() + 60 * 60 * 1000)
-  d.setUTCMinutes(0, 0, 0)
-  return splitInZone(d)
+  const hour = 3_600_000
+  return splitInZone(Math.ceil((Date.now() + hour) / hour) * hour)
 }
 
 /** Why a typed schedule cannot be used, or null: a real moment, in the future, at most 30 days ahead. */
@@ -86,7 +85,7 @@ export function SendMessagePanel({ contact: initialContact, onClose, onStarted, 
   const dir = useDirectory()
   const channels = dir.channels.filter((c) => c.active)
   // A reload mid-flow comes back to the same step with what was filled (session storage).
-  const [draft] = useState(() => loadDraft(initialContact.id))
+  const [draft] = useState(() => loadDraft(user.id, initialContact.id))
 
   // Kept here: the agent may record the contact's consent in this panel, or the server may say it changed.
   const [contact, setContact] = useState(initialContact)
@@ -104,6 +103,8 @@ export function SendMessagePanel({ contact: initialContact, onClose, onStarted, 
   const [existingId, setExistingId] = useState<string | null>(null)
   const [busy, setBusy] = useState(false)
   const [state, setState] = useState<{ channelId: string; value: StartState } | null>(null)
+  const [stateError, setStateError] = useState<{ channelId: string; text: string } | null>(null)
+  const [stateAttempt, setStateAttempt] = useState(0)
   // The agent's last choice came before the start state arrived: move on when it does.
   const advanceWhenReady = useRef(false)
   const advanceRef = useRef<(next?: AdvanceWith) => void>(() => {})
@@ -139,28 +140,40 @@ export function SendMessagePanel({ contact: initialContact, onClose, onStarted, 
       (value) => {
         if (!live) return
         setState({ channelId: channel.id, value })
+        setStateError(null)
         if (advanceWhenReady.current) {
           advanceWhenReady.current = false
           advanceRef.current({ state: value })
         }
       },
-      () => live && setState(null),
+      (err) => {
+        if (!live) return
+        setState(null)
+        setStateError({ channelId: channel.id, text: problemText(err) })
+      },
     )
     return () => {
       live = false
     }
-  }, [contact.id, channel?.id]) // eslint-disable-line react-hooks/exhaustive-deps
+  }, [contact.id, channel?.id, stateAttempt]) // eslint-disable-line react-hooks/exhaustive-deps
   const startState = state && channel && state.channelId === channel.id ? state.value : null
-  const openElsewhere = startState?.open_conversation_id ?? existingId
-  const windowOpen = !!startState?.window.open && sendType === 'now'
+  const stateFailed = stateError && channel && stateError.channelId === channel.id ? stateError.text : null
+  // The server's latest word on this channel wins over a 409 met earlier (perhaps on another channel).
+  const openElsewhere = startState ? startState.open_conversation_id : existingId
+  const windowUntil = startState?.window.open ? startState.window.expires_at : null
+  const windowOpen = sendType === 'now' && !!windowUntil && Date.parse(windowUntil) > Date.now()
 
   useEffect(() => {
-    saveDraft(contact.id, { step, sendType, schedule, channelId: pickedChannel, teamId: pickedTeam, template, values, text })
-  }, [contact.id, step, sendType, schedule, pickedChannel, pickedTeam, template, values, text])
+    saveDraft(user.id, contact.id, { step, sendType, schedule, channelId: pickedChannel, teamId: pickedTeam, template, values, text })
+  }, [user.id, contact.id, step, sendType, schedule, pickedChannel, pickedTeam, template, values, text])
 
   const close = () => {
     clearDraft()
     onClose()
+  }
+  const openExisting = (id: string) => {
+    clearDraft()
+    onOpenExisting(id)
   }
   // What closing would discard (the dialog asks first).
   const dirty = sendType !== null || Object.values(values).some((v) => v.trim()) || text.trim() !== ''
@@ -269,7 +282,26 @@ export function SendMessagePanel({ contact: initialContact, onClose, onStarted, 
   for (const [k, v] of Object.entries(clientErrors)) if (k.startsWith('parameters.')) paramErrors[k.slice(11)] = v
   for (const [v, fe] of Object.entries(parameterErrors(template, serverErrors))) paramErrors[v] ??= fieldErrorText(fe)
   // Errors that belong to an earlier step (or to no field) are listed above the parameters.
-  const elsewhere = serverErrors.filter((e) => stepOfField(e.field) !== 'parameters')
+  const elsewhere = serverErrors.filter((e) => stepOfField(e.field) !== 'parameters' && e.field !== 'text')
+
+  // Errors that belong to an earlier step (or to no field), listed on the last step with a way back.
+  const elsewhereAlert = elsewhere.length > 0 && (
+    <div className="alert alert-error" role="alert">
+      <p>{t('params.fixErrors')}</p>
+      <ul>
+        {elsewhere.map((e, i) => (
+          <li key={i}>
+            {fieldErrorText(e)}{' '}
+            {stepOfField(e.field) && (
+              <button type="button" className="link-button" onClick={() => setStep(stepOfField(e.field)!)}>
+                {t('common.change')}
+              </button>
+            )}
+          </li>
+        ))}
+      </ul>
+    </div>
+  )
 
   const stepIndex = step === 'text' ? 3 : STEPS.indexOf(step) + 1
   const summary = (
@@ -311,6 +343,7 @@ export function SendMessagePanel({ contact: initialContact, onClose, onStarted, 
               setPickedChannel(id)
               setPickedTeam(null)
               setTemplate(null)
+              setExistingId(null)
               clearServer((f) => f === 'channel_id' || f === 'team_id')
               // With the channel's team decided for the agent, nothing is left to choose: move on.
               if (id === channel?.id && startState) {
@@ -329,18 +362,17 @@ export function SendMessagePanel({ contact: initialContact, onClose, onStarted, 
             errorAt={errorAt}
             startState={startState}
             openConversationId={openElsewhere}
-            onOpenExisting={(id) => {
-              clearDraft()
-              onOpenExisting(id)
-            }}
+            onOpenExisting={openExisting}
+            stateError={stateFailed}
+            onRetryState={() => setStateAttempt((n) => n + 1)}
           />
         )}
         {step === 'template' && channel && (
           <>
-            {windowOpen && startState?.window.expires_at && (
+            {windowOpen && windowUntil && (
               <section className="free-text-offer" aria-labelledby="free-text-heading">
                 <p id="free-text-heading" className="alert alert-info">
-                  {t('send.windowOpenUntil', { date: formatInZone(startState.window.expires_at) })}
+                  {t('send.windowOpenUntil', { date: formatInZone(windowUntil) })}
                 </p>
                 <button type="button" className="button" onClick={() => setStep('text')}>
                   {t('send.freeText')}
@@ -350,11 +382,20 @@ export function SendMessagePanel({ contact: initialContact, onClose, onStarted, 
             <TemplatePicker channelId={channel.id} contact={contact} selected={usable} onSelect={chooseTemplate} error={errorAt('template_id')} />
           </>
         )}
+        {step === 'text' && !windowOpen && startState && (
+          <p className="alert alert-warning" role="alert">
+            {t('send.windowClosed')}{' '}
+            <button type="button" className="link-button" onClick={() => setStep('template')}>
+              {t('send.chooseTemplate')}
+            </button>
+          </p>
+        )}
         {step === 'text' && (
           <div className="step">
             <h3>{t('send.freeTextHeading')}</h3>
+            {elsewhereAlert}
             <p className="muted small">
-              {t('send.windowOpenUntil', { date: formatInZone(startState?.window.expires_at) })}
+              {windowUntil && t('send.windowOpenUntil', { date: formatInZone(windowUntil) })}
             </p>
             <div className={`field${errorAt('text') ? ' field-invalid' : ''}`}>
               <label htmlFor="start-free-text">{t('send.freeTextLabel')}</label>
@@ -382,23 +423,7 @@ export function SendMessagePanel({ contact: initialContact, onClose, onStarted, 
         )}
         {step === 'parameters' && template && (
           <>
-            {elsewhere.length > 0 && (
-              <div className="alert alert-error" role="alert">
-                <p>{t('params.fixErrors')}</p>
-                <ul>
-                  {elsewhere.map((e, i) => (
-                    <li key={i}>
-                      {fieldErrorText(e)}{' '}
-                      {stepOfField(e.field) && (
-                        <button type="button" className="link-button" onClick={() => setStep(stepOfField(e.field)!)}>
-                          {t('common.change')}
-                        </button>
-                      )}
-                    </li>
-                  ))}
-                </ul>
-              </div>
-            )}
+            {elsewhereAlert}
             <ParametersForm
               template={template}
               contact={contact}
@@ -416,14 +441,7 @@ export function SendMessagePanel({ contact: initialContact, onClose, onStarted, 
             {summary}
           </>
         )}
-        {existingId && step !== 'send' && (
-          <div className="alert alert-warning" role="alert">
-            <p>{t('params.conflict', { name: contact.name })}</p>
-            <button type="button" className="button" onClick={() => onOpenExisting(existingId)}>
-              {t('params.openExisting')}
-            </button>
-          </div>
-        )}
+        {existingId && step !== 'send' && <AlreadyOpen name={contact.name} onOpen={() => openExisting(existingId)} />}
         {formError && (
           <p className="alert alert-error" role="alert">
             {formError}
@@ -477,6 +495,21 @@ interface SendStepProps {
   startState: StartState | null
   openConversationId: string | null
   onOpenExisting: (id: string) => void
+  /** Why the contact's window and open conversation could not be read (the flow cannot go on). */
+  stateError: string | null
+  onRetryState: () => void
+}
+
+/** The contact already has an open conversation on the channel: say so and offer it. */
+function AlreadyOpen({ name, onOpen }: { name: string; onOpen: () => void }) {
+  return (
+    <div className="alert alert-warning" role="alert">
+      <p>{t('params.conflict', { name })}</p>
+      <button type="button" className="button" onClick={onOpen}>
+        {t('params.openExisting')}
+      </button>
+    </div>
+  )
 }
 
 /** A server error about the contact (422 contact_opted_out has field `contact`; others `contact.*`). */
@@ -506,11 +539,12 @@ function SendStep(p: SendStepProps) {
         <ContactConsent contact={p.contact} onChange={p.onContact} error={contactError(p.errorAt)} />
       </section>
 
-      {p.openConversationId && (
-        <div className="alert alert-warning" role="alert">
-          <p>{t('params.conflict', { name: p.contact.name })}</p>
-          <button type="button" className="button" onClick={() => p.onOpenExisting(p.openConversationId!)}>
-            {t('params.openExisting')}
+      {p.openConversationId && <AlreadyOpen name={p.contact.name} onOpen={() => p.onOpenExisting(p.openConversationId!)} />}
+      {p.stateError && (
+        <div className="alert alert-error" role="alert">
+          <p>{p.stateError}</p>
+          <button type="button" className="button" onClick={p.onRetryState}>
+            {t('common.retry')}
           </button>
         </div>
       )}

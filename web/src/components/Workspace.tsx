@@ -73,7 +73,7 @@ export function Workspace() {
 
   // A reload in the middle of "Enviar mensagem" reopens it where it was (lib/startDraft).
   useEffect(() => {
-    const id = draftContactId()
+    const id = draftContactId(user.id)
     if (!id) return
     let live = true
     api.getContact(id).then(
@@ -83,7 +83,7 @@ export function Workspace() {
     return () => {
       live = false
     }
-  }, [])
+  }, [user.id])
 
   const openConversation = (id: string) => {
     setPanel(null)

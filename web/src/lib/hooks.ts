@@ -69,18 +69,23 @@ export function normaliseRoute(): void {
 // browser's Back closes the dialog instead of leaving the screen.
 type BackEntry = { onBack: () => void }
 const dialogStack: BackEntry[] = []
-/** How many of our dialog entries sit above the page's entry in the browser's history. */
-let pushed = 0
-let syncQueued = false
-/** Our own history.go is on its way: its popstate is not the user's Back. */
-let selfTraversal = false
-let listening = false
 const MARK = 'atendimentoDialog'
 
 function depthOf(state: unknown): number {
   const v = state && typeof state === 'object' ? (state as Record<string, unknown>)[MARK] : undefined
   return typeof v === 'number' ? v : 0
 }
+
+/**
+ * How many of our dialog entries sit above the page's entry in the browser's history. A reload
+ * keeps the entry it happened on: a dialog reopened by it (the start flow's draft) adopts that
+ * entry instead of pushing a second one that Back would only pop.
+ */
+let pushed = depthOf(window.history.state)
+let syncQueued = false
+/** Our own history.go is on its way: its popstate is not the user's Back. */
+let selfTraversal = false
+let listening = false
 
 /** Brings the history in line with the open dialogs, once the current render has settled. */
 function scheduleSync(): void {

@@ -1,5 +1,6 @@
 // The "Enviar mensagem" flow kept in session storage while it is filled, so a reload mid-flow
-// returns to the same step with what was filled. One draft per tab; logout and a start clear it.
+// returns to the same step with what was filled. One draft per tab, of one agent: logout, a start
+// and a close clear it, and another agent signing in on the tab never sees it.
 
 import type { SendType, Template } from '../api'
 
@@ -16,31 +17,36 @@ export interface StartDraft {
 
 const KEY = 'atendimento.startDraft'
 
-/** The draft of the flow with this contact, if the tab has one. */
-export function loadDraft(contactId: string): StartDraft | null {
+interface Stored {
+  userId?: string
+  contactId?: string
+  draft?: StartDraft
+}
+
+function read(userId: string): Stored | null {
   try {
     const raw = sessionStorage.getItem(KEY)
-    if (!raw) return null
-    const d = JSON.parse(raw) as { contactId?: string; draft?: StartDraft }
-    return d.contactId === contactId && d.draft ? d.draft : null
+    const d = raw ? (JSON.parse(raw) as Stored) : null
+    return d && d.userId === userId ? d : null
   } catch {
     return null
   }
 }
 
-/** The contact whose flow was open when the tab reloaded, if any. */
-export function draftContactId(): string | null {
-  try {
-    const raw = sessionStorage.getItem(KEY)
-    return raw ? ((JSON.parse(raw) as { contactId?: string }).contactId ?? null) : null
-  } catch {
-    return null
-  }
+/** This agent's draft of the flow with this contact, if the tab has one. */
+export function loadDraft(userId: string, contactId: string): StartDraft | null {
+  const d = read(userId)
+  return d?.contactId === contactId && d.draft ? d.draft : null
 }
 
-export function saveDraft(contactId: string, draft: StartDraft): void {
+/** The contact whose flow this agent had open when the tab reloaded, if any. */
+export function draftContactId(userId: string): string | null {
+  return read(userId)?.contactId ?? null
+}
+
+export function saveDraft(userId: string, contactId: string, draft: StartDraft): void {
   try {
-    sessionStorage.setItem(KEY, JSON.stringify({ contactId, draft }))
+    sessionStorage.setItem(KEY, JSON.stringify({ userId, contactId, draft }))
   } catch {
     // Storage full or disabled: the flow still works, a reload just starts over.
   }

@@ -627,7 +627,13 @@ export class FakeApi {
       errors.push({ field: 'team_id', code: 'user_not_in_team', message: 'user not in team' })
     const t = this.templates.find((x) => x.id === b.template_id)
     let rendered = ''
-    if (!b.template_id) errors.push({ field: 'template_id', code: 'template_required', message: 'a template is required' })
+    // Free text may open a conversation only inside the contact's open window, and not on a schedule.
+    const text = typeof b.text === 'string' && !b.template_id ? b.text.trim() : null
+    const windowAt = contact && ch ? this.startState(contact.id, ch.id).window : null
+    if (text !== null) {
+      if (!windowAt?.open || b.send_type === 'scheduled') errors.push({ field: 'template_id', code: 'template_required', message: 'outside the window' })
+      rendered = text
+    } else if (!b.template_id) errors.push({ field: 'template_id', code: 'template_required', message: 'a template is required' })
     else if (!t) errors.push({ field: 'template_id', code: 'template_not_found', message: 'template not found' })
     else {
       if (t.status !== 'APPROVED') errors.push({ field: 'template_id', code: 'template_not_approved', message: 'not approved' })
@@ -656,30 +662,28 @@ export class FakeApi {
     const now = new Date().toISOString()
     const conv: Conversation = {
       id: this.id('cv'),
-      status: scheduledAt ? 'scheduled' : 'waiting',
+      status: scheduledAt ? 'scheduled' : text !== null ? 'active' : 'waiting',
       origin: 'active',
       contact: contact!,
       channel_id: ch!.id,
       team_id: tm!.id,
-      window: { open: false, expires_at: null },
+      window: text !== null && windowAt ? windowAt : { open: false, expires_at: null },
       scheduled_at: scheduledAt,
-      waiting_since: scheduledAt ? null : now,
-      waiting_seconds: scheduledAt ? null : 0,
+      waiting_since: scheduledAt || text !== null ? null : now,
+      waiting_seconds: scheduledAt || text !== null ? null : 0,
       last_inbound_at: null,
       closed_at: null,
       failure: null,
-      estimated_cost: this.estimate(t!, false),
+      estimated_cost: t ? this.estimate(t, false) : undefined,
       created_at: now,
       updated_at: now,
     }
-    const opening = this.message(conv.id, {
-      direction: 'out',
-      type: 'template',
-      template_id: t!.id,
-      template_name: t!.name,
-      rendered_text: rendered,
-      status: scheduledAt ? 'scheduled' : 'sent',
-    })
+    const opening = this.message(
+      conv.id,
+      t
+        ? { direction: 'out', type: 'template', template_id: t.id, template_name: t.name, rendered_text: rendered, status: scheduledAt ? 'scheduled' : 'sent' }
+        : { direction: 'out', type: 'text', text: rendered, status: 'sent' },
+    )
     conv.opening_message = { id: opening.id, status: opening.status, rendered_text: rendered }
     this.conversations.push(conv)
     this.messages.push(opening)

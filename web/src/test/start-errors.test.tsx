@@ -1,5 +1,5 @@
 import { screen, waitFor, within } from '@testing-library/react'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { formatInZone, splitInZone, zonedToUTC } from '../i18n/format'
 import { renderApp } from './renderApp'
 import { conversar, toParameters } from './helpers'
@@ -140,6 +140,62 @@ describe('"Enviar mensagem": scheduling, server validation and conflicts', () =>
       send_type: 'now',
       text: 'Oi Maria, vi sua mensagem!',
     })
+    // Inside the window the conversation is active at once.
+    expect(await screen.findByRole('heading', { name: 'Maria Oliveira', level: 2 })).toBeInTheDocument()
+    expect(fake.conversations.at(-1)!.status).toBe('active')
+  })
+
+  it('says so on the text step when the window closed meanwhile (422 template_required), with a way back', async () => {
+    const { fake, user } = await renderApp()
+    fake.addConversation({ id: 'cv-maria', contact_id: 'ct-maria', channel_id: 'ch-vendas', team_id: 'tm-vendas', status: 'closed', windowOpenFor: 23 * 3_600_000 })
+    const dialog = await conversar(user, '21 99876-5432')
+    const d = within(dialog)
+    await user.click(d.getByRole('button', { name: 'Iniciar atendimento' }))
+    await user.click(d.getByRole('button', { name: 'Vendas WhatsApp' }))
+    await user.click(await d.findByRole('button', { name: 'Enviar mensagem de texto' }))
+    await user.type(d.getByLabelText('Mensagem'), 'Oi Maria')
+    fake.conversations.find((c) => c.id === 'cv-maria')!.window = { open: false, expires_at: new Date(Date.now() - 1000).toISOString() }
+    await user.click(d.getByRole('button', { name: 'Iniciar atendimento' }))
+    const alert = (await d.findByText('Corrija os campos indicados.')).closest('[role="alert"]') as HTMLElement
+    expect(alert).toHaveTextContent('Escolha um modelo de mensagem aprovado: fora da janela de 24 horas, só um modelo inicia ou retoma a conversa.')
+    await user.click(within(alert).getByRole('button', { name: 'Alterar' }))
+    expect(d.getByRole('heading', { name: 'Modelo de mensagem' })).toBeInTheDocument()
+  })
+
+  it("says so when the contact's window cannot be read, and tries again", async () => {
+    const { fake, user } = await renderApp()
+    let failures = 1
+    const fetch = fake.fetch
+    vi.stubGlobal('fetch', (input: RequestInfo | URL, init?: RequestInit) =>
+      String(input).includes('/start-state') && failures-- > 0
+        ? Promise.resolve(new Response(JSON.stringify({ type: 'about:blank', title: 'x', status: 503, code: 'database_unavailable', errors: [] }), { status: 503 }))
+        : fetch(input, init),
+    )
+    const dialog = await conversar(user, '11 98765-4321')
+    const d = within(dialog)
+    await user.click(d.getByRole('button', { name: 'Iniciar atendimento' }))
+    await user.click(d.getByRole('button', { name: 'Vendas WhatsApp' }))
+    expect(await d.findByText('O sistema está temporariamente indisponível. Tente de novo em instantes.')).toBeInTheDocument()
+    expect(d.getByRole('heading', { name: 'Selecione o tipo de envio' })).toBeInTheDocument()
+    // Once read, the choices already made move on.
+    await user.click(d.getByRole('button', { name: 'Tentar de novo' }))
+    expect(await d.findByRole('heading', { name: 'Modelo de mensagem' })).toBeInTheDocument()
+  })
+
+  it("forgets a 409 met on one channel when the agent goes back and picks another", async () => {
+    const { fake, user } = await renderApp()
+    const dialog = await conversar(user, '11 98765-4321')
+    const d = within(dialog)
+    await toParameters(user, dialog, { channel: 'Vendas WhatsApp', template: 'boas_vindas' })
+    fake.addConversation({ id: 'cv-joao', contact_id: 'ct-joao', channel_id: 'ch-vendas', team_id: 'tm-vendas', status: 'waiting' })
+    await user.type(d.getByLabelText('[NOME]'), 'João')
+    await user.click(d.getByRole('button', { name: 'Iniciar atendimento' }))
+    expect(await d.findByText('Já existe um atendimento aberto com João Silva neste canal.')).toBeInTheDocument()
+    await user.click(d.getByRole('button', { name: 'Voltar' }))
+    await user.click(d.getByRole('button', { name: 'Voltar' }))
+    await user.click(d.getByRole('button', { name: 'Suporte WhatsApp' }))
+    expect(await d.findByRole('heading', { name: 'Modelo de mensagem' })).toBeInTheDocument()
+    expect(d.queryByText('Já existe um atendimento aberto com João Silva neste canal.')).not.toBeInTheDocument()
   })
 
   it('on a 409 conversation_already_open at the last step offers the existing conversation, and retries with the same key', async () => {
