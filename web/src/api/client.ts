@@ -142,7 +142,8 @@ function toProblem(status: number, body: unknown): Problem {
     title: b.title ?? `HTTP ${status}`,
     status: b.status ?? status,
     detail: b.detail,
-    code: b.code ?? `http_${status}`,
+    // A body that is not ours (a proxy's 502 page): a code the pt-BR catalogue has.
+    code: b.code ?? (status >= 500 ? 'service_unavailable' : 'http_error'),
     errors: Array.isArray(b.errors) ? b.errors : [],
     existing_id: b.existing_id,
     retry_after: typeof b.retry_after === 'number' ? b.retry_after : undefined,

@@ -524,6 +524,8 @@ function SendStep(p: SendStepProps) {
   // The schedule is checked as it is typed, once it is complete, so a wrong date never reaches the last step.
   const typed = p.schedule.date.length === 10 && p.schedule.time.length === 5
   const scheduleError = p.errorAt('scheduled_at') ?? (typed ? (scheduleProblem(p.schedule.date, p.schedule.time) ?? undefined) : undefined)
+  // The format, the zone and the error are read with each of the two fields.
+  const scheduleDescribedBy = [scheduleError && `${ids}-schedule-error`, `${ids}-schedule-hint`].filter(Boolean).join(' ')
   return (
     <div className="step">
       <section className="contact-card" aria-label={t('send.contact')}>
@@ -577,6 +579,7 @@ function SendStep(p: SendStepProps) {
                 maxLength={10}
                 value={p.schedule.date}
                 aria-invalid={scheduleError ? true : undefined}
+                aria-describedby={scheduleDescribedBy}
                 onChange={(e) => p.onSchedule({ ...p.schedule, date: maskDate(e.target.value) })}
               />
               <Field
@@ -587,12 +590,15 @@ function SendStep(p: SendStepProps) {
                 maxLength={5}
                 value={p.schedule.time}
                 aria-invalid={scheduleError ? true : undefined}
+                aria-describedby={scheduleDescribedBy}
                 onChange={(e) => p.onSchedule({ ...p.schedule, time: maskTime(e.target.value) })}
               />
             </div>
-            <p className="hint">{t('send.scheduledAtHint', { zone: zoneLabel() })}</p>
+            <p id={`${ids}-schedule-hint`} className="hint">
+              {t('send.scheduledAtHint', { zone: zoneLabel() })}
+            </p>
             {scheduleError && (
-              <p className="field-error" role="alert">
+              <p id={`${ids}-schedule-error`} className="field-error" role="alert">
                 {scheduleError}
               </p>
             )}

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import { formatDate, formatMoney, formatPhone, formatRemaining, localInputToUTC } from './format'
+import { formatDate, formatMoney, formatPhone, formatRemaining } from './format'
 import { errorText, ptBR, t } from './pt-BR'
 
 describe('pt-BR formatting', () => {
@@ -17,11 +17,6 @@ describe('pt-BR formatting', () => {
 
   it('reads a calendar date without shifting it by the time zone', () => {
     expect(formatDate('2026-07-01')).toBe('01/07/2026')
-  })
-
-  it('converts the local wall time of a date-time picker to UTC', () => {
-    expect(localInputToUTC('2026-12-01T09:15')).toBe('2026-12-01T12:15:00Z') // São Paulo, UTC−3
-    expect(localInputToUTC('')).toBeNull()
   })
 
   it('shows Brazilian E.164 numbers with DDD', () => {

@@ -76,24 +76,6 @@ export function formatPhone(e164: string): string {
   return `+55 ${m[1]} ${m[2]}-${m[3]}`
 }
 
-/** The value for an <input type="datetime-local"> from a Date, in the browser's time zone. */
-export function toLocalInputValue(d: Date): string {
-  const p = (n: number) => String(n).padStart(2, '0')
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`
-}
-
-/** An <input type="datetime-local"> value (local wall time) as an RFC 3339 UTC string. */
-export function localInputToUTC(value: string): string | null {
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(value)) return null
-  const d = new Date(value) // no offset: the spec reads it as local time
-  return Number.isNaN(d.getTime()) ? null : d.toISOString().replace(/\.\d{3}Z$/, 'Z')
-}
-
-/** The IANA name of the browser's time zone, for the scheduling hint. */
-export function localZone(): string {
-  return Intl.DateTimeFormat().resolvedOptions().timeZone
-}
-
 /**
  * The time zone schedules are written in: the account's (Brasília until an account chooses
  * another), whatever zone the browser is in, so "10:00" means the same hour to every agent.

@@ -227,7 +227,6 @@ export const ptBR = {
   'conversation.confirmCancelYes': 'Cancelar agendamento',
   'conversation.keep': 'Voltar',
   'conversation.queueTitle': 'Na fila: serão enviadas quando o contato responder',
-  'conversation.queueCount': '{count} na fila',
   'conversation.announceStatus': 'Mensagem “{text}”: {status}',
   'conversation.announceInbound': '{name} respondeu: “{text}”',
   'conversation.announceReleased': 'Mensagens da fila enviadas após a resposta de {name}',

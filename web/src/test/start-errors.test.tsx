@@ -30,6 +30,9 @@ describe('"Enviar mensagem": scheduling, server validation and conflicts', () =>
     await user.clear(date)
     await user.type(date, splitInZone(Date.now() + 31 * DAY).date)
     expect(await d.findByText('Escolha uma data em até 30 dias.')).toBeInTheDocument()
+    // Each field is read with the error, the format and the zone.
+    expect(date).toHaveAccessibleDescription('Escolha uma data em até 30 dias. Até 30 dias a partir de agora, no Horário de Brasília.')
+    expect(time).toHaveAccessibleDescription(/Horário de Brasília/)
     expect(d.getByRole('button', { name: 'Selecionar modelo de mensagem' })).toBeDisabled()
 
     const tomorrow = splitInZone(Date.now() + DAY)
