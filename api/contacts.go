@@ -380,7 +380,7 @@ type StartState struct {
 //	@Success		200			{object}	StartState
 //	@Failure		401			{object}	Problem
 //	@Failure		404			{object}	Problem	"contact_not_found"
-//	@Failure		422			{object}	Problem	"channel_id: required, channel_not_found"
+//	@Failure		422			{object}	Problem	"channel_id: channel_required, channel_not_found"
 //	@Security		BearerAuth
 //	@Security		SessionCookie
 //	@Router			/api/v1/contacts/{id}/start-state [get]

@@ -38,3 +38,20 @@ func TestMetricsToken(t *testing.T) {
 		require.Contains(t, string(r.Body), "atendimento_sse_clients 0")
 	})
 }
+
+// A method a client makes up is counted as "other": no client can grow the request series.
+func TestMetricsMethodLabelIsBounded(t *testing.T) {
+	env := apptest.New(t, storetest.SQLite(t), apptest.Options{})
+	for _, m := range []string{"FOO1", "FOO2", "BREW"} {
+		req, err := http.NewRequest(m, env.Server.URL+"/api/v1/contacts", nil)
+		require.NoError(t, err)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		require.NoError(t, resp.Body.Close())
+	}
+	body := string(env.Client("").Get("/metrics").Body)
+	require.Contains(t, body, `method="other"`)
+	for _, m := range []string{"FOO1", "FOO2", "BREW"} {
+		require.NotContains(t, body, `method="`+m+`"`)
+	}
+}

@@ -169,7 +169,9 @@ func (s *server) servePrecompressed(c echo.Context, p string, mod time.Time) boo
 		if _, err := fs.Stat(s.SPA, p+pc.suffix); err != nil {
 			continue
 		}
-		h.Add(echo.HeaderVary, echo.HeaderAcceptEncoding) // a copy exists: the answer depends on the header
+		if h.Get(echo.HeaderVary) == "" {
+			h.Set(echo.HeaderVary, echo.HeaderAcceptEncoding) // a copy exists: the answer depends on the header
+		}
 		if !acceptsEncoding(accept, pc.encoding) {
 			continue
 		}

@@ -287,6 +287,16 @@ func serve(next echo.HandlerFunc, c echo.Context) (status int, took time.Duratio
 	return status, time.Since(start), err
 }
 
+// methodLabel is the request's method as a metric label: the standard ones, and "other" for any
+// other token a client sends (Go accepts any), so no client can grow the series.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions:
+		return m
+	}
+	return "other"
+}
+
 func (s *server) metrics(reg *prometheus.Registry) echo.MiddlewareFunc {
 	requests := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "http_requests_total", Help: "HTTP requests by route, method and status."},
 		[]string{"route", "method", "status"})
@@ -300,8 +310,9 @@ func (s *server) metrics(reg *prometheus.Registry) echo.MiddlewareFunc {
 			if route == "" {
 				route = "unmatched"
 			}
-			requests.WithLabelValues(route, c.Request().Method, strconv.Itoa(status)).Inc()
-			latency.WithLabelValues(route, c.Request().Method).Observe(took.Seconds())
+			method := methodLabel(c.Request().Method)
+			requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
+			latency.WithLabelValues(route, method).Observe(took.Seconds())
 			return err
 		}
 	}

@@ -173,7 +173,7 @@ func TestStartState(t *testing.T) {
 		problem(t, state(someID, env.Demo.ChannelID), http.StatusNotFound, "contact_not_found")
 		r = state(contactID, "")
 		problem(t, r, http.StatusUnprocessableEntity, "validation_failed")
-		require.Equal(t, []string{"channel_id:required"}, r.FieldCodes())
+		require.Equal(t, []string{"channel_id:channel_required"}, r.FieldCodes())
 		r = state(contactID, someID)
 		require.Equal(t, []string{"channel_id:channel_not_found"}, r.FieldCodes())
 	})

@@ -30,7 +30,7 @@ func backup(ctx context.Context, args []string, cfg app.Config, log *slog.Logger
 		return err
 	}
 	if *out == "" || fs.NArg() > 0 {
-		return errors.New("backup: --out FILE is required\n" + usage)
+		return usageError{"backup: --out FILE is required\n" + usage}
 	}
 	path, ok := store.SQLitePath(cfg.DatabaseURL)
 	if !ok {

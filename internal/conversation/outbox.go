@@ -113,8 +113,9 @@ type OutboxStats struct {
 
 // OutboxStats measures the outbox across every account. Both statements read only the outbox's
 // own rows through its partial index (messages_sendable: pending or scheduled outbound rows), so
-// their cost follows the queue's length, not the messages table's; the oldest due row is the
-// index's first entry. It is meant for a periodic measure, not a query per scrape.
+// their cost follows the queue's length, not the messages table's. The index's predicate is
+// written as literals, not parameters: a generic plan of a prepared statement cannot match a
+// partial index's predicate to bound values (claimSQL does the same). It is meant for a periodic measure, not a query per scrape.
 func (s *Service) OutboxStats(ctx context.Context) (OutboxStats, error) {
 	out := OutboxStats{Depth: map[MessageStatus]int64{MsgPending: 0, MsgScheduled: 0}}
 	var rows []struct {
@@ -122,7 +123,7 @@ func (s *Service) OutboxStats(ctx context.Context) (OutboxStats, error) {
 		N      int64
 	}
 	if err := s.db.Conn(ctx).Table("messages").Select("status, COUNT(*) AS n").
-		Where("status IN ? AND direction = 'out'", []MessageStatus{MsgPending, MsgScheduled}).Group("status").Scan(&rows).Error; err != nil {
+		Where("status IN ('pending', 'scheduled') AND direction = 'out'").Group("status").Scan(&rows).Error; err != nil {
 		return out, store.Translate(err, nil, nil)
 	}
 	for _, r := range rows {
@@ -130,8 +131,8 @@ func (s *Service) OutboxStats(ctx context.Context) (OutboxStats, error) {
 	}
 	var ts []time.Time
 	err := s.db.Conn(ctx).Table("messages").Joins("JOIN conversations ON conversations.id = messages.conversation_id").
-		Where("messages.status IN ? AND messages.direction = 'out' AND messages.due_at <= ? AND conversations.status IN ?",
-			[]MessageStatus{MsgPending, MsgScheduled}, s.now(), openStatuses).
+		Where("messages.status IN ('pending', 'scheduled') AND messages.direction = 'out' AND messages.due_at <= ? AND conversations.status IN ?",
+			s.now(), openStatuses).
 		Order("messages.due_at").Limit(1).Pluck("messages.due_at", &ts).Error
 	if err != nil {
 		return out, store.Translate(err, nil, nil)

@@ -26,7 +26,7 @@ func (s *Service) StartStateFor(ctx context.Context, contactID, channelID string
 		return StartState{}, err // contact_not_found (404) or the database's error
 	}
 	if channelID == "" {
-		f.Add("channel_id", "required", "channel_id is required")
+		f.Add("channel_id", "channel_required", "channel_id is required")
 	} else if _, err := s.channels.Get(ctx, channelID); errors.Is(err, channel.ErrNotFound) {
 		f.Add("channel_id", "channel_not_found", "no such channel in this account")
 	} else if err != nil {

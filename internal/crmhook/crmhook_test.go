@@ -225,8 +225,14 @@ func TestStaleRecordIsIgnored(t *testing.T) {
 		require.NoError(t, err)
 		require.Empty(t, again, "a leased delivery is not claimed twice")
 		code := 200
-		require.NoError(t, s.record(context.Background(), items[0], 1, &code, "", time.Millisecond))
-		require.NoError(t, s.record(context.Background(), items[0], 1, nil, "late", time.Millisecond))
+		result, err := s.record(context.Background(), items[0], 1, &code, "", time.Millisecond)
+		require.NoError(t, err)
+		require.Equal(t, AttemptSucceeded, result)
+		// A late second record of the same attempt (the lease was lost) records nothing, and says
+		// so: the metrics count only recorded attempts.
+		result, err = s.record(context.Background(), items[0], 1, nil, "late", time.Millisecond)
+		require.NoError(t, err)
+		require.Empty(t, result)
 		ds := f.deliveries(t, s, sub.ID)
 		require.Len(t, ds[0].Attempts, 1)
 		require.Equal(t, StatusSucceeded, ds[0].Status)

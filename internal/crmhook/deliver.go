@@ -215,7 +215,8 @@ func (s *Service) nextDue(ctx context.Context) (*time.Time, error) {
 // queue, not the table. It is meant for a periodic measure, not a query per scrape.
 func (s *Service) Pending(ctx context.Context) (int64, error) {
 	var n int64
-	err := s.db.Conn(ctx).Table("webhook_deliveries").Where("status = ?", StatusPending).Count(&n).Error
+	// The predicate is a literal so a generic plan can still use the partial index.
+	err := s.db.Conn(ctx).Table("webhook_deliveries").Where("status = 'pending'").Count(&n).Error
 	return n, store.Translate(err, nil, nil)
 }
 
@@ -237,18 +238,12 @@ func (s *Service) attempt(ctx context.Context, it claimed) {
 	if ctx.Err() != nil {
 		return // stopping: the lease returns the delivery to the queue
 	}
-	if err := s.record(context.WithoutCancel(ctx), it, n, code, failure, time.Since(start)); err != nil {
+	result, err := s.record(context.WithoutCancel(ctx), it, n, code, failure, time.Since(start))
+	if err != nil {
 		s.log.Error("crmhook: record attempt", "delivery_id", it.ID, "err", err.Error())
 		return
 	}
-	if s.cfg.Observer != nil {
-		result := AttemptSucceeded
-		switch {
-		case failure != "" && n >= s.cfg.MaxAttempts:
-			result = AttemptFailed
-		case failure != "":
-			result = AttemptRetried
-		}
+	if s.cfg.Observer != nil && result != "" {
 		s.cfg.Observer.ObserveDelivery(result)
 	}
 }
@@ -306,7 +301,9 @@ var errStale = errors.New("crmhook: delivery already recorded by another worker"
 // record stores attempt n and moves the delivery on: succeeded on a 2xx; else retried after
 // the backoff, or failed after the last attempt. It is guarded by the attempt count the claim
 // saw, so a worker whose lease expired cannot record over another's.
-func (s *Service) record(ctx context.Context, it claimed, n int, code *int, failure string, took time.Duration) error {
+// record writes the attempt's outcome and returns it (AttemptSucceeded, AttemptRetried or
+// AttemptFailed), or "" when another worker had already recorded this attempt (the lease was lost).
+func (s *Service) record(ctx context.Context, it claimed, n int, code *int, failure string, took time.Duration) (string, error) {
 	now := s.now()
 	ctx = store.WithAccount(ctx, it.AccountID)
 	upd := map[string]any{"attempts": n, "lease_until": nil, "last_status_code": nil, "last_error": nil, "updated_at": now}
@@ -314,10 +311,13 @@ func (s *Service) record(ctx context.Context, it claimed, n int, code *int, fail
 	if code != nil {
 		upd["last_status_code"] = *code
 	}
+	result := AttemptRetried
 	switch {
 	case failure == "":
+		result = AttemptSucceeded
 		upd["status"], upd["delivered_at"], upd["next_attempt_at"] = StatusSucceeded, now, nil
 	case n >= s.cfg.MaxAttempts:
+		result = AttemptFailed
 		upd["status"], upd["next_attempt_at"], upd["last_error"] = StatusFailed, nil, failure
 		att.Error = &failure
 	default:
@@ -336,12 +336,15 @@ func (s *Service) record(ctx context.Context, it claimed, n int, code *int, fail
 		return s.db.Tenant(ctx, "webhook_attempts").Create(&att).Error
 	})
 	if errors.Is(err, errStale) {
-		return nil
+		return "", nil
 	}
 	if err == nil && failure == "" {
 		s.log.Debug("crmhook: delivered", "delivery_id", it.ID, "attempt", n)
 	} else if err == nil {
 		s.log.Info("crmhook: attempt failed", "delivery_id", it.ID, "attempt", n, "err", failure)
 	}
-	return store.Translate(err, nil, nil)
+	if err != nil {
+		return "", store.Translate(err, nil, nil)
+	}
+	return result, nil
 }

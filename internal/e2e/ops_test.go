@@ -120,9 +120,9 @@ func TestMetricsAfterAFlow(t *testing.T) {
 				m[series("atendimento_outbox_messages", `status="pending"`)] == 0 &&
 				m["atendimento_queues_measured_timestamp_seconds"] > 0
 		})
-		require.Equal(t, 1.0, m[series("atendimento_sends_total", `channel="`+ch+`"`, `result="sent"`)])
-		require.Equal(t, 1.0, m[series("atendimento_sends_total", `channel="`+ch+`"`, `result="failed"`)])
-		require.NotContains(t, m, series("atendimento_sends_total", `channel="`+ch+`"`, `result="retried"`))
+		require.Equal(t, 1.0, m[series("atendimento_sends_total", `channel="`+ch+`"`, `provider="whatsapp_cloud"`, `result="sent"`)])
+		require.Equal(t, 1.0, m[series("atendimento_sends_total", `channel="`+ch+`"`, `provider="whatsapp_cloud"`, `result="failed"`)])
+		require.NotContains(t, m, series("atendimento_sends_total", `channel="`+ch+`"`, `provider="whatsapp_cloud"`, `result="retried"`))
 		require.Equal(t, 1.0, m[series("atendimento_provider_errors_total", `channel="`+ch+`"`, `code="131026"`)])
 		require.Equal(t, 1.0, m[series("atendimento_provider_request_duration_seconds_count", `outcome="ok"`, `provider="whatsapp_cloud"`)])
 		require.Equal(t, 1.0, m[series("atendimento_provider_request_duration_seconds_count", `outcome="error"`, `provider="whatsapp_cloud"`)])
@@ -137,7 +137,7 @@ func TestMetricsAfterAFlow(t *testing.T) {
 		require.Equal(t, 0.0, m["atendimento_crm_deliveries_pending"])
 		require.Equal(t, 0.0, m[series("atendimento_crm_delivery_attempts_total", `result="failed"`)])
 		// The sandbox channel of the demo sent nothing: no series of its own.
-		require.NotContains(t, m, series("atendimento_sends_total", `channel="`+c.Demo.ChannelID+`"`, `result="sent"`))
+		require.NotContains(t, m, series("atendimento_sends_total", `channel="`+c.Demo.ChannelID+`"`, `provider="sandbox"`, `result="sent"`))
 	})
 }
 

@@ -31,7 +31,7 @@ type metrics struct {
 func newMetrics(reg prometheus.Registerer, sseClients func() int) *metrics {
 	m := &metrics{
 		sends: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "atendimento_sends_total",
-			Help: "Send attempts of outbound messages by channel id and result (sent, failed, retried)."}, []string{"channel", "result"}),
+			Help: "Send attempts of outbound messages by channel id, provider (whatsapp_cloud, sandbox) and result (sent, failed, retried)."}, []string{"channel", "provider", "result"}),
 		providerErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "atendimento_provider_errors_total",
 			Help: "Provider refusals by channel id and Meta error code (a known code, \"other\", or \"none\" when no answer came)."}, []string{"channel", "code"}),
 		providerLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "atendimento_provider_request_duration_seconds",
@@ -60,7 +60,11 @@ func newMetrics(reg prometheus.Registerer, sseClients func() int) *metrics {
 // ObserveSend counts a send attempt; the error code is a label only when it is one of the codes
 // the WhatsApp client knows (a bounded set), so no provider answer can grow the series.
 func (m *metrics) ObserveSend(o dispatch.Outcome) {
-	m.sends.WithLabelValues(o.ChannelID, o.Result).Inc()
+	provider := o.Provider
+	if provider == "" {
+		provider = "unknown"
+	}
+	m.sends.WithLabelValues(o.ChannelID, provider, o.Result).Inc()
 	if !o.Requested {
 		return
 	}
@@ -75,10 +79,6 @@ func (m *metrics) ObserveSend(o dispatch.Outcome) {
 			code = strconv.Itoa(o.Code)
 		}
 		m.providerErrors.WithLabelValues(o.ChannelID, code).Inc()
-	}
-	provider := o.Provider
-	if provider == "" {
-		provider = "unknown"
 	}
 	m.providerLatency.WithLabelValues(provider, outcome).Observe(o.Took.Seconds())
 }

@@ -1523,7 +1523,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description channel_id: required, channel_not_found */
+                /** @description channel_id: channel_required, channel_not_found */
                 422: {
                     headers: {
                         [name: string]: unknown;
