@@ -64,7 +64,11 @@ export function TemplatePicker({ channelId, contact, selected, onSelect, error }
   const loading = result?.key !== key && !loadError
   const items = result?.items ?? []
   // Cards that cannot be chosen show no cost, so they ask for none.
-  const choosable = useMemo(() => (loading ? [] : items.filter((tpl) => !unavailableReason(tpl, contact))), [loading, items, contact])
+  const shown = result?.items
+  const choosable = useMemo(
+    () => (loading || !shown ? [] : shown.filter((tpl) => !unavailableReason(tpl, contact))),
+    [loading, shown, contact],
+  )
   const costs = useCategoryCosts(choosable, contact?.id)
 
   return (
