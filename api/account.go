@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
 	"time"
 
@@ -22,11 +23,33 @@ type AccountRequest struct {
 	OptInKeywords *[]string `json:"opt_in_keywords" example:"VOLTAR"`
 	// OptOutConfirmation is the text replied (inside the window) when a keyword opts a contact out; "" sends nothing.
 	OptOutConfirmation *string `json:"opt_out_confirmation" validate:"omitempty,max=1024" example:"Pronto! Você não receberá mais mensagens de marketing. Responda VOLTAR para voltar a receber."`
+	// ExchangeRate is how many reais (BRL) one US dollar buys, for showing estimated costs in reais: more than 0, at most 100, up to 4 decimals (exchange_rate_invalid). null clears the rate and its date.
+	ExchangeRate nullable[float64] `json:"exchange_rate" swaggertype:"number" extensions:"x-nullable" example:"5.8"`
+	// ExchangeRateDate is the day the rate is from (YYYY-MM-DD, not in the future in Brasília time; exchange_rate_date_invalid); absent or null with a rate means today in Brasília. Sent only with exchange_rate.
+	ExchangeRateDate nullable[string] `json:"exchange_rate_date" swaggertype:"string" format:"date" extensions:"x-nullable" example:"2026-12-04"`
 } // @name AccountRequest
 
 func (r AccountRequest) input() account.Settings {
-	return account.Settings{Name: r.Name, DefaultRegion: r.DefaultRegion, AutoCloseWaiting: r.AutoCloseWaiting,
+	in := account.Settings{Name: r.Name, DefaultRegion: r.DefaultRegion, AutoCloseWaiting: r.AutoCloseWaiting,
 		OptOutKeywords: r.OptOutKeywords, OptInKeywords: r.OptInKeywords, OptOutConfirmation: r.OptOutConfirmation}
+	if r.ExchangeRate.Set || r.ExchangeRateDate.Set {
+		in.ExchangeRate = &account.ExchangeRateInput{Clear: r.ExchangeRate.Set && r.ExchangeRate.Value == nil,
+			Rate: r.ExchangeRate.Value, Date: r.ExchangeRateDate.Value}
+	}
+	return in
+}
+
+// nullable is a request field that may be absent (Set false), null (Set, Value nil) or a value:
+// PATCH tells "leave it" from "clear it".
+type nullable[T any] struct {
+	Set   bool
+	Value *T
+}
+
+// UnmarshalJSON records that the field was sent; json calls it for null too.
+func (n *nullable[T]) UnmarshalJSON(b []byte) error {
+	n.Set = true
+	return json.Unmarshal(b, &n.Value)
 }
 
 // AccountResponse is the caller's account (the company) and its settings.
@@ -42,15 +65,23 @@ type AccountResponse struct {
 	// OptInKeywords are the replies that opt a contact back in.
 	OptInKeywords []string `json:"opt_in_keywords" example:"VOLTAR"`
 	// OptOutConfirmation is the text replied when a keyword opts a contact out; "" sends nothing.
-	OptOutConfirmation string    `json:"opt_out_confirmation" example:""`
-	CreatedAt          time.Time `json:"created_at"`
-	UpdatedAt          time.Time `json:"updated_at"`
+	OptOutConfirmation string `json:"opt_out_confirmation" example:""`
+	// ExchangeRate is how many reais (BRL) one US dollar buys, set by an admin; estimates show reais with it. null when none is set.
+	ExchangeRate *float64 `json:"exchange_rate" extensions:"x-nullable" example:"5.8"`
+	// ExchangeRateDate is the day the exchange rate is from (YYYY-MM-DD); null when no rate is set.
+	ExchangeRateDate *string   `json:"exchange_rate_date" format:"date" extensions:"x-nullable" example:"2026-12-04"`
+	CreatedAt        time.Time `json:"created_at"`
+	UpdatedAt        time.Time `json:"updated_at"`
 } // @name Account
 
 func (s *server) toAccount(a account.Account) AccountResponse {
-	return AccountResponse{ID: a.ID, Name: a.Name, DefaultRegion: a.DefaultRegion, AutoCloseWaiting: a.AutoCloseWaiting,
+	out := AccountResponse{ID: a.ID, Name: a.Name, DefaultRegion: a.DefaultRegion, AutoCloseWaiting: a.AutoCloseWaiting,
 		WaitingTimeoutSeconds: int64(s.WaitingTimeout / time.Second), OptOutKeywords: nonNil(a.OptOutKeywords), OptInKeywords: nonNil(a.OptInKeywords),
 		OptOutConfirmation: a.OptOutConfirmation, CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC()}
+	if r := a.ExchangeRate; r != nil {
+		out.ExchangeRate, out.ExchangeRateDate = &r.BRLPerUSD, &r.Date
+	}
+	return out
 }
 
 // getAccount godoc

@@ -15,7 +15,6 @@ import (
 	"github.com/atendimento/atendimento/internal/conversation"
 	"github.com/atendimento/atendimento/internal/idempotency"
 	"github.com/atendimento/atendimento/internal/logctx"
-	"github.com/atendimento/atendimento/internal/pricing"
 	"github.com/atendimento/atendimento/internal/store"
 )
 
@@ -105,10 +104,6 @@ func toConversation(cv conversation.Conversation, ct contact.Contact) Conversati
 	return out
 }
 
-func toEstimate(e pricing.Estimate) *EstimateResponse {
-	return &EstimateResponse{Category: e.Category, Billable: e.Billable, Amount: e.Amount, Currency: e.Currency, RateCardDate: e.RateCardDate}
-}
-
 // ConversationList is a page of conversations.
 type ConversationList struct {
 	Items      []ConversationResponse `json:"items"`
@@ -149,7 +144,9 @@ func (s *server) startConversation(c echo.Context) error {
 		logctx.Add(ctx, slog.String("conversation_id", st.Conversation.ID), slog.String("message_id", st.OpeningMessage.ID))
 		out := toConversation(st.Conversation, st.Contact)
 		out.OpeningMessage = &OpeningMessage{ID: st.OpeningMessage.ID, Status: string(st.OpeningMessage.Status), RenderedText: st.OpeningMessage.RenderedText}
-		out.EstimatedCost = toEstimate(st.Estimate)
+		if out.EstimatedCost, err = s.toEstimate(ctx, st.Estimate); err != nil {
+			return idempotency.Response{}, err
+		}
 		body, err := json.Marshal(out)
 		return idempotency.Response{Status: http.StatusCreated, Body: body}, err
 	}

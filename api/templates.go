@@ -3,12 +3,14 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/atendimento/atendimento/internal/apperr"
+	"github.com/atendimento/atendimento/internal/pricing"
 	"github.com/atendimento/atendimento/internal/store"
 	"github.com/atendimento/atendimento/internal/template"
 )
@@ -273,7 +275,36 @@ type EstimateResponse struct {
 	Amount       *float64 `json:"amount" example:"0.0625" extensions:"x-nullable"`
 	Currency     string   `json:"currency" example:"USD"`
 	RateCardDate string   `json:"rate_card_date" example:"2026-01-01"`
+	// Local is the amount in reais at the account's exchange rate; null when the account has no rate or the amount is unknown.
+	Local *LocalCost `json:"local" extensions:"x-nullable"`
 } // @name Estimate
+
+// LocalCost is an estimate's amount in reais at the account's exchange rate.
+type LocalCost struct {
+	// Amount is the estimate's amount times the rate, rounded to 4 decimals.
+	Amount   float64 `json:"amount" example:"0.3625"`
+	Currency string  `json:"currency" enums:"BRL" example:"BRL"`
+	// ExchangeRate is the reais one US dollar buys (the account's exchange_rate).
+	ExchangeRate float64 `json:"exchange_rate" example:"5.8"`
+	// ExchangeRateDate is the day the rate is from.
+	ExchangeRateDate string `json:"exchange_rate_date" format:"date" example:"2026-12-04"`
+} // @name LocalCost
+
+// toEstimate is the estimate as the API shows it, in reais too when the request's account has
+// an exchange rate: the one place both the estimate route and a start's estimated_cost use.
+func (s *server) toEstimate(ctx context.Context, e pricing.Estimate) (*EstimateResponse, error) {
+	out := &EstimateResponse{Category: e.Category, Billable: e.Billable, Amount: e.Amount, Currency: e.Currency, RateCardDate: e.RateCardDate}
+	a, err := s.accounts.Current(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("exchange rate: %w", err)
+	}
+	if r := a.ExchangeRate; r != nil {
+		if l := e.InBRL(r.BRLPerUSD, r.Date); l != nil {
+			out.Local = &LocalCost{Amount: l.Amount, Currency: l.Currency, ExchangeRate: l.ExchangeRate, ExchangeRateDate: l.RateDate}
+		}
+	}
+	return out, nil
+}
 
 // estimate godoc
 //
@@ -290,9 +321,14 @@ type EstimateResponse struct {
 //	@Security		SessionCookie
 //	@Router			/api/v1/pricing/estimate [get]
 func (s *server) estimate(c echo.Context) error {
-	e, err := s.Conversations.Estimate(c.Request().Context(), c.QueryParam("template_id"), c.QueryParam("contact_id"))
+	ctx := c.Request().Context()
+	e, err := s.Conversations.Estimate(ctx, c.QueryParam("template_id"), c.QueryParam("contact_id"))
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, EstimateResponse{Category: e.Category, Billable: e.Billable, Amount: e.Amount, Currency: e.Currency, RateCardDate: e.RateCardDate})
+	out, err := s.toEstimate(ctx, e)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
 }

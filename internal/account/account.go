@@ -44,8 +44,10 @@ type Account struct {
 	OptOutKeywords     []string
 	OptInKeywords      []string
 	OptOutConfirmation string
-	CreatedAt          time.Time
-	UpdatedAt          time.Time
+	// ExchangeRate is how many reais one US dollar buys, set by an admin; nil when none is set.
+	ExchangeRate *ExchangeRate
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // User is an agent or admin who logs into the SPA.
@@ -117,16 +119,23 @@ type accountRow struct {
 	OptOutKeywords     string
 	OptInKeywords      string
 	OptOutConfirmation string
-	CreatedAt          time.Time
-	UpdatedAt          time.Time
+	// ExchangeRate and ExchangeRateDate are both set or both NULL.
+	ExchangeRate     *float64
+	ExchangeRateDate *string
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
 }
 
 func (accountRow) TableName() string { return "accounts" }
 
 func (r accountRow) toAccount() Account {
-	return Account{ID: r.ID, Name: r.Name, DefaultRegion: r.DefaultRegion, AutoCloseWaiting: r.AutoCloseWaiting,
+	a := Account{ID: r.ID, Name: r.Name, DefaultRegion: r.DefaultRegion, AutoCloseWaiting: r.AutoCloseWaiting,
 		OptOutKeywords: keywordList(r.OptOutKeywords), OptInKeywords: keywordList(r.OptInKeywords), OptOutConfirmation: r.OptOutConfirmation,
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+	if r.ExchangeRate != nil && r.ExchangeRateDate != nil {
+		a.ExchangeRate = &ExchangeRate{BRLPerUSD: *r.ExchangeRate, Date: *r.ExchangeRateDate}
+	}
+	return a
 }
 
 type userRow struct {

@@ -26,6 +26,8 @@ type Settings struct {
 	OptInKeywords *[]string
 	// OptOutConfirmation is the reply to a keyword opt-out; "" sends nothing.
 	OptOutConfirmation *string
+	// ExchangeRate sets or clears the rate the estimate shows reais with.
+	ExchangeRate *ExchangeRateInput
 }
 
 // maxAccountName bounds an account's name.
@@ -57,6 +59,13 @@ func (s *Service) UpdateCurrent(ctx context.Context, in Settings) (Account, erro
 		updates["auto_close_waiting"] = *in.AutoCloseWaiting
 	}
 	f = append(f, s.keywordUpdates(ctx, in, updates)...)
+	if in.ExchangeRate != nil {
+		cols, ff := parseExchangeRate(*in.ExchangeRate, time.Now())
+		f = append(f, ff...)
+		for k, v := range cols {
+			updates[k] = v
+		}
+	}
 	if err := f.Err(); err != nil {
 		return Account{}, err
 	}

@@ -8,6 +8,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"math"
 )
 
 //go:embed ratecard.json
@@ -74,4 +75,21 @@ func (c *Card) Template(category, region string, windowOpen bool) Estimate {
 func (c *Card) Text() Estimate {
 	zero := 0.0
 	return Estimate{Category: "SERVICE", Billable: false, Amount: &zero, Currency: c.Currency, RateCardDate: c.EffectiveDate}
+}
+
+// Local is an estimate's amount in reais, at the account's exchange rate.
+type Local struct {
+	Amount       float64
+	Currency     string
+	ExchangeRate float64
+	RateDate     string
+}
+
+// InBRL converts the estimate at brlPerUSD reais a dollar (the rate of the day date), rounded to
+// 4 decimals. It is nil when the amount is unknown or the card is not in US dollars.
+func (e Estimate) InBRL(brlPerUSD float64, date string) *Local {
+	if e.Amount == nil || e.Currency != "USD" {
+		return nil
+	}
+	return &Local{Amount: math.Round(*e.Amount*brlPerUSD*1e4) / 1e4, Currency: "BRL", ExchangeRate: brlPerUSD, RateDate: date}
 }

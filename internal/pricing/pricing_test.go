@@ -32,3 +32,16 @@ func TestEstimates(t *testing.T) {
 }
 
 func ptr(f float64) *float64 { return &f }
+
+func TestInBRL(t *testing.T) {
+	t.Parallel()
+	c := Default()
+	l := c.Template("MARKETING", "BR", false).InBRL(5.8, "2026-12-04")
+	require.Equal(t, &Local{Amount: 0.3625, Currency: "BRL", ExchangeRate: 5.8, RateDate: "2026-12-04"}, l)
+	// Rounded to 4 decimals: 0.0068 × 5.4321 = 0.03693828.
+	require.InDelta(t, 0.0369, c.Template("UTILITY", "BR", false).InBRL(5.4321, "2026-12-04").Amount, 1e-12)
+	require.Equal(t, 0.0, c.Template("UTILITY", "BR", true).InBRL(5.8, "2026-12-04").Amount)
+	require.Nil(t, c.Template("MARKETING", "ZZ", false).InBRL(5.8, "2026-12-04"), "unknown amount")
+	eur := Estimate{Amount: ptr(1), Currency: "EUR"}
+	require.Nil(t, eur.InBRL(5.8, "2026-12-04"), "only a card in US dollars converts")
+}

@@ -181,6 +181,21 @@ func (e ConversationStatus) Valid() bool {
 	}
 }
 
+// Defines values for LocalCostCurrency.
+const (
+	BRL LocalCostCurrency = "BRL"
+)
+
+// Valid indicates whether the value is a known member of the LocalCostCurrency enum.
+func (e LocalCostCurrency) Valid() bool {
+	switch e {
+	case BRL:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for MeRole.
 const (
 	MeRoleAdmin MeRole = "admin"
@@ -523,8 +538,18 @@ type Account struct {
 	CreatedAt        *string `json:"created_at,omitempty"`
 
 	// DefaultRegion Example: BR
-	DefaultRegion *string             `json:"default_region,omitempty"`
-	Id            *openapi_types.UUID `json:"id,omitempty"`
+	DefaultRegion *string `json:"default_region,omitempty"`
+
+	// ExchangeRate ExchangeRate is how many reais (BRL) one US dollar buys, set by an admin; estimates show reais with it. null when none is set.
+	//
+	// Example: 5.8
+	ExchangeRate *float32 `json:"exchange_rate,omitempty"`
+
+	// ExchangeRateDate ExchangeRateDate is the day the exchange rate is from (YYYY-MM-DD); null when no rate is set.
+	//
+	// Example: 2026-12-04
+	ExchangeRateDate *openapi_types.Date `json:"exchange_rate_date,omitempty"`
+	Id               *openapi_types.UUID `json:"id,omitempty"`
 
 	// Name Example: Loja Exemplo
 	Name *string `json:"name,omitempty"`
@@ -562,6 +587,16 @@ type AccountRequest struct {
 	//
 	// Example: BR
 	DefaultRegion *string `json:"default_region,omitempty"`
+
+	// ExchangeRate ExchangeRate is how many reais (BRL) one US dollar buys, for showing estimated costs in reais: more than 0, at most 100, up to 4 decimals (exchange_rate_invalid). null clears the rate and its date.
+	//
+	// Example: 5.8
+	ExchangeRate *float32 `json:"exchange_rate,omitempty"`
+
+	// ExchangeRateDate ExchangeRateDate is the day the rate is from (YYYY-MM-DD, not in the future in Brasília time; exchange_rate_date_invalid); absent or null with a rate means today in Brasília. Sent only with exchange_rate.
+	//
+	// Example: 2026-12-04
+	ExchangeRateDate *openapi_types.Date `json:"exchange_rate_date,omitempty"`
 
 	// Name Example: Loja Exemplo
 	Name *string `json:"name,omitempty"`
@@ -808,6 +843,9 @@ type Estimate struct {
 	// Currency Example: USD
 	Currency *string `json:"currency,omitempty"`
 
+	// Local Local is the amount in reais at the account's exchange rate; null when the account has no rate or the amount is unknown.
+	Local *LocalCost `json:"local,omitempty"`
+
 	// RateCardDate Example: 2026-01-01
 	RateCardDate *string `json:"rate_card_date,omitempty"`
 }
@@ -820,6 +858,30 @@ type Health struct {
 	// Status Example: ok
 	Status *string `json:"status,omitempty"`
 }
+
+// LocalCost defines model for LocalCost.
+type LocalCost struct {
+	// Amount Amount is the estimate's amount times the rate, rounded to 4 decimals.
+	//
+	// Example: 0.3625
+	Amount *float32 `json:"amount,omitempty"`
+
+	// Currency Example: BRL
+	Currency *LocalCostCurrency `json:"currency,omitempty"`
+
+	// ExchangeRate ExchangeRate is the reais one US dollar buys (the account's exchange_rate).
+	//
+	// Example: 5.8
+	ExchangeRate *float32 `json:"exchange_rate,omitempty"`
+
+	// ExchangeRateDate ExchangeRateDate is the day the rate is from.
+	//
+	// Example: 2026-12-04
+	ExchangeRateDate *openapi_types.Date `json:"exchange_rate_date,omitempty"`
+}
+
+// LocalCostCurrency Example: BRL
+type LocalCostCurrency string
 
 // LoginRequest defines model for LoginRequest.
 type LoginRequest struct {

@@ -171,7 +171,7 @@ async function conversar(p, phone) {
  * The "Enviar mensagem" wizard from its first step to the conversation view: send type, team
  * (the demo has one channel, so that step is skipped), template, parameters, submit.
  */
-async function wizard(p, { prefix, contactName, sendType = 'Iniciar atendimento', schedule, team, category, search, template, params }) {
+async function wizard(p, { prefix, contactName, sendType = 'Iniciar atendimento', schedule, team, category, search, template, params, cardCost }) {
   const d = dialog(p, 'Enviar mensagem')
   await visible(d)
   await visible(d.getByText(contactName, { exact: true }))
@@ -221,6 +221,12 @@ async function wizard(p, { prefix, contactName, sendType = 'Iniciar atendimento'
   }
   const card = d.getByRole('radio', { name: template })
   await visible(card)
+  if (cardCost) {
+    // Each card shows its cost for this contact (one estimate per category).
+    const cost = d.locator('.template-card').filter({ has: p.getByRole('radio', { name: template, exact: true }) }).locator('.template-cost')
+    await visible(cost)
+    assert.match(await cost.innerText(), cardCost)
+  }
   // Only approved templates: the demo's PENDING one never shows.
   assert.equal(await d.getByRole('radio', { name: 'pesquisa_satisfacao' }).count(), 0)
   await card.check()
@@ -373,6 +379,10 @@ describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
 
   let joaoConversation
   step('Método 1: "Conversar" finds João, "Iniciar atendimento" with boas_vindas', async () => {
+    // The admin sets the account's exchange rate (API, demo admin's key): costs read in reais.
+    const account = await server.api('/account', { method: 'PATCH', body: JSON.stringify({ exchange_rate: 5.8 }) })
+    assert.equal(account.exchange_rate, 5.8)
+    const rateDay = account.exchange_rate_date.split('-').reverse().join('/')
     await conversar(page, '11 98765-4321')
     const d = await wizard(page, {
       prefix: 'metodo1',
@@ -381,12 +391,14 @@ describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
       search: 'boas',
       template: 'boas_vindas',
       params: { '[NOME]': 'João' },
+      cardCost: /^Custo para este contato: R\$\s0,36 \(US\$\s0,0625\)$/,
     })
     // [ATENDENTE] defaults to the agent's name; the preview is the server's rendering.
     assert.equal(await field(d, '[ATENDENTE]').inputValue(), 'Ana Souza')
     await visible(d.getByText('Olá João, aqui é Ana Souza da Loja Demo. Podemos conversar sobre o seu atendimento?'))
     await visible(d.getByRole('heading', { name: 'Custo estimado' }))
-    await visible(d.getByText(/(R|US)\$\s?\d+,\d+ por mensagem entregue/))
+    await visible(d.getByText('Conversa iniciada pela empresa', { exact: true }))
+    await visible(d.getByText(new RegExp(`^R\\$\\s0,36 por mensagem entregue · US\\$\\s0,0625 · câmbio R\\$\\s5,80 de ${rateDay}$`)))
     await look(page, 'metodo1-parametros')
     await d.getByRole('button', { name: 'Iniciar atendimento' }).click()
     await hidden(d)

@@ -4380,6 +4380,17 @@ export interface components {
             created_at?: string;
             /** @example BR */
             default_region?: string;
+            /**
+             * @description ExchangeRate is how many reais (BRL) one US dollar buys, set by an admin; estimates show reais with it. null when none is set.
+             * @example 5.8
+             */
+            exchange_rate?: number | null;
+            /**
+             * Format: date
+             * @description ExchangeRateDate is the day the exchange rate is from (YYYY-MM-DD); null when no rate is set.
+             * @example 2026-12-04
+             */
+            exchange_rate_date?: string | null;
             /** Format: uuid */
             id?: string;
             /** @example Loja Exemplo */
@@ -4425,6 +4436,17 @@ export interface components {
              * @example BR
              */
             default_region?: string;
+            /**
+             * @description ExchangeRate is how many reais (BRL) one US dollar buys, for showing estimated costs in reais: more than 0, at most 100, up to 4 decimals (exchange_rate_invalid). null clears the rate and its date.
+             * @example 5.8
+             */
+            exchange_rate?: number | null;
+            /**
+             * Format: date
+             * @description ExchangeRateDate is the day the rate is from (YYYY-MM-DD, not in the future in Brasília time; exchange_rate_date_invalid); absent or null with a rate means today in Brasília. Sent only with exchange_rate.
+             * @example 2026-12-04
+             */
+            exchange_rate_date?: string | null;
             /** @example Loja Exemplo */
             name?: string;
             /**
@@ -4633,6 +4655,8 @@ export interface components {
             category?: string;
             /** @example USD */
             currency?: string;
+            /** @description Local is the amount in reais at the account's exchange rate; null when the account has no rate or the amount is unknown. */
+            local?: components["schemas"]["LocalCost"] | null;
             /** @example 2026-01-01 */
             rate_card_date?: string;
         };
@@ -4641,6 +4665,29 @@ export interface components {
             database?: string;
             /** @example ok */
             status?: string;
+        };
+        LocalCost: {
+            /**
+             * @description Amount is the estimate's amount times the rate, rounded to 4 decimals.
+             * @example 0.3625
+             */
+            amount?: number;
+            /**
+             * @example BRL
+             * @enum {string}
+             */
+            currency?: "BRL";
+            /**
+             * @description ExchangeRate is the reais one US dollar buys (the account's exchange_rate).
+             * @example 5.8
+             */
+            exchange_rate?: number;
+            /**
+             * Format: date
+             * @description ExchangeRateDate is the day the rate is from.
+             * @example 2026-12-04
+             */
+            exchange_rate_date?: string;
         };
         LoginRequest: {
             /** @example admin@demo.atendimento.dev */

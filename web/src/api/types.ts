@@ -110,8 +110,11 @@ export type TemplateParameters = Record<string, string> | string[]
 /** Response of POST /templates/{id}/preview: the rendered parts and any parameter errors. */
 export type TemplatePreview = Res<S['Preview']>
 
-/** Response of GET /pricing/estimate. */
+/** Response of GET /pricing/estimate: the rate card's US dollars, and reais when the account has an exchange rate. */
 export type PriceEstimate = Res<S['Estimate']>
+
+/** Response of GET/PATCH /account: the company and its settings. */
+export type Account = Res<S['Account']>
 
 /** A provider error: WhatsApp's numeric code and its title. */
 export type ErrorInfo = Res<S['ErrorInfo']>

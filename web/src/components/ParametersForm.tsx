@@ -1,7 +1,8 @@
 import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react'
 import { api, type Contact, type PriceEstimate, type Template, type TemplatePreview } from '../api'
-import { formatDate, formatMoney } from '../i18n/format'
+import { formatDate } from '../i18n/format'
 import { t } from '../i18n/pt-BR'
+import { costLine, costParts } from '../lib/cost'
 import { fieldErrorText } from '../lib/errors'
 import { useDebounced } from '../lib/hooks'
 import {
@@ -196,19 +197,21 @@ function CostEstimate({ templateId, contactId }: { templateId: string; contactId
       <h3 id={headingId}>{t('params.cost')}</h3>
       {!current && <p className="muted small">{t('common.loading')}</p>}
       {current?.failed && <p className="muted small">{t('params.costUnavailable')}</p>}
-      {e && (
-        <>
-          <p className="cost-amount">
-            {!e.billable
-              ? t('params.costFree')
-              : e.amount === null
-                ? t('params.costUnavailable')
-                : t('params.costPerMessage', { amount: formatMoney(e.amount, e.currency) })}
-          </p>
-          {e.billable && <p className="muted small">{t('params.costNote')}</p>}
-          {e.rate_card_date && <p className="muted small">{t('params.costRateCard', { date: formatDate(e.rate_card_date) })}</p>}
-        </>
-      )}
+      {e && <CostLines e={e} />}
     </section>
+  )
+}
+
+/** The charge the help page names, the amount (reais first when the account has a rate) and the rate card's date. */
+function CostLines({ e }: { e: PriceEstimate }) {
+  const parts = e.billable ? costParts(e) : null
+  return (
+    <>
+      {e.billable && <p className="cost-charge">{t('params.costCharge')}</p>}
+      <p className="cost-amount">{!e.billable ? t('params.costFree') : parts ? costLine(parts) : t('params.costUnavailable')}</p>
+      {parts && !parts.usd && <p className="muted small">{t('params.costNoRate')}</p>}
+      {e.billable && <p className="muted small">{t('params.costNote')}</p>}
+      {e.rate_card_date && <p className="muted small">{t('params.costRateCard', { date: formatDate(e.rate_card_date) })}</p>}
+    </>
   )
 }

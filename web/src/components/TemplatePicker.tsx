@@ -1,7 +1,8 @@
-import { useEffect, useId, useState } from 'react'
-import { api, type Contact, type Template, type TemplateCategory } from '../api'
+import { useEffect, useId, useMemo, useRef, useState } from 'react'
+import { api, type Contact, type PriceEstimate, type Template, type TemplateCategory } from '../api'
 import { t } from '../i18n/pt-BR'
 import { unavailableReason } from '../lib/consent'
+import { cardCost } from '../lib/cost'
 import { problemText } from '../lib/errors'
 import { useDebounced } from '../lib/hooks'
 import { useLiveEvents } from '../state'
@@ -12,8 +13,8 @@ const CATEGORIES: Array<TemplateCategory | ''> = ['', 'MARKETING', 'UTILITY', 'A
 
 interface Props {
   channelId: string
-  /** The contact the template is for: marketing templates are unavailable when it opted out. */
-  contact?: Pick<Contact, 'marketing_opted_out'>
+  /** The contact the template is for: marketing templates are unavailable when it opted out; each card shows its cost for it. */
+  contact?: Pick<Contact, 'id' | 'marketing_opted_out'>
   selected: Template | null
   onSelect: (tpl: Template) => void
   /** A server error about the template (e.g. `template_not_approved`). */
@@ -62,6 +63,13 @@ export function TemplatePicker({ channelId, contact, selected, onSelect, error }
 
   const loading = result?.key !== key && !loadError
   const items = result?.items ?? []
+  // Cards that cannot be chosen show no cost, so they ask for none.
+  const shown = result?.items
+  const choosable = useMemo(
+    () => (loading || !shown ? [] : shown.filter((tpl) => !unavailableReason(tpl, contact))),
+    [loading, shown, contact],
+  )
+  const costs = useCategoryCosts(choosable, contact?.id)
 
   return (
     <section className="step" aria-labelledby={headingId}>
@@ -110,6 +118,7 @@ export function TemplatePicker({ channelId, contact, selected, onSelect, error }
             tpl={tpl}
             checked={selected?.id === tpl.id}
             unavailable={unavailableReason(tpl, contact)}
+            cost={costs[tpl.category]}
             onSelect={() => onSelect(tpl)}
           />
         ))}
@@ -118,21 +127,55 @@ export function TemplatePicker({ channelId, contact, selected, onSelect, error }
   )
 }
 
+/**
+ * The estimate of each category's templates for the contact, by category. The estimate depends
+ * only on the category, the contact and the window, so one request per category shown (for its
+ * first template) serves every card of it; each is asked once while the picker is shown.
+ */
+function useCategoryCosts(shown: Template[], contactId: string | undefined): Partial<Record<TemplateCategory, PriceEstimate>> {
+  const [costs, setCosts] = useState<Record<string, PriceEstimate>>({})
+  const asked = useRef(new Set<string>())
+  useEffect(() => {
+    if (!contactId) return
+    for (const tpl of shown) {
+      const k = `${contactId}|${tpl.category}`
+      if (asked.current.has(k)) continue
+      asked.current.add(k)
+      api
+        .estimatePrice(tpl.id, contactId)
+        .then((e) => setCosts((old) => ({ ...old, [k]: e })))
+        // A card without its cost still works; the "Parâmetros" step says the estimate failed.
+        .catch(() => asked.current.delete(k))
+    }
+  }, [shown, contactId])
+  const out: Partial<Record<TemplateCategory, PriceEstimate>> = {}
+  for (const [k, e] of Object.entries(costs)) {
+    const [who, category] = k.split('|')
+    if (who === contactId) out[category as TemplateCategory] = e
+  }
+  return out
+}
+
 interface CardProps {
   tpl: Template
   checked: boolean
   /** Why the card cannot be chosen for this contact (null: it can). */
   unavailable: string | null
+  /** The estimate of a message of this template to the contact, once known. */
+  cost?: PriceEstimate
   onSelect: () => void
 }
 
-function TemplateCard({ tpl, checked, unavailable, onSelect }: CardProps) {
+function TemplateCard({ tpl, checked, unavailable, cost, onSelect }: CardProps) {
   const id = useId()
   const header = componentText(tpl, 'HEADER')
   const footer = componentText(tpl, 'FOOTER')
   const quality = tpl.quality === 'YELLOW' || tpl.quality === 'RED' ? tpl.quality : null
-  // The reasons come first: a screen reader hears why before the template's text.
-  const describedBy = [unavailable && `${id}-unavailable`, quality && `${id}-quality`, `${id}-body`].filter(Boolean).join(' ')
+  const costText = cost && !unavailable ? cardCost(cost) : null
+  // The reasons come first: a screen reader hears why before the template's text, then its cost.
+  const describedBy = [unavailable && `${id}-unavailable`, quality && `${id}-quality`, `${id}-body`, costText && `${id}-cost`]
+    .filter(Boolean)
+    .join(' ')
   return (
     <label className={`template-card${checked && !unavailable ? ' is-selected' : ''}${unavailable ? ' is-unavailable' : ''}`}>
       <input
@@ -172,6 +215,11 @@ function TemplateCard({ tpl, checked, unavailable, onSelect }: CardProps) {
         <TemplateText text={bodyText(tpl)} />
       </span>
       {footer && <span className="template-footer-text">{footer}</span>}
+      {costText && (
+        <span id={`${id}-cost`} className="template-cost">
+          {costText}
+        </span>
+      )}
       <span className="template-lang">{tpl.language}</span>
     </label>
   )

@@ -43,6 +43,8 @@ export const errorCodes = [
   'email_invalid',
   'event_invalid',
   'events_unavailable',
+  'exchange_rate_date_invalid',
+  'exchange_rate_invalid',
   'footer_too_long',
   'forbidden',
   'header_too_long',

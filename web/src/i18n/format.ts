@@ -47,10 +47,14 @@ export function formatDate(value: string | null | undefined): string {
   return Number.isNaN(d.getTime()) ? value : dateOnly.format(d)
 }
 
-/** "R$ 0,35" / "US$ 0,06"; accepts the decimal string some APIs prefer for money. */
-export function formatMoney(amount: number | string, currency: string): string {
+/**
+ * "R$ 0,35" / "US$ 0,0625"; accepts the decimal string some APIs prefer for money. Amounts under
+ * one unit keep up to 4 decimals unless `maxFractionDigits` says otherwise ("R$ 0,36" for reais
+ * a customer reads to the cent; "R$ 5,7512" for an exchange rate).
+ */
+export function formatMoney(amount: number | string, currency: string, maxFractionDigits?: number): string {
   const n = typeof amount === 'string' ? Number(amount) : amount
-  const fractionDigits = Math.abs(n) < 1 && n !== 0 ? 4 : 2
+  const fractionDigits = Math.max(2, maxFractionDigits ?? (Math.abs(n) < 1 && n !== 0 ? 4 : 2))
   return new Intl.NumberFormat(LOCALE, {
     style: 'currency',
     currency: currency.toUpperCase(),

@@ -154,7 +154,7 @@ describe('"Conversa": waiting, the queue and live updates', () => {
     await user.type(dialog.getByLabelText('[1]'), 'João')
     await user.type(dialog.getByLabelText('[2]'), 'março')
     const cost = dialog.getByRole('region', { name: 'Custo estimado' })
-    expect(await within(cost).findByText('R$ 0,04 por mensagem entregue')).toBeInTheDocument()
+    expect(await within(cost).findByText('R$ 0,04 por mensagem entregue · US$ 0,0068 · câmbio R$ 5,80 de 04/12/2026')).toBeInTheDocument()
     await user.click(dialog.getByRole('button', { name: 'Enviar modelo' }))
 
     expect(await screen.findByText('Olá João, sua fatura de março vence amanhã.')).toBeInTheDocument()

@@ -4,6 +4,7 @@
 // app against it and inspect its state; they never mock the app's own modules.
 
 import type {
+  Account,
   Channel,
   ConsentEntry,
   Contact,
@@ -155,8 +156,8 @@ export function protocoloTemplate(channel_id = 'ch-vendas') {
   })
 }
 
-/** Rate card (BRL per delivered template) kept as data, as the server does. */
-const RATES: Record<Template['category'], number> = { MARKETING: 0.35, UTILITY: 0.04, AUTHENTICATION: 0.17 }
+/** Rate card (USD per delivered template to Brazil) kept as data, as the server does. */
+const RATES: Record<Template['category'], number> = { MARKETING: 0.0625, UTILITY: 0.0068, AUTHENTICATION: 0.0068 }
 
 export class FakeApi {
   users = [AGENT]
@@ -197,6 +198,21 @@ export class FakeApi {
   ]
   conversations: Conversation[] = []
   messages: Message[] = []
+  /** The account; its exchange rate (BRL per USD) turns the estimates' dollars into reais (null: none). */
+  account: Account = {
+    id: 'acc-1',
+    name: 'Loja Demo',
+    default_region: 'BR',
+    auto_close_waiting: false,
+    waiting_timeout_seconds: 259200,
+    opt_out_keywords: ['SAIR', 'PARAR', 'STOP', 'CANCELAR', 'DESCADASTRAR'],
+    opt_in_keywords: ['VOLTAR'],
+    opt_out_confirmation: '',
+    exchange_rate: 5.8,
+    exchange_rate_date: '2026-12-04',
+    created_at: T0,
+    updated_at: T0,
+  }
   /** Each contact's consent history, oldest first (the API lists it newest first). */
   consents = new Map<string, ConsentEntry[]>()
   requests: RecordedRequest[] = []
@@ -395,6 +411,9 @@ export class FakeApi {
       return ok({ ...this.sessionBody(), account_id: 'acc-1', role: this.sessionUser.role, api_key_id: null })
     }
 
+    if (r.method === 'GET' && p === '/account') return ok(this.account)
+    if (r.method === 'PATCH' && p === '/account') return this.updateAccount(body)
+
     if (r.method === 'GET' && p === '/contacts') return page(this.searchContacts(r.query.get('q') ?? ''))
     if (r.method === 'GET' && p === '/contacts/lookup') return this.lookup(r.query.get('phone') ?? '')
     if (r.method === 'POST' && p === '/contacts') return this.createContact(body)
@@ -427,8 +446,10 @@ export class FakeApi {
     }
     if (r.method === 'GET' && p === '/pricing/estimate') {
       const t = this.find(this.templates, r.query.get('template_id') ?? '')
-      this.find(this.contacts, r.query.get('contact_id') ?? '')
-      return ok(this.estimate(t, false))
+      const c = this.find(this.contacts, r.query.get('contact_id') ?? '')
+      // The contact's window is open while any of its conversations' windows is.
+      const windowOpen = this.conversations.some((x) => x.contact.id === c.id && !!x.window.expires_at && Date.parse(x.window.expires_at) > Date.now())
+      return ok(this.estimate(t, windowOpen))
     }
 
     if (r.method === 'POST' && p === '/conversations') return this.idempotent(r, () => this.start(body))
@@ -587,7 +608,39 @@ export class FakeApi {
 
   private estimate(t: Template, windowOpen: boolean): PriceEstimate {
     const billable = !(t.category === 'UTILITY' && windowOpen)
-    return { category: t.category, billable, amount: billable ? RATES[t.category] : 0, currency: 'BRL', rate_card_date: '2026-07-01' }
+    const amount = billable ? RATES[t.category] : 0
+    const { exchange_rate: rate, exchange_rate_date: date } = this.account
+    const local =
+      rate !== null && date !== null
+        ? { amount: Math.round(amount * rate * 1e4) / 1e4, currency: 'BRL' as const, exchange_rate: rate, exchange_rate_date: date }
+        : null
+    return { category: t.category, billable, amount, currency: 'USD', rate_card_date: '2026-01-01', local }
+  }
+
+  /** PATCH /account (admins): the exchange rate and its date, every error at once; null clears both. */
+  private updateAccount(body: Record<string, unknown>): Reply {
+    if (this.sessionUser?.role !== 'admin') throw new HttpError(403, 'forbidden')
+    const errors: FieldError[] = []
+    const today = new Date().toISOString().slice(0, 10)
+    let rate = this.account.exchange_rate
+    let date = this.account.exchange_rate_date
+    if (body.exchange_rate === null) {
+      rate = date = null
+    } else if ('exchange_rate' in body) {
+      const r = body.exchange_rate
+      if (typeof r !== 'number' || r <= 0 || r > 100 || Math.abs(r * 1e4 - Math.round(r * 1e4)) > 1e-6) {
+        errors.push({ field: 'exchange_rate', code: 'exchange_rate_invalid', message: 'exchange_rate is invalid' })
+      }
+      const d = body.exchange_rate_date ?? today
+      if (typeof d !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(d) || d > today) {
+        errors.push({ field: 'exchange_rate_date', code: 'exchange_rate_date_invalid', message: 'exchange_rate_date is invalid' })
+      }
+      rate = r as number
+      date = d as string
+    }
+    if (errors.length) throw invalid(errors)
+    this.account = { ...this.account, exchange_rate: rate, exchange_rate_date: date, updated_at: new Date().toISOString() }
+    return ok(this.account)
   }
 
   private idempotent(r: RecordedRequest, fn: () => Reply): Reply {

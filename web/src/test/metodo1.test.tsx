@@ -76,8 +76,9 @@ describe('Método 1: o campo "Digite o número com DDD" e "Conversar"', () => {
       }),
     )
     const cost = d.getByRole('region', { name: 'Custo estimado' })
-    expect(await within(cost).findByText('R$ 0,35 por mensagem entregue')).toBeInTheDocument()
-    expect(within(cost).getByText('Tabela de preços de 01/07/2026.')).toBeInTheDocument()
+    expect(await within(cost).findByText('R$ 0,36 por mensagem entregue · US$ 0,0625 · câmbio R$ 5,80 de 04/12/2026')).toBeInTheDocument()
+    expect(within(cost).getByText('Conversa iniciada pela empresa')).toBeInTheDocument()
+    expect(within(cost).getByText('Tabela de preços de 01/01/2026.')).toBeInTheDocument()
 
     await user.click(d.getByRole('button', { name: 'Iniciar atendimento' }))
 
