@@ -294,11 +294,11 @@ type LocalCost struct {
 // an exchange rate: the one place both the estimate route and a start's estimated_cost use.
 func (s *server) toEstimate(ctx context.Context, e pricing.Estimate) (*EstimateResponse, error) {
 	out := &EstimateResponse{Category: e.Category, Billable: e.Billable, Amount: e.Amount, Currency: e.Currency, RateCardDate: e.RateCardDate}
-	a, err := s.accounts.Current(ctx)
+	r, err := s.accounts.Rate(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("exchange rate: %w", err)
 	}
-	if r := a.ExchangeRate; r != nil {
+	if r != nil {
 		if l := e.InBRL(r.BRLPerUSD, r.Date); l != nil {
 			out.Local = &LocalCost{Amount: l.Amount, Currency: l.Currency, ExchangeRate: l.ExchangeRate, ExchangeRateDate: l.RateDate}
 		}

@@ -92,6 +92,7 @@ type Service struct {
 	bcryptCost int
 	sessionTTL time.Duration
 	regions    perAccount[string]
+	rates      perAccount[*ExchangeRate]
 	keywords   perAccount[contact.Keywords]
 }
 

@@ -78,6 +78,7 @@ func (s *Service) UpdateCurrent(ctx context.Context, in Settings) (Account, erro
 		// After the write, so no read re-caches the old values.
 		s.regions.forget(store.AccountID(ctx))
 		s.keywords.forget(store.AccountID(ctx))
+		s.rates.forget(store.AccountID(ctx))
 	}
 	return s.Current(ctx)
 }
@@ -131,6 +132,23 @@ func (s *Service) Region(ctx context.Context) string {
 		return "BR"
 	}
 	return region
+}
+
+// Rate returns the context's account's exchange rate, nil when none is set. Every estimate (and
+// so every start) reads it, so it is cached per account for settingTTL like the region;
+// UpdateCurrent forgets this instance's copy at once.
+func (s *Service) Rate(ctx context.Context) (*ExchangeRate, error) {
+	acc := store.AccountID(ctx)
+	return s.rates.get(acc, func() (*ExchangeRate, error) {
+		var rows []accountRow
+		if err := s.db.Conn(ctx).Table("accounts").Select("exchange_rate, exchange_rate_date").Where("id = ?", acc).Limit(1).Find(&rows).Error; err != nil {
+			return nil, store.Translate(err, nil, nil)
+		}
+		if len(rows) == 0 {
+			return nil, apperr.NotFound("account_not_found", "no such account")
+		}
+		return rows[0].toAccount().ExchangeRate, nil
+	})
 }
 
 // AutoClosesWaiting reports whether the account chose to close conversations that waited too
