@@ -12,7 +12,14 @@
 // numbers it: the database assigns the id (a Postgres sequence, a SQLite AUTOINCREMENT key), so
 // ids are unique and grow in insert order across every instance, and the id travels with the
 // event through NOTIFY. A stream that reconnects replays the log after the last id it received
-// (Since); the log keeps Retention and Sweep deletes older rows.
+// (Since); the log keeps Retention and Sweep deletes older rows. When the LISTEN connection
+// comes back after a loss, the broker ends its streams, so their clients replay what the other
+// instances published meanwhile.
+//
+// A limit: ids are given at insert and events fanned out just after, so two writers (or two
+// instances, through NOTIFY) may deliver a higher id before a lower one, by the time between
+// those steps. A client that disconnects in that moment resumes after the higher id and misses
+// the lower one; the data of later events of the same resource still brings it up to date.
 package event
 
 import (
@@ -86,6 +93,8 @@ type Broker struct {
 	// listening is closed once the first LISTEN is in place.
 	listening  chan struct{}
 	listenOnce sync.Once
+	// listened is set by the first LISTEN (re)connect: the next ones are reconnects.
+	listened atomic.Bool
 
 	mu   sync.Mutex
 	subs map[string]map[*Subscription]struct{}
@@ -252,9 +261,14 @@ func eventSize(e Event) int { return 80 + len(e.AccountID) + len(e.Kind) + len(e
 
 func (b *Broker) notified(_, payload string) {
 	if payload == "" {
-		// A (re)connect: other instances' events sent while disconnected do not reach this
-		// instance's open streams live; they are in the log, which a stream that reconnects
-		// replays.
+		if b.listened.Swap(true) {
+			// A reconnect: the other instances' events sent while LISTEN was down never reach
+			// this instance's open streams. They are in the log: end the streams, whose clients
+			// reconnect with their last id and get them replayed.
+			b.log.Warn("event: LISTEN reconnected; ending this instance's streams so they replay what they missed", "streams", b.Subscribers())
+			b.CloseAll()
+			return
+		}
 		b.listenOnce.Do(func() { close(b.listening) })
 		return
 	}

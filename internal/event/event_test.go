@@ -263,3 +263,33 @@ func TestLogSweep(t *testing.T) {
 		require.Equal(t, "recent", left[0].ID)
 	})
 }
+
+// When the LISTEN connection comes back after a loss, the broker ends its streams: they missed
+// the other instances' events meanwhile, and their clients reconnect and replay them from the log.
+func TestListenReconnectEndsStreams(t *testing.T) {
+	url := storetest.PostgresURL(t)
+	db, err := store.Open(context.Background(), store.Options{URL: url, MaxOpenConns: 2})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	b := event.New(db, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	b.Start(ctx)
+	t.Cleanup(func() { cancel(); b.Stop() })
+	s := b.Subscribe(store.NewID())
+
+	var killed int
+	require.NoError(t, db.Conn(ctx).Raw(`SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = current_database() AND query LIKE 'LISTEN %' AND pid <> pg_backend_pid()`).Scan(&killed).Error)
+	require.Equal(t, 1, killed)
+	select {
+	case _, open := <-s.Events():
+		require.False(t, open, "the stream ends")
+	case <-time.After(10 * time.Second):
+		t.Fatal("the stream did not end after LISTEN reconnected")
+	}
+	// Streams opened after the reconnect live on.
+	s2Account := store.NewID()
+	s2 := b.Subscribe(s2Account)
+	b.Publish(context.Background(), s2Account, "conversation.updated", "c1")
+	require.Equal(t, "c1", next(t, s2).ID)
+}
