@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
 )
 
 // Retention is how long the log keeps an event: a stream that reconnects with the id of an
