@@ -103,7 +103,7 @@ func (s *server) streamEvents(c echo.Context) error {
 			_, err = fmt.Fprint(w, ": ping\n\n")
 		case e, ok := <-sub.Events():
 			if !ok {
-				return nil // dropped for being slow: the client reconnects with its last id
+				return nil // dropped (too slow, or LISTEN reconnected): the client reconnects with its last id
 			}
 			if _, done := replayed[e.Seq]; done && e.Seq > 0 {
 				continue // sent by the replay
