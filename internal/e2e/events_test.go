@@ -35,21 +35,28 @@ type stream struct {
 	events  chan sseEvent
 	header  http.Header
 	backlog []sseEvent // received, not yet awaited
+	close   func()     // ends the stream (the client goes away)
 }
 
 // openStream opens GET /api/v1/events on base with the given header (credentials) and reads it
 // until the test ends. When it returns, the server has subscribed.
 func openStream(t *testing.T, base string, header http.Header) *stream {
 	t.Helper()
+	return openStreamPath(t, base, "/api/v1/events", header)
+}
+
+// openStreamPath is openStream with a path (and query).
+func openStreamPath(t *testing.T, base, path string, header http.Header) *stream {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/v1/events", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
 	require.NoError(t, err)
 	req.Header = header.Clone()
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	s := &stream{events: make(chan sseEvent, 1000), header: resp.Header}
-	t.Cleanup(func() { cancel(); _ = resp.Body.Close() })
+	s := &stream{events: make(chan sseEvent, 1000), header: resp.Header, close: func() { cancel(); _ = resp.Body.Close() }}
+	t.Cleanup(s.close)
 	first := make(chan struct{})
 	go func() {
 		defer close(s.events)
@@ -138,6 +145,24 @@ func (s *stream) await(t *testing.T, kind string, match func(map[string]any) boo
 			t.Fatalf("no matching %s event; received meanwhile: %v", kind, got)
 		}
 	}
+}
+
+// next returns the next event received, in the order the server sent it (the backlog first).
+func (s *stream) next(t *testing.T) sseEvent {
+	t.Helper()
+	if len(s.backlog) > 0 {
+		e := s.backlog[0]
+		s.backlog = s.backlog[1:]
+		return e
+	}
+	select {
+	case e, ok := <-s.events:
+		require.True(t, ok, "the stream ended")
+		return e
+	case <-time.After(30 * time.Second):
+		t.Fatal("no event")
+	}
+	return sseEvent{}
 }
 
 // drain returns the events received so far and not awaited.
@@ -233,7 +258,7 @@ func TestEventStreamAgentSeesOnlyItsTeams(t *testing.T) {
 		sales := startSandbox(t, env.Admin, env.Demo, "21 99876-1003", env.Demo.TeamIDs[0])
 		admin.await(t, "conversation.created", has("id", support))
 		admin.await(t, "conversation.created", has("id", sales))
-		agent.await(t, "conversation.created", has("id", sales))
+		salesCreated := agent.await(t, "conversation.created", has("id", sales))
 		agent.await(t, "message.created", has("conversation_id", sales))
 		// Nothing of the Suporte conversation reaches the agent: once its last event (the opening
 		// delivered) reached the admin's stream, a reply in Vendas is fanned out after it.
@@ -245,6 +270,17 @@ func TestEventStreamAgentSeesOnlyItsTeams(t *testing.T) {
 		for _, e := range agent.drain() {
 			require.NotEqual(t, support, e.Data["id"], e.Kind)
 			require.NotEqual(t, support, e.Data["conversation_id"], e.Kind)
+		}
+		// A reconnect replays what the agent missed as the live path filters it: nothing of Suporte.
+		agent.close()
+		again := openStream(t, env.Server.URL, withLastEventID(h, salesCreated.ID))
+		for {
+			e := again.next(t)
+			require.NotEqual(t, support, e.Data["id"], e.Kind)
+			require.NotEqual(t, support, e.Data["conversation_id"], e.Kind)
+			if e.Kind == "message.created" && e.Data["direction"] == "in" {
+				break
+			}
 		}
 	})
 }

@@ -7,6 +7,19 @@
 // Events name a resource, and readers render its latest state, so clients apply them as
 // upserts. Events of one writer leave in order; events of different writers (a request and the
 // dispatcher, two instances) may be seen in another order than their commits.
+//
+// Every published event is first written to the event log (a table of this package), which
+// numbers it: the database assigns the id (a Postgres sequence, a SQLite AUTOINCREMENT key), so
+// ids are unique and grow in insert order across every instance, and the id travels with the
+// event through NOTIFY. A stream that reconnects replays the log after the last id it received
+// (Since); the log keeps Retention and Sweep deletes older rows. When the LISTEN connection
+// comes back after a loss, the broker ends its streams, so their clients replay what the other
+// instances published meanwhile.
+//
+// A limit: ids are given at insert and events fanned out just after, so two writers (or two
+// instances, through NOTIFY) may deliver a higher id before a lower one, by the time between
+// those steps. A client that disconnects in that moment resumes after the higher id and misses
+// the lower one; the data of later events of the same resource still brings it up to date.
 package event
 
 import (
@@ -19,6 +32,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/atendimento/atendimento/internal/clock"
 	"github.com/atendimento/atendimento/internal/conversation"
 	"github.com/atendimento/atendimento/internal/store"
 	"github.com/atendimento/atendimento/internal/template"
@@ -38,8 +52,8 @@ const maxPayload = 7000
 // account.
 // It carries ids only; readers load the resource with the account's context.
 type Event struct {
-	// Seq numbers the events this instance fanned out, in order (the SSE id).
-	Seq       uint64 `json:"-"`
+	// Seq is the event's id in the event log (the SSE id), 0 when it could not be logged.
+	Seq       int64  `json:"seq,omitempty"`
 	AccountID string `json:"account_id"`
 	Kind      string `json:"kind"`
 	ID        string `json:"id"`
@@ -71,6 +85,7 @@ type Sink interface {
 type Broker struct {
 	db     *store.DB
 	log    *slog.Logger
+	clock  clock.Clock
 	sinks  []Sink
 	buffer int
 	// origin tells this instance's notifications from the others'.
@@ -78,8 +93,9 @@ type Broker struct {
 	// listening is closed once the first LISTEN is in place.
 	listening  chan struct{}
 	listenOnce sync.Once
+	// listened is set by the first LISTEN (re)connect: the next ones are reconnects.
+	listened atomic.Bool
 
-	seq  atomic.Uint64
 	mu   sync.Mutex
 	subs map[string]map[*Subscription]struct{}
 
@@ -98,7 +114,7 @@ func New(db *store.DB, log *slog.Logger, sinks ...Sink) *Broker {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Broker{db: db, log: log, sinks: sinks, buffer: DefaultBuffer, subs: map[string]map[*Subscription]struct{}{},
+	return &Broker{db: db, log: log, clock: clock.Real{}, sinks: sinks, buffer: DefaultBuffer, subs: map[string]map[*Subscription]struct{}{},
 		queue: make(chan Event, 4096), origin: uuid.NewString(), listening: make(chan struct{}), w: worker.New(nil)}
 }
 
@@ -107,6 +123,10 @@ func New(db *store.DB, log *slog.Logger, sinks ...Sink) *Broker {
 // CRM webhooks render the conversation an event names) is built after those publishers, which
 // are themselves built on the broker.
 func (b *Broker) AddSink(s Sink) { b.sinks = append(b.sinks, s) }
+
+// SetClock sets the clock that dates the log's rows (tests pass a fake one; the retention
+// sweep reads the same clock).
+func (b *Broker) SetClock(c clock.Clock) { b.clock = clock.Or(c) }
 
 // SetBuffer changes the per-subscriber buffer for subscriptions made after the call (tests).
 func (b *Broker) SetBuffer(n int) { b.buffer = n }
@@ -124,13 +144,19 @@ func (b *Broker) Publish(ctx context.Context, accountID, kind, id string) {
 		return
 	}
 	e := Event{AccountID: accountID, Kind: kind, ID: id, Origin: b.origin}
-	// First the streams (memory only), then the sinks (database writes): a stream must not wait
-	// on them, nor see events of later changes first.
-	b.fanout(e)
 	// The request that caused the change may end now; the event must still go out, within a
-	// bound: sinks read and write the database, which may have stopped answering.
+	// bound: the log and the sinks write the database, which may have stopped answering.
 	ctx, cancel := context.WithTimeout(store.WithAccount(context.WithoutCancel(ctx), accountID), publishTimeout)
 	defer cancel()
+	// First the log, which gives the event its id; then the streams (memory only), then the
+	// sinks (database writes): a stream must not wait on them, nor see events of later changes
+	// first. An event the log could not take still goes out live, without an id.
+	seq, err := b.record(ctx, e)
+	if err != nil {
+		b.log.Warn("event: not logged; a reconnecting stream will not replay it", "kind", kind, "err", err.Error())
+	}
+	e.Seq = seq
+	b.fanout(e)
 	for _, s := range b.sinks {
 		s.Handle(ctx, e)
 	}
@@ -231,12 +257,18 @@ func (b *Broker) sendBatch(ctx context.Context, first *Event) bool {
 }
 
 // eventSize is an upper bound of an event's JSON length (ids are UUIDs, kinds are short).
-func eventSize(e Event) int { return 52 + len(e.AccountID) + len(e.Kind) + len(e.ID) + len(e.Origin) }
+func eventSize(e Event) int { return 80 + len(e.AccountID) + len(e.Kind) + len(e.ID) + len(e.Origin) }
 
 func (b *Broker) notified(_, payload string) {
 	if payload == "" {
-		// A (re)connect: other instances' events sent while disconnected are gone; clients
-		// reload on their own.
+		if b.listened.Swap(true) {
+			// A reconnect: the other instances' events sent while LISTEN was down never reach
+			// this instance's open streams. They are in the log: end the streams, whose clients
+			// reconnect with their last id and get them replayed.
+			b.log.Warn("event: LISTEN reconnected; ending this instance's streams so they replay what they missed", "streams", b.Subscribers())
+			b.CloseAll()
+			return
+		}
 		b.listenOnce.Do(func() { close(b.listening) })
 		return
 	}
@@ -261,7 +293,6 @@ func (b *Broker) fanout(e Event) {
 	if len(subs) == 0 {
 		return
 	}
-	e.Seq = b.seq.Add(1)
 	for s := range subs {
 		select {
 		case s.ch <- e:

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/atendimento/atendimento/internal/clock"
 	"github.com/atendimento/atendimento/internal/event"
 	"github.com/atendimento/atendimento/internal/store"
 	"github.com/atendimento/atendimento/internal/store/storetest"
@@ -159,4 +160,136 @@ func TestOwnEventsDoNotWaitForListen(t *testing.T) {
 		require.Equal(t, "c1", next(t, s).ID)
 		require.Len(t, sink.events, 1)
 	})
+}
+
+// Every published event is logged with an id the database assigns; Since replays an account's
+// events after an id, in order, and answers ErrReset for an id it cannot replay from.
+func TestLogReplaysAfterAnID(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		b := event.New(db, nil)
+		ctx := context.Background()
+		acc, other := store.NewID(), store.NewID()
+		s := b.Subscribe(acc)
+		b.Publish(ctx, acc, "conversation.created", "c1")
+		first := next(t, s)
+		require.Positive(t, first.Seq)
+		b.Publish(ctx, other, "conversation.created", "theirs")
+		b.Publish(ctx, acc, "message.created", "m1")
+		b.Publish(ctx, acc, "message.updated", "m1")
+		live := []event.Event{next(t, s), next(t, s)}
+
+		got, err := b.Since(ctx, acc, first.Seq)
+		require.NoError(t, err)
+		require.Len(t, got, 2, "only the account's events after the id")
+		for i, e := range got {
+			require.Equal(t, live[i].Seq, e.Seq, "replay has the live events' ids")
+			require.Equal(t, live[i].Kind, e.Kind)
+			require.Equal(t, live[i].ID, e.ID)
+		}
+		require.Greater(t, got[1].Seq, got[0].Seq)
+		latest, err := b.Latest(ctx, acc)
+		require.NoError(t, err)
+		require.Equal(t, got[1].Seq, latest)
+
+		all, err := b.Since(ctx, acc, 0)
+		require.NoError(t, err)
+		require.Len(t, all, 3, "0: everything retained")
+		none, err := b.Since(ctx, acc, latest)
+		require.NoError(t, err)
+		require.Empty(t, none)
+
+		theirs, err := b.Since(ctx, other, 0)
+		require.NoError(t, err)
+		require.Len(t, theirs, 1)
+		for _, bad := range []int64{-1, latest + 1000, theirs[0].Seq} {
+			_, err := b.Since(ctx, acc, bad)
+			require.ErrorIs(t, err, event.ErrReset, "id %d", bad)
+		}
+		latest, err = b.Latest(ctx, store.NewID())
+		require.NoError(t, err)
+		require.Zero(t, latest, "an account with no events")
+	})
+}
+
+// A reconnect further behind than MaxReplay events resets instead of replaying them all.
+func TestLogResetsWhenTooFarBehind(t *testing.T) {
+	db := storetest.SQLite(t)
+	b := event.New(db, nil)
+	ctx := context.Background()
+	acc := store.NewID()
+	for i := range event.MaxReplay + 1 {
+		b.Publish(ctx, acc, "message.updated", fmt.Sprint(i))
+	}
+	_, err := b.Since(ctx, acc, 0)
+	require.ErrorIs(t, err, event.ErrReset)
+	all, err := b.Since(ctx, acc, 1) // the first id SQLite's AUTOINCREMENT gives in a fresh database
+	require.NoError(t, err)
+	require.Len(t, all, event.MaxReplay)
+}
+
+// The sweep deletes, in bounded batches, the events logged before the time it is given (the
+// app passes its clock's now minus Retention); a reconnect from a swept id resets.
+func TestLogSweep(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		clk := clock.NewFake(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+		b := event.New(db, nil)
+		b.SetClock(clk)
+		ctx := context.Background()
+		acc := store.NewID()
+		s := b.Subscribe(acc)
+		for i := range 3 {
+			b.Publish(ctx, acc, "message.updated", fmt.Sprint(i))
+		}
+		old := next(t, s)
+		clk.Advance(event.Retention)
+		b.Publish(ctx, acc, "message.updated", "recent")
+
+		n, err := b.Sweep(ctx, clk.Now().Add(-event.Retention), 2)
+		require.NoError(t, err)
+		require.EqualValues(t, 0, n, "exactly Retention old: kept")
+		clk.Advance(time.Second)
+		n, err = b.Sweep(ctx, clk.Now().Add(-event.Retention), 2)
+		require.NoError(t, err)
+		require.EqualValues(t, 2, n, "a bounded batch")
+		n, err = b.Sweep(ctx, clk.Now().Add(-event.Retention), 2)
+		require.NoError(t, err)
+		require.EqualValues(t, 1, n)
+
+		_, err = b.Since(ctx, acc, old.Seq)
+		require.ErrorIs(t, err, event.ErrReset, "swept")
+		left, err := b.Since(ctx, acc, 0)
+		require.NoError(t, err)
+		require.Len(t, left, 1)
+		require.Equal(t, "recent", left[0].ID)
+	})
+}
+
+// When the LISTEN connection comes back after a loss, the broker ends its streams: they missed
+// the other instances' events meanwhile, and their clients reconnect and replay them from the log.
+func TestListenReconnectEndsStreams(t *testing.T) {
+	url := storetest.PostgresURL(t)
+	db, err := store.Open(context.Background(), store.Options{URL: url, MaxOpenConns: 2})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	b := event.New(db, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	b.Start(ctx)
+	t.Cleanup(func() { cancel(); b.Stop() })
+	s := b.Subscribe(store.NewID())
+
+	var killed int
+	require.NoError(t, db.Conn(ctx).Raw(`SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = current_database() AND query LIKE 'LISTEN %' AND pid <> pg_backend_pid()`).Scan(&killed).Error)
+	require.Equal(t, 1, killed)
+	select {
+	case _, open := <-s.Events():
+		require.False(t, open, "the stream ends")
+	case <-time.After(10 * time.Second):
+		t.Fatal("the stream did not end after LISTEN reconnected")
+	}
+	// Streams opened after the reconnect live on.
+	s2Account := store.NewID()
+	s2 := b.Subscribe(s2Account)
+	b.Publish(context.Background(), s2Account, "conversation.updated", "c1")
+	require.Equal(t, "c1", next(t, s2).ID)
 }

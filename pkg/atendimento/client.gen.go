@@ -1457,6 +1457,12 @@ type ListMessagesParams struct {
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// StreamEventsParams defines parameters for StreamEvents.
+type StreamEventsParams struct {
+	// LastEventId the id of the last event received, to replay what followed it: the Last-Event-ID header does the same and wins (browsers send it on their own reconnects)
+	LastEventId *string `form:"last_event_id,omitempty" json:"last_event_id,omitempty"`
+}
+
 // EstimatePriceParams defines parameters for EstimatePrice.
 type EstimatePriceParams struct {
 	// TemplateId template id
@@ -1941,10 +1947,11 @@ type ClientInterface interface {
 
 	// StreamEvents Stream the account's conversation and message changes (server-sent events)
 	//
-	// A text/event-stream that stays open. Each change is `event: <kind>` (conversation.created, conversation.updated, conversation.waiting_expired, message.created, message.updated, template.updated), `id: <sequence>` and `data:` the resource's JSON exactly as GET /api/v1/conversations/{id}, the message list or GET /api/v1/templates/{id} (template.updated: Meta changed a template's quality or category) returns it. A `: ping` comment comes every 15 s. Only the caller's account is streamed; an agent logged in with a session gets only its teams' conversations. Each event's data is the resource's latest state, so clients apply it as an upsert: events of different writers (a request, the dispatcher, another server) may arrive in another order than their changes (compare updated_at). The stream is subscribed before the response starts: events of changes made after the first line (`: connected`) are never missed. Events are not stored: after a reconnect (Last-Event-ID is not honoured) clients reload what they show. A client too slow to read is disconnected.
+	// A text/event-stream that stays open. Each change is `event: <kind>` (conversation.created, conversation.updated, conversation.waiting_expired, message.created, message.updated, template.updated), `id: <id>` and `data:` the resource's JSON exactly as GET /api/v1/conversations/{id}, the message list or GET /api/v1/templates/{id} (template.updated: Meta changed a template's quality or category) returns it. A `: ping` comment comes every 15 s. Only the caller's account is streamed; an agent logged in with a session gets only its teams' conversations. Each event's data is the resource's latest state, so clients apply it as an upsert: events of different writers (a request, the dispatcher, another server) may arrive in another order than their changes (compare updated_at). The stream is subscribed before the response starts: events of changes made after the first line (`: connected`) are never missed.
+	// Ids are numbers the server's database assigns, growing, unique across every server instance. Events are kept 24 hours: a client that reconnects with the `Last-Event-ID` header (browsers send it on their own reconnects) or the `last_event_id` query parameter set to the last id it received first gets, in order and each once, the events it missed that it may see, with the resources' current state, then the live events. When the id cannot be replayed from (older than 24 h, unknown, not a number, or more than 1000 events behind) the stream starts with `event: reset`, `data: {}` and the id of the account's newest event instead: the client reloads what it shows and keeps that id for its next reconnect. A client too slow to read is disconnected; it reconnects with its last id.
 	//
 	// Corresponds with GET /api/v1/events (the `StreamEvents` operationId).
-	StreamEvents(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	StreamEvents(ctx context.Context, params *StreamEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetMe Who am I: the session user (or the API key's account)
 	//
@@ -2863,11 +2870,12 @@ func (c *RawClient) WithdrawMessage(ctx context.Context, id string, messageId st
 
 // StreamEvents Stream the account's conversation and message changes (server-sent events)
 //
-// A text/event-stream that stays open. Each change is `event: <kind>` (conversation.created, conversation.updated, conversation.waiting_expired, message.created, message.updated, template.updated), `id: <sequence>` and `data:` the resource's JSON exactly as GET /api/v1/conversations/{id}, the message list or GET /api/v1/templates/{id} (template.updated: Meta changed a template's quality or category) returns it. A `: ping` comment comes every 15 s. Only the caller's account is streamed; an agent logged in with a session gets only its teams' conversations. Each event's data is the resource's latest state, so clients apply it as an upsert: events of different writers (a request, the dispatcher, another server) may arrive in another order than their changes (compare updated_at). The stream is subscribed before the response starts: events of changes made after the first line (`: connected`) are never missed. Events are not stored: after a reconnect (Last-Event-ID is not honoured) clients reload what they show. A client too slow to read is disconnected.
+// A text/event-stream that stays open. Each change is `event: <kind>` (conversation.created, conversation.updated, conversation.waiting_expired, message.created, message.updated, template.updated), `id: <id>` and `data:` the resource's JSON exactly as GET /api/v1/conversations/{id}, the message list or GET /api/v1/templates/{id} (template.updated: Meta changed a template's quality or category) returns it. A `: ping` comment comes every 15 s. Only the caller's account is streamed; an agent logged in with a session gets only its teams' conversations. Each event's data is the resource's latest state, so clients apply it as an upsert: events of different writers (a request, the dispatcher, another server) may arrive in another order than their changes (compare updated_at). The stream is subscribed before the response starts: events of changes made after the first line (`: connected`) are never missed.
+// Ids are numbers the server's database assigns, growing, unique across every server instance. Events are kept 24 hours: a client that reconnects with the `Last-Event-ID` header (browsers send it on their own reconnects) or the `last_event_id` query parameter set to the last id it received first gets, in order and each once, the events it missed that it may see, with the resources' current state, then the live events. When the id cannot be replayed from (older than 24 h, unknown, not a number, or more than 1000 events behind) the stream starts with `event: reset`, `data: {}` and the id of the account's newest event instead: the client reloads what it shows and keeps that id for its next reconnect. A client too slow to read is disconnected; it reconnects with its last id.
 //
 // Corresponds with GET /api/v1/events (the `StreamEvents` operationId).
-func (c *RawClient) StreamEvents(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewStreamEventsRequest(c.Server)
+func (c *RawClient) StreamEvents(ctx context.Context, params *StreamEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStreamEventsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4956,7 +4964,7 @@ func NewWithdrawMessageRequest(server string, id string, messageId string) (*htt
 }
 
 // NewStreamEventsRequest constructs an http.Request for the StreamEvents method
-func NewStreamEventsRequest(server string) (*http.Request, error) {
+func NewStreamEventsRequest(server string, params *StreamEventsParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -4972,6 +4980,33 @@ func NewStreamEventsRequest(server string) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.LastEventId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "last_event_id", *params.LastEventId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -6709,12 +6744,13 @@ type ClientWithResponsesInterface interface {
 
 	// StreamEventsWithResponse Stream the account's conversation and message changes (server-sent events)
 	//
-	// A text/event-stream that stays open. Each change is `event: <kind>` (conversation.created, conversation.updated, conversation.waiting_expired, message.created, message.updated, template.updated), `id: <sequence>` and `data:` the resource's JSON exactly as GET /api/v1/conversations/{id}, the message list or GET /api/v1/templates/{id} (template.updated: Meta changed a template's quality or category) returns it. A `: ping` comment comes every 15 s. Only the caller's account is streamed; an agent logged in with a session gets only its teams' conversations. Each event's data is the resource's latest state, so clients apply it as an upsert: events of different writers (a request, the dispatcher, another server) may arrive in another order than their changes (compare updated_at). The stream is subscribed before the response starts: events of changes made after the first line (`: connected`) are never missed. Events are not stored: after a reconnect (Last-Event-ID is not honoured) clients reload what they show. A client too slow to read is disconnected.
+	// A text/event-stream that stays open. Each change is `event: <kind>` (conversation.created, conversation.updated, conversation.waiting_expired, message.created, message.updated, template.updated), `id: <id>` and `data:` the resource's JSON exactly as GET /api/v1/conversations/{id}, the message list or GET /api/v1/templates/{id} (template.updated: Meta changed a template's quality or category) returns it. A `: ping` comment comes every 15 s. Only the caller's account is streamed; an agent logged in with a session gets only its teams' conversations. Each event's data is the resource's latest state, so clients apply it as an upsert: events of different writers (a request, the dispatcher, another server) may arrive in another order than their changes (compare updated_at). The stream is subscribed before the response starts: events of changes made after the first line (`: connected`) are never missed.
+	// Ids are numbers the server's database assigns, growing, unique across every server instance. Events are kept 24 hours: a client that reconnects with the `Last-Event-ID` header (browsers send it on their own reconnects) or the `last_event_id` query parameter set to the last id it received first gets, in order and each once, the events it missed that it may see, with the resources' current state, then the live events. When the id cannot be replayed from (older than 24 h, unknown, not a number, or more than 1000 events behind) the stream starts with `event: reset`, `data: {}` and the id of the account's newest event instead: the client reloads what it shows and keeps that id for its next reconnect. A client too slow to read is disconnected; it reconnects with its last id.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/v1/events (the `StreamEvents` operationId).
-	StreamEventsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*StreamEventsResponse, error)
+	StreamEventsWithResponse(ctx context.Context, params *StreamEventsParams, reqEditors ...RequestEditorFn) (*StreamEventsResponse, error)
 
 	// GetMeWithResponse Who am I: the session user (or the API key's account)
 	//
@@ -12371,13 +12407,14 @@ func (c *ClientWithResponses) WithdrawMessageWithResponse(ctx context.Context, i
 
 // StreamEventsWithResponse Stream the account's conversation and message changes (server-sent events)
 //
-// A text/event-stream that stays open. Each change is `event: <kind>` (conversation.created, conversation.updated, conversation.waiting_expired, message.created, message.updated, template.updated), `id: <sequence>` and `data:` the resource's JSON exactly as GET /api/v1/conversations/{id}, the message list or GET /api/v1/templates/{id} (template.updated: Meta changed a template's quality or category) returns it. A `: ping` comment comes every 15 s. Only the caller's account is streamed; an agent logged in with a session gets only its teams' conversations. Each event's data is the resource's latest state, so clients apply it as an upsert: events of different writers (a request, the dispatcher, another server) may arrive in another order than their changes (compare updated_at). The stream is subscribed before the response starts: events of changes made after the first line (`: connected`) are never missed. Events are not stored: after a reconnect (Last-Event-ID is not honoured) clients reload what they show. A client too slow to read is disconnected.
+// A text/event-stream that stays open. Each change is `event: <kind>` (conversation.created, conversation.updated, conversation.waiting_expired, message.created, message.updated, template.updated), `id: <id>` and `data:` the resource's JSON exactly as GET /api/v1/conversations/{id}, the message list or GET /api/v1/templates/{id} (template.updated: Meta changed a template's quality or category) returns it. A `: ping` comment comes every 15 s. Only the caller's account is streamed; an agent logged in with a session gets only its teams' conversations. Each event's data is the resource's latest state, so clients apply it as an upsert: events of different writers (a request, the dispatcher, another server) may arrive in another order than their changes (compare updated_at). The stream is subscribed before the response starts: events of changes made after the first line (`: connected`) are never missed.
+// Ids are numbers the server's database assigns, growing, unique across every server instance. Events are kept 24 hours: a client that reconnects with the `Last-Event-ID` header (browsers send it on their own reconnects) or the `last_event_id` query parameter set to the last id it received first gets, in order and each once, the events it missed that it may see, with the resources' current state, then the live events. When the id cannot be replayed from (older than 24 h, unknown, not a number, or more than 1000 events behind) the stream starts with `event: reset`, `data: {}` and the id of the account's newest event instead: the client reloads what it shows and keeps that id for its next reconnect. A client too slow to read is disconnected; it reconnects with its last id.
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /api/v1/events (the `StreamEvents` operationId).
-func (c *ClientWithResponses) StreamEventsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*StreamEventsResponse, error) {
-	rsp, err := c.StreamEvents(ctx, reqEditors...)
+func (c *ClientWithResponses) StreamEventsWithResponse(ctx context.Context, params *StreamEventsParams, reqEditors ...RequestEditorFn) (*StreamEventsResponse, error) {
+	rsp, err := c.StreamEvents(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}

@@ -128,7 +128,7 @@ func TestClientAgainstServer(t *testing.T) {
 		// Streams come back open for the caller to read.
 		sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		defer cancel()
-		resp, err := c.StreamEvents(sctx)
+		resp, err := c.StreamEvents(sctx, nil)
 		require.NoError(t, err)
 		require.Equal(t, http.StatusOK, resp.StatusCode)
 		require.Contains(t, resp.Header.Get("Content-Type"), "text/event-stream")

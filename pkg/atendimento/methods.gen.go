@@ -353,8 +353,8 @@ func (c *Client) WithdrawMessage(ctx context.Context, id string, messageId strin
 }
 
 // StreamEvents calls GET /api/v1/events: Stream the account's conversation and message changes (server-sent events).
-func (c *Client) StreamEvents(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	return c.raw.ClientInterface.StreamEvents(ctx, reqEditors...)
+func (c *Client) StreamEvents(ctx context.Context, params *StreamEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	return c.raw.ClientInterface.StreamEvents(ctx, params, reqEditors...)
 }
 
 // GetMe calls GET /api/v1/me: Who am I: the session user (or the API key's account).

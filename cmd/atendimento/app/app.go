@@ -433,6 +433,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*Ap
 	// and join the broker as they are built. Likewise conversations wake the dispatcher, which
 	// sends through them: its loop is built first and handed to it.
 	a.Events = event.New(db, log)
+	a.Events.SetClock(a.clock)
 	a.metrics = newMetrics(a.Registry, a.Events.Subscribers)
 	cfg.Dispatch.Observer, cfg.Webhooks.Observer = a.metrics, a.metrics
 	dispatching := worker.New(cfg.Clock)

@@ -4,14 +4,16 @@ import (
 	"context"
 	"time"
 
+	"github.com/atendimento/atendimento/internal/event"
 	"github.com/atendimento/atendimento/internal/worker"
 )
 
 // startJobs runs the periodic background work until ctx ends or Stop: the template sync of every
 // whatsapp_cloud channel (TEMPLATE_SYNC_INTERVAL), the sweeper that expires waits for a
 // first reply (WAITING_TIMEOUT) and the measure of the queues for /metrics (METRICS_INTERVAL).
-// A zero interval or timeout leaves the job off.
+// A zero interval or timeout leaves the job off. The event log's retention sweep always runs.
 func (a *App) startJobs(ctx context.Context) {
+	a.every(ctx, eventLogSweep, a.sweepEventLog)
 	if every := a.Config.MetricsInterval; every > 0 {
 		a.every(ctx, every, a.measure)
 	}
@@ -40,6 +42,30 @@ func (a *App) startJobs(ctx context.Context) {
 				}
 			}
 		})
+	}
+}
+
+// eventLogSweep is how often the event log drops what is older than event.Retention: rows
+// live at most that much longer than the retention.
+const eventLogSweep = 10 * time.Minute
+
+// eventLogBatch bounds one delete of the sweep, so it never holds a long lock.
+const eventLogBatch = 1000
+
+// sweepEventLog deletes the event log's rows older than event.Retention, a batch at a time.
+func (a *App) sweepEventLog(ctx context.Context) {
+	before := a.clock.Now().Add(-event.Retention)
+	for ctx.Err() == nil {
+		n, err := a.Events.Sweep(ctx, before, eventLogBatch)
+		if err != nil {
+			if ctx.Err() == nil {
+				a.Log.Error("event log sweep", "err", err.Error())
+			}
+			return
+		}
+		if n < eventLogBatch {
+			return // a full batch means more may be due
+		}
 	}
 }
 

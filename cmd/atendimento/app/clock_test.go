@@ -13,6 +13,7 @@ import (
 	"github.com/atendimento/atendimento/internal/clock"
 	"github.com/atendimento/atendimento/internal/contact"
 	"github.com/atendimento/atendimento/internal/conversation"
+	"github.com/atendimento/atendimento/internal/event"
 )
 
 // eachOnFakeClock runs fn on both engines with an app whose Config.Clock is a fake (one per
@@ -42,7 +43,7 @@ func TestWaitingSweepFollowsTheClock(t *testing.T) {
 
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		require.NoError(t, fake.WaitTimers(ctx, 1), "the sweeper sleeps on the clock")
+		require.NoError(t, fake.WaitTimers(ctx, 2), "the sweepers (waits, event log) sleep on the clock")
 		fake.Advance(time.Hour)
 		for {
 			select {
@@ -66,5 +67,32 @@ func TestAPIKeyRateFollowsTheClock(t *testing.T) {
 		require.Equal(t, "1", r.Header.Get("Retry-After"))
 		fake.Advance(time.Second)
 		require.Equal(t, http.StatusOK, env.Admin.Get("/api/v1/contacts").Status)
+	})
+}
+
+// The event log's sweeper runs on the configured clock: an event is replayable until the clock
+// says event.Retention has passed, and is then deleted.
+func TestEventLogSweepFollowsTheClock(t *testing.T) {
+	eachOnFakeClock(t, func(*app.Config) {}, func(t *testing.T, env *apptest.Env, fake *clock.Fake) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		require.NoError(t, fake.WaitTimers(ctx, 1), "the sweeper ran once and sleeps on the clock")
+		env.App.Events.Publish(ctx, env.Demo.AccountID, conversation.EventConversationUpdated, env.Demo.ChannelID)
+		logged, err := env.App.Events.Since(ctx, env.Demo.AccountID, 0)
+		require.NoError(t, err)
+		require.Len(t, logged, 1)
+
+		// Each run re-arms the sweeper's timer: a run has ended once a timer is waiting again.
+		sweep := func(d time.Duration) {
+			fake.Advance(d)
+			require.NoError(t, fake.WaitTimers(ctx, 1))
+		}
+		sweep(event.Retention - time.Minute) // runs every 10 min (+10%): it ran, too early
+		got, err := env.App.Events.Since(ctx, env.Demo.AccountID, logged[0].Seq)
+		require.NoError(t, err, "kept while younger than the retention")
+		require.Empty(t, got)
+		sweep(12 * time.Minute)
+		_, err = env.App.Events.Since(ctx, env.Demo.AccountID, logged[0].Seq)
+		require.ErrorIs(t, err, event.ErrReset, "swept")
 	})
 }

@@ -40,4 +40,48 @@ describe('api.subscribeEvents', () => {
     expect(reconnected).toHaveBeenCalledTimes(2)
     close()
   })
+
+  it('resumes after the last id on a reconnect, without refetching', async () => {
+    vi.useFakeTimers()
+    vi.stubGlobal('EventSource', FakeEventSource)
+    const event = vi.fn()
+    const reconnected = vi.fn()
+    const close = api.subscribeEvents({ event, reconnected })
+    const es = FakeEventSource.instances[0]
+    es.open()
+    es.emit('message.created', { id: 'm1' }, '7')
+    es.emit('message.updated', { id: 'm1' }) // no id: the last one stays
+    // The browser reconnects by itself, sending Last-Event-ID: the server replays what was missed.
+    es.drop()
+    expect(es.lastEventId).toBe('7')
+    es.open()
+    es.emit('message.updated', { id: 'm1', status: 'read' }, '8') // replayed
+    expect(event).toHaveBeenCalledTimes(3)
+    expect(reconnected).not.toHaveBeenCalled()
+
+    // When the browser gives up, the new stream asks for what followed the last id.
+    es.fail()
+    vi.advanceTimersByTime(5_000)
+    expect(FakeEventSource.instances).toHaveLength(1)
+    expect(FakeEventSource.instances[0].url).toBe('/api/v1/events?last_event_id=8')
+    FakeEventSource.instances[0].open()
+    expect(reconnected).not.toHaveBeenCalled()
+    close()
+  })
+
+  it('refetches on a reset and resumes from the id it carries', async () => {
+    vi.useFakeTimers()
+    vi.stubGlobal('EventSource', FakeEventSource)
+    const reconnected = vi.fn()
+    const close = api.subscribeEvents({ event: vi.fn(), reconnected })
+    const es = FakeEventSource.instances[0]
+    es.open()
+    es.emit('reset', {}, '42') // the id asked for is older than the server's log
+    expect(reconnected).toHaveBeenCalledTimes(1)
+    es.fail()
+    vi.advanceTimersByTime(5_000)
+    expect(FakeEventSource.instances[0].url).toBe('/api/v1/events?last_event_id=42')
+    expect(reconnected).toHaveBeenCalledTimes(1)
+    close()
+  })
 })

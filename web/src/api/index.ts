@@ -171,7 +171,11 @@ export const LIVE_EVENT_NAMES: LiveEventName[] = [
 
 export interface LiveHandlers {
   event: (e: LiveEvent) => void
-  /** Called when the stream comes back after a drop: events may have been missed, so refetch. */
+  /**
+   * Called when events may have been missed and cannot be replayed, so the views refetch: the
+   * server sent `reset` (the last id is older than its 24 h log), or the stream came back
+   * without an id to resume from.
+   */
   reconnected?: () => void
 }
 
@@ -179,10 +183,13 @@ const RETRY_MIN_MS = 5_000
 const RETRY_MAX_MS = 30_000
 
 /**
- * Opens GET /events (server-sent events, with the session cookie) and returns the closer. The
- * browser reconnects by itself after a dropped stream; when the answer was not a stream at all
- * (a 404 from a server without /events, a 502 from a proxy) it gives up, so this retries with
- * backoff and asks the views to refetch at each attempt: they stay current, only less promptly.
+ * Opens GET /events (server-sent events, with the session cookie) and returns the closer. Every
+ * event carries an id. The browser reconnects by itself after a dropped stream, sending the last
+ * id as Last-Event-ID, and the server replays what was missed. When the answer was not a stream
+ * at all (a 404 from a server without /events, a 502 from a proxy) the browser gives up, so this
+ * retries with backoff, with the last id as `last_event_id`. The views refetch only when the
+ * server answers `reset`, or when there is no id to resume from (nothing received yet): they
+ * stay current, only less promptly.
  */
 function subscribeEvents(h: LiveHandlers): () => void {
   const ES = globalThis.EventSource
@@ -192,12 +199,20 @@ function subscribeEvents(h: LiveHandlers): () => void {
   let dropped = false
   let delay = RETRY_MIN_MS
   let timer: ReturnType<typeof setTimeout> | undefined
+  // The id of the last event received: a reconnect resumes after it.
+  let lastId = ''
+  const seen = (ev: Event) => {
+    const id = (ev as MessageEvent<string>).lastEventId
+    if (id) lastId = id
+  }
 
   const connect = () => {
-    const source = new ES(`${API_BASE}${route('/api/v1/events')}`, { withCredentials: true })
+    const query = lastId ? `?${new URLSearchParams({ last_event_id: lastId })}` : ''
+    const source = new ES(`${API_BASE}${route('/api/v1/events')}${query}`, { withCredentials: true })
     es = source
     for (const name of LIVE_EVENT_NAMES) {
       source.addEventListener(name, (ev: Event) => {
+        seen(ev)
         try {
           h.event({ type: name, data: JSON.parse((ev as MessageEvent<string>).data) } as LiveEvent)
         } catch {
@@ -205,9 +220,15 @@ function subscribeEvents(h: LiveHandlers): () => void {
         }
       })
     }
+    // What was missed cannot be replayed: refetch, and resume from the id the reset carries.
+    source.addEventListener('reset', (ev: Event) => {
+      seen(ev)
+      h.reconnected?.()
+    })
     source.onopen = () => {
       delay = RETRY_MIN_MS
-      if (dropped) h.reconnected?.()
+      // The browser sent Last-Event-ID: the server replays what was missed (or resets).
+      if (dropped && !lastId) h.reconnected?.()
       dropped = false
     }
     source.onerror = () => {
@@ -216,7 +237,7 @@ function subscribeEvents(h: LiveHandlers): () => void {
       source.close()
       timer = setTimeout(() => {
         dropped = false
-        h.reconnected?.()
+        if (!lastId) h.reconnected?.()
         connect()
       }, delay)
       delay = Math.min(delay * 2, RETRY_MAX_MS)

@@ -224,7 +224,38 @@ describe('"Atendimentos" list', () => {
     expect(screen.getByText('Nenhum atendimento aguardando resposta.')).toBeInTheDocument()
   })
 
-  it('refetches after the event stream reconnects', async () => {
+  it('after a reconnect, gets the missed events from the stream instead of refetching', async () => {
+    const fake = new FakeApi()
+    await renderApp({ fake })
+    await screen.findByRole('link', { name: /Mariana Costa/ })
+    const mariana = fake.conversations.find((c) => c.contact.id === 'ct-mariana')!
+    act(() => fake.emit('conversation.updated', mariana)) // the stream has an id to resume from
+    const before = fake.calls('GET', '/api/v1/conversations').length
+    const es = FakeEventSource.instances[0]
+    act(() => es.drop())
+    expect(es.lastEventId).not.toBe('') // the browser sends it as Last-Event-ID
+    // Missed while disconnected, and replayed by the server after the reconnect.
+    const joao = fake.addConversation({ contact_id: 'ct-joao', channel_id: 'ch-vendas', team_id: 'tm-vendas', status: 'waiting' })
+    act(() => {
+      es.open()
+      fake.emit('conversation.created', joao)
+    })
+    expect(await screen.findByRole('tab', { name: 'Aguardando1' })).toBeInTheDocument()
+    expect(fake.calls('GET', '/api/v1/conversations')).toHaveLength(before)
+  })
+
+  it('refetches when the stream says reset', async () => {
+    const fake = new FakeApi()
+    await renderApp({ fake })
+    await screen.findByRole('link', { name: /Mariana Costa/ })
+    const before = fake.calls('GET', '/api/v1/conversations').length
+    fake.addConversation({ contact_id: 'ct-joao', channel_id: 'ch-vendas', team_id: 'tm-vendas', status: 'waiting' })
+    act(() => FakeEventSource.instances[0].emit('reset', {}, '99'))
+    await waitFor(() => expect(fake.calls('GET', '/api/v1/conversations').length).toBe(before + 1))
+    expect(await screen.findByRole('tab', { name: 'Aguardando1' })).toBeInTheDocument()
+  })
+
+  it('refetches after the event stream reconnects with no id to resume from', async () => {
     const fake = new FakeApi()
     await renderApp({ fake })
     await screen.findByRole('link', { name: /Mariana Costa/ })

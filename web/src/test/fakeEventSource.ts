@@ -7,6 +7,8 @@ export class FakeEventSource {
   static readonly OPEN = 1
   static readonly CLOSED = 2
   static instances: FakeEventSource[] = []
+  /** The id broadcast gives its next event, as the server's log would. */
+  static nextId = 1
 
   readonly url: string
   readonly withCredentials: boolean
@@ -14,6 +16,8 @@ export class FakeEventSource {
   onopen: ((e: Event) => void) | null = null
   onerror: ((e: Event) => void) | null = null
   onmessage: ((e: MessageEvent<string>) => void) | null = null
+  /** The browser's last event id: what it sends as Last-Event-ID when it reconnects by itself. */
+  lastEventId = ''
   private listeners = new Map<string, Set<Listener>>()
 
   constructor(url: string | URL, init?: { withCredentials?: boolean }) {
@@ -37,10 +41,11 @@ export class FakeEventSource {
     FakeEventSource.instances = FakeEventSource.instances.filter((x) => x !== this)
   }
 
-  /** Delivers one named event whose data is the JSON of `data`. */
-  emit(type: string, data: unknown): void {
+  /** Delivers one named event whose data is the JSON of `data`, with an id when given. */
+  emit(type: string, data: unknown, id?: string): void {
     if (this.readyState === FakeEventSource.CLOSED) return
-    const ev = new MessageEvent(type, { data: JSON.stringify(data) })
+    if (id) this.lastEventId = id
+    const ev = new MessageEvent(type, { data: JSON.stringify(data), lastEventId: this.lastEventId })
     this.listeners.get(type)?.forEach((fn) => fn(ev))
     if (type === 'message') this.onmessage?.(ev)
   }
@@ -63,11 +68,14 @@ export class FakeEventSource {
     this.onopen?.(new Event('open'))
   }
 
+  /** Delivers an event to every open source, with the next id. */
   static broadcast(type: string, data: unknown): void {
-    for (const es of FakeEventSource.instances) es.emit(type, data)
+    const id = String(FakeEventSource.nextId++)
+    for (const es of FakeEventSource.instances) es.emit(type, data, id)
   }
 
   static reset(): void {
     FakeEventSource.instances = []
+    FakeEventSource.nextId = 1
   }
 }

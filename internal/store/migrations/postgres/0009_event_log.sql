@@ -1,0 +1,16 @@
+-- The event log (issue 13, point 7): every event published, numbered by the database, so an
+-- event stream that reconnects with Last-Event-ID replays what it missed, on any instance.
+-- Rows are kept 24 hours (a sweeper deletes older ones). No foreign key to accounts: the log
+-- is short-lived, and publishing (after commit) never waits on or fails for an account's rows.
+-- subject_id is text: an event names a resource by its id, which the log does not interpret.
+CREATE TABLE event_log (
+    id         bigserial PRIMARY KEY,
+    account_id uuid NOT NULL,
+    kind       text NOT NULL,
+    subject_id text NOT NULL,
+    created_at timestamptz NOT NULL
+);
+-- Replay: an account's events after an id, in order.
+CREATE INDEX event_log_account ON event_log (account_id, id);
+-- The retention sweep.
+CREATE INDEX event_log_created ON event_log (created_at);
