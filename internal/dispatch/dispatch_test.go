@@ -84,7 +84,8 @@ func each(t *testing.T, cfg dispatch.Config, reply func(n int) error, fn func(t 
 	var fake *clock.Fake // one per engine, made as its app is
 	configure := func(c *app.Config) {
 		fake = clock.NewFake(time.Now().UTC().Truncate(time.Second))
-		c.NoDispatcher, c.Clock = true, fake
+		// The dispatcher alone waits on this clock: the tests count its timers.
+		c.NoDispatcher, c.NoEventLogSweep, c.Clock = true, true, fake
 	}
 	apptest.EachWith(t, apptest.Options{Configure: configure}, func(t *testing.T, env *apptest.Env) {
 		if reply == nil {

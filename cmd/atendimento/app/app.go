@@ -75,6 +75,9 @@ type Config struct {
 	RequestTimeout time.Duration
 	// NoDispatcher leaves the dispatcher stopped (tests that drive the outbox by hand).
 	NoDispatcher bool
+	// NoEventLogSweep leaves the event log's retention sweep off (tests that count the timers
+	// waiting on a fake Clock, such as the dispatcher's).
+	NoEventLogSweep bool
 	// BcryptCost lowers password hashing cost in tests (0 = bcrypt's default).
 	BcryptCost int
 	// Webhooks tunes the CRM webhooks (WEBHOOK_ALLOW_PRIVATE=1 allows private targets).

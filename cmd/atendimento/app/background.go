@@ -11,9 +11,12 @@ import (
 // startJobs runs the periodic background work until ctx ends or Stop: the template sync of every
 // whatsapp_cloud channel (TEMPLATE_SYNC_INTERVAL), the sweeper that expires waits for a
 // first reply (WAITING_TIMEOUT) and the measure of the queues for /metrics (METRICS_INTERVAL).
-// A zero interval or timeout leaves the job off. The event log's retention sweep always runs.
+// A zero interval or timeout leaves the job off. The event log's retention sweep always runs
+// (NoEventLogSweep is for tests).
 func (a *App) startJobs(ctx context.Context) {
-	a.every(ctx, eventLogSweep, a.sweepEventLog)
+	if !a.Config.NoEventLogSweep {
+		a.every(ctx, eventLogSweep, a.sweepEventLog)
+	}
 	if every := a.Config.MetricsInterval; every > 0 {
 		a.every(ctx, every, a.measure)
 	}
