@@ -267,7 +267,10 @@ func TestLogSweep(t *testing.T) {
 // When the LISTEN connection comes back after a loss, the broker ends its streams: they missed
 // the other instances' events meanwhile, and their clients reconnect and replay them from the log.
 func TestListenReconnectEndsStreams(t *testing.T) {
-	url := storetest.PostgresURL(t)
+	// A name of this test's own, so the terminate below reaches only its LISTEN connection, never
+	// those of the packages testing beside it on the same database.
+	name := "listen-reconnect-" + store.NewID()
+	url := storetest.PostgresURL(t) + "&application_name=" + name
 	db, err := store.Open(context.Background(), store.Options{URL: url, MaxOpenConns: 2})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = db.Close() })
@@ -279,7 +282,7 @@ func TestListenReconnectEndsStreams(t *testing.T) {
 
 	var killed int
 	require.NoError(t, db.Conn(ctx).Raw(`SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-		WHERE datname = current_database() AND query LIKE 'LISTEN %' AND pid <> pg_backend_pid()`).Scan(&killed).Error)
+		WHERE application_name = ? AND query LIKE 'LISTEN %' AND pid <> pg_backend_pid()`, name).Scan(&killed).Error)
 	require.Equal(t, 1, killed)
 	select {
 	case _, open := <-s.Events():
