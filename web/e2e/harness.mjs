@@ -77,8 +77,9 @@ async function freePort() {
 /**
  * Starts `atendimento serve` in a fresh temporary working directory (so ./data/atendimento.db is
  * new and gets the demo data), on a free loopback port, and reads the demo login from its stdout.
+ * `extraEnv` adds or overrides settings (e.g. WHATSAPP_API_BASE_URL for a fake Graph API).
  */
-export async function startServer(bin, workDir) {
+export async function startServer(bin, workDir, extraEnv = {}) {
   const port = await freePort()
   const env = { ...process.env }
   for (const k of Object.keys(env)) if (k.startsWith('BOOTSTRAP_') || k === 'DATABASE_URL') delete env[k]
@@ -87,6 +88,7 @@ export async function startServer(bin, workDir) {
     WEB_DIR: join(WEB, 'dist'),
     DISPATCH_POLL: '200ms',
     TEMPLATE_SYNC_INTERVAL: '0',
+    ...extraEnv,
   })
   const logFile = createWriteStream(join(ARTIFACTS, 'server.log'))
   const child = spawn(bin, ['serve'], { cwd: workDir, env, stdio: ['ignore', 'pipe', 'pipe'] })

@@ -1,5 +1,7 @@
 import type { Session } from './api'
 import { Workspace } from './components/Workspace'
+import { useRoute } from './lib/hooks'
+import { Settings } from './settings/Settings'
 import { DirectoryProvider, LiveProvider, SessionProvider } from './state'
 
 /** Everything after the login, in its own chunk: the login screen does not download it. */
@@ -8,9 +10,15 @@ export default function SignedIn({ session, logout }: { session: Session; logout
     <SessionProvider value={{ user: session.user, logout }}>
       <LiveProvider>
         <DirectoryProvider>
-          <Workspace />
+          <Screen />
         </DirectoryProvider>
       </LiveProvider>
     </SessionProvider>
   )
+}
+
+/** The inbox and its conversations, or the admin's settings. */
+function Screen() {
+  const route = useRoute()
+  return route.name === 'settings' ? <Settings section={route.section} /> : <Workspace />
 }

@@ -12,6 +12,7 @@ import { Dialog } from './Dialog'
 import { NewContactForm } from './NewContactForm'
 import { PhoneStart } from './PhoneStart'
 import { SendMessagePanel } from './SendMessagePanel'
+import { TopBar } from './TopBar'
 import { formatPhone } from '../i18n/format'
 
 type Panel = { kind: 'search' } | { kind: 'notFound'; phone: string } | { kind: 'send'; contact: Contact }
@@ -62,7 +63,7 @@ function useInbox() {
 
 /** The "Atendimentos" screen: list and phone field on the left, the open conversation on the right. */
 export function Workspace() {
-  const { user, logout } = useSession()
+  const { user } = useSession()
   const route = useRoute()
   const inbox = useInbox()
   const [panel, setPanel] = useState<Panel | null>(null)
@@ -96,20 +97,7 @@ export function Workspace() {
       <a className="skip-link" href="#content">
         {t('app.skipToContent')}
       </a>
-      <header className="topbar">
-        <div className="brand">
-          <span className="brand-mark" aria-hidden="true" />
-          {t('app.name')}
-        </div>
-        <div className="topbar-user">
-          <span className="muted small" title={user.email}>
-            {t('header.signedInAs', { name: user.name })}
-          </span>
-          <button type="button" className="button button-ghost" onClick={logout}>
-            {t('header.logout')}
-          </button>
-        </div>
-      </header>
+      <TopBar />
       <div className={`workspace${selectedId ? ' has-selection' : ''}`}>
         <aside className="sidebar">
           <ConversationList

@@ -19,6 +19,8 @@ export const ptBR = {
   'login.locked': 'Muitas tentativas sem sucesso. Por segurança, tente de novo em {minutes} min.',
 
   'header.logout': 'Sair',
+  'header.nav': 'Navegação principal',
+  'settings.title': 'Configurações',
   'header.signedInAs': 'Conectado como {name}',
 
   'inbox.title': 'Atendimentos',

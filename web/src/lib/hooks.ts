@@ -22,12 +22,25 @@ export function useNow(ms = 30_000): number {
   return now
 }
 
-/** Where the app is: the inbox, or one conversation (`#/atendimentos/<id>`). */
-export type Route = { name: 'inbox' } | { name: 'conversation'; id: string }
+/**
+ * Where the app is: the inbox, one conversation (`#/atendimentos/<id>`), or a section of the
+ * admin's "Configurações" (`#/configuracoes/<section>`, `section` empty for the first one).
+ */
+export type Route = { name: 'inbox' } | { name: 'conversation'; id: string } | { name: 'settings'; section: string }
 
 function parseHash(hash: string): Route {
   const m = /^#\/atendimentos\/([\w-]+)$/.exec(hash)
-  return m ? { name: 'conversation', id: m[1] } : { name: 'inbox' }
+  if (m) return { name: 'conversation', id: m[1] }
+  const s = /^#\/configuracoes(?:\/([\w-]+))?$/.exec(hash)
+  if (s) return { name: 'settings', section: s[1] ?? '' }
+  return { name: 'inbox' }
+}
+
+/** The hash a route lives at. */
+export function routeHref(to: Route): string {
+  if (to.name === 'conversation') return conversationHref(to.id)
+  if (to.name === 'settings') return to.section ? `#/configuracoes/${to.section}` : '#/configuracoes'
+  return '#/atendimentos'
 }
 
 function subscribeHash(cb: () => void): () => void {
@@ -46,12 +59,12 @@ export function conversationHref(id: string): string {
 }
 
 export function navigate(to: Route): void {
-  window.location.hash = to.name === 'conversation' ? conversationHref(to.id) : '#/atendimentos'
+  window.location.hash = routeHref(to)
 }
 
 /** Replaces the current history entry with a route: no new entry for Back to return to. */
 export function replaceRoute(to: Route): void {
-  const hash = to.name === 'conversation' ? conversationHref(to.id) : '#/atendimentos'
+  const hash = routeHref(to)
   if (window.location.hash === hash) return
   window.history.replaceState(window.history.state, '', hash)
   // replaceState fires no hashchange: tell useRoute's subscribers ourselves.
