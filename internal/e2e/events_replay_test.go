@@ -2,9 +2,7 @@ package e2e
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,7 +13,6 @@ import (
 
 	"github.com/atendimento/atendimento/cmd/atendimento/app"
 	"github.com/atendimento/atendimento/cmd/atendimento/app/apptest"
-	"github.com/atendimento/atendimento/internal/store"
 	"github.com/atendimento/atendimento/internal/store/storetest"
 )
 
@@ -144,22 +141,10 @@ func TestEventsReplayAcrossInstancesOnPostgres(t *testing.T) {
 	ctx := context.Background()
 	cfg := app.Config{SecretKey: "test-secret-key-0123456789", BcryptCost: bcrypt.MinCost, WhatsAppAPIBaseURL: "http://127.0.0.1:1",
 		WhatsAppAPIVersion: "v25.0", NoDispatcher: true}
-	instance := func() (*app.App, *httptest.Server) {
-		db, err := store.Open(ctx, store.Options{URL: url, MaxOpenConns: 6})
-		require.NoError(t, err)
-		t.Cleanup(func() { _ = db.Close() })
-		a, err := app.NewWithDB(ctx, cfg, slog.New(slog.DiscardHandler), db)
-		require.NoError(t, err)
-		a.Start(ctx)
-		t.Cleanup(a.Stop)
-		srv := httptest.NewServer(a.Handler)
-		t.Cleanup(srv.Close)
-		return a, srv
-	}
-	a1, srv1 := instance()
+	a1, srv1 := pgInstance(t, url, cfg)
 	demo, err := a1.Demo(ctx)
 	require.NoError(t, err)
-	_, srv2 := instance()
+	_, srv2 := pgInstance(t, url, cfg)
 	c1, c2 := clientFor(t, srv1.URL, demo.APIKey), clientFor(t, srv2.URL, demo.APIKey)
 
 	on2 := openStream(t, srv2.URL, bearer(demo.APIKey))

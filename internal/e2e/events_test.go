@@ -292,22 +292,10 @@ func TestEventsCrossInstancesOnPostgres(t *testing.T) {
 		WhatsAppAPIVersion: "v25.0"}
 	cfg.Dispatch.Poll = 100 * time.Millisecond
 	cfg.Webhooks.AllowPrivate = true
-	instance := func() (*app.App, *httptest.Server) {
-		db, err := store.Open(ctx, store.Options{URL: url, MaxOpenConns: 6})
-		require.NoError(t, err)
-		t.Cleanup(func() { _ = db.Close() })
-		a, err := app.NewWithDB(ctx, cfg, slog.New(slog.DiscardHandler), db)
-		require.NoError(t, err)
-		a.Start(ctx)
-		t.Cleanup(a.Stop)
-		srv := httptest.NewServer(a.Handler)
-		t.Cleanup(srv.Close)
-		return a, srv
-	}
-	a1, srv1 := instance()
+	a1, srv1 := pgInstance(t, url, cfg)
 	demo, err := a1.Demo(ctx)
 	require.NoError(t, err)
-	_, srv2 := instance()
+	_, srv2 := pgInstance(t, url, cfg)
 
 	// A CRM receiver, subscribed through instance 2.
 	hits := newReceiver(t)
@@ -333,6 +321,23 @@ func TestEventsCrossInstancesOnPostgres(t *testing.T) {
 		return slices.ContainsFunc(hits.all(), func(h hit) bool { return strings.Contains(string(h.Body), second) })
 	})
 	require.Equal(t, 2, len(hits.all()), "deliveries: each event once")
+}
+
+// pgInstance starts one more server instance (its own pool, workers and HTTP server) on the
+// Postgres database at url: the multi-instance tests run two side by side.
+func pgInstance(t *testing.T, url string, cfg app.Config) (*app.App, *httptest.Server) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, store.Options{URL: url, MaxOpenConns: 6})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	a, err := app.NewWithDB(ctx, cfg, slog.New(slog.DiscardHandler), db)
+	require.NoError(t, err)
+	a.Start(ctx)
+	t.Cleanup(a.Stop)
+	srv := httptest.NewServer(a.Handler)
+	t.Cleanup(srv.Close)
+	return a, srv
 }
 
 // rawClient talks to a server that is not an apptest.Env (the two-instance test).
