@@ -69,15 +69,14 @@ func checkError(err error) error {
 		return fmt.Errorf("test connection: %w", err)
 	}
 	meta := fmt.Sprintf("Meta answered error %d: %s", we.Code, we.Title)
-	invalid := func(code, field, msg string) error { return settingInvalid(code, field, msg+" ("+meta+")", err) }
 	switch {
 	case we.Code == 190:
-		return invalid("whatsapp_token_invalid", "access_token", "the access token is wrong, expired or revoked")
+		return settingInvalid("whatsapp_token_invalid", "access_token", "the access token is wrong, expired or revoked", meta, err)
 	case we.Code == 10 || (we.Code >= 200 && we.Code <= 299):
-		return invalid("whatsapp_permission_missing", "access_token",
-			"the access token lacks the whatsapp_business_management and whatsapp_business_messaging permissions for this number")
+		return settingInvalid("whatsapp_permission_missing", "access_token",
+			"the access token lacks the whatsapp_business_management and whatsapp_business_messaging permissions for this number", meta, err)
 	case we.Code == 100 || (we.Code == 0 && we.HTTPStatus == http.StatusNotFound):
-		return invalid("whatsapp_phone_number_id_invalid", "phone_number_id", "Meta has no phone number with this id for this token")
+		return settingInvalid("whatsapp_phone_number_id_invalid", "phone_number_id", "Meta has no phone number with this id for this token", meta, err)
 	case we.HTTPStatus == 0:
 		return &apperr.Error{Kind: apperr.KindBadGateway, Code: "whatsapp_unreachable", Message: "the WhatsApp Cloud API could not be reached", Err: err}
 	case we.Code != 0:
@@ -87,8 +86,9 @@ func checkError(err error) error {
 	}
 }
 
-// settingInvalid is a 422 whose code is also the one field error, at the setting to fix.
-func settingInvalid(code, field, msg string, cause error) error {
-	return &apperr.Error{Kind: apperr.KindInvalid, Code: code, Message: msg, Err: cause,
+// settingInvalid is a 422 whose code is also the one field error, at the setting to fix; meta
+// (Meta's code and title) goes in the problem's detail.
+func settingInvalid(code, field, msg, meta string, cause error) error {
+	return &apperr.Error{Kind: apperr.KindInvalid, Code: code, Message: msg + " (" + meta + ")", Err: cause,
 		Fields: []apperr.FieldError{{Field: field, Code: code, Message: msg}}}
 }

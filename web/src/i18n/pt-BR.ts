@@ -321,6 +321,14 @@ export const ptBR = {
   'error.channel_immutable': 'O canal de um modelo não pode ser alterado.',
   'error.channel_in_use': 'Este canal tem atendimentos e não pode ser excluído. Desative-o.',
   'error.channel_not_sandbox': 'Só canais de teste (sandbox) aceitam mensagens simuladas.',
+  'error.channel_not_testable': 'Só canais do WhatsApp (Meta) com ID do número e token de acesso podem ser testados.',
+  'error.whatsapp_token_invalid':
+    'A Meta recusou o token de acesso: ele está errado, expirou ou foi revogado. Gere um token permanente de usuário do sistema e salve-o em "Token de acesso".',
+  'error.whatsapp_phone_number_id_invalid':
+    'A Meta não encontrou um número com este ID para este token. Confira o "ID do número de telefone" em WhatsApp › Configuração da API.',
+  'error.whatsapp_permission_missing':
+    'O token não tem permissão para este número. Dê ao usuário do sistema as permissões whatsapp_business_management e whatsapp_business_messaging e acesso à conta do WhatsApp.',
+  'error.whatsapp_unreachable': 'Não foi possível falar com a Meta agora. Verifique a conexão do servidor com a internet e tente de novo.',
   'error.channel_not_syncable':
     'Este canal não sincroniza modelos com a Meta: é preciso um canal do WhatsApp com o ID da conta (WABA) e um token de acesso.',
   'error.component_invalid': 'Um dos componentes do modelo é inválido.',
