@@ -20,7 +20,7 @@ type TemplateSyncResponse struct {
 	Unchanged int `json:"unchanged" example:"9"`
 	// Disabled counts templates synced before that Meta no longer lists (deleted at Meta): they are now DISABLED.
 	Disabled int `json:"disabled" example:"0"`
-	// Failed counts templates Meta listed that the template rules refuse; Failures says why, and
+	// Failed counts templates Meta listed that cannot be stored (unreadable components); Failures says why, and
 	// the other templates synced regardless.
 	Failed    int                   `json:"failed" example:"0"`
 	Failures  []TemplateSyncFailure `json:"failures"`
@@ -37,7 +37,7 @@ type TemplateSyncFailure struct {
 // syncTemplates godoc
 //
 //	@Summary		Pull a channel's templates from WhatsApp (admin)
-//	@Description	Lists the message templates of the channel's WhatsApp Business Account at Meta (every page) and upserts them by name and language. A template the template rules refuse is counted in failed and listed in failures with its errors; the others sync regardless. Meta's statuses outside APPROVED, PENDING, REJECTED, PAUSED and DISABLED are stored as PENDING (IN_APPEAL) or DISABLED (PENDING_DELETION, DELETED, ARCHIVED, LIMIT_EXCEEDED…). Templates synced before that Meta no longer lists become DISABLED. A sandbox channel → 409 channel_not_syncable; a failure at Meta → 502 provider_error with Meta's code and title in detail.
+//	@Description	Lists the message templates of the channel's WhatsApp Business Account at Meta (every page) and upserts them by name and language. A template that cannot be stored (components that are not an array of template components) is counted in failed and listed in failures with its errors; the others sync regardless. Meta's statuses outside APPROVED, PENDING, REJECTED, PAUSED and DISABLED are stored as PENDING (IN_APPEAL) or DISABLED (PENDING_DELETION, DELETED, ARCHIVED, LIMIT_EXCEEDED…). Templates synced before that Meta no longer lists become DISABLED. A sandbox channel → 409 channel_not_syncable; a failure at Meta → 502 provider_error with Meta's code and title in detail.
 //	@Tags			templates
 //	@Produce		json
 //	@Param			id	path		string	true	"channel id"

@@ -53,8 +53,8 @@ type Result struct {
 	// Disabled counts templates synced earlier (they carry a Meta id) that Meta no longer lists:
 	// deleted at Meta, they are marked DISABLED so they cannot start conversations.
 	Disabled int
-	// Failed are the templates Meta listed that the template rules refuse (a component this
-	// product cannot read, say): they are left as they were, and the others sync regardless.
+	// Failed are the templates Meta listed that cannot be stored (components that are not an
+	// array of components): they are left as they were, and the others sync regardless.
 	Failed []Failure
 }
 
@@ -131,7 +131,13 @@ func (s *Syncer) Sync(ctx context.Context, channelID string) (Result, error) {
 			res.Templates = append(res.Templates, old)
 			continue
 		}
-		t, err := s.templates.Upsert(ctx, ch.ID, in)
+		// The template domain stores what Meta has even where its own rules disagree, but not
+		// components it cannot read at all: those fail alone, and the rest still sync.
+		_, err := template.ParseComponents(in.Components)
+		var t template.Template
+		if err == nil {
+			t, err = s.templates.Upsert(ctx, ch.ID, in)
+		}
 		if apperr.IsKind(err, apperr.KindInvalid) {
 			fs := apperr.FieldsOf(err)
 			if len(fs) == 0 {

@@ -1265,7 +1265,7 @@ type TemplateSyncResult struct {
 	// Example: 0
 	Disabled *int `json:"disabled,omitempty"`
 
-	// Failed Failed counts templates Meta listed that the template rules refuse; Failures says why, and
+	// Failed Failed counts templates Meta listed that cannot be stored (unreadable components); Failures says why, and
 	// the other templates synced regardless.
 	//
 	// Example: 0
@@ -1886,7 +1886,7 @@ type ClientInterface interface {
 
 	// SyncChannelTemplates Pull a channel's templates from WhatsApp (admin)
 	//
-	// Lists the message templates of the channel's WhatsApp Business Account at Meta (every page) and upserts them by name and language. A template the template rules refuse is counted in failed and listed in failures with its errors; the others sync regardless. Meta's statuses outside APPROVED, PENDING, REJECTED, PAUSED and DISABLED are stored as PENDING (IN_APPEAL) or DISABLED (PENDING_DELETION, DELETED, ARCHIVED, LIMIT_EXCEEDED…). Templates synced before that Meta no longer lists become DISABLED. A sandbox channel → 409 channel_not_syncable; a failure at Meta → 502 provider_error with Meta's code and title in detail.
+	// Lists the message templates of the channel's WhatsApp Business Account at Meta (every page) and upserts them by name and language. A template that cannot be stored (components that are not an array of template components) is counted in failed and listed in failures with its errors; the others sync regardless. Meta's statuses outside APPROVED, PENDING, REJECTED, PAUSED and DISABLED are stored as PENDING (IN_APPEAL) or DISABLED (PENDING_DELETION, DELETED, ARCHIVED, LIMIT_EXCEEDED…). Templates synced before that Meta no longer lists become DISABLED. A sandbox channel → 409 channel_not_syncable; a failure at Meta → 502 provider_error with Meta's code and title in detail.
 	//
 	// Corresponds with POST /api/v1/channels/{id}/templates/sync (the `SyncChannelTemplates` operationId).
 	SyncChannelTemplates(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2586,7 +2586,7 @@ func (c *RawClient) UpdateChannel(ctx context.Context, id string, body UpdateCha
 
 // SyncChannelTemplates Pull a channel's templates from WhatsApp (admin)
 //
-// Lists the message templates of the channel's WhatsApp Business Account at Meta (every page) and upserts them by name and language. A template the template rules refuse is counted in failed and listed in failures with its errors; the others sync regardless. Meta's statuses outside APPROVED, PENDING, REJECTED, PAUSED and DISABLED are stored as PENDING (IN_APPEAL) or DISABLED (PENDING_DELETION, DELETED, ARCHIVED, LIMIT_EXCEEDED…). Templates synced before that Meta no longer lists become DISABLED. A sandbox channel → 409 channel_not_syncable; a failure at Meta → 502 provider_error with Meta's code and title in detail.
+// Lists the message templates of the channel's WhatsApp Business Account at Meta (every page) and upserts them by name and language. A template that cannot be stored (components that are not an array of template components) is counted in failed and listed in failures with its errors; the others sync regardless. Meta's statuses outside APPROVED, PENDING, REJECTED, PAUSED and DISABLED are stored as PENDING (IN_APPEAL) or DISABLED (PENDING_DELETION, DELETED, ARCHIVED, LIMIT_EXCEEDED…). Templates synced before that Meta no longer lists become DISABLED. A sandbox channel → 409 channel_not_syncable; a failure at Meta → 502 provider_error with Meta's code and title in detail.
 //
 // Corresponds with POST /api/v1/channels/{id}/templates/sync (the `SyncChannelTemplates` operationId).
 func (c *RawClient) SyncChannelTemplates(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6715,7 +6715,7 @@ type ClientWithResponsesInterface interface {
 
 	// SyncChannelTemplatesWithResponse Pull a channel's templates from WhatsApp (admin)
 	//
-	// Lists the message templates of the channel's WhatsApp Business Account at Meta (every page) and upserts them by name and language. A template the template rules refuse is counted in failed and listed in failures with its errors; the others sync regardless. Meta's statuses outside APPROVED, PENDING, REJECTED, PAUSED and DISABLED are stored as PENDING (IN_APPEAL) or DISABLED (PENDING_DELETION, DELETED, ARCHIVED, LIMIT_EXCEEDED…). Templates synced before that Meta no longer lists become DISABLED. A sandbox channel → 409 channel_not_syncable; a failure at Meta → 502 provider_error with Meta's code and title in detail.
+	// Lists the message templates of the channel's WhatsApp Business Account at Meta (every page) and upserts them by name and language. A template that cannot be stored (components that are not an array of template components) is counted in failed and listed in failures with its errors; the others sync regardless. Meta's statuses outside APPROVED, PENDING, REJECTED, PAUSED and DISABLED are stored as PENDING (IN_APPEAL) or DISABLED (PENDING_DELETION, DELETED, ARCHIVED, LIMIT_EXCEEDED…). Templates synced before that Meta no longer lists become DISABLED. A sandbox channel → 409 channel_not_syncable; a failure at Meta → 502 provider_error with Meta's code and title in detail.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -12346,7 +12346,7 @@ func (c *ClientWithResponses) UpdateChannelWithResponse(ctx context.Context, id 
 
 // SyncChannelTemplatesWithResponse Pull a channel's templates from WhatsApp (admin)
 //
-// Lists the message templates of the channel's WhatsApp Business Account at Meta (every page) and upserts them by name and language. A template the template rules refuse is counted in failed and listed in failures with its errors; the others sync regardless. Meta's statuses outside APPROVED, PENDING, REJECTED, PAUSED and DISABLED are stored as PENDING (IN_APPEAL) or DISABLED (PENDING_DELETION, DELETED, ARCHIVED, LIMIT_EXCEEDED…). Templates synced before that Meta no longer lists become DISABLED. A sandbox channel → 409 channel_not_syncable; a failure at Meta → 502 provider_error with Meta's code and title in detail.
+// Lists the message templates of the channel's WhatsApp Business Account at Meta (every page) and upserts them by name and language. A template that cannot be stored (components that are not an array of template components) is counted in failed and listed in failures with its errors; the others sync regardless. Meta's statuses outside APPROVED, PENDING, REJECTED, PAUSED and DISABLED are stored as PENDING (IN_APPEAL) or DISABLED (PENDING_DELETION, DELETED, ARCHIVED, LIMIT_EXCEEDED…). Templates synced before that Meta no longer lists become DISABLED. A sandbox channel → 409 channel_not_syncable; a failure at Meta → 502 provider_error with Meta's code and title in detail.
 //
 // Returns a wrapper object for the known response body format(s).
 //

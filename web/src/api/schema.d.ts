@@ -853,7 +853,7 @@ export interface paths {
         put?: never;
         /**
          * Pull a channel's templates from WhatsApp (admin)
-         * @description Lists the message templates of the channel's WhatsApp Business Account at Meta (every page) and upserts them by name and language. A template the template rules refuse is counted in failed and listed in failures with its errors; the others sync regardless. Meta's statuses outside APPROVED, PENDING, REJECTED, PAUSED and DISABLED are stored as PENDING (IN_APPEAL) or DISABLED (PENDING_DELETION, DELETED, ARCHIVED, LIMIT_EXCEEDED…). Templates synced before that Meta no longer lists become DISABLED. A sandbox channel → 409 channel_not_syncable; a failure at Meta → 502 provider_error with Meta's code and title in detail.
+         * @description Lists the message templates of the channel's WhatsApp Business Account at Meta (every page) and upserts them by name and language. A template that cannot be stored (components that are not an array of template components) is counted in failed and listed in failures with its errors; the others sync regardless. Meta's statuses outside APPROVED, PENDING, REJECTED, PAUSED and DISABLED are stored as PENDING (IN_APPEAL) or DISABLED (PENDING_DELETION, DELETED, ARCHIVED, LIMIT_EXCEEDED…). Templates synced before that Meta no longer lists become DISABLED. A sandbox channel → 409 channel_not_syncable; a failure at Meta → 502 provider_error with Meta's code and title in detail.
          */
         post: {
             parameters: {
@@ -5106,7 +5106,7 @@ export interface components {
              */
             disabled?: number;
             /**
-             * @description Failed counts templates Meta listed that the template rules refuse; Failures says why, and
+             * @description Failed counts templates Meta listed that cannot be stored (unreadable components); Failures says why, and
              *     the other templates synced regardless.
              * @example 0
              */
