@@ -145,7 +145,8 @@ describe('Canais', () => {
   it('shows every server field error at its field in Portuguese and saves nothing', async () => {
     const user = renderWithSession(<Channels />)
     // A fresh account: the onboarding offers to connect a number.
-    await user.click(await screen.findByRole('button', { name: 'Conectar número do WhatsApp', exact: true }).then((b) => b))
+    const offer = await screen.findByRole('region', { name: 'Conecte seu número do WhatsApp' })
+    await user.click(within(offer).getByRole('button', { name: 'Conectar número do WhatsApp' }))
     const dialog = await screen.findByRole('dialog', { name: 'Conectar número do WhatsApp' })
     // The verify token is proposed, random and long.
     const verify = within(dialog).getByLabelText('Token de verificação do webhook') as HTMLInputElement
