@@ -58,15 +58,22 @@ function startFakeGraph() {
       language: 'pt_BR',
       status: 'APPROVED',
       category: 'MARKETING',
-      components: [{ type: 'HEADER', format: 'IMAGE' }, { type: 'BODY', text: 'Veja as novidades, {{1}}.' }],
+      components: [
+        { type: 'HEADER', format: 'IMAGE' },
+        { type: 'BODY', text: 'Veja as novidades, {{1}}.' },
+      ],
     },
   ]
   const answer = (req) => {
     const url = new URL(req.url, 'http://graph')
     const parts = url.pathname.split('/').filter(Boolean)
-    if (req.headers.authorization !== `Bearer ${META.token}`) return metaError(401, 190, 'Invalid OAuth access token - Cannot parse access token')
+    if (req.headers.authorization !== `Bearer ${META.token}`)
+      return metaError(401, 190, 'Invalid OAuth access token - Cannot parse access token')
     if (req.method === 'GET' && parts.length === 2 && parts[1] === META.phoneNumberId) {
-      return { status: 200, body: { display_phone_number: '+55 11 4000-9999', verified_name: 'Loja Exemplo', quality_rating: 'GREEN', id: META.phoneNumberId } }
+      return {
+        status: 200,
+        body: { display_phone_number: '+55 11 4000-9999', verified_name: 'Loja Exemplo', quality_rating: 'GREEN', id: META.phoneNumberId },
+      }
     }
     if (req.method === 'GET' && parts.length === 3 && parts[1] === META.wabaId && parts[2] === 'message_templates') {
       return { status: 200, body: { data: templates, paging: { cursors: { before: 'a', after: 'b' } } } }
@@ -226,7 +233,11 @@ describe('Configurações › Canais and Modelos de mensagem', { concurrency: 1 
 
     const body = JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: META.wabaId, changes: [] }] })
     const sig = `sha256=${createHmac('sha256', META.appSecret).update(body).digest('hex')}`
-    const wh = await fetch(`${server.baseURL}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Hub-Signature-256': sig }, body })
+    const wh = await fetch(`${server.baseURL}${path}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-Hub-Signature-256': sig },
+      body,
+    })
     assert.equal(wh.status, 200, await wh.text())
 
     await page.reload()
@@ -271,7 +282,11 @@ describe('Configurações › Canais and Modelos de mensagem', { concurrency: 1 
       await visible(card('WhatsApp Vendas'))
       await page.goto(`${server.baseURL}/#/atendimentos`)
       await visible(page.getByRole('heading', { name: 'Atendimentos' }))
-      assert.equal(await page.getByRole('heading', { name: 'Conecte seu número do WhatsApp' }).count(), 0, 'a connected number ends the onboarding')
+      assert.equal(
+        await page.getByRole('heading', { name: 'Conecte seu número do WhatsApp' }).count(),
+        0,
+        'a connected number ends the onboarding',
+      )
       await look(page, 'settings-inbox-connected-phone')
     } finally {
       await page.setViewportSize(DESKTOP)

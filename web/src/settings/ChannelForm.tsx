@@ -5,7 +5,6 @@ import { Dialog } from '../components/Dialog'
 import { Field } from '../components/Field'
 import { t } from '../i18n/pt-BR'
 import { fieldErrorText, problemText } from '../lib/errors'
-import { CopyField } from './CopyField'
 import { newVerifyToken } from './verifyToken'
 
 type Provider = 'whatsapp_cloud' | 'sandbox'
@@ -25,7 +24,18 @@ interface Values {
   active: boolean
 }
 
-const FIELDS: FieldName[] = ['provider', 'name', 'phone_number', 'phone_number_id', 'waba_id', 'access_token', 'app_secret', 'verify_token', 'default_team_id', 'active']
+const FIELDS: FieldName[] = [
+  'provider',
+  'name',
+  'phone_number',
+  'phone_number_id',
+  'waba_id',
+  'access_token',
+  'app_secret',
+  'verify_token',
+  'default_team_id',
+  'active',
+]
 const SECRETS: Secret[] = ['access_token', 'app_secret', 'verify_token']
 
 interface Props {
@@ -208,7 +218,6 @@ export function ChannelForm({ channel, teams, onSaved, onClose }: Props) {
             {secret('access_token', t('channelForm.accessToken'), t('channelForm.accessTokenHint'))}
             {secret('app_secret', t('channelForm.appSecret'), t('channelForm.appSecretHint'))}
             {secret('verify_token', t('channelForm.verifyToken'), t('channelForm.verifyTokenHint'))}
-            {changing.verify_token && v.verify_token && <CopyField label={t('channels.webhook.token')} value={v.verify_token} />}
           </>
         )}
         <div className={`field${errors.default_team_id ? ' field-invalid' : ''}`}>
@@ -227,7 +236,11 @@ export function ChannelForm({ channel, teams, onSaved, onClose }: Props) {
               </option>
             ))}
           </select>
-          <p id={`${teamId}-hint`} className={errors.default_team_id ? 'field-error' : 'hint'} role={errors.default_team_id ? 'alert' : undefined}>
+          <p
+            id={`${teamId}-hint`}
+            className={errors.default_team_id ? 'field-error' : 'hint'}
+            role={errors.default_team_id ? 'alert' : undefined}
+          >
             {errors.default_team_id ?? t('channelForm.defaultTeamHint')}
           </p>
         </div>

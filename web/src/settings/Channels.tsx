@@ -123,10 +123,13 @@ export default function Channels() {
               <div className="channel-head">
                 <h3 id={`ch-${ch.id}`}>{ch.name}</h3>
                 <span className="badge">{t(`channels.provider.${cloud ? 'whatsapp_cloud' : 'sandbox'}`)}</span>
-                <span className={`badge ${ch.active ? 'badge-ok' : 'badge-off'}`}>{ch.active ? t('channels.active') : t('channels.inactive')}</span>
+                <span className={`badge ${ch.active ? 'badge-ok' : 'badge-off'}`}>
+                  {ch.active ? t('channels.active') : t('channels.inactive')}
+                </span>
               </div>
               <p className="channel-meta">
-                {ch.phone_number ? formatPhone(ch.phone_number) : ''} · {team ? t('channels.defaultTeam', { team }) : t('channels.noDefaultTeam')}
+                {ch.phone_number ? formatPhone(ch.phone_number) : ''} ·{' '}
+                {team ? t('channels.defaultTeam', { team }) : t('channels.noDefaultTeam')}
               </p>
               {!ch.active && <p className="muted small">{t('channels.inactiveNote')}</p>}
               {!cloud && <p className="muted small">{t('channels.sandboxNote')}</p>}
@@ -184,7 +187,12 @@ export default function Channels() {
                     {t('channels.webhook.rotate')}
                   </button>
                 )}
-                <button type="button" className="button" onClick={() => setForm({ channel: ch })} aria-label={`${t('channels.edit')} ${ch.name}`}>
+                <button
+                  type="button"
+                  className="button"
+                  onClick={() => setForm({ channel: ch })}
+                  aria-label={`${t('channels.edit')} ${ch.name}`}
+                >
                   {t('channels.edit')}
                 </button>
                 {ch.active ? (
@@ -209,7 +217,9 @@ export default function Channels() {
           onClose={() => setForm(null)}
           onSaved={(saved, token) => {
             setForm(null)
-            setChannels((list) => (list?.some((c) => c.id === saved.id) ? list.map((c) => (c.id === saved.id ? saved : c)) : [...(list ?? []), saved]))
+            setChannels((list) =>
+              list?.some((c) => c.id === saved.id) ? list.map((c) => (c.id === saved.id ? saved : c)) : [...(list ?? []), saved],
+            )
             if (token && saved.provider === 'whatsapp_cloud') setRevealed((r) => ({ ...r, [saved.id]: token }))
           }}
         />
@@ -217,7 +227,9 @@ export default function Channels() {
       {confirm && (
         <ConfirmDialog
           message={
-            confirm.kind === 'deactivate' ? t('channels.deactivateQuestion', { name: confirm.channel.name }) : t('channels.webhook.rotateQuestion')
+            confirm.kind === 'deactivate'
+              ? t('channels.deactivateQuestion', { name: confirm.channel.name })
+              : t('channels.webhook.rotateQuestion')
           }
           detail={confirm.kind === 'deactivate' ? t('channels.deactivateDetail') : t('channels.webhook.rotateDetail')}
           confirmLabel={confirm.kind === 'deactivate' ? t('channels.deactivate') : t('channels.webhook.rotate')}

@@ -67,7 +67,9 @@ export function TemplateForm({ channelId, onSaved, onClose }: { channelId: strin
         for (const fe of err.fieldErrors) {
           const key: FieldName =
             componentField(fe.field, footer.trim() ? 1 : -1) ??
-            (fe.field === 'parameter_format' ? 'body' : (['name', 'language', 'category', 'status'] as const).find((f) => f === fe.field) ?? 'form')
+            (fe.field === 'parameter_format'
+              ? 'body'
+              : ((['name', 'language', 'category', 'status'] as const).find((f) => f === fe.field) ?? 'form'))
           next[key] ??= fieldErrorText(fe)
         }
         setErrors(next)
@@ -77,7 +79,15 @@ export function TemplateForm({ channelId, onSaved, onClose }: { channelId: strin
     }
   }
 
-  const select = <V extends string>(id: string, label: string, value: V, options: V[], text: (o: V) => string, onChange: (v: V) => void, err?: string) => (
+  const select = <V extends string>(
+    id: string,
+    label: string,
+    value: V,
+    options: V[],
+    text: (o: V) => string,
+    onChange: (v: V) => void,
+    err?: string,
+  ) => (
     <div className={`field${err ? ' field-invalid' : ''}`}>
       <label htmlFor={id}>{label}</label>
       <select id={id} value={value} onChange={(e) => onChange(e.target.value as V)} aria-invalid={err ? true : undefined}>
@@ -98,9 +108,31 @@ export function TemplateForm({ channelId, onSaved, onClose }: { channelId: strin
   return (
     <Dialog title={t('tplForm.title')} onClose={onClose} dirty={dirty} variant="wide">
       <form className="dialog-body channel-form" onSubmit={submit} noValidate>
-        <Field label={t('tplForm.name')} hint={t('tplForm.nameHint')} value={name} error={errors.name} autoComplete="off" spellCheck={false} onChange={(e) => setName(e.target.value)} />
-        <Field label={t('tplForm.language')} value={language} error={errors.language} autoComplete="off" onChange={(e) => setLanguage(e.target.value)} />
-        {select(ids.category, t('tplForm.category'), category, CATEGORIES, (c) => t(`template.category.${c}`), setCategory, errors.category)}
+        <Field
+          label={t('tplForm.name')}
+          hint={t('tplForm.nameHint')}
+          value={name}
+          error={errors.name}
+          autoComplete="off"
+          spellCheck={false}
+          onChange={(e) => setName(e.target.value)}
+        />
+        <Field
+          label={t('tplForm.language')}
+          value={language}
+          error={errors.language}
+          autoComplete="off"
+          onChange={(e) => setLanguage(e.target.value)}
+        />
+        {select(
+          ids.category,
+          t('tplForm.category'),
+          category,
+          CATEGORIES,
+          (c) => t(`template.category.${c}`),
+          setCategory,
+          errors.category,
+        )}
         {select(ids.status, t('tplForm.status'), status, STATUSES, (s) => t(`tplSettings.status.${s}`), setStatus, errors.status)}
         <div className={`field${errors.body ? ' field-invalid' : ''}`}>
           <label htmlFor={ids.body}>{t('tplForm.body')}</label>
@@ -113,7 +145,8 @@ export function TemplateForm({ channelId, onSaved, onClose }: { channelId: strin
             aria-describedby={`${ids.body}-hint`}
           />
           <p id={`${ids.body}-hint`} className="hint">
-            {t('tplForm.bodyHint')} <code>{'{{nome}}'}</code>, <code>{'{{atendente}}'}</code> · <code>{'{{1}}'}</code>, <code>{'{{2}}'}</code>
+            {t('tplForm.bodyHint')} <code>{'{{nome}}'}</code>, <code>{'{{atendente}}'}</code> · <code>{'{{1}}'}</code>,{' '}
+            <code>{'{{2}}'}</code>
             {vars.length > 0 && (
               <>
                 <br />
@@ -127,7 +160,13 @@ export function TemplateForm({ channelId, onSaved, onClose }: { channelId: strin
             </p>
           )}
         </div>
-        <Field label={t('tplForm.footer')} value={footer} error={errors.footer} autoComplete="off" onChange={(e) => setFooter(e.target.value)} />
+        <Field
+          label={t('tplForm.footer')}
+          value={footer}
+          error={errors.footer}
+          autoComplete="off"
+          onChange={(e) => setFooter(e.target.value)}
+        />
         {errors.form && (
           <p className="alert alert-error" role="alert">
             {errors.form}

@@ -31,7 +31,9 @@ function TemplateCard({ tpl }: { tpl: Template }) {
         <h3 id={`tpl-${tpl.id}`} className="template-name">
           {tpl.name}
         </h3>
-        <span className={`badge ${tpl.status === 'APPROVED' ? 'badge-ok' : 'badge-off'}`}>{t(`tplSettings.status.${tpl.status as 'APPROVED'}`)}</span>
+        <span className={`badge ${tpl.status === 'APPROVED' ? 'badge-ok' : 'badge-off'}`}>
+          {t(`tplSettings.status.${tpl.status as 'APPROVED'}`)}
+        </span>
         <span className="badge">{t(`template.category.${tpl.category}`)}</span>
         <span className="badge">{tpl.language}</span>
       </div>
@@ -131,13 +133,26 @@ export default function Templates() {
       <div role="status" aria-live="polite">
         {sync && (
           <div className={`alert ${sync.failed ? 'alert-warning sync-result' : 'alert-info'}`}>
-            <p>{t('tplSettings.syncResult', { created: sync.created, updated: sync.updated, unchanged: sync.unchanged, failed: sync.failed })}</p>
+            <p>
+              {t('tplSettings.syncResult', {
+                created: sync.created,
+                updated: sync.updated,
+                unchanged: sync.unchanged,
+                failed: sync.failed,
+              })}
+            </p>
             {sync.disabled > 0 && <p>{t('tplSettings.syncDisabled', { disabled: sync.disabled })}</p>}
             {sync.failures.length > 0 && (
               <ul>
                 {sync.failures.map((f) => (
                   <li key={`${f.name}/${f.language}`}>
-                    {t('tplSettings.syncFailure', { name: f.name, language: f.language, reason: f.errors.map((e) => fieldErrorText({ field: e.field ?? '', code: e.code ?? '', message: e.message ?? '' })).join(' ') })}
+                    {t('tplSettings.syncFailure', {
+                      name: f.name,
+                      language: f.language,
+                      reason: f.errors
+                        .map((e) => fieldErrorText({ field: e.field ?? '', code: e.code ?? '', message: e.message ?? '' }))
+                        .join(' '),
+                    })}
                   </li>
                 ))}
               </ul>

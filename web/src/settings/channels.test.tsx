@@ -61,8 +61,7 @@ class Server {
     if (!val('name').trim()) errors.push({ field: 'name', code: 'required', message: 'name is required' })
     if (!/^\+?[\d\s()-]{8,}$/.test(val('phone_number'))) errors.push({ field: 'phone_number', code: 'phone_invalid', message: 'bad phone' })
     if ((c.provider ?? existing?.provider) === 'whatsapp_cloud') {
-      for (const k of ['phone_number_id', 'waba_id'])
-        if (!val(k)) errors.push({ field: k, code: 'required', message: `${k} is required` })
+      for (const k of ['phone_number_id', 'waba_id']) if (!val(k)) errors.push({ field: k, code: 'required', message: `${k} is required` })
       for (const k of ['access_token', 'app_secret', 'verify_token'] as const) {
         const has = existing?.[`has_${k}`]
         if (!c[k] && !has) errors.push({ field: k, code: 'required', message: `${k} is required` })
@@ -177,7 +176,12 @@ describe('Canais', () => {
     await waitFor(() => expect(screen.queryByRole('dialog')).not.toBeInTheDocument())
     expect(server.channels).toHaveLength(1)
     const post = server.calls.filter((c) => c.method === 'POST' && c.path === '/channels').at(-1)!
-    expect(post.body).toMatchObject({ provider: 'whatsapp_cloud', verify_token: token, access_token: 'EAAG-token', app_secret: 'app-secret' })
+    expect(post.body).toMatchObject({
+      provider: 'whatsapp_cloud',
+      verify_token: token,
+      access_token: 'EAAG-token',
+      app_secret: 'app-secret',
+    })
     expect(screen.getByLabelText('URL de retorno (Callback URL)')).toHaveValue('https://atendimento.example.com/webhooks/whatsapp/ch-1')
     expect(screen.getByLabelText('Token de verificação (Verify token)')).toHaveValue(token)
     expect(screen.getByText(/Nenhum webhook recebido ainda/)).toBeInTheDocument()
@@ -222,7 +226,10 @@ describe('Canais', () => {
   it('says in Portuguese what "Testar conexão" found wrong', async () => {
     server.channel({ name: 'Cloud', provider: 'whatsapp_cloud', has_access_token: true, has_app_secret: true, has_verify_token: true })
     const user = renderWithSession(<Channels />)
-    server.testAnswer = { status: 200, body: { display_phone_number: '+55 11 4000-9999', verified_name: 'Loja', quality_rating: 'GREEN', phone_number_matches: true } }
+    server.testAnswer = {
+      status: 200,
+      body: { display_phone_number: '+55 11 4000-9999', verified_name: 'Loja', quality_rating: 'GREEN', phone_number_matches: true },
+    }
     await user.click(await screen.findByRole('button', { name: 'Testar conexão' }))
     expect(await screen.findByText(/Conexão funcionando: \+55 11 4000-9999 \(Loja\)/)).toBeInTheDocument()
     server.testAnswer = problem(422, 'whatsapp_token_invalid', [{ field: 'access_token', code: 'whatsapp_token_invalid', message: 'x' }])
