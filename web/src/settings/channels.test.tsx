@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { Channel, Template, User } from '../api'
 import { SessionProvider } from '../state'
 import Channels from './Channels'
+import { Onboarding } from './Onboarding'
 import Templates from './Templates'
 
 const T0 = '2026-01-01T00:00:00Z'
@@ -235,6 +236,35 @@ describe('Canais', () => {
     server.testAnswer = problem(422, 'whatsapp_token_invalid', [{ field: 'access_token', code: 'whatsapp_token_invalid', message: 'x' }])
     await user.click(screen.getByRole('button', { name: 'Testar conexão' }))
     expect(await screen.findByText(/A Meta recusou o token de acesso/)).toBeInTheDocument()
+  })
+})
+
+describe('Onboarding', () => {
+  it('is offered to the admin of an account without a WhatsApp number, never to an agent', async () => {
+    server.channel({ name: 'Demo (sandbox)' })
+    const { unmount } = render(
+      <SessionProvider value={{ user: ADMIN, logout: () => {} }}>
+        <Onboarding />
+      </SessionProvider>,
+    )
+    expect(await screen.findByRole('button', { name: 'Usar o canal de teste (sandbox)' })).toBeInTheDocument()
+    unmount()
+    const agent = { ...ADMIN, id: 'u-agent', role: 'agent' } as User
+    render(
+      <SessionProvider value={{ user: agent, logout: () => {} }}>
+        <Onboarding />
+      </SessionProvider>,
+    )
+    await waitFor(() => expect(server.calls.filter((c) => c.path === '/channels')).toHaveLength(1))
+    expect(screen.queryByRole('region', { name: 'Conecte seu número do WhatsApp' })).not.toBeInTheDocument()
+  })
+
+  it('"Usar o canal de teste" creates the sandbox channel when the account has none', async () => {
+    const user = renderWithSession(<Onboarding onSandbox={() => {}} />)
+    await user.click(await screen.findByRole('button', { name: 'Usar o canal de teste (sandbox)' }))
+    await waitFor(() => expect(server.channels).toHaveLength(1))
+    expect(server.channels[0]).toMatchObject({ name: 'Canal de teste', provider: 'sandbox' })
+    await waitFor(() => expect(screen.queryByRole('region', { name: 'Conecte seu número do WhatsApp' })).not.toBeInTheDocument())
   })
 })
 
