@@ -46,13 +46,18 @@ import (
 
 // Deps is everything the HTTP layer calls.
 type Deps struct {
-	DB            *store.DB
-	Accounts      *account.Service
-	Contacts      *contact.Service
-	Channels      *channel.Service
-	Teams         *team.Service
-	Templates     *template.Service
-	TemplateSync  *templatesync.Syncer
+	DB           *store.DB
+	Accounts     *account.Service
+	Contacts     *contact.Service
+	Channels     *channel.Service
+	Teams        *team.Service
+	Templates    *template.Service
+	TemplateSync *templatesync.Syncer
+	// Cloud asks Meta about a channel's number ("Testar conexão").
+	Cloud channel.PhoneLookup
+	// PublicURL is the base URL Meta reaches this server at (PUBLIC_URL, no trailing slash); ""
+	// when unset, and channels then carry no webhook_url.
+	PublicURL     string
 	Conversations *conversation.Service
 	Idempotency   *idempotency.Store
 	Webhooks      *webhook.Processor
@@ -165,6 +170,7 @@ func New(d Deps) *echo.Echo {
 
 	crud{list: s.listChannels, create: s.createChannel, get: s.getChannel, update: s.updateChannel, del: s.deleteChannel}.route(authed, "/channels", adminOnly)
 	authed.POST("/channels/:id/templates/sync", s.syncTemplates, adminOnly)
+	authed.POST("/channels/:id/test", s.testChannel, adminOnly)
 
 	crud{list: s.listTeams, create: s.createTeam, get: s.getTeam, update: s.updateTeam, del: s.deleteTeam}.route(authed, "/teams", adminOnly)
 

@@ -53,9 +53,14 @@ type TemplateResponse struct {
 	// VariableDetails describe each key of variables, in the same order.
 	VariableDetails []VariableDetail `json:"variable_details"`
 	// Quality is Meta's quality rating of the template (message_template_quality_update): UNKNOWN until Meta rates it; YELLOW warns, RED means Meta may pause it.
-	Quality   string    `json:"quality" enums:"GREEN,YELLOW,RED,UNKNOWN" example:"GREEN"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	Quality string `json:"quality" enums:"GREEN,YELLOW,RED,UNKNOWN" example:"GREEN"`
+	// UnusableReason says why the template cannot start a conversation, null when it can: its
+	// status (pending, rejected, paused, disabled: only APPROVED templates are sent), or what the
+	// server cannot send yet (media_header_unsupported: an IMAGE, VIDEO, DOCUMENT or LOCATION
+	// header; button_unsupported: a COPY_CODE or OTP button).
+	UnusableReason *string   `json:"unusable_reason" enums:"pending,rejected,paused,disabled,media_header_unsupported,button_unsupported" extensions:"x-nullable"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
 } // @name Template
 
 // VariableDetail describes one variable of a template, for a form that fills it.
@@ -85,7 +90,11 @@ func toTemplate(t template.Template) TemplateResponse {
 	if len(comps) == 0 {
 		comps = json.RawMessage("[]")
 	}
-	return TemplateResponse{ID: t.ID, ChannelID: t.ChannelID, ExternalID: t.ExternalID, Name: t.Name, Language: t.Language,
+	var reason *string
+	if r := t.UnusableReason(); r != "" {
+		reason = &r
+	}
+	return TemplateResponse{UnusableReason: reason, ID: t.ID, ChannelID: t.ChannelID, ExternalID: t.ExternalID, Name: t.Name, Language: t.Language,
 		Category: string(t.Category), Status: string(t.Status), ParameterFormat: string(t.ParameterFormat), Components: comps,
 		Variables: t.Variables, VariableDetails: details, Quality: string(t.Quality), CreatedAt: t.CreatedAt.UTC(), UpdatedAt: t.UpdatedAt.UTC()}
 }

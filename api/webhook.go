@@ -103,6 +103,10 @@ func (s *server) receiveWebhook(c echo.Context) error {
 	}
 	// Signed by Meta: the channel's webhook is alive, whatever the body turns out to hold.
 	m.lastReceived.WithLabelValues(ch.ID).SetToCurrentTime()
+	if err := s.Channels.WebhookReceived(ctx, ch.ID, time.Now()); err != nil {
+		// Only the settings screen's "último webhook recebido" is behind; the delivery goes on.
+		s.Log.WarnContext(ctx, "record webhook time", "err", err.Error())
+	}
 	err = s.process(c, ch, body)
 	if ae, ok := apperr.As(err); ok && ae.Code == "malformed_json" {
 		m.rejected.WithLabelValues(ch.ID, rejectPayload).Inc()

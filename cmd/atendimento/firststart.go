@@ -41,8 +41,9 @@ func printConnectNumber(w io.Writer, log *slog.Logger, cfg app.Config) {
 	fmt.Fprintf(w, `
 Atendimento is starting, but no WhatsApp number is connected yet. Next:
   1. Open %s/ and log in as %s.
-  2. Connect your number: create a whatsapp_cloud channel with the ids and secrets of your Meta app
-     (WhatsApp > API Setup), with an admin API key:
+  2. Connect your number in Configurações > Canais > "Conectar número do WhatsApp", which explains
+     each field; or create a whatsapp_cloud channel with the ids and secrets of your Meta app
+     (WhatsApp > API Setup) with an admin API key:
 
      curl -H "Authorization: Bearer %s" -H 'Content-Type: application/json' \
        %s/api/v1/channels -d '{"name": "WhatsApp", "provider": "whatsapp_cloud",
@@ -51,7 +52,8 @@ Atendimento is starting, but no WhatsApp number is connected yet. Next:
 
   3. In Meta's app dashboard (WhatsApp > Configuration), set the callback URL to
        %s
-     with the channel's id from step 2 and the same verify_token, and subscribe to "messages".
+     with the channel's id from step 2 and the same verify_token (the Canais screen shows both),
+     and subscribe to "messages".
 `, base, login, key, base, webhook)
 	if cfg.PublicURL == "" {
 		fmt.Fprintln(w, "  PUBLIC_URL is not set: Meta needs the public https address of this server; set PUBLIC_URL to it.")

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/atendimento/atendimento/internal/apperr"
@@ -34,8 +35,11 @@ type Channel struct {
 	HasAccessToken bool
 	HasAppSecret   bool
 	HasVerifyToken bool
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// LastWebhookAt is when a delivery signed with the channel's app secret last arrived (to the
+	// minute: it is written at most once a minute), nil until one does.
+	LastWebhookAt *time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // Secrets are a channel's decrypted Meta credentials, for the provider and the webhook only.
@@ -68,11 +72,14 @@ type Service struct {
 	db         *store.DB
 	box        *secret.Box
 	teamExists TeamExists
+	// webhookSeen throttles LastWebhookAt's writes: the time this instance last wrote it, per channel.
+	webhookMu   sync.Mutex
+	webhookSeen map[string]time.Time
 }
 
 // NewService returns the channel service.
 func NewService(db *store.DB, box *secret.Box, teamExists TeamExists) *Service {
-	return &Service{db: db, box: box, teamExists: teamExists}
+	return &Service{db: db, box: box, teamExists: teamExists, webhookSeen: map[string]time.Time{}}
 }
 
 type row struct {
@@ -88,6 +95,7 @@ type row struct {
 	VerifyToken   string
 	Active        bool
 	DefaultTeamID *string
+	LastWebhookAt *time.Time
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
 }
@@ -98,7 +106,7 @@ func (r row) toChannel() Channel {
 	return Channel{ID: r.ID, AccountID: r.AccountID, Name: r.Name, Provider: r.Provider, PhoneNumber: r.PhoneNumber,
 		PhoneNumberID: r.PhoneNumberID, WABAID: r.WabaID, Active: r.Active, DefaultTeamID: r.DefaultTeamID,
 		HasAccessToken: r.AccessToken != "", HasAppSecret: r.AppSecret != "", HasVerifyToken: r.VerifyToken != "",
-		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+		LastWebhookAt: r.LastWebhookAt, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
 // ErrNotFound is returned for an id with no channel in the account.
@@ -217,7 +225,7 @@ func (s *Service) Update(ctx context.Context, id string, in Input) (Channel, err
 		return Channel{}, err
 	}
 	r.UpdatedAt = store.Now()
-	if err := s.db.Tenant(ctx, "channels").Where("id = ?", id).Select("*").Omit("id", "account_id", "created_at").Updates(&r).Error; err != nil {
+	if err := s.db.Tenant(ctx, "channels").Where("id = ?", id).Select("*").Omit("id", "account_id", "created_at", "last_webhook_at").Updates(&r).Error; err != nil {
 		return Channel{}, store.Translate(err, nil, nil)
 	}
 	return r.toChannel(), nil
@@ -288,4 +296,30 @@ func (s *Service) AnyWhatsApp(ctx context.Context) (bool, error) {
 // Missing returns those of ids that are not channels of the account.
 func (s *Service) Missing(ctx context.Context, ids []string) ([]string, error) {
 	return s.db.MissingIDs(ctx, "channels", ids)
+}
+
+// WebhookEvery is how often, at most, a channel's LastWebhookAt is written: Meta may post many
+// deliveries a second, and the screen that shows the time needs it to the minute.
+const WebhookEvery = time.Minute
+
+// WebhookReceived records that a delivery signed with the channel's app secret arrived at now.
+// Within WebhookEvery of this instance's last write it writes nothing, so the webhook pays a
+// map lookup, and one small UPDATE a minute per channel.
+func (s *Service) WebhookReceived(ctx context.Context, id string, now time.Time) error {
+	s.webhookMu.Lock()
+	if last, ok := s.webhookSeen[id]; ok && now.Sub(last) < WebhookEvery && !now.Before(last) {
+		s.webhookMu.Unlock()
+		return nil
+	}
+	s.webhookSeen[id] = now
+	s.webhookMu.Unlock()
+	at := now.UTC().Truncate(time.Microsecond)
+	if err := s.db.Conn(ctx).Table("channels").Where("id = ?", id).Update("last_webhook_at", at).Error; err != nil {
+		// Not recorded: let the next delivery try again.
+		s.webhookMu.Lock()
+		delete(s.webhookSeen, id)
+		s.webhookMu.Unlock()
+		return fmt.Errorf("record webhook time: %w", err)
+	}
+	return nil
 }

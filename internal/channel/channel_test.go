@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -110,5 +111,34 @@ func TestChannelsStayInTheirAccount(t *testing.T) {
 		list, _, err := svc.List(other, store.Page{})
 		require.NoError(t, err)
 		require.Empty(t, list)
+	})
+}
+
+// A signed delivery's time is written at most once a minute per channel: within the minute the
+// stored time stays the first one, a minute later it moves on.
+func TestWebhookReceivedWritesAtMostOnceAMinute(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, env *apptest.Env) {
+		svc, ctx := env.App.Channels, env.Ctx()
+		ch, err := svc.Create(ctx, cloudInput())
+		require.NoError(t, err)
+		require.Nil(t, ch.LastWebhookAt)
+		other, err := svc.Create(ctx, cloudInput())
+		require.NoError(t, err)
+
+		t0 := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
+		require.NoError(t, svc.WebhookReceived(ctx, ch.ID, t0))
+		got := func(id string) *time.Time {
+			c, err := svc.Get(ctx, id)
+			require.NoError(t, err)
+			return c.LastWebhookAt
+		}
+		require.True(t, got(ch.ID).Equal(t0))
+		require.NoError(t, svc.WebhookReceived(ctx, ch.ID, t0.Add(59*time.Second)))
+		require.True(t, got(ch.ID).Equal(t0), "within the minute nothing is written")
+		require.Nil(t, got(other.ID), "per channel")
+		require.NoError(t, svc.WebhookReceived(ctx, other.ID, t0.Add(59*time.Second)))
+		require.True(t, got(other.ID).Equal(t0.Add(59*time.Second)))
+		require.NoError(t, svc.WebhookReceived(ctx, ch.ID, t0.Add(61*time.Second)))
+		require.True(t, got(ch.ID).Equal(t0.Add(61*time.Second)), "a minute later it moves on")
 	})
 }

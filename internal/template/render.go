@@ -386,3 +386,41 @@ var ErrUnsupported = apperr.New(apperr.KindInvalid, CodeTemplateUnsupported, "th
 func unsupported(msg string) error {
 	return apperr.New(apperr.KindInvalid, CodeTemplateUnsupported, msg)
 }
+
+// Reasons a template cannot start a conversation, from UsableReason; "" means it can.
+const (
+	ReasonPending           = "pending"
+	ReasonRejected          = "rejected"
+	ReasonPaused            = "paused"
+	ReasonDisabled          = "disabled"
+	ReasonMediaHeader       = "media_header_unsupported"
+	ReasonButtonUnsupported = "button_unsupported"
+)
+
+// UnusableReason says why the template cannot be sent, "" when it can: its status first (only
+// APPROVED templates are sent), then what SendComponents cannot supply yet (a media or location
+// header, a COPY_CODE or OTP button). The settings screen and API clients show it next to the
+// template, so an admin learns why the start flow does not offer it.
+func (t Template) UnusableReason() string {
+	switch t.Status {
+	case StatusApproved:
+	case StatusPending:
+		return ReasonPending
+	case StatusRejected:
+		return ReasonRejected
+	case StatusPaused:
+		return ReasonPaused
+	default:
+		return ReasonDisabled
+	}
+	l := t.layout()
+	if l.header != nil && !l.headerText {
+		return ReasonMediaHeader
+	}
+	for _, b := range l.buttons {
+		if t := upper(b.Type); t == ButtonCopyCode || t == ButtonOTP {
+			return ReasonButtonUnsupported
+		}
+	}
+	return ""
+}

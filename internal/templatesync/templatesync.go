@@ -53,6 +53,16 @@ type Result struct {
 	// Disabled counts templates synced earlier (they carry a Meta id) that Meta no longer lists:
 	// deleted at Meta, they are marked DISABLED so they cannot start conversations.
 	Disabled int
+	// Failed are the templates Meta listed that cannot be stored (components that are not an
+	// array of components): they are left as they were, and the others sync regardless.
+	Failed []Failure
+}
+
+// Failure is a template Meta listed that could not be stored, and why.
+type Failure struct {
+	Name, Language string
+	// Errors are the template rules it breaks (field, code, message).
+	Errors []apperr.FieldError
 }
 
 // Errors of a sync.
@@ -121,7 +131,25 @@ func (s *Syncer) Sync(ctx context.Context, channelID string) (Result, error) {
 			res.Templates = append(res.Templates, old)
 			continue
 		}
-		t, err := s.templates.Upsert(ctx, ch.ID, in)
+		// The template domain stores what Meta has even where its own rules disagree, but not
+		// components it cannot read at all: those fail alone, and the rest still sync.
+		_, err := template.ParseComponents(in.Components)
+		var t template.Template
+		if err == nil {
+			t, err = s.templates.Upsert(ctx, ch.ID, in)
+		}
+		if apperr.IsKind(err, apperr.KindInvalid) {
+			fs := apperr.FieldsOf(err)
+			if len(fs) == 0 {
+				ae, _ := apperr.As(err)
+				fs = apperr.Fields{{Code: ae.Code, Message: ae.Message}}
+			}
+			res.Failed = append(res.Failed, Failure{Name: mt.Name, Language: mt.Language, Errors: fs})
+			if exists {
+				res.Templates = append(res.Templates, old)
+			}
+			continue
+		}
 		if err != nil {
 			return Result{}, fmt.Errorf("upsert template %s (%s): %w", mt.Name, mt.Language, err)
 		}
@@ -165,9 +193,9 @@ func (s *Syncer) SyncAll(ctx context.Context) (synced, failed int, err error) {
 			continue
 		}
 		synced++
-		if res.Created+res.Updated+res.Disabled > 0 {
+		if res.Created+res.Updated+res.Disabled+len(res.Failed) > 0 {
 			s.log.Info("templates synced", "account_id", ch.AccountID, "channel_id", ch.ID, "created", res.Created,
-				"updated", res.Updated, "disabled", res.Disabled, "unchanged", res.Unchanged)
+				"updated", res.Updated, "disabled", res.Disabled, "unchanged", res.Unchanged, "failed", len(res.Failed))
 		}
 	}
 	return synced, failed, nil

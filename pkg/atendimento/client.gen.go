@@ -352,6 +352,36 @@ func (e TemplateQuality) Valid() bool {
 	}
 }
 
+// Defines values for TemplateUnusableReason.
+const (
+	TemplateUnusableReasonButtonUnsupported      TemplateUnusableReason = "button_unsupported"
+	TemplateUnusableReasonDisabled               TemplateUnusableReason = "disabled"
+	TemplateUnusableReasonMediaHeaderUnsupported TemplateUnusableReason = "media_header_unsupported"
+	TemplateUnusableReasonPaused                 TemplateUnusableReason = "paused"
+	TemplateUnusableReasonPending                TemplateUnusableReason = "pending"
+	TemplateUnusableReasonRejected               TemplateUnusableReason = "rejected"
+)
+
+// Valid indicates whether the value is a known member of the TemplateUnusableReason enum.
+func (e TemplateUnusableReason) Valid() bool {
+	switch e {
+	case TemplateUnusableReasonButtonUnsupported:
+		return true
+	case TemplateUnusableReasonDisabled:
+		return true
+	case TemplateUnusableReasonMediaHeaderUnsupported:
+		return true
+	case TemplateUnusableReasonPaused:
+		return true
+	case TemplateUnusableReasonPending:
+		return true
+	case TemplateUnusableReasonRejected:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TemplateRequestCategory.
 const (
 	TemplateRequestCategoryAUTHENTICATION TemplateRequestCategory = "AUTHENTICATION"
@@ -626,12 +656,22 @@ type Channel struct {
 	HasAppSecret   *bool               `json:"has_app_secret,omitempty"`
 	HasVerifyToken *bool               `json:"has_verify_token,omitempty"`
 	Id             *openapi_types.UUID `json:"id,omitempty"`
-	Name           *string             `json:"name,omitempty"`
-	PhoneNumber    *string             `json:"phone_number,omitempty"`
-	PhoneNumberId  *string             `json:"phone_number_id,omitempty"`
-	Provider       *ChannelProvider    `json:"provider,omitempty"`
-	UpdatedAt      *string             `json:"updated_at,omitempty"`
-	WabaId         *string             `json:"waba_id,omitempty"`
+
+	// LastWebhookAt LastWebhookAt is when a delivery signed with the channel's app secret last arrived, to the
+	// minute (written at most once a minute); null until one does.
+	LastWebhookAt *string          `json:"last_webhook_at,omitempty"`
+	Name          *string          `json:"name,omitempty"`
+	PhoneNumber   *string          `json:"phone_number,omitempty"`
+	PhoneNumberId *string          `json:"phone_number_id,omitempty"`
+	Provider      *ChannelProvider `json:"provider,omitempty"`
+	UpdatedAt     *string          `json:"updated_at,omitempty"`
+	WabaId        *string          `json:"waba_id,omitempty"`
+
+	// WebhookUrl WebhookURL is the callback URL to paste into Meta's webhook settings (PUBLIC_URL +
+	// /webhooks/whatsapp/{id}); null when the server has no PUBLIC_URL or the channel is a sandbox.
+	//
+	// Example: https://atendimento.example.com/webhooks/whatsapp/0190c3f4-7a7e-7cc1-9f57-4f1a2b3c4d5e
+	WebhookUrl *string `json:"webhook_url,omitempty"`
 }
 
 // ChannelProvider defines model for Channel.Provider.
@@ -667,6 +707,28 @@ type ChannelRequest struct {
 
 // ChannelRequestProvider defines model for ChannelRequest.Provider.
 type ChannelRequestProvider string
+
+// ChannelTestResult defines model for ChannelTestResult.
+type ChannelTestResult struct {
+	// DisplayPhoneNumber DisplayPhoneNumber is the number as Meta shows it.
+	//
+	// Example: +55 11 4000-9999
+	DisplayPhoneNumber *string `json:"display_phone_number,omitempty"`
+
+	// PhoneNumberMatches PhoneNumberMatches is false when Meta's number is not the channel's phone_number (the
+	// phone_number_id is another number's).
+	PhoneNumberMatches *bool `json:"phone_number_matches,omitempty"`
+
+	// QualityRating QualityRating is Meta's quality rating of the number.
+	//
+	// Example: GREEN
+	QualityRating *string `json:"quality_rating,omitempty"`
+
+	// VerifiedName VerifiedName is the business name Meta approved for the number.
+	//
+	// Example: Loja Exemplo
+	VerifiedName *string `json:"verified_name,omitempty"`
+}
 
 // ConsentEntry defines model for ConsentEntry.
 type ConsentEntry struct {
@@ -1112,8 +1174,14 @@ type Template struct {
 	Quality *TemplateQuality `json:"quality,omitempty"`
 
 	// Status Example: APPROVED
-	Status    *string `json:"status,omitempty"`
-	UpdatedAt *string `json:"updated_at,omitempty"`
+	Status *string `json:"status,omitempty"`
+
+	// UnusableReason UnusableReason says why the template cannot start a conversation, null when it can: its
+	// status (pending, rejected, paused, disabled: only APPROVED templates are sent), or what the
+	// server cannot send yet (media_header_unsupported: an IMAGE, VIDEO, DOCUMENT or LOCATION
+	// header; button_unsupported: a COPY_CODE or OTP button).
+	UnusableReason *TemplateUnusableReason `json:"unusable_reason,omitempty"`
+	UpdatedAt      *string                 `json:"updated_at,omitempty"`
 
 	// VariableDetails VariableDetails describe each key of variables, in the same order.
 	VariableDetails *[]TemplateVariable `json:"variable_details,omitempty"`
@@ -1136,6 +1204,12 @@ type TemplateParameterFormat string
 //
 // Example: GREEN
 type TemplateQuality string
+
+// TemplateUnusableReason UnusableReason says why the template cannot start a conversation, null when it can: its
+// status (pending, rejected, paused, disabled: only APPROVED templates are sent), or what the
+// server cannot send yet (media_header_unsupported: an IMAGE, VIDEO, DOCUMENT or LOCATION
+// header; button_unsupported: a COPY_CODE or OTP button).
+type TemplateUnusableReason string
 
 // TemplateList defines model for TemplateList.
 type TemplateList struct {
@@ -1168,6 +1242,17 @@ type TemplateRequestParameterFormat string
 // TemplateRequestStatus defines model for TemplateRequest.Status.
 type TemplateRequestStatus string
 
+// TemplateSyncFailure defines model for TemplateSyncFailure.
+type TemplateSyncFailure struct {
+	Errors *[]ApperrFieldError `json:"errors,omitempty"`
+
+	// Language Example: pt_BR
+	Language *string `json:"language,omitempty"`
+
+	// Name Example: catalogo_carrossel
+	Name *string `json:"name,omitempty"`
+}
+
 // TemplateSyncResult defines model for TemplateSyncResult.
 type TemplateSyncResult struct {
 	// Created Created counts templates new to the channel.
@@ -1179,6 +1264,13 @@ type TemplateSyncResult struct {
 	//
 	// Example: 0
 	Disabled *int `json:"disabled,omitempty"`
+
+	// Failed Failed counts templates Meta listed that cannot be stored (unreadable components); Failures says why, and
+	// the other templates synced regardless.
+	//
+	// Example: 0
+	Failed   *int                   `json:"failed,omitempty"`
+	Failures *[]TemplateSyncFailure `json:"failures,omitempty"`
 
 	// Synced Synced is how many templates Meta listed for the channel.
 	//
@@ -1794,10 +1886,17 @@ type ClientInterface interface {
 
 	// SyncChannelTemplates Pull a channel's templates from WhatsApp (admin)
 	//
-	// Lists the message templates of the channel's WhatsApp Business Account at Meta (every page) and upserts them by name and language. Meta's statuses outside APPROVED, PENDING, REJECTED, PAUSED and DISABLED are stored as PENDING (IN_APPEAL) or DISABLED (PENDING_DELETION, DELETED, ARCHIVED, LIMIT_EXCEEDED…). Templates synced before that Meta no longer lists become DISABLED. A sandbox channel → 409 channel_not_syncable; a failure at Meta → 502 provider_error with Meta's code and title in detail.
+	// Lists the message templates of the channel's WhatsApp Business Account at Meta (every page) and upserts them by name and language. A template that cannot be stored (components that are not an array of template components) is counted in failed and listed in failures with its errors; the others sync regardless. Meta's statuses outside APPROVED, PENDING, REJECTED, PAUSED and DISABLED are stored as PENDING (IN_APPEAL) or DISABLED (PENDING_DELETION, DELETED, ARCHIVED, LIMIT_EXCEEDED…). Templates synced before that Meta no longer lists become DISABLED. A sandbox channel → 409 channel_not_syncable; a failure at Meta → 502 provider_error with Meta's code and title in detail.
 	//
 	// Corresponds with POST /api/v1/channels/{id}/templates/sync (the `SyncChannelTemplates` operationId).
 	SyncChannelTemplates(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostApiV1ChannelsIdTest Test a whatsapp_cloud channel's credentials at Meta (admin)
+	//
+	// Asks Meta for the channel's number (GET /{phone-number-id} with the channel's access token). A refusal says what to fix, with the same code in errors[] at the field: 422 whatsapp_token_invalid (Meta's 190: wrong, expired or revoked token; field access_token), whatsapp_phone_number_id_invalid (100 or 404; field phone_number_id), whatsapp_permission_missing (10 or 200–299; field access_token); 502 whatsapp_unreachable when Meta does not answer, provider_error for any other refusal. A sandbox channel → 409 channel_not_testable.
+	//
+	// Corresponds with POST /api/v1/channels/{id}/test (the `PostApiV1ChannelsIdTest` operationId).
+	PostApiV1ChannelsIdTest(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListContacts List and search contacts
 	//
@@ -2487,11 +2586,28 @@ func (c *RawClient) UpdateChannel(ctx context.Context, id string, body UpdateCha
 
 // SyncChannelTemplates Pull a channel's templates from WhatsApp (admin)
 //
-// Lists the message templates of the channel's WhatsApp Business Account at Meta (every page) and upserts them by name and language. Meta's statuses outside APPROVED, PENDING, REJECTED, PAUSED and DISABLED are stored as PENDING (IN_APPEAL) or DISABLED (PENDING_DELETION, DELETED, ARCHIVED, LIMIT_EXCEEDED…). Templates synced before that Meta no longer lists become DISABLED. A sandbox channel → 409 channel_not_syncable; a failure at Meta → 502 provider_error with Meta's code and title in detail.
+// Lists the message templates of the channel's WhatsApp Business Account at Meta (every page) and upserts them by name and language. A template that cannot be stored (components that are not an array of template components) is counted in failed and listed in failures with its errors; the others sync regardless. Meta's statuses outside APPROVED, PENDING, REJECTED, PAUSED and DISABLED are stored as PENDING (IN_APPEAL) or DISABLED (PENDING_DELETION, DELETED, ARCHIVED, LIMIT_EXCEEDED…). Templates synced before that Meta no longer lists become DISABLED. A sandbox channel → 409 channel_not_syncable; a failure at Meta → 502 provider_error with Meta's code and title in detail.
 //
 // Corresponds with POST /api/v1/channels/{id}/templates/sync (the `SyncChannelTemplates` operationId).
 func (c *RawClient) SyncChannelTemplates(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewSyncChannelTemplatesRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostApiV1ChannelsIdTest Test a whatsapp_cloud channel's credentials at Meta (admin)
+//
+// Asks Meta for the channel's number (GET /{phone-number-id} with the channel's access token). A refusal says what to fix, with the same code in errors[] at the field: 422 whatsapp_token_invalid (Meta's 190: wrong, expired or revoked token; field access_token), whatsapp_phone_number_id_invalid (100 or 404; field phone_number_id), whatsapp_permission_missing (10 or 200–299; field access_token); 502 whatsapp_unreachable when Meta does not answer, provider_error for any other refusal. A sandbox channel → 409 channel_not_testable.
+//
+// Corresponds with POST /api/v1/channels/{id}/test (the `PostApiV1ChannelsIdTest` operationId).
+func (c *RawClient) PostApiV1ChannelsIdTest(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostApiV1ChannelsIdTestRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -4054,6 +4170,40 @@ func NewSyncChannelTemplatesRequest(server string, id string) (*http.Request, er
 	}
 
 	operationPath := fmt.Sprintf("/api/v1/channels/%s/templates/sync", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPostApiV1ChannelsIdTestRequest constructs an http.Request for the PostApiV1ChannelsIdTest method
+func NewPostApiV1ChannelsIdTestRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/channels/%s/test", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -6565,12 +6715,21 @@ type ClientWithResponsesInterface interface {
 
 	// SyncChannelTemplatesWithResponse Pull a channel's templates from WhatsApp (admin)
 	//
-	// Lists the message templates of the channel's WhatsApp Business Account at Meta (every page) and upserts them by name and language. Meta's statuses outside APPROVED, PENDING, REJECTED, PAUSED and DISABLED are stored as PENDING (IN_APPEAL) or DISABLED (PENDING_DELETION, DELETED, ARCHIVED, LIMIT_EXCEEDED…). Templates synced before that Meta no longer lists become DISABLED. A sandbox channel → 409 channel_not_syncable; a failure at Meta → 502 provider_error with Meta's code and title in detail.
+	// Lists the message templates of the channel's WhatsApp Business Account at Meta (every page) and upserts them by name and language. A template that cannot be stored (components that are not an array of template components) is counted in failed and listed in failures with its errors; the others sync regardless. Meta's statuses outside APPROVED, PENDING, REJECTED, PAUSED and DISABLED are stored as PENDING (IN_APPEAL) or DISABLED (PENDING_DELETION, DELETED, ARCHIVED, LIMIT_EXCEEDED…). Templates synced before that Meta no longer lists become DISABLED. A sandbox channel → 409 channel_not_syncable; a failure at Meta → 502 provider_error with Meta's code and title in detail.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/channels/{id}/templates/sync (the `SyncChannelTemplates` operationId).
 	SyncChannelTemplatesWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*SyncChannelTemplatesResponse, error)
+
+	// PostApiV1ChannelsIdTestWithResponse Test a whatsapp_cloud channel's credentials at Meta (admin)
+	//
+	// Asks Meta for the channel's number (GET /{phone-number-id} with the channel's access token). A refusal says what to fix, with the same code in errors[] at the field: 422 whatsapp_token_invalid (Meta's 190: wrong, expired or revoked token; field access_token), whatsapp_phone_number_id_invalid (100 or 404; field phone_number_id), whatsapp_permission_missing (10 or 200–299; field access_token); 502 whatsapp_unreachable when Meta does not answer, provider_error for any other refusal. A sandbox channel → 409 channel_not_testable.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/channels/{id}/test (the `PostApiV1ChannelsIdTest` operationId).
+	PostApiV1ChannelsIdTestWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*PostApiV1ChannelsIdTestResponse, error)
 
 	// ListContactsWithResponse List and search contacts
 	//
@@ -8101,6 +8260,103 @@ func (r SyncChannelTemplatesResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r SyncChannelTemplatesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PostApiV1ChannelsIdTestResponse429Headers the declared response headers of an HTTP 429 response for PostApiV1ChannelsIdTest
+type PostApiV1ChannelsIdTestResponse429Headers struct {
+	RetryAfter *int
+}
+
+type PostApiV1ChannelsIdTestResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ChannelTestResult
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *RateLimited
+	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationproblemJSON502 *Problem
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PostApiV1ChannelsIdTestResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostApiV1ChannelsIdTestResponse) GetJSON200() *ChannelTestResult {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PostApiV1ChannelsIdTestResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PostApiV1ChannelsIdTestResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PostApiV1ChannelsIdTestResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r PostApiV1ChannelsIdTestResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r PostApiV1ChannelsIdTestResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r PostApiV1ChannelsIdTestResponse) GetApplicationproblemJSON429() *RateLimited {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r PostApiV1ChannelsIdTestResponse) GetApplicationproblemJSON502() *Problem {
+	return r.ApplicationproblemJSON502
+}
+
+// GetBody returns the raw response body bytes
+func (r PostApiV1ChannelsIdTestResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostApiV1ChannelsIdTestResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostApiV1ChannelsIdTestResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostApiV1ChannelsIdTestResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -12090,7 +12346,7 @@ func (c *ClientWithResponses) UpdateChannelWithResponse(ctx context.Context, id 
 
 // SyncChannelTemplatesWithResponse Pull a channel's templates from WhatsApp (admin)
 //
-// Lists the message templates of the channel's WhatsApp Business Account at Meta (every page) and upserts them by name and language. Meta's statuses outside APPROVED, PENDING, REJECTED, PAUSED and DISABLED are stored as PENDING (IN_APPEAL) or DISABLED (PENDING_DELETION, DELETED, ARCHIVED, LIMIT_EXCEEDED…). Templates synced before that Meta no longer lists become DISABLED. A sandbox channel → 409 channel_not_syncable; a failure at Meta → 502 provider_error with Meta's code and title in detail.
+// Lists the message templates of the channel's WhatsApp Business Account at Meta (every page) and upserts them by name and language. A template that cannot be stored (components that are not an array of template components) is counted in failed and listed in failures with its errors; the others sync regardless. Meta's statuses outside APPROVED, PENDING, REJECTED, PAUSED and DISABLED are stored as PENDING (IN_APPEAL) or DISABLED (PENDING_DELETION, DELETED, ARCHIVED, LIMIT_EXCEEDED…). Templates synced before that Meta no longer lists become DISABLED. A sandbox channel → 409 channel_not_syncable; a failure at Meta → 502 provider_error with Meta's code and title in detail.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -12101,6 +12357,21 @@ func (c *ClientWithResponses) SyncChannelTemplatesWithResponse(ctx context.Conte
 		return nil, err
 	}
 	return ParseSyncChannelTemplatesResponse(rsp)
+}
+
+// PostApiV1ChannelsIdTestWithResponse Test a whatsapp_cloud channel's credentials at Meta (admin)
+//
+// Asks Meta for the channel's number (GET /{phone-number-id} with the channel's access token). A refusal says what to fix, with the same code in errors[] at the field: 422 whatsapp_token_invalid (Meta's 190: wrong, expired or revoked token; field access_token), whatsapp_phone_number_id_invalid (100 or 404; field phone_number_id), whatsapp_permission_missing (10 or 200–299; field access_token); 502 whatsapp_unreachable when Meta does not answer, provider_error for any other refusal. A sandbox channel → 409 channel_not_testable.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/channels/{id}/test (the `PostApiV1ChannelsIdTest` operationId).
+func (c *ClientWithResponses) PostApiV1ChannelsIdTestWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*PostApiV1ChannelsIdTestResponse, error) {
+	rsp, err := c.PostApiV1ChannelsIdTest(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostApiV1ChannelsIdTestResponse(rsp)
 }
 
 // ListContactsWithResponse List and search contacts
@@ -13894,6 +14165,94 @@ func ParseSyncChannelTemplatesResponse(rsp *http.Response) (*SyncChannelTemplate
 	switch {
 	case rsp.StatusCode == 429:
 		var headers SyncChannelTemplatesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePostApiV1ChannelsIdTestResponse parses an HTTP response from a PostApiV1ChannelsIdTestWithResponse call
+func ParsePostApiV1ChannelsIdTestResponse(rsp *http.Response) (*PostApiV1ChannelsIdTestResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostApiV1ChannelsIdTestResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ChannelTestResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON502 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers PostApiV1ChannelsIdTestResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

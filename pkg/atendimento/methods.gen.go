@@ -154,6 +154,18 @@ func (c *Client) SyncChannelTemplates(ctx context.Context, id string, reqEditors
 	return rsp.JSON200, nil
 }
 
+// PostApiV1ChannelsIdTest calls POST /api/v1/channels/{id}/test: Test a whatsapp_cloud channel's credentials at Meta (admin).
+func (c *Client) PostApiV1ChannelsIdTest(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*ChannelTestResult, error) {
+	rsp, err := c.raw.PostApiV1ChannelsIdTestWithResponse(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	if rsp.JSON200 == nil {
+		return nil, unexpected(rsp.HTTPResponse, rsp.Body)
+	}
+	return rsp.JSON200, nil
+}
+
 // ListContacts calls GET /api/v1/contacts: List and search contacts.
 func (c *Client) ListContacts(ctx context.Context, params *ListContactsParams, reqEditors ...RequestEditorFn) (*ContactList, error) {
 	rsp, err := c.raw.ListContactsWithResponse(ctx, params, reqEditors...)

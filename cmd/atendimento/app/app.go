@@ -457,7 +457,8 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*Ap
 	deps := api.Deps{DB: db, Accounts: a.Accounts, Contacts: a.Contacts, Channels: a.Channels, Teams: a.Teams, Templates: a.Templates,
 		Conversations: a.Conversations, Idempotency: idempotency.New(db), Webhooks: webhook.New(a.Conversations, a.Templates, a.Events, log), Log: log, Registry: a.Registry, OpenAPI: atendimento.OpenAPI,
 		SecureCookies: cfg.SecureCookies, TemplateSync: a.TemplateSync, WaitingTimeout: cfg.WaitingTimeout, RequestTimeout: cfg.RequestTimeout,
-		APIKeyRate: cfg.APIKeyRate, APIKeyBurst: cfg.APIKeyBurst, LoginLimit: api.LoginLimit{Now: a.clock.Now}, MetricsToken: cfg.MetricsToken}
+		APIKeyRate: cfg.APIKeyRate, APIKeyBurst: cfg.APIKeyBurst, LoginLimit: api.LoginLimit{Now: a.clock.Now}, MetricsToken: cfg.MetricsToken,
+		Cloud: a.Cloud, PublicURL: cfg.PublicURL}
 	deps.Events, deps.CRMHooks = a.Events, a.CRMHooks
 	if cfg.WebDir != "" {
 		if st, err := os.Stat(filepath.Join(cfg.WebDir, "index.html")); err == nil && !st.IsDir() {

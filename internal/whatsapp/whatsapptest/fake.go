@@ -93,6 +93,7 @@ type Fake struct {
 	waIDs       map[string]string
 	token       string
 	templates   map[string][]whatsapp.Template
+	phones      map[string]whatsapp.PhoneNumber
 	pageSize    int
 	nextBaseURL string
 	seq         int
@@ -107,6 +108,7 @@ func NewFake(t testing.TB) *Fake {
 	f := &Fake{
 		waIDs:     map[string]string{},
 		templates: map[string][]whatsapp.Template{},
+		phones:    map[string]whatsapp.PhoneNumber{},
 		changed:   make(chan struct{}),
 		done:      make(chan struct{}),
 	}
@@ -176,6 +178,14 @@ func (f *Fake) SetTemplates(wabaID string, templates ...whatsapp.Template) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.templates[wabaID] = append([]whatsapp.Template(nil), templates...)
+}
+
+// SetPhoneNumber makes GET /{p.ID} answer with p (display_phone_number, verified_name,
+// quality_rating). Any other id is Meta's 400 code 100 subcode 33: no such object.
+func (f *Fake) SetPhoneNumber(p whatsapp.PhoneNumber) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.phones[p.ID] = p
 }
 
 // SetPageSize caps the page size of template lists (whatever limit the client asks), so a few
@@ -330,6 +340,8 @@ func (f *Fake) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		f.write(w, req, f.sendMessage(req))
 	case len(parts) == 3 && parts[2] == "message_templates" && r.Method == http.MethodGet:
 		f.write(w, req, f.listTemplates(req, parts[1]))
+	case len(parts) == 2 && r.Method == http.MethodGet:
+		f.write(w, req, f.phoneNumber(req, parts[1]))
 	default:
 		f.write(w, req, metaError(http.StatusBadRequest, 100, "OAuthException",
 			"Unsupported "+strings.ToLower(r.Method)+" request.", ""))
@@ -520,6 +532,25 @@ func (f *Fake) listTemplates(req Request, wabaID string) Response {
 		out.Paging.Next = nextBase + req.Path + "?" + q.Encode()
 	}
 	b, _ := json.Marshal(out)
+	return Response{Status: http.StatusOK, Body: string(b)}
+}
+
+// phoneNumber answers GET /{phone-number-id} as Meta does: the token first, then the id.
+func (f *Fake) phoneNumber(req Request, id string) Response {
+	if r := f.checkAuth(req); r != nil {
+		return *r
+	}
+	f.mu.Lock()
+	p, ok := f.phones[id]
+	f.mu.Unlock()
+	if !ok {
+		r := metaError(http.StatusBadRequest, 100, "GraphMethodException", "Unsupported get request. Object with ID '"+id+
+			"' does not exist, cannot be loaded due to missing permissions, or does not support this operation.", "")
+		r.Body = strings.Replace(r.Body, `"code":100`, `"code":100,"error_subcode":33`, 1)
+		return r
+	}
+	b, _ := json.Marshal(map[string]string{"display_phone_number": p.DisplayPhoneNumber, "verified_name": p.VerifiedName,
+		"quality_rating": p.QualityRating, "id": p.ID})
 	return Response{Status: http.StatusOK, Body: string(b)}
 }
 

@@ -853,7 +853,7 @@ export interface paths {
         put?: never;
         /**
          * Pull a channel's templates from WhatsApp (admin)
-         * @description Lists the message templates of the channel's WhatsApp Business Account at Meta (every page) and upserts them by name and language. Meta's statuses outside APPROVED, PENDING, REJECTED, PAUSED and DISABLED are stored as PENDING (IN_APPEAL) or DISABLED (PENDING_DELETION, DELETED, ARCHIVED, LIMIT_EXCEEDED…). Templates synced before that Meta no longer lists become DISABLED. A sandbox channel → 409 channel_not_syncable; a failure at Meta → 502 provider_error with Meta's code and title in detail.
+         * @description Lists the message templates of the channel's WhatsApp Business Account at Meta (every page) and upserts them by name and language. A template that cannot be stored (components that are not an array of template components) is counted in failed and listed in failures with its errors; the others sync regardless. Meta's statuses outside APPROVED, PENDING, REJECTED, PAUSED and DISABLED are stored as PENDING (IN_APPEAL) or DISABLED (PENDING_DELETION, DELETED, ARCHIVED, LIMIT_EXCEEDED…). Templates synced before that Meta no longer lists become DISABLED. A sandbox channel → 409 channel_not_syncable; a failure at Meta → 502 provider_error with Meta's code and title in detail.
          */
         post: {
             parameters: {
@@ -905,6 +905,103 @@ export interface paths {
                 };
                 /** @description Conflict */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                429: components["responses"]["RateLimited"];
+                /** @description Bad Gateway */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/channels/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Test a whatsapp_cloud channel's credentials at Meta (admin)
+         * @description Asks Meta for the channel's number (GET /{phone-number-id} with the channel's access token). A refusal says what to fix, with the same code in errors[] at the field: 422 whatsapp_token_invalid (Meta's 190: wrong, expired or revoked token; field access_token), whatsapp_phone_number_id_invalid (100 or 404; field phone_number_id), whatsapp_permission_missing (10 or 200–299; field access_token); 502 whatsapp_unreachable when Meta does not answer, provider_error for any other refusal. A sandbox channel → 409 channel_not_testable.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description channel id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ChannelTestResult"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Entity */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4486,6 +4583,11 @@ export interface components {
             has_verify_token?: boolean;
             /** Format: uuid */
             id?: string;
+            /**
+             * @description LastWebhookAt is when a delivery signed with the channel's app secret last arrived, to the
+             *     minute (written at most once a minute); null until one does.
+             */
+            last_webhook_at?: string | null;
             name?: string;
             phone_number?: string;
             phone_number_id?: string;
@@ -4493,6 +4595,12 @@ export interface components {
             provider?: "whatsapp_cloud" | "sandbox";
             updated_at?: string;
             waba_id?: string;
+            /**
+             * @description WebhookURL is the callback URL to paste into Meta's webhook settings (PUBLIC_URL +
+             *     /webhooks/whatsapp/{id}); null when the server has no PUBLIC_URL or the channel is a sandbox.
+             * @example https://atendimento.example.com/webhooks/whatsapp/0190c3f4-7a7e-7cc1-9f57-4f1a2b3c4d5e
+             */
+            webhook_url?: string | null;
         };
         ChannelList: {
             items?: components["schemas"]["Channel"][];
@@ -4514,6 +4622,28 @@ export interface components {
             verify_token?: string;
             /** @example 102290129340398 */
             waba_id?: string;
+        };
+        ChannelTestResult: {
+            /**
+             * @description DisplayPhoneNumber is the number as Meta shows it.
+             * @example +55 11 4000-9999
+             */
+            display_phone_number?: string;
+            /**
+             * @description PhoneNumberMatches is false when Meta's number is not the channel's phone_number (the
+             *     phone_number_id is another number's).
+             */
+            phone_number_matches?: boolean;
+            /**
+             * @description QualityRating is Meta's quality rating of the number.
+             * @example GREEN
+             */
+            quality_rating?: string;
+            /**
+             * @description VerifiedName is the business name Meta approved for the number.
+             * @example Loja Exemplo
+             */
+            verified_name?: string;
         };
         ConsentEntry: {
             /** @description At is when the fact happened: the message's or Meta's timestamp for keywords and webhooks, the row's at for a CSV import that gave one, the request's time otherwise. */
@@ -4915,6 +5045,14 @@ export interface components {
             quality?: "GREEN" | "YELLOW" | "RED" | "UNKNOWN";
             /** @example APPROVED */
             status?: string;
+            /**
+             * @description UnusableReason says why the template cannot start a conversation, null when it can: its
+             *     status (pending, rejected, paused, disabled: only APPROVED templates are sent), or what the
+             *     server cannot send yet (media_header_unsupported: an IMAGE, VIDEO, DOCUMENT or LOCATION
+             *     header; button_unsupported: a COPY_CODE or OTP button).
+             * @enum {string|null}
+             */
+            unusable_reason?: "pending" | "rejected" | "paused" | "disabled" | "media_header_unsupported" | "button_unsupported" | null;
             updated_at?: string;
             /** @description VariableDetails describe each key of variables, in the same order. */
             variable_details?: components["schemas"]["TemplateVariable"][];
@@ -4949,6 +5087,13 @@ export interface components {
             /** @enum {string} */
             status?: "APPROVED" | "PENDING" | "REJECTED" | "PAUSED" | "DISABLED";
         };
+        TemplateSyncFailure: {
+            errors?: components["schemas"]["apperr.FieldError"][];
+            /** @example pt_BR */
+            language?: string;
+            /** @example catalogo_carrossel */
+            name?: string;
+        };
         TemplateSyncResult: {
             /**
              * @description Created counts templates new to the channel.
@@ -4960,6 +5105,13 @@ export interface components {
              * @example 0
              */
             disabled?: number;
+            /**
+             * @description Failed counts templates Meta listed that cannot be stored (unreadable components); Failures says why, and
+             *     the other templates synced regardless.
+             * @example 0
+             */
+            failed?: number;
+            failures?: components["schemas"]["TemplateSyncFailure"][];
             /**
              * @description Synced is how many templates Meta listed for the channel.
              * @example 12

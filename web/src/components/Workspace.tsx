@@ -13,6 +13,7 @@ import { NewContactForm } from './NewContactForm'
 import { PhoneStart } from './PhoneStart'
 import { SendMessagePanel } from './SendMessagePanel'
 import { TopBar } from './TopBar'
+import { Onboarding } from '../settings/Onboarding'
 import { formatPhone } from '../i18n/format'
 
 type Panel = { kind: 'search' } | { kind: 'notFound'; phone: string } | { kind: 'send'; contact: Contact }
@@ -123,6 +124,8 @@ export function Workspace() {
             />
           ) : (
             <div className="empty-state">
+              {/* A fresh account: the admin is offered to connect a number, or the sandbox. */}
+              <Onboarding />
               <div className="empty-illustration" aria-hidden="true" />
               <h2>{t('inbox.selectPrompt')}</h2>
               <p className="muted">{t('inbox.selectHint')}</p>

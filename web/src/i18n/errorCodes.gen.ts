@@ -21,6 +21,7 @@ export const errorCodes = [
   'channel_not_found',
   'channel_not_sandbox',
   'channel_not_syncable',
+  'channel_not_testable',
   'channel_required',
   'component_invalid',
   'components_invalid',
@@ -111,6 +112,10 @@ export const errorCodes = [
   'variables_invalid',
   'verify_token_mismatch',
   'webhook_subscription_not_found',
+  'whatsapp_permission_missing',
+  'whatsapp_phone_number_id_invalid',
+  'whatsapp_token_invalid',
+  'whatsapp_unreachable',
   'wrong_type',
 ] as const
 

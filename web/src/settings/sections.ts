@@ -1,4 +1,5 @@
-import type { ComponentType, LazyExoticComponent } from 'react'
+import { lazy, type ComponentType, type LazyExoticComponent } from 'react'
+import { t } from '../i18n/pt-BR'
 
 /**
  * The sections of "Configurações", in the order the side menu lists them. `id` is the route
@@ -11,4 +12,7 @@ export type SettingsSection = {
   Component: LazyExoticComponent<ComponentType>
 }
 
-export const settingsSections: SettingsSection[] = []
+export const settingsSections: SettingsSection[] = [
+  { id: 'canais', label: t('settings.channels'), Component: lazy(() => import('./Channels')) },
+  { id: 'modelos', label: t('settings.templates'), Component: lazy(() => import('./Templates')) },
+]

@@ -128,6 +128,7 @@ export function fakeTemplate(
     status: 'APPROVED',
     external_id: `meta-${id}`,
     quality: 'UNKNOWN',
+    unusable_reason: null,
     created_at: T0,
     updated_at: T0,
     ...opts,
@@ -870,6 +871,8 @@ function channel(id: string, name: string, phone: string, defaultTeam: string | 
     has_access_token: false,
     has_app_secret: false,
     has_verify_token: false,
+    webhook_url: null,
+    last_webhook_at: null,
     created_at: T0,
     updated_at: T0,
   }
