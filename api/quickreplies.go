@@ -85,7 +85,7 @@ func (s *server) listQuickReplies(c echo.Context) error {
 // createQuickReply godoc
 //
 //	@Summary		Create a quick reply
-//	@Description	scope account is for admins (403 for agents); personal belongs to the caller. Every invalid field at once: quick_reply_shortcut_invalid, quick_reply_text_invalid, quick_reply_placeholder_unknown, quick_reply_scope_invalid. A shortcut already used in the same scope (and owner) → 409 quick_reply_exists.
+//	@Description	scope account is for admins (403 for agents, including agent API keys); personal belongs to the calling user (an API key has none: quick_reply_scope_invalid). Every invalid field at once: quick_reply_shortcut_invalid, quick_reply_text_invalid, quick_reply_placeholder_unknown, quick_reply_scope_invalid. A shortcut already used in the same scope (and owner) → 409 quick_reply_exists.
 //	@Tags			quick-replies
 //	@Accept			json
 //	@Produce		json
@@ -163,6 +163,7 @@ func (s *server) deleteQuickReply(c echo.Context) error {
 //	@Success		200		{object}	RenderedQuickReply
 //	@Failure		400		{object}	Problem
 //	@Failure		401		{object}	Problem
+//	@Failure		403		{object}	Problem
 //	@Failure		404		{object}	Problem
 //	@Failure		415		{object}	Problem
 //	@Failure		422		{object}	Problem

@@ -38,8 +38,9 @@ var (
 	errWindowClosed = apperr.New(apperr.KindInvalid, "window_closed", "the 24-hour window has closed: start a new conversation with a template")
 )
 
-// mayHandle reports whether the actor may reassign or transfer a conversation without force:
-// admins, API keys and agents acting on their own or an unassigned one. The team scope was
+// mayHandle reports whether the actor may transfer a conversation: admins, API keys (they act
+// for the account, routing conversations for it) and agents acting on their own or an
+// unassigned one. The team scope was
 // applied when the row was read.
 func (a Actor) mayHandle(assignee *string) bool {
 	if a.UserID == "" || a.IsAdmin {
@@ -126,7 +127,7 @@ func (s *Service) Assign(ctx context.Context, actor Actor, id string, userID *st
 	if err != nil {
 		return Conversation{}, err
 	}
-	if force && actor.UserID != "" && !actor.IsAdmin {
+	if force && !actor.IsAdmin {
 		return Conversation{}, errForceAdmin
 	}
 	if userID != nil {

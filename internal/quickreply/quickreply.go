@@ -140,8 +140,8 @@ func known(name string) bool {
 // writable reports whether the caller may write a reply of the given owner (nil: the account's).
 func (c Caller) writable(owner *string) error {
 	if owner == nil {
-		if c.UserID != "" && !c.IsAdmin {
-			return errAdminOnly
+		if !c.IsAdmin {
+			return errAdminOnly // agents, by session or by an agent API key
 		}
 		return nil
 	}

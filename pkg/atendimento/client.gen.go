@@ -2364,7 +2364,7 @@ type ClientInterface interface {
 
 	// PostApiV1QuickRepliesWithBody Create a quick reply
 	//
-	// scope account is for admins (403 for agents); personal belongs to the caller. Every invalid field at once: quick_reply_shortcut_invalid, quick_reply_text_invalid, quick_reply_placeholder_unknown, quick_reply_scope_invalid. A shortcut already used in the same scope (and owner) → 409 quick_reply_exists.
+	// scope account is for admins (403 for agents, including agent API keys); personal belongs to the calling user (an API key has none: quick_reply_scope_invalid). Every invalid field at once: quick_reply_shortcut_invalid, quick_reply_text_invalid, quick_reply_placeholder_unknown, quick_reply_scope_invalid. A shortcut already used in the same scope (and owner) → 409 quick_reply_exists.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2373,7 +2373,7 @@ type ClientInterface interface {
 
 	// PostApiV1QuickReplies Create a quick reply
 	//
-	// scope account is for admins (403 for agents); personal belongs to the caller. Every invalid field at once: quick_reply_shortcut_invalid, quick_reply_text_invalid, quick_reply_placeholder_unknown, quick_reply_scope_invalid. A shortcut already used in the same scope (and owner) → 409 quick_reply_exists.
+	// scope account is for admins (403 for agents, including agent API keys); personal belongs to the calling user (an API key has none: quick_reply_scope_invalid). Every invalid field at once: quick_reply_shortcut_invalid, quick_reply_text_invalid, quick_reply_placeholder_unknown, quick_reply_scope_invalid. A shortcut already used in the same scope (and owner) → 409 quick_reply_exists.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3596,7 +3596,7 @@ func (c *RawClient) GetApiV1QuickReplies(ctx context.Context, params *GetApiV1Qu
 
 // PostApiV1QuickRepliesWithBody Create a quick reply
 //
-// scope account is for admins (403 for agents); personal belongs to the caller. Every invalid field at once: quick_reply_shortcut_invalid, quick_reply_text_invalid, quick_reply_placeholder_unknown, quick_reply_scope_invalid. A shortcut already used in the same scope (and owner) → 409 quick_reply_exists.
+// scope account is for admins (403 for agents, including agent API keys); personal belongs to the calling user (an API key has none: quick_reply_scope_invalid). Every invalid field at once: quick_reply_shortcut_invalid, quick_reply_text_invalid, quick_reply_placeholder_unknown, quick_reply_scope_invalid. A shortcut already used in the same scope (and owner) → 409 quick_reply_exists.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3615,7 +3615,7 @@ func (c *RawClient) PostApiV1QuickRepliesWithBody(ctx context.Context, contentTy
 
 // PostApiV1QuickReplies Create a quick reply
 //
-// scope account is for admins (403 for agents); personal belongs to the caller. Every invalid field at once: quick_reply_shortcut_invalid, quick_reply_text_invalid, quick_reply_placeholder_unknown, quick_reply_scope_invalid. A shortcut already used in the same scope (and owner) → 409 quick_reply_exists.
+// scope account is for admins (403 for agents, including agent API keys); personal belongs to the calling user (an API key has none: quick_reply_scope_invalid). Every invalid field at once: quick_reply_shortcut_invalid, quick_reply_text_invalid, quick_reply_placeholder_unknown, quick_reply_scope_invalid. A shortcut already used in the same scope (and owner) → 409 quick_reply_exists.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -8287,7 +8287,7 @@ type ClientWithResponsesInterface interface {
 
 	// PostApiV1QuickRepliesWithBodyWithResponse Create a quick reply
 	//
-	// scope account is for admins (403 for agents); personal belongs to the caller. Every invalid field at once: quick_reply_shortcut_invalid, quick_reply_text_invalid, quick_reply_placeholder_unknown, quick_reply_scope_invalid. A shortcut already used in the same scope (and owner) → 409 quick_reply_exists.
+	// scope account is for admins (403 for agents, including agent API keys); personal belongs to the calling user (an API key has none: quick_reply_scope_invalid). Every invalid field at once: quick_reply_shortcut_invalid, quick_reply_text_invalid, quick_reply_placeholder_unknown, quick_reply_scope_invalid. A shortcut already used in the same scope (and owner) → 409 quick_reply_exists.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8296,7 +8296,7 @@ type ClientWithResponsesInterface interface {
 
 	// PostApiV1QuickRepliesWithResponse Create a quick reply
 	//
-	// scope account is for admins (403 for agents); personal belongs to the caller. Every invalid field at once: quick_reply_shortcut_invalid, quick_reply_text_invalid, quick_reply_placeholder_unknown, quick_reply_scope_invalid. A shortcut already used in the same scope (and owner) → 409 quick_reply_exists.
+	// scope account is for admins (403 for agents, including agent API keys); personal belongs to the calling user (an API key has none: quick_reply_scope_invalid). Every invalid field at once: quick_reply_shortcut_invalid, quick_reply_text_invalid, quick_reply_placeholder_unknown, quick_reply_scope_invalid. A shortcut already used in the same scope (and owner) → 409 quick_reply_exists.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -12300,6 +12300,8 @@ type PostApiV1QuickRepliesIdRenderResponse struct {
 	ApplicationproblemJSON400 *Problem
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *Problem
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
@@ -12325,6 +12327,11 @@ func (r PostApiV1QuickRepliesIdRenderResponse) GetApplicationproblemJSON400() *P
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
 func (r PostApiV1QuickRepliesIdRenderResponse) GetApplicationproblemJSON401() *Problem {
 	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PostApiV1QuickRepliesIdRenderResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
@@ -15268,7 +15275,7 @@ func (c *ClientWithResponses) GetApiV1QuickRepliesWithResponse(ctx context.Conte
 
 // PostApiV1QuickRepliesWithBodyWithResponse Create a quick reply
 //
-// scope account is for admins (403 for agents); personal belongs to the caller. Every invalid field at once: quick_reply_shortcut_invalid, quick_reply_text_invalid, quick_reply_placeholder_unknown, quick_reply_scope_invalid. A shortcut already used in the same scope (and owner) → 409 quick_reply_exists.
+// scope account is for admins (403 for agents, including agent API keys); personal belongs to the calling user (an API key has none: quick_reply_scope_invalid). Every invalid field at once: quick_reply_shortcut_invalid, quick_reply_text_invalid, quick_reply_placeholder_unknown, quick_reply_scope_invalid. A shortcut already used in the same scope (and owner) → 409 quick_reply_exists.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -15283,7 +15290,7 @@ func (c *ClientWithResponses) PostApiV1QuickRepliesWithBodyWithResponse(ctx cont
 
 // PostApiV1QuickRepliesWithResponse Create a quick reply
 //
-// scope account is for admins (403 for agents); personal belongs to the caller. Every invalid field at once: quick_reply_shortcut_invalid, quick_reply_text_invalid, quick_reply_placeholder_unknown, quick_reply_scope_invalid. A shortcut already used in the same scope (and owner) → 409 quick_reply_exists.
+// scope account is for admins (403 for agents, including agent API keys); personal belongs to the calling user (an API key has none: quick_reply_scope_invalid). Every invalid field at once: quick_reply_shortcut_invalid, quick_reply_text_invalid, quick_reply_placeholder_unknown, quick_reply_scope_invalid. A shortcut already used in the same scope (and owner) → 409 quick_reply_exists.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -19195,6 +19202,13 @@ func ParsePostApiV1QuickRepliesIdRenderResponse(rsp *http.Response) (*PostApiV1Q
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest Problem

@@ -3110,7 +3110,7 @@ export interface paths {
         put?: never;
         /**
          * Create a quick reply
-         * @description scope account is for admins (403 for agents); personal belongs to the caller. Every invalid field at once: quick_reply_shortcut_invalid, quick_reply_text_invalid, quick_reply_placeholder_unknown, quick_reply_scope_invalid. A shortcut already used in the same scope (and owner) → 409 quick_reply_exists.
+         * @description scope account is for admins (403 for agents, including agent API keys); personal belongs to the calling user (an API key has none: quick_reply_scope_invalid). Every invalid field at once: quick_reply_shortcut_invalid, quick_reply_text_invalid, quick_reply_placeholder_unknown, quick_reply_scope_invalid. A shortcut already used in the same scope (and owner) → 409 quick_reply_exists.
          */
         post: {
             parameters: {
@@ -3408,6 +3408,15 @@ export interface paths {
                 };
                 /** @description Unauthorized */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
