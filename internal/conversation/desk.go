@@ -446,14 +446,19 @@ type Desk struct {
 const previewLength = 120
 
 // DeskOf returns, for each of the conversations (by id), the calling user's unread count (inbound
-// messages after what they last read; 0 for API keys) and the latest message. Two queries for
-// a whole page.
-func (s *Service) DeskOf(ctx context.Context, actor Actor, ids []string) (map[string]Desk, error) {
+// messages after what they last read; 0 for API keys) and the latest message, notes included
+// unless withNotes is false (what leaves the system, CRM webhooks, never shows a note). Two
+// queries for a whole page.
+func (s *Service) DeskOf(ctx context.Context, actor Actor, ids []string, withNotes bool) (map[string]Desk, error) {
 	out := make(map[string]Desk, len(ids))
 	if len(ids) == 0 {
 		return out, nil
 	}
 	acc := store.AccountID(ctx)
+	noNotes := ""
+	if !withNotes {
+		noNotes = " AND m2.direction <> 'internal'"
+	}
 	var last []struct {
 		ConversationID string
 		Direction      string
@@ -463,7 +468,7 @@ func (s *Service) DeskOf(ctx context.Context, actor Actor, ids []string) (map[st
 	}
 	if err := s.db.Conn(ctx).Raw(`SELECT m.conversation_id, m.direction, m.type, m.rendered_text, m.created_at FROM messages m
 WHERE m.account_id = ? AND m.conversation_id IN ?
-  AND m.seq = (SELECT max(m2.seq) FROM messages m2 WHERE m2.account_id = m.account_id AND m2.conversation_id = m.conversation_id)`,
+  AND m.seq = (SELECT max(m2.seq) FROM messages m2 WHERE m2.account_id = m.account_id AND m2.conversation_id = m.conversation_id`+noNotes+`)`,
 		acc, ids).Scan(&last).Error; err != nil {
 		return nil, store.Translate(err, nil, nil)
 	}
