@@ -466,10 +466,13 @@ func (s *Service) DeskOf(ctx context.Context, actor Actor, ids []string, withNot
 		RenderedText   string
 		CreatedAt      time.Time
 	}
-	if err := s.db.Conn(ctx).Raw(`SELECT m.conversation_id, m.direction, m.type, m.rendered_text, m.created_at FROM messages m
-WHERE m.account_id = ? AND m.conversation_id IN ?
-  AND m.seq = (SELECT max(m2.seq) FROM messages m2 WHERE m2.account_id = m.account_id AND m2.conversation_id = m.conversation_id`+noNotes+`)`,
-		acc, ids).Scan(&last).Error; err != nil {
+	// Driven by the page's conversations: each finds its latest seq walking the (account_id,
+	// conversation_id, seq) index backwards, however long the conversation.
+	if err := s.db.Conn(ctx).Raw(`SELECT m.conversation_id, m.direction, m.type, m.rendered_text, m.created_at
+FROM conversations c JOIN messages m ON m.account_id = c.account_id AND m.conversation_id = c.id
+  AND m.seq = (SELECT m2.seq FROM messages m2 WHERE m2.account_id = c.account_id AND m2.conversation_id = c.id`+noNotes+`
+               ORDER BY m2.seq DESC LIMIT 1)
+WHERE c.account_id = ? AND c.id IN ?`, acc, ids).Scan(&last).Error; err != nil {
 		return nil, store.Translate(err, nil, nil)
 	}
 	for _, l := range last {
