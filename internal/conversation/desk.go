@@ -516,7 +516,7 @@ type Counts struct {
 	Mine, Waiting, Others, Closed TabCount
 }
 
-// Counts counts the caller's tabs in one pass over the conversations they may see.
+// Counts counts the caller's tabs over the conversations they may see.
 func (s *Service) Counts(ctx context.Context, actor Actor) (Counts, error) {
 	if actor.UserID != "" && !store.ValidID(actor.UserID) {
 		return Counts{}, ErrNotFound // a user id is always a UUID: nothing else is ever written into the SQL
@@ -533,14 +533,18 @@ func (s *Service) Counts(ctx context.Context, actor Actor) (Counts, error) {
 		others = "(c.assignee_id IS NULL OR c.assignee_id <> '" + actor.UserID + "')"
 	}
 	sum := func(cond string) string { return "COALESCE(SUM(CASE WHEN " + cond + " THEN 1 ELSE 0 END), 0)" }
-	active, waiting, open := "c.status = 'active'", "c.status IN ('waiting', 'scheduled')", "c.status IN ('scheduled', 'waiting', 'active')"
-	sql := "SELECT " +
+	active, waiting := "c.status = 'active'", "c.status IN ('waiting', 'scheduled')"
+	// Two passes, each over one side of the status index (conversations_account_status): the open
+	// conversations with their read marks, and the closed ones counted alone (they pile up).
+	// The states stay literals, like the index's.
+	open := "SELECT " +
 		sum(mine+" AND "+active) + " AS mine_total, " + sum(mine+" AND "+active+" AND "+unread) + " AS mine_unread, " +
 		sum(mine+" AND "+waiting) + " AS waiting_total, " + sum(mine+" AND "+waiting+" AND "+unread) + " AS waiting_unread, " +
-		sum(others+" AND "+open) + " AS others_total, " + sum(others+" AND "+open+" AND "+unread) + " AS others_unread, " +
-		sum("c.status = 'closed'") + " AS closed_total " +
-		"FROM conversations c " + join + " WHERE c.account_id = ?"
+		sum(others) + " AS others_total, " + sum(others+" AND "+unread) + " AS others_unread " +
+		"FROM conversations c " + join + " WHERE c.account_id = ? AND c.status IN ('scheduled', 'waiting', 'active')"
+	closed := "SELECT count(*) FROM conversations c WHERE c.account_id = ? AND c.status = 'closed'"
 	args = append(args, store.AccountID(ctx))
+	closedArgs := []any{store.AccountID(ctx)}
 	if actor.UserID != "" && !actor.IsAdmin {
 		teams, err := s.teams.TeamsOf(ctx, actor.UserID)
 		if err != nil {
@@ -549,15 +553,20 @@ func (s *Service) Counts(ctx context.Context, actor Actor) (Counts, error) {
 		if len(teams) == 0 {
 			return Counts{}, nil
 		}
-		sql += " AND c.team_id IN ?"
-		args = append(args, teams)
+		open += " AND c.team_id IN ?"
+		closed += " AND c.team_id IN ?"
+		args, closedArgs = append(args, teams), append(closedArgs, teams)
 	}
 	var row struct {
-		MineTotal, MineUnread, WaitingTotal, WaitingUnread, OthersTotal, OthersUnread, ClosedTotal int
+		MineTotal, MineUnread, WaitingTotal, WaitingUnread, OthersTotal, OthersUnread int
 	}
-	if err := s.db.Conn(ctx).Raw(sql, args...).Scan(&row).Error; err != nil {
+	if err := s.db.Conn(ctx).Raw(open, args...).Scan(&row).Error; err != nil {
+		return Counts{}, store.Translate(err, nil, nil)
+	}
+	var closedTotal int
+	if err := s.db.Conn(ctx).Raw(closed, closedArgs...).Scan(&closedTotal).Error; err != nil {
 		return Counts{}, store.Translate(err, nil, nil)
 	}
 	return Counts{Mine: TabCount{row.MineTotal, row.MineUnread}, Waiting: TabCount{row.WaitingTotal, row.WaitingUnread},
-		Others: TabCount{row.OthersTotal, row.OthersUnread}, Closed: TabCount{Total: row.ClosedTotal}}, nil
+		Others: TabCount{row.OthersTotal, row.OthersUnread}, Closed: TabCount{Total: closedTotal}}, nil
 }
