@@ -36,13 +36,19 @@ export interface Page<T> {
 export type FieldError = Res<S['apperr.FieldError']>
 
 /** RFC 9457 problem+json body with the API's stable `code`. */
-export type Problem = Omit<Res<S['Problem']>, 'existing_id' | 'request_id' | 'errors' | 'detail' | 'retry_after'> & {
+export type Problem = Omit<
+  Res<S['Problem']>,
+  'existing_id' | 'request_id' | 'errors' | 'detail' | 'retry_after' | 'assignee_id' | 'assignee_name'
+> & {
   detail?: string
   /** Present on 429: seconds to wait (the Retry-After header). */
   retry_after?: number
   errors?: FieldError[]
   /** Present on 409 `contact_exists` and `conversation_already_open`. */
   existing_id?: Id
+  /** Present on 409 `conversation_already_assigned`: who owns the conversation now. */
+  assignee_id?: Id
+  assignee_name?: string
   request_id?: string
 }
 

@@ -211,6 +211,7 @@ export class FakeApi {
     opt_out_confirmation: '',
     exchange_rate: 5.8,
     exchange_rate_date: '2026-12-04',
+    close_reasons: [],
     created_at: T0,
     updated_at: T0,
   }
@@ -275,7 +276,12 @@ export class FakeApi {
       waiting_seconds: o.status === 'waiting' ? HOUR / 1000 : null,
       last_inbound_at: o.windowOpenFor !== undefined || o.windowExpiredAgo !== undefined ? new Date(now - HOUR).toISOString() : null,
       closed_at: null,
+      closed_reason: null,
       failure: null,
+      assignee_id: null,
+      assignee_name: null,
+      unread_count: 0,
+      last_message: null,
       created_at: new Date(now - HOUR).toISOString(),
       updated_at: new Date(now - HOUR).toISOString(),
     }
@@ -727,7 +733,12 @@ export class FakeApi {
       waiting_seconds: scheduledAt || text !== null ? null : 0,
       last_inbound_at: null,
       closed_at: null,
+      closed_reason: null,
       failure: null,
+      assignee_id: null,
+      assignee_name: null,
+      unread_count: 0,
+      last_message: null,
       estimated_cost: t ? this.estimate(t, false) : undefined,
       created_at: now,
       updated_at: now,
@@ -825,6 +836,8 @@ export class FakeApi {
       read_at: null,
       failed_at: null,
       received_at: m.direction === 'in' ? at : null,
+      author_id: null,
+      author_name: null,
       ...m,
     }
   }
