@@ -175,11 +175,12 @@ var roleOf = map[string]string{
 
 	"POST /api/v1/sandbox/channels/{id}/inbound": "agent",
 
-	"GET /api/v1/events":                                "agent",
-	"GET /api/v1/webhook-subscriptions":                 "admin",
-	"POST /api/v1/webhook-subscriptions":                "admin",
-	"DELETE /api/v1/webhook-subscriptions/{id}":         "admin",
-	"GET /api/v1/webhook-subscriptions/{id}/deliveries": "admin",
+	"GET /api/v1/events":                                                         "agent",
+	"GET /api/v1/webhook-subscriptions":                                          "admin",
+	"POST /api/v1/webhook-subscriptions":                                         "admin",
+	"DELETE /api/v1/webhook-subscriptions/{id}":                                  "admin",
+	"GET /api/v1/webhook-subscriptions/{id}/deliveries":                          "admin",
+	"POST /api/v1/webhook-subscriptions/{id}/deliveries/{delivery_id}/redeliver": "admin",
 }
 
 // call is one request of a role test; op names the spec operation it exercises.
@@ -244,6 +245,7 @@ func TestAgentKeyRoles(t *testing.T) {
 			{"POST /api/v1/webhook-subscriptions", "/api/v1/webhook-subscriptions", map[string]any{"url": "https://203.0.113.11/hook", "events": []string{"message.created"}}},
 			{"DELETE /api/v1/webhook-subscriptions/{id}", "/api/v1/webhook-subscriptions/" + hook, nil},
 			{"GET /api/v1/webhook-subscriptions/{id}/deliveries", "/api/v1/webhook-subscriptions/" + hook + "/deliveries", nil},
+			{"POST /api/v1/webhook-subscriptions/{id}/deliveries/{delivery_id}/redeliver", "/api/v1/webhook-subscriptions/" + hook + "/deliveries/" + unknownID + "/redeliver", nil},
 		}
 		covered := map[string]bool{}
 		for _, c := range forbidden {

@@ -25,8 +25,10 @@ type Problem struct {
 	ExistingID *string             `json:"existing_id,omitempty"`
 	// RetryAfter is, on a 429, the seconds to wait before trying again (also the Retry-After
 	// header): the SPA says "tente de novo em N minutos" from it.
-	RetryAfter *int   `json:"retry_after,omitempty" example:"600"`
-	RequestID  string `json:"request_id,omitempty"`
+	RetryAfter *int `json:"retry_after,omitempty" example:"600"`
+	// OpenConversations is, on 409 team_has_open_conversations, how many open conversations the team has.
+	OpenConversations *int64 `json:"open_conversations,omitempty" example:"3"`
+	RequestID         string `json:"request_id,omitempty"`
 } // @name Problem
 
 var kindStatus = map[apperr.Kind]int{
@@ -94,6 +96,9 @@ func problemFor(err error) Problem {
 		}
 		if id, ok := ae.Extra["existing_id"].(string); ok && id != "" {
 			p.ExistingID = &id
+		}
+		if n, ok := ae.Extra["open_conversations"].(int64); ok {
+			p.OpenConversations = &n
 		}
 		if ra, ok := ae.Extra["retry_after"].(int); ok && ae.Kind == apperr.KindRateLimited {
 			p.RetryAfter = &ra
