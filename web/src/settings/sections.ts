@@ -1,4 +1,5 @@
-import type { ComponentType, LazyExoticComponent } from 'react'
+import { lazy, type ComponentType, type LazyExoticComponent } from 'react'
+import { t } from '../i18n/pt-BR'
 
 /**
  * The sections of "Configurações", in the order the side menu lists them. `id` is the route
@@ -11,4 +12,10 @@ export type SettingsSection = {
   Component: LazyExoticComponent<ComponentType>
 }
 
-export const settingsSections: SettingsSection[] = []
+export const settingsSections: SettingsSection[] = [
+  { id: 'equipes', label: t('settings.teams'), Component: lazy(() => import('./Teams')) },
+  { id: 'atendentes', label: t('settings.agents'), Component: lazy(() => import('./Agents')) },
+  { id: 'chaves-de-api', label: t('settings.apiKeys'), Component: lazy(() => import('./ApiKeys')) },
+  { id: 'webhooks', label: t('settings.webhooks'), Component: lazy(() => import('./Webhooks')) },
+  { id: 'conta', label: t('settings.account'), Component: lazy(() => import('./AccountSettings')) },
+]
