@@ -77,7 +77,7 @@ export const ptBR = {
   'agents.firstPassword': 'Primeira senha',
   'agents.firstPasswordHint': 'De 8 a 72 caracteres. Passe-a à pessoa por um canal seguro.',
   'agents.resetPassword': 'Redefinir senha',
-  'agents.passwordNamed': 'Redefinir a senha de {name}',
+  'agents.passwordNamed': 'Redefinir senha de {name}',
   'agents.passwordTitle': 'Nova senha para {name}',
   'agents.passwordIntro': 'As sessões abertas desta pessoa serão encerradas; ela entra de novo com a nova senha.',
   'agents.newPassword': 'Nova senha',

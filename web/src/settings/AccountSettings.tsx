@@ -5,7 +5,8 @@ import { Dialog } from '../components/Dialog'
 import { Field } from '../components/Field'
 import { formatDate } from '../i18n/format'
 import { errorText, t } from '../i18n/pt-BR'
-import { LoadState, SectionHead, SelectField, useResource, useServerErrors } from './kit'
+import { LoadState, SectionHead, SelectField } from './kit'
+import { useResource, useServerErrors } from './hooks'
 
 const load = () => adminApi.getAccount()
 
@@ -109,6 +110,7 @@ function AccountForm({ account, onClose, onSaved }: { account: Account; onClose:
 
   const submit = async (e: FormEvent) => {
     e.preventDefault()
+    if (saving) return
     // Only what changed: the server leaves the rest (and its validation covers every field sent).
     const body: AccountInput = {}
     if (form.name !== initial.name) body.name = form.name
@@ -189,7 +191,7 @@ function AccountForm({ account, onClose, onSaved }: { account: Account; onClose:
           <button type="button" className="button" onClick={onClose}>
             {t('common.cancel')}
           </button>
-          <button type="submit" className="button button-primary" disabled={saving}>
+          <button type="submit" className="button button-primary">
             {saving ? t('settings.saving') : t('settings.save')}
           </button>
         </div>

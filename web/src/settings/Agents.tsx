@@ -6,7 +6,8 @@ import { Field } from '../components/Field'
 import { t } from '../i18n/pt-BR'
 import { problemText } from '../lib/errors'
 import { useSession } from '../state'
-import { CheckboxGroup, LoadState, SectionHead, SelectField, useResource, useServerErrors } from './kit'
+import { CheckboxGroup, LoadState, SectionHead, SelectField } from './kit'
+import { useResource, useServerErrors } from './hooks'
 
 interface Data {
   users: User[]
@@ -91,40 +92,42 @@ export default function Agents() {
                   <td>
                     <span className={`badge${u.active ? ' badge-ok' : ''}`}>{u.active ? t('agents.active') : t('agents.inactive')}</span>
                   </td>
-                  <td className="row-actions">
-                    <button type="button" className="button" onClick={() => setEditing({ kind: 'edit', user: u })} aria-label={t('agents.editNamed', { name: u.name })}>
-                      {t('settings.edit')}
-                    </button>
-                    <button
-                      type="button"
-                      className="button"
-                      onClick={() => setEditing({ kind: 'password', user: u })}
-                      aria-label={t('agents.passwordNamed', { name: u.name })}
-                    >
-                      {t('agents.resetPassword')}
-                    </button>
-                    {u.active ? (
+                  <td>
+                    <div className="row-actions">
+                      <button type="button" className="button" onClick={() => setEditing({ kind: 'edit', user: u })} aria-label={t('agents.editNamed', { name: u.name })}>
+                        {t('settings.edit')}
+                      </button>
                       <button
                         type="button"
-                        className="button button-ghost"
-                        disabled={u.id === me.id}
-                        title={u.id === me.id ? t('agents.notYourself') : undefined}
-                        onClick={() => setToggling(u)}
-                        aria-label={t('agents.deactivateNamed', { name: u.name })}
+                        className="button"
+                        onClick={() => setEditing({ kind: 'password', user: u })}
+                        aria-label={t('agents.passwordNamed', { name: u.name })}
                       >
-                        {t('agents.deactivate')}
+                        {t('agents.resetPassword')}
                       </button>
-                    ) : (
-                      <button
-                        type="button"
-                        className="button button-ghost"
-                        disabled={busy}
-                        onClick={() => setActive(u, true)}
-                        aria-label={t('agents.reactivateNamed', { name: u.name })}
-                      >
-                        {t('agents.reactivate')}
-                      </button>
-                    )}
+                      {u.active ? (
+                        <button
+                          type="button"
+                          className="button button-ghost"
+                          disabled={u.id === me.id}
+                          title={u.id === me.id ? t('agents.notYourself') : undefined}
+                          onClick={() => setToggling(u)}
+                          aria-label={t('agents.deactivateNamed', { name: u.name })}
+                        >
+                          {t('agents.deactivate')}
+                        </button>
+                      ) : (
+                        <button
+                          type="button"
+                          className="button button-ghost"
+                          disabled={busy}
+                          onClick={() => setActive(u, true)}
+                          aria-label={t('agents.reactivateNamed', { name: u.name })}
+                        >
+                          {t('agents.reactivate')}
+                        </button>
+                      )}
+                    </div>
                   </td>
                 </tr>
               ))}
@@ -180,6 +183,9 @@ function UserForm(props: { user: User | null; teams: Team[]; onClose: () => void
 
   const submit = async (e: FormEvent) => {
     e.preventDefault()
+    // The button stays enabled (disabling it would drop the focus, and Escape with it): a second
+    // submit while saving is ignored here.
+    if (saving) return
     setSaving(true)
     server.clear()
     try {
@@ -245,7 +251,7 @@ function UserForm(props: { user: User | null; teams: Team[]; onClose: () => void
           <button type="button" className="button" onClick={onClose}>
             {t('common.cancel')}
           </button>
-          <button type="submit" className="button button-primary" disabled={saving}>
+          <button type="submit" className="button button-primary">
             {saving ? t('settings.saving') : user ? t('settings.save') : t('agents.invite')}
           </button>
         </div>
@@ -260,6 +266,9 @@ function PasswordForm({ user, onClose, onSaved }: { user: User; onClose: () => v
   const server = useServerErrors(['password'])
   const submit = async (e: FormEvent) => {
     e.preventDefault()
+    // The button stays enabled (disabling it would drop the focus, and Escape with it): a second
+    // submit while saving is ignored here.
+    if (saving) return
     setSaving(true)
     server.clear()
     try {
@@ -294,7 +303,7 @@ function PasswordForm({ user, onClose, onSaved }: { user: User; onClose: () => v
           <button type="button" className="button" onClick={onClose}>
             {t('common.cancel')}
           </button>
-          <button type="submit" className="button button-primary" disabled={saving}>
+          <button type="submit" className="button button-primary">
             {saving ? t('settings.saving') : t('agents.setPassword')}
           </button>
         </div>

@@ -5,7 +5,8 @@ import { Field } from '../components/Field'
 import { formatDateTime } from '../i18n/format'
 import { t } from '../i18n/pt-BR'
 import { problemText } from '../lib/errors'
-import { LoadState, SecretOnce, SectionHead, SelectField, useResource, useServerErrors } from './kit'
+import { LoadState, SecretOnce, SectionHead, SelectField } from './kit'
+import { useResource, useServerErrors } from './hooks'
 
 const load = () => adminApi.listApiKeys()
 
@@ -74,14 +75,16 @@ export default function ApiKeys() {
                   <td>{k.role === 'admin' ? t('agents.role.admin') : t('agents.role.agent')}</td>
                   <td>{formatDateTime(k.created_at)}</td>
                   <td>{k.last_used_at ? formatDateTime(k.last_used_at) : <span className="muted">{t('keys.neverUsed')}</span>}</td>
-                  <td className="row-actions">
-                    {k.revoked_at ? (
-                      <span className="badge">{t('keys.revokedAt', { date: formatDateTime(k.revoked_at) })}</span>
-                    ) : (
-                      <button type="button" className="button button-ghost" onClick={() => setRevoking(k)} aria-label={t('keys.revokeNamed', { name: k.name })}>
-                        {t('keys.revoke')}
-                      </button>
-                    )}
+                  <td>
+                    <div className="row-actions">
+                      {k.revoked_at ? (
+                        <span className="badge">{t('keys.revokedAt', { date: formatDateTime(k.revoked_at) })}</span>
+                      ) : (
+                        <button type="button" className="button button-ghost" onClick={() => setRevoking(k)} aria-label={t('keys.revokeNamed', { name: k.name })}>
+                          {t('keys.revoke')}
+                        </button>
+                      )}
+                    </div>
                   </td>
                 </tr>
               ))}
@@ -114,6 +117,9 @@ function KeyForm({ onClose, onCreated }: { onClose: () => void; onCreated: () =>
 
   const submit = async (e: FormEvent) => {
     e.preventDefault()
+    // The button stays enabled (disabling it would drop the focus, and Escape with it): a second
+    // submit while saving is ignored here.
+    if (saving) return
     setSaving(true)
     server.clear()
     try {
@@ -163,7 +169,7 @@ function KeyForm({ onClose, onCreated }: { onClose: () => void; onCreated: () =>
           <button type="button" className="button" onClick={onClose}>
             {t('common.cancel')}
           </button>
-          <button type="submit" className="button button-primary" disabled={saving}>
+          <button type="submit" className="button button-primary">
             {saving ? t('settings.saving') : t('keys.create')}
           </button>
         </div>

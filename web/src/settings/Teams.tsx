@@ -6,7 +6,8 @@ import { ConfirmDialog, Dialog } from '../components/Dialog'
 import { Field } from '../components/Field'
 import { t } from '../i18n/pt-BR'
 import { problemText } from '../lib/errors'
-import { CheckboxGroup, LoadState, SectionHead, useResource, useServerErrors } from './kit'
+import { CheckboxGroup, LoadState, SectionHead } from './kit'
+import { useResource, useServerErrors } from './hooks'
 
 interface Data {
   teams: Team[]
@@ -85,21 +86,23 @@ export default function Teams() {
                   <th scope="row">{team.name}</th>
                   <td>{names(team.channel_ids, data.channels) || <span className="muted">{t('teams.noChannels')}</span>}</td>
                   <td>{names(team.member_ids, data.users) || <span className="muted">{t('teams.noMembers')}</span>}</td>
-                  <td className="row-actions">
-                    <button type="button" className="button" onClick={() => setEditing(team)} aria-label={t('teams.editNamed', { name: team.name })}>
-                      {t('settings.edit')}
-                    </button>
-                    <button
-                      type="button"
-                      className="button button-ghost"
-                      onClick={() => {
-                        setDeleteError('')
-                        setDeleting(team)
-                      }}
-                      aria-label={t('teams.deleteNamed', { name: team.name })}
-                    >
-                      {t('settings.delete')}
-                    </button>
+                  <td>
+                    <div className="row-actions">
+                      <button type="button" className="button" onClick={() => setEditing(team)} aria-label={t('teams.editNamed', { name: team.name })}>
+                        {t('settings.edit')}
+                      </button>
+                      <button
+                        type="button"
+                        className="button button-ghost"
+                        onClick={() => {
+                          setDeleteError('')
+                          setDeleting(team)
+                        }}
+                        aria-label={t('teams.deleteNamed', { name: team.name })}
+                      >
+                        {t('settings.delete')}
+                      </button>
+                    </div>
                   </td>
                 </tr>
               ))}
@@ -146,6 +149,9 @@ function TeamForm(props: { team: Team | null; channels: Channel[]; users: User[]
 
   const submit = async (e: FormEvent) => {
     e.preventDefault()
+    // The button stays enabled (disabling it would drop the focus, and Escape with it): a second
+    // submit while saving is ignored here.
+    if (saving) return
     setSaving(true)
     server.clear()
     try {
@@ -187,7 +193,7 @@ function TeamForm(props: { team: Team | null; channels: Channel[]; users: User[]
           <button type="button" className="button" onClick={onClose}>
             {t('common.cancel')}
           </button>
-          <button type="submit" className="button button-primary" disabled={saving}>
+          <button type="submit" className="button button-primary">
             {saving ? t('settings.saving') : t('settings.save')}
           </button>
         </div>

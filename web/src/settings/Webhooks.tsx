@@ -5,7 +5,8 @@ import { Field } from '../components/Field'
 import { formatDateTime } from '../i18n/format'
 import { t } from '../i18n/pt-BR'
 import { problemText } from '../lib/errors'
-import { CheckboxGroup, LoadState, SecretOnce, SectionHead, useResource, useServerErrors } from './kit'
+import { CheckboxGroup, LoadState, SecretOnce, SectionHead } from './kit'
+import { useResource, useServerErrors } from './hooks'
 
 const load = () => adminApi.listWebhooks()
 
@@ -82,19 +83,21 @@ export default function Webhooks() {
                   </th>
                   <td>{w.events.map(eventLabel).join(', ')}</td>
                   <td>{formatDateTime(w.created_at)}</td>
-                  <td className="row-actions">
-                    <button
-                      type="button"
-                      className="button"
-                      aria-pressed={log?.id === w.id}
-                      onClick={() => setLog(log?.id === w.id ? null : w)}
-                      aria-label={t('webhooks.deliveriesOf', { url: w.url })}
-                    >
-                      {t('webhooks.deliveries')}
-                    </button>
-                    <button type="button" className="button button-ghost" onClick={() => setDeleting(w)} aria-label={t('webhooks.deleteNamed', { url: w.url })}>
-                      {t('settings.delete')}
-                    </button>
+                  <td>
+                    <div className="row-actions">
+                      <button
+                        type="button"
+                        className="button"
+                        aria-pressed={log?.id === w.id}
+                        onClick={() => setLog(log?.id === w.id ? null : w)}
+                        aria-label={t('webhooks.deliveriesOf', { url: w.url })}
+                      >
+                        {t('webhooks.deliveries')}
+                      </button>
+                      <button type="button" className="button button-ghost" onClick={() => setDeleting(w)} aria-label={t('webhooks.deleteNamed', { url: w.url })}>
+                        {t('settings.delete')}
+                      </button>
+                    </div>
                   </td>
                 </tr>
               ))}
@@ -208,6 +211,9 @@ function WebhookForm({ onClose, onCreated }: { onClose: () => void; onCreated: (
 
   const submit = async (e: FormEvent) => {
     e.preventDefault()
+    // The button stays enabled (disabling it would drop the focus, and Escape with it): a second
+    // submit while saving is ignored here.
+    if (saving) return
     setSaving(true)
     server.clear()
     try {
@@ -263,7 +269,7 @@ function WebhookForm({ onClose, onCreated }: { onClose: () => void; onCreated: (
           <button type="button" className="button" onClick={onClose}>
             {t('common.cancel')}
           </button>
-          <button type="submit" className="button button-primary" disabled={saving}>
+          <button type="submit" className="button button-primary">
             {saving ? t('settings.saving') : t('webhooks.create')}
           </button>
         </div>
