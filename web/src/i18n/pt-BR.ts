@@ -125,6 +125,7 @@ export const ptBR = {
   'webhooks.url': 'Endereço (URL)',
   'webhooks.urlHint': 'Um endereço https do seu sistema que aceite POST com JSON.',
   'webhooks.events': 'Eventos',
+  'webhooks.created': 'Criado em',
   'webhooks.event.conversation.created': 'Atendimento criado',
   'webhooks.event.conversation.updated': 'Atendimento atualizado',
   'webhooks.event.conversation.waiting_expired': 'Contato não respondeu a tempo',

@@ -69,7 +69,7 @@ export default function Webhooks() {
               <tr>
                 <th scope="col">{t('webhooks.url')}</th>
                 <th scope="col">{t('webhooks.events')}</th>
-                <th scope="col">{t('keys.created')}</th>
+                <th scope="col">{t('webhooks.created')}</th>
                 <th scope="col">
                   <span className="visually-hidden">{t('settings.actions')}</span>
                 </th>
