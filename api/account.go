@@ -29,11 +29,14 @@ type AccountRequest struct {
 	ExchangeRateDate nullable[string] `json:"exchange_rate_date" swaggertype:"string" format:"date" extensions:"x-nullable" example:"2026-12-04"`
 	// CloseReasons replaces the reasons agents pick from when closing a conversation: at most 30, each 1-80 characters, no two alike (close_reasons_invalid).
 	CloseReasons *[]string `json:"close_reasons" example:"Resolvido,Sem resposta,Venda realizada"`
+	// TimeZone is the IANA time zone the account's people work in (time_zone_invalid otherwise).
+	TimeZone *string `json:"time_zone" example:"America/Sao_Paulo"`
 } // @name AccountRequest
 
 func (r AccountRequest) input() account.Settings {
 	in := account.Settings{Name: r.Name, DefaultRegion: r.DefaultRegion, AutoCloseWaiting: r.AutoCloseWaiting,
-		OptOutKeywords: r.OptOutKeywords, OptInKeywords: r.OptInKeywords, OptOutConfirmation: r.OptOutConfirmation, CloseReasons: r.CloseReasons}
+		OptOutKeywords: r.OptOutKeywords, OptInKeywords: r.OptInKeywords, OptOutConfirmation: r.OptOutConfirmation, CloseReasons: r.CloseReasons,
+		TimeZone: r.TimeZone}
 	if r.ExchangeRate.Set || r.ExchangeRateDate.Set {
 		in.ExchangeRate = &account.ExchangeRateInput{Clear: r.ExchangeRate.Set && r.ExchangeRate.Value == nil,
 			Rate: r.ExchangeRate.Value, Date: r.ExchangeRateDate.Value}
@@ -73,15 +76,17 @@ type AccountResponse struct {
 	// ExchangeRateDate is the day the exchange rate is from (YYYY-MM-DD); null when no rate is set.
 	ExchangeRateDate *string `json:"exchange_rate_date" format:"date" extensions:"x-nullable" example:"2026-12-04"`
 	// CloseReasons are the reasons agents pick from when closing a conversation (readable by every user).
-	CloseReasons []string  `json:"close_reasons" example:"Resolvido,Sem resposta,Venda realizada"`
-	CreatedAt    time.Time `json:"created_at"`
-	UpdatedAt    time.Time `json:"updated_at"`
+	CloseReasons []string `json:"close_reasons" example:"Resolvido,Sem resposta,Venda realizada"`
+	// TimeZone is the IANA time zone the account's people work in.
+	TimeZone  string    `json:"time_zone" example:"America/Sao_Paulo"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 } // @name Account
 
 func (s *server) toAccount(a account.Account) AccountResponse {
 	out := AccountResponse{ID: a.ID, Name: a.Name, DefaultRegion: a.DefaultRegion, AutoCloseWaiting: a.AutoCloseWaiting,
 		WaitingTimeoutSeconds: int64(s.WaitingTimeout / time.Second), OptOutKeywords: nonNil(a.OptOutKeywords), OptInKeywords: nonNil(a.OptInKeywords),
-		OptOutConfirmation: a.OptOutConfirmation, CloseReasons: nonNil(a.CloseReasons), CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC()}
+		OptOutConfirmation: a.OptOutConfirmation, CloseReasons: nonNil(a.CloseReasons), TimeZone: a.TimeZone, CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC()}
 	if r := a.ExchangeRate; r != nil {
 		out.ExchangeRate, out.ExchangeRateDate = &r.BRLPerUSD, &r.Date
 	}

@@ -30,7 +30,9 @@ type Problem struct {
 	// conversation now (null when it went back to the queue).
 	AssigneeID   *string `json:"assignee_id,omitempty" format:"uuid"`
 	AssigneeName *string `json:"assignee_name,omitempty" example:"Bruno Lima"`
-	RequestID    string  `json:"request_id,omitempty"`
+	// OpenConversations is, on 409 team_has_open_conversations, how many open conversations the team has.
+	OpenConversations *int64 `json:"open_conversations,omitempty" example:"3"`
+	RequestID         string `json:"request_id,omitempty"`
 } // @name Problem
 
 var kindStatus = map[apperr.Kind]int{
@@ -104,6 +106,9 @@ func problemFor(err error) Problem {
 		}
 		if name, ok := ae.Extra["assignee_name"].(string); ok && name != "" {
 			p.AssigneeName = &name
+		}
+		if n, ok := ae.Extra["open_conversations"].(int64); ok {
+			p.OpenConversations = &n
 		}
 		if ra, ok := ae.Extra["retry_after"].(int); ok && ae.Kind == apperr.KindRateLimited {
 			p.RetryAfter = &ra

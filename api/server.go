@@ -210,6 +210,7 @@ func New(d Deps) *echo.Echo {
 	authed.POST("/webhook-subscriptions", s.createWebhookSubscription, adminOnly)
 	authed.DELETE("/webhook-subscriptions/:id", s.deleteWebhookSubscription, adminOnly)
 	authed.GET("/webhook-subscriptions/:id/deliveries", s.listWebhookDeliveries, adminOnly)
+	authed.POST("/webhook-subscriptions/:id/deliveries/:delivery_id/redeliver", s.redeliverWebhook, adminOnly)
 
 	if d.SPA != nil {
 		s.serveSPA(e)

@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/atendimento/atendimento/internal/account"
+	"github.com/atendimento/atendimento/internal/store"
 )
 
 // LoginRequest is the SPA's login.
@@ -64,7 +65,11 @@ func (s *server) login(c echo.Context) error {
 	}
 	c.SetCookie(&http.Cookie{Name: SessionCookie, Value: sess.Token, Path: "/", HttpOnly: true, Secure: s.SecureCookies,
 		SameSite: http.SameSiteLaxMode, Expires: sess.ExpiresAt})
-	return c.JSON(http.StatusOK, SessionResponse{User: toUser(sess.User), CSRFToken: sess.CSRFToken, CSRFHeader: CSRFHeader})
+	u, err := s.user(store.WithAccount(c.Request().Context(), sess.User.AccountID), sess.User)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, SessionResponse{User: u, CSRFToken: sess.CSRFToken, CSRFHeader: CSRFHeader})
 }
 
 // logout godoc
@@ -116,7 +121,10 @@ func (s *server) me(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		r := toUser(u)
+		r, err := s.user(c.Request().Context(), u)
+		if err != nil {
+			return err
+		}
 		out.User = &r
 	}
 	if p.APIKeyID != "" {
@@ -126,138 +134,6 @@ func (s *server) me(c echo.Context) error {
 		out.CSRFToken = &csrf
 	}
 	return c.JSON(http.StatusOK, out)
-}
-
-// UserResponse is a user.
-type UserResponse struct {
-	ID        string    `json:"id" format:"uuid"`
-	Name      string    `json:"name" example:"Ana Souza"`
-	Email     string    `json:"email" example:"ana@example.com"`
-	Role      string    `json:"role" enums:"admin,agent"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
-} // @name User
-
-func toUser(u account.User) UserResponse {
-	return UserResponse{ID: u.ID, Name: u.Name, Email: u.Email, Role: string(u.Role), CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC()}
-}
-
-// UserList is a page of users.
-type UserList struct {
-	Items      []UserResponse `json:"items"`
-	NextCursor *string        `json:"next_cursor" extensions:"x-nullable"`
-} // @name UserList
-
-// UserRequest creates or changes a user.
-type UserRequest struct {
-	Name     *string `json:"name" example:"Ana Souza"`
-	Email    *string `json:"email" example:"ana@example.com"`
-	Password *string `json:"password" example:"a-long-password"`
-	Role     *string `json:"role" enums:"admin,agent"`
-} // @name UserRequest
-
-func (r UserRequest) input() account.UserInput {
-	in := account.UserInput{Name: r.Name, Email: r.Email, Password: r.Password}
-	if r.Role != nil {
-		role := account.Role(*r.Role)
-		in.Role = &role
-	}
-	return in
-}
-
-// listUsers godoc
-//
-//	@Summary	List users (agents and admins)
-//	@Tags		users
-//	@Produce	json
-//	@Param		limit	query		int		false	"page size (1-200, default 50)"
-//	@Param		cursor	query		string	false	"next_cursor of the previous page"
-//	@Success	200		{object}	UserList
-//	@Failure	401		{object}	Problem
-//	@Failure	422		{object}	Problem
-//	@Security	BearerAuth
-//	@Security	SessionCookie
-//	@Router		/api/v1/users [get]
-func (s *server) listUsers(c echo.Context) error {
-	return list[UserList](c, s.accounts.ListUsers, toUser)
-}
-
-// createUser godoc
-//
-//	@Summary	Create a user (admin)
-//	@Tags		users
-//	@Accept		json
-//	@Produce	json
-//	@Param		body	body		UserRequest	true	"the user"
-//	@Success	201		{object}	UserResponse
-//	@Failure	400		{object}	Problem
-//	@Failure	401		{object}	Problem
-//	@Failure	403		{object}	Problem
-//	@Failure	409		{object}	Problem
-//	@Failure	413		{object}	Problem
-//	@Failure	415		{object}	Problem
-//	@Failure	422		{object}	Problem
-//	@Security	BearerAuth
-//	@Security	SessionCookie
-//	@Router		/api/v1/users [post]
-func (s *server) createUser(c echo.Context) error {
-	return created[UserRequest](c, s.accounts.CreateUser, toUser)
-}
-
-// getUser godoc
-//
-//	@Summary	Get a user
-//	@Tags		users
-//	@Produce	json
-//	@Param		id	path		string	true	"user id"
-//	@Success	200	{object}	UserResponse
-//	@Failure	401	{object}	Problem
-//	@Failure	404	{object}	Problem
-//	@Security	BearerAuth
-//	@Security	SessionCookie
-//	@Router		/api/v1/users/{id} [get]
-func (s *server) getUser(c echo.Context) error {
-	return fetched(c, s.accounts.GetUser, toUser)
-}
-
-// updateUser godoc
-//
-//	@Summary	Change a user (admin); a new password ends their sessions
-//	@Tags		users
-//	@Accept		json
-//	@Produce	json
-//	@Param		id		path		string		true	"user id"
-//	@Param		body	body		UserRequest	true	"fields to change"
-//	@Success	200		{object}	UserResponse
-//	@Failure	400		{object}	Problem
-//	@Failure	401		{object}	Problem
-//	@Failure	403		{object}	Problem
-//	@Failure	404		{object}	Problem
-//	@Failure	409		{object}	Problem
-//	@Failure	413		{object}	Problem
-//	@Failure	415		{object}	Problem
-//	@Failure	422		{object}	Problem
-//	@Security	BearerAuth
-//	@Security	SessionCookie
-//	@Router		/api/v1/users/{id} [patch]
-func (s *server) updateUser(c echo.Context) error {
-	return updated[UserRequest](c, s.accounts.UpdateUser, toUser)
-}
-
-// deleteUser godoc
-//
-//	@Summary	Delete a user (admin)
-//	@Tags		users
-//	@Param		id	path	string	true	"user id"
-//	@Success	204
-//	@Failure	401	{object}	Problem
-//	@Failure	403	{object}	Problem
-//	@Failure	404	{object}	Problem
-//	@Security	BearerAuth
-//	@Security	SessionCookie
-//	@Router		/api/v1/users/{id} [delete]
-func (s *server) deleteUser(c echo.Context) error {
-	return deleted(c, s.accounts.DeleteUser)
 }
 
 // APIKeyResponse is an API key; secret is present only in the response that creates it.

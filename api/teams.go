@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/atendimento/atendimento/internal/apperr"
 	"github.com/atendimento/atendimento/internal/store"
 	"github.com/atendimento/atendimento/internal/team"
 )
@@ -125,16 +126,31 @@ func (s *server) updateTeam(c echo.Context) error {
 
 // deleteTeam godoc
 //
-//	@Summary	Delete a team (admin)
-//	@Tags		teams
-//	@Param		id	path	string	true	"team id"
-//	@Success	204
-//	@Failure	401	{object}	Problem
-//	@Failure	403	{object}	Problem
-//	@Failure	404	{object}	Problem
-//	@Security	BearerAuth
-//	@Security	SessionCookie
-//	@Router		/api/v1/teams/{id} [delete]
+//	@Summary		Delete a team (admin)
+//	@Description	Its closed conversations keep their history without a team; a channel whose default team it was gets none. A team with open (scheduled, waiting or active) conversations is not deleted: 409 team_has_open_conversations with open_conversations, the count.
+//	@Tags			teams
+//	@Param			id	path	string	true	"team id"
+//	@Success		204
+//	@Failure		401	{object}	Problem
+//	@Failure		403	{object}	Problem
+//	@Failure		404	{object}	Problem
+//	@Failure		409	{object}	Problem
+//	@Security		BearerAuth
+//	@Security		SessionCookie
+//	@Router			/api/v1/teams/{id} [delete]
 func (s *server) deleteTeam(c echo.Context) error {
-	return deleted(c, s.Teams.Delete)
+	return deleted(c, func(ctx context.Context, id string) error {
+		t, err := s.Teams.Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		open, err := s.Conversations.OpenInTeam(ctx, t.ID)
+		if err != nil {
+			return err
+		}
+		if open > 0 {
+			return apperr.Conflict("team_has_open_conversations", "the team has open conversations: close them first").With("open_conversations", open)
+		}
+		return s.Teams.Delete(ctx, t.ID)
+	})
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -167,4 +168,28 @@ func (s *server) listWebhookDeliveries(c echo.Context) error {
 	return list[WebhookDeliveryList](c, func(ctx context.Context, p store.Page) ([]crmhook.Delivery, *string, error) {
 		return s.CRMHooks.Deliveries(ctx, c.Param("id"), p)
 	}, toWebhookDelivery)
+}
+
+// redeliverWebhook godoc
+//
+//	@Summary		Send a failed delivery again (admin)
+//	@Description	Queues one more attempt of a failed delivery for the delivery worker (it is not sent during this request): the same body and X-Atendimento-Delivery id, the next X-Atendimento-Attempt. Answers the delivery, now pending; GET …/deliveries shows the new attempt once made. A delivery that is not failed (pending or succeeded) → 409 webhook_delivery_not_failed.
+//	@Tags			webhook-subscriptions
+//	@Produce		json
+//	@Param			id			path		string	true	"subscription id"
+//	@Param			delivery_id	path		string	true	"delivery id"
+//	@Success		202			{object}	WebhookDeliveryResponse
+//	@Failure		401			{object}	Problem
+//	@Failure		403			{object}	Problem
+//	@Failure		404			{object}	Problem
+//	@Failure		409			{object}	Problem
+//	@Security		BearerAuth
+//	@Security		SessionCookie
+//	@Router			/api/v1/webhook-subscriptions/{id}/deliveries/{delivery_id}/redeliver [post]
+func (s *server) redeliverWebhook(c echo.Context) error {
+	d, err := s.CRMHooks.Redeliver(c.Request().Context(), c.Param("id"), c.Param("delivery_id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusAccepted, toWebhookDelivery(d))
 }

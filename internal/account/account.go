@@ -48,8 +48,10 @@ type Account struct {
 	ExchangeRate *ExchangeRate
 	// CloseReasons are the reasons an agent picks from when closing a conversation.
 	CloseReasons []string
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// TimeZone is the IANA zone the account's people work in ("America/Sao_Paulo").
+	TimeZone  string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // User is an agent or admin who logs into the SPA.
@@ -59,6 +61,9 @@ type User struct {
 	Name      string
 	Email     string
 	Role      Role
+	// Active is false for a deactivated user: no login, no session, and the API keys they
+	// created are refused until an admin reactivates them.
+	Active    bool
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -96,17 +101,21 @@ type Service struct {
 	regions    perAccount[string]
 	rates      perAccount[*ExchangeRate]
 	keywords   perAccount[contact.Keywords]
+	now        func() time.Time
 }
 
 // Option configures a Service.
 type Option func(*Service)
+
+// WithClock sets the clock of API keys' last_used_at (tests move it past KeyUseResolution).
+func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
 
 // WithBcryptCost sets the password hashing cost (tests lower it to keep the suite fast).
 func WithBcryptCost(cost int) Option { return func(s *Service) { s.bcryptCost = cost } }
 
 // NewService returns the account service.
 func NewService(db *store.DB, opts ...Option) *Service {
-	s := &Service{db: db, bcryptCost: bcrypt.DefaultCost, sessionTTL: 12 * time.Hour}
+	s := &Service{db: db, bcryptCost: bcrypt.DefaultCost, sessionTTL: 12 * time.Hour, now: store.Now}
 	for _, o := range opts {
 		o(s)
 	}
@@ -127,6 +136,7 @@ type accountRow struct {
 	ExchangeRateDate *string
 	// CloseReasons is a JSON array of strings.
 	CloseReasons string
+	TimeZone     string
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 }
@@ -136,7 +146,7 @@ func (accountRow) TableName() string { return "accounts" }
 func (r accountRow) toAccount() Account {
 	a := Account{ID: r.ID, Name: r.Name, DefaultRegion: r.DefaultRegion, AutoCloseWaiting: r.AutoCloseWaiting,
 		OptOutKeywords: keywordList(r.OptOutKeywords), OptInKeywords: keywordList(r.OptInKeywords), OptOutConfirmation: r.OptOutConfirmation,
-		CloseReasons: keywordList(r.CloseReasons), CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+		CloseReasons: keywordList(r.CloseReasons), TimeZone: r.TimeZone, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 	if r.ExchangeRate != nil && r.ExchangeRateDate != nil {
 		a.ExchangeRate = &ExchangeRate{BRLPerUSD: *r.ExchangeRate, Date: *r.ExchangeRateDate}
 	}
@@ -150,6 +160,7 @@ type userRow struct {
 	Email        string
 	PasswordHash string
 	Role         string
+	Active       bool
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 }
@@ -157,7 +168,7 @@ type userRow struct {
 func (userRow) TableName() string { return "users" }
 
 func (r userRow) toUser() User {
-	return User{ID: r.ID, AccountID: r.AccountID, Name: r.Name, Email: r.Email, Role: Role(r.Role), CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+	return User{ID: r.ID, AccountID: r.AccountID, Name: r.Name, Email: r.Email, Role: Role(r.Role), Active: r.Active, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
 type apiKeyRow struct {
@@ -199,6 +210,8 @@ var (
 	// ErrInvalidCredentials is a login with a wrong email or password; the login guard counts it
 	// as a failure, unlike an outage.
 	ErrInvalidCredentials = apperr.New(apperr.KindUnauthorized, "invalid_credentials", "wrong email or password")
+	// ErrUserInactive is a login with the right password by a user an admin deactivated.
+	ErrUserInactive = apperr.New(apperr.KindUnauthorized, "user_inactive", "this user was deactivated by an admin")
 )
 
 // CreateAccount creates a tenant. It is an operator action (CLI, bootstrap), outside any tenant.
@@ -211,7 +224,7 @@ func (s *Service) CreateAccount(ctx context.Context, name, region string) (Accou
 		region = "BR"
 	}
 	now := store.Now()
-	row := accountRow{ID: store.NewID(), Name: name, DefaultRegion: region, OptOutKeywords: keywordJSON(DefaultOptOutKeywords),
+	row := accountRow{ID: store.NewID(), Name: name, DefaultRegion: region, TimeZone: DefaultTimeZone, OptOutKeywords: keywordJSON(DefaultOptOutKeywords),
 		OptInKeywords: keywordJSON(DefaultOptInKeywords), CreatedAt: now, UpdatedAt: now}
 	if err := s.db.Conn(ctx).Create(&row).Error; err != nil {
 		return Account{}, fmt.Errorf("create account: %w", err)
@@ -277,6 +290,8 @@ type UserInput struct {
 	Email    *string
 	Password *string
 	Role     *Role
+	// Active deactivates (false) or reactivates (true) a user; a new user is active.
+	Active *bool
 }
 
 func (in UserInput) check(creating bool) (apperr.Fields, string) {
@@ -322,7 +337,7 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (User, error) {
 	}
 	now := store.Now()
 	row := userRow{ID: store.NewID(), AccountID: store.AccountID(ctx), Name: strings.TrimSpace(*in.Name), Email: email,
-		PasswordHash: string(hash), Role: string(*in.Role), CreatedAt: now, UpdatedAt: now}
+		PasswordHash: string(hash), Role: string(*in.Role), Active: true, CreatedAt: now, UpdatedAt: now}
 	if row.AccountID == "" {
 		return User{}, store.ErrNoAccount
 	}
@@ -365,10 +380,10 @@ func (s *Service) ListUsers(ctx context.Context, p store.Page) ([]User, *string,
 	return store.List(p, s.db.Tenant(ctx, "users"), func(r userRow) string { return r.ID }, userRow.toUser)
 }
 
-// UpdateUser changes the given fields of a user.
+// UpdateUser changes the given fields of a user. A new password or a deactivation ends the
+// user's sessions; the last active admin can be neither demoted nor deactivated (409 last_admin).
 func (s *Service) UpdateUser(ctx context.Context, id string, in UserInput) (User, error) {
-	u, err := s.GetUser(ctx, id)
-	if err != nil {
+	if _, err := s.GetUser(ctx, id); err != nil {
 		return User{}, err
 	}
 	f, email := in.check(false)
@@ -385,6 +400,9 @@ func (s *Service) UpdateUser(ctx context.Context, id string, in UserInput) (User
 	if in.Role != nil {
 		updates["role"] = string(*in.Role)
 	}
+	if in.Active != nil {
+		updates["active"] = *in.Active
+	}
 	if in.Password != nil {
 		hash, err := bcrypt.GenerateFromPassword([]byte(*in.Password), s.bcryptCost)
 		if err != nil {
@@ -392,13 +410,19 @@ func (s *Service) UpdateUser(ctx context.Context, id string, in UserInput) (User
 		}
 		updates["password_hash"] = string(hash)
 	}
-	err = s.db.InTx(ctx, func(ctx context.Context) error {
-		if err := s.db.Tenant(ctx, "users").Where("id = ?", u.ID).Updates(updates).Error; err != nil {
+	losesAdmin := (in.Role != nil && *in.Role != RoleAdmin) || (in.Active != nil && !*in.Active)
+	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		if losesAdmin {
+			if err := s.keepAnAdmin(ctx, id); err != nil {
+				return err
+			}
+		}
+		if err := s.db.Tenant(ctx, "users").Where("id = ?", id).Updates(updates).Error; err != nil {
 			return store.Translate(err, nil, apperr.Conflict("user_exists", "a user with this email already exists").With("field", "email"))
 		}
-		if in.Password != nil {
-			// A new password ends the user's other sessions.
-			return s.db.Tenant(ctx, "sessions").Where("user_id = ?", u.ID).Delete(&sessionRow{}).Error
+		if in.Password != nil || (in.Active != nil && !*in.Active) {
+			// A new password or a deactivation ends the user's sessions.
+			return s.db.Tenant(ctx, "sessions").Where("user_id = ?", id).Delete(&sessionRow{}).Error
 		}
 		return nil
 	})
@@ -408,19 +432,60 @@ func (s *Service) UpdateUser(ctx context.Context, id string, in UserInput) (User
 	return s.GetUser(ctx, id)
 }
 
-// DeleteUser removes a user and their sessions.
+// ErrLastAdmin refuses a change that would leave the account without an active admin user.
+var ErrLastAdmin = apperr.Conflict("last_admin", "the account must keep at least one active admin")
+
+// keepAnAdmin fails with ErrLastAdmin when the user id is an active admin and no other active
+// admin exists: the change about to remove, demote or deactivate them would leave nobody to run
+// the account. Two admins demoting each other at once must not both succeed, so the check holds
+// the account's row lock (Postgres) or the single write lock (SQLite) until the transaction ends.
+func (s *Service) keepAnAdmin(ctx context.Context, id string) error {
+	acc := store.AccountID(ctx)
+	if err := s.db.Conn(ctx).Exec("UPDATE accounts SET updated_at = updated_at WHERE id = ?", acc).Error; err != nil {
+		return store.Translate(err, nil, nil)
+	}
+	var target []userRow
+	if err := s.db.Tenant(ctx, "users").Where("id = ?", id).Limit(1).Find(&target).Error; err != nil {
+		return store.Translate(err, nil, nil)
+	}
+	if len(target) == 0 || target[0].Role != string(RoleAdmin) || !target[0].Active {
+		return nil
+	}
+	var others int64
+	if err := s.db.Tenant(ctx, "users").Where("id <> ? AND role = ? AND active = ?", id, string(RoleAdmin), true).Count(&others).Error; err != nil {
+		return store.Translate(err, nil, nil)
+	}
+	if others == 0 {
+		return ErrLastAdmin
+	}
+	return nil
+}
+
+// DeleteUser removes a user and their sessions, and revokes the API keys they created (which
+// would otherwise outlive a person who may no longer use the account); the last active admin
+// cannot be removed (409 last_admin).
 func (s *Service) DeleteUser(ctx context.Context, id string) error {
 	if !store.ValidID(id) {
 		return errUserNotFound
 	}
-	res := s.db.Tenant(ctx, "users").Where("id = ?", id).Delete(&userRow{})
-	if res.Error != nil {
-		return store.Translate(res.Error, nil, nil)
-	}
-	if res.RowsAffected == 0 {
-		return errUserNotFound
-	}
-	return nil
+	return s.db.InTx(ctx, func(ctx context.Context) error {
+		if err := s.keepAnAdmin(ctx, id); err != nil {
+			return err
+		}
+		now := store.Now()
+		if err := s.db.Tenant(ctx, "api_keys").Where("created_by = ? AND revoked_at IS NULL", id).
+			Updates(map[string]any{"revoked_at": now, "updated_at": now}).Error; err != nil {
+			return store.Translate(err, nil, nil)
+		}
+		res := s.db.Tenant(ctx, "users").Where("id = ?", id).Delete(&userRow{})
+		if res.Error != nil {
+			return store.Translate(res.Error, nil, nil)
+		}
+		if res.RowsAffected == 0 {
+			return errUserNotFound
+		}
+		return nil
+	})
 }
 
 // UsersExist checks that every id is a user of the account, for team membership.
@@ -508,7 +573,37 @@ func (s *Service) AuthenticateKey(ctx context.Context, secret string) (Principal
 	if subtle.ConstantTimeCompare([]byte(row.SecretHash), []byte(h)) != 1 || row.RevokedAt != nil {
 		return Principal{}, errUnauthorized
 	}
+	if row.CreatedBy != nil {
+		// A key made by a user who was deactivated stops working with them.
+		var inactive int64
+		if err := s.db.Conn(ctx).Table("users").Where("id = ? AND account_id = ? AND active = ?", *row.CreatedBy, row.AccountID, false).
+			Count(&inactive).Error; err != nil {
+			return Principal{}, store.Translate(err, nil, nil)
+		}
+		if inactive > 0 {
+			return Principal{}, errUnauthorized
+		}
+	}
+	if err := s.touchKey(ctx, row); err != nil {
+		return Principal{}, err
+	}
 	return Principal{AccountID: row.AccountID, Role: Role(row.Role), APIKeyID: row.ID}, nil
+}
+
+// KeyUseResolution is how stale an API key's last_used_at may get: it is written at most once
+// per key and minute, so a busy integration costs one UPDATE a minute rather than one a request.
+const KeyUseResolution = time.Minute
+
+// touchKey records the key's use when its last_used_at is older than KeyUseResolution. The
+// guard is in the statement, so instances racing on one key write it once.
+func (s *Service) touchKey(ctx context.Context, row apiKeyRow) error {
+	now := s.now()
+	if row.LastUsedAt != nil && now.Sub(*row.LastUsedAt) < KeyUseResolution {
+		return nil
+	}
+	err := s.db.Conn(ctx).Table("api_keys").Where("id = ? AND (last_used_at IS NULL OR last_used_at < ?)", row.ID, now.Add(-KeyUseResolution)).
+		Update("last_used_at", now).Error
+	return store.Translate(err, nil, nil)
 }
 
 // Session is a logged-in SPA session: the cookie token and the CSRF token the SPA echoes.
@@ -546,6 +641,10 @@ func (s *Service) Login(ctx context.Context, email, password string) (Session, e
 	if user == nil {
 		return Session{}, ErrInvalidCredentials
 	}
+	if !user.Active {
+		// The password was right: say why, rather than send the person to reset it.
+		return Session{}, ErrUserInactive
+	}
 	token := randomToken(32)
 	now := store.Now()
 	row := sessionRow{ID: store.NewID(), AccountID: user.AccountID, UserID: user.ID, SecretHash: hashSecret(token),
@@ -573,7 +672,7 @@ func (s *Service) AuthenticateSession(ctx context.Context, token string) (Princi
 		return Principal{}, "", errUnauthorized
 	}
 	var u userRow
-	if err := s.db.Conn(ctx).Where("id = ? AND account_id = ?", row.UserID, row.AccountID).Take(&u).Error; err != nil {
+	if err := s.db.Conn(ctx).Where("id = ? AND account_id = ? AND active = ?", row.UserID, row.AccountID, true).Take(&u).Error; err != nil {
 		if store.IsNotFound(err) {
 			return Principal{}, "", errUnauthorized
 		}

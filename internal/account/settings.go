@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	_ "time/tzdata" // time zones are validated the same on every host
 	"unicode/utf8"
 
 	"github.com/atendimento/atendimento/internal/apperr"
@@ -31,6 +32,21 @@ type Settings struct {
 	ExchangeRate *ExchangeRateInput
 	// CloseReasons replaces the reasons agents pick from when closing a conversation.
 	CloseReasons *[]string
+	// TimeZone is an IANA time zone name ("America/Sao_Paulo").
+	TimeZone *string
+}
+
+// DefaultTimeZone is a new account's time zone: Brasília time.
+const DefaultTimeZone = "America/Sao_Paulo"
+
+// validTimeZone reports whether name is an IANA zone the server knows (time/tzdata is embedded,
+// so the answer does not depend on the host's zoneinfo). "Local" and "" are not zones of a place.
+func validTimeZone(name string) bool {
+	if name == "" || name == "Local" || len(name) > 64 {
+		return false
+	}
+	_, err := time.LoadLocation(name)
+	return err == nil
 }
 
 // maxAccountName bounds an account's name.
@@ -60,6 +76,13 @@ func (s *Service) UpdateCurrent(ctx context.Context, in Settings) (Account, erro
 	}
 	if in.AutoCloseWaiting != nil {
 		updates["auto_close_waiting"] = *in.AutoCloseWaiting
+	}
+	if in.TimeZone != nil {
+		if tz := strings.TrimSpace(*in.TimeZone); !validTimeZone(tz) {
+			f.Add("time_zone", "time_zone_invalid", "time_zone must be an IANA time zone such as America/Sao_Paulo")
+		} else {
+			updates["time_zone"] = tz
+		}
 	}
 	f = append(f, s.keywordUpdates(ctx, in, updates)...)
 	if in.ExchangeRate != nil {

@@ -17,6 +17,8 @@ import (
 	"sync"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/atendimento/atendimento/internal/apperr"
 	"github.com/atendimento/atendimento/internal/event"
 	"github.com/atendimento/atendimento/internal/secret"
@@ -445,6 +447,15 @@ func (s *Service) Deliveries(ctx context.Context, subscriptionID string, p store
 	if err != nil {
 		return nil, nil, err
 	}
+	out, err := s.withAttempts(ctx, rows)
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, next, nil
+}
+
+// withAttempts maps delivery rows to Deliveries with every attempt of each.
+func (s *Service) withAttempts(ctx context.Context, rows []deliveryRow) ([]Delivery, error) {
 	ids := make([]string, len(rows))
 	for i, r := range rows {
 		ids[i] = r.ID
@@ -453,7 +464,7 @@ func (s *Service) Deliveries(ctx context.Context, subscriptionID string, p store
 	if len(ids) > 0 {
 		var atts []attemptRow
 		if err := s.db.Tenant(ctx, "webhook_attempts").Where("delivery_id IN ?", ids).Order("attempt").Find(&atts).Error; err != nil {
-			return nil, nil, store.Translate(err, nil, nil)
+			return nil, store.Translate(err, nil, nil)
 		}
 		for _, a := range atts {
 			byDelivery[a.DeliveryID] = append(byDelivery[a.DeliveryID], Attempt{Attempt: a.Attempt, StatusCode: a.StatusCode, Error: a.Error,
@@ -473,7 +484,7 @@ func (s *Service) Deliveries(ctx context.Context, subscriptionID string, p store
 		}
 		out[i] = d
 	}
-	return out, next, nil
+	return out, nil
 }
 
 func utc(t *time.Time) *time.Time {
@@ -482,4 +493,62 @@ func utc(t *time.Time) *time.Time {
 	}
 	u := t.UTC()
 	return &u
+}
+
+// Errors of redelivery.
+var (
+	ErrDeliveryNotFound  = apperr.NotFound("webhook_delivery_not_found", "no such delivery for this webhook subscription")
+	ErrDeliveryNotFailed = apperr.Conflict("webhook_delivery_not_failed", "only a failed delivery can be sent again; a pending one is still being retried")
+)
+
+// Redeliver queues a failed delivery for one more attempt, made by the delivery worker (never
+// inline, so a slow CRM cannot hold the admin's request): the same body, signature scheme and
+// X-Atendimento-Delivery id, the next attempt number. If that attempt fails too, the delivery is
+// failed again and may be redelivered again. It returns the delivery as it is now (pending).
+func (s *Service) Redeliver(ctx context.Context, subscriptionID, deliveryID string) (Delivery, error) {
+	if _, err := s.Get(ctx, subscriptionID); err != nil {
+		return Delivery{}, err
+	}
+	if !store.ValidID(deliveryID) {
+		return Delivery{}, ErrDeliveryNotFound
+	}
+	now := s.now()
+	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		q := func() *gorm.DB {
+			return s.db.Tenant(ctx, "webhook_deliveries").Where("id = ? AND subscription_id = ?", deliveryID, subscriptionID)
+		}
+		var rows []deliveryRow
+		if err := q().Omit("body").Limit(1).Find(&rows).Error; err != nil {
+			return store.Translate(err, nil, nil)
+		}
+		if len(rows) == 0 {
+			return ErrDeliveryNotFound
+		}
+		res := q().Where("status = ?", StatusFailed).Updates(map[string]any{"status": StatusPending, "next_attempt_at": now, "lease_until": nil, "updated_at": now})
+		if res.Error != nil {
+			return store.Translate(res.Error, nil, nil)
+		}
+		if res.RowsAffected == 0 {
+			return ErrDeliveryNotFailed
+		}
+		store.AfterCommit(ctx, func(context.Context) { s.Wake() })
+		return nil
+	})
+	if err != nil {
+		return Delivery{}, err
+	}
+	return s.delivery(ctx, subscriptionID, deliveryID)
+}
+
+// delivery returns one delivery of the subscription with its attempts.
+func (s *Service) delivery(ctx context.Context, subscriptionID, deliveryID string) (Delivery, error) {
+	r, err := store.Get[deliveryRow](s.db.Tenant(ctx, "webhook_deliveries").Omit("body").Where("subscription_id = ?", subscriptionID), deliveryID, ErrDeliveryNotFound)
+	if err != nil {
+		return Delivery{}, err
+	}
+	out, err := s.withAttempts(ctx, []deliveryRow{r})
+	if err != nil {
+		return Delivery{}, err
+	}
+	return out[0], nil
 }

@@ -315,3 +315,42 @@ func (s *Service) TeamsOf(ctx context.Context, userID string) ([]string, error) 
 	err := s.db.Tenant(ctx, "team_members").Where("user_id = ?", userID).Pluck("team_id", &ids).Error
 	return ids, store.Translate(err, nil, nil)
 }
+
+// MissingTeams returns those of ids that are not teams of the context's account.
+func (s *Service) MissingTeams(ctx context.Context, ids []string) ([]string, error) {
+	return s.db.MissingIDs(ctx, "teams", dedupe(ids))
+}
+
+// SetUserTeams makes the user a member of exactly the given teams (checked with MissingTeams
+// first), leaving every other team's members as they are.
+func (s *Service) SetUserTeams(ctx context.Context, userID string, teamIDs []string) error {
+	return s.db.InTx(ctx, func(ctx context.Context) error {
+		if err := s.db.Tenant(ctx, "team_members").Where("user_id = ?", userID).Delete(&memberLink{}).Error; err != nil {
+			return store.Translate(err, nil, nil)
+		}
+		acc := store.AccountID(ctx)
+		for _, t := range dedupe(teamIDs) {
+			if err := s.db.Conn(ctx).Create(&memberLink{AccountID: acc, TeamID: t, UserID: userID}).Error; err != nil {
+				return store.Translate(err, nil, nil)
+			}
+		}
+		return nil
+	})
+}
+
+// TeamsOfUsers returns the teams each of the users belongs to (sorted ids; users in no team are
+// absent from the map).
+func (s *Service) TeamsOfUsers(ctx context.Context, userIDs []string) (map[string][]string, error) {
+	out := map[string][]string{}
+	if len(userIDs) == 0 {
+		return out, nil
+	}
+	var links []memberLink
+	if err := s.db.Tenant(ctx, "team_members").Where("user_id IN ?", userIDs).Order("team_id").Find(&links).Error; err != nil {
+		return nil, store.Translate(err, nil, nil)
+	}
+	for _, l := range links {
+		out[l.UserID] = append(out[l.UserID], l.TeamID)
+	}
+	return out, nil
+}

@@ -666,7 +666,12 @@ type Account struct {
 	//
 	// Example: ["SAIR","PARAR","STOP","CANCELAR","DESCADASTRAR"]
 	OptOutKeywords *[]string `json:"opt_out_keywords,omitempty"`
-	UpdatedAt      *string   `json:"updated_at,omitempty"`
+
+	// TimeZone TimeZone is the IANA time zone the account's people work in.
+	//
+	// Example: America/Sao_Paulo
+	TimeZone  *string `json:"time_zone,omitempty"`
+	UpdatedAt *string `json:"updated_at,omitempty"`
 
 	// WaitingTimeoutSeconds WaitingTimeoutSeconds is how long a conversation waits for the contact's first reply before it expires (the server's WAITING_TIMEOUT; 0 = never).
 	//
@@ -718,6 +723,11 @@ type AccountRequest struct {
 	//
 	// Example: ["SAIR","PARAR","STOP","CANCELAR","DESCADASTRAR"]
 	OptOutKeywords *[]string `json:"opt_out_keywords,omitempty"`
+
+	// TimeZone TimeZone is the IANA time zone the account's people work in (time_zone_invalid otherwise).
+	//
+	// Example: America/Sao_Paulo
+	TimeZone *string `json:"time_zone,omitempty"`
 }
 
 // AssignRequest defines model for AssignRequest.
@@ -1572,6 +1582,10 @@ type TransferRequest struct {
 
 // User defines model for User.
 type User struct {
+	// Active Active is false for a user an admin deactivated: they cannot log in, and the API keys they created are refused.
+	//
+	// Example: true
+	Active    *bool   `json:"active,omitempty"`
 	CreatedAt *string `json:"created_at,omitempty"`
 
 	// Email Example: ana@example.com
@@ -1579,8 +1593,11 @@ type User struct {
 	Id    *openapi_types.UUID `json:"id,omitempty"`
 
 	// Name Example: Ana Souza
-	Name      *string   `json:"name,omitempty"`
-	Role      *UserRole `json:"role,omitempty"`
+	Name *string   `json:"name,omitempty"`
+	Role *UserRole `json:"role,omitempty"`
+
+	// TeamIds TeamIDs are the teams the user is a member of.
+	TeamIds   *[]string `json:"team_ids,omitempty"`
 	UpdatedAt *string   `json:"updated_at,omitempty"`
 }
 
@@ -1595,15 +1612,25 @@ type UserList struct {
 
 // UserRequest defines model for UserRequest.
 type UserRequest struct {
+	// Active Active false deactivates the user (their sessions end, they cannot log in, the API keys they created are refused); true reactivates. The last active admin cannot be deactivated or demoted (409 last_admin).
+	//
+	// Example: true
+	Active *bool `json:"active,omitempty"`
+
 	// Email Example: ana@example.com
 	Email *string `json:"email,omitempty"`
 
 	// Name Example: Ana Souza
 	Name *string `json:"name,omitempty"`
 
-	// Password Example: a-long-password
+	// Password Password is the user's (first) password, 8 to 72 characters; setting it ends the user's sessions.
+	//
+	// Example: a-long-password
 	Password *string          `json:"password,omitempty"`
 	Role     *UserRequestRole `json:"role,omitempty"`
+
+	// TeamIds TeamIDs replaces the teams the user is a member of (team_not_found for an id that is not a team of the account).
+	TeamIds *[]string `json:"team_ids,omitempty"`
 }
 
 // UserRequestRole defines model for UserRequest.Role.
@@ -2559,6 +2586,8 @@ type ClientInterface interface {
 
 	// DeleteTeam Delete a team (admin)
 	//
+	// Its closed conversations keep their history without a team; a channel whose default team it was gets none. A team with open (scheduled, waiting or active) conversations is not deleted: 409 team_has_open_conversations with open_conversations, the count.
+	//
 	// Corresponds with DELETE /api/v1/teams/{id} (the `DeleteTeam` operationId).
 	DeleteTeam(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -2638,19 +2667,23 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/templates/{id}/preview (the `PreviewTemplate` operationId).
 	PreviewTemplate(ctx context.Context, id string, body PreviewTemplateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ListUsers List users (agents and admins)
+	// ListUsers List users (agents and admins) with their teams
 	//
 	// Corresponds with GET /api/v1/users (the `ListUsers` operationId).
 	ListUsers(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// CreateUserWithBody Create a user (admin)
+	// CreateUserWithBody Create (invite) a user with a first password (admin)
+	//
+	// The user and their team memberships are saved together or not at all; every failing field (the user's and team_ids) is reported at once.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/v1/users (the `CreateUser` operationId).
 	CreateUserWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// CreateUser Create a user (admin)
+	// CreateUser Create (invite) a user with a first password (admin)
+	//
+	// The user and their team memberships are saved together or not at all; every failing field (the user's and team_ids) is reported at once.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2659,22 +2692,28 @@ type ClientInterface interface {
 
 	// DeleteUser Delete a user (admin)
 	//
+	// Their sessions end and the API keys they created are revoked; the last active admin cannot be removed (409 last_admin). Deactivating (PATCH active=false) keeps the user's name on their history.
+	//
 	// Corresponds with DELETE /api/v1/users/{id} (the `DeleteUser` operationId).
 	DeleteUser(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetUser Get a user
+	// GetUser Get a user with their teams
 	//
 	// Corresponds with GET /api/v1/users/{id} (the `GetUser` operationId).
 	GetUser(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// UpdateUserWithBody Change a user (admin); a new password ends their sessions
+	// UpdateUserWithBody Change a user (admin): name, email, role, teams, deactivate or reactivate, reset the password
+	//
+	// A new password or a deactivation ends the user's sessions. The last active admin cannot be demoted or deactivated: 409 last_admin. Nothing is saved when any field fails.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PATCH /api/v1/users/{id} (the `UpdateUser` operationId).
 	UpdateUserWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// UpdateUser Change a user (admin); a new password ends their sessions
+	// UpdateUser Change a user (admin): name, email, role, teams, deactivate or reactivate, reset the password
+	//
+	// A new password or a deactivation ends the user's sessions. The last active admin cannot be demoted or deactivated: 409 last_admin. Nothing is saved when any field fails.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2713,6 +2752,13 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/webhook-subscriptions/{id}/deliveries (the `ListWebhookDeliveries` operationId).
 	ListWebhookDeliveries(ctx context.Context, id string, params *ListWebhookDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostApiV1WebhookSubscriptionsIdDeliveriesDeliveryIdRedeliver Send a failed delivery again (admin)
+	//
+	// Queues one more attempt of a failed delivery for the delivery worker (it is not sent during this request): the same body and X-Atendimento-Delivery id, the next X-Atendimento-Attempt. Answers the delivery, now pending; GET …/deliveries shows the new attempt once made. A delivery that is not failed (pending or succeeded) → 409 webhook_delivery_not_failed.
+	//
+	// Corresponds with POST /api/v1/webhook-subscriptions/{id}/deliveries/{delivery_id}/redeliver (the `PostApiV1WebhookSubscriptionsIdDeliveriesDeliveryIdRedeliver` operationId).
+	PostApiV1WebhookSubscriptionsIdDeliveriesDeliveryIdRedeliver(ctx context.Context, id string, deliveryId string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetDocs Swagger UI for the contract
 	//
@@ -3928,6 +3974,8 @@ func (c *RawClient) CreateTeam(ctx context.Context, body CreateTeamJSONRequestBo
 
 // DeleteTeam Delete a team (admin)
 //
+// Its closed conversations keep their history without a team; a channel whose default team it was gets none. A team with open (scheduled, waiting or active) conversations is not deleted: 409 team_has_open_conversations with open_conversations, the count.
+//
 // Corresponds with DELETE /api/v1/teams/{id} (the `DeleteTeam` operationId).
 func (c *RawClient) DeleteTeam(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDeleteTeamRequest(c.Server, id)
@@ -4137,7 +4185,7 @@ func (c *RawClient) PreviewTemplate(ctx context.Context, id string, body Preview
 	return c.Client.Do(req)
 }
 
-// ListUsers List users (agents and admins)
+// ListUsers List users (agents and admins) with their teams
 //
 // Corresponds with GET /api/v1/users (the `ListUsers` operationId).
 func (c *RawClient) ListUsers(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4152,7 +4200,9 @@ func (c *RawClient) ListUsers(ctx context.Context, params *ListUsersParams, reqE
 	return c.Client.Do(req)
 }
 
-// CreateUserWithBody Create a user (admin)
+// CreateUserWithBody Create (invite) a user with a first password (admin)
+//
+// The user and their team memberships are saved together or not at all; every failing field (the user's and team_ids) is reported at once.
 //
 // Takes any type of body and a specified content type.
 //
@@ -4169,7 +4219,9 @@ func (c *RawClient) CreateUserWithBody(ctx context.Context, contentType string, 
 	return c.Client.Do(req)
 }
 
-// CreateUser Create a user (admin)
+// CreateUser Create (invite) a user with a first password (admin)
+//
+// The user and their team memberships are saved together or not at all; every failing field (the user's and team_ids) is reported at once.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4188,6 +4240,8 @@ func (c *RawClient) CreateUser(ctx context.Context, body CreateUserJSONRequestBo
 
 // DeleteUser Delete a user (admin)
 //
+// Their sessions end and the API keys they created are revoked; the last active admin cannot be removed (409 last_admin). Deactivating (PATCH active=false) keeps the user's name on their history.
+//
 // Corresponds with DELETE /api/v1/users/{id} (the `DeleteUser` operationId).
 func (c *RawClient) DeleteUser(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDeleteUserRequest(c.Server, id)
@@ -4201,7 +4255,7 @@ func (c *RawClient) DeleteUser(ctx context.Context, id string, reqEditors ...Req
 	return c.Client.Do(req)
 }
 
-// GetUser Get a user
+// GetUser Get a user with their teams
 //
 // Corresponds with GET /api/v1/users/{id} (the `GetUser` operationId).
 func (c *RawClient) GetUser(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4216,7 +4270,9 @@ func (c *RawClient) GetUser(ctx context.Context, id string, reqEditors ...Reques
 	return c.Client.Do(req)
 }
 
-// UpdateUserWithBody Change a user (admin); a new password ends their sessions
+// UpdateUserWithBody Change a user (admin): name, email, role, teams, deactivate or reactivate, reset the password
+//
+// A new password or a deactivation ends the user's sessions. The last active admin cannot be demoted or deactivated: 409 last_admin. Nothing is saved when any field fails.
 //
 // Takes any type of body and a specified content type.
 //
@@ -4233,7 +4289,9 @@ func (c *RawClient) UpdateUserWithBody(ctx context.Context, id string, contentTy
 	return c.Client.Do(req)
 }
 
-// UpdateUser Change a user (admin); a new password ends their sessions
+// UpdateUser Change a user (admin): name, email, role, teams, deactivate or reactivate, reset the password
+//
+// A new password or a deactivation ends the user's sessions. The last active admin cannot be demoted or deactivated: 409 last_admin. Nothing is saved when any field fails.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4323,6 +4381,23 @@ func (c *RawClient) DeleteWebhookSubscription(ctx context.Context, id string, re
 // Corresponds with GET /api/v1/webhook-subscriptions/{id}/deliveries (the `ListWebhookDeliveries` operationId).
 func (c *RawClient) ListWebhookDeliveries(ctx context.Context, id string, params *ListWebhookDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListWebhookDeliveriesRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostApiV1WebhookSubscriptionsIdDeliveriesDeliveryIdRedeliver Send a failed delivery again (admin)
+//
+// Queues one more attempt of a failed delivery for the delivery worker (it is not sent during this request): the same body and X-Atendimento-Delivery id, the next X-Atendimento-Attempt. Answers the delivery, now pending; GET …/deliveries shows the new attempt once made. A delivery that is not failed (pending or succeeded) → 409 webhook_delivery_not_failed.
+//
+// Corresponds with POST /api/v1/webhook-subscriptions/{id}/deliveries/{delivery_id}/redeliver (the `PostApiV1WebhookSubscriptionsIdDeliveriesDeliveryIdRedeliver` operationId).
+func (c *RawClient) PostApiV1WebhookSubscriptionsIdDeliveriesDeliveryIdRedeliver(ctx context.Context, id string, deliveryId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostApiV1WebhookSubscriptionsIdDeliveriesDeliveryIdRedeliverRequest(c.Server, id, deliveryId)
 	if err != nil {
 		return nil, err
 	}
@@ -7691,6 +7766,47 @@ func NewListWebhookDeliveriesRequest(server string, id string, params *ListWebho
 	return req, nil
 }
 
+// NewPostApiV1WebhookSubscriptionsIdDeliveriesDeliveryIdRedeliverRequest constructs an http.Request for the PostApiV1WebhookSubscriptionsIdDeliveriesDeliveryIdRedeliver method
+func NewPostApiV1WebhookSubscriptionsIdDeliveriesDeliveryIdRedeliverRequest(server string, id string, deliveryId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "delivery_id", deliveryId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/webhook-subscriptions/%s/deliveries/%s/redeliver", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetDocsRequest constructs an http.Request for the GetDocs method
 func NewGetDocsRequest(server string) (*http.Request, error) {
 	var err error
@@ -8546,6 +8662,8 @@ type ClientWithResponsesInterface interface {
 
 	// DeleteTeamWithResponse Delete a team (admin)
 	//
+	// Its closed conversations keep their history without a team; a channel whose default team it was gets none. A team with open (scheduled, waiting or active) conversations is not deleted: 409 team_has_open_conversations with open_conversations, the count.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /api/v1/teams/{id} (the `DeleteTeam` operationId).
@@ -8635,21 +8753,25 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/templates/{id}/preview (the `PreviewTemplate` operationId).
 	PreviewTemplateWithResponse(ctx context.Context, id string, body PreviewTemplateJSONRequestBody, reqEditors ...RequestEditorFn) (*PreviewTemplateResponse, error)
 
-	// ListUsersWithResponse List users (agents and admins)
+	// ListUsersWithResponse List users (agents and admins) with their teams
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/v1/users (the `ListUsers` operationId).
 	ListUsersWithResponse(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*ListUsersResponse, error)
 
-	// CreateUserWithBodyWithResponse Create a user (admin)
+	// CreateUserWithBodyWithResponse Create (invite) a user with a first password (admin)
+	//
+	// The user and their team memberships are saved together or not at all; every failing field (the user's and team_ids) is reported at once.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/users (the `CreateUser` operationId).
 	CreateUserWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateUserResponse, error)
 
-	// CreateUserWithResponse Create a user (admin)
+	// CreateUserWithResponse Create (invite) a user with a first password (admin)
+	//
+	// The user and their team memberships are saved together or not at all; every failing field (the user's and team_ids) is reported at once.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8658,26 +8780,32 @@ type ClientWithResponsesInterface interface {
 
 	// DeleteUserWithResponse Delete a user (admin)
 	//
+	// Their sessions end and the API keys they created are revoked; the last active admin cannot be removed (409 last_admin). Deactivating (PATCH active=false) keeps the user's name on their history.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /api/v1/users/{id} (the `DeleteUser` operationId).
 	DeleteUserWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*DeleteUserResponse, error)
 
-	// GetUserWithResponse Get a user
+	// GetUserWithResponse Get a user with their teams
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/v1/users/{id} (the `GetUser` operationId).
 	GetUserWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetUserResponse, error)
 
-	// UpdateUserWithBodyWithResponse Change a user (admin); a new password ends their sessions
+	// UpdateUserWithBodyWithResponse Change a user (admin): name, email, role, teams, deactivate or reactivate, reset the password
+	//
+	// A new password or a deactivation ends the user's sessions. The last active admin cannot be demoted or deactivated: 409 last_admin. Nothing is saved when any field fails.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /api/v1/users/{id} (the `UpdateUser` operationId).
 	UpdateUserWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateUserResponse, error)
 
-	// UpdateUserWithResponse Change a user (admin); a new password ends their sessions
+	// UpdateUserWithResponse Change a user (admin): name, email, role, teams, deactivate or reactivate, reset the password
+	//
+	// A new password or a deactivation ends the user's sessions. The last active admin cannot be demoted or deactivated: 409 last_admin. Nothing is saved when any field fails.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8722,6 +8850,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/webhook-subscriptions/{id}/deliveries (the `ListWebhookDeliveries` operationId).
 	ListWebhookDeliveriesWithResponse(ctx context.Context, id string, params *ListWebhookDeliveriesParams, reqEditors ...RequestEditorFn) (*ListWebhookDeliveriesResponse, error)
+
+	// PostApiV1WebhookSubscriptionsIdDeliveriesDeliveryIdRedeliverWithResponse Send a failed delivery again (admin)
+	//
+	// Queues one more attempt of a failed delivery for the delivery worker (it is not sent during this request): the same body and X-Atendimento-Delivery id, the next X-Atendimento-Attempt. Answers the delivery, now pending; GET …/deliveries shows the new attempt once made. A delivery that is not failed (pending or succeeded) → 409 webhook_delivery_not_failed.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/webhook-subscriptions/{id}/deliveries/{delivery_id}/redeliver (the `PostApiV1WebhookSubscriptionsIdDeliveriesDeliveryIdRedeliver` operationId).
+	PostApiV1WebhookSubscriptionsIdDeliveriesDeliveryIdRedeliverWithResponse(ctx context.Context, id string, deliveryId string, reqEditors ...RequestEditorFn) (*PostApiV1WebhookSubscriptionsIdDeliveriesDeliveryIdRedeliverResponse, error)
 
 	// GetDocsWithResponse Swagger UI for the contract
 	//
@@ -12937,6 +13074,8 @@ type DeleteTeamResponse struct {
 	ApplicationproblemJSON403 *Problem
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *RateLimited
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -12956,6 +13095,11 @@ func (r DeleteTeamResponse) GetApplicationproblemJSON403() *Problem {
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r DeleteTeamResponse) GetApplicationproblemJSON404() *Problem {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r DeleteTeamResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
 }
 
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
@@ -13885,6 +14029,8 @@ type DeleteUserResponse struct {
 	ApplicationproblemJSON403 *Problem
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *RateLimited
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -13904,6 +14050,11 @@ func (r DeleteUserResponse) GetApplicationproblemJSON403() *Problem {
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r DeleteUserResponse) GetApplicationproblemJSON404() *Problem {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r DeleteUserResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
 }
 
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
@@ -14439,6 +14590,89 @@ func (r ListWebhookDeliveriesResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListWebhookDeliveriesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PostApiV1WebhookSubscriptionsIdDeliveriesDeliveryIdRedeliverResponse429Headers the declared response headers of an HTTP 429 response for PostApiV1WebhookSubscriptionsIdDeliveriesDeliveryIdRedeliver
+type PostApiV1WebhookSubscriptionsIdDeliveriesDeliveryIdRedeliverResponse429Headers struct {
+	RetryAfter *int
+}
+
+type PostApiV1WebhookSubscriptionsIdDeliveriesDeliveryIdRedeliverResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *WebhookDelivery
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *RateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PostApiV1WebhookSubscriptionsIdDeliveriesDeliveryIdRedeliverResponse429Headers
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r PostApiV1WebhookSubscriptionsIdDeliveriesDeliveryIdRedeliverResponse) GetJSON202() *WebhookDelivery {
+	return r.JSON202
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PostApiV1WebhookSubscriptionsIdDeliveriesDeliveryIdRedeliverResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PostApiV1WebhookSubscriptionsIdDeliveriesDeliveryIdRedeliverResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PostApiV1WebhookSubscriptionsIdDeliveriesDeliveryIdRedeliverResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r PostApiV1WebhookSubscriptionsIdDeliveriesDeliveryIdRedeliverResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r PostApiV1WebhookSubscriptionsIdDeliveriesDeliveryIdRedeliverResponse) GetApplicationproblemJSON429() *RateLimited {
+	return r.ApplicationproblemJSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r PostApiV1WebhookSubscriptionsIdDeliveriesDeliveryIdRedeliverResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostApiV1WebhookSubscriptionsIdDeliveriesDeliveryIdRedeliverResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostApiV1WebhookSubscriptionsIdDeliveriesDeliveryIdRedeliverResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostApiV1WebhookSubscriptionsIdDeliveriesDeliveryIdRedeliverResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -15718,6 +15952,8 @@ func (c *ClientWithResponses) CreateTeamWithResponse(ctx context.Context, body C
 
 // DeleteTeamWithResponse Delete a team (admin)
 //
+// Its closed conversations keep their history without a team; a channel whose default team it was gets none. A team with open (scheduled, waiting or active) conversations is not deleted: 409 team_has_open_conversations with open_conversations, the count.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /api/v1/teams/{id} (the `DeleteTeam` operationId).
@@ -15885,7 +16121,7 @@ func (c *ClientWithResponses) PreviewTemplateWithResponse(ctx context.Context, i
 	return ParsePreviewTemplateResponse(rsp)
 }
 
-// ListUsersWithResponse List users (agents and admins)
+// ListUsersWithResponse List users (agents and admins) with their teams
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -15898,7 +16134,9 @@ func (c *ClientWithResponses) ListUsersWithResponse(ctx context.Context, params 
 	return ParseListUsersResponse(rsp)
 }
 
-// CreateUserWithBodyWithResponse Create a user (admin)
+// CreateUserWithBodyWithResponse Create (invite) a user with a first password (admin)
+//
+// The user and their team memberships are saved together or not at all; every failing field (the user's and team_ids) is reported at once.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -15911,7 +16149,9 @@ func (c *ClientWithResponses) CreateUserWithBodyWithResponse(ctx context.Context
 	return ParseCreateUserResponse(rsp)
 }
 
-// CreateUserWithResponse Create a user (admin)
+// CreateUserWithResponse Create (invite) a user with a first password (admin)
+//
+// The user and their team memberships are saved together or not at all; every failing field (the user's and team_ids) is reported at once.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -15926,6 +16166,8 @@ func (c *ClientWithResponses) CreateUserWithResponse(ctx context.Context, body C
 
 // DeleteUserWithResponse Delete a user (admin)
 //
+// Their sessions end and the API keys they created are revoked; the last active admin cannot be removed (409 last_admin). Deactivating (PATCH active=false) keeps the user's name on their history.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /api/v1/users/{id} (the `DeleteUser` operationId).
@@ -15937,7 +16179,7 @@ func (c *ClientWithResponses) DeleteUserWithResponse(ctx context.Context, id str
 	return ParseDeleteUserResponse(rsp)
 }
 
-// GetUserWithResponse Get a user
+// GetUserWithResponse Get a user with their teams
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -15950,7 +16192,9 @@ func (c *ClientWithResponses) GetUserWithResponse(ctx context.Context, id string
 	return ParseGetUserResponse(rsp)
 }
 
-// UpdateUserWithBodyWithResponse Change a user (admin); a new password ends their sessions
+// UpdateUserWithBodyWithResponse Change a user (admin): name, email, role, teams, deactivate or reactivate, reset the password
+//
+// A new password or a deactivation ends the user's sessions. The last active admin cannot be demoted or deactivated: 409 last_admin. Nothing is saved when any field fails.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -15963,7 +16207,9 @@ func (c *ClientWithResponses) UpdateUserWithBodyWithResponse(ctx context.Context
 	return ParseUpdateUserResponse(rsp)
 }
 
-// UpdateUserWithResponse Change a user (admin); a new password ends their sessions
+// UpdateUserWithResponse Change a user (admin): name, email, role, teams, deactivate or reactivate, reset the password
+//
+// A new password or a deactivation ends the user's sessions. The last active admin cannot be demoted or deactivated: 409 last_admin. Nothing is saved when any field fails.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -16043,6 +16289,21 @@ func (c *ClientWithResponses) ListWebhookDeliveriesWithResponse(ctx context.Cont
 		return nil, err
 	}
 	return ParseListWebhookDeliveriesResponse(rsp)
+}
+
+// PostApiV1WebhookSubscriptionsIdDeliveriesDeliveryIdRedeliverWithResponse Send a failed delivery again (admin)
+//
+// Queues one more attempt of a failed delivery for the delivery worker (it is not sent during this request): the same body and X-Atendimento-Delivery id, the next X-Atendimento-Attempt. Answers the delivery, now pending; GET …/deliveries shows the new attempt once made. A delivery that is not failed (pending or succeeded) → 409 webhook_delivery_not_failed.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/webhook-subscriptions/{id}/deliveries/{delivery_id}/redeliver (the `PostApiV1WebhookSubscriptionsIdDeliveriesDeliveryIdRedeliver` operationId).
+func (c *ClientWithResponses) PostApiV1WebhookSubscriptionsIdDeliveriesDeliveryIdRedeliverWithResponse(ctx context.Context, id string, deliveryId string, reqEditors ...RequestEditorFn) (*PostApiV1WebhookSubscriptionsIdDeliveriesDeliveryIdRedeliverResponse, error) {
+	rsp, err := c.PostApiV1WebhookSubscriptionsIdDeliveriesDeliveryIdRedeliver(ctx, id, deliveryId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostApiV1WebhookSubscriptionsIdDeliveriesDeliveryIdRedeliverResponse(rsp)
 }
 
 // GetDocsWithResponse Swagger UI for the contract
@@ -19910,6 +20171,13 @@ func ParseDeleteTeamResponse(rsp *http.Response) (*DeleteTeamResponse, error) {
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest RateLimited
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -20765,6 +21033,13 @@ func ParseDeleteUserResponse(rsp *http.Response) (*DeleteUserResponse, error) {
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest RateLimited
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -21231,6 +21506,80 @@ func ParseListWebhookDeliveriesResponse(rsp *http.Response) (*ListWebhookDeliver
 	switch {
 	case rsp.StatusCode == 429:
 		var headers ListWebhookDeliveriesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePostApiV1WebhookSubscriptionsIdDeliveriesDeliveryIdRedeliverResponse parses an HTTP response from a PostApiV1WebhookSubscriptionsIdDeliveriesDeliveryIdRedeliverWithResponse call
+func ParsePostApiV1WebhookSubscriptionsIdDeliveriesDeliveryIdRedeliverResponse(rsp *http.Response) (*PostApiV1WebhookSubscriptionsIdDeliveriesDeliveryIdRedeliverResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostApiV1WebhookSubscriptionsIdDeliveriesDeliveryIdRedeliverResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest WebhookDelivery
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers PostApiV1WebhookSubscriptionsIdDeliveriesDeliveryIdRedeliverResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

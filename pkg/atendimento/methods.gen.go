@@ -672,7 +672,7 @@ func (c *Client) PreviewTemplate(ctx context.Context, id string, body PreviewTem
 	return rsp.JSON200, nil
 }
 
-// ListUsers calls GET /api/v1/users: List users (agents and admins).
+// ListUsers calls GET /api/v1/users: List users (agents and admins) with their teams.
 func (c *Client) ListUsers(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*UserList, error) {
 	rsp, err := c.raw.ListUsersWithResponse(ctx, params, reqEditors...)
 	if err != nil {
@@ -684,7 +684,7 @@ func (c *Client) ListUsers(ctx context.Context, params *ListUsersParams, reqEdit
 	return rsp.JSON200, nil
 }
 
-// CreateUser calls POST /api/v1/users: Create a user (admin).
+// CreateUser calls POST /api/v1/users: Create (invite) a user with a first password (admin).
 func (c *Client) CreateUser(ctx context.Context, body CreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*User, error) {
 	rsp, err := c.raw.CreateUserWithResponse(ctx, body, reqEditors...)
 	if err != nil {
@@ -705,7 +705,7 @@ func (c *Client) DeleteUser(ctx context.Context, id string, reqEditors ...Reques
 	return drain(rsp)
 }
 
-// GetUser calls GET /api/v1/users/{id}: Get a user.
+// GetUser calls GET /api/v1/users/{id}: Get a user with their teams.
 func (c *Client) GetUser(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*User, error) {
 	rsp, err := c.raw.GetUserWithResponse(ctx, id, reqEditors...)
 	if err != nil {
@@ -717,7 +717,7 @@ func (c *Client) GetUser(ctx context.Context, id string, reqEditors ...RequestEd
 	return rsp.JSON200, nil
 }
 
-// UpdateUser calls PATCH /api/v1/users/{id}: Change a user (admin); a new password ends their sessions.
+// UpdateUser calls PATCH /api/v1/users/{id}: Change a user (admin): name, email, role, teams, deactivate or reactivate, reset the password.
 func (c *Client) UpdateUser(ctx context.Context, id string, body UpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*User, error) {
 	rsp, err := c.raw.UpdateUserWithResponse(ctx, id, body, reqEditors...)
 	if err != nil {
@@ -772,6 +772,18 @@ func (c *Client) ListWebhookDeliveries(ctx context.Context, id string, params *L
 		return nil, unexpected(rsp.HTTPResponse, rsp.Body)
 	}
 	return rsp.JSON200, nil
+}
+
+// PostApiV1WebhookSubscriptionsIdDeliveriesDeliveryIdRedeliver calls POST /api/v1/webhook-subscriptions/{id}/deliveries/{delivery_id}/redeliver: Send a failed delivery again (admin).
+func (c *Client) PostApiV1WebhookSubscriptionsIdDeliveriesDeliveryIdRedeliver(ctx context.Context, id string, deliveryId string, reqEditors ...RequestEditorFn) (*WebhookDelivery, error) {
+	rsp, err := c.raw.PostApiV1WebhookSubscriptionsIdDeliveriesDeliveryIdRedeliverWithResponse(ctx, id, deliveryId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	if rsp.JSON202 == nil {
+		return nil, unexpected(rsp.HTTPResponse, rsp.Body)
+	}
+	return rsp.JSON202, nil
 }
 
 // GetDocs calls GET /docs: Swagger UI for the contract.

@@ -29,6 +29,8 @@ type Problem struct {
 	RequestID string `json:"request_id,omitempty"`
 	// RetryAfterSeconds is the body's retry_after: on a 429, the seconds to wait.
 	RetryAfterSeconds int `json:"retry_after,omitempty"`
+	// OpenConversations is, on 409 team_has_open_conversations, how many open conversations the team has.
+	OpenConversations int64 `json:"open_conversations,omitempty"`
 	// RetryAfter is the wait the server asked for with a 429 or 503 (zero when it named none).
 	RetryAfter time.Duration `json:"-"`
 }

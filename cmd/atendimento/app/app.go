@@ -137,6 +137,8 @@ func fromEnv(getenv func(string) string) (Config, []string, error) {
 		SecureCookies:          e.bool("COOKIE_SECURE"),
 	}
 	c.Webhooks.AllowPrivate = e.bool("WEBHOOK_ALLOW_PRIVATE")
+	c.Webhooks.MaxAttempts = e.int("WEBHOOK_MAX_ATTEMPTS", 0)
+	c.Webhooks.BaseDelay = e.duration("WEBHOOK_RETRY_DELAY", 0)
 	c.Dispatch.Workers = e.int("DISPATCH_WORKERS", 0)
 	c.Dispatch.Lease = e.duration("DISPATCH_LEASE", 0)
 	c.Dispatch.Poll = e.duration("DISPATCH_POLL", 0)

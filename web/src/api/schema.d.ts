@@ -3880,7 +3880,10 @@ export interface paths {
         };
         put?: never;
         post?: never;
-        /** Delete a team (admin) */
+        /**
+         * Delete a team (admin)
+         * @description Its closed conversations keep their history without a team; a channel whose default team it was gets none. A team with open (scheduled, waiting or active) conversations is not deleted: 409 team_has_open_conversations with open_conversations, the count.
+         */
         delete: {
             parameters: {
                 query?: never;
@@ -3920,6 +3923,15 @@ export interface paths {
                 };
                 /** @description Not Found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4516,7 +4528,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List users (agents and admins) */
+        /** List users (agents and admins) with their teams */
         get: {
             parameters: {
                 query?: {
@@ -4562,7 +4574,10 @@ export interface paths {
             };
         };
         put?: never;
-        /** Create a user (admin) */
+        /**
+         * Create (invite) a user with a first password (admin)
+         * @description The user and their team memberships are saved together or not at all; every failing field (the user's and team_ids) is reported at once.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -4665,7 +4680,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a user */
+        /** Get a user with their teams */
         get: {
             parameters: {
                 query?: never;
@@ -4710,7 +4725,10 @@ export interface paths {
         };
         put?: never;
         post?: never;
-        /** Delete a user (admin) */
+        /**
+         * Delete a user (admin)
+         * @description Their sessions end and the API keys they created are revoked; the last active admin cannot be removed (409 last_admin). Deactivating (PATCH active=false) keeps the user's name on their history.
+         */
         delete: {
             parameters: {
                 query?: never;
@@ -4757,12 +4775,24 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 429: components["responses"]["RateLimited"];
             };
         };
         options?: never;
         head?: never;
-        /** Change a user (admin); a new password ends their sessions */
+        /**
+         * Change a user (admin): name, email, role, teams, deactivate or reactivate, reset the password
+         * @description A new password or a deactivation ends the user's sessions. The last active admin cannot be demoted or deactivated: 409 last_admin. Nothing is saved when any field fails.
+         */
         patch: {
             parameters: {
                 query?: never;
@@ -5158,6 +5188,87 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhook-subscriptions/{id}/deliveries/{delivery_id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a failed delivery again (admin)
+         * @description Queues one more attempt of a failed delivery for the delivery worker (it is not sent during this request): the same body and X-Atendimento-Delivery id, the next X-Atendimento-Attempt. Answers the delivery, now pending; GET …/deliveries shows the new attempt once made. A delivery that is not failed (pending or succeeded) → 409 webhook_delivery_not_failed.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description subscription id */
+                    id: string;
+                    /** @description delivery id */
+                    delivery_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Accepted */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookDelivery"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                429: components["responses"]["RateLimited"];
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -5582,6 +5693,11 @@ export interface components {
              *     ]
              */
             opt_out_keywords?: string[];
+            /**
+             * @description TimeZone is the IANA time zone the account's people work in.
+             * @example America/Sao_Paulo
+             */
+            time_zone?: string;
             updated_at?: string;
             /**
              * @description WaitingTimeoutSeconds is how long a conversation waits for the contact's first reply before it expires (the server's WAITING_TIMEOUT; 0 = never).
@@ -5645,6 +5761,11 @@ export interface components {
              *     ]
              */
             opt_out_keywords?: string[];
+            /**
+             * @description TimeZone is the IANA time zone the account's people work in (time_zone_invalid otherwise).
+             * @example America/Sao_Paulo
+             */
+            time_zone?: string;
         };
         AssignRequest: {
             /**
@@ -6088,6 +6209,11 @@ export interface components {
             detail?: string;
             errors?: components["schemas"]["apperr.FieldError"][];
             existing_id?: string;
+            /**
+             * @description OpenConversations is, on 409 team_has_open_conversations, how many open conversations the team has.
+             * @example 3
+             */
+            open_conversations?: number;
             request_id?: string;
             /**
              * @description RetryAfter is, on a 429, the seconds to wait before trying again (also the Retry-After
@@ -6395,6 +6521,11 @@ export interface components {
             user_id?: string | null;
         };
         User: {
+            /**
+             * @description Active is false for a user an admin deactivated: they cannot log in, and the API keys they created are refused.
+             * @example true
+             */
+            active?: boolean;
             created_at?: string;
             /** @example ana@example.com */
             email?: string;
@@ -6404,6 +6535,8 @@ export interface components {
             name?: string;
             /** @enum {string} */
             role?: "admin" | "agent";
+            /** @description TeamIDs are the teams the user is a member of. */
+            team_ids?: string[];
             updated_at?: string;
         };
         UserList: {
@@ -6411,14 +6544,24 @@ export interface components {
             next_cursor?: string | null;
         };
         UserRequest: {
+            /**
+             * @description Active false deactivates the user (their sessions end, they cannot log in, the API keys they created are refused); true reactivates. The last active admin cannot be deactivated or demoted (409 last_admin).
+             * @example true
+             */
+            active?: boolean;
             /** @example ana@example.com */
             email?: string;
             /** @example Ana Souza */
             name?: string;
-            /** @example a-long-password */
+            /**
+             * @description Password is the user's (first) password, 8 to 72 characters; setting it ends the user's sessions.
+             * @example a-long-password
+             */
             password?: string;
             /** @enum {string} */
             role?: "admin" | "agent";
+            /** @description TeamIDs replaces the teams the user is a member of (team_not_found for an id that is not a team of the account). */
+            team_ids?: string[];
         };
         WebhookAck: {
             duplicates?: number;

@@ -38,11 +38,13 @@ export type FieldError = Res<S['apperr.FieldError']>
 /** RFC 9457 problem+json body with the API's stable `code`. */
 export type Problem = Omit<
   Res<S['Problem']>,
-  'existing_id' | 'request_id' | 'errors' | 'detail' | 'retry_after' | 'assignee_id' | 'assignee_name'
+  'existing_id' | 'request_id' | 'errors' | 'detail' | 'retry_after' | 'assignee_id' | 'assignee_name' | 'open_conversations'
 > & {
   detail?: string
   /** Present on 429: seconds to wait (the Retry-After header). */
   retry_after?: number
+  /** On 409 team_has_open_conversations: how many open conversations the team has. */
+  open_conversations?: number
   errors?: FieldError[]
   /** Present on 409 `contact_exists` and `conversation_already_open`. */
   existing_id?: Id

@@ -27,6 +27,8 @@ export function problemText(err: unknown): string {
 /** What a failed login says: wrong credentials, the lockout with its wait in minutes, or the problem. */
 export function loginErrorText(err: unknown): string {
   if (err instanceof ApiError) {
+    // The right password of a deactivated user: say so, rather than "wrong password".
+    if (err.code === 'user_inactive') return errorText('user_inactive')
     if (err.status === 401 || err.status === 422) return t('login.invalid')
     const wait = err.problem.retry_after
     if (err.code === 'login_locked' && wait) return t('login.locked', { minutes: Math.max(1, Math.ceil(wait / 60)) })

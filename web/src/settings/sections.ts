@@ -15,4 +15,9 @@ export type SettingsSection = {
 export const settingsSections: SettingsSection[] = [
   { id: 'canais', label: t('settings.channels'), Component: lazy(() => import('./Channels')) },
   { id: 'modelos', label: t('settings.templates'), Component: lazy(() => import('./Templates')) },
+  { id: 'equipes', label: t('settings.teams'), Component: lazy(() => import('./Teams')) },
+  { id: 'atendentes', label: t('settings.agents'), Component: lazy(() => import('./Agents')) },
+  { id: 'chaves-de-api', label: t('settings.apiKeys'), Component: lazy(() => import('./ApiKeys')) },
+  { id: 'webhooks', label: t('settings.webhooks'), Component: lazy(() => import('./Webhooks')) },
+  { id: 'conta', label: t('settings.account'), Component: lazy(() => import('./AccountSettings')) },
 ]

@@ -51,6 +51,8 @@ export const AGENT: User & { password: string } = {
   name: 'Ana Souza',
   email: 'ana@loja.com.br',
   role: 'agent',
+  active: true,
+  team_ids: ['tm-suporte', 'tm-vendas'],
   created_at: T0,
   updated_at: T0,
   password: 'segredo123',
@@ -204,6 +206,7 @@ export class FakeApi {
     id: 'acc-1',
     name: 'Loja Demo',
     default_region: 'BR',
+    time_zone: 'America/Sao_Paulo',
     auto_close_waiting: false,
     waiting_timeout_seconds: 259200,
     opt_out_keywords: ['SAIR', 'PARAR', 'STOP', 'CANCELAR', 'DESCADASTRAR'],
@@ -896,7 +899,16 @@ function team(id: string, name: string, channel_ids: string[], member_ids: strin
 }
 
 function publicUser(u: User & { password?: string }): User {
-  return { id: u.id, name: u.name, email: u.email, role: u.role, created_at: u.created_at, updated_at: u.updated_at }
+  return {
+    id: u.id,
+    name: u.name,
+    email: u.email,
+    role: u.role,
+    active: u.active,
+    team_ids: u.team_ids,
+    created_at: u.created_at,
+    updated_at: u.updated_at,
+  }
 }
 
 /** Secrets are write-only: the fake never returns them either. */

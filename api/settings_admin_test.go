@@ -1,0 +1,327 @@
+package api_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/atendimento/atendimento/cmd/atendimento/app"
+	"github.com/atendimento/atendimento/cmd/atendimento/app/apptest"
+	"github.com/atendimento/atendimento/internal/crmhook"
+)
+
+// newUser creates a user through the API and returns its id.
+func newUser(t *testing.T, env *apptest.Env, email, role string, teams ...string) string {
+	t.Helper()
+	body := map[string]any{"name": "Pessoa " + role, "email": email, "password": "first-password-1", "role": role}
+	if teams != nil {
+		body["team_ids"] = teams
+	}
+	r := env.Admin.Post("/api/v1/users", body)
+	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
+	return r.Str("id")
+}
+
+// TestLastAdmin: the account's last active admin can be neither deleted, demoted nor
+// deactivated, whoever asks; with a second admin each works, and then the other is the last.
+func TestLastAdmin(t *testing.T) {
+	t.Parallel()
+	apptest.EachWith(t, noDispatcher, func(t *testing.T, env *apptest.Env) {
+		ana := userID(t, env, app.DemoAdminEmail)
+		refuseAll := func(id string) {
+			t.Helper()
+			before := env.Admin.Get("/api/v1/users/" + id).JSON()
+			problem(t, env.Admin.Patch("/api/v1/users/"+id, map[string]any{"role": "agent"}), http.StatusConflict, "last_admin")
+			problem(t, env.Admin.Patch("/api/v1/users/"+id, map[string]any{"active": false}), http.StatusConflict, "last_admin")
+			// Nothing of a refused change is saved, not even the fields beside the refused one.
+			problem(t, env.Admin.Patch("/api/v1/users/"+id, map[string]any{"name": "Outro nome", "role": "agent"}), http.StatusConflict, "last_admin")
+			problem(t, env.Admin.Delete("/api/v1/users/"+id), http.StatusConflict, "last_admin")
+			require.Equal(t, before, env.Admin.Get("/api/v1/users/"+id).JSON())
+		}
+		refuseAll(ana)
+
+		// An inactive admin does not count: a second admin, deactivated, leaves Ana the last.
+		bia := newUser(t, env, "bia@example.com", "admin")
+		require.Equal(t, http.StatusOK, env.Admin.Patch("/api/v1/users/"+bia, map[string]any{"active": false}).Status)
+		refuseAll(ana)
+
+		// Reactivated, Bia lets Ana be demoted; then Bia is the last.
+		r := env.Admin.Patch("/api/v1/users/"+bia, map[string]any{"active": true})
+		require.Equal(t, http.StatusOK, r.Status, string(r.Body))
+		require.Equal(t, true, r.JSON()["active"])
+		r = env.Admin.Patch("/api/v1/users/"+ana, map[string]any{"role": "agent"})
+		require.Equal(t, http.StatusOK, r.Status, string(r.Body))
+		require.Equal(t, "agent", r.Str("role"))
+		refuseAll(bia)
+
+		// Agents may be changed and removed freely, and an admin among others may go.
+		require.Equal(t, http.StatusOK, env.Admin.Patch("/api/v1/users/"+ana, map[string]any{"role": "admin"}).Status)
+		require.Equal(t, http.StatusNoContent, env.Admin.Delete("/api/v1/users/"+bia).Status)
+		refuseAll(ana)
+		agent := userID(t, env, "agente@demo.atendimento.dev")
+		require.Equal(t, http.StatusOK, env.Admin.Patch("/api/v1/users/"+agent, map[string]any{"active": false}).Status)
+		require.Equal(t, http.StatusNoContent, env.Admin.Delete("/api/v1/users/"+agent).Status)
+	})
+}
+
+// TestDeactivateUser: a deactivated user's sessions end, their login is refused (401
+// user_inactive, while a wrong password stays invalid_credentials) and the API keys they created
+// are refused; reactivated, they log in again and their keys work again.
+func TestDeactivateUser(t *testing.T) {
+	t.Parallel()
+	apptest.EachWith(t, noDispatcher, func(t *testing.T, env *apptest.Env) {
+		id := newUser(t, env, "carla@example.com", "admin")
+		session := env.Login("carla@example.com", "first-password-1")
+		require.Equal(t, http.StatusOK, session.Get("/api/v1/me").Status)
+		r := session.Post("/api/v1/api-keys", map[string]any{"name": "CRM da Carla", "role": "agent"})
+		require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
+		key := env.Client(r.Str("secret"))
+		require.Equal(t, http.StatusOK, key.Get("/api/v1/me").Status)
+
+		r = env.Admin.Patch("/api/v1/users/"+id, map[string]any{"active": false})
+		require.Equal(t, http.StatusOK, r.Status, string(r.Body))
+		require.Equal(t, false, r.JSON()["active"])
+		problem(t, session.Get("/api/v1/me"), http.StatusUnauthorized, "unauthorized")
+		problem(t, key.Get("/api/v1/me"), http.StatusUnauthorized, "unauthorized")
+		login := env.Client("").Post("/api/v1/auth/login", map[string]any{"email": "carla@example.com", "password": "first-password-1"})
+		problem(t, login, http.StatusUnauthorized, "user_inactive")
+		require.Empty(t, login.Header.Values("Set-Cookie"))
+		problem(t, env.Client("").Post("/api/v1/auth/login", map[string]any{"email": "carla@example.com", "password": "wrong-password-1"}),
+			http.StatusUnauthorized, "invalid_credentials")
+		found := false
+		for _, u := range items(t, env.Admin.Get("/api/v1/users?limit=200")) {
+			if u["id"] == id {
+				found = true
+				require.Equal(t, false, u["active"])
+			}
+		}
+		require.True(t, found)
+
+		require.Equal(t, http.StatusOK, env.Admin.Patch("/api/v1/users/"+id, map[string]any{"active": true}).Status)
+		require.Equal(t, http.StatusOK, key.Get("/api/v1/me").Status)
+		again := env.Login("carla@example.com", "first-password-1")
+		require.Equal(t, http.StatusOK, again.Get("/api/v1/me").Status)
+		// The old session stays ended.
+		problem(t, session.Get("/api/v1/me"), http.StatusUnauthorized, "unauthorized")
+
+		// An admin resets the password: the sessions end and only the new one logs in.
+		require.Equal(t, http.StatusOK, env.Admin.Patch("/api/v1/users/"+id, map[string]any{"password": "second-password-2"}).Status)
+		problem(t, again.Get("/api/v1/me"), http.StatusUnauthorized, "unauthorized")
+		problem(t, env.Client("").Post("/api/v1/auth/login", map[string]any{"email": "carla@example.com", "password": "first-password-1"}),
+			http.StatusUnauthorized, "invalid_credentials")
+		env.Login("carla@example.com", "second-password-2")
+
+		// Removing the user revokes the keys they created.
+		require.Equal(t, http.StatusNoContent, env.Admin.Delete("/api/v1/users/"+id).Status)
+		problem(t, key.Get("/api/v1/me"), http.StatusUnauthorized, "unauthorized")
+	})
+}
+
+// TestUserTeams: a user is invited with their teams in one request; a bad team and a bad email
+// are reported together and nothing is saved; team_ids replaces the memberships.
+func TestUserTeams(t *testing.T) {
+	t.Parallel()
+	apptest.EachWith(t, noDispatcher, func(t *testing.T, env *apptest.Env) {
+		vendas, suporte := env.Demo.TeamIDs[0], env.Demo.TeamIDs[1]
+		before := snapshot(t, env.Admin, []string{"/api/v1/users", "/api/v1/teams"})
+		r := env.Admin.Post("/api/v1/users", map[string]any{"name": "Dora", "email": "não é email", "password": "first-password-1", "role": "agent",
+			"team_ids": []string{vendas, unknownID}})
+		require.Equal(t, http.StatusUnprocessableEntity, r.Status, string(r.Body))
+		require.ElementsMatch(t, []string{"email:email_invalid", "team_ids:team_not_found"}, r.FieldCodes())
+		// A valid user with a bad team: still nothing saved.
+		r = env.Admin.Post("/api/v1/users", map[string]any{"name": "Dora", "email": "dora@example.com", "password": "first-password-1", "role": "agent",
+			"team_ids": []string{unknownID}})
+		require.Equal(t, []string{"team_ids:team_not_found"}, r.FieldCodes())
+		require.Equal(t, before, snapshot(t, env.Admin, []string{"/api/v1/users", "/api/v1/teams"}))
+
+		id := newUser(t, env, "dora@example.com", "agent", vendas, suporte, vendas)
+		u := env.Admin.Get("/api/v1/users/" + id)
+		require.ElementsMatch(t, []any{vendas, suporte}, u.JSON()["team_ids"])
+		require.Contains(t, env.Admin.Get("/api/v1/teams/" + vendas).JSON()["member_ids"], id)
+
+		r = env.Admin.Patch("/api/v1/users/"+id, map[string]any{"team_ids": []string{suporte}})
+		require.Equal(t, http.StatusOK, r.Status, string(r.Body))
+		require.Equal(t, []any{suporte}, r.JSON()["team_ids"])
+		require.NotContains(t, env.Admin.Get("/api/v1/teams/" + vendas).JSON()["member_ids"], id)
+		// The team's other members are untouched.
+		require.NotEmpty(t, env.Admin.Get("/api/v1/teams/" + vendas).JSON()["member_ids"])
+
+		// A session user sees their teams in /me.
+		dora := env.Login("dora@example.com", "first-password-1")
+		me := dora.Get("/api/v1/me").JSON()["user"].(map[string]any)
+		require.Equal(t, []any{suporte}, me["team_ids"])
+		require.Equal(t, true, me["active"])
+	})
+}
+
+// TestAPIKeyLastUsed: a key's last_used_at is null until used, set by its first use, and then
+// written at most once a minute.
+func TestAPIKeyLastUsed(t *testing.T) {
+	t.Parallel()
+	apptest.EachWith(t, noDispatcher, func(t *testing.T, env *apptest.Env) {
+		r := env.Admin.Post("/api/v1/api-keys", map[string]any{"name": "ERP", "role": "agent"})
+		require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
+		id := r.Str("id")
+		key := env.Client(r.Str("secret"))
+		lastUsed := func() any {
+			for _, k := range items(t, env.Admin.Get("/api/v1/api-keys?limit=200")) {
+				if k["id"] == id {
+					return k["last_used_at"]
+				}
+			}
+			t.Fatal("key not listed")
+			return nil
+		}
+		require.Nil(t, lastUsed())
+
+		require.Equal(t, http.StatusOK, key.Get("/api/v1/me").Status)
+		first, ok := lastUsed().(string)
+		require.True(t, ok)
+		at, err := time.Parse(time.RFC3339, first)
+		require.NoError(t, err)
+		require.WithinDuration(t, time.Now(), at, time.Minute)
+
+		// Within the minute, further uses do not write it again.
+		require.Equal(t, http.StatusOK, key.Get("/api/v1/me").Status)
+		require.Equal(t, first, lastUsed())
+
+		// Once it is older than a minute, the next use moves it.
+		old := time.Now().Add(-2 * time.Minute).UTC()
+		require.NoError(t, env.App.DB.Conn(env.Ctx()).Exec("UPDATE api_keys SET last_used_at = ? WHERE id = ?", old, id).Error)
+		require.Equal(t, http.StatusOK, key.Get("/api/v1/me").Status)
+		moved, err := time.Parse(time.RFC3339, lastUsed().(string))
+		require.NoError(t, err)
+		require.True(t, moved.After(old.Add(time.Minute)), "last_used_at %v not moved from %v", moved, old)
+
+		// A refused (revoked) key records no use.
+		require.Equal(t, http.StatusNoContent, env.Admin.Delete("/api/v1/api-keys/"+id).Status)
+		require.NoError(t, env.App.DB.Conn(env.Ctx()).Exec("UPDATE api_keys SET last_used_at = ? WHERE id = ?", old, id).Error)
+		require.Equal(t, http.StatusUnauthorized, key.Get("/api/v1/me").Status)
+		stale, err := time.Parse(time.RFC3339, lastUsed().(string))
+		require.NoError(t, err)
+		require.WithinDuration(t, old, stale, time.Second)
+	})
+}
+
+// flaky answers the first `fail` requests with 500, then 200, and counts them.
+type flaky struct {
+	mu   sync.Mutex
+	fail int
+	hits int
+}
+
+func (f *flaky) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	_, _ = io.Copy(io.Discard, r.Body)
+	f.mu.Lock()
+	f.hits++
+	failing := f.hits <= f.fail
+	f.mu.Unlock()
+	if failing {
+		http.Error(w, "CRM fora do ar", http.StatusInternalServerError)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// TestRedeliverWebhook: a delivery that failed for good is queued again by "Reenviar" and the
+// worker makes one more attempt (the log shows both); only a failed delivery may be redelivered.
+func TestRedeliverWebhook(t *testing.T) {
+	t.Parallel()
+	opts := apptest.Options{Configure: func(c *app.Config) {
+		c.Webhooks.AllowPrivate, c.Webhooks.MaxAttempts = true, 1
+	}}
+	apptest.EachWith(t, opts, func(t *testing.T, env *apptest.Env) {
+		crm := &flaky{fail: 1}
+		srv := httptest.NewServer(crm)
+		t.Cleanup(srv.Close)
+		r := env.Admin.Post("/api/v1/webhook-subscriptions", map[string]any{"url": srv.URL, "events": []string{"conversation.created"}})
+		require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
+		sub := r.Str("id")
+		start(t, env.Admin, startBody(env, "11 95555-0101"))
+
+		deliveries := func() []map[string]any {
+			return items(t, env.Admin.Get("/api/v1/webhook-subscriptions/"+sub+"/deliveries"))
+		}
+		require.Eventually(t, func() bool {
+			d := deliveries()
+			return len(d) == 1 && d[0]["status"] == crmhook.StatusFailed
+		}, 10*time.Second, 20*time.Millisecond)
+		d := deliveries()[0]
+		id := d["id"].(string)
+		require.Len(t, d["attempts"], 1)
+		require.EqualValues(t, 500, d["attempts"].([]any)[0].(map[string]any)["status_code"])
+
+		// Unknown delivery, another subscription's path, a bad id.
+		problem(t, env.Admin.Post("/api/v1/webhook-subscriptions/"+sub+"/deliveries/"+unknownID+"/redeliver", nil), http.StatusNotFound, "webhook_delivery_not_found")
+		problem(t, env.Admin.Post("/api/v1/webhook-subscriptions/"+sub+"/deliveries/nope/redeliver", nil), http.StatusNotFound, "webhook_delivery_not_found")
+		other := env.Admin.Post("/api/v1/webhook-subscriptions", map[string]any{"url": srv.URL, "events": []string{"message.updated"}}).Str("id")
+		problem(t, env.Admin.Post("/api/v1/webhook-subscriptions/"+other+"/deliveries/"+id+"/redeliver", nil), http.StatusNotFound, "webhook_delivery_not_found")
+		problem(t, env.Admin.Post("/api/v1/webhook-subscriptions/"+unknownID+"/deliveries/"+id+"/redeliver", nil), http.StatusNotFound, "webhook_subscription_not_found")
+
+		r = env.Admin.Post("/api/v1/webhook-subscriptions/"+sub+"/deliveries/"+id+"/redeliver", nil)
+		require.Equal(t, http.StatusAccepted, r.Status, string(r.Body))
+		require.Equal(t, id, r.Str("id"))
+		require.Contains(t, []string{crmhook.StatusPending, crmhook.StatusSucceeded}, r.Str("status"))
+
+		require.Eventually(t, func() bool { return deliveries()[0]["status"] == crmhook.StatusSucceeded }, 10*time.Second, 20*time.Millisecond)
+		atts := deliveries()[0]["attempts"].([]any)
+		require.Len(t, atts, 2)
+		require.EqualValues(t, 500, atts[0].(map[string]any)["status_code"])
+		require.EqualValues(t, 200, atts[1].(map[string]any)["status_code"])
+		require.EqualValues(t, 2, atts[1].(map[string]any)["attempt"])
+
+		// A succeeded (or pending) delivery is not redelivered.
+		problem(t, env.Admin.Post("/api/v1/webhook-subscriptions/"+sub+"/deliveries/"+id+"/redeliver", nil), http.StatusConflict, "webhook_delivery_not_failed")
+		crm.mu.Lock()
+		require.Equal(t, 2, crm.hits)
+		crm.mu.Unlock()
+	})
+}
+
+// TestDeleteTeamWithOpenConversations: a team with open conversations is not deleted (they
+// would be out of every agent's sight); once they are closed it is, and their history stays.
+func TestDeleteTeamWithOpenConversations(t *testing.T) {
+	t.Parallel()
+	apptest.EachWith(t, noDispatcher, func(t *testing.T, env *apptest.Env) {
+		r := env.Admin.Post("/api/v1/teams", map[string]any{"name": "Temporária", "channel_ids": []string{env.Demo.ChannelID}})
+		require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
+		team := r.Str("id")
+		body := startBody(env, "11 95555-0202")
+		body["team_id"] = team
+		conv := start(t, env.Admin, body)
+
+		r = env.Admin.Delete("/api/v1/teams/" + team)
+		problem(t, r, http.StatusConflict, "team_has_open_conversations")
+		require.EqualValues(t, 1, r.JSON()["open_conversations"])
+		require.Equal(t, http.StatusOK, env.Admin.Get("/api/v1/teams/"+team).Status)
+
+		require.Equal(t, http.StatusOK, env.Admin.Post("/api/v1/conversations/"+conv+"/close", nil).Status)
+		require.Equal(t, http.StatusNoContent, env.Admin.Delete("/api/v1/teams/"+team).Status)
+		c := env.Admin.Get("/api/v1/conversations/" + conv)
+		require.Equal(t, http.StatusOK, c.Status)
+		require.Nil(t, c.JSON()["team_id"])
+	})
+}
+
+// TestAccountTimeZone: the account's time zone defaults to Brasília and takes IANA names only.
+func TestAccountTimeZone(t *testing.T) {
+	t.Parallel()
+	apptest.EachWith(t, noDispatcher, func(t *testing.T, env *apptest.Env) {
+		require.Equal(t, "America/Sao_Paulo", env.Admin.Get("/api/v1/account").Str("time_zone"))
+		for _, bad := range []string{"", "Local", "Brasil/Recife", "UTC+3"} {
+			r := env.Admin.Patch("/api/v1/account", map[string]any{"time_zone": bad, "name": "Loja Nova"})
+			require.Equal(t, http.StatusUnprocessableEntity, r.Status, bad)
+			require.Equal(t, []string{"time_zone:time_zone_invalid"}, r.FieldCodes(), bad)
+		}
+		require.Equal(t, "Loja Demo", env.Admin.Get("/api/v1/account").Str("name"), "nothing saved half-way")
+		r := env.Admin.Patch("/api/v1/account", map[string]any{"time_zone": "America/Manaus"})
+		require.Equal(t, http.StatusOK, r.Status, string(r.Body))
+		require.Equal(t, "America/Manaus", r.Str("time_zone"))
+		require.Equal(t, "America/Manaus", env.Admin.Get("/api/v1/account").Str("time_zone"))
+	})
+}
