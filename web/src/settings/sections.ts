@@ -1,4 +1,5 @@
-import type { ComponentType, LazyExoticComponent } from 'react'
+import { lazy, type ComponentType, type LazyExoticComponent } from 'react'
+import { t } from '../i18n/pt-BR'
 
 /**
  * The sections of "Configurações", in the order the side menu lists them. `id` is the route
@@ -11,4 +12,6 @@ export type SettingsSection = {
   Component: LazyExoticComponent<ComponentType>
 }
 
-export const settingsSections: SettingsSection[] = []
+export const settingsSections: SettingsSection[] = [
+  { id: 'encerramento', label: t('settings.closeReasons'), Component: lazy(() => import('./CloseReasons')) },
+]
