@@ -26,6 +26,11 @@ function windowLine(c: Conversation, now: number): string {
   }
 }
 
+/** "não lida" or "não lidas", after the number. */
+function unreadWord(n: number): string {
+  return n === 1 ? t('inbox.unreadOne') : t('inbox.unreadMany')
+}
+
 interface Props {
   desk: Desk
   selectedId: string | null
@@ -89,8 +94,9 @@ export function ConversationList({ desk, selectedId, onNewConversation, onQuickR
               {count && count.total > 0 && name !== 'closed' && <span className="tab-count">{count.total}</span>}
               {count && count.unread > 0 && (
                 <span className="tab-unread">
-                  <span aria-hidden="true">{count.unread}</span>
-                  <span className="visually-hidden">{t('inbox.unreadLabel', { count: count.unread })}</span>
+                  <span className="visually-hidden">, </span>
+                  {count.unread}
+                  <span className="visually-hidden"> {unreadWord(count.unread)}</span>
                 </span>
               )}
             </button>
@@ -140,8 +146,8 @@ export function ConversationList({ desk, selectedId, onNewConversation, onQuickR
                       <span className="row-name">{name}</span>
                       {unread > 0 && (
                         <span className="row-unread">
-                          <span aria-hidden="true">{unread}</span>
-                          <span className="visually-hidden">{t('inbox.unreadLabel', { count: unread })}</span>
+                          {unread}
+                          <span className="visually-hidden"> {unreadWord(unread)}</span>
                         </span>
                       )}
                       <span className={`badge status-${c.status}`}>{t(`status.${c.status}` as const)}</span>
