@@ -27,11 +27,13 @@ type AccountRequest struct {
 	ExchangeRate nullable[float64] `json:"exchange_rate" swaggertype:"number" extensions:"x-nullable" example:"5.8"`
 	// ExchangeRateDate is the day the rate is from (YYYY-MM-DD, not in the future in Brasília time; exchange_rate_date_invalid); absent or null with a rate means today in Brasília. Sent only with exchange_rate.
 	ExchangeRateDate nullable[string] `json:"exchange_rate_date" swaggertype:"string" format:"date" extensions:"x-nullable" example:"2026-12-04"`
+	// CloseReasons replaces the reasons agents pick from when closing a conversation: at most 30, each 1-80 characters, no two alike (close_reasons_invalid).
+	CloseReasons *[]string `json:"close_reasons" example:"Resolvido,Sem resposta,Venda realizada"`
 } // @name AccountRequest
 
 func (r AccountRequest) input() account.Settings {
 	in := account.Settings{Name: r.Name, DefaultRegion: r.DefaultRegion, AutoCloseWaiting: r.AutoCloseWaiting,
-		OptOutKeywords: r.OptOutKeywords, OptInKeywords: r.OptInKeywords, OptOutConfirmation: r.OptOutConfirmation}
+		OptOutKeywords: r.OptOutKeywords, OptInKeywords: r.OptInKeywords, OptOutConfirmation: r.OptOutConfirmation, CloseReasons: r.CloseReasons}
 	if r.ExchangeRate.Set || r.ExchangeRateDate.Set {
 		in.ExchangeRate = &account.ExchangeRateInput{Clear: r.ExchangeRate.Set && r.ExchangeRate.Value == nil,
 			Rate: r.ExchangeRate.Value, Date: r.ExchangeRateDate.Value}
@@ -69,15 +71,17 @@ type AccountResponse struct {
 	// ExchangeRate is how many reais (BRL) one US dollar buys, set by an admin; estimates show reais with it. null when none is set.
 	ExchangeRate *float64 `json:"exchange_rate" extensions:"x-nullable" example:"5.8"`
 	// ExchangeRateDate is the day the exchange rate is from (YYYY-MM-DD); null when no rate is set.
-	ExchangeRateDate *string   `json:"exchange_rate_date" format:"date" extensions:"x-nullable" example:"2026-12-04"`
-	CreatedAt        time.Time `json:"created_at"`
-	UpdatedAt        time.Time `json:"updated_at"`
+	ExchangeRateDate *string `json:"exchange_rate_date" format:"date" extensions:"x-nullable" example:"2026-12-04"`
+	// CloseReasons are the reasons agents pick from when closing a conversation (readable by every user).
+	CloseReasons []string  `json:"close_reasons" example:"Resolvido,Sem resposta,Venda realizada"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
 } // @name Account
 
 func (s *server) toAccount(a account.Account) AccountResponse {
 	out := AccountResponse{ID: a.ID, Name: a.Name, DefaultRegion: a.DefaultRegion, AutoCloseWaiting: a.AutoCloseWaiting,
 		WaitingTimeoutSeconds: int64(s.WaitingTimeout / time.Second), OptOutKeywords: nonNil(a.OptOutKeywords), OptInKeywords: nonNil(a.OptInKeywords),
-		OptOutConfirmation: a.OptOutConfirmation, CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC()}
+		OptOutConfirmation: a.OptOutConfirmation, CloseReasons: nonNil(a.CloseReasons), CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC()}
 	if r := a.ExchangeRate; r != nil {
 		out.ExchangeRate, out.ExchangeRateDate = &r.BRLPerUSD, &r.Date
 	}

@@ -172,6 +172,19 @@ var roleOf = map[string]string{
 	"GET /api/v1/conversations/{id}/messages":                 "agent",
 	"POST /api/v1/conversations/{id}/messages":                "agent",
 	"DELETE /api/v1/conversations/{id}/messages/{message_id}": "agent",
+	"GET /api/v1/conversations/counts":                        "agent",
+	"POST /api/v1/conversations/{id}/assign":                  "agent",
+	"POST /api/v1/conversations/{id}/transfer":                "agent",
+	"POST /api/v1/conversations/{id}/notes":                   "agent",
+	"POST /api/v1/conversations/{id}/read":                    "agent",
+	"POST /api/v1/conversations/{id}/reopen":                  "agent",
+	"GET /api/v1/contacts/{id}/notes":                         "agent",
+	// Open to agents: each writes personal replies; the account's are checked in the domain (403).
+	"GET /api/v1/quick-replies":              "agent",
+	"POST /api/v1/quick-replies":             "agent",
+	"PATCH /api/v1/quick-replies/{id}":       "agent",
+	"DELETE /api/v1/quick-replies/{id}":      "agent",
+	"POST /api/v1/quick-replies/{id}/render": "agent",
 
 	"POST /api/v1/sandbox/channels/{id}/inbound": "agent",
 
@@ -297,6 +310,23 @@ func TestAgentKeyRoles(t *testing.T) {
 		do("DELETE /api/v1/conversations/{id}/messages/{message_id}", "/api/v1/conversations/"+conv+"/messages/"+msg, nil, 204)
 		do("POST /api/v1/sandbox/channels/{id}/inbound", "/api/v1/sandbox/channels/"+ch+"/inbound", map[string]any{"from": "11 91111-0001", "text": "Pode falar"}, 200)
 		do("POST /api/v1/conversations/{id}/close", "/api/v1/conversations/"+conv+"/close", nil, 200)
+		do("POST /api/v1/conversations/{id}/reopen", "/api/v1/conversations/"+conv+"/reopen", nil, 200)
+		do("GET /api/v1/conversations/counts", "/api/v1/conversations/counts", nil, 200)
+		do("POST /api/v1/conversations/{id}/assign", "/api/v1/conversations/"+conv+"/assign", map[string]any{"user_id": nil}, 200)
+		do("POST /api/v1/conversations/{id}/assign", "/api/v1/conversations/"+conv+"/assign", map[string]any{"user_id": nil, "force": true}, 403)
+		do("POST /api/v1/conversations/{id}/transfer", "/api/v1/conversations/"+conv+"/transfer", map[string]any{"team_id": team}, 200)
+		do("POST /api/v1/conversations/{id}/notes", "/api/v1/conversations/"+conv+"/notes", map[string]any{"text": "Nota"}, 201)
+		do("POST /api/v1/conversations/{id}/read", "/api/v1/conversations/"+conv+"/read", nil, 200)
+		do("GET /api/v1/contacts/{id}/notes", "/api/v1/contacts/"+cid+"/notes", nil, 200)
+		reply := env.Admin.Post("/api/v1/quick-replies", map[string]any{"shortcut": "oi", "text": "Oi {{nome}}", "scope": "account"})
+		require.Equal(t, http.StatusCreated, reply.Status, string(reply.Body))
+		qr := "/api/v1/quick-replies/" + reply.Str("id")
+		do("GET /api/v1/quick-replies", "/api/v1/quick-replies", nil, 200)
+		do("POST /api/v1/quick-replies/{id}/render", qr+"/render", map[string]any{"conversation_id": conv}, 200)
+		// An agent key writes no account reply, and has no personal ones.
+		do("POST /api/v1/quick-replies", "/api/v1/quick-replies", map[string]any{"shortcut": "x", "text": "x", "scope": "account"}, 403)
+		do("PATCH /api/v1/quick-replies/{id}", qr, map[string]any{"text": "x"}, 403)
+		do("DELETE /api/v1/quick-replies/{id}", qr, nil, 403)
 		scheduled := startBody(env, "11 91111-0002")
 		scheduled["send_type"], scheduled["scheduled_at"] = "scheduled", time.Now().Add(2*time.Hour).UTC().Format(time.RFC3339)
 		conv2 := do("POST /api/v1/conversations", "/api/v1/conversations", scheduled, 201).Str("id")

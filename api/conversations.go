@@ -15,7 +15,6 @@ import (
 	"github.com/atendimento/atendimento/internal/conversation"
 	"github.com/atendimento/atendimento/internal/idempotency"
 	"github.com/atendimento/atendimento/internal/logctx"
-	"github.com/atendimento/atendimento/internal/store"
 )
 
 // StartRequest starts a conversation ("Iniciar atendimento" or "Agendar mensagem").
@@ -88,7 +87,26 @@ type ConversationResponse struct {
 	// WaitingSeconds is how long a waiting conversation has waited for the contact's reply, when
 	// the response was made (null unless status is waiting).
 	WaitingSeconds *int64 `json:"waiting_seconds" extensions:"x-nullable" example:"3600"`
+	// AssigneeID is the agent who owns the conversation; null while it waits in its team's queue.
+	AssigneeID *string `json:"assignee_id" format:"uuid" extensions:"x-nullable"`
+	// AssigneeName is the owner's name; null when unassigned.
+	AssigneeName *string `json:"assignee_name" extensions:"x-nullable" example:"Bruno Lima"`
+	// ClosedReason is the reason picked from the account's close_reasons when it was closed.
+	ClosedReason *string `json:"closed_reason" extensions:"x-nullable" example:"Resolvido"`
+	// UnreadCount is how many of the contact's messages the caller has not read (0 for API keys).
+	UnreadCount int `json:"unread_count" example:"2"`
+	// LastMessage is the conversation's latest message (notes included); null before any.
+	LastMessage *LastMessage `json:"last_message" extensions:"x-nullable"`
 } // @name Conversation
+
+// LastMessage summarises a conversation's latest message for the list.
+type LastMessage struct {
+	Direction string `json:"direction" enums:"in,out,internal"`
+	Type      string `json:"type" example:"text"`
+	// Preview is the start of its text (at most 120 characters; "" for media without a caption).
+	Preview string    `json:"preview" example:"Oi, meu pedido chegou?"`
+	At      time.Time `json:"at"`
+} // @name LastMessage
 
 func toConversation(cv conversation.Conversation, ct contact.Contact) ConversationResponse {
 	out := ConversationResponse{ID: cv.ID, Status: string(cv.Status), Origin: cv.Origin, Contact: toContact(ct), ChannelID: cv.ChannelID,
@@ -101,6 +119,7 @@ func toConversation(cv conversation.Conversation, ct contact.Contact) Conversati
 		waited := int64(max(time.Since(*cv.WaitingSince), 0) / time.Second)
 		out.WaitingSeconds = &waited
 	}
+	out.AssigneeID, out.ClosedReason = cv.AssigneeID, cv.ClosedReason
 	return out
 }
 
@@ -177,54 +196,59 @@ func (s *server) startConversation(c echo.Context) error {
 
 // listConversations godoc
 //
-//	@Summary	List conversations (agents see their teams' only)
-//	@Tags		conversations
-//	@Produce	json
-//	@Param		status		query		string	false	"one status or several, comma-separated"
-//	@Param		team_id		query		string	false	"team id"
-//	@Param		channel_id	query		string	false	"channel id"
-//	@Param		contact_id	query		string	false	"contact id"
-//	@Param		limit		query		int		false	"page size (1-200, default 50)"
-//	@Param		cursor		query		string	false	"next_cursor of the previous page"
-//	@Success	200			{object}	ConversationList
-//	@Failure	401			{object}	Problem
-//	@Failure	422			{object}	Problem
-//	@Security	BearerAuth
-//	@Security	SessionCookie
-//	@Router		/api/v1/conversations [get]
+//	@Summary		List conversations (agents see their teams' only)
+//	@Description	Most recently changed first (updated_at, then id); next_cursor pages through every match, null on the last page. Filters combine: status (repeat it or comma-separate; open = scheduled, waiting and active), assignee_id (me, none for the team queue, or a user id), q (the contact's name, ignoring case and accents, or phone in any written form), team_id, channel_id, contact_id, unread=true (conversations with inbound messages the caller has not read; users only).
+//	@Tags			conversations
+//	@Produce		json
+//	@Param			status		query		[]string	false	"states (repeatable, or comma-separated); open = scheduled, waiting, active"	collectionFormat(multi)
+//	@Param			assignee_id	query		string		false	"me, none, or a user id"
+//	@Param			q			query		string		false	"contact name or phone"
+//	@Param			unread		query		bool		false	"only conversations with unread inbound messages"
+//	@Param			team_id		query		string		false	"team id"
+//	@Param			channel_id	query		string		false	"channel id"
+//	@Param			contact_id	query		string		false	"contact id"
+//	@Param			limit		query		int			false	"page size (1-200, default 50)"
+//	@Param			cursor		query		string		false	"next_cursor of the previous page"
+//	@Success		200			{object}	ConversationList
+//	@Failure		401			{object}	Problem
+//	@Failure		422			{object}	Problem
+//	@Security		BearerAuth
+//	@Security		SessionCookie
+//	@Router			/api/v1/conversations [get]
 func (s *server) listConversations(c echo.Context) error {
-	f := conversation.Filter{Status: c.QueryParam("status"), TeamID: c.QueryParam("team_id"), ChannelID: c.QueryParam("channel_id"), ContactID: c.QueryParam("contact_id")}
-	// The page's contacts are read in one query with the page, for the mapping that follows.
-	var contacts map[string]contact.Contact
-	return list[ConversationList](c, func(ctx context.Context, p store.Page) ([]conversation.Conversation, *string, error) {
-		items, next, err := s.Conversations.List(ctx, actor(c), f, p)
-		if err != nil {
-			return nil, nil, err
-		}
-		ids := make([]string, len(items))
-		for i, it := range items {
-			ids[i] = it.ContactID
-		}
-		contacts, err = s.Contacts.GetMany(ctx, ids)
-		return items, next, err
-	}, func(cv conversation.Conversation) ConversationResponse {
-		return toConversation(cv, contacts[cv.ContactID])
-	})
+	f := conversation.Filter{Status: c.QueryParams()["status"], TeamID: c.QueryParam("team_id"), ChannelID: c.QueryParam("channel_id"),
+		ContactID: c.QueryParam("contact_id"), AssigneeID: c.QueryParam("assignee_id"), Q: c.QueryParam("q")}
+	var fe apperr.Fields
+	switch u := c.QueryParam("unread"); u {
+	case "", "false":
+	case "true":
+		f.Unread = true
+	default:
+		fe.Add("unread", "unread_invalid", "unread is true or false")
+	}
+	limit, err := queryLimit(c)
+	if err != nil {
+		fe = append(fe, apperr.FieldsOf(err)...)
+	}
+	if err := fe.Err(); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	items, next, err := s.Conversations.List(ctx, actor(c), f, limit, c.QueryParam("cursor"))
+	if err != nil {
+		return err
+	}
+	out, err := s.renderer().conversations(ctx, actor(c), items)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, ConversationList{Items: out, NextCursor: next})
 }
 
 func (s *server) conversationResponse(c echo.Context, cv conversation.Conversation) error {
-	ctx := c.Request().Context()
-	ct, err := s.Contacts.Get(ctx, cv.ContactID)
+	out, err := s.renderer().conversation(c.Request().Context(), actor(c), cv)
 	if err != nil {
 		return err
-	}
-	out := toConversation(cv, ct)
-	m, err := s.Conversations.OpeningMessage(ctx, cv.ID)
-	if err != nil {
-		return err
-	}
-	if m != nil {
-		out.OpeningMessage = &OpeningMessage{ID: m.ID, Status: string(m.Status), RenderedText: m.RenderedText}
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -249,22 +273,38 @@ func (s *server) getConversation(c echo.Context) error {
 	return s.conversationResponse(c, cv)
 }
 
+// CloseRequest closes a conversation, optionally with a reason.
+type CloseRequest struct {
+	// Reason is one of the account's close_reasons (GET /account); absent, null or "" for none.
+	Reason *string `json:"reason" example:"Resolvido" extensions:"x-nullable"`
+} // @name CloseRequest
+
 // closeConversation godoc
 //
-//	@Summary	Close a conversation (queued messages stay unsent and visible)
-//	@Tags		conversations
-//	@Produce	json
-//	@Param		id	path		string	true	"conversation id"
-//	@Success	200	{object}	ConversationResponse
-//	@Failure	401	{object}	Problem
-//	@Failure	403	{object}	Problem
-//	@Failure	404	{object}	Problem
-//	@Failure	409	{object}	Problem
-//	@Security	BearerAuth
-//	@Security	SessionCookie
-//	@Router		/api/v1/conversations/{id}/close [post]
+//	@Summary		Close a conversation (queued messages stay unsent and visible)
+//	@Description	The body is optional. A reason that is not one of the account's close_reasons → 422 close_reason_unknown. Publishes conversation.updated and conversation.closed.
+//	@Tags			conversations
+//	@Accept			json
+//	@Produce		json
+//	@Param			id		path		string			true	"conversation id"
+//	@Param			body	body		CloseRequest	false	"the reason"
+//	@Success		200		{object}	ConversationResponse
+//	@Failure		400		{object}	Problem
+//	@Failure		401		{object}	Problem
+//	@Failure		403		{object}	Problem
+//	@Failure		404		{object}	Problem
+//	@Failure		409		{object}	Problem
+//	@Failure		415		{object}	Problem
+//	@Failure		422		{object}	Problem
+//	@Security		BearerAuth
+//	@Security		SessionCookie
+//	@Router			/api/v1/conversations/{id}/close [post]
 func (s *server) closeConversation(c echo.Context) error {
-	cv, err := s.Conversations.Close(c.Request().Context(), actor(c), c.Param("id"))
+	var req CloseRequest
+	if err := bindOptional(c, &req); err != nil {
+		return err
+	}
+	cv, err := s.Conversations.Close(c.Request().Context(), actor(c), c.Param("id"), req.Reason)
 	if err != nil {
 		return err
 	}
@@ -302,12 +342,13 @@ type PricingInfo struct {
 
 // MessageResponse is a message of a conversation.
 type MessageResponse struct {
-	ID                string          `json:"id" format:"uuid"`
-	ConversationID    string          `json:"conversation_id" format:"uuid"`
-	Seq               int64           `json:"seq"`
-	Direction         string          `json:"direction" enums:"in,out"`
+	ID             string `json:"id" format:"uuid"`
+	ConversationID string `json:"conversation_id" format:"uuid"`
+	Seq            int64  `json:"seq"`
+	// Direction is internal for an internal note (type note), which is never sent to the contact.
+	Direction         string          `json:"direction" enums:"in,out,internal"`
 	Type              string          `json:"type" example:"text"`
-	Status            string          `json:"status" enums:"scheduled,queued,pending,sent,delivered,read,failed,cancelled,received"`
+	Status            string          `json:"status" enums:"scheduled,queued,pending,sent,delivered,read,failed,cancelled,received,internal"`
 	Text              string          `json:"text"`
 	RenderedText      string          `json:"rendered_text"`
 	TemplateID        *string         `json:"template_id" format:"uuid" extensions:"x-nullable"`
@@ -323,12 +364,17 @@ type MessageResponse struct {
 	ReadAt            *time.Time      `json:"read_at" extensions:"x-nullable"`
 	FailedAt          *time.Time      `json:"failed_at" extensions:"x-nullable"`
 	ReceivedAt        *time.Time      `json:"received_at" extensions:"x-nullable"`
+	// AuthorID is the user who wrote the message or note; null for the contact's, API keys' and automatic ones.
+	AuthorID *string `json:"author_id" format:"uuid" extensions:"x-nullable"`
+	// AuthorName is the author's name; null with author_id.
+	AuthorName *string `json:"author_name" extensions:"x-nullable" example:"Bruno Lima"`
 } // @name Message
 
 func toMessage(m conversation.Message) MessageResponse {
 	out := MessageResponse{ID: m.ID, ConversationID: m.ConversationID, Seq: m.Seq, Direction: m.Direction, Type: m.Type, Status: string(m.Status),
 		Text: m.Text, RenderedText: m.RenderedText, TemplateID: m.TemplateID, Parameters: m.Parameters, ProviderMessageID: m.ProviderMessageID,
-		CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt, SentAt: m.SentAt, DeliveredAt: m.DeliveredAt, ReadAt: m.ReadAt, FailedAt: m.FailedAt, ReceivedAt: m.ReceivedAt}
+		CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt, SentAt: m.SentAt, DeliveredAt: m.DeliveredAt, ReadAt: m.ReadAt, FailedAt: m.FailedAt, ReceivedAt: m.ReceivedAt,
+		AuthorID: m.CreatedBy}
 	if m.TemplateName != "" {
 		out.TemplateName = &m.TemplateName
 	}
@@ -349,7 +395,7 @@ type MessageList struct {
 
 // listMessages godoc
 //
-//	@Summary	A conversation's messages, oldest first
+//	@Summary	A conversation's messages and internal notes, oldest first
 //	@Tags		conversations
 //	@Produce	json
 //	@Param		id		path		string	true	"conversation id"
@@ -384,7 +430,11 @@ func (s *server) listMessages(c echo.Context) error {
 		s := strconv.FormatInt(*next, 10)
 		cursor = &s
 	}
-	return c.JSON(http.StatusOK, listOf[MessageList](msgs, cursor, toMessage))
+	out, err := s.renderer().messages(c.Request().Context(), msgs)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, MessageList{Items: out, NextCursor: cursor})
 }
 
 // PostMessageRequest is a message an agent posts: text, or a template with parameters.
@@ -431,7 +481,7 @@ func (s *server) postMessage(c echo.Context) error {
 		return err
 	}
 	logctx.Add(c.Request().Context(), slog.String("conversation_id", m.ConversationID), slog.String("message_id", m.ID))
-	return c.JSON(http.StatusCreated, toMessage(m))
+	return s.messageResponse(c, http.StatusCreated, m)
 }
 
 // withdrawMessage godoc

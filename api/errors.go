@@ -25,8 +25,12 @@ type Problem struct {
 	ExistingID *string             `json:"existing_id,omitempty"`
 	// RetryAfter is, on a 429, the seconds to wait before trying again (also the Retry-After
 	// header): the SPA says "tente de novo em N minutos" from it.
-	RetryAfter *int   `json:"retry_after,omitempty" example:"600"`
-	RequestID  string `json:"request_id,omitempty"`
+	RetryAfter *int `json:"retry_after,omitempty" example:"600"`
+	// AssigneeID and AssigneeName are, on a 409 conversation_already_assigned, who owns the
+	// conversation now (null when it went back to the queue).
+	AssigneeID   *string `json:"assignee_id,omitempty" format:"uuid"`
+	AssigneeName *string `json:"assignee_name,omitempty" example:"Bruno Lima"`
+	RequestID    string  `json:"request_id,omitempty"`
 } // @name Problem
 
 var kindStatus = map[apperr.Kind]int{
@@ -94,6 +98,12 @@ func problemFor(err error) Problem {
 		}
 		if id, ok := ae.Extra["existing_id"].(string); ok && id != "" {
 			p.ExistingID = &id
+		}
+		if id, ok := ae.Extra["assignee_id"].(string); ok && id != "" {
+			p.AssigneeID = &id
+		}
+		if name, ok := ae.Extra["assignee_name"].(string); ok && name != "" {
+			p.AssigneeName = &name
 		}
 		if ra, ok := ae.Extra["retry_after"].(int); ok && ae.Kind == apperr.KindRateLimited {
 			p.RetryAfter = &ra

@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/atendimento/atendimento/internal/account"
 	"github.com/atendimento/atendimento/internal/apperr"
 	"github.com/atendimento/atendimento/internal/contact"
 	"github.com/atendimento/atendimento/internal/conversation"
@@ -26,7 +27,7 @@ const ssePing = 15 * time.Second
 // streamEvents godoc
 //
 //	@Summary		Stream the account's conversation and message changes (server-sent events)
-//	@Description	A text/event-stream that stays open. Each change is `event: <kind>` (conversation.created, conversation.updated, conversation.waiting_expired, message.created, message.updated, template.updated), `id: <id>` and `data:` the resource's JSON exactly as GET /api/v1/conversations/{id}, the message list or GET /api/v1/templates/{id} (template.updated: Meta changed a template's quality or category) returns it. A `: ping` comment comes every 15 s. Only the caller's account is streamed; an agent logged in with a session gets only its teams' conversations. Each event's data is the resource's latest state, so clients apply it as an upsert: events of different writers (a request, the dispatcher, another server) may arrive in another order than their changes (compare updated_at). The stream is subscribed before the response starts: events of changes made after the first line (`: connected`) are never missed.
+//	@Description	A text/event-stream that stays open. Each change is `event: <kind>` (conversation.created, conversation.updated, conversation.waiting_expired, conversation.assigned, conversation.transferred, conversation.closed, conversation.reopened, message.created, message.updated, template.updated; an assignment, transfer, close or reopen publishes conversation.updated first, then its own kind), `id: <id>` and `data:` the resource's JSON exactly as GET /api/v1/conversations/{id}, the message list or GET /api/v1/templates/{id} (template.updated: Meta changed a template's quality or category) returns it. A `: ping` comment comes every 15 s. Only the caller's account is streamed; an agent logged in with a session gets only its teams' conversations. Each event's data is the resource's latest state, so clients apply it as an upsert: events of different writers (a request, the dispatcher, another server) may arrive in another order than their changes (compare updated_at). The stream is subscribed before the response starts: events of changes made after the first line (`: connected`) are never missed.
 //	@Description	Ids are numbers the server's database assigns, growing, unique across every server instance. Events are kept 24 hours: a client that reconnects with the `Last-Event-ID` header (browsers send it on their own reconnects) or the `last_event_id` query parameter set to the last id it received first gets, in order and each once, the events it missed that it may see, with the resources' current state, then the live events. When the id cannot be replayed from (older than 24 h, unknown, not a number, or more than 1000 events behind) the stream starts with `event: reset`, `data: {}` and the id of the account's newest event instead: the client reloads what it shows and keeps that id for its next reconnect. A client too slow to read is disconnected; it reconnects with its last id.
 //	@Tags			events
 //	@Produce		text/event-stream
@@ -65,7 +66,7 @@ func (s *server) streamEvents(c echo.Context) error {
 	}
 	w.Flush()
 
-	render := &EventRenderer{Conversations: s.Conversations, Contacts: s.Contacts, Templates: s.Templates}
+	render := s.renderer()
 	// send writes one event as who sees it (nothing when the resource is gone or hidden from who).
 	send := func(e event.Event) error {
 		data, rerr := render.render(ctx, who, e.Kind, e.ID)
@@ -182,11 +183,23 @@ type EventRenderer struct {
 	Conversations *conversation.Service
 	Contacts      *contact.Service
 	Templates     *template.Service
+	// Accounts names assignees and authors (nil: no names).
+	Accounts *account.Service
 }
 
 // Render renders for the whole account (ctx must carry it); nil when the resource is gone. It
-// is crmhook.Render for the CRM webhooks.
+// is crmhook.Render for the CRM webhooks, which never carry internal notes: a note renders as
+// nothing.
 func (r *EventRenderer) Render(ctx context.Context, kind, id string) (json.RawMessage, error) {
+	if kind == conversation.EventMessageCreated || kind == conversation.EventMessageUpdated {
+		m, err := r.Conversations.GetMessage(ctx, id)
+		if err != nil {
+			return nil, ignoreNotFound(err)
+		}
+		if m.Direction == conversation.DirectionInternal {
+			return nil, nil
+		}
+	}
 	return r.render(ctx, conversation.Actor{}, kind, id)
 }
 
@@ -194,22 +207,16 @@ func (r *EventRenderer) Render(ctx context.Context, kind, id string) (json.RawMe
 // session, belongs to a conversation outside the agent's teams.
 func (r *EventRenderer) render(ctx context.Context, who conversation.Actor, kind, id string) (json.RawMessage, error) {
 	switch kind {
-	case conversation.EventConversationCreated, conversation.EventConversationUpdated, conversation.EventConversationWaitingExpired:
+	case conversation.EventConversationCreated, conversation.EventConversationUpdated, conversation.EventConversationWaitingExpired,
+		conversation.EventConversationAssigned, conversation.EventConversationTransferred, conversation.EventConversationClosed,
+		conversation.EventConversationReopened:
 		cv, err := r.Conversations.Get(ctx, who, id)
 		if err != nil {
 			return nil, ignoreNotFound(err)
 		}
-		ct, err := r.Contacts.Get(ctx, cv.ContactID)
+		out, err := r.conversation(ctx, who, cv)
 		if err != nil {
 			return nil, ignoreNotFound(err)
-		}
-		out := toConversation(cv, ct)
-		m, err := r.Conversations.OpeningMessage(ctx, cv.ID)
-		if err != nil {
-			return nil, err
-		}
-		if m != nil {
-			out.OpeningMessage = &OpeningMessage{ID: m.ID, Status: string(m.Status), RenderedText: m.RenderedText}
 		}
 		return json.Marshal(out)
 	case conversation.EventMessageCreated, conversation.EventMessageUpdated:
@@ -223,7 +230,11 @@ func (r *EventRenderer) render(ctx context.Context, who conversation.Actor, kind
 				return nil, ignoreNotFound(err)
 			}
 		}
-		return json.Marshal(toMessage(m))
+		out, err := r.messages(ctx, []conversation.Message{m})
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(out[0])
 	case template.EventTemplateUpdated:
 		t, err := r.Templates.Get(ctx, id)
 		if err != nil {

@@ -59,7 +59,7 @@ var waitingSeconds = regexp.MustCompile(`"waiting_seconds":\d+`)
 type firstAccount struct {
 	user, apiKey, contact, contactPhone, channel, spareChannel, team, template string
 	waiting, scheduled, queuedMessage                                          string
-	webhook                                                                    string
+	webhook, quickReply                                                        string
 }
 
 func seedFirst(t *testing.T, env *apptest.Env) firstAccount {
@@ -76,6 +76,9 @@ func seedFirst(t *testing.T, env *apptest.Env) firstAccount {
 	r = env.Admin.Post("/api/v1/webhook-subscriptions", map[string]any{"url": "https://203.0.113.10/hook", "events": []string{"message.updated"}})
 	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
 	f.webhook = r.Str("id")
+	r = env.Admin.Post("/api/v1/quick-replies", map[string]any{"shortcut": "oi", "text": "Oi {{nome}}", "scope": "account"})
+	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
+	f.quickReply = r.Str("id")
 
 	r = env.Admin.Post("/api/v1/conversations", startBody(env, "11 94444-0001"))
 	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
@@ -97,7 +100,8 @@ func (f firstAccount) paths() []string {
 	return append(append([]string{}, adminLists...), "/api/v1/users/"+f.user, "/api/v1/contacts/"+f.contact, "/api/v1/channels/"+f.channel,
 		"/api/v1/channels/"+f.spareChannel, "/api/v1/teams/"+f.team, "/api/v1/templates/"+f.template,
 		"/api/v1/conversations/"+f.waiting, "/api/v1/conversations/"+f.scheduled,
-		"/api/v1/conversations/"+f.waiting+"/messages", "/api/v1/conversations/"+f.scheduled+"/messages")
+		"/api/v1/conversations/"+f.waiting+"/messages", "/api/v1/conversations/"+f.scheduled+"/messages", "/api/v1/quick-replies",
+		"/api/v1/contacts/"+f.contact+"/notes")
 }
 
 // otherAccount is a second company with a conversation of its own.
@@ -176,6 +180,15 @@ func TestTenantIsolation(t *testing.T) {
 			{"POST /api/v1/conversations/{id}/messages", "/api/v1/conversations/" + f.waiting + "/messages", map[string]any{"text": "Invasão"}, "conversation_not_found"},
 			{"DELETE /api/v1/conversations/{id}/messages/{message_id}", "/api/v1/conversations/" + f.waiting + "/messages/" + f.queuedMessage, nil, "conversation_not_found"},
 			{"POST /api/v1/sandbox/channels/{id}/inbound", "/api/v1/sandbox/channels/" + f.channel + "/inbound", map[string]any{"from": "11 94444-0001", "text": "Oi"}, "channel_not_found"},
+			{"GET /api/v1/contacts/{id}/notes", "/api/v1/contacts/" + f.contact + "/notes", nil, "contact_not_found"},
+			{"POST /api/v1/conversations/{id}/assign", "/api/v1/conversations/" + f.waiting + "/assign", map[string]any{"user_id": nil, "force": true}, "conversation_not_found"},
+			{"POST /api/v1/conversations/{id}/transfer", "/api/v1/conversations/" + f.waiting + "/transfer", map[string]any{"team_id": o.team}, "conversation_not_found"},
+			{"POST /api/v1/conversations/{id}/notes", "/api/v1/conversations/" + f.waiting + "/notes", map[string]any{"text": "Invasão"}, "conversation_not_found"},
+			{"POST /api/v1/conversations/{id}/read", "/api/v1/conversations/" + f.waiting + "/read", nil, "conversation_not_found"},
+			{"POST /api/v1/conversations/{id}/reopen", "/api/v1/conversations/" + f.waiting + "/reopen", nil, "conversation_not_found"},
+			{"PATCH /api/v1/quick-replies/{id}", "/api/v1/quick-replies/" + f.quickReply, map[string]any{"text": "Invadido"}, "quick_reply_not_found"},
+			{"DELETE /api/v1/quick-replies/{id}", "/api/v1/quick-replies/" + f.quickReply, nil, "quick_reply_not_found"},
+			{"POST /api/v1/quick-replies/{id}/render", "/api/v1/quick-replies/" + f.quickReply + "/render", map[string]any{"conversation_id": o.conversation}, "quick_reply_not_found"},
 			{"DELETE /api/v1/webhook-subscriptions/{id}", "/api/v1/webhook-subscriptions/" + f.webhook, nil, "webhook_subscription_not_found"},
 			{"GET /api/v1/webhook-subscriptions/{id}/deliveries", "/api/v1/webhook-subscriptions/" + f.webhook + "/deliveries", nil, "webhook_subscription_not_found"},
 			// The first account's message through the second account's own conversation.

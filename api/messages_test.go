@@ -356,7 +356,7 @@ func TestListConversations(t *testing.T) {
 			{"limit negative", q("limit", "-1"), "limit:limit_invalid"},
 			{"limit abc", q("limit", "abc"), "limit:limit_invalid"},
 			{"cursor not an id", q("cursor", "abc"), "cursor:cursor_invalid"},
-			{"status unknown", q("status", "open"), "status:status_invalid"},
+			{"status unknown", q("status", "opened"), "status:status_invalid"},
 			{"team not an id", q("team_id", "vendas"), "team_id:team_id_invalid"},
 			{"channel not an id", q("channel_id", "x"), "channel_id:channel_id_invalid"},
 			{"contact not an id", q("contact_id", "x"), "contact_id:contact_id_invalid"},

@@ -37,6 +37,7 @@ import (
 	"github.com/atendimento/atendimento/internal/event"
 	"github.com/atendimento/atendimento/internal/idempotency"
 	"github.com/atendimento/atendimento/internal/logctx"
+	"github.com/atendimento/atendimento/internal/quickreply"
 	"github.com/atendimento/atendimento/internal/store"
 	"github.com/atendimento/atendimento/internal/team"
 	"github.com/atendimento/atendimento/internal/template"
@@ -54,6 +55,7 @@ type Deps struct {
 	Templates     *template.Service
 	TemplateSync  *templatesync.Syncer
 	Conversations *conversation.Service
+	QuickReplies  *quickreply.Service
 	Idempotency   *idempotency.Store
 	Webhooks      *webhook.Processor
 	// Events streams the account's changes (GET /events); CRMHooks are the outgoing webhooks.
@@ -161,6 +163,7 @@ func New(d Deps) *echo.Echo {
 	authed.GET("/contacts/lookup", s.lookupContact)
 	authed.GET("/contacts/:id/consent", s.listConsent)
 	authed.GET("/contacts/:id/start-state", s.startState)
+	authed.GET("/contacts/:id/notes", s.contactNotes)
 	authed.POST("/contacts/:id/consent", s.recordConsent)
 
 	crud{list: s.listChannels, create: s.createChannel, get: s.getChannel, update: s.updateChannel, del: s.deleteChannel}.route(authed, "/channels", adminOnly)
@@ -175,14 +178,26 @@ func New(d Deps) *echo.Echo {
 
 	authed.POST("/conversations", s.startConversation)
 	authed.GET("/conversations", s.listConversations)
+	authed.GET("/conversations/counts", s.conversationCounts)
 	authed.GET("/conversations/:id", s.getConversation)
 	authed.POST("/conversations/:id/close", s.closeConversation)
+	authed.POST("/conversations/:id/reopen", s.reopenConversation)
+	authed.POST("/conversations/:id/assign", s.assignConversation)
+	authed.POST("/conversations/:id/transfer", s.transferConversation)
+	authed.POST("/conversations/:id/notes", s.addNote)
+	authed.POST("/conversations/:id/read", s.readConversation)
 	authed.POST("/conversations/:id/cancel", s.cancelConversation)
 	authed.GET("/conversations/:id/messages", s.listMessages)
 	authed.POST("/conversations/:id/messages", s.postMessage)
 	authed.DELETE("/conversations/:id/messages/:message_id", s.withdrawMessage)
 
 	authed.POST("/sandbox/channels/:id/inbound", s.sandboxInbound)
+
+	authed.GET("/quick-replies", s.listQuickReplies)
+	authed.POST("/quick-replies", s.createQuickReply)
+	authed.PATCH("/quick-replies/:id", s.updateQuickReply)
+	authed.DELETE("/quick-replies/:id", s.deleteQuickReply)
+	authed.POST("/quick-replies/:id/render", s.renderQuickReply)
 
 	authed.GET("/events", s.streamEvents)
 	authed.GET("/webhook-subscriptions", s.listWebhookSubscriptions, adminOnly)

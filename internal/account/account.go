@@ -46,6 +46,8 @@ type Account struct {
 	OptOutConfirmation string
 	// ExchangeRate is how many reais one US dollar buys, set by an admin; nil when none is set.
 	ExchangeRate *ExchangeRate
+	// CloseReasons are the reasons an agent picks from when closing a conversation.
+	CloseReasons []string
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 }
@@ -123,8 +125,10 @@ type accountRow struct {
 	// ExchangeRate and ExchangeRateDate are both set or both NULL.
 	ExchangeRate     *float64
 	ExchangeRateDate *string
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
+	// CloseReasons is a JSON array of strings.
+	CloseReasons string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 func (accountRow) TableName() string { return "accounts" }
@@ -132,7 +136,7 @@ func (accountRow) TableName() string { return "accounts" }
 func (r accountRow) toAccount() Account {
 	a := Account{ID: r.ID, Name: r.Name, DefaultRegion: r.DefaultRegion, AutoCloseWaiting: r.AutoCloseWaiting,
 		OptOutKeywords: keywordList(r.OptOutKeywords), OptInKeywords: keywordList(r.OptInKeywords), OptOutConfirmation: r.OptOutConfirmation,
-		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+		CloseReasons: keywordList(r.CloseReasons), CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 	if r.ExchangeRate != nil && r.ExchangeRateDate != nil {
 		a.ExchangeRate = &ExchangeRate{BRLPerUSD: *r.ExchangeRate, Date: *r.ExchangeRateDate}
 	}
@@ -332,6 +336,28 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (User, error) {
 func (s *Service) GetUser(ctx context.Context, id string) (User, error) {
 	r, err := store.Get[userRow](s.db.Tenant(ctx, "users"), id, errUserNotFound)
 	return r.toUser(), err
+}
+
+// UserNames returns the names of those of ids that are users of the account, by id.
+func (s *Service) UserNames(ctx context.Context, ids []string) (map[string]string, error) {
+	out := make(map[string]string, len(ids))
+	var valid []string
+	for _, id := range ids {
+		if store.ValidID(id) {
+			valid = append(valid, id)
+		}
+	}
+	if len(valid) == 0 {
+		return out, nil
+	}
+	var rows []userRow
+	if err := s.db.Tenant(ctx, "users").Where("id IN ?", valid).Find(&rows).Error; err != nil {
+		return nil, store.Translate(err, nil, nil)
+	}
+	for _, r := range rows {
+		out[r.ID] = r.Name
+	}
+	return out, nil
 }
 
 // ListUsers returns a page of the account's users, newest first.

@@ -3,6 +3,7 @@ package account
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -28,6 +29,8 @@ type Settings struct {
 	OptOutConfirmation *string
 	// ExchangeRate sets or clears the rate the estimate shows reais with.
 	ExchangeRate *ExchangeRateInput
+	// CloseReasons replaces the reasons agents pick from when closing a conversation.
+	CloseReasons *[]string
 }
 
 // maxAccountName bounds an account's name.
@@ -65,6 +68,11 @@ func (s *Service) UpdateCurrent(ctx context.Context, in Settings) (Account, erro
 		for k, v := range cols {
 			updates[k] = v
 		}
+	}
+	if in.CloseReasons != nil {
+		list, ff := closeReasons(*in.CloseReasons)
+		f = append(f, ff...)
+		updates["close_reasons"] = keywordJSON(list)
 	}
 	if err := f.Err(); err != nil {
 		return Account{}, err
@@ -160,4 +168,42 @@ func (s *Service) AutoClosesWaiting(ctx context.Context, accountID string) (bool
 		return false, store.Translate(err, nil, nil)
 	}
 	return len(flags) == 1 && flags[0], nil
+}
+
+// Limits of the account's close reasons.
+const (
+	maxCloseReasons     = 30
+	maxCloseReasonChars = 80
+)
+
+// closeReasons checks a list of close reasons: at most 30, each 1 to 80 characters once
+// trimmed, no two alike ignoring case. It returns the trimmed list.
+func closeReasons(in []string) ([]string, apperr.Fields) {
+	var f apperr.Fields
+	if len(in) > maxCloseReasons {
+		f.Add("close_reasons", "close_reasons_invalid", "at most 30 close reasons")
+		return nil, f
+	}
+	out := make([]string, 0, len(in))
+	seen := map[string]bool{}
+	for i, r := range in {
+		r = strings.TrimSpace(r)
+		field := "close_reasons[" + strconv.Itoa(i) + "]"
+		switch n := utf8.RuneCountInString(r); {
+		case n == 0 || n > maxCloseReasonChars:
+			f.Add(field, "close_reasons_invalid", "a close reason has 1 to 80 characters")
+		case seen[strings.ToLower(r)]:
+			f.Add(field, "close_reasons_invalid", "close reasons must be unique")
+		}
+		seen[strings.ToLower(r)] = true
+		out = append(out, r)
+	}
+	return out, f
+}
+
+// CloseReasons returns the context's account's close reasons (read fresh: closing is rare and
+// an admin's change must apply at once).
+func (s *Service) CloseReasons(ctx context.Context) ([]string, error) {
+	a, err := s.Current(ctx)
+	return a.CloseReasons, err
 }

@@ -12,6 +12,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
 	"github.com/atendimento/atendimento/internal/apperr"
@@ -245,10 +246,20 @@ func (s *Service) List(ctx context.Context, q string, p store.Page) ([]Contact, 
 	if err != nil {
 		return nil, nil, err
 	}
+	query, err := s.match(ctx, "q", q)
+	if err != nil {
+		return nil, nil, err
+	}
+	return store.List(p, query, func(r row) string { return r.ID }, row.toContact)
+}
+
+// match is the account's contacts whose folded name contains q or whose phone contains q's
+// digits (any written form of a number); all of them for an empty q.
+func (s *Service) match(ctx context.Context, field, q string) (*gorm.DB, error) {
 	query := s.db.Tenant(ctx, "contacts")
 	if q = strings.TrimSpace(q); q != "" {
 		if len(q) > 200 {
-			return nil, nil, apperr.Invalid(apperr.FieldError{Field: "q", Code: "q_invalid", Message: "q must have at most 200 characters"})
+			return nil, apperr.Invalid(apperr.FieldError{Field: field, Code: "q_invalid", Message: "q must have at most 200 characters"})
 		}
 		like := "%" + escapeLike(Fold(q)) + "%"
 		if digits := phone.SearchDigits(q); digits != "" {
@@ -257,7 +268,17 @@ func (s *Service) List(ctx context.Context, q string, p store.Page) ([]Contact, 
 			query = query.Where("name_key LIKE ? ESCAPE '\\'", like)
 		}
 	}
-	return store.List(p, query, func(r row) string { return r.ID }, row.toContact)
+	return query, nil
+}
+
+// Matching returns a subquery of the ids of the contacts List(q) would find, for another
+// domain's filter ("conversations of contacts named …") without reading the contacts table itself.
+func (s *Service) Matching(ctx context.Context, field, q string) (*gorm.DB, error) {
+	query, err := s.match(ctx, field, q)
+	if err != nil {
+		return nil, err
+	}
+	return query.Select("contacts.id"), nil
 }
 
 // Update changes the given fields; a phone that another contact has → 409 contact_exists.

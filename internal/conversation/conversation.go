@@ -41,9 +41,15 @@ type Conversation struct {
 	LastInboundAt   *time.Time
 	ClosedAt        *time.Time
 	Failure         *Failure
-	CreatedBy       *string
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	// AssigneeID is the agent who owns the conversation; nil while it waits in its team's queue.
+	AssigneeID *string
+	// ClosedReason is the reason picked from the account's list when it was closed.
+	ClosedReason *string
+	// LastInboundSeq is the seq of the contact's latest message (0: none yet).
+	LastInboundSeq int64
+	CreatedBy      *string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }
 
 // Open reports whether the conversation still counts as open (scheduled, waiting or active).
@@ -124,6 +130,8 @@ type Service struct {
 	signal    func()
 	publish   Publisher
 	keywords  KeywordsFunc
+	reasons   func(ctx context.Context) ([]string, error)
+	userNames func(ctx context.Context, ids []string) (map[string]string, error)
 	now       func() time.Time
 }
 
@@ -149,12 +157,16 @@ type Deps struct {
 	// Keywords, if set, reads the account's consent keywords: inbound replies that are exactly one
 	// of them record an opt-out or opt-in.
 	Keywords KeywordsFunc
+	// CloseReasons reads the account's list of close reasons (nil: none may be given).
+	CloseReasons func(ctx context.Context) ([]string, error)
+	// UserNames names users by id (the assignee a 409 reports).
+	UserNames func(ctx context.Context, ids []string) (map[string]string, error)
 }
 
 // NewService returns the conversation service.
 func NewService(db *store.DB, d Deps) *Service {
 	s := &Service{db: db, contacts: d.Contacts, channels: d.Channels, teams: d.Teams, templates: d.Templates,
-		card: d.Card, signal: d.Wake, publish: d.Publisher, keywords: d.Keywords, now: d.Now}
+		card: d.Card, signal: d.Wake, publish: d.Publisher, keywords: d.Keywords, reasons: d.CloseReasons, userNames: d.UserNames, now: d.Now}
 	if s.now == nil {
 		s.now = store.Now
 	}
@@ -196,6 +208,12 @@ const (
 	EventConversationUpdated = "conversation.updated"
 	EventMessageCreated      = "message.created"
 	EventMessageUpdated      = "message.updated"
+	// EventConversationAssigned, …Transferred, …Closed and …Reopened follow the
+	// EventConversationUpdated of the same change, for CRM subscribers that want only them.
+	EventConversationAssigned    = "conversation.assigned"
+	EventConversationTransferred = "conversation.transferred"
+	EventConversationClosed      = "conversation.closed"
+	EventConversationReopened    = "conversation.reopened"
 )
 
 // Errors of the conversation domain.
@@ -221,6 +239,9 @@ type convRow struct {
 	FailureCode     *int
 	FailureTitle    *string
 	NextSeq         int64
+	AssigneeID      *string
+	ClosedReason    *string
+	LastInboundSeq  int64
 	CreatedBy       *string
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
@@ -232,6 +253,7 @@ func (r convRow) toConversation() Conversation {
 	c := Conversation{ID: r.ID, AccountID: r.AccountID, ContactID: r.ContactID, ChannelID: r.ChannelID, TeamID: r.TeamID,
 		Status: r.Status, Origin: r.Origin, ScheduledAt: utc(r.ScheduledAt), WaitingSince: utc(r.WaitingSince),
 		WindowExpiresAt: utc(r.WindowExpiresAt), LastInboundAt: utc(r.LastInboundAt), ClosedAt: utc(r.ClosedAt),
+		AssigneeID: r.AssigneeID, ClosedReason: r.ClosedReason, LastInboundSeq: r.LastInboundSeq,
 		CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
 	if r.FailureCode != nil {
 		c.Failure = &Failure{Code: *r.FailureCode}

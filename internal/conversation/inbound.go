@@ -94,7 +94,8 @@ func (s *Service) Receive(ctx context.Context, in Inbound) (InboundResult, error
 		out.MessageID = msg.ID
 		// The window runs from the latest message: out-of-order deliveries never shorten it.
 		expires := at.Add(WindowLength)
-		updates := map[string]any{"updated_at": now}
+		// seq grows with each message, so the latest inbound seq is this one.
+		updates := map[string]any{"updated_at": now, "last_inbound_seq": seq}
 		if conv.WindowExpiresAt == nil || expires.After(*conv.WindowExpiresAt) {
 			updates["window_expires_at"] = expires
 		}

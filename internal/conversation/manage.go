@@ -3,6 +3,7 @@ package conversation
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,10 +16,18 @@ import (
 
 // Filter narrows a conversation list.
 type Filter struct {
-	Status    string
+	// Status holds states, each possibly a comma-separated list; "open" stands for scheduled,
+	// waiting and active.
+	Status    []string
 	TeamID    string
 	ChannelID string
 	ContactID string
+	// AssigneeID is "me", "none" (the queue) or a user id.
+	AssigneeID string
+	// Q matches the contact's name or phone, in any form.
+	Q string
+	// Unread keeps the conversations with inbound messages the caller has not read.
+	Unread bool
 }
 
 // scope restricts q to the conversations the actor may see: agents logged into the SPA see only
@@ -71,22 +80,38 @@ func (s *Service) OpeningMessage(ctx context.Context, conversationID string) (*M
 	return &m, nil
 }
 
-// List returns a page of the conversations the actor may see, newest first.
-func (s *Service) List(ctx context.Context, actor Actor, f Filter, p store.Page) ([]Conversation, *string, error) {
-	p, err := p.Normalize()
-	if err != nil {
-		return nil, nil, err
-	}
+// List returns a page of the conversations the actor may see, most recently changed first
+// (updated_at, then id, both descending; the cursor carries both, so paging never skips or
+// repeats a row that did not change meanwhile).
+func (s *Service) List(ctx context.Context, actor Actor, f Filter, limit int, cursor string) ([]Conversation, *string, error) {
 	var fe apperr.Fields
+	if limit == 0 {
+		limit = store.DefaultLimit
+	}
+	if limit < 1 || limit > store.MaxLimit {
+		fe.Add("limit", "limit_invalid", "limit must be between 1 and 200")
+	}
+	after, afterID, ok := parseCursor(cursor)
+	if !ok {
+		fe.Add("cursor", "cursor_invalid", "cursor is not one this API returned")
+	}
 	q := s.db.Tenant(ctx, "conversations")
-	if f.Status != "" {
-		statuses := strings.Split(f.Status, ",")
-		for _, st := range statuses {
-			if !Status(st).Known() {
+	var statuses []Status
+	for _, group := range f.Status {
+		for _, st := range strings.Split(group, ",") {
+			st = strings.TrimSpace(st)
+			switch {
+			case st == "open":
+				statuses = append(statuses, openStatuses...)
+			case Status(st).Known():
+				statuses = append(statuses, Status(st))
+			default:
 				fe.Add("status", "status_invalid", "unknown status "+st)
 			}
 		}
-		q = q.Where("status IN ?", statuses)
+	}
+	if len(statuses) > 0 {
+		q = q.Where("conversations.status IN ?", statuses)
 	}
 	for _, c := range []struct{ v, col string }{{f.TeamID, "team_id"}, {f.ChannelID, "channel_id"}, {f.ContactID, "contact_id"}} {
 		if c.v == "" {
@@ -96,27 +121,94 @@ func (s *Service) List(ctx context.Context, actor Actor, f Filter, p store.Page)
 			fe.Add(c.col, c.col+"_invalid", c.col+" is not a valid id")
 			continue
 		}
-		q = q.Where(c.col+" = ?", c.v)
+		q = q.Where("conversations."+c.col+" = ?", c.v)
+	}
+	switch a := f.AssigneeID; {
+	case a == "":
+	case a == "none":
+		q = q.Where("conversations.assignee_id IS NULL")
+	case a == "me" && actor.UserID != "":
+		q = q.Where("conversations.assignee_id = ?", actor.UserID)
+	case store.ValidID(a):
+		q = q.Where("conversations.assignee_id = ?", a)
+	default:
+		fe.Add("assignee_id", "assignee_id_invalid", "assignee_id is me (for a user), none or a user id")
+	}
+	if f.Unread {
+		if actor.UserID == "" {
+			fe.Add("unread", "unread_invalid", "only a user has unread conversations")
+		} else {
+			q = q.Where(`conversations.last_inbound_seq > COALESCE((SELECT r.last_read_seq FROM conversation_reads r
+WHERE r.account_id = conversations.account_id AND r.conversation_id = conversations.id AND r.user_id = ?), 0)`, actor.UserID)
+		}
+	}
+	if text := strings.TrimSpace(f.Q); text != "" {
+		sub, err := s.contacts.Matching(ctx, "q", text)
+		if err != nil {
+			if apperr.IsKind(err, apperr.KindInvalid) {
+				fe = append(fe, apperr.FieldsOf(err)...)
+			} else {
+				return nil, nil, err
+			}
+		} else {
+			q = q.Where("conversations.contact_id IN (?)", sub)
+		}
 	}
 	if err := fe.Err(); err != nil {
 		return nil, nil, err
 	}
-	q, err = s.scope(ctx, actor, q)
+	q, err := s.scope(ctx, actor, q)
 	if err != nil {
 		return nil, nil, err
 	}
-	return store.List(p, q, func(r convRow) string { return r.ID }, convRow.toConversation)
+	if afterID != "" {
+		q = q.Where("(conversations.updated_at < ? OR (conversations.updated_at = ? AND conversations.id < ?))", after, after, afterID)
+	}
+	var rows []convRow
+	if err := q.Order("conversations.updated_at DESC, conversations.id DESC").Limit(limit + 1).Find(&rows).Error; err != nil {
+		return nil, nil, store.Translate(err, nil, nil)
+	}
+	var next *string
+	if len(rows) > limit {
+		rows = rows[:limit]
+		last := rows[len(rows)-1]
+		c := strconv.FormatInt(last.UpdatedAt.UTC().UnixMicro(), 10) + "_" + last.ID
+		next = &c
+	}
+	out := make([]Conversation, len(rows))
+	for i, r := range rows {
+		out[i] = r.toConversation()
+	}
+	return out, next, nil
 }
 
-// Close closes an open conversation. Queued messages stay queued, unsent and visible.
-func (s *Service) Close(ctx context.Context, actor Actor, id string) (Conversation, error) {
+// parseCursor reads a list cursor, "<updated_at in Unix microseconds>_<id>"; "" is the first page.
+func parseCursor(c string) (time.Time, string, bool) {
+	if c == "" {
+		return time.Time{}, "", true
+	}
+	us, id, found := strings.Cut(c, "_")
+	n, err := strconv.ParseInt(us, 10, 64)
+	if !found || err != nil || n < 0 || !store.ValidID(id) {
+		return time.Time{}, "", false
+	}
+	return time.UnixMicro(n).UTC(), id, true
+}
+
+// Close closes an open conversation, with an optional reason from the account's list (422
+// close_reason_unknown). Queued messages stay queued, unsent and visible.
+func (s *Service) Close(ctx context.Context, actor Actor, id string, reason *string) (Conversation, error) {
 	r, err := s.getRow(ctx, actor, id)
+	if err != nil {
+		return Conversation{}, err
+	}
+	why, err := s.checkReason(ctx, reason)
 	if err != nil {
 		return Conversation{}, err
 	}
 	now := s.now()
 	res := s.db.Tenant(ctx, "conversations").Where("id = ? AND status IN ?", id, openStatuses).
-		Updates(map[string]any{"status": StatusClosed, "closed_at": now, "updated_at": now})
+		Updates(map[string]any{"status": StatusClosed, "closed_at": now, "closed_reason": why, "updated_at": now})
 	if res.Error != nil {
 		return Conversation{}, store.Translate(res.Error, nil, nil)
 	}
@@ -131,6 +223,7 @@ func (s *Service) Close(ctx context.Context, actor Actor, id string) (Conversati
 		}
 	}
 	s.emit(ctx, EventConversationUpdated, id)
+	s.emit(ctx, EventConversationClosed, id)
 	return s.Get(ctx, actor, id)
 }
 

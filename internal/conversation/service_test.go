@@ -122,7 +122,7 @@ func TestPostFollowsStateAndWindow(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, conversation.MsgQueued, m.Status)
 
-		_, err = f.svc.Close(ctx, conversation.Actor{}, id)
+		_, err = f.svc.Close(ctx, conversation.Actor{}, id, nil)
 		require.NoError(t, err)
 		_, err = f.svc.Post(ctx, conversation.Actor{}, id, conversation.PostInput{Text: str("fechada")})
 		e, ok := apperr.As(err)

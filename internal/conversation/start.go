@@ -142,7 +142,7 @@ func (p plan) opening(accountID, contactID string, createdBy *string, now time.T
 	team := p.teamID
 	conv := convRow{ID: store.NewID(), AccountID: accountID, ContactID: contactID, ChannelID: p.channel.ID, TeamID: &team,
 		Status: status, Origin: OriginActive, ScheduledAt: p.scheduledAt, WindowExpiresAt: win, NextSeq: 1,
-		CreatedBy: createdBy, CreatedAt: now, UpdatedAt: now}
+		AssigneeID: createdBy, CreatedBy: createdBy, CreatedAt: now, UpdatedAt: now}
 	if status == StatusWaiting {
 		conv.WaitingSince = &now
 	}

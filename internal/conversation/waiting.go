@@ -78,6 +78,7 @@ func (s *Service) ExpireWaiting(ctx context.Context, olderThan time.Time, autoCl
 		s.emit(actx, EventConversationWaitingExpired, f.ID)
 		if autoclose {
 			s.emit(actx, EventConversationUpdated, f.ID)
+			s.emit(actx, EventConversationClosed, f.ID)
 		}
 	}
 	return out, nil

@@ -63,8 +63,9 @@ type Event struct {
 
 // Kinds lists the event kinds the broker carries.
 var Kinds = []string{conversation.EventConversationCreated, conversation.EventConversationUpdated,
-	conversation.EventConversationWaitingExpired, conversation.EventMessageCreated, conversation.EventMessageUpdated,
-	template.EventTemplateUpdated}
+	conversation.EventConversationWaitingExpired, conversation.EventConversationAssigned, conversation.EventConversationTransferred,
+	conversation.EventConversationClosed, conversation.EventConversationReopened, conversation.EventMessageCreated,
+	conversation.EventMessageUpdated, template.EventTemplateUpdated}
 
 // ValidKind reports whether k is one of Kinds.
 func ValidKind(k string) bool {

@@ -181,6 +181,27 @@ func (e ConversationStatus) Valid() bool {
 	}
 }
 
+// Defines values for LastMessageDirection.
+const (
+	LastMessageDirectionIn       LastMessageDirection = "in"
+	LastMessageDirectionInternal LastMessageDirection = "internal"
+	LastMessageDirectionOut      LastMessageDirection = "out"
+)
+
+// Valid indicates whether the value is a known member of the LastMessageDirection enum.
+func (e LastMessageDirection) Valid() bool {
+	switch e {
+	case LastMessageDirectionIn:
+		return true
+	case LastMessageDirectionInternal:
+		return true
+	case LastMessageDirectionOut:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for LocalCostCurrency.
 const (
 	BRL LocalCostCurrency = "BRL"
@@ -216,16 +237,19 @@ func (e MeRole) Valid() bool {
 
 // Defines values for MessageDirection.
 const (
-	In  MessageDirection = "in"
-	Out MessageDirection = "out"
+	MessageDirectionIn       MessageDirection = "in"
+	MessageDirectionInternal MessageDirection = "internal"
+	MessageDirectionOut      MessageDirection = "out"
 )
 
 // Valid indicates whether the value is a known member of the MessageDirection enum.
 func (e MessageDirection) Valid() bool {
 	switch e {
-	case In:
+	case MessageDirectionIn:
 		return true
-	case Out:
+	case MessageDirectionInternal:
+		return true
+	case MessageDirectionOut:
 		return true
 	default:
 		return false
@@ -237,6 +261,7 @@ const (
 	MessageStatusCancelled MessageStatus = "cancelled"
 	MessageStatusDelivered MessageStatus = "delivered"
 	MessageStatusFailed    MessageStatus = "failed"
+	MessageStatusInternal  MessageStatus = "internal"
 	MessageStatusPending   MessageStatus = "pending"
 	MessageStatusQueued    MessageStatus = "queued"
 	MessageStatusRead      MessageStatus = "read"
@@ -254,6 +279,8 @@ func (e MessageStatus) Valid() bool {
 		return true
 	case MessageStatusFailed:
 		return true
+	case MessageStatusInternal:
+		return true
 	case MessageStatusPending:
 		return true
 	case MessageStatusQueued:
@@ -265,6 +292,42 @@ func (e MessageStatus) Valid() bool {
 	case MessageStatusScheduled:
 		return true
 	case MessageStatusSent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for QuickReplyScope.
+const (
+	QuickReplyScopeAccount  QuickReplyScope = "account"
+	QuickReplyScopePersonal QuickReplyScope = "personal"
+)
+
+// Valid indicates whether the value is a known member of the QuickReplyScope enum.
+func (e QuickReplyScope) Valid() bool {
+	switch e {
+	case QuickReplyScopeAccount:
+		return true
+	case QuickReplyScopePersonal:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for QuickReplyRequestScope.
+const (
+	QuickReplyRequestScopeAccount  QuickReplyRequestScope = "account"
+	QuickReplyRequestScopePersonal QuickReplyRequestScope = "personal"
+)
+
+// Valid indicates whether the value is a known member of the QuickReplyRequestScope enum.
+func (e QuickReplyRequestScope) Valid() bool {
+	switch e {
+	case QuickReplyRequestScopeAccount:
+		return true
+	case QuickReplyRequestScopePersonal:
 		return true
 	default:
 		return false
@@ -534,8 +597,13 @@ type APIKeyRequestRole string
 // Account defines model for Account.
 type Account struct {
 	// AutoCloseWaiting Example: false
-	AutoCloseWaiting *bool   `json:"auto_close_waiting,omitempty"`
-	CreatedAt        *string `json:"created_at,omitempty"`
+	AutoCloseWaiting *bool `json:"auto_close_waiting,omitempty"`
+
+	// CloseReasons CloseReasons are the reasons agents pick from when closing a conversation (readable by every user).
+	//
+	// Example: ["Resolvido","Sem resposta","Venda realizada"]
+	CloseReasons *[]string `json:"close_reasons,omitempty"`
+	CreatedAt    *string   `json:"created_at,omitempty"`
 
 	// DefaultRegion Example: BR
 	DefaultRegion *string `json:"default_region,omitempty"`
@@ -583,6 +651,11 @@ type AccountRequest struct {
 	// Example: false
 	AutoCloseWaiting *bool `json:"auto_close_waiting,omitempty"`
 
+	// CloseReasons CloseReasons replaces the reasons agents pick from when closing a conversation: at most 30, each 1-80 characters, no two alike (close_reasons_invalid).
+	//
+	// Example: ["Resolvido","Sem resposta","Venda realizada"]
+	CloseReasons *[]string `json:"close_reasons,omitempty"`
+
 	// DefaultRegion DefaultRegion is the ISO 3166 region national phone numbers ("com DDD") are read in.
 	//
 	// Example: BR
@@ -615,6 +688,17 @@ type AccountRequest struct {
 	//
 	// Example: ["SAIR","PARAR","STOP","CANCELAR","DESCADASTRAR"]
 	OptOutKeywords *[]string `json:"opt_out_keywords,omitempty"`
+}
+
+// AssignRequest defines model for AssignRequest.
+type AssignRequest struct {
+	// Force Force (admins only) takes the conversation even from another agent.
+	//
+	// Example: false
+	Force *bool `json:"force,omitempty"`
+
+	// UserId UserID is the new owner, a member of the conversation's team; null returns the conversation to the queue. Required (null included).
+	UserId *openapi_types.UUID `json:"user_id,omitempty"`
 }
 
 // Channel defines model for Channel.
@@ -667,6 +751,14 @@ type ChannelRequest struct {
 
 // ChannelRequestProvider defines model for ChannelRequest.Provider.
 type ChannelRequestProvider string
+
+// CloseRequest defines model for CloseRequest.
+type CloseRequest struct {
+	// Reason Reason is one of the account's close_reasons (GET /account); absent, null or "" for none.
+	//
+	// Example: Resolvido
+	Reason *string `json:"reason,omitempty"`
+}
 
 // ConsentEntry defines model for ConsentEntry.
 type ConsentEntry struct {
@@ -786,20 +878,40 @@ type ContactRequest struct {
 
 // Conversation defines model for Conversation.
 type Conversation struct {
-	ChannelId      *openapi_types.UUID `json:"channel_id,omitempty"`
-	ClosedAt       *string             `json:"closed_at,omitempty"`
-	Contact        *Contact            `json:"contact,omitempty"`
-	CreatedAt      *string             `json:"created_at,omitempty"`
-	EstimatedCost  *Estimate           `json:"estimated_cost,omitempty"`
-	Failure        *ErrorInfo          `json:"failure,omitempty"`
-	Id             *openapi_types.UUID `json:"id,omitempty"`
-	LastInboundAt  *string             `json:"last_inbound_at,omitempty"`
+	// AssigneeId AssigneeID is the agent who owns the conversation; null while it waits in its team's queue.
+	AssigneeId *openapi_types.UUID `json:"assignee_id,omitempty"`
+
+	// AssigneeName AssigneeName is the owner's name; null when unassigned.
+	//
+	// Example: Bruno Lima
+	AssigneeName *string             `json:"assignee_name,omitempty"`
+	ChannelId    *openapi_types.UUID `json:"channel_id,omitempty"`
+	ClosedAt     *string             `json:"closed_at,omitempty"`
+
+	// ClosedReason ClosedReason is the reason picked from the account's close_reasons when it was closed.
+	//
+	// Example: Resolvido
+	ClosedReason  *string             `json:"closed_reason,omitempty"`
+	Contact       *Contact            `json:"contact,omitempty"`
+	CreatedAt     *string             `json:"created_at,omitempty"`
+	EstimatedCost *Estimate           `json:"estimated_cost,omitempty"`
+	Failure       *ErrorInfo          `json:"failure,omitempty"`
+	Id            *openapi_types.UUID `json:"id,omitempty"`
+	LastInboundAt *string             `json:"last_inbound_at,omitempty"`
+
+	// LastMessage LastMessage is the conversation's latest message (notes included); null before any.
+	LastMessage    *LastMessage        `json:"last_message,omitempty"`
 	OpeningMessage *OpeningMessage     `json:"opening_message,omitempty"`
 	Origin         *ConversationOrigin `json:"origin,omitempty"`
 	ScheduledAt    *string             `json:"scheduled_at,omitempty"`
 	Status         *ConversationStatus `json:"status,omitempty"`
 	TeamId         *openapi_types.UUID `json:"team_id,omitempty"`
-	UpdatedAt      *string             `json:"updated_at,omitempty"`
+
+	// UnreadCount UnreadCount is how many of the contact's messages the caller has not read (0 for API keys).
+	//
+	// Example: 2
+	UnreadCount *int    `json:"unread_count,omitempty"`
+	UpdatedAt   *string `json:"updated_at,omitempty"`
 
 	// WaitingSeconds WaitingSeconds is how long a waiting conversation has waited for the contact's reply, when
 	// the response was made (null unless status is waiting).
@@ -815,6 +927,21 @@ type ConversationOrigin string
 
 // ConversationStatus defines model for Conversation.Status.
 type ConversationStatus string
+
+// ConversationCounts defines model for ConversationCounts.
+type ConversationCounts struct {
+	// Closed Closed: closed, in the caller's teams (unread is always 0).
+	Closed *TabCount `json:"closed,omitempty"`
+
+	// Mine Mine: assigned to the caller and active.
+	Mine *TabCount `json:"mine,omitempty"`
+
+	// Others Others: open and unassigned (the team queue) or a colleague's, in the caller's teams (admins and API keys: all).
+	Others *TabCount `json:"others,omitempty"`
+
+	// Waiting Waiting: assigned to the caller and waiting for the contact's reply (or scheduled).
+	Waiting *TabCount `json:"waiting,omitempty"`
+}
 
 // ConversationList defines model for ConversationList.
 type ConversationList struct {
@@ -858,6 +985,23 @@ type Health struct {
 	// Status Example: ok
 	Status *string `json:"status,omitempty"`
 }
+
+// LastMessage defines model for LastMessage.
+type LastMessage struct {
+	At        *string               `json:"at,omitempty"`
+	Direction *LastMessageDirection `json:"direction,omitempty"`
+
+	// Preview Preview is the start of its text (at most 120 characters; "" for media without a caption).
+	//
+	// Example: Oi, meu pedido chegou?
+	Preview *string `json:"preview,omitempty"`
+
+	// Type Example: text
+	Type *string `json:"type,omitempty"`
+}
+
+// LastMessageDirection defines model for LastMessage.Direction.
+type LastMessageDirection string
 
 // LocalCost defines model for LocalCost.
 type LocalCost struct {
@@ -909,9 +1053,18 @@ type MeRole string
 
 // Message defines model for Message.
 type Message struct {
-	ConversationId    *openapi_types.UUID `json:"conversation_id,omitempty"`
-	CreatedAt         *string             `json:"created_at,omitempty"`
-	DeliveredAt       *string             `json:"delivered_at,omitempty"`
+	// AuthorId AuthorID is the user who wrote the message or note; null for the contact's, API keys' and automatic ones.
+	AuthorId *openapi_types.UUID `json:"author_id,omitempty"`
+
+	// AuthorName AuthorName is the author's name; null with author_id.
+	//
+	// Example: Bruno Lima
+	AuthorName     *string             `json:"author_name,omitempty"`
+	ConversationId *openapi_types.UUID `json:"conversation_id,omitempty"`
+	CreatedAt      *string             `json:"created_at,omitempty"`
+	DeliveredAt    *string             `json:"delivered_at,omitempty"`
+
+	// Direction Direction is internal for an internal note (type note), which is never sent to the contact.
 	Direction         *MessageDirection   `json:"direction,omitempty"`
 	Error             *ErrorInfo          `json:"error,omitempty"`
 	FailedAt          *string             `json:"failed_at,omitempty"`
@@ -934,7 +1087,7 @@ type Message struct {
 	UpdatedAt *string `json:"updated_at,omitempty"`
 }
 
-// MessageDirection defines model for Message.Direction.
+// MessageDirection Direction is internal for an internal note (type note), which is never sent to the contact.
 type MessageDirection string
 
 // MessageStatus defines model for Message.Status.
@@ -944,6 +1097,14 @@ type MessageStatus string
 type MessageList struct {
 	Items      *[]Message `json:"items,omitempty"`
 	NextCursor *string    `json:"next_cursor,omitempty"`
+}
+
+// NoteRequest defines model for NoteRequest.
+type NoteRequest struct {
+	// Text Text has 1 to 4000 characters (note_text_invalid otherwise).
+	//
+	// Example: Cliente prefere contato à tarde.
+	Text *string `json:"text,omitempty"`
 }
 
 // OpeningMessage defines model for OpeningMessage.
@@ -998,12 +1159,72 @@ type PricingInfo struct {
 	Type *string `json:"type,omitempty"`
 }
 
+// QuickReply defines model for QuickReply.
+type QuickReply struct {
+	CreatedAt *string             `json:"created_at,omitempty"`
+	Id        *openapi_types.UUID `json:"id,omitempty"`
+
+	// OwnerId OwnerID is the user a personal reply belongs to; null for the account's.
+	OwnerId *openapi_types.UUID `json:"owner_id,omitempty"`
+	Scope   *QuickReplyScope    `json:"scope,omitempty"`
+
+	// Shortcut Example: boasvindas
+	Shortcut *string `json:"shortcut,omitempty"`
+
+	// Text Example: Olá {{primeiro_nome}}! Aqui é {{atendente}}, como posso ajudar?
+	Text      *string `json:"text,omitempty"`
+	UpdatedAt *string `json:"updated_at,omitempty"`
+}
+
+// QuickReplyScope defines model for QuickReply.Scope.
+type QuickReplyScope string
+
+// QuickReplyList defines model for QuickReplyList.
+type QuickReplyList struct {
+	Items      *[]QuickReply `json:"items,omitempty"`
+	NextCursor *string       `json:"next_cursor,omitempty"`
+}
+
+// QuickReplyRequest defines model for QuickReplyRequest.
+type QuickReplyRequest struct {
+	// Scope Scope is account (admins only) or personal (the caller's own); it cannot change on PATCH.
+	//
+	// Example: personal
+	Scope *QuickReplyRequestScope `json:"scope,omitempty"`
+
+	// Shortcut Shortcut is what the agent types after "/" in the composer: 1-40 letters, digits, _ or - (stored in lower case; a leading / is dropped). Unique per scope and owner (409 quick_reply_exists).
+	//
+	// Example: boasvindas
+	Shortcut *string `json:"shortcut,omitempty"`
+
+	// Text Text has 1-4000 characters; its only placeholders are {{nome}}, {{primeiro_nome}} and {{atendente}} (422 quick_reply_placeholder_unknown naming any other).
+	//
+	// Example: Olá {{primeiro_nome}}! Aqui é {{atendente}}, como posso ajudar?
+	Text *string `json:"text,omitempty"`
+}
+
+// QuickReplyRequestScope Scope is account (admins only) or personal (the caller's own); it cannot change on PATCH.
+//
+// Example: personal
+type QuickReplyRequestScope string
+
+// RenderQuickReplyRequest defines model for RenderQuickReplyRequest.
+type RenderQuickReplyRequest struct {
+	ConversationId *openapi_types.UUID `json:"conversation_id,omitempty"`
+}
+
 // RenderedButton defines model for RenderedButton.
 type RenderedButton struct {
 	PhoneNumber *string `json:"phone_number,omitempty"`
 	Text        *string `json:"text,omitempty"`
 	Type        *string `json:"type,omitempty"`
 	Url         *string `json:"url,omitempty"`
+}
+
+// RenderedQuickReply defines model for RenderedQuickReply.
+type RenderedQuickReply struct {
+	// Text Example: Olá João! Aqui é Bruno Lima, como posso ajudar?
+	Text *string `json:"text,omitempty"`
 }
 
 // SandboxInboundRequest defines model for SandboxInboundRequest.
@@ -1061,6 +1282,17 @@ type StartState struct {
 	// Window Window is the contact's 24-hour window on the channel (open when the contact wrote there
 	// in the last 24 hours, in any conversation): inside it a start may send free text.
 	Window *Window `json:"window,omitempty"`
+}
+
+// TabCount defines model for TabCount.
+type TabCount struct {
+	// Total Example: 12
+	Total *int `json:"total,omitempty"`
+
+	// Unread Unread is how many of the tab's conversations have messages the caller has not read.
+	//
+	// Example: 3
+	Unread *int `json:"unread,omitempty"`
 }
 
 // Team defines model for Team.
@@ -1231,6 +1463,20 @@ type TemplateVariable struct {
 //
 // Example: BODY
 type TemplateVariableComponent string
+
+// TransferRequest defines model for TransferRequest.
+type TransferRequest struct {
+	// Note Note becomes an internal note of the conversation (1-4000 characters; absent, null or "" for none).
+	//
+	// Example: Cliente quer falar sobre a fatura.
+	Note *string `json:"note,omitempty"`
+
+	// TeamId TeamID is a team linked to the conversation's channel.
+	TeamId *openapi_types.UUID `json:"team_id,omitempty"`
+
+	// UserId UserID is a member of that team who will own it; absent or null: the team's queue.
+	UserId *openapi_types.UUID `json:"user_id,omitempty"`
+}
 
 // User defines model for User.
 type User struct {
@@ -1415,6 +1661,15 @@ type GetApiV1ContactsIdConsentParams struct {
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// GetApiV1ContactsIdNotesParams defines parameters for GetApiV1ContactsIdNotes.
+type GetApiV1ContactsIdNotesParams struct {
+	// Limit page size (1-200, default 50)
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor next_cursor of the previous page
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // GetApiV1ContactsIdStartStateParams defines parameters for GetApiV1ContactsIdStartState.
 type GetApiV1ContactsIdStartStateParams struct {
 	// ChannelId channel id
@@ -1423,8 +1678,17 @@ type GetApiV1ContactsIdStartStateParams struct {
 
 // ListConversationsParams defines parameters for ListConversations.
 type ListConversationsParams struct {
-	// Status one status or several, comma-separated
-	Status *string `form:"status,omitempty" json:"status,omitempty"`
+	// Status states (repeatable, or comma-separated); open = scheduled, waiting, active
+	Status *[]string `form:"status,omitempty" json:"status,omitempty"`
+
+	// AssigneeId me, none, or a user id
+	AssigneeId *string `form:"assignee_id,omitempty" json:"assignee_id,omitempty"`
+
+	// Q contact name or phone
+	Q *string `form:"q,omitempty" json:"q,omitempty"`
+
+	// Unread only conversations with unread inbound messages
+	Unread *bool `form:"unread,omitempty" json:"unread,omitempty"`
 
 	// TeamId team id
 	TeamId *string `form:"team_id,omitempty" json:"team_id,omitempty"`
@@ -1470,6 +1734,18 @@ type EstimatePriceParams struct {
 
 	// ContactId contact id
 	ContactId string `form:"contact_id" json:"contact_id"`
+}
+
+// GetApiV1QuickRepliesParams defines parameters for GetApiV1QuickReplies.
+type GetApiV1QuickRepliesParams struct {
+	// Q matches the shortcut or the text (ignoring case and accents)
+	Q *string `form:"q,omitempty" json:"q,omitempty"`
+
+	// Limit page size (1-200, default 50)
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor next_cursor of the previous page
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // ListTeamsParams defines parameters for ListTeams.
@@ -1580,8 +1856,29 @@ type PostApiV1ContactsIdConsentJSONRequestBody = ConsentRequest
 // StartConversationJSONRequestBody defines body for StartConversation for application/json ContentType.
 type StartConversationJSONRequestBody = StartRequest
 
+// PostApiV1ConversationsIdAssignJSONRequestBody defines body for PostApiV1ConversationsIdAssign for application/json ContentType.
+type PostApiV1ConversationsIdAssignJSONRequestBody = AssignRequest
+
+// CloseConversationJSONRequestBody defines body for CloseConversation for application/json ContentType.
+type CloseConversationJSONRequestBody = CloseRequest
+
 // PostMessageJSONRequestBody defines body for PostMessage for application/json ContentType.
 type PostMessageJSONRequestBody = PostMessageRequest
+
+// PostApiV1ConversationsIdNotesJSONRequestBody defines body for PostApiV1ConversationsIdNotes for application/json ContentType.
+type PostApiV1ConversationsIdNotesJSONRequestBody = NoteRequest
+
+// PostApiV1ConversationsIdTransferJSONRequestBody defines body for PostApiV1ConversationsIdTransfer for application/json ContentType.
+type PostApiV1ConversationsIdTransferJSONRequestBody = TransferRequest
+
+// PostApiV1QuickRepliesJSONRequestBody defines body for PostApiV1QuickReplies for application/json ContentType.
+type PostApiV1QuickRepliesJSONRequestBody = QuickReplyRequest
+
+// PatchApiV1QuickRepliesIdJSONRequestBody defines body for PatchApiV1QuickRepliesId for application/json ContentType.
+type PatchApiV1QuickRepliesIdJSONRequestBody = QuickReplyRequest
+
+// PostApiV1QuickRepliesIdRenderJSONRequestBody defines body for PostApiV1QuickRepliesIdRender for application/json ContentType.
+type PostApiV1QuickRepliesIdRenderJSONRequestBody = RenderQuickReplyRequest
 
 // SimulateInboundJSONRequestBody defines body for SimulateInbound for application/json ContentType.
 type SimulateInboundJSONRequestBody = SandboxInboundRequest
@@ -1872,6 +2169,11 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/contacts/{id}/consent (the `PostApiV1ContactsIdConsent` operationId).
 	PostApiV1ContactsIdConsent(ctx context.Context, id string, body PostApiV1ContactsIdConsentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetApiV1ContactsIdNotes The internal notes of every conversation of a contact, newest first
+	//
+	// Corresponds with GET /api/v1/contacts/{id}/notes (the `GetApiV1ContactsIdNotes` operationId).
+	GetApiV1ContactsIdNotes(ctx context.Context, id string, params *GetApiV1ContactsIdNotesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetApiV1ContactsIdStartState What a start with the contact on a channel would meet, before anything is filled
 	//
 	// The contact's 24-hour window on the channel (inside it a start may send text instead of a template) and the conversation already open with the contact there, if any (a start would answer 409 conversation_already_open). The SPA shows both at the first step of "Enviar mensagem".
@@ -1880,6 +2182,8 @@ type ClientInterface interface {
 	GetApiV1ContactsIdStartState(ctx context.Context, id string, params *GetApiV1ContactsIdStartStateParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListConversations List conversations (agents see their teams' only)
+	//
+	// Most recently changed first (updated_at, then id); next_cursor pages through every match, null on the last page. Filters combine: status (repeat it or comma-separate; open = scheduled, waiting and active), assignee_id (me, none for the team queue, or a user id), q (the contact's name, ignoring case and accents, or phone in any written form), team_id, channel_id, contact_id, unread=true (conversations with inbound messages the caller has not read; users only).
 	//
 	// Corresponds with GET /api/v1/conversations (the `ListConversations` operationId).
 	ListConversations(ctx context.Context, params *ListConversationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1902,22 +2206,60 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/conversations (the `StartConversation` operationId).
 	StartConversation(ctx context.Context, params *StartConversationParams, body StartConversationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetApiV1ConversationsCounts The caller's desk tabs: counts and unread per tab
+	//
+	// mine = assigned to the caller and active; waiting = assigned to the caller and waiting for the contact (or scheduled); others = open and unassigned or a colleague's, in the caller's teams (admins and API keys: every team); closed = closed in the caller's teams. unread counts the tab's conversations with inbound messages the caller has not read.
+	//
+	// Corresponds with GET /api/v1/conversations/counts (the `GetApiV1ConversationsCounts` operationId).
+	GetApiV1ConversationsCounts(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetConversation Get a conversation
 	//
 	// Corresponds with GET /api/v1/conversations/{id} (the `GetConversation` operationId).
 	GetConversation(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostApiV1ConversationsIdAssignWithBody Take, hand over or return a conversation to the queue
+	//
+	// An agent may take an unassigned conversation of their teams, hand their own to a member of its team, or return it to the queue (user_id null). A conversation someone else owns (including one taken meanwhile) → 409 conversation_already_assigned with assignee_id and assignee_name; admins may pass force. A user outside the conversation's team → 422 assignee_not_in_team. A closed conversation → 409 conversation_closed. Publishes conversation.updated and conversation.assigned.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/conversations/{id}/assign (the `PostApiV1ConversationsIdAssign` operationId).
+	PostApiV1ConversationsIdAssignWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostApiV1ConversationsIdAssign Take, hand over or return a conversation to the queue
+	//
+	// An agent may take an unassigned conversation of their teams, hand their own to a member of its team, or return it to the queue (user_id null). A conversation someone else owns (including one taken meanwhile) → 409 conversation_already_assigned with assignee_id and assignee_name; admins may pass force. A user outside the conversation's team → 422 assignee_not_in_team. A closed conversation → 409 conversation_closed. Publishes conversation.updated and conversation.assigned.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/conversations/{id}/assign (the `PostApiV1ConversationsIdAssign` operationId).
+	PostApiV1ConversationsIdAssign(ctx context.Context, id string, body PostApiV1ConversationsIdAssignJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CancelConversation Cancel a scheduled start before it goes out
 	//
 	// Corresponds with POST /api/v1/conversations/{id}/cancel (the `CancelConversation` operationId).
 	CancelConversation(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// CloseConversation Close a conversation (queued messages stay unsent and visible)
+	// CloseConversationWithBody Close a conversation (queued messages stay unsent and visible)
+	//
+	// The body is optional. A reason that is not one of the account's close_reasons → 422 close_reason_unknown. Publishes conversation.updated and conversation.closed.
+	//
+	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/v1/conversations/{id}/close (the `CloseConversation` operationId).
-	CloseConversation(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CloseConversationWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ListMessages A conversation's messages, oldest first
+	// CloseConversation Close a conversation (queued messages stay unsent and visible)
+	//
+	// The body is optional. A reason that is not one of the account's close_reasons → 422 close_reason_unknown. Publishes conversation.updated and conversation.closed.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/conversations/{id}/close (the `CloseConversation` operationId).
+	CloseConversation(ctx context.Context, id string, body CloseConversationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListMessages A conversation's messages and internal notes, oldest first
 	//
 	// Corresponds with GET /api/v1/conversations/{id}/messages (the `ListMessages` operationId).
 	ListMessages(ctx context.Context, id string, params *ListMessagesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1945,9 +2287,59 @@ type ClientInterface interface {
 	// Corresponds with DELETE /api/v1/conversations/{id}/messages/{message_id} (the `WithdrawMessage` operationId).
 	WithdrawMessage(ctx context.Context, id string, messageId string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// PostApiV1ConversationsIdNotesWithBody Add an internal note to a conversation
+	//
+	// A message with type note, direction internal and status internal, in the conversation's order, with its author. It is never sent to the contact and never in CRM webhook payloads. Closed conversations take notes too. Text of 0 or more than 4000 characters → 422 note_text_invalid. Publishes message.created and conversation.updated.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/conversations/{id}/notes (the `PostApiV1ConversationsIdNotes` operationId).
+	PostApiV1ConversationsIdNotesWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostApiV1ConversationsIdNotes Add an internal note to a conversation
+	//
+	// A message with type note, direction internal and status internal, in the conversation's order, with its author. It is never sent to the contact and never in CRM webhook payloads. Closed conversations take notes too. Text of 0 or more than 4000 characters → 422 note_text_invalid. Publishes message.created and conversation.updated.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/conversations/{id}/notes (the `PostApiV1ConversationsIdNotes` operationId).
+	PostApiV1ConversationsIdNotes(ctx context.Context, id string, body PostApiV1ConversationsIdNotesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostApiV1ConversationsIdRead Mark a conversation read by the caller up to now
+	//
+	// Its unread_count becomes 0 for the calling user (API keys have no read marks: nothing changes).
+	//
+	// Corresponds with POST /api/v1/conversations/{id}/read (the `PostApiV1ConversationsIdRead` operationId).
+	PostApiV1ConversationsIdRead(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostApiV1ConversationsIdReopen Reopen a closed conversation while the contact's 24-hour window is open
+	//
+	// It becomes active again, owned by the caller if it had no owner. After the window → 422 window_closed (start a new conversation with a template); not closed → 409 conversation_not_closed; the contact has another open conversation on the channel → 409 conversation_already_open (existing_id). Publishes conversation.updated and conversation.reopened.
+	//
+	// Corresponds with POST /api/v1/conversations/{id}/reopen (the `PostApiV1ConversationsIdReopen` operationId).
+	PostApiV1ConversationsIdReopen(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostApiV1ConversationsIdTransferWithBody Transfer a conversation to a team, optionally to one of its members, with a note
+	//
+	// The team must be linked to the conversation's channel (422 team_not_allowed_on_channel), the user a member of it (422 assignee_not_in_team); the note (1-4000 characters, note_text_invalid) becomes an internal note. Agents transfer their own or unassigned conversations (else 409 conversation_already_assigned); admins any. Nothing is saved unless everything is. Publishes conversation.updated, conversation.transferred and, with a note, message.created.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/conversations/{id}/transfer (the `PostApiV1ConversationsIdTransfer` operationId).
+	PostApiV1ConversationsIdTransferWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostApiV1ConversationsIdTransfer Transfer a conversation to a team, optionally to one of its members, with a note
+	//
+	// The team must be linked to the conversation's channel (422 team_not_allowed_on_channel), the user a member of it (422 assignee_not_in_team); the note (1-4000 characters, note_text_invalid) becomes an internal note. Agents transfer their own or unassigned conversations (else 409 conversation_already_assigned); admins any. Nothing is saved unless everything is. Publishes conversation.updated, conversation.transferred and, with a note, message.created.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/conversations/{id}/transfer (the `PostApiV1ConversationsIdTransfer` operationId).
+	PostApiV1ConversationsIdTransfer(ctx context.Context, id string, body PostApiV1ConversationsIdTransferJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// StreamEvents Stream the account's conversation and message changes (server-sent events)
 	//
-	// A text/event-stream that stays open. Each change is `event: <kind>` (conversation.created, conversation.updated, conversation.waiting_expired, message.created, message.updated, template.updated), `id: <id>` and `data:` the resource's JSON exactly as GET /api/v1/conversations/{id}, the message list or GET /api/v1/templates/{id} (template.updated: Meta changed a template's quality or category) returns it. A `: ping` comment comes every 15 s. Only the caller's account is streamed; an agent logged in with a session gets only its teams' conversations. Each event's data is the resource's latest state, so clients apply it as an upsert: events of different writers (a request, the dispatcher, another server) may arrive in another order than their changes (compare updated_at). The stream is subscribed before the response starts: events of changes made after the first line (`: connected`) are never missed.
+	// A text/event-stream that stays open. Each change is `event: <kind>` (conversation.created, conversation.updated, conversation.waiting_expired, conversation.assigned, conversation.transferred, conversation.closed, conversation.reopened, message.created, message.updated, template.updated; an assignment, transfer, close or reopen publishes conversation.updated first, then its own kind), `id: <id>` and `data:` the resource's JSON exactly as GET /api/v1/conversations/{id}, the message list or GET /api/v1/templates/{id} (template.updated: Meta changed a template's quality or category) returns it. A `: ping` comment comes every 15 s. Only the caller's account is streamed; an agent logged in with a session gets only its teams' conversations. Each event's data is the resource's latest state, so clients apply it as an upsert: events of different writers (a request, the dispatcher, another server) may arrive in another order than their changes (compare updated_at). The stream is subscribed before the response starts: events of changes made after the first line (`: connected`) are never missed.
 	// Ids are numbers the server's database assigns, growing, unique across every server instance. Events are kept 24 hours: a client that reconnects with the `Last-Event-ID` header (browsers send it on their own reconnects) or the `last_event_id` query parameter set to the last id it received first gets, in order and each once, the events it missed that it may see, with the resources' current state, then the live events. When the id cannot be replayed from (older than 24 h, unknown, not a number, or more than 1000 events behind) the stream starts with `event: reset`, `data: {}` and the id of the account's newest event instead: the client reloads what it shows and keeps that id for its next reconnect. A client too slow to read is disconnected; it reconnects with its last id.
 	//
 	// Corresponds with GET /api/v1/events (the `StreamEvents` operationId).
@@ -1964,6 +2356,70 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/pricing/estimate (the `EstimatePrice` operationId).
 	EstimatePrice(ctx context.Context, params *EstimatePriceParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetApiV1QuickReplies The account's quick replies and the caller's personal ones, newest first
+	//
+	// Corresponds with GET /api/v1/quick-replies (the `GetApiV1QuickReplies` operationId).
+	GetApiV1QuickReplies(ctx context.Context, params *GetApiV1QuickRepliesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostApiV1QuickRepliesWithBody Create a quick reply
+	//
+	// scope account is for admins (403 for agents, including agent API keys); personal belongs to the calling user (an API key has none: quick_reply_scope_invalid). Every invalid field at once: quick_reply_shortcut_invalid, quick_reply_text_invalid, quick_reply_placeholder_unknown, quick_reply_scope_invalid. A shortcut already used in the same scope (and owner) → 409 quick_reply_exists.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/quick-replies (the `PostApiV1QuickReplies` operationId).
+	PostApiV1QuickRepliesWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostApiV1QuickReplies Create a quick reply
+	//
+	// scope account is for admins (403 for agents, including agent API keys); personal belongs to the calling user (an API key has none: quick_reply_scope_invalid). Every invalid field at once: quick_reply_shortcut_invalid, quick_reply_text_invalid, quick_reply_placeholder_unknown, quick_reply_scope_invalid. A shortcut already used in the same scope (and owner) → 409 quick_reply_exists.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/quick-replies (the `PostApiV1QuickReplies` operationId).
+	PostApiV1QuickReplies(ctx context.Context, body PostApiV1QuickRepliesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteApiV1QuickRepliesId Delete a quick reply (the account's: admins; personal: their owner)
+	//
+	// Corresponds with DELETE /api/v1/quick-replies/{id} (the `DeleteApiV1QuickRepliesId` operationId).
+	DeleteApiV1QuickRepliesId(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PatchApiV1QuickRepliesIdWithBody Change a quick reply's shortcut or text
+	//
+	// The account's are changed by admins (403 for agents), personal ones by their owner (another user's → 404). Same rules as creating.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /api/v1/quick-replies/{id} (the `PatchApiV1QuickRepliesId` operationId).
+	PatchApiV1QuickRepliesIdWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PatchApiV1QuickRepliesId Change a quick reply's shortcut or text
+	//
+	// The account's are changed by admins (403 for agents), personal ones by their owner (another user's → 404). Same rules as creating.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /api/v1/quick-replies/{id} (the `PatchApiV1QuickRepliesId` operationId).
+	PatchApiV1QuickRepliesId(ctx context.Context, id string, body PatchApiV1QuickRepliesIdJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostApiV1QuickRepliesIdRenderWithBody A quick reply's text filled for a conversation
+	//
+	// {{nome}} is the contact's name, {{primeiro_nome}} its first word, {{atendente}} the calling user's name (empty for what is not known). The conversation must be one the caller may see (404 conversation_not_found otherwise).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/quick-replies/{id}/render (the `PostApiV1QuickRepliesIdRender` operationId).
+	PostApiV1QuickRepliesIdRenderWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostApiV1QuickRepliesIdRender A quick reply's text filled for a conversation
+	//
+	// {{nome}} is the contact's name, {{primeiro_nome}} its first word, {{atendente}} the calling user's name (empty for what is not known). The conversation must be one the caller may see (404 conversation_not_found otherwise).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/quick-replies/{id}/render (the `PostApiV1QuickRepliesIdRender` operationId).
+	PostApiV1QuickRepliesIdRender(ctx context.Context, id string, body PostApiV1QuickRepliesIdRenderJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SimulateInboundWithBody Simulate a contact's reply on a sandbox channel
 	//
@@ -2685,6 +3141,21 @@ func (c *RawClient) PostApiV1ContactsIdConsent(ctx context.Context, id string, b
 	return c.Client.Do(req)
 }
 
+// GetApiV1ContactsIdNotes The internal notes of every conversation of a contact, newest first
+//
+// Corresponds with GET /api/v1/contacts/{id}/notes (the `GetApiV1ContactsIdNotes` operationId).
+func (c *RawClient) GetApiV1ContactsIdNotes(ctx context.Context, id string, params *GetApiV1ContactsIdNotesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetApiV1ContactsIdNotesRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetApiV1ContactsIdStartState What a start with the contact on a channel would meet, before anything is filled
 //
 // The contact's 24-hour window on the channel (inside it a start may send text instead of a template) and the conversation already open with the contact there, if any (a start would answer 409 conversation_already_open). The SPA shows both at the first step of "Enviar mensagem".
@@ -2703,6 +3174,8 @@ func (c *RawClient) GetApiV1ContactsIdStartState(ctx context.Context, id string,
 }
 
 // ListConversations List conversations (agents see their teams' only)
+//
+// Most recently changed first (updated_at, then id); next_cursor pages through every match, null on the last page. Filters combine: status (repeat it or comma-separate; open = scheduled, waiting and active), assignee_id (me, none for the team queue, or a user id), q (the contact's name, ignoring case and accents, or phone in any written form), team_id, channel_id, contact_id, unread=true (conversations with inbound messages the caller has not read; users only).
 //
 // Corresponds with GET /api/v1/conversations (the `ListConversations` operationId).
 func (c *RawClient) ListConversations(ctx context.Context, params *ListConversationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2755,11 +3228,66 @@ func (c *RawClient) StartConversation(ctx context.Context, params *StartConversa
 	return c.Client.Do(req)
 }
 
+// GetApiV1ConversationsCounts The caller's desk tabs: counts and unread per tab
+//
+// mine = assigned to the caller and active; waiting = assigned to the caller and waiting for the contact (or scheduled); others = open and unassigned or a colleague's, in the caller's teams (admins and API keys: every team); closed = closed in the caller's teams. unread counts the tab's conversations with inbound messages the caller has not read.
+//
+// Corresponds with GET /api/v1/conversations/counts (the `GetApiV1ConversationsCounts` operationId).
+func (c *RawClient) GetApiV1ConversationsCounts(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetApiV1ConversationsCountsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetConversation Get a conversation
 //
 // Corresponds with GET /api/v1/conversations/{id} (the `GetConversation` operationId).
 func (c *RawClient) GetConversation(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetConversationRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostApiV1ConversationsIdAssignWithBody Take, hand over or return a conversation to the queue
+//
+// An agent may take an unassigned conversation of their teams, hand their own to a member of its team, or return it to the queue (user_id null). A conversation someone else owns (including one taken meanwhile) → 409 conversation_already_assigned with assignee_id and assignee_name; admins may pass force. A user outside the conversation's team → 422 assignee_not_in_team. A closed conversation → 409 conversation_closed. Publishes conversation.updated and conversation.assigned.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/conversations/{id}/assign (the `PostApiV1ConversationsIdAssign` operationId).
+func (c *RawClient) PostApiV1ConversationsIdAssignWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostApiV1ConversationsIdAssignRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostApiV1ConversationsIdAssign Take, hand over or return a conversation to the queue
+//
+// An agent may take an unassigned conversation of their teams, hand their own to a member of its team, or return it to the queue (user_id null). A conversation someone else owns (including one taken meanwhile) → 409 conversation_already_assigned with assignee_id and assignee_name; admins may pass force. A user outside the conversation's team → 422 assignee_not_in_team. A closed conversation → 409 conversation_closed. Publishes conversation.updated and conversation.assigned.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/conversations/{id}/assign (the `PostApiV1ConversationsIdAssign` operationId).
+func (c *RawClient) PostApiV1ConversationsIdAssign(ctx context.Context, id string, body PostApiV1ConversationsIdAssignJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostApiV1ConversationsIdAssignRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2785,11 +3313,15 @@ func (c *RawClient) CancelConversation(ctx context.Context, id string, reqEditor
 	return c.Client.Do(req)
 }
 
-// CloseConversation Close a conversation (queued messages stay unsent and visible)
+// CloseConversationWithBody Close a conversation (queued messages stay unsent and visible)
+//
+// The body is optional. A reason that is not one of the account's close_reasons → 422 close_reason_unknown. Publishes conversation.updated and conversation.closed.
+//
+// Takes any type of body and a specified content type.
 //
 // Corresponds with POST /api/v1/conversations/{id}/close (the `CloseConversation` operationId).
-func (c *RawClient) CloseConversation(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCloseConversationRequest(c.Server, id)
+func (c *RawClient) CloseConversationWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCloseConversationRequestWithBody(c.Server, id, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2800,7 +3332,26 @@ func (c *RawClient) CloseConversation(ctx context.Context, id string, reqEditors
 	return c.Client.Do(req)
 }
 
-// ListMessages A conversation's messages, oldest first
+// CloseConversation Close a conversation (queued messages stay unsent and visible)
+//
+// The body is optional. A reason that is not one of the account's close_reasons → 422 close_reason_unknown. Publishes conversation.updated and conversation.closed.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/conversations/{id}/close (the `CloseConversation` operationId).
+func (c *RawClient) CloseConversation(ctx context.Context, id string, body CloseConversationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCloseConversationRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListMessages A conversation's messages and internal notes, oldest first
 //
 // Corresponds with GET /api/v1/conversations/{id}/messages (the `ListMessages` operationId).
 func (c *RawClient) ListMessages(ctx context.Context, id string, params *ListMessagesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2868,9 +3419,119 @@ func (c *RawClient) WithdrawMessage(ctx context.Context, id string, messageId st
 	return c.Client.Do(req)
 }
 
+// PostApiV1ConversationsIdNotesWithBody Add an internal note to a conversation
+//
+// A message with type note, direction internal and status internal, in the conversation's order, with its author. It is never sent to the contact and never in CRM webhook payloads. Closed conversations take notes too. Text of 0 or more than 4000 characters → 422 note_text_invalid. Publishes message.created and conversation.updated.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/conversations/{id}/notes (the `PostApiV1ConversationsIdNotes` operationId).
+func (c *RawClient) PostApiV1ConversationsIdNotesWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostApiV1ConversationsIdNotesRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostApiV1ConversationsIdNotes Add an internal note to a conversation
+//
+// A message with type note, direction internal and status internal, in the conversation's order, with its author. It is never sent to the contact and never in CRM webhook payloads. Closed conversations take notes too. Text of 0 or more than 4000 characters → 422 note_text_invalid. Publishes message.created and conversation.updated.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/conversations/{id}/notes (the `PostApiV1ConversationsIdNotes` operationId).
+func (c *RawClient) PostApiV1ConversationsIdNotes(ctx context.Context, id string, body PostApiV1ConversationsIdNotesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostApiV1ConversationsIdNotesRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostApiV1ConversationsIdRead Mark a conversation read by the caller up to now
+//
+// Its unread_count becomes 0 for the calling user (API keys have no read marks: nothing changes).
+//
+// Corresponds with POST /api/v1/conversations/{id}/read (the `PostApiV1ConversationsIdRead` operationId).
+func (c *RawClient) PostApiV1ConversationsIdRead(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostApiV1ConversationsIdReadRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostApiV1ConversationsIdReopen Reopen a closed conversation while the contact's 24-hour window is open
+//
+// It becomes active again, owned by the caller if it had no owner. After the window → 422 window_closed (start a new conversation with a template); not closed → 409 conversation_not_closed; the contact has another open conversation on the channel → 409 conversation_already_open (existing_id). Publishes conversation.updated and conversation.reopened.
+//
+// Corresponds with POST /api/v1/conversations/{id}/reopen (the `PostApiV1ConversationsIdReopen` operationId).
+func (c *RawClient) PostApiV1ConversationsIdReopen(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostApiV1ConversationsIdReopenRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostApiV1ConversationsIdTransferWithBody Transfer a conversation to a team, optionally to one of its members, with a note
+//
+// The team must be linked to the conversation's channel (422 team_not_allowed_on_channel), the user a member of it (422 assignee_not_in_team); the note (1-4000 characters, note_text_invalid) becomes an internal note. Agents transfer their own or unassigned conversations (else 409 conversation_already_assigned); admins any. Nothing is saved unless everything is. Publishes conversation.updated, conversation.transferred and, with a note, message.created.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/conversations/{id}/transfer (the `PostApiV1ConversationsIdTransfer` operationId).
+func (c *RawClient) PostApiV1ConversationsIdTransferWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostApiV1ConversationsIdTransferRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostApiV1ConversationsIdTransfer Transfer a conversation to a team, optionally to one of its members, with a note
+//
+// The team must be linked to the conversation's channel (422 team_not_allowed_on_channel), the user a member of it (422 assignee_not_in_team); the note (1-4000 characters, note_text_invalid) becomes an internal note. Agents transfer their own or unassigned conversations (else 409 conversation_already_assigned); admins any. Nothing is saved unless everything is. Publishes conversation.updated, conversation.transferred and, with a note, message.created.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/conversations/{id}/transfer (the `PostApiV1ConversationsIdTransfer` operationId).
+func (c *RawClient) PostApiV1ConversationsIdTransfer(ctx context.Context, id string, body PostApiV1ConversationsIdTransferJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostApiV1ConversationsIdTransferRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // StreamEvents Stream the account's conversation and message changes (server-sent events)
 //
-// A text/event-stream that stays open. Each change is `event: <kind>` (conversation.created, conversation.updated, conversation.waiting_expired, message.created, message.updated, template.updated), `id: <id>` and `data:` the resource's JSON exactly as GET /api/v1/conversations/{id}, the message list or GET /api/v1/templates/{id} (template.updated: Meta changed a template's quality or category) returns it. A `: ping` comment comes every 15 s. Only the caller's account is streamed; an agent logged in with a session gets only its teams' conversations. Each event's data is the resource's latest state, so clients apply it as an upsert: events of different writers (a request, the dispatcher, another server) may arrive in another order than their changes (compare updated_at). The stream is subscribed before the response starts: events of changes made after the first line (`: connected`) are never missed.
+// A text/event-stream that stays open. Each change is `event: <kind>` (conversation.created, conversation.updated, conversation.waiting_expired, conversation.assigned, conversation.transferred, conversation.closed, conversation.reopened, message.created, message.updated, template.updated; an assignment, transfer, close or reopen publishes conversation.updated first, then its own kind), `id: <id>` and `data:` the resource's JSON exactly as GET /api/v1/conversations/{id}, the message list or GET /api/v1/templates/{id} (template.updated: Meta changed a template's quality or category) returns it. A `: ping` comment comes every 15 s. Only the caller's account is streamed; an agent logged in with a session gets only its teams' conversations. Each event's data is the resource's latest state, so clients apply it as an upsert: events of different writers (a request, the dispatcher, another server) may arrive in another order than their changes (compare updated_at). The stream is subscribed before the response starts: events of changes made after the first line (`: connected`) are never missed.
 // Ids are numbers the server's database assigns, growing, unique across every server instance. Events are kept 24 hours: a client that reconnects with the `Last-Event-ID` header (browsers send it on their own reconnects) or the `last_event_id` query parameter set to the last id it received first gets, in order and each once, the events it missed that it may see, with the resources' current state, then the live events. When the id cannot be replayed from (older than 24 h, unknown, not a number, or more than 1000 events behind) the stream starts with `event: reset`, `data: {}` and the id of the account's newest event instead: the client reloads what it shows and keeps that id for its next reconnect. A client too slow to read is disconnected; it reconnects with its last id.
 //
 // Corresponds with GET /api/v1/events (the `StreamEvents` operationId).
@@ -2908,6 +3569,150 @@ func (c *RawClient) GetMe(ctx context.Context, reqEditors ...RequestEditorFn) (*
 // Corresponds with GET /api/v1/pricing/estimate (the `EstimatePrice` operationId).
 func (c *RawClient) EstimatePrice(ctx context.Context, params *EstimatePriceParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewEstimatePriceRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetApiV1QuickReplies The account's quick replies and the caller's personal ones, newest first
+//
+// Corresponds with GET /api/v1/quick-replies (the `GetApiV1QuickReplies` operationId).
+func (c *RawClient) GetApiV1QuickReplies(ctx context.Context, params *GetApiV1QuickRepliesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetApiV1QuickRepliesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostApiV1QuickRepliesWithBody Create a quick reply
+//
+// scope account is for admins (403 for agents, including agent API keys); personal belongs to the calling user (an API key has none: quick_reply_scope_invalid). Every invalid field at once: quick_reply_shortcut_invalid, quick_reply_text_invalid, quick_reply_placeholder_unknown, quick_reply_scope_invalid. A shortcut already used in the same scope (and owner) → 409 quick_reply_exists.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/quick-replies (the `PostApiV1QuickReplies` operationId).
+func (c *RawClient) PostApiV1QuickRepliesWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostApiV1QuickRepliesRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostApiV1QuickReplies Create a quick reply
+//
+// scope account is for admins (403 for agents, including agent API keys); personal belongs to the calling user (an API key has none: quick_reply_scope_invalid). Every invalid field at once: quick_reply_shortcut_invalid, quick_reply_text_invalid, quick_reply_placeholder_unknown, quick_reply_scope_invalid. A shortcut already used in the same scope (and owner) → 409 quick_reply_exists.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/quick-replies (the `PostApiV1QuickReplies` operationId).
+func (c *RawClient) PostApiV1QuickReplies(ctx context.Context, body PostApiV1QuickRepliesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostApiV1QuickRepliesRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteApiV1QuickRepliesId Delete a quick reply (the account's: admins; personal: their owner)
+//
+// Corresponds with DELETE /api/v1/quick-replies/{id} (the `DeleteApiV1QuickRepliesId` operationId).
+func (c *RawClient) DeleteApiV1QuickRepliesId(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteApiV1QuickRepliesIdRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PatchApiV1QuickRepliesIdWithBody Change a quick reply's shortcut or text
+//
+// The account's are changed by admins (403 for agents), personal ones by their owner (another user's → 404). Same rules as creating.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /api/v1/quick-replies/{id} (the `PatchApiV1QuickRepliesId` operationId).
+func (c *RawClient) PatchApiV1QuickRepliesIdWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchApiV1QuickRepliesIdRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PatchApiV1QuickRepliesId Change a quick reply's shortcut or text
+//
+// The account's are changed by admins (403 for agents), personal ones by their owner (another user's → 404). Same rules as creating.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /api/v1/quick-replies/{id} (the `PatchApiV1QuickRepliesId` operationId).
+func (c *RawClient) PatchApiV1QuickRepliesId(ctx context.Context, id string, body PatchApiV1QuickRepliesIdJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchApiV1QuickRepliesIdRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostApiV1QuickRepliesIdRenderWithBody A quick reply's text filled for a conversation
+//
+// {{nome}} is the contact's name, {{primeiro_nome}} its first word, {{atendente}} the calling user's name (empty for what is not known). The conversation must be one the caller may see (404 conversation_not_found otherwise).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/quick-replies/{id}/render (the `PostApiV1QuickRepliesIdRender` operationId).
+func (c *RawClient) PostApiV1QuickRepliesIdRenderWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostApiV1QuickRepliesIdRenderRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostApiV1QuickRepliesIdRender A quick reply's text filled for a conversation
+//
+// {{nome}} is the contact's name, {{primeiro_nome}} its first word, {{atendente}} the calling user's name (empty for what is not known). The conversation must be one the caller may see (404 conversation_not_found otherwise).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/quick-replies/{id}/render (the `PostApiV1QuickRepliesIdRender` operationId).
+func (c *RawClient) PostApiV1QuickRepliesIdRender(ctx context.Context, id string, body PostApiV1QuickRepliesIdRenderJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostApiV1QuickRepliesIdRenderRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4474,6 +5279,79 @@ func NewPostApiV1ContactsIdConsentRequestWithBody(server string, id string, cont
 	return req, nil
 }
 
+// NewGetApiV1ContactsIdNotesRequest constructs an http.Request for the GetApiV1ContactsIdNotes method
+func NewGetApiV1ContactsIdNotesRequest(server string, id string, params *GetApiV1ContactsIdNotesParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/contacts/%s/notes", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetApiV1ContactsIdStartStateRequest constructs an http.Request for the GetApiV1ContactsIdStartState method
 func NewGetApiV1ContactsIdStartStateRequest(server string, id string, params *GetApiV1ContactsIdStartStateParams) (*http.Request, error) {
 	var err error
@@ -4561,7 +5439,43 @@ func NewListConversationsRequest(server string, params *ListConversationsParams)
 
 		if params.Status != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.AssigneeId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "assignee_id", *params.AssigneeId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Q != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "q", *params.Q, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Unread != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "unread", *params.Unread, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -4700,6 +5614,33 @@ func NewStartConversationRequestWithBody(server string, params *StartConversatio
 	return req, nil
 }
 
+// NewGetApiV1ConversationsCountsRequest constructs an http.Request for the GetApiV1ConversationsCounts method
+func NewGetApiV1ConversationsCountsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/conversations/counts")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetConversationRequest constructs an http.Request for the GetConversation method
 func NewGetConversationRequest(server string, id string) (*http.Request, error) {
 	var err error
@@ -4730,6 +5671,53 @@ func NewGetConversationRequest(server string, id string) (*http.Request, error) 
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewPostApiV1ConversationsIdAssignRequest calls the generic PostApiV1ConversationsIdAssign builder with application/json body
+func NewPostApiV1ConversationsIdAssignRequest(server string, id string, body PostApiV1ConversationsIdAssignJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostApiV1ConversationsIdAssignRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewPostApiV1ConversationsIdAssignRequestWithBody constructs an http.Request for the PostApiV1ConversationsIdAssign method, with any body, and a specified content type
+func NewPostApiV1ConversationsIdAssignRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/conversations/%s/assign", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -4768,8 +5756,19 @@ func NewCancelConversationRequest(server string, id string) (*http.Request, erro
 	return req, nil
 }
 
-// NewCloseConversationRequest constructs an http.Request for the CloseConversation method
-func NewCloseConversationRequest(server string, id string) (*http.Request, error) {
+// NewCloseConversationRequest calls the generic CloseConversation builder with application/json body
+func NewCloseConversationRequest(server string, id string, body CloseConversationJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCloseConversationRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewCloseConversationRequestWithBody constructs an http.Request for the CloseConversation method, with any body, and a specified content type
+func NewCloseConversationRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -4794,10 +5793,12 @@ func NewCloseConversationRequest(server string, id string) (*http.Request, error
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -4963,6 +5964,168 @@ func NewWithdrawMessageRequest(server string, id string, messageId string) (*htt
 	return req, nil
 }
 
+// NewPostApiV1ConversationsIdNotesRequest calls the generic PostApiV1ConversationsIdNotes builder with application/json body
+func NewPostApiV1ConversationsIdNotesRequest(server string, id string, body PostApiV1ConversationsIdNotesJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostApiV1ConversationsIdNotesRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewPostApiV1ConversationsIdNotesRequestWithBody constructs an http.Request for the PostApiV1ConversationsIdNotes method, with any body, and a specified content type
+func NewPostApiV1ConversationsIdNotesRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/conversations/%s/notes", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewPostApiV1ConversationsIdReadRequest constructs an http.Request for the PostApiV1ConversationsIdRead method
+func NewPostApiV1ConversationsIdReadRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/conversations/%s/read", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPostApiV1ConversationsIdReopenRequest constructs an http.Request for the PostApiV1ConversationsIdReopen method
+func NewPostApiV1ConversationsIdReopenRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/conversations/%s/reopen", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPostApiV1ConversationsIdTransferRequest calls the generic PostApiV1ConversationsIdTransfer builder with application/json body
+func NewPostApiV1ConversationsIdTransferRequest(server string, id string, body PostApiV1ConversationsIdTransferJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostApiV1ConversationsIdTransferRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewPostApiV1ConversationsIdTransferRequestWithBody constructs an http.Request for the PostApiV1ConversationsIdTransfer method, with any body, and a specified content type
+func NewPostApiV1ConversationsIdTransferRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/conversations/%s/transfer", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewStreamEventsRequest constructs an http.Request for the StreamEvents method
 func NewStreamEventsRequest(server string, params *StreamEventsParams) (*http.Request, error) {
 	var err error
@@ -5098,6 +6261,252 @@ func NewEstimatePriceRequest(server string, params *EstimatePriceParams) (*http.
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewGetApiV1QuickRepliesRequest constructs an http.Request for the GetApiV1QuickReplies method
+func NewGetApiV1QuickRepliesRequest(server string, params *GetApiV1QuickRepliesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/quick-replies")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Q != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "q", *params.Q, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPostApiV1QuickRepliesRequest calls the generic PostApiV1QuickReplies builder with application/json body
+func NewPostApiV1QuickRepliesRequest(server string, body PostApiV1QuickRepliesJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostApiV1QuickRepliesRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewPostApiV1QuickRepliesRequestWithBody constructs an http.Request for the PostApiV1QuickReplies method, with any body, and a specified content type
+func NewPostApiV1QuickRepliesRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/quick-replies")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteApiV1QuickRepliesIdRequest constructs an http.Request for the DeleteApiV1QuickRepliesId method
+func NewDeleteApiV1QuickRepliesIdRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/quick-replies/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPatchApiV1QuickRepliesIdRequest calls the generic PatchApiV1QuickRepliesId builder with application/json body
+func NewPatchApiV1QuickRepliesIdRequest(server string, id string, body PatchApiV1QuickRepliesIdJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPatchApiV1QuickRepliesIdRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewPatchApiV1QuickRepliesIdRequestWithBody constructs an http.Request for the PatchApiV1QuickRepliesId method, with any body, and a specified content type
+func NewPatchApiV1QuickRepliesIdRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/quick-replies/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewPostApiV1QuickRepliesIdRenderRequest calls the generic PostApiV1QuickRepliesIdRender builder with application/json body
+func NewPostApiV1QuickRepliesIdRenderRequest(server string, id string, body PostApiV1QuickRepliesIdRenderJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostApiV1QuickRepliesIdRenderRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewPostApiV1QuickRepliesIdRenderRequestWithBody constructs an http.Request for the PostApiV1QuickRepliesIdRender method, with any body, and a specified content type
+func NewPostApiV1QuickRepliesIdRenderRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/quick-replies/%s/render", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -6655,6 +8064,13 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/contacts/{id}/consent (the `PostApiV1ContactsIdConsent` operationId).
 	PostApiV1ContactsIdConsentWithResponse(ctx context.Context, id string, body PostApiV1ContactsIdConsentJSONRequestBody, reqEditors ...RequestEditorFn) (*PostApiV1ContactsIdConsentResponse, error)
 
+	// GetApiV1ContactsIdNotesWithResponse The internal notes of every conversation of a contact, newest first
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/contacts/{id}/notes (the `GetApiV1ContactsIdNotes` operationId).
+	GetApiV1ContactsIdNotesWithResponse(ctx context.Context, id string, params *GetApiV1ContactsIdNotesParams, reqEditors ...RequestEditorFn) (*GetApiV1ContactsIdNotesResponse, error)
+
 	// GetApiV1ContactsIdStartStateWithResponse What a start with the contact on a channel would meet, before anything is filled
 	//
 	// The contact's 24-hour window on the channel (inside it a start may send text instead of a template) and the conversation already open with the contact there, if any (a start would answer 409 conversation_already_open). The SPA shows both at the first step of "Enviar mensagem".
@@ -6665,6 +8081,8 @@ type ClientWithResponsesInterface interface {
 	GetApiV1ContactsIdStartStateWithResponse(ctx context.Context, id string, params *GetApiV1ContactsIdStartStateParams, reqEditors ...RequestEditorFn) (*GetApiV1ContactsIdStartStateResponse, error)
 
 	// ListConversationsWithResponse List conversations (agents see their teams' only)
+	//
+	// Most recently changed first (updated_at, then id); next_cursor pages through every match, null on the last page. Filters combine: status (repeat it or comma-separate; open = scheduled, waiting and active), assignee_id (me, none for the team queue, or a user id), q (the contact's name, ignoring case and accents, or phone in any written form), team_id, channel_id, contact_id, unread=true (conversations with inbound messages the caller has not read; users only).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -6689,12 +8107,39 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/conversations (the `StartConversation` operationId).
 	StartConversationWithResponse(ctx context.Context, params *StartConversationParams, body StartConversationJSONRequestBody, reqEditors ...RequestEditorFn) (*StartConversationResponse, error)
 
+	// GetApiV1ConversationsCountsWithResponse The caller's desk tabs: counts and unread per tab
+	//
+	// mine = assigned to the caller and active; waiting = assigned to the caller and waiting for the contact (or scheduled); others = open and unassigned or a colleague's, in the caller's teams (admins and API keys: every team); closed = closed in the caller's teams. unread counts the tab's conversations with inbound messages the caller has not read.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/conversations/counts (the `GetApiV1ConversationsCounts` operationId).
+	GetApiV1ConversationsCountsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetApiV1ConversationsCountsResponse, error)
+
 	// GetConversationWithResponse Get a conversation
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/v1/conversations/{id} (the `GetConversation` operationId).
 	GetConversationWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetConversationResponse, error)
+
+	// PostApiV1ConversationsIdAssignWithBodyWithResponse Take, hand over or return a conversation to the queue
+	//
+	// An agent may take an unassigned conversation of their teams, hand their own to a member of its team, or return it to the queue (user_id null). A conversation someone else owns (including one taken meanwhile) → 409 conversation_already_assigned with assignee_id and assignee_name; admins may pass force. A user outside the conversation's team → 422 assignee_not_in_team. A closed conversation → 409 conversation_closed. Publishes conversation.updated and conversation.assigned.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/conversations/{id}/assign (the `PostApiV1ConversationsIdAssign` operationId).
+	PostApiV1ConversationsIdAssignWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostApiV1ConversationsIdAssignResponse, error)
+
+	// PostApiV1ConversationsIdAssignWithResponse Take, hand over or return a conversation to the queue
+	//
+	// An agent may take an unassigned conversation of their teams, hand their own to a member of its team, or return it to the queue (user_id null). A conversation someone else owns (including one taken meanwhile) → 409 conversation_already_assigned with assignee_id and assignee_name; admins may pass force. A user outside the conversation's team → 422 assignee_not_in_team. A closed conversation → 409 conversation_closed. Publishes conversation.updated and conversation.assigned.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/conversations/{id}/assign (the `PostApiV1ConversationsIdAssign` operationId).
+	PostApiV1ConversationsIdAssignWithResponse(ctx context.Context, id string, body PostApiV1ConversationsIdAssignJSONRequestBody, reqEditors ...RequestEditorFn) (*PostApiV1ConversationsIdAssignResponse, error)
 
 	// CancelConversationWithResponse Cancel a scheduled start before it goes out
 	//
@@ -6703,14 +8148,25 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/conversations/{id}/cancel (the `CancelConversation` operationId).
 	CancelConversationWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*CancelConversationResponse, error)
 
-	// CloseConversationWithResponse Close a conversation (queued messages stay unsent and visible)
+	// CloseConversationWithBodyWithResponse Close a conversation (queued messages stay unsent and visible)
 	//
-	// Returns a wrapper object for the known response body format(s).
+	// The body is optional. A reason that is not one of the account's close_reasons → 422 close_reason_unknown. Publishes conversation.updated and conversation.closed.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/conversations/{id}/close (the `CloseConversation` operationId).
-	CloseConversationWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*CloseConversationResponse, error)
+	CloseConversationWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CloseConversationResponse, error)
 
-	// ListMessagesWithResponse A conversation's messages, oldest first
+	// CloseConversationWithResponse Close a conversation (queued messages stay unsent and visible)
+	//
+	// The body is optional. A reason that is not one of the account's close_reasons → 422 close_reason_unknown. Publishes conversation.updated and conversation.closed.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/conversations/{id}/close (the `CloseConversation` operationId).
+	CloseConversationWithResponse(ctx context.Context, id string, body CloseConversationJSONRequestBody, reqEditors ...RequestEditorFn) (*CloseConversationResponse, error)
+
+	// ListMessagesWithResponse A conversation's messages and internal notes, oldest first
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -6742,9 +8198,63 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with DELETE /api/v1/conversations/{id}/messages/{message_id} (the `WithdrawMessage` operationId).
 	WithdrawMessageWithResponse(ctx context.Context, id string, messageId string, reqEditors ...RequestEditorFn) (*WithdrawMessageResponse, error)
 
+	// PostApiV1ConversationsIdNotesWithBodyWithResponse Add an internal note to a conversation
+	//
+	// A message with type note, direction internal and status internal, in the conversation's order, with its author. It is never sent to the contact and never in CRM webhook payloads. Closed conversations take notes too. Text of 0 or more than 4000 characters → 422 note_text_invalid. Publishes message.created and conversation.updated.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/conversations/{id}/notes (the `PostApiV1ConversationsIdNotes` operationId).
+	PostApiV1ConversationsIdNotesWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostApiV1ConversationsIdNotesResponse, error)
+
+	// PostApiV1ConversationsIdNotesWithResponse Add an internal note to a conversation
+	//
+	// A message with type note, direction internal and status internal, in the conversation's order, with its author. It is never sent to the contact and never in CRM webhook payloads. Closed conversations take notes too. Text of 0 or more than 4000 characters → 422 note_text_invalid. Publishes message.created and conversation.updated.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/conversations/{id}/notes (the `PostApiV1ConversationsIdNotes` operationId).
+	PostApiV1ConversationsIdNotesWithResponse(ctx context.Context, id string, body PostApiV1ConversationsIdNotesJSONRequestBody, reqEditors ...RequestEditorFn) (*PostApiV1ConversationsIdNotesResponse, error)
+
+	// PostApiV1ConversationsIdReadWithResponse Mark a conversation read by the caller up to now
+	//
+	// Its unread_count becomes 0 for the calling user (API keys have no read marks: nothing changes).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/conversations/{id}/read (the `PostApiV1ConversationsIdRead` operationId).
+	PostApiV1ConversationsIdReadWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*PostApiV1ConversationsIdReadResponse, error)
+
+	// PostApiV1ConversationsIdReopenWithResponse Reopen a closed conversation while the contact's 24-hour window is open
+	//
+	// It becomes active again, owned by the caller if it had no owner. After the window → 422 window_closed (start a new conversation with a template); not closed → 409 conversation_not_closed; the contact has another open conversation on the channel → 409 conversation_already_open (existing_id). Publishes conversation.updated and conversation.reopened.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/conversations/{id}/reopen (the `PostApiV1ConversationsIdReopen` operationId).
+	PostApiV1ConversationsIdReopenWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*PostApiV1ConversationsIdReopenResponse, error)
+
+	// PostApiV1ConversationsIdTransferWithBodyWithResponse Transfer a conversation to a team, optionally to one of its members, with a note
+	//
+	// The team must be linked to the conversation's channel (422 team_not_allowed_on_channel), the user a member of it (422 assignee_not_in_team); the note (1-4000 characters, note_text_invalid) becomes an internal note. Agents transfer their own or unassigned conversations (else 409 conversation_already_assigned); admins any. Nothing is saved unless everything is. Publishes conversation.updated, conversation.transferred and, with a note, message.created.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/conversations/{id}/transfer (the `PostApiV1ConversationsIdTransfer` operationId).
+	PostApiV1ConversationsIdTransferWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostApiV1ConversationsIdTransferResponse, error)
+
+	// PostApiV1ConversationsIdTransferWithResponse Transfer a conversation to a team, optionally to one of its members, with a note
+	//
+	// The team must be linked to the conversation's channel (422 team_not_allowed_on_channel), the user a member of it (422 assignee_not_in_team); the note (1-4000 characters, note_text_invalid) becomes an internal note. Agents transfer their own or unassigned conversations (else 409 conversation_already_assigned); admins any. Nothing is saved unless everything is. Publishes conversation.updated, conversation.transferred and, with a note, message.created.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/conversations/{id}/transfer (the `PostApiV1ConversationsIdTransfer` operationId).
+	PostApiV1ConversationsIdTransferWithResponse(ctx context.Context, id string, body PostApiV1ConversationsIdTransferJSONRequestBody, reqEditors ...RequestEditorFn) (*PostApiV1ConversationsIdTransferResponse, error)
+
 	// StreamEventsWithResponse Stream the account's conversation and message changes (server-sent events)
 	//
-	// A text/event-stream that stays open. Each change is `event: <kind>` (conversation.created, conversation.updated, conversation.waiting_expired, message.created, message.updated, template.updated), `id: <id>` and `data:` the resource's JSON exactly as GET /api/v1/conversations/{id}, the message list or GET /api/v1/templates/{id} (template.updated: Meta changed a template's quality or category) returns it. A `: ping` comment comes every 15 s. Only the caller's account is streamed; an agent logged in with a session gets only its teams' conversations. Each event's data is the resource's latest state, so clients apply it as an upsert: events of different writers (a request, the dispatcher, another server) may arrive in another order than their changes (compare updated_at). The stream is subscribed before the response starts: events of changes made after the first line (`: connected`) are never missed.
+	// A text/event-stream that stays open. Each change is `event: <kind>` (conversation.created, conversation.updated, conversation.waiting_expired, conversation.assigned, conversation.transferred, conversation.closed, conversation.reopened, message.created, message.updated, template.updated; an assignment, transfer, close or reopen publishes conversation.updated first, then its own kind), `id: <id>` and `data:` the resource's JSON exactly as GET /api/v1/conversations/{id}, the message list or GET /api/v1/templates/{id} (template.updated: Meta changed a template's quality or category) returns it. A `: ping` comment comes every 15 s. Only the caller's account is streamed; an agent logged in with a session gets only its teams' conversations. Each event's data is the resource's latest state, so clients apply it as an upsert: events of different writers (a request, the dispatcher, another server) may arrive in another order than their changes (compare updated_at). The stream is subscribed before the response starts: events of changes made after the first line (`: connected`) are never missed.
 	// Ids are numbers the server's database assigns, growing, unique across every server instance. Events are kept 24 hours: a client that reconnects with the `Last-Event-ID` header (browsers send it on their own reconnects) or the `last_event_id` query parameter set to the last id it received first gets, in order and each once, the events it missed that it may see, with the resources' current state, then the live events. When the id cannot be replayed from (older than 24 h, unknown, not a number, or more than 1000 events behind) the stream starts with `event: reset`, `data: {}` and the id of the account's newest event instead: the client reloads what it shows and keeps that id for its next reconnect. A client too slow to read is disconnected; it reconnects with its last id.
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -6767,6 +8277,74 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/pricing/estimate (the `EstimatePrice` operationId).
 	EstimatePriceWithResponse(ctx context.Context, params *EstimatePriceParams, reqEditors ...RequestEditorFn) (*EstimatePriceResponse, error)
+
+	// GetApiV1QuickRepliesWithResponse The account's quick replies and the caller's personal ones, newest first
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/quick-replies (the `GetApiV1QuickReplies` operationId).
+	GetApiV1QuickRepliesWithResponse(ctx context.Context, params *GetApiV1QuickRepliesParams, reqEditors ...RequestEditorFn) (*GetApiV1QuickRepliesResponse, error)
+
+	// PostApiV1QuickRepliesWithBodyWithResponse Create a quick reply
+	//
+	// scope account is for admins (403 for agents, including agent API keys); personal belongs to the calling user (an API key has none: quick_reply_scope_invalid). Every invalid field at once: quick_reply_shortcut_invalid, quick_reply_text_invalid, quick_reply_placeholder_unknown, quick_reply_scope_invalid. A shortcut already used in the same scope (and owner) → 409 quick_reply_exists.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/quick-replies (the `PostApiV1QuickReplies` operationId).
+	PostApiV1QuickRepliesWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostApiV1QuickRepliesResponse, error)
+
+	// PostApiV1QuickRepliesWithResponse Create a quick reply
+	//
+	// scope account is for admins (403 for agents, including agent API keys); personal belongs to the calling user (an API key has none: quick_reply_scope_invalid). Every invalid field at once: quick_reply_shortcut_invalid, quick_reply_text_invalid, quick_reply_placeholder_unknown, quick_reply_scope_invalid. A shortcut already used in the same scope (and owner) → 409 quick_reply_exists.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/quick-replies (the `PostApiV1QuickReplies` operationId).
+	PostApiV1QuickRepliesWithResponse(ctx context.Context, body PostApiV1QuickRepliesJSONRequestBody, reqEditors ...RequestEditorFn) (*PostApiV1QuickRepliesResponse, error)
+
+	// DeleteApiV1QuickRepliesIdWithResponse Delete a quick reply (the account's: admins; personal: their owner)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/quick-replies/{id} (the `DeleteApiV1QuickRepliesId` operationId).
+	DeleteApiV1QuickRepliesIdWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*DeleteApiV1QuickRepliesIdResponse, error)
+
+	// PatchApiV1QuickRepliesIdWithBodyWithResponse Change a quick reply's shortcut or text
+	//
+	// The account's are changed by admins (403 for agents), personal ones by their owner (another user's → 404). Same rules as creating.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/v1/quick-replies/{id} (the `PatchApiV1QuickRepliesId` operationId).
+	PatchApiV1QuickRepliesIdWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchApiV1QuickRepliesIdResponse, error)
+
+	// PatchApiV1QuickRepliesIdWithResponse Change a quick reply's shortcut or text
+	//
+	// The account's are changed by admins (403 for agents), personal ones by their owner (another user's → 404). Same rules as creating.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/v1/quick-replies/{id} (the `PatchApiV1QuickRepliesId` operationId).
+	PatchApiV1QuickRepliesIdWithResponse(ctx context.Context, id string, body PatchApiV1QuickRepliesIdJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchApiV1QuickRepliesIdResponse, error)
+
+	// PostApiV1QuickRepliesIdRenderWithBodyWithResponse A quick reply's text filled for a conversation
+	//
+	// {{nome}} is the contact's name, {{primeiro_nome}} its first word, {{atendente}} the calling user's name (empty for what is not known). The conversation must be one the caller may see (404 conversation_not_found otherwise).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/quick-replies/{id}/render (the `PostApiV1QuickRepliesIdRender` operationId).
+	PostApiV1QuickRepliesIdRenderWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostApiV1QuickRepliesIdRenderResponse, error)
+
+	// PostApiV1QuickRepliesIdRenderWithResponse A quick reply's text filled for a conversation
+	//
+	// {{nome}} is the contact's name, {{primeiro_nome}} its first word, {{atendente}} the calling user's name (empty for what is not known). The conversation must be one the caller may see (404 conversation_not_found otherwise).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/quick-replies/{id}/render (the `PostApiV1QuickRepliesIdRender` operationId).
+	PostApiV1QuickRepliesIdRenderWithResponse(ctx context.Context, id string, body PostApiV1QuickRepliesIdRenderJSONRequestBody, reqEditors ...RequestEditorFn) (*PostApiV1QuickRepliesIdRenderResponse, error)
 
 	// SimulateInboundWithBodyWithResponse Simulate a contact's reply on a sandbox channel
 	//
@@ -8799,6 +10377,82 @@ func (r PostApiV1ContactsIdConsentResponse) ContentType() string {
 	return ""
 }
 
+// GetApiV1ContactsIdNotesResponse429Headers the declared response headers of an HTTP 429 response for GetApiV1ContactsIdNotes
+type GetApiV1ContactsIdNotesResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetApiV1ContactsIdNotesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *MessageList
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *RateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetApiV1ContactsIdNotesResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetApiV1ContactsIdNotesResponse) GetJSON200() *MessageList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetApiV1ContactsIdNotesResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetApiV1ContactsIdNotesResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetApiV1ContactsIdNotesResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetApiV1ContactsIdNotesResponse) GetApplicationproblemJSON429() *RateLimited {
+	return r.ApplicationproblemJSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetApiV1ContactsIdNotesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetApiV1ContactsIdNotesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetApiV1ContactsIdNotesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetApiV1ContactsIdNotesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetApiV1ContactsIdStartStateResponse429Headers the declared response headers of an HTTP 429 response for GetApiV1ContactsIdStartState
 type GetApiV1ContactsIdStartStateResponse429Headers struct {
 	RetryAfter *int
@@ -9048,6 +10702,68 @@ func (r StartConversationResponse) ContentType() string {
 	return ""
 }
 
+// GetApiV1ConversationsCountsResponse429Headers the declared response headers of an HTTP 429 response for GetApiV1ConversationsCounts
+type GetApiV1ConversationsCountsResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetApiV1ConversationsCountsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ConversationCounts
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *RateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetApiV1ConversationsCountsResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetApiV1ConversationsCountsResponse) GetJSON200() *ConversationCounts {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetApiV1ConversationsCountsResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetApiV1ConversationsCountsResponse) GetApplicationproblemJSON429() *RateLimited {
+	return r.ApplicationproblemJSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetApiV1ConversationsCountsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetApiV1ConversationsCountsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetApiV1ConversationsCountsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetApiV1ConversationsCountsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetConversationResponse429Headers the declared response headers of an HTTP 429 response for GetConversation
 type GetConversationResponse429Headers struct {
 	RetryAfter *int
@@ -9111,6 +10827,110 @@ func (r GetConversationResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetConversationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PostApiV1ConversationsIdAssignResponse429Headers the declared response headers of an HTTP 429 response for PostApiV1ConversationsIdAssign
+type PostApiV1ConversationsIdAssignResponse429Headers struct {
+	RetryAfter *int
+}
+
+type PostApiV1ConversationsIdAssignResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Conversation
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *RateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PostApiV1ConversationsIdAssignResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostApiV1ConversationsIdAssignResponse) GetJSON200() *Conversation {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r PostApiV1ConversationsIdAssignResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PostApiV1ConversationsIdAssignResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PostApiV1ConversationsIdAssignResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PostApiV1ConversationsIdAssignResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r PostApiV1ConversationsIdAssignResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r PostApiV1ConversationsIdAssignResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r PostApiV1ConversationsIdAssignResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r PostApiV1ConversationsIdAssignResponse) GetApplicationproblemJSON429() *RateLimited {
+	return r.ApplicationproblemJSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r PostApiV1ConversationsIdAssignResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostApiV1ConversationsIdAssignResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostApiV1ConversationsIdAssignResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostApiV1ConversationsIdAssignResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -9210,6 +11030,8 @@ type CloseConversationResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Conversation
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Problem
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
@@ -9218,6 +11040,10 @@ type CloseConversationResponse struct {
 	ApplicationproblemJSON404 *Problem
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *RateLimited
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -9227,6 +11053,11 @@ type CloseConversationResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r CloseConversationResponse) GetJSON200() *Conversation {
 	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CloseConversationResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
@@ -9247,6 +11078,16 @@ func (r CloseConversationResponse) GetApplicationproblemJSON404() *Problem {
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
 func (r CloseConversationResponse) GetApplicationproblemJSON409() *Problem {
 	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CloseConversationResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CloseConversationResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
 }
 
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
@@ -9546,6 +11387,373 @@ func (r WithdrawMessageResponse) ContentType() string {
 	return ""
 }
 
+// PostApiV1ConversationsIdNotesResponse429Headers the declared response headers of an HTTP 429 response for PostApiV1ConversationsIdNotes
+type PostApiV1ConversationsIdNotesResponse429Headers struct {
+	RetryAfter *int
+}
+
+type PostApiV1ConversationsIdNotesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Message
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *RateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PostApiV1ConversationsIdNotesResponse429Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r PostApiV1ConversationsIdNotesResponse) GetJSON201() *Message {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r PostApiV1ConversationsIdNotesResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PostApiV1ConversationsIdNotesResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PostApiV1ConversationsIdNotesResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PostApiV1ConversationsIdNotesResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r PostApiV1ConversationsIdNotesResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r PostApiV1ConversationsIdNotesResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r PostApiV1ConversationsIdNotesResponse) GetApplicationproblemJSON429() *RateLimited {
+	return r.ApplicationproblemJSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r PostApiV1ConversationsIdNotesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostApiV1ConversationsIdNotesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostApiV1ConversationsIdNotesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostApiV1ConversationsIdNotesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PostApiV1ConversationsIdReadResponse429Headers the declared response headers of an HTTP 429 response for PostApiV1ConversationsIdRead
+type PostApiV1ConversationsIdReadResponse429Headers struct {
+	RetryAfter *int
+}
+
+type PostApiV1ConversationsIdReadResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Conversation
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *RateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PostApiV1ConversationsIdReadResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostApiV1ConversationsIdReadResponse) GetJSON200() *Conversation {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PostApiV1ConversationsIdReadResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PostApiV1ConversationsIdReadResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PostApiV1ConversationsIdReadResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r PostApiV1ConversationsIdReadResponse) GetApplicationproblemJSON429() *RateLimited {
+	return r.ApplicationproblemJSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r PostApiV1ConversationsIdReadResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostApiV1ConversationsIdReadResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostApiV1ConversationsIdReadResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostApiV1ConversationsIdReadResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PostApiV1ConversationsIdReopenResponse429Headers the declared response headers of an HTTP 429 response for PostApiV1ConversationsIdReopen
+type PostApiV1ConversationsIdReopenResponse429Headers struct {
+	RetryAfter *int
+}
+
+type PostApiV1ConversationsIdReopenResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Conversation
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *RateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PostApiV1ConversationsIdReopenResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostApiV1ConversationsIdReopenResponse) GetJSON200() *Conversation {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PostApiV1ConversationsIdReopenResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PostApiV1ConversationsIdReopenResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PostApiV1ConversationsIdReopenResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r PostApiV1ConversationsIdReopenResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r PostApiV1ConversationsIdReopenResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r PostApiV1ConversationsIdReopenResponse) GetApplicationproblemJSON429() *RateLimited {
+	return r.ApplicationproblemJSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r PostApiV1ConversationsIdReopenResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostApiV1ConversationsIdReopenResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostApiV1ConversationsIdReopenResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostApiV1ConversationsIdReopenResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PostApiV1ConversationsIdTransferResponse429Headers the declared response headers of an HTTP 429 response for PostApiV1ConversationsIdTransfer
+type PostApiV1ConversationsIdTransferResponse429Headers struct {
+	RetryAfter *int
+}
+
+type PostApiV1ConversationsIdTransferResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Conversation
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *RateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PostApiV1ConversationsIdTransferResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostApiV1ConversationsIdTransferResponse) GetJSON200() *Conversation {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r PostApiV1ConversationsIdTransferResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PostApiV1ConversationsIdTransferResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PostApiV1ConversationsIdTransferResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PostApiV1ConversationsIdTransferResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r PostApiV1ConversationsIdTransferResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r PostApiV1ConversationsIdTransferResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r PostApiV1ConversationsIdTransferResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r PostApiV1ConversationsIdTransferResponse) GetApplicationproblemJSON429() *RateLimited {
+	return r.ApplicationproblemJSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r PostApiV1ConversationsIdTransferResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostApiV1ConversationsIdTransferResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostApiV1ConversationsIdTransferResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostApiV1ConversationsIdTransferResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // StreamEventsResponse429Headers the declared response headers of an HTTP 429 response for StreamEvents
 type StreamEventsResponse429Headers struct {
 	RetryAfter *int
@@ -9733,6 +11941,442 @@ func (r EstimatePriceResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r EstimatePriceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetApiV1QuickRepliesResponse429Headers the declared response headers of an HTTP 429 response for GetApiV1QuickReplies
+type GetApiV1QuickRepliesResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetApiV1QuickRepliesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *QuickReplyList
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *RateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetApiV1QuickRepliesResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetApiV1QuickRepliesResponse) GetJSON200() *QuickReplyList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetApiV1QuickRepliesResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetApiV1QuickRepliesResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetApiV1QuickRepliesResponse) GetApplicationproblemJSON429() *RateLimited {
+	return r.ApplicationproblemJSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetApiV1QuickRepliesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetApiV1QuickRepliesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetApiV1QuickRepliesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetApiV1QuickRepliesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PostApiV1QuickRepliesResponse429Headers the declared response headers of an HTTP 429 response for PostApiV1QuickReplies
+type PostApiV1QuickRepliesResponse429Headers struct {
+	RetryAfter *int
+}
+
+type PostApiV1QuickRepliesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *QuickReply
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *RateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PostApiV1QuickRepliesResponse429Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r PostApiV1QuickRepliesResponse) GetJSON201() *QuickReply {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r PostApiV1QuickRepliesResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PostApiV1QuickRepliesResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PostApiV1QuickRepliesResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r PostApiV1QuickRepliesResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r PostApiV1QuickRepliesResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r PostApiV1QuickRepliesResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r PostApiV1QuickRepliesResponse) GetApplicationproblemJSON429() *RateLimited {
+	return r.ApplicationproblemJSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r PostApiV1QuickRepliesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostApiV1QuickRepliesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostApiV1QuickRepliesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostApiV1QuickRepliesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteApiV1QuickRepliesIdResponse429Headers the declared response headers of an HTTP 429 response for DeleteApiV1QuickRepliesId
+type DeleteApiV1QuickRepliesIdResponse429Headers struct {
+	RetryAfter *int
+}
+
+type DeleteApiV1QuickRepliesIdResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *RateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteApiV1QuickRepliesIdResponse429Headers
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeleteApiV1QuickRepliesIdResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DeleteApiV1QuickRepliesIdResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeleteApiV1QuickRepliesIdResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r DeleteApiV1QuickRepliesIdResponse) GetApplicationproblemJSON429() *RateLimited {
+	return r.ApplicationproblemJSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteApiV1QuickRepliesIdResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteApiV1QuickRepliesIdResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteApiV1QuickRepliesIdResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteApiV1QuickRepliesIdResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PatchApiV1QuickRepliesIdResponse429Headers the declared response headers of an HTTP 429 response for PatchApiV1QuickRepliesId
+type PatchApiV1QuickRepliesIdResponse429Headers struct {
+	RetryAfter *int
+}
+
+type PatchApiV1QuickRepliesIdResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *QuickReply
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *RateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchApiV1QuickRepliesIdResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PatchApiV1QuickRepliesIdResponse) GetJSON200() *QuickReply {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r PatchApiV1QuickRepliesIdResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PatchApiV1QuickRepliesIdResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PatchApiV1QuickRepliesIdResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PatchApiV1QuickRepliesIdResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r PatchApiV1QuickRepliesIdResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r PatchApiV1QuickRepliesIdResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r PatchApiV1QuickRepliesIdResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r PatchApiV1QuickRepliesIdResponse) GetApplicationproblemJSON429() *RateLimited {
+	return r.ApplicationproblemJSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r PatchApiV1QuickRepliesIdResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PatchApiV1QuickRepliesIdResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PatchApiV1QuickRepliesIdResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PatchApiV1QuickRepliesIdResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PostApiV1QuickRepliesIdRenderResponse429Headers the declared response headers of an HTTP 429 response for PostApiV1QuickRepliesIdRender
+type PostApiV1QuickRepliesIdRenderResponse429Headers struct {
+	RetryAfter *int
+}
+
+type PostApiV1QuickRepliesIdRenderResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RenderedQuickReply
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *RateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PostApiV1QuickRepliesIdRenderResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostApiV1QuickRepliesIdRenderResponse) GetJSON200() *RenderedQuickReply {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r PostApiV1QuickRepliesIdRenderResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PostApiV1QuickRepliesIdRenderResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PostApiV1QuickRepliesIdRenderResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PostApiV1QuickRepliesIdRenderResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r PostApiV1QuickRepliesIdRenderResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r PostApiV1QuickRepliesIdRenderResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r PostApiV1QuickRepliesIdRenderResponse) GetApplicationproblemJSON429() *RateLimited {
+	return r.ApplicationproblemJSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r PostApiV1QuickRepliesIdRenderResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostApiV1QuickRepliesIdRenderResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostApiV1QuickRepliesIdRenderResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostApiV1QuickRepliesIdRenderResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -12252,6 +14896,19 @@ func (c *ClientWithResponses) PostApiV1ContactsIdConsentWithResponse(ctx context
 	return ParsePostApiV1ContactsIdConsentResponse(rsp)
 }
 
+// GetApiV1ContactsIdNotesWithResponse The internal notes of every conversation of a contact, newest first
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/contacts/{id}/notes (the `GetApiV1ContactsIdNotes` operationId).
+func (c *ClientWithResponses) GetApiV1ContactsIdNotesWithResponse(ctx context.Context, id string, params *GetApiV1ContactsIdNotesParams, reqEditors ...RequestEditorFn) (*GetApiV1ContactsIdNotesResponse, error) {
+	rsp, err := c.GetApiV1ContactsIdNotes(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetApiV1ContactsIdNotesResponse(rsp)
+}
+
 // GetApiV1ContactsIdStartStateWithResponse What a start with the contact on a channel would meet, before anything is filled
 //
 // The contact's 24-hour window on the channel (inside it a start may send text instead of a template) and the conversation already open with the contact there, if any (a start would answer 409 conversation_already_open). The SPA shows both at the first step of "Enviar mensagem".
@@ -12268,6 +14925,8 @@ func (c *ClientWithResponses) GetApiV1ContactsIdStartStateWithResponse(ctx conte
 }
 
 // ListConversationsWithResponse List conversations (agents see their teams' only)
+//
+// Most recently changed first (updated_at, then id); next_cursor pages through every match, null on the last page. Filters combine: status (repeat it or comma-separate; open = scheduled, waiting and active), assignee_id (me, none for the team queue, or a user id), q (the contact's name, ignoring case and accents, or phone in any written form), team_id, channel_id, contact_id, unread=true (conversations with inbound messages the caller has not read; users only).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -12310,6 +14969,21 @@ func (c *ClientWithResponses) StartConversationWithResponse(ctx context.Context,
 	return ParseStartConversationResponse(rsp)
 }
 
+// GetApiV1ConversationsCountsWithResponse The caller's desk tabs: counts and unread per tab
+//
+// mine = assigned to the caller and active; waiting = assigned to the caller and waiting for the contact (or scheduled); others = open and unassigned or a colleague's, in the caller's teams (admins and API keys: every team); closed = closed in the caller's teams. unread counts the tab's conversations with inbound messages the caller has not read.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/conversations/counts (the `GetApiV1ConversationsCounts` operationId).
+func (c *ClientWithResponses) GetApiV1ConversationsCountsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetApiV1ConversationsCountsResponse, error) {
+	rsp, err := c.GetApiV1ConversationsCounts(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetApiV1ConversationsCountsResponse(rsp)
+}
+
 // GetConversationWithResponse Get a conversation
 //
 // Returns a wrapper object for the known response body format(s).
@@ -12321,6 +14995,36 @@ func (c *ClientWithResponses) GetConversationWithResponse(ctx context.Context, i
 		return nil, err
 	}
 	return ParseGetConversationResponse(rsp)
+}
+
+// PostApiV1ConversationsIdAssignWithBodyWithResponse Take, hand over or return a conversation to the queue
+//
+// An agent may take an unassigned conversation of their teams, hand their own to a member of its team, or return it to the queue (user_id null). A conversation someone else owns (including one taken meanwhile) → 409 conversation_already_assigned with assignee_id and assignee_name; admins may pass force. A user outside the conversation's team → 422 assignee_not_in_team. A closed conversation → 409 conversation_closed. Publishes conversation.updated and conversation.assigned.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/conversations/{id}/assign (the `PostApiV1ConversationsIdAssign` operationId).
+func (c *ClientWithResponses) PostApiV1ConversationsIdAssignWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostApiV1ConversationsIdAssignResponse, error) {
+	rsp, err := c.PostApiV1ConversationsIdAssignWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostApiV1ConversationsIdAssignResponse(rsp)
+}
+
+// PostApiV1ConversationsIdAssignWithResponse Take, hand over or return a conversation to the queue
+//
+// An agent may take an unassigned conversation of their teams, hand their own to a member of its team, or return it to the queue (user_id null). A conversation someone else owns (including one taken meanwhile) → 409 conversation_already_assigned with assignee_id and assignee_name; admins may pass force. A user outside the conversation's team → 422 assignee_not_in_team. A closed conversation → 409 conversation_closed. Publishes conversation.updated and conversation.assigned.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/conversations/{id}/assign (the `PostApiV1ConversationsIdAssign` operationId).
+func (c *ClientWithResponses) PostApiV1ConversationsIdAssignWithResponse(ctx context.Context, id string, body PostApiV1ConversationsIdAssignJSONRequestBody, reqEditors ...RequestEditorFn) (*PostApiV1ConversationsIdAssignResponse, error) {
+	rsp, err := c.PostApiV1ConversationsIdAssign(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostApiV1ConversationsIdAssignResponse(rsp)
 }
 
 // CancelConversationWithResponse Cancel a scheduled start before it goes out
@@ -12336,20 +15040,37 @@ func (c *ClientWithResponses) CancelConversationWithResponse(ctx context.Context
 	return ParseCancelConversationResponse(rsp)
 }
 
-// CloseConversationWithResponse Close a conversation (queued messages stay unsent and visible)
+// CloseConversationWithBodyWithResponse Close a conversation (queued messages stay unsent and visible)
 //
-// Returns a wrapper object for the known response body format(s).
+// The body is optional. A reason that is not one of the account's close_reasons → 422 close_reason_unknown. Publishes conversation.updated and conversation.closed.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/v1/conversations/{id}/close (the `CloseConversation` operationId).
-func (c *ClientWithResponses) CloseConversationWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*CloseConversationResponse, error) {
-	rsp, err := c.CloseConversation(ctx, id, reqEditors...)
+func (c *ClientWithResponses) CloseConversationWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CloseConversationResponse, error) {
+	rsp, err := c.CloseConversationWithBody(ctx, id, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
 	return ParseCloseConversationResponse(rsp)
 }
 
-// ListMessagesWithResponse A conversation's messages, oldest first
+// CloseConversationWithResponse Close a conversation (queued messages stay unsent and visible)
+//
+// The body is optional. A reason that is not one of the account's close_reasons → 422 close_reason_unknown. Publishes conversation.updated and conversation.closed.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/conversations/{id}/close (the `CloseConversation` operationId).
+func (c *ClientWithResponses) CloseConversationWithResponse(ctx context.Context, id string, body CloseConversationJSONRequestBody, reqEditors ...RequestEditorFn) (*CloseConversationResponse, error) {
+	rsp, err := c.CloseConversation(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCloseConversationResponse(rsp)
+}
+
+// ListMessagesWithResponse A conversation's messages and internal notes, oldest first
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -12405,9 +15126,99 @@ func (c *ClientWithResponses) WithdrawMessageWithResponse(ctx context.Context, i
 	return ParseWithdrawMessageResponse(rsp)
 }
 
+// PostApiV1ConversationsIdNotesWithBodyWithResponse Add an internal note to a conversation
+//
+// A message with type note, direction internal and status internal, in the conversation's order, with its author. It is never sent to the contact and never in CRM webhook payloads. Closed conversations take notes too. Text of 0 or more than 4000 characters → 422 note_text_invalid. Publishes message.created and conversation.updated.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/conversations/{id}/notes (the `PostApiV1ConversationsIdNotes` operationId).
+func (c *ClientWithResponses) PostApiV1ConversationsIdNotesWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostApiV1ConversationsIdNotesResponse, error) {
+	rsp, err := c.PostApiV1ConversationsIdNotesWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostApiV1ConversationsIdNotesResponse(rsp)
+}
+
+// PostApiV1ConversationsIdNotesWithResponse Add an internal note to a conversation
+//
+// A message with type note, direction internal and status internal, in the conversation's order, with its author. It is never sent to the contact and never in CRM webhook payloads. Closed conversations take notes too. Text of 0 or more than 4000 characters → 422 note_text_invalid. Publishes message.created and conversation.updated.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/conversations/{id}/notes (the `PostApiV1ConversationsIdNotes` operationId).
+func (c *ClientWithResponses) PostApiV1ConversationsIdNotesWithResponse(ctx context.Context, id string, body PostApiV1ConversationsIdNotesJSONRequestBody, reqEditors ...RequestEditorFn) (*PostApiV1ConversationsIdNotesResponse, error) {
+	rsp, err := c.PostApiV1ConversationsIdNotes(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostApiV1ConversationsIdNotesResponse(rsp)
+}
+
+// PostApiV1ConversationsIdReadWithResponse Mark a conversation read by the caller up to now
+//
+// Its unread_count becomes 0 for the calling user (API keys have no read marks: nothing changes).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/conversations/{id}/read (the `PostApiV1ConversationsIdRead` operationId).
+func (c *ClientWithResponses) PostApiV1ConversationsIdReadWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*PostApiV1ConversationsIdReadResponse, error) {
+	rsp, err := c.PostApiV1ConversationsIdRead(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostApiV1ConversationsIdReadResponse(rsp)
+}
+
+// PostApiV1ConversationsIdReopenWithResponse Reopen a closed conversation while the contact's 24-hour window is open
+//
+// It becomes active again, owned by the caller if it had no owner. After the window → 422 window_closed (start a new conversation with a template); not closed → 409 conversation_not_closed; the contact has another open conversation on the channel → 409 conversation_already_open (existing_id). Publishes conversation.updated and conversation.reopened.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/conversations/{id}/reopen (the `PostApiV1ConversationsIdReopen` operationId).
+func (c *ClientWithResponses) PostApiV1ConversationsIdReopenWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*PostApiV1ConversationsIdReopenResponse, error) {
+	rsp, err := c.PostApiV1ConversationsIdReopen(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostApiV1ConversationsIdReopenResponse(rsp)
+}
+
+// PostApiV1ConversationsIdTransferWithBodyWithResponse Transfer a conversation to a team, optionally to one of its members, with a note
+//
+// The team must be linked to the conversation's channel (422 team_not_allowed_on_channel), the user a member of it (422 assignee_not_in_team); the note (1-4000 characters, note_text_invalid) becomes an internal note. Agents transfer their own or unassigned conversations (else 409 conversation_already_assigned); admins any. Nothing is saved unless everything is. Publishes conversation.updated, conversation.transferred and, with a note, message.created.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/conversations/{id}/transfer (the `PostApiV1ConversationsIdTransfer` operationId).
+func (c *ClientWithResponses) PostApiV1ConversationsIdTransferWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostApiV1ConversationsIdTransferResponse, error) {
+	rsp, err := c.PostApiV1ConversationsIdTransferWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostApiV1ConversationsIdTransferResponse(rsp)
+}
+
+// PostApiV1ConversationsIdTransferWithResponse Transfer a conversation to a team, optionally to one of its members, with a note
+//
+// The team must be linked to the conversation's channel (422 team_not_allowed_on_channel), the user a member of it (422 assignee_not_in_team); the note (1-4000 characters, note_text_invalid) becomes an internal note. Agents transfer their own or unassigned conversations (else 409 conversation_already_assigned); admins any. Nothing is saved unless everything is. Publishes conversation.updated, conversation.transferred and, with a note, message.created.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/conversations/{id}/transfer (the `PostApiV1ConversationsIdTransfer` operationId).
+func (c *ClientWithResponses) PostApiV1ConversationsIdTransferWithResponse(ctx context.Context, id string, body PostApiV1ConversationsIdTransferJSONRequestBody, reqEditors ...RequestEditorFn) (*PostApiV1ConversationsIdTransferResponse, error) {
+	rsp, err := c.PostApiV1ConversationsIdTransfer(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostApiV1ConversationsIdTransferResponse(rsp)
+}
+
 // StreamEventsWithResponse Stream the account's conversation and message changes (server-sent events)
 //
-// A text/event-stream that stays open. Each change is `event: <kind>` (conversation.created, conversation.updated, conversation.waiting_expired, message.created, message.updated, template.updated), `id: <id>` and `data:` the resource's JSON exactly as GET /api/v1/conversations/{id}, the message list or GET /api/v1/templates/{id} (template.updated: Meta changed a template's quality or category) returns it. A `: ping` comment comes every 15 s. Only the caller's account is streamed; an agent logged in with a session gets only its teams' conversations. Each event's data is the resource's latest state, so clients apply it as an upsert: events of different writers (a request, the dispatcher, another server) may arrive in another order than their changes (compare updated_at). The stream is subscribed before the response starts: events of changes made after the first line (`: connected`) are never missed.
+// A text/event-stream that stays open. Each change is `event: <kind>` (conversation.created, conversation.updated, conversation.waiting_expired, conversation.assigned, conversation.transferred, conversation.closed, conversation.reopened, message.created, message.updated, template.updated; an assignment, transfer, close or reopen publishes conversation.updated first, then its own kind), `id: <id>` and `data:` the resource's JSON exactly as GET /api/v1/conversations/{id}, the message list or GET /api/v1/templates/{id} (template.updated: Meta changed a template's quality or category) returns it. A `: ping` comment comes every 15 s. Only the caller's account is streamed; an agent logged in with a session gets only its teams' conversations. Each event's data is the resource's latest state, so clients apply it as an upsert: events of different writers (a request, the dispatcher, another server) may arrive in another order than their changes (compare updated_at). The stream is subscribed before the response starts: events of changes made after the first line (`: connected`) are never missed.
 // Ids are numbers the server's database assigns, growing, unique across every server instance. Events are kept 24 hours: a client that reconnects with the `Last-Event-ID` header (browsers send it on their own reconnects) or the `last_event_id` query parameter set to the last id it received first gets, in order and each once, the events it missed that it may see, with the resources' current state, then the live events. When the id cannot be replayed from (older than 24 h, unknown, not a number, or more than 1000 events behind) the stream starts with `event: reset`, `data: {}` and the id of the account's newest event instead: the client reloads what it shows and keeps that id for its next reconnect. A client too slow to read is disconnected; it reconnects with its last id.
 //
 // Returns a wrapper object for the known response body format(s).
@@ -12447,6 +15258,122 @@ func (c *ClientWithResponses) EstimatePriceWithResponse(ctx context.Context, par
 		return nil, err
 	}
 	return ParseEstimatePriceResponse(rsp)
+}
+
+// GetApiV1QuickRepliesWithResponse The account's quick replies and the caller's personal ones, newest first
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/quick-replies (the `GetApiV1QuickReplies` operationId).
+func (c *ClientWithResponses) GetApiV1QuickRepliesWithResponse(ctx context.Context, params *GetApiV1QuickRepliesParams, reqEditors ...RequestEditorFn) (*GetApiV1QuickRepliesResponse, error) {
+	rsp, err := c.GetApiV1QuickReplies(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetApiV1QuickRepliesResponse(rsp)
+}
+
+// PostApiV1QuickRepliesWithBodyWithResponse Create a quick reply
+//
+// scope account is for admins (403 for agents, including agent API keys); personal belongs to the calling user (an API key has none: quick_reply_scope_invalid). Every invalid field at once: quick_reply_shortcut_invalid, quick_reply_text_invalid, quick_reply_placeholder_unknown, quick_reply_scope_invalid. A shortcut already used in the same scope (and owner) → 409 quick_reply_exists.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/quick-replies (the `PostApiV1QuickReplies` operationId).
+func (c *ClientWithResponses) PostApiV1QuickRepliesWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostApiV1QuickRepliesResponse, error) {
+	rsp, err := c.PostApiV1QuickRepliesWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostApiV1QuickRepliesResponse(rsp)
+}
+
+// PostApiV1QuickRepliesWithResponse Create a quick reply
+//
+// scope account is for admins (403 for agents, including agent API keys); personal belongs to the calling user (an API key has none: quick_reply_scope_invalid). Every invalid field at once: quick_reply_shortcut_invalid, quick_reply_text_invalid, quick_reply_placeholder_unknown, quick_reply_scope_invalid. A shortcut already used in the same scope (and owner) → 409 quick_reply_exists.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/quick-replies (the `PostApiV1QuickReplies` operationId).
+func (c *ClientWithResponses) PostApiV1QuickRepliesWithResponse(ctx context.Context, body PostApiV1QuickRepliesJSONRequestBody, reqEditors ...RequestEditorFn) (*PostApiV1QuickRepliesResponse, error) {
+	rsp, err := c.PostApiV1QuickReplies(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostApiV1QuickRepliesResponse(rsp)
+}
+
+// DeleteApiV1QuickRepliesIdWithResponse Delete a quick reply (the account's: admins; personal: their owner)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/quick-replies/{id} (the `DeleteApiV1QuickRepliesId` operationId).
+func (c *ClientWithResponses) DeleteApiV1QuickRepliesIdWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*DeleteApiV1QuickRepliesIdResponse, error) {
+	rsp, err := c.DeleteApiV1QuickRepliesId(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteApiV1QuickRepliesIdResponse(rsp)
+}
+
+// PatchApiV1QuickRepliesIdWithBodyWithResponse Change a quick reply's shortcut or text
+//
+// The account's are changed by admins (403 for agents), personal ones by their owner (another user's → 404). Same rules as creating.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/v1/quick-replies/{id} (the `PatchApiV1QuickRepliesId` operationId).
+func (c *ClientWithResponses) PatchApiV1QuickRepliesIdWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchApiV1QuickRepliesIdResponse, error) {
+	rsp, err := c.PatchApiV1QuickRepliesIdWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePatchApiV1QuickRepliesIdResponse(rsp)
+}
+
+// PatchApiV1QuickRepliesIdWithResponse Change a quick reply's shortcut or text
+//
+// The account's are changed by admins (403 for agents), personal ones by their owner (another user's → 404). Same rules as creating.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/v1/quick-replies/{id} (the `PatchApiV1QuickRepliesId` operationId).
+func (c *ClientWithResponses) PatchApiV1QuickRepliesIdWithResponse(ctx context.Context, id string, body PatchApiV1QuickRepliesIdJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchApiV1QuickRepliesIdResponse, error) {
+	rsp, err := c.PatchApiV1QuickRepliesId(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePatchApiV1QuickRepliesIdResponse(rsp)
+}
+
+// PostApiV1QuickRepliesIdRenderWithBodyWithResponse A quick reply's text filled for a conversation
+//
+// {{nome}} is the contact's name, {{primeiro_nome}} its first word, {{atendente}} the calling user's name (empty for what is not known). The conversation must be one the caller may see (404 conversation_not_found otherwise).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/quick-replies/{id}/render (the `PostApiV1QuickRepliesIdRender` operationId).
+func (c *ClientWithResponses) PostApiV1QuickRepliesIdRenderWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostApiV1QuickRepliesIdRenderResponse, error) {
+	rsp, err := c.PostApiV1QuickRepliesIdRenderWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostApiV1QuickRepliesIdRenderResponse(rsp)
+}
+
+// PostApiV1QuickRepliesIdRenderWithResponse A quick reply's text filled for a conversation
+//
+// {{nome}} is the contact's name, {{primeiro_nome}} its first word, {{atendente}} the calling user's name (empty for what is not known). The conversation must be one the caller may see (404 conversation_not_found otherwise).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/quick-replies/{id}/render (the `PostApiV1QuickRepliesIdRender` operationId).
+func (c *ClientWithResponses) PostApiV1QuickRepliesIdRenderWithResponse(ctx context.Context, id string, body PostApiV1QuickRepliesIdRenderJSONRequestBody, reqEditors ...RequestEditorFn) (*PostApiV1QuickRepliesIdRenderResponse, error) {
+	rsp, err := c.PostApiV1QuickRepliesIdRender(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostApiV1QuickRepliesIdRenderResponse(rsp)
 }
 
 // SimulateInboundWithBodyWithResponse Simulate a contact's reply on a sandbox channel
@@ -14533,6 +17460,73 @@ func ParsePostApiV1ContactsIdConsentResponse(rsp *http.Response) (*PostApiV1Cont
 	return response, nil
 }
 
+// ParseGetApiV1ContactsIdNotesResponse parses an HTTP response from a GetApiV1ContactsIdNotesWithResponse call
+func ParseGetApiV1ContactsIdNotesResponse(rsp *http.Response) (*GetApiV1ContactsIdNotesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetApiV1ContactsIdNotesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest MessageList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetApiV1ContactsIdNotesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetApiV1ContactsIdStartStateResponse parses an HTTP response from a GetApiV1ContactsIdStartStateWithResponse call
 func ParseGetApiV1ContactsIdStartStateResponse(rsp *http.Response) (*GetApiV1ContactsIdStartStateResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -14755,6 +17749,59 @@ func ParseStartConversationResponse(rsp *http.Response) (*StartConversationRespo
 	return response, nil
 }
 
+// ParseGetApiV1ConversationsCountsResponse parses an HTTP response from a GetApiV1ConversationsCountsWithResponse call
+func ParseGetApiV1ConversationsCountsResponse(rsp *http.Response) (*GetApiV1ConversationsCountsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetApiV1ConversationsCountsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ConversationCounts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetApiV1ConversationsCountsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetConversationResponse parses an HTTP response from a GetConversationWithResponse call
 func ParseGetConversationResponse(rsp *http.Response) (*GetConversationResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -14802,6 +17849,101 @@ func ParseGetConversationResponse(rsp *http.Response) (*GetConversationResponse,
 	switch {
 	case rsp.StatusCode == 429:
 		var headers GetConversationResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePostApiV1ConversationsIdAssignResponse parses an HTTP response from a PostApiV1ConversationsIdAssignWithResponse call
+func ParsePostApiV1ConversationsIdAssignResponse(rsp *http.Response) (*PostApiV1ConversationsIdAssignResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostApiV1ConversationsIdAssignResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Conversation
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers PostApiV1ConversationsIdAssignResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -14910,6 +18052,13 @@ func ParseCloseConversationResponse(rsp *http.Response) (*CloseConversationRespo
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -14937,6 +18086,20 @@ func ParseCloseConversationResponse(rsp *http.Response) (*CloseConversationRespo
 			return nil, err
 		}
 		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest RateLimited
@@ -15202,6 +18365,337 @@ func ParseWithdrawMessageResponse(rsp *http.Response) (*WithdrawMessageResponse,
 	return response, nil
 }
 
+// ParsePostApiV1ConversationsIdNotesResponse parses an HTTP response from a PostApiV1ConversationsIdNotesWithResponse call
+func ParsePostApiV1ConversationsIdNotesResponse(rsp *http.Response) (*PostApiV1ConversationsIdNotesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostApiV1ConversationsIdNotesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers PostApiV1ConversationsIdNotesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePostApiV1ConversationsIdReadResponse parses an HTTP response from a PostApiV1ConversationsIdReadWithResponse call
+func ParsePostApiV1ConversationsIdReadResponse(rsp *http.Response) (*PostApiV1ConversationsIdReadResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostApiV1ConversationsIdReadResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Conversation
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers PostApiV1ConversationsIdReadResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePostApiV1ConversationsIdReopenResponse parses an HTTP response from a PostApiV1ConversationsIdReopenWithResponse call
+func ParsePostApiV1ConversationsIdReopenResponse(rsp *http.Response) (*PostApiV1ConversationsIdReopenResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostApiV1ConversationsIdReopenResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Conversation
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers PostApiV1ConversationsIdReopenResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePostApiV1ConversationsIdTransferResponse parses an HTTP response from a PostApiV1ConversationsIdTransferWithResponse call
+func ParsePostApiV1ConversationsIdTransferResponse(rsp *http.Response) (*PostApiV1ConversationsIdTransferResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostApiV1ConversationsIdTransferResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Conversation
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers PostApiV1ConversationsIdTransferResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseStreamEventsResponse parses an HTTP response from a StreamEventsWithResponse call
 func ParseStreamEventsResponse(rsp *http.Response) (*StreamEventsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -15355,6 +18849,400 @@ func ParseEstimatePriceResponse(rsp *http.Response) (*EstimatePriceResponse, err
 	switch {
 	case rsp.StatusCode == 429:
 		var headers EstimatePriceResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetApiV1QuickRepliesResponse parses an HTTP response from a GetApiV1QuickRepliesWithResponse call
+func ParseGetApiV1QuickRepliesResponse(rsp *http.Response) (*GetApiV1QuickRepliesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetApiV1QuickRepliesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest QuickReplyList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetApiV1QuickRepliesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePostApiV1QuickRepliesResponse parses an HTTP response from a PostApiV1QuickRepliesWithResponse call
+func ParsePostApiV1QuickRepliesResponse(rsp *http.Response) (*PostApiV1QuickRepliesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostApiV1QuickRepliesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest QuickReply
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers PostApiV1QuickRepliesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteApiV1QuickRepliesIdResponse parses an HTTP response from a DeleteApiV1QuickRepliesIdWithResponse call
+func ParseDeleteApiV1QuickRepliesIdResponse(rsp *http.Response) (*DeleteApiV1QuickRepliesIdResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteApiV1QuickRepliesIdResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers DeleteApiV1QuickRepliesIdResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePatchApiV1QuickRepliesIdResponse parses an HTTP response from a PatchApiV1QuickRepliesIdWithResponse call
+func ParsePatchApiV1QuickRepliesIdResponse(rsp *http.Response) (*PatchApiV1QuickRepliesIdResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PatchApiV1QuickRepliesIdResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest QuickReply
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers PatchApiV1QuickRepliesIdResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePostApiV1QuickRepliesIdRenderResponse parses an HTTP response from a PostApiV1QuickRepliesIdRenderWithResponse call
+func ParsePostApiV1QuickRepliesIdRenderResponse(rsp *http.Response) (*PostApiV1QuickRepliesIdRenderResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostApiV1QuickRepliesIdRenderResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RenderedQuickReply
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers PostApiV1QuickRepliesIdRenderResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

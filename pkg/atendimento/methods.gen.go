@@ -247,6 +247,18 @@ func (c *Client) PostApiV1ContactsIdConsent(ctx context.Context, id string, body
 	return rsp.JSON201, nil
 }
 
+// GetApiV1ContactsIdNotes calls GET /api/v1/contacts/{id}/notes: The internal notes of every conversation of a contact, newest first.
+func (c *Client) GetApiV1ContactsIdNotes(ctx context.Context, id string, params *GetApiV1ContactsIdNotesParams, reqEditors ...RequestEditorFn) (*MessageList, error) {
+	rsp, err := c.raw.GetApiV1ContactsIdNotesWithResponse(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	if rsp.JSON200 == nil {
+		return nil, unexpected(rsp.HTTPResponse, rsp.Body)
+	}
+	return rsp.JSON200, nil
+}
+
 // GetApiV1ContactsIdStartState calls GET /api/v1/contacts/{id}/start-state: What a start with the contact on a channel would meet, before anything is filled.
 func (c *Client) GetApiV1ContactsIdStartState(ctx context.Context, id string, params *GetApiV1ContactsIdStartStateParams, reqEditors ...RequestEditorFn) (*StartState, error) {
 	rsp, err := c.raw.GetApiV1ContactsIdStartStateWithResponse(ctx, id, params, reqEditors...)
@@ -283,9 +295,33 @@ func (c *Client) StartConversation(ctx context.Context, params *StartConversatio
 	return rsp.JSON201, nil
 }
 
+// GetApiV1ConversationsCounts calls GET /api/v1/conversations/counts: The caller's desk tabs: counts and unread per tab.
+func (c *Client) GetApiV1ConversationsCounts(ctx context.Context, reqEditors ...RequestEditorFn) (*ConversationCounts, error) {
+	rsp, err := c.raw.GetApiV1ConversationsCountsWithResponse(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	if rsp.JSON200 == nil {
+		return nil, unexpected(rsp.HTTPResponse, rsp.Body)
+	}
+	return rsp.JSON200, nil
+}
+
 // GetConversation calls GET /api/v1/conversations/{id}: Get a conversation.
 func (c *Client) GetConversation(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*Conversation, error) {
 	rsp, err := c.raw.GetConversationWithResponse(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	if rsp.JSON200 == nil {
+		return nil, unexpected(rsp.HTTPResponse, rsp.Body)
+	}
+	return rsp.JSON200, nil
+}
+
+// PostApiV1ConversationsIdAssign calls POST /api/v1/conversations/{id}/assign: Take, hand over or return a conversation to the queue.
+func (c *Client) PostApiV1ConversationsIdAssign(ctx context.Context, id string, body PostApiV1ConversationsIdAssignJSONRequestBody, reqEditors ...RequestEditorFn) (*Conversation, error) {
+	rsp, err := c.raw.PostApiV1ConversationsIdAssignWithResponse(ctx, id, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -308,8 +344,8 @@ func (c *Client) CancelConversation(ctx context.Context, id string, reqEditors .
 }
 
 // CloseConversation calls POST /api/v1/conversations/{id}/close: Close a conversation (queued messages stay unsent and visible).
-func (c *Client) CloseConversation(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*Conversation, error) {
-	rsp, err := c.raw.CloseConversationWithResponse(ctx, id, reqEditors...)
+func (c *Client) CloseConversation(ctx context.Context, id string, body CloseConversationJSONRequestBody, reqEditors ...RequestEditorFn) (*Conversation, error) {
+	rsp, err := c.raw.CloseConversationWithResponse(ctx, id, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -319,7 +355,7 @@ func (c *Client) CloseConversation(ctx context.Context, id string, reqEditors ..
 	return rsp.JSON200, nil
 }
 
-// ListMessages calls GET /api/v1/conversations/{id}/messages: A conversation's messages, oldest first.
+// ListMessages calls GET /api/v1/conversations/{id}/messages: A conversation's messages and internal notes, oldest first.
 func (c *Client) ListMessages(ctx context.Context, id string, params *ListMessagesParams, reqEditors ...RequestEditorFn) (*MessageList, error) {
 	rsp, err := c.raw.ListMessagesWithResponse(ctx, id, params, reqEditors...)
 	if err != nil {
@@ -352,6 +388,54 @@ func (c *Client) WithdrawMessage(ctx context.Context, id string, messageId strin
 	return drain(rsp)
 }
 
+// PostApiV1ConversationsIdNotes calls POST /api/v1/conversations/{id}/notes: Add an internal note to a conversation.
+func (c *Client) PostApiV1ConversationsIdNotes(ctx context.Context, id string, body PostApiV1ConversationsIdNotesJSONRequestBody, reqEditors ...RequestEditorFn) (*Message, error) {
+	rsp, err := c.raw.PostApiV1ConversationsIdNotesWithResponse(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	if rsp.JSON201 == nil {
+		return nil, unexpected(rsp.HTTPResponse, rsp.Body)
+	}
+	return rsp.JSON201, nil
+}
+
+// PostApiV1ConversationsIdRead calls POST /api/v1/conversations/{id}/read: Mark a conversation read by the caller up to now.
+func (c *Client) PostApiV1ConversationsIdRead(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*Conversation, error) {
+	rsp, err := c.raw.PostApiV1ConversationsIdReadWithResponse(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	if rsp.JSON200 == nil {
+		return nil, unexpected(rsp.HTTPResponse, rsp.Body)
+	}
+	return rsp.JSON200, nil
+}
+
+// PostApiV1ConversationsIdReopen calls POST /api/v1/conversations/{id}/reopen: Reopen a closed conversation while the contact's 24-hour window is open.
+func (c *Client) PostApiV1ConversationsIdReopen(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*Conversation, error) {
+	rsp, err := c.raw.PostApiV1ConversationsIdReopenWithResponse(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	if rsp.JSON200 == nil {
+		return nil, unexpected(rsp.HTTPResponse, rsp.Body)
+	}
+	return rsp.JSON200, nil
+}
+
+// PostApiV1ConversationsIdTransfer calls POST /api/v1/conversations/{id}/transfer: Transfer a conversation to a team, optionally to one of its members, with a note.
+func (c *Client) PostApiV1ConversationsIdTransfer(ctx context.Context, id string, body PostApiV1ConversationsIdTransferJSONRequestBody, reqEditors ...RequestEditorFn) (*Conversation, error) {
+	rsp, err := c.raw.PostApiV1ConversationsIdTransferWithResponse(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	if rsp.JSON200 == nil {
+		return nil, unexpected(rsp.HTTPResponse, rsp.Body)
+	}
+	return rsp.JSON200, nil
+}
+
 // StreamEvents calls GET /api/v1/events: Stream the account's conversation and message changes (server-sent events).
 func (c *Client) StreamEvents(ctx context.Context, params *StreamEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	return c.raw.ClientInterface.StreamEvents(ctx, params, reqEditors...)
@@ -372,6 +456,63 @@ func (c *Client) GetMe(ctx context.Context, reqEditors ...RequestEditorFn) (*Me,
 // EstimatePrice calls GET /api/v1/pricing/estimate: Estimated cost of sending a template to a contact now.
 func (c *Client) EstimatePrice(ctx context.Context, params *EstimatePriceParams, reqEditors ...RequestEditorFn) (*Estimate, error) {
 	rsp, err := c.raw.EstimatePriceWithResponse(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	if rsp.JSON200 == nil {
+		return nil, unexpected(rsp.HTTPResponse, rsp.Body)
+	}
+	return rsp.JSON200, nil
+}
+
+// GetApiV1QuickReplies calls GET /api/v1/quick-replies: The account's quick replies and the caller's personal ones, newest first.
+func (c *Client) GetApiV1QuickReplies(ctx context.Context, params *GetApiV1QuickRepliesParams, reqEditors ...RequestEditorFn) (*QuickReplyList, error) {
+	rsp, err := c.raw.GetApiV1QuickRepliesWithResponse(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	if rsp.JSON200 == nil {
+		return nil, unexpected(rsp.HTTPResponse, rsp.Body)
+	}
+	return rsp.JSON200, nil
+}
+
+// PostApiV1QuickReplies calls POST /api/v1/quick-replies: Create a quick reply.
+func (c *Client) PostApiV1QuickReplies(ctx context.Context, body PostApiV1QuickRepliesJSONRequestBody, reqEditors ...RequestEditorFn) (*QuickReply, error) {
+	rsp, err := c.raw.PostApiV1QuickRepliesWithResponse(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	if rsp.JSON201 == nil {
+		return nil, unexpected(rsp.HTTPResponse, rsp.Body)
+	}
+	return rsp.JSON201, nil
+}
+
+// DeleteApiV1QuickRepliesId calls DELETE /api/v1/quick-replies/{id}: Delete a quick reply (the account's: admins; personal: their owner).
+func (c *Client) DeleteApiV1QuickRepliesId(ctx context.Context, id string, reqEditors ...RequestEditorFn) error {
+	rsp, err := c.raw.ClientInterface.DeleteApiV1QuickRepliesId(ctx, id, reqEditors...)
+	if err != nil {
+		return err
+	}
+	return drain(rsp)
+}
+
+// PatchApiV1QuickRepliesId calls PATCH /api/v1/quick-replies/{id}: Change a quick reply's shortcut or text.
+func (c *Client) PatchApiV1QuickRepliesId(ctx context.Context, id string, body PatchApiV1QuickRepliesIdJSONRequestBody, reqEditors ...RequestEditorFn) (*QuickReply, error) {
+	rsp, err := c.raw.PatchApiV1QuickRepliesIdWithResponse(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	if rsp.JSON200 == nil {
+		return nil, unexpected(rsp.HTTPResponse, rsp.Body)
+	}
+	return rsp.JSON200, nil
+}
+
+// PostApiV1QuickRepliesIdRender calls POST /api/v1/quick-replies/{id}/render: A quick reply's text filled for a conversation.
+func (c *Client) PostApiV1QuickRepliesIdRender(ctx context.Context, id string, body PostApiV1QuickRepliesIdRenderJSONRequestBody, reqEditors ...RequestEditorFn) (*RenderedQuickReply, error) {
+	rsp, err := c.raw.PostApiV1QuickRepliesIdRenderWithResponse(ctx, id, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}

@@ -35,6 +35,7 @@ import (
 	"github.com/atendimento/atendimento/internal/event"
 	"github.com/atendimento/atendimento/internal/idempotency"
 	"github.com/atendimento/atendimento/internal/pricing"
+	"github.com/atendimento/atendimento/internal/quickreply"
 	"github.com/atendimento/atendimento/internal/secret"
 	"github.com/atendimento/atendimento/internal/store"
 	"github.com/atendimento/atendimento/internal/team"
@@ -364,6 +365,7 @@ type App struct {
 	Templates     *template.Service
 	TemplateSync  *templatesync.Syncer
 	Conversations *conversation.Service
+	QuickReplies  *quickreply.Service
 	Dispatcher    *dispatch.Dispatcher
 	Events        *event.Broker
 	CRMHooks      *crmhook.Service
@@ -447,15 +449,16 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*Ap
 	}
 	a.Conversations = conversation.NewService(db, conversation.Deps{Contacts: a.Contacts, Channels: a.Channels, Teams: a.Teams,
 		Templates: a.Templates, Card: pricing.Default(), Wake: wakeDispatchers(dispatching, db, log), Publisher: a.Events, Now: now,
-		Keywords: a.Accounts.ConsentKeywords})
-	render := &api.EventRenderer{Conversations: a.Conversations, Contacts: a.Contacts, Templates: a.Templates}
+		Keywords: a.Accounts.ConsentKeywords, CloseReasons: a.Accounts.CloseReasons, UserNames: a.Accounts.UserNames})
+	a.QuickReplies = quickreply.NewService(db)
+	render := &api.EventRenderer{Conversations: a.Conversations, Contacts: a.Contacts, Templates: a.Templates, Accounts: a.Accounts}
 	a.CRMHooks = crmhook.New(cfg.Webhooks, db, box, render.Render, log)
 	a.Events.AddSink(a.CRMHooks)
 	a.Cloud = whatsapp.NewClient(whatsapp.Config{BaseURL: cfg.WhatsAppAPIBaseURL, Version: cfg.WhatsAppAPIVersion})
 	a.TemplateSync = templatesync.New(a.Channels, a.Templates, a.Cloud, log)
 	a.Dispatcher = dispatch.New(cfg.Dispatch, dispatching, a.Conversations, a.Channels, a.Contacts, a.Cloud, log)
 	deps := api.Deps{DB: db, Accounts: a.Accounts, Contacts: a.Contacts, Channels: a.Channels, Teams: a.Teams, Templates: a.Templates,
-		Conversations: a.Conversations, Idempotency: idempotency.New(db), Webhooks: webhook.New(a.Conversations, a.Templates, a.Events, log), Log: log, Registry: a.Registry, OpenAPI: atendimento.OpenAPI,
+		Conversations: a.Conversations, QuickReplies: a.QuickReplies, Idempotency: idempotency.New(db), Webhooks: webhook.New(a.Conversations, a.Templates, a.Events, log), Log: log, Registry: a.Registry, OpenAPI: atendimento.OpenAPI,
 		SecureCookies: cfg.SecureCookies, TemplateSync: a.TemplateSync, WaitingTimeout: cfg.WaitingTimeout, RequestTimeout: cfg.RequestTimeout,
 		APIKeyRate: cfg.APIKeyRate, APIKeyBurst: cfg.APIKeyBurst, LoginLimit: api.LoginLimit{Now: a.clock.Now}, MetricsToken: cfg.MetricsToken}
 	deps.Events, deps.CRMHooks = a.Events, a.CRMHooks

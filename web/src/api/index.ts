@@ -116,15 +116,6 @@ export interface ConversationFilter {
   unread?: boolean
 }
 
-/**
- * A path of the desk's contract (DESIGN.md § The desk) with its `{params}` filled. The desk
- * routes are built on a branch beside this one: once they are in openapi.yaml these calls move
- * to `route()`, which checks them against the spec.
- */
-function desk(template: string, params: Record<string, string> = {}): string {
-  return template.replace(/\{(\w+)\}/g, (_, k: string) => encodeURIComponent(params[k]))
-}
-
 /** POST /conversations/{id}/close with the reason picked from the account's list (none: no reason). */
 function closeConversation(id: Id, reason?: string) {
   return request<Conversation>('POST', route('/api/v1/conversations/{id}/close', { id }), { body: reason ? { reason } : {} })
@@ -174,21 +165,21 @@ export const api = {
       signal,
     }),
   /** GET /conversations/counts: the caller's tabs. */
-  conversationCounts: () => request<ConversationCounts>('GET', desk('/conversations/counts')),
+  conversationCounts: () => request<ConversationCounts>('GET', route('/api/v1/conversations/counts')),
   getConversation: (id: Id) => request<Conversation>('GET', route('/api/v1/conversations/{id}', { id })),
   closeConversation,
-  reopenConversation: (id: Id) => request<Conversation>('POST', desk('/conversations/{id}/reopen', { id })),
+  reopenConversation: (id: Id) => request<Conversation>('POST', route('/api/v1/conversations/{id}/reopen', { id })),
   /** POST /conversations/{id}/assign: a user id takes or hands it over; null returns it to the queue. */
   assignConversation: (id: Id, userId: Id | null, force = false) =>
-    request<Conversation>('POST', desk('/conversations/{id}/assign', { id }), { body: force ? { user_id: userId, force } : { user_id: userId } }),
+    request<Conversation>('POST', route('/api/v1/conversations/{id}/assign', { id }), { body: force ? { user_id: userId, force } : { user_id: userId } }),
   transferConversation: (id: Id, input: TransferInput) =>
-    request<Conversation>('POST', desk('/conversations/{id}/transfer', { id }), { body: input }),
+    request<Conversation>('POST', route('/api/v1/conversations/{id}/transfer', { id }), { body: input }),
   /** POST /conversations/{id}/read: the caller has read it up to now. */
-  markRead: (id: Id) => request<unknown>('POST', desk('/conversations/{id}/read', { id })),
-  addNote: (id: Id, text: string) => request<Message>('POST', desk('/conversations/{id}/notes', { id }), { body: { text } }),
+  markRead: (id: Id) => request<unknown>('POST', route('/api/v1/conversations/{id}/read', { id })),
+  addNote: (id: Id, text: string) => request<Message>('POST', route('/api/v1/conversations/{id}/notes', { id }), { body: { text } }),
   /** GET /contacts/{id}/notes: one page of the contact's internal notes, newest first. */
   contactNotes: (contactId: Id, cursor: string | null = null) =>
-    request<Page<Message>>('GET', desk('/contacts/{id}/notes', { id: contactId }), { query: { cursor, limit: 20 } }),
+    request<Page<Message>>('GET', route('/api/v1/contacts/{id}/notes', { id: contactId }), { query: { cursor, limit: 20 } }),
   updateContact: (id: Id, input: Partial<ContactInput>) =>
     request<Contact>('PATCH', route('/api/v1/contacts/{id}', { id }), { body: input }),
 
@@ -198,14 +189,14 @@ export const api = {
 
   /** GET /quick-replies: the account's and the caller's own, matching `q` on shortcut or text. */
   listQuickReplies: (q = '', signal?: AbortSignal) =>
-    request<Page<QuickReply>>('GET', desk('/quick-replies'), { query: { q, limit: MAX_PAGE }, signal }).then((p) => p.items),
-  createQuickReply: (input: QuickReplyInput) => request<QuickReply>('POST', desk('/quick-replies'), { body: input }),
+    request<Page<QuickReply>>('GET', route('/api/v1/quick-replies'), { query: { q, limit: MAX_PAGE }, signal }).then((p) => p.items),
+  createQuickReply: (input: QuickReplyInput) => request<QuickReply>('POST', route('/api/v1/quick-replies'), { body: input }),
   updateQuickReply: (id: Id, input: Partial<QuickReplyInput>) =>
-    request<QuickReply>('PATCH', desk('/quick-replies/{id}', { id }), { body: input }),
-  deleteQuickReply: (id: Id) => request<void>('DELETE', desk('/quick-replies/{id}', { id })),
+    request<QuickReply>('PATCH', route('/api/v1/quick-replies/{id}', { id }), { body: input }),
+  deleteQuickReply: (id: Id) => request<void>('DELETE', route('/api/v1/quick-replies/{id}', { id })),
   /** POST /quick-replies/{id}/render: the text with {{nome}}, {{primeiro_nome}}, {{atendente}} filled. */
   renderQuickReply: (id: Id, conversationId: Id) =>
-    request<{ text: string }>('POST', desk('/quick-replies/{id}/render', { id }), { body: { conversation_id: conversationId } }).then((r) => r.text),
+    request<{ text: string }>('POST', route('/api/v1/quick-replies/{id}/render', { id }), { body: { conversation_id: conversationId } }).then((r) => r.text),
   cancelConversation: (id: Id) => request<Conversation>('POST', route('/api/v1/conversations/{id}/cancel', { id })),
 
   listMessages: (conversationId: Id) => all<Message>(route('/api/v1/conversations/{id}/messages', { id: conversationId })),

@@ -1470,6 +1470,78 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/contacts/{id}/notes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The internal notes of every conversation of a contact, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description page size (1-200, default 50) */
+                    limit?: number;
+                    /** @description next_cursor of the previous page */
+                    cursor?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description contact id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MessageList"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Entity */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                429: components["responses"]["RateLimited"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/contacts/{id}/start-state": {
         parameters: {
             query?: never;
@@ -1617,12 +1689,21 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List conversations (agents see their teams' only) */
+        /**
+         * List conversations (agents see their teams' only)
+         * @description Most recently changed first (updated_at, then id); next_cursor pages through every match, null on the last page. Filters combine: status (repeat it or comma-separate; open = scheduled, waiting and active), assignee_id (me, none for the team queue, or a user id), q (the contact's name, ignoring case and accents, or phone in any written form), team_id, channel_id, contact_id, unread=true (conversations with inbound messages the caller has not read; users only).
+         */
         get: {
             parameters: {
                 query?: {
-                    /** @description one status or several, comma-separated */
-                    status?: string;
+                    /** @description states (repeatable, or comma-separated); open = scheduled, waiting, active */
+                    status?: string[];
+                    /** @description me, none, or a user id */
+                    assignee_id?: string;
+                    /** @description contact name or phone */
+                    q?: string;
+                    /** @description only conversations with unread inbound messages */
+                    unread?: boolean;
                     /** @description team id */
                     team_id?: string;
                     /** @description channel id */
@@ -1831,6 +1912,117 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/conversations/{id}/assign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Take, hand over or return a conversation to the queue
+         * @description An agent may take an unassigned conversation of their teams, hand their own to a member of its team, or return it to the queue (user_id null). A conversation someone else owns (including one taken meanwhile) → 409 conversation_already_assigned with assignee_id and assignee_name; admins may pass force. A user outside the conversation's team → 422 assignee_not_in_team. A closed conversation → 409 conversation_closed. Publishes conversation.updated and conversation.assigned.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description conversation id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            /** @description the new owner */
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["AssignRequest"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Conversation"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unsupported Media Type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Entity */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                429: components["responses"]["RateLimited"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/conversations/{id}/cancel": {
         parameters: {
             query?: never;
@@ -1916,7 +2108,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Close a conversation (queued messages stay unsent and visible) */
+        /**
+         * Close a conversation (queued messages stay unsent and visible)
+         * @description The body is optional. A reason that is not one of the account's close_reasons → 422 close_reason_unknown. Publishes conversation.updated and conversation.closed.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -1927,7 +2122,12 @@ export interface paths {
                 };
                 cookie?: never;
             };
-            requestBody?: never;
+            /** @description the reason */
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["CloseRequest"];
+                };
+            };
             responses: {
                 /** @description OK */
                 200: {
@@ -1936,6 +2136,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Conversation"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description Unauthorized */
@@ -1974,6 +2183,24 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Unsupported Media Type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Entity */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 429: components["responses"]["RateLimited"];
             };
         };
@@ -1990,7 +2217,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A conversation's messages, oldest first */
+        /** A conversation's messages and internal notes, oldest first */
         get: {
             parameters: {
                 query?: {
@@ -2235,6 +2462,426 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/conversations/{id}/notes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add an internal note to a conversation
+         * @description A message with type note, direction internal and status internal, in the conversation's order, with its author. It is never sent to the contact and never in CRM webhook payloads. Closed conversations take notes too. Text of 0 or more than 4000 characters → 422 note_text_invalid. Publishes message.created and conversation.updated.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description conversation id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            /** @description the note */
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["NoteRequest"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Message"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unsupported Media Type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Entity */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                429: components["responses"]["RateLimited"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark a conversation read by the caller up to now
+         * @description Its unread_count becomes 0 for the calling user (API keys have no read marks: nothing changes).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description conversation id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Conversation"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                429: components["responses"]["RateLimited"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/reopen": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reopen a closed conversation while the contact's 24-hour window is open
+         * @description It becomes active again, owned by the caller if it had no owner. After the window → 422 window_closed (start a new conversation with a template); not closed → 409 conversation_not_closed; the contact has another open conversation on the channel → 409 conversation_already_open (existing_id). Publishes conversation.updated and conversation.reopened.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description conversation id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Conversation"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Entity */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                429: components["responses"]["RateLimited"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/transfer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Transfer a conversation to a team, optionally to one of its members, with a note
+         * @description The team must be linked to the conversation's channel (422 team_not_allowed_on_channel), the user a member of it (422 assignee_not_in_team); the note (1-4000 characters, note_text_invalid) becomes an internal note. Agents transfer their own or unassigned conversations (else 409 conversation_already_assigned); admins any. Nothing is saved unless everything is. Publishes conversation.updated, conversation.transferred and, with a note, message.created.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description conversation id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            /** @description where to */
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["TransferRequest"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Conversation"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unsupported Media Type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Entity */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                429: components["responses"]["RateLimited"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/counts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's desk tabs: counts and unread per tab
+         * @description mine = assigned to the caller and active; waiting = assigned to the caller and waiting for the contact (or scheduled); others = open and unassigned or a colleague's, in the caller's teams (admins and API keys: every team); closed = closed in the caller's teams. unread counts the tab's conversations with inbound messages the caller has not read.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ConversationCounts"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                429: components["responses"]["RateLimited"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/events": {
         parameters: {
             query?: never;
@@ -2244,7 +2891,7 @@ export interface paths {
         };
         /**
          * Stream the account's conversation and message changes (server-sent events)
-         * @description A text/event-stream that stays open. Each change is `event: <kind>` (conversation.created, conversation.updated, conversation.waiting_expired, message.created, message.updated, template.updated), `id: <id>` and `data:` the resource's JSON exactly as GET /api/v1/conversations/{id}, the message list or GET /api/v1/templates/{id} (template.updated: Meta changed a template's quality or category) returns it. A `: ping` comment comes every 15 s. Only the caller's account is streamed; an agent logged in with a session gets only its teams' conversations. Each event's data is the resource's latest state, so clients apply it as an upsert: events of different writers (a request, the dispatcher, another server) may arrive in another order than their changes (compare updated_at). The stream is subscribed before the response starts: events of changes made after the first line (`: connected`) are never missed.
+         * @description A text/event-stream that stays open. Each change is `event: <kind>` (conversation.created, conversation.updated, conversation.waiting_expired, conversation.assigned, conversation.transferred, conversation.closed, conversation.reopened, message.created, message.updated, template.updated; an assignment, transfer, close or reopen publishes conversation.updated first, then its own kind), `id: <id>` and `data:` the resource's JSON exactly as GET /api/v1/conversations/{id}, the message list or GET /api/v1/templates/{id} (template.updated: Meta changed a template's quality or category) returns it. A `: ping` comment comes every 15 s. Only the caller's account is streamed; an agent logged in with a session gets only its teams' conversations. Each event's data is the resource's latest state, so clients apply it as an upsert: events of different writers (a request, the dispatcher, another server) may arrive in another order than their changes (compare updated_at). The stream is subscribed before the response starts: events of changes made after the first line (`: connected`) are never missed.
          *     Ids are numbers the server's database assigns, growing, unique across every server instance. Events are kept 24 hours: a client that reconnects with the `Last-Event-ID` header (browsers send it on their own reconnects) or the `last_event_id` query parameter set to the last id it received first gets, in order and each once, the events it missed that it may see, with the resources' current state, then the live events. When the id cannot be replayed from (older than 24 h, unknown, not a number, or more than 1000 events behind) the stream starts with `event: reset`, `data: {}` and the id of the account's newest event instead: the client reloads what it shows and keeps that id for its next reconnect. A client too slow to read is disconnected; it reconnects with its last id.
          */
         get: {
@@ -2400,6 +3047,413 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/quick-replies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The account's quick replies and the caller's personal ones, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description matches the shortcut or the text (ignoring case and accents) */
+                    q?: string;
+                    /** @description page size (1-200, default 50) */
+                    limit?: number;
+                    /** @description next_cursor of the previous page */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["QuickReplyList"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Entity */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                429: components["responses"]["RateLimited"];
+            };
+        };
+        put?: never;
+        /**
+         * Create a quick reply
+         * @description scope account is for admins (403 for agents, including agent API keys); personal belongs to the calling user (an API key has none: quick_reply_scope_invalid). Every invalid field at once: quick_reply_shortcut_invalid, quick_reply_text_invalid, quick_reply_placeholder_unknown, quick_reply_scope_invalid. A shortcut already used in the same scope (and owner) → 409 quick_reply_exists.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            /** @description the quick reply */
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["QuickReplyRequest"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["QuickReply"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unsupported Media Type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Entity */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                429: components["responses"]["RateLimited"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/quick-replies/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a quick reply (the account's: admins; personal: their owner) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description quick reply id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description No Content */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                429: components["responses"]["RateLimited"];
+            };
+        };
+        options?: never;
+        head?: never;
+        /**
+         * Change a quick reply's shortcut or text
+         * @description The account's are changed by admins (403 for agents), personal ones by their owner (another user's → 404). Same rules as creating.
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description quick reply id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            /** @description fields to change */
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["QuickReplyRequest"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["QuickReply"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unsupported Media Type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Entity */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                429: components["responses"]["RateLimited"];
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/quick-replies/{id}/render": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A quick reply's text filled for a conversation
+         * @description {{nome}} is the contact's name, {{primeiro_nome}} its first word, {{atendente}} the calling user's name (empty for what is not known). The conversation must be one the caller may see (404 conversation_not_found otherwise).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description quick reply id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            /** @description the conversation */
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["RenderQuickReplyRequest"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RenderedQuickReply"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unsupported Media Type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Entity */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                429: components["responses"]["RateLimited"];
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -4381,6 +5435,15 @@ export interface components {
         Account: {
             /** @example false */
             auto_close_waiting?: boolean;
+            /**
+             * @description CloseReasons are the reasons agents pick from when closing a conversation (readable by every user).
+             * @example [
+             *       "Resolvido",
+             *       "Sem resposta",
+             *       "Venda realizada"
+             *     ]
+             */
+            close_reasons?: string[];
             created_at?: string;
             /** @example BR */
             default_region?: string;
@@ -4436,6 +5499,15 @@ export interface components {
              */
             auto_close_waiting?: boolean;
             /**
+             * @description CloseReasons replaces the reasons agents pick from when closing a conversation: at most 30, each 1-80 characters, no two alike (close_reasons_invalid).
+             * @example [
+             *       "Resolvido",
+             *       "Sem resposta",
+             *       "Venda realizada"
+             *     ]
+             */
+            close_reasons?: string[];
+            /**
              * @description DefaultRegion is the ISO 3166 region national phone numbers ("com DDD") are read in.
              * @example BR
              */
@@ -4477,6 +5549,18 @@ export interface components {
              */
             opt_out_keywords?: string[];
         };
+        AssignRequest: {
+            /**
+             * @description Force (admins only) takes the conversation even from another agent.
+             * @example false
+             */
+            force?: boolean;
+            /**
+             * Format: uuid
+             * @description UserID is the new owner, a member of the conversation's team; null returns the conversation to the queue. Required (null included).
+             */
+            user_id?: string | null;
+        };
         Channel: {
             active?: boolean;
             created_at?: string;
@@ -4514,6 +5598,13 @@ export interface components {
             verify_token?: string;
             /** @example 102290129340398 */
             waba_id?: string;
+        };
+        CloseRequest: {
+            /**
+             * @description Reason is one of the account's close_reasons (GET /account); absent, null or "" for none.
+             * @example Resolvido
+             */
+            reason?: string | null;
         };
         ConsentEntry: {
             /** @description At is when the fact happened: the message's or Meta's timestamp for keywords and webhooks, the row's at for a CSV import that gave one, the request's time otherwise. */
@@ -4613,9 +5704,24 @@ export interface components {
             phone?: string;
         };
         Conversation: {
+            /**
+             * Format: uuid
+             * @description AssigneeID is the agent who owns the conversation; null while it waits in its team's queue.
+             */
+            assignee_id?: string | null;
+            /**
+             * @description AssigneeName is the owner's name; null when unassigned.
+             * @example Bruno Lima
+             */
+            assignee_name?: string | null;
             /** Format: uuid */
             channel_id?: string;
             closed_at?: string | null;
+            /**
+             * @description ClosedReason is the reason picked from the account's close_reasons when it was closed.
+             * @example Resolvido
+             */
+            closed_reason?: string | null;
             contact?: components["schemas"]["Contact"];
             created_at?: string;
             estimated_cost?: components["schemas"]["Estimate"];
@@ -4623,6 +5729,8 @@ export interface components {
             /** Format: uuid */
             id?: string;
             last_inbound_at?: string | null;
+            /** @description LastMessage is the conversation's latest message (notes included); null before any. */
+            last_message?: components["schemas"]["LastMessage"] | null;
             opening_message?: components["schemas"]["OpeningMessage"];
             /** @enum {string} */
             origin?: "active" | "receptive";
@@ -4631,6 +5739,11 @@ export interface components {
             status?: "scheduled" | "waiting" | "active" | "closed" | "failed" | "cancelled";
             /** Format: uuid */
             team_id?: string | null;
+            /**
+             * @description UnreadCount is how many of the contact's messages the caller has not read (0 for API keys).
+             * @example 2
+             */
+            unread_count?: number;
             updated_at?: string;
             /**
              * @description WaitingSeconds is how long a waiting conversation has waited for the contact's reply, when
@@ -4640,6 +5753,16 @@ export interface components {
             waiting_seconds?: number | null;
             waiting_since?: string | null;
             window?: components["schemas"]["Window"];
+        };
+        ConversationCounts: {
+            /** @description Closed: closed, in the caller's teams (unread is always 0). */
+            closed?: components["schemas"]["TabCount"];
+            /** @description Mine: assigned to the caller and active. */
+            mine?: components["schemas"]["TabCount"];
+            /** @description Others: open and unassigned (the team queue) or a colleague's, in the caller's teams (admins and API keys: all). */
+            others?: components["schemas"]["TabCount"];
+            /** @description Waiting: assigned to the caller and waiting for the contact's reply (or scheduled). */
+            waiting?: components["schemas"]["TabCount"];
         };
         ConversationList: {
             items?: components["schemas"]["Conversation"][];
@@ -4669,6 +5792,18 @@ export interface components {
             database?: string;
             /** @example ok */
             status?: string;
+        };
+        LastMessage: {
+            at?: string;
+            /** @enum {string} */
+            direction?: "in" | "out" | "internal";
+            /**
+             * @description Preview is the start of its text (at most 120 characters; "" for media without a caption).
+             * @example Oi, meu pedido chegou?
+             */
+            preview?: string;
+            /** @example text */
+            type?: string;
         };
         LocalCost: {
             /**
@@ -4710,12 +5845,25 @@ export interface components {
             user?: components["schemas"]["User"] | null;
         };
         Message: {
+            /**
+             * Format: uuid
+             * @description AuthorID is the user who wrote the message or note; null for the contact's, API keys' and automatic ones.
+             */
+            author_id?: string | null;
+            /**
+             * @description AuthorName is the author's name; null with author_id.
+             * @example Bruno Lima
+             */
+            author_name?: string | null;
             /** Format: uuid */
             conversation_id?: string;
             created_at?: string;
             delivered_at?: string | null;
-            /** @enum {string} */
-            direction?: "in" | "out";
+            /**
+             * @description Direction is internal for an internal note (type note), which is never sent to the contact.
+             * @enum {string}
+             */
+            direction?: "in" | "out" | "internal";
             error?: components["schemas"]["ErrorInfo"] | null;
             failed_at?: string | null;
             /** Format: uuid */
@@ -4729,7 +5877,7 @@ export interface components {
             sent_at?: string | null;
             seq?: number;
             /** @enum {string} */
-            status?: "scheduled" | "queued" | "pending" | "sent" | "delivered" | "read" | "failed" | "cancelled" | "received";
+            status?: "scheduled" | "queued" | "pending" | "sent" | "delivered" | "read" | "failed" | "cancelled" | "received" | "internal";
             /** Format: uuid */
             template_id?: string | null;
             template_name?: string | null;
@@ -4741,6 +5889,13 @@ export interface components {
         MessageList: {
             items?: components["schemas"]["Message"][];
             next_cursor?: string | null;
+        };
+        NoteRequest: {
+            /**
+             * @description Text has 1 to 4000 characters (note_text_invalid otherwise).
+             * @example Cliente prefere contato à tarde.
+             */
+            text?: string;
         };
         OpeningMessage: {
             /** Format: uuid */
@@ -4789,6 +5944,14 @@ export interface components {
             type?: string;
         };
         Problem: {
+            /**
+             * Format: uuid
+             * @description AssigneeID and AssigneeName are, on a 409 conversation_already_assigned, who owns the
+             *     conversation now (null when it went back to the queue).
+             */
+            assignee_id?: string;
+            /** @example Bruno Lima */
+            assignee_name?: string;
             /** @example validation_failed */
             code?: string;
             /** @example the request has invalid fields */
@@ -4809,11 +5972,58 @@ export interface components {
             /** @example about:blank */
             type?: string;
         };
+        QuickReply: {
+            created_at?: string;
+            /** Format: uuid */
+            id?: string;
+            /**
+             * Format: uuid
+             * @description OwnerID is the user a personal reply belongs to; null for the account's.
+             */
+            owner_id?: string | null;
+            /** @enum {string} */
+            scope?: "account" | "personal";
+            /** @example boasvindas */
+            shortcut?: string;
+            /** @example Olá {{primeiro_nome}}! Aqui é {{atendente}}, como posso ajudar? */
+            text?: string;
+            updated_at?: string;
+        };
+        QuickReplyList: {
+            items?: components["schemas"]["QuickReply"][];
+            next_cursor?: string | null;
+        };
+        QuickReplyRequest: {
+            /**
+             * @description Scope is account (admins only) or personal (the caller's own); it cannot change on PATCH.
+             * @example personal
+             * @enum {string}
+             */
+            scope?: "account" | "personal";
+            /**
+             * @description Shortcut is what the agent types after "/" in the composer: 1-40 letters, digits, _ or - (stored in lower case; a leading / is dropped). Unique per scope and owner (409 quick_reply_exists).
+             * @example boasvindas
+             */
+            shortcut?: string;
+            /**
+             * @description Text has 1-4000 characters; its only placeholders are {{nome}}, {{primeiro_nome}} and {{atendente}} (422 quick_reply_placeholder_unknown naming any other).
+             * @example Olá {{primeiro_nome}}! Aqui é {{atendente}}, como posso ajudar?
+             */
+            text?: string;
+        };
+        RenderQuickReplyRequest: {
+            /** Format: uuid */
+            conversation_id?: string;
+        };
         RenderedButton: {
             phone_number?: string;
             text?: string;
             type?: string;
             url?: string;
+        };
+        RenderedQuickReply: {
+            /** @example Olá João! Aqui é Bruno Lima, como posso ajudar? */
+            text?: string;
         };
         SandboxInboundRequest: {
             /** @example 11 98765-4321 */
@@ -4870,6 +6080,15 @@ export interface components {
              *     in the last 24 hours, in any conversation): inside it a start may send free text.
              */
             window?: components["schemas"]["Window"];
+        };
+        TabCount: {
+            /** @example 12 */
+            total?: number;
+            /**
+             * @description Unread is how many of the tab's conversations have messages the caller has not read.
+             * @example 3
+             */
+            unread?: number;
         };
         Team: {
             channel_ids?: string[];
@@ -5005,6 +6224,23 @@ export interface components {
              * @example [NOME]
              */
             label?: string;
+        };
+        TransferRequest: {
+            /**
+             * @description Note becomes an internal note of the conversation (1-4000 characters; absent, null or "" for none).
+             * @example Cliente quer falar sobre a fatura.
+             */
+            note?: string | null;
+            /**
+             * Format: uuid
+             * @description TeamID is a team linked to the conversation's channel.
+             */
+            team_id?: string;
+            /**
+             * Format: uuid
+             * @description UserID is a member of that team who will own it; absent or null: the team's queue.
+             */
+            user_id?: string | null;
         };
         User: {
             created_at?: string;

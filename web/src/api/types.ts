@@ -36,14 +36,17 @@ export interface Page<T> {
 export type FieldError = Res<S['apperr.FieldError']>
 
 /** RFC 9457 problem+json body with the API's stable `code`. */
-export type Problem = Omit<Res<S['Problem']>, 'existing_id' | 'request_id' | 'errors' | 'detail' | 'retry_after' | 'assignee_id' | 'assignee_name'> & {
+export type Problem = Omit<
+  Res<S['Problem']>,
+  'existing_id' | 'request_id' | 'errors' | 'detail' | 'retry_after' | 'assignee_id' | 'assignee_name'
+> & {
   detail?: string
   /** Present on 429: seconds to wait (the Retry-After header). */
   retry_after?: number
   errors?: FieldError[]
   /** Present on 409 `contact_exists` and `conversation_already_open`. */
   existing_id?: Id
-  /** Present on 409 `conversation_already_assigned`: who has it now. */
+  /** Present on 409 `conversation_already_assigned`: who owns the conversation now. */
   assignee_id?: Id
   assignee_name?: string
   request_id?: string
@@ -117,10 +120,7 @@ export type TemplatePreview = Res<S['Preview']>
 export type PriceEstimate = Res<S['Estimate']>
 
 /** Response of GET/PATCH /account: the company and its settings. */
-export type Account = Omit<Res<S['Account']>, 'close_reasons'> & {
-  /** The reasons an agent may pick when closing a conversation (kept by the admin). */
-  close_reasons?: string[]
-}
+export type Account = Res<S['Account']>
 
 /** A provider error: WhatsApp's numeric code and its title. */
 export type ErrorInfo = Res<S['ErrorInfo']>
@@ -129,71 +129,33 @@ export type ConversationStatus = NonNullable<S['Conversation']['status']>
 export type ConversationWindow = Res<S['Window']>
 export type OpeningMessage = Res<S['OpeningMessage']>
 
-/** The newest message of a conversation, as the list shows it (DESIGN.md § The desk). */
-export interface LastMessage {
-  direction: 'in' | 'out' | 'internal'
-  type: string
-  preview: string
-  at: Timestamp
-}
-
-/**
- * The desk's fields of a conversation (DESIGN.md § The desk): who owns it (null: the team's
- * queue), the caller's unread count, its newest message and the reason it was closed with.
- * Written here until the desk routes land in openapi.yaml; they stay tolerant of an older server.
- */
-export interface DeskFields {
-  assignee_id?: Id | null
-  unread_count?: number
-  last_message?: LastMessage | null
-  closed_reason?: string | null
-}
-
-type DeskKeys = keyof DeskFields
+/** The newest message of a conversation, as the list shows it (a note's direction is `internal`). */
+export type LastMessage = Res<S['LastMessage']>
 
 export type Conversation = Omit<
   Res<S['Conversation']>,
-  'contact' | 'window' | 'failure' | 'opening_message' | 'estimated_cost' | DeskKeys
+  'contact' | 'window' | 'failure' | 'opening_message' | 'estimated_cost' | 'last_message'
 > & {
   contact: Contact
   window: ConversationWindow
   failure: ErrorInfo | null
   opening_message?: OpeningMessage
   estimated_cost?: PriceEstimate
-} & DeskFields
+  last_message: LastMessage | null
+}
 
 /** GET /conversations/counts: each tab's total and unread for the caller. */
-export interface TabCount {
-  total: number
-  unread: number
-}
-export interface ConversationCounts {
-  mine: TabCount
-  waiting: TabCount
-  others: TabCount
-  closed: TabCount
-}
+export type TabCount = Res<S['TabCount']>
+export type ConversationCounts = Res<S['ConversationCounts']>
 
 /** A ready reply: the account's (admins write them) or the caller's own. */
-export interface QuickReply {
-  id: Id
-  shortcut: string
-  text: string
-  scope: 'account' | 'personal'
-  owner_id?: Id | null
-  created_at?: Timestamp
-  updated_at?: Timestamp
-}
+export type QuickReply = Res<S['QuickReply']>
 
 /** Body of POST /quick-replies and PATCH /quick-replies/{id}. */
-export type QuickReplyInput = Pick<QuickReply, 'shortcut' | 'text' | 'scope'>
+export type QuickReplyInput = Required<Pick<S['QuickReplyRequest'], 'shortcut' | 'text' | 'scope'>>
 
 /** Body of POST /conversations/{id}/transfer. */
-export interface TransferInput {
-  team_id: Id
-  user_id?: Id
-  note?: string
-}
+export type TransferInput = S['TransferRequest']
 
 export type SendType = NonNullable<S['StartRequest']['send_type']>
 
@@ -208,15 +170,11 @@ export type StartConversationInput = Omit<S['StartRequest'], 'parameters' | 'con
 
 export type MessageStatus = NonNullable<S['Message']['status']>
 
-export type Message = Omit<Res<S['Message']>, 'error' | 'pricing' | 'parameters' | 'direction' | 'author_id' | 'author_name'> & {
+/** A message; `direction: internal` with `type: note` is an internal note, never sent to the contact. */
+export type Message = Omit<Res<S['Message']>, 'error' | 'pricing' | 'parameters'> & {
   error: ErrorInfo | null
   pricing: Res<S['PricingInfo']> | null
   parameters?: TemplateParameters
-  /** `internal`: an internal note (type `note`), never sent to the contact. */
-  direction: 'in' | 'out' | 'internal'
-  /** Who wrote a note (or sent a message from the desk). */
-  author_id?: Id | null
-  author_name?: string | null
 }
 
 /** Body of POST /conversations/{id}/messages. */

@@ -62,7 +62,7 @@ export function ConversationList({ desk, selectedId, onNewConversation, onQuickR
   }
 
   const who = (c: Conversation) =>
-    c.assignee_id ? (c.assignee_id === user.id ? t('row.assignee.me') : userName(c.assignee_id)) : t('row.assignee.none')
+    c.assignee_id ? (c.assignee_id === user.id ? t('row.assignee.me') : c.assignee_name || userName(c.assignee_id)) : t('row.assignee.none')
 
   return (
     <section className="inbox" aria-labelledby={`${ids}-title`}>

@@ -236,7 +236,7 @@ export function ConversationView({ id, onChanged, autoFocus, onFocused }: Props)
           </p>
           <p className="muted small assignee-line">
             {conv.assignee_id
-              ? t('conversation.assignee', { name: mine ? t('row.assignee.me') : userName(conv.assignee_id) })
+              ? t('conversation.assignee', { name: mine ? t('row.assignee.me') : conv.assignee_name || userName(conv.assignee_id) })
               : t('conversation.unassigned')}
             {conv.status === 'closed' && conv.closed_reason ? ` · ${t('row.closedReason', { reason: conv.closed_reason })}` : ''}
           </p>

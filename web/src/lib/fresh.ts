@@ -15,6 +15,7 @@ const STATUS_RANK: Record<MessageStatus, number> = {
   received: 5,
   failed: 6,
   cancelled: 6,
+  internal: 0,
 }
 
 function time(s: string | null | undefined): number {

@@ -309,9 +309,11 @@ export class FakeApi {
       waiting_seconds: o.status === 'waiting' ? HOUR / 1000 : null,
       last_inbound_at: o.windowOpenFor !== undefined || o.windowExpiredAgo !== undefined ? new Date(now - HOUR).toISOString() : null,
       closed_at: null,
+      closed_reason: null,
       failure: null,
       assignee_id: o.assignee_id ?? null,
-      closed_reason: null,
+      assignee_name: null,
+      unread_count: 0,
       last_message: null,
       created_at: new Date(now - HOUR).toISOString(),
       updated_at: new Date(now - (o.updatedAgo ?? HOUR)).toISOString(),
@@ -820,9 +822,11 @@ export class FakeApi {
       waiting_seconds: scheduledAt || text !== null ? null : 0,
       last_inbound_at: null,
       closed_at: null,
+      closed_reason: null,
       failure: null,
       assignee_id: this.sessionUser!.id,
-      closed_reason: null,
+      assignee_name: null,
+      unread_count: 0,
       last_message: null,
       estimated_cost: t ? this.estimate(t, false) : undefined,
       created_at: now,
@@ -887,6 +891,7 @@ export class FakeApi {
     const last = [...mine].sort((a, b) => a.created_at.localeCompare(b.created_at)).at(-1)
     return {
       ...structuredClone(c),
+      assignee_name: this.users.find((u) => u.id === c.assignee_id)?.name ?? null,
       unread_count: unread,
       last_message: last ? { direction: last.direction, type: last.type, preview: (last.rendered_text || last.text).slice(0, 80), at: last.created_at } : null,
     }
@@ -1086,6 +1091,8 @@ export class FakeApi {
       read_at: null,
       failed_at: null,
       received_at: m.direction === 'in' ? at : null,
+      author_id: null,
+      author_name: null,
       ...m,
     }
   }
