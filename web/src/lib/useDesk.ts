@@ -56,8 +56,17 @@ export function useDesk(openId: string | null): Desk {
     view.current = { tab, filter, openId, myTeamIds }
   })
 
-  const remember = useCallback((list: Conversation[]) => {
-    for (const c of list) known.current.set(c.id, fresher(known.current.get(c.id), c))
+  // Who owned each conversation (and in which team) before its latest assignment or transfer
+  // event: the server sends conversation.updated first, so `known` already holds the new owner
+  // when conversation.assigned arrives.
+  const owners = useRef(new Map<string, Pick<Conversation, 'assignee_id' | 'team_id'>>())
+
+  const remember = useCallback((list: Conversation[], ownership = true) => {
+    for (const c of list) {
+      const keep = fresher(known.current.get(c.id), c)
+      known.current.set(c.id, keep)
+      if (ownership || !owners.current.has(c.id)) owners.current.set(c.id, { assignee_id: keep.assignee_id, team_id: keep.team_id })
+    }
   }, [])
 
   const loadCounts = useCallback(() => {
@@ -131,10 +140,10 @@ export function useDesk(openId: string | null): Desk {
     [me],
   )
 
-  /** A copy from the REST API: its unread count is the caller's. */
+  /** A copy from the REST API (an answer to this agent): its unread count is the caller's. */
   const upsert = useCallback(
-    (c: Conversation) => {
-      remember([c])
+    (c: Conversation, ownership = true) => {
+      remember([c], ownership)
       place(known.current.get(c.id)!)
       refreshCounts()
     },
@@ -143,9 +152,10 @@ export function useDesk(openId: string | null): Desk {
 
   /** A copy from the event stream (the same for every agent): the unread count stays ours. */
   const upsertEvent = useCallback(
-    (c: Conversation) => {
-      const before = known.current.get(c.id)
-      upsert(before ? { ...c, unread_count: before.unread_count } : c)
+    (e: LiveEvent & { data: Conversation }) => {
+      const before = known.current.get(e.data.id)
+      const owning = e.type !== 'conversation.updated'
+      upsert(before ? { ...e.data, unread_count: before.unread_count } : e.data, owning)
     },
     [upsert],
   )
@@ -175,7 +185,9 @@ export function useDesk(openId: string | null): Desk {
 
   const alert = useCallback((e: LiveEvent) => {
     const id = e.type.startsWith('message.') ? (e.data as { conversation_id: string }).conversation_id : (e.data as Conversation).id
-    const a = alertFor(e, known.current.get(id), me, view.current.myTeamIds)
+    let before = known.current.get(id)
+    if (before && (e.type === 'conversation.assigned' || e.type === 'conversation.transferred')) before = { ...before, ...owners.current.get(id) }
+    const a = alertFor(e, before, me, view.current.myTeamIds)
     if (!a || !firstTime(`${a.kind}:${a.conversationId}`)) return
     // Already looking at it: nothing to call the agent's attention to.
     if (view.current.openId === a.conversationId && document.visibilityState === 'visible' && document.hasFocus()) return
@@ -211,7 +223,7 @@ export function useDesk(openId: string | null): Desk {
         return
       }
       if (e.type === 'message.updated') return
-      upsertEvent(e.data)
+      upsertEvent(e)
     },
     () => {
       load()

@@ -526,6 +526,7 @@ export class FakeApi {
       c.status = m[2] === 'close' ? 'closed' : 'cancelled'
       c.closed_reason = reason || null
       this.touch(c)
+      // As the server: conversation.updated first, then the change's own kind.
       this.emit('conversation.updated', c)
       if (m[2] === 'close') this.emit('conversation.closed', c)
       return ok(this.view(c))
@@ -537,6 +538,7 @@ export class FakeApi {
       c.closed_reason = null
       c.assignee_id ??= this.sessionUser.id
       this.touch(c)
+      this.emit('conversation.updated', c)
       this.emit('conversation.reopened', c)
       return ok(this.view(c))
     }
@@ -963,6 +965,7 @@ export class FakeApi {
     }
     c.assignee_id = to
     this.touch(c)
+    this.emit('conversation.updated', c)
     this.emit('conversation.assigned', c)
     return ok(this.view(c))
   }
@@ -977,8 +980,9 @@ export class FakeApi {
     c.team_id = tm.id
     c.assignee_id = to
     this.touch(c)
-    if (typeof b.note === 'string' && b.note.trim()) this.emit('message.created', this.addNote(c.id, b.note.trim(), this.sessionUser!))
+    this.emit('conversation.updated', c)
     this.emit('conversation.transferred', c)
+    if (typeof b.note === 'string' && b.note.trim()) this.emit('message.created', this.addNote(c.id, b.note.trim(), this.sessionUser!))
     return ok(this.view(c))
   }
 
