@@ -65,7 +65,7 @@ export function useDesk(openId: string | null): Desk {
     for (const c of list) {
       const keep = fresher(known.current.get(c.id), c)
       known.current.set(c.id, keep)
-      if (ownership || !owners.current.has(c.id)) owners.current.set(c.id, { assignee_id: keep.assignee_id, team_id: keep.team_id })
+      if (ownership) owners.current.set(c.id, { assignee_id: keep.assignee_id, team_id: keep.team_id })
     }
   }, [])
 
@@ -143,6 +143,8 @@ export function useDesk(openId: string | null): Desk {
   /** A copy from the REST API (an answer to this agent): its unread count is the caller's. */
   const upsert = useCallback(
     (c: Conversation, ownership = true) => {
+      // On screen: read, whatever a copy fetched just before the read mark says.
+      if (c.id === view.current.openId) c = { ...c, unread_count: 0 }
       remember([c], ownership)
       place(known.current.get(c.id)!)
       refreshCounts()
@@ -186,7 +188,10 @@ export function useDesk(openId: string | null): Desk {
   const alert = useCallback((e: LiveEvent) => {
     const id = e.type.startsWith('message.') ? (e.data as { conversation_id: string }).conversation_id : (e.data as Conversation).id
     let before = known.current.get(id)
-    if (before && (e.type === 'conversation.assigned' || e.type === 'conversation.transferred')) before = { ...before, ...owners.current.get(id) }
+    if (e.type === 'conversation.assigned' || e.type === 'conversation.transferred') {
+      const owner = owners.current.get(id)
+      before = before && owner ? { ...before, ...owner } : undefined
+    }
     const a = alertFor(e, before, me, view.current.myTeamIds)
     if (!a || !firstTime(`${a.kind}:${a.conversationId}`)) return
     // Already looking at it: nothing to call the agent's attention to.
