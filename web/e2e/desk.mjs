@@ -28,9 +28,12 @@ async function lookBoth(p, name) {
   await fitsViewport(p, name)
   await look(p, `desk-${name}-1280`)
   await p.setViewportSize(PHONE)
-  await fitsViewport(p, `${name} (phone)`)
-  await look(p, `desk-${name}-390`)
-  await p.setViewportSize(DESKTOP)
+  try {
+    await fitsViewport(p, `${name} (phone)`)
+    await look(p, `desk-${name}-390`)
+  } finally {
+    await p.setViewportSize(DESKTOP)
+  }
 }
 
 async function browser(name, permissions = []) {
@@ -141,7 +144,8 @@ describe('the agent desk with two agents', { concurrency: 1 }, () => {
     await d.getByRole('button', { name: 'Adicionar resposta' }).click()
     await visible(d.getByText('/obrigada'))
     await lookBoth(p, 'respostas-rapidas')
-    await p.keyboard.press('Escape')
+    await d.getByRole('button', { name: 'Fechar' }).click()
+    await d.waitFor({ state: 'hidden' })
   })
 
   step('Ana takes the conversation a contact started and transfers it to Carla with a note', async () => {
