@@ -92,7 +92,7 @@ export function TransferDialog({ conv, onClose, onDone }: TransferProps) {
           <button type="button" className="button button-ghost" onClick={onClose}>
             {t('common.cancel')}
           </button>
-          <button type="submit" className="button button-primary" disabled={busy || !teamId}>
+          <button type="submit" className="button button-primary" aria-busy={busy || undefined}>
             {t('transfer.submit')}
           </button>
         </div>
@@ -131,6 +131,7 @@ export function CloseDialog({ conv, contactName, queued, onClose, onDone }: Clos
 
   async function submit(e: FormEvent) {
     e.preventDefault()
+    if (busy) return
     setBusy(true)
     setError('')
     try {
@@ -169,7 +170,7 @@ export function CloseDialog({ conv, contactName, queued, onClose, onDone }: Clos
           <button type="button" className="button button-ghost" onClick={onClose}>
             {t('conversation.keep')}
           </button>
-          <button type="submit" className="button button-danger" disabled={busy}>
+          <button type="submit" className="button button-danger" aria-busy={busy || undefined}>
             {t('conversation.confirmCloseYes')}
           </button>
         </div>

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useId, useState, type FormEvent } from 'react'
+import { useCallback, useEffect, useId, useRef, useState, type FormEvent } from 'react'
 import { api, ApiError, type FieldError, type QuickReply, type QuickReplyInput } from '../api'
 import { t } from '../i18n/pt-BR'
 import { byField, fieldErrorText, problemText } from '../lib/errors'
@@ -24,6 +24,7 @@ export function QuickRepliesDialog({ onClose }: { onClose: () => void }) {
   const [formError, setFormError] = useState('')
   const [busy, setBusy] = useState(false)
   const [said, setSaid] = useState('')
+  const shortcutRef = useRef<HTMLInputElement>(null)
 
   const load = useCallback(() => {
     api.listQuickReplies().then(
@@ -40,6 +41,7 @@ export function QuickRepliesDialog({ onClose }: { onClose: () => void }) {
   const dirty = form.shortcut !== (editing?.shortcut ?? '') || form.text !== (editing?.text ?? '')
 
   function edit(r: QuickReply | null) {
+    if (r) shortcutRef.current?.focus()
     setEditing(r)
     setForm(r ? { shortcut: r.shortcut, text: r.text, scope: r.scope } : EMPTY)
     setErrors([])
@@ -48,6 +50,7 @@ export function QuickRepliesDialog({ onClose }: { onClose: () => void }) {
 
   async function save(e: FormEvent) {
     e.preventDefault()
+    if (busy) return
     const missing: FieldError[] = []
     const shortcut = form.shortcut.trim().replace(/^\//, '')
     if (!shortcut) missing.push({ field: 'shortcut', code: 'required', message: t('quickReplies.shortcutRequired') })
@@ -63,6 +66,8 @@ export function QuickRepliesDialog({ onClose }: { onClose: () => void }) {
       setSaid(t(editing ? 'quickReplies.updated' : 'quickReplies.created', { shortcut }))
       edit(null)
       load()
+      // Ready for the next one.
+      shortcutRef.current?.focus()
     } catch (err) {
       if (err instanceof ApiError && err.fieldErrors.length) setErrors(err.fieldErrors)
       else if (err instanceof ApiError && err.code === 'quick_reply_exists') setErrors([{ field: 'shortcut', code: err.code, message: '' }])
@@ -132,6 +137,7 @@ export function QuickRepliesDialog({ onClose }: { onClose: () => void }) {
       <form className="quick-reply-form" onSubmit={save} noValidate aria-labelledby={`${id}-h`}>
         <h3 id={`${id}-h`}>{editing ? t('quickReplies.editTitle', { shortcut: editing.shortcut }) : t('quickReplies.newTitle')}</h3>
         <Field
+          ref={shortcutRef}
           label={t('quickReplies.shortcut')}
           hint={t('quickReplies.shortcutHint')}
           value={form.shortcut}
@@ -181,7 +187,8 @@ export function QuickRepliesDialog({ onClose }: { onClose: () => void }) {
               {t('quickReplies.cancelEdit')}
             </button>
           )}
-          <button type="submit" className="button button-primary" disabled={busy}>
+          {/* Never disabled while saving: a disabled button would drop the keyboard focus. */}
+          <button type="submit" className="button button-primary" aria-busy={busy || undefined}>
             {editing ? t('quickReplies.save') : t('quickReplies.add')}
           </button>
         </div>

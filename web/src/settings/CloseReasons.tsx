@@ -1,4 +1,4 @@
-import { useEffect, useId, useState, type FormEvent } from 'react'
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react'
 import { api, ApiError } from '../api'
 import { t } from '../i18n/pt-BR'
 import { fieldErrorText, problemText } from '../lib/errors'
@@ -25,6 +25,7 @@ export default function CloseReasons() {
   const [error, setError] = useState('')
   const [status, setStatus] = useState('')
   const [busy, setBusy] = useState(false)
+  const input = useRef<HTMLInputElement>(null)
 
   useEffect(() => {
     let live = true
@@ -57,6 +58,12 @@ export default function CloseReasons() {
     setList(next)
   }
 
+  function remove(r: string) {
+    setList(list.filter((x) => x !== r))
+    // Its button is gone: keep the keyboard in the form.
+    input.current?.focus()
+  }
+
   async function save() {
     setBusy(true)
     setError('')
@@ -66,6 +73,8 @@ export default function CloseReasons() {
       setSaved(a.close_reasons ?? list)
       setList(a.close_reasons ?? list)
       setStatus(t('closeReasons.saved'))
+      // The button goes disabled (nothing left to save): the keyboard focus goes back to the field.
+      input.current?.focus()
     } catch (err) {
       setError(err instanceof ApiError && err.fieldErrors.length ? err.fieldErrors.map(fieldErrorText).join(' ') : problemText(err))
     } finally {
@@ -102,7 +111,7 @@ export default function CloseReasons() {
                   type="button"
                   className="link-button small danger"
                   aria-label={t('closeReasons.removeLabel', { reason: r })}
-                  onClick={() => setList(list.filter((x) => x !== r))}
+                  onClick={() => remove(r)}
                 >
                   {t('closeReasons.remove')}
                 </button>
@@ -116,6 +125,7 @@ export default function CloseReasons() {
           <div className={`field${draftError ? ' field-invalid' : ''}`}>
             <label htmlFor={`${id}-new`}>{t('closeReasons.new')}</label>
             <input
+              ref={input}
               id={`${id}-new`}
               value={draft}
               maxLength={MAX_LENGTH + 20}
