@@ -152,12 +152,16 @@ export function useDesk(openId: string | null): Desk {
     [place, remember, refreshCounts],
   )
 
-  /** A copy from the event stream (the same for every agent): the unread count stays ours. */
+  /**
+   * A copy from the event stream (the same for every agent): the unread count stays ours. One
+   * never seen before is placed at once, then fetched for the caller's own unread count.
+   */
   const upsertEvent = useCallback(
     (e: LiveEvent & { data: Conversation }) => {
       const before = known.current.get(e.data.id)
       const owning = e.type !== 'conversation.updated'
-      upsert(before ? { ...e.data, unread_count: before.unread_count } : e.data, owning)
+      upsert({ ...e.data, unread_count: before?.unread_count ?? 0 }, owning)
+      if (!before) api.getConversation(e.data.id).then((c) => upsert(c, false), () => {})
     },
     [upsert],
   )

@@ -352,13 +352,16 @@ describe('alerts', () => {
     // Bruno transfers it to Ana (as the server: the update, then the transfer, then the note).
     act(() => {
       c.assignee_id = 'u-ana'
+      c.unread_count = 7 // an event's copy is everyone's: not Ana's count
       c.updated_at = new Date().toISOString()
       fake.emit('conversation.updated', c)
       fake.emit('conversation.transferred', c)
       fake.emit('message.created', fake.addNote(c.id, 'Cliente VIP', COLLEAGUE))
     })
-    expect(await screen.findByRole('link', { name: /João Silva/ })).toBeInTheDocument()
+    const row = await screen.findByRole('link', { name: /João Silva/ })
     await waitFor(() => expect(shown).toEqual([{ title: 'Novo atendimento para você', body: 'João Silva' }]))
+    // Never seen before: fetched for Ana's own unread count (the contact's one message).
+    await waitFor(() => expect(row.querySelector('.row-unread')).toHaveTextContent('1 não lida'))
     expect(tones).toEqual([])
     await waitFor(() => expect(tab(/^Meus/)).toHaveTextContent(/^Meus2/))
   })
