@@ -477,10 +477,7 @@ function NoteItem({ m }: { m: Message }) {
   return (
     <li className="message message-note">
       <div className="note-card">
-        <span className="note-tag">
-          <span aria-hidden="true">🔒 </span>
-          {t('message.noteBy', { name: author })}
-        </span>
+        <span className="note-tag">{t('message.noteBy', { name: author })}</span>
         <span className="bubble-text">{m.text}</span>
         <span className="bubble-meta">
           <time dateTime={m.created_at}>{formatTime(m.created_at)}</time>
