@@ -153,7 +153,7 @@ describe('the agent desk with two agents', { concurrency: 1 }, () => {
     const sandbox = channels.find((c) => c.provider === 'sandbox')
     await server.api(`/sandbox/channels/${sandbox.id}/inbound`, {
       method: 'POST',
-      body: JSON.stringify({ from: CONTACT.phone, name: CONTACT.name, text: 'Quero trocar o tamanho do meu pedido.' }),
+      body: JSON.stringify({ from: CONTACT.phone, name: CONTACT.name, text: 'Quero trocar o tamanho do meu pedido, o número 2024-000123, que chegou ontem à tarde.' }),
     })
     const p = ana.page
     await p.goto(`${server.baseURL}/#/atendimentos`)
