@@ -180,8 +180,11 @@ describe('the agent desk with two agents', { concurrency: 1 }, () => {
     const p = carla.page
     await visible(row(p, CONTACT.name))
     await until(p, () => (window.__notifications ?? []).some((n) => n.title === 'Novo atendimento para você'), null, 'the browser notification')
+    // The contact's first message put it in Suporte's queue (Carla's team): that rang too, unless
+    // the transfer came within the same few seconds (one alert per conversation then).
     const notes = await p.evaluate(() => window.__notifications)
-    assert.deepEqual(notes, [{ title: 'Novo atendimento para você', body: CONTACT.name }])
+    assert.ok(notes.length >= 1 && notes.length <= 2, `one or two notifications: ${JSON.stringify(notes)}`)
+    for (const n of notes) assert.deepEqual(n, { title: 'Novo atendimento para você', body: CONTACT.name })
     await until(p, () => /Meus1, 1 não lida/.test(document.querySelector('[role="tab"]')?.textContent ?? ''), null, 'the unread count on "Meus"')
     assert.equal(await p.title(), '(1) Atendimento')
     assert.ok(await row(p, CONTACT.name).evaluate((el) => el.classList.contains('is-unread')), 'the row is bold')
