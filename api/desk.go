@@ -292,19 +292,30 @@ func (r *EventRenderer) conversation(ctx context.Context, who conversation.Actor
 	if err != nil {
 		return ConversationResponse{}, err
 	}
-	m, err := r.Conversations.OpeningMessage(ctx, cv.ID)
+	return r.withOpening(ctx, out[0])
+}
+
+// withOpening adds the conversation's opening message to its rendering.
+func (r *EventRenderer) withOpening(ctx context.Context, out ConversationResponse) (ConversationResponse, error) {
+	m, err := r.Conversations.OpeningMessage(ctx, out.ID)
 	if err != nil {
 		return ConversationResponse{}, err
 	}
 	if m != nil {
-		out[0].OpeningMessage = &OpeningMessage{ID: m.ID, Status: string(m.Status), RenderedText: m.RenderedText}
+		out.OpeningMessage = &OpeningMessage{ID: m.ID, Status: string(m.Status), RenderedText: m.RenderedText}
 	}
-	return out[0], nil
+	return out, nil
 }
 
 // conversations renders a page of conversations for who: contacts, owners' names, who's unread
 // counts and last messages, each read once for the whole page.
 func (r *EventRenderer) conversations(ctx context.Context, who conversation.Actor, cvs []conversation.Conversation) ([]ConversationResponse, error) {
+	return r.conversationsFor(ctx, who, cvs, true)
+}
+
+// conversationsFor is conversations; without notes, last_message is the latest message that is
+// not an internal note (for CRM payloads, which never carry notes).
+func (r *EventRenderer) conversationsFor(ctx context.Context, who conversation.Actor, cvs []conversation.Conversation, withNotes bool) ([]ConversationResponse, error) {
 	ids, contactIDs, users := make([]string, len(cvs)), make([]string, len(cvs)), []string{}
 	for i, cv := range cvs {
 		ids[i], contactIDs[i] = cv.ID, cv.ContactID
@@ -316,7 +327,7 @@ func (r *EventRenderer) conversations(ctx context.Context, who conversation.Acto
 	if err != nil {
 		return nil, err
 	}
-	desk, err := r.Conversations.DeskOf(ctx, who, ids)
+	desk, err := r.Conversations.DeskOf(ctx, who, ids, withNotes)
 	if err != nil {
 		return nil, err
 	}

@@ -69,7 +69,7 @@ func (s *server) streamEvents(c echo.Context) error {
 	render := s.renderer()
 	// send writes one event as who sees it (nothing when the resource is gone or hidden from who).
 	send := func(e event.Event) error {
-		data, rerr := render.render(ctx, who, e.Kind, e.ID)
+		data, rerr := render.render(ctx, who, e.Kind, e.ID, true)
 		if rerr != nil {
 			s.Log.WarnContext(ctx, "events: render", "kind", e.Kind, "id", e.ID, "err", rerr.Error())
 			return nil
@@ -200,12 +200,13 @@ func (r *EventRenderer) Render(ctx context.Context, kind, id string) (json.RawMe
 			return nil, nil
 		}
 	}
-	return r.render(ctx, conversation.Actor{}, kind, id)
+	return r.render(ctx, conversation.Actor{}, kind, id, false)
 }
 
 // render renders as who sees it: nil when the resource is gone or, for an agent logged in by
 // session, belongs to a conversation outside the agent's teams.
-func (r *EventRenderer) render(ctx context.Context, who conversation.Actor, kind, id string) (json.RawMessage, error) {
+// withNotes false leaves internal notes out of a conversation's last_message (CRM payloads).
+func (r *EventRenderer) render(ctx context.Context, who conversation.Actor, kind, id string, withNotes bool) (json.RawMessage, error) {
 	switch kind {
 	case conversation.EventConversationCreated, conversation.EventConversationUpdated, conversation.EventConversationWaitingExpired,
 		conversation.EventConversationAssigned, conversation.EventConversationTransferred, conversation.EventConversationClosed,
@@ -214,9 +215,13 @@ func (r *EventRenderer) render(ctx context.Context, who conversation.Actor, kind
 		if err != nil {
 			return nil, ignoreNotFound(err)
 		}
-		out, err := r.conversation(ctx, who, cv)
+		page, err := r.conversationsFor(ctx, who, []conversation.Conversation{cv}, withNotes)
 		if err != nil {
 			return nil, ignoreNotFound(err)
+		}
+		out, err := r.withOpening(ctx, page[0])
+		if err != nil {
+			return nil, err
 		}
 		return json.Marshal(out)
 	case conversation.EventMessageCreated, conversation.EventMessageUpdated:

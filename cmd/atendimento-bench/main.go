@@ -49,6 +49,7 @@ type config struct {
 	BacklogConvs  int
 	BacklogPer    int
 	RSSWindow     time.Duration
+	Conversations int
 	Out           string
 	PGURL         string
 }
@@ -71,7 +72,7 @@ func main() {
 	flag.IntVar(&cfg.Runs, "runs", 5, "runs per figure (the table shows their median)")
 	flag.BoolVar(&cfg.Smoke, "smoke", false, "seconds-long smoke mode: one run, tiny sizes (CI)")
 	flag.StringVar(&engines, "engines", "postgres,sqlite", "engines to measure (postgres needs TEST_DATABASE_URL)")
-	flag.StringVar(&rows, "rows", "1,2,3,4,5,6", "rows of the table to run")
+	flag.StringVar(&rows, "rows", "1,2,3,4,5,6,7", "rows of the table to run")
 	flag.IntVar(&cfg.Clients, "clients", 64, "row 1: concurrent clients (and pgbench clients)")
 	flag.DurationVar(&cfg.Duration, "duration", 5*time.Second, "row 1: measured load per run")
 	flag.DurationVar(&cfg.Warmup, "warmup", time.Second, "row 1: load before measuring")
@@ -86,6 +87,7 @@ func main() {
 	flag.IntVar(&cfg.BacklogConvs, "backlog-convs", 1000, "row 6: waiting conversations")
 	flag.IntVar(&cfg.BacklogPer, "backlog-per", 100, "row 6: queued messages per conversation")
 	flag.DurationVar(&cfg.RSSWindow, "rss-window", 4*time.Second, "row 6: how long RSS is sampled after the backlog is released (and before: half as long, at most 2 s)")
+	flag.IntVar(&cfg.Conversations, "conversations", 100_000, "row 7: conversations (both engines)")
 	flag.StringVar(&cfg.Out, "out", "bench-out", "directory for the raw output")
 	flag.Parse()
 	set := func(name string) bool {
@@ -99,6 +101,7 @@ func main() {
 			"samples": func() { cfg.Samples = 10 }, "dispatch-convs": func() { cfg.DispatchConvs = 10 }, "contacts": func() { cfg.ContactsPG = 5000 },
 			"contacts-sqlite": func() { cfg.ContactsLite = 2000 }, "queries": func() { cfg.Queries = 10 }, "backlog-convs": func() { cfg.BacklogConvs = 10 },
 			"backlog-per": func() { cfg.BacklogPer = 20 }, "rss-window": func() { cfg.RSSWindow = 300 * time.Millisecond }, "clients": func() { cfg.Clients = 16 },
+			"conversations": func() { cfg.Conversations = 1000 },
 		} {
 			if !set(name) {
 				apply()
@@ -237,6 +240,7 @@ func (b *bench) engine(ctx context.Context, engine string) error {
 		{"3", func() error { return b.rowDispatchAndStatuses(ctx, engine, base, s) }},
 		{"5", func() error { return b.rowContacts(ctx, engine, base, s) }},
 		{"6", func() error { return b.rowRSS(ctx, engine, base, s) }},
+		{"7", func() error { return b.rowDesk(ctx, engine, base, s) }},
 	}
 	for _, r := range rows {
 		if ctx.Err() != nil {

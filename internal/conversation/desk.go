@@ -446,14 +446,19 @@ type Desk struct {
 const previewLength = 120
 
 // DeskOf returns, for each of the conversations (by id), the calling user's unread count (inbound
-// messages after what they last read; 0 for API keys) and the latest message. Two queries for
-// a whole page.
-func (s *Service) DeskOf(ctx context.Context, actor Actor, ids []string) (map[string]Desk, error) {
+// messages after what they last read; 0 for API keys) and the latest message, notes included
+// unless withNotes is false (what leaves the system, CRM webhooks, never shows a note). Two
+// queries for a whole page.
+func (s *Service) DeskOf(ctx context.Context, actor Actor, ids []string, withNotes bool) (map[string]Desk, error) {
 	out := make(map[string]Desk, len(ids))
 	if len(ids) == 0 {
 		return out, nil
 	}
 	acc := store.AccountID(ctx)
+	noNotes := ""
+	if !withNotes {
+		noNotes = " AND m2.direction <> 'internal'"
+	}
 	var last []struct {
 		ConversationID string
 		Direction      string
@@ -461,10 +466,13 @@ func (s *Service) DeskOf(ctx context.Context, actor Actor, ids []string) (map[st
 		RenderedText   string
 		CreatedAt      time.Time
 	}
-	if err := s.db.Conn(ctx).Raw(`SELECT m.conversation_id, m.direction, m.type, m.rendered_text, m.created_at FROM messages m
-WHERE m.account_id = ? AND m.conversation_id IN ?
-  AND m.seq = (SELECT max(m2.seq) FROM messages m2 WHERE m2.account_id = m.account_id AND m2.conversation_id = m.conversation_id)`,
-		acc, ids).Scan(&last).Error; err != nil {
+	// Driven by the page's conversations: each finds its latest seq walking the (account_id,
+	// conversation_id, seq) index backwards, however long the conversation.
+	if err := s.db.Conn(ctx).Raw(`SELECT m.conversation_id, m.direction, m.type, m.rendered_text, m.created_at
+FROM conversations c JOIN messages m ON m.account_id = c.account_id AND m.conversation_id = c.id
+  AND m.seq = (SELECT m2.seq FROM messages m2 WHERE m2.account_id = c.account_id AND m2.conversation_id = c.id`+noNotes+`
+               ORDER BY m2.seq DESC LIMIT 1)
+WHERE c.account_id = ? AND c.id IN ?`, acc, ids).Scan(&last).Error; err != nil {
 		return nil, store.Translate(err, nil, nil)
 	}
 	for _, l := range last {
@@ -508,7 +516,7 @@ type Counts struct {
 	Mine, Waiting, Others, Closed TabCount
 }
 
-// Counts counts the caller's tabs in one pass over the conversations they may see.
+// Counts counts the caller's tabs over the conversations they may see.
 func (s *Service) Counts(ctx context.Context, actor Actor) (Counts, error) {
 	if actor.UserID != "" && !store.ValidID(actor.UserID) {
 		return Counts{}, ErrNotFound // a user id is always a UUID: nothing else is ever written into the SQL
@@ -525,14 +533,18 @@ func (s *Service) Counts(ctx context.Context, actor Actor) (Counts, error) {
 		others = "(c.assignee_id IS NULL OR c.assignee_id <> '" + actor.UserID + "')"
 	}
 	sum := func(cond string) string { return "COALESCE(SUM(CASE WHEN " + cond + " THEN 1 ELSE 0 END), 0)" }
-	active, waiting, open := "c.status = 'active'", "c.status IN ('waiting', 'scheduled')", "c.status IN ('scheduled', 'waiting', 'active')"
-	sql := "SELECT " +
+	active, waiting := "c.status = 'active'", "c.status IN ('waiting', 'scheduled')"
+	// Two passes, each over one side of the status index (conversations_account_status): the open
+	// conversations with their read marks, and the closed ones counted alone (they pile up).
+	// The states stay literals, like the index's.
+	open := "SELECT " +
 		sum(mine+" AND "+active) + " AS mine_total, " + sum(mine+" AND "+active+" AND "+unread) + " AS mine_unread, " +
 		sum(mine+" AND "+waiting) + " AS waiting_total, " + sum(mine+" AND "+waiting+" AND "+unread) + " AS waiting_unread, " +
-		sum(others+" AND "+open) + " AS others_total, " + sum(others+" AND "+open+" AND "+unread) + " AS others_unread, " +
-		sum("c.status = 'closed'") + " AS closed_total " +
-		"FROM conversations c " + join + " WHERE c.account_id = ?"
+		sum(others) + " AS others_total, " + sum(others+" AND "+unread) + " AS others_unread " +
+		"FROM conversations c " + join + " WHERE c.account_id = ? AND c.status IN ('scheduled', 'waiting', 'active')"
+	closed := "SELECT count(*) FROM conversations c WHERE c.account_id = ? AND c.status = 'closed'"
 	args = append(args, store.AccountID(ctx))
+	closedArgs := []any{store.AccountID(ctx)}
 	if actor.UserID != "" && !actor.IsAdmin {
 		teams, err := s.teams.TeamsOf(ctx, actor.UserID)
 		if err != nil {
@@ -541,15 +553,20 @@ func (s *Service) Counts(ctx context.Context, actor Actor) (Counts, error) {
 		if len(teams) == 0 {
 			return Counts{}, nil
 		}
-		sql += " AND c.team_id IN ?"
-		args = append(args, teams)
+		open += " AND c.team_id IN ?"
+		closed += " AND c.team_id IN ?"
+		args, closedArgs = append(args, teams), append(closedArgs, teams)
 	}
 	var row struct {
-		MineTotal, MineUnread, WaitingTotal, WaitingUnread, OthersTotal, OthersUnread, ClosedTotal int
+		MineTotal, MineUnread, WaitingTotal, WaitingUnread, OthersTotal, OthersUnread int
 	}
-	if err := s.db.Conn(ctx).Raw(sql, args...).Scan(&row).Error; err != nil {
+	if err := s.db.Conn(ctx).Raw(open, args...).Scan(&row).Error; err != nil {
+		return Counts{}, store.Translate(err, nil, nil)
+	}
+	var closedTotal int
+	if err := s.db.Conn(ctx).Raw(closed, closedArgs...).Scan(&closedTotal).Error; err != nil {
 		return Counts{}, store.Translate(err, nil, nil)
 	}
 	return Counts{Mine: TabCount{row.MineTotal, row.MineUnread}, Waiting: TabCount{row.WaitingTotal, row.WaitingUnread},
-		Others: TabCount{row.OthersTotal, row.OthersUnread}, Closed: TabCount{Total: row.ClosedTotal}}, nil
+		Others: TabCount{row.OthersTotal, row.OthersUnread}, Closed: TabCount{Total: closedTotal}}, nil
 }

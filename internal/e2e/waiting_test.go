@@ -121,9 +121,12 @@ func TestWaitingAutoCloseLeavesQueueUnsent(t *testing.T) {
 		require.False(t, at.Before(since.Add(waitingTimeout)))
 		_, ok = nextEvent(t, sub, conversation.EventConversationUpdated, convID, 5*time.Second)
 		require.True(t, ok, "no conversation.updated for the close")
+		_, ok = nextEvent(t, sub, conversation.EventConversationClosed, convID, 5*time.Second)
+		require.True(t, ok, "no conversation.closed for the automatic close")
 
 		conv := env.Admin.Get("/api/v1/conversations/" + convID)
 		require.Equal(t, "closed", conv.Str("status"))
+		require.Nil(t, conv.JSON()["closed_reason"])
 		require.NotNil(t, conv.JSON()["closed_at"])
 		msgs := convMessages(t, env, convID)
 		require.Len(t, msgs, 3)

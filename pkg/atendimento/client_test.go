@@ -109,7 +109,7 @@ func TestClientAgainstServer(t *testing.T) {
 		require.NoError(t, err)
 		require.NotEmpty(t, *msgs.Items)
 
-		list, err := c.ListConversations(ctx, &atendimento.ListConversationsParams{Status: atendimento.Ptr("waiting"), Limit: atendimento.Ptr(200)})
+		list, err := c.ListConversations(ctx, &atendimento.ListConversationsParams{Status: &[]string{"waiting"}, Limit: atendimento.Ptr(200)})
 		require.NoError(t, err)
 		require.Len(t, *list.Items, 3)
 

@@ -21,6 +21,10 @@ type Problem struct {
 	Errors []FieldError `json:"errors"`
 	// ExistingID names the resource a conflict is about (contact_exists, conversation_already_open).
 	ExistingID string `json:"existing_id,omitempty"`
+	// AssigneeID and AssigneeName are, on a 409 conversation_already_assigned, who owns the
+	// conversation now (empty when it went back to the queue).
+	AssigneeID   string `json:"assignee_id,omitempty"`
+	AssigneeName string `json:"assignee_name,omitempty"`
 	// RequestID is the server's id of the request, for its logs.
 	RequestID string `json:"request_id,omitempty"`
 	// RetryAfterSeconds is the body's retry_after: on a 429, the seconds to wait.

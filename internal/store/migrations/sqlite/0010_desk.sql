@@ -11,6 +11,9 @@ UPDATE conversations SET last_inbound_seq = COALESCE((SELECT max(m.seq) FROM mes
 CREATE INDEX conversations_account_updated ON conversations (account_id, updated_at, id);
 CREATE INDEX conversations_account_assignee ON conversations (account_id, assignee_id, updated_at, id);
 CREATE INDEX conversations_account_team ON conversations (account_id, team_id, updated_at, id);
+-- A contact's conversations (q= by name or phone, contact_id=, a contact's notes): until now only
+-- the open ones were indexed by contact (conversations_one_open).
+CREATE INDEX conversations_account_contact ON conversations (account_id, contact_id, updated_at);
 
 -- Internal notes are messages of direction 'internal' (never sent: the claim takes 'out' only).
 -- SQLite cannot change a CHECK constraint: the table is rebuilt with the same columns. No table
