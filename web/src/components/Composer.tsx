@@ -35,7 +35,8 @@ export function Composer({ conv, queued, canMessage, onSent, onTemplateRequired,
   const query = slashQuery(text)
   const [dismissed, setDismissed] = useState<string | null>(null)
   const [replies, setReplies] = useState<QuickReply[] | null>(null)
-  const [active, setActive] = useState(0)
+  // The highlighted option, for the search it was chosen in (a new search starts at the first).
+  const [chosen, setChosen] = useState({ query: '', index: 0 })
   const [listError, setListError] = useState('')
   const open = query !== null && dismissed !== text && !note
   const typed = useDebounced(query ?? '', 150)
@@ -52,7 +53,8 @@ export function Composer({ conv, queued, canMessage, onSent, onTemplateRequired,
     return () => ctl.abort()
   }, [open, replies])
   const matches = open && replies ? matchQuickReplies(replies, typed) : []
-  useEffect(() => setActive(0), [typed])
+  const active = chosen.query === typed ? chosen.index : 0
+  const setActive = (f: (i: number) => number) => setChosen({ query: typed, index: f(active) })
 
   async function insert(r: QuickReply) {
     setError('')

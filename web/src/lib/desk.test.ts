@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Conversation, LiveEvent, Message } from '../api'
-import { reasonProblem } from '../settings/CloseReasons'
+import { reasonProblem } from './closeReasons'
 import { firstTime, readPrefs, writePrefs } from './alerts'
 import { alertFor, belongs, documentTitle, NO_FILTER, tabOf, tabQuery, totalUnread } from './desk'
 import { matchQuickReplies, slashQuery } from './quickReplies'

@@ -79,9 +79,11 @@ export function useDesk(openId: string | null): Desk {
   }, [loadCounts])
   useEffect(() => () => clearTimeout(countsTimer.current), [])
 
-  const load = useCallback(() => {
+  /** Fetches the tab's first page; `fresh` (another tab, search or filter) empties the list first. */
+  const load = useCallback((fresh = false) => {
     const gen = ++generation.current
-    setState((s) => (s === 'ready' ? s : 'loading'))
+    if (fresh) setRows([])
+    setState((s) => (s === 'ready' && !fresh ? s : 'loading'))
     api.conversationPage(tabQuery(tab, search, filter), null, PAGE).then(
       (page) => {
         if (gen !== generation.current) return
@@ -94,11 +96,7 @@ export function useDesk(openId: string | null): Desk {
     )
   }, [tab, search, filter, me, remember])
 
-  useEffect(() => {
-    setRows([])
-    setState('loading')
-    load()
-  }, [load])
+  useEffect(() => load(true), [load])
 
   // Counts, and the agent's waiting conversations (an alert needs to know they were waiting).
   useEffect(() => {
@@ -262,7 +260,7 @@ export function useDesk(openId: string | null): Desk {
     hasMore: cursor !== null,
     loadingMore,
     loadMore,
-    reload: load,
+    reload: () => load(),
     counts,
     upsert,
     reveal,

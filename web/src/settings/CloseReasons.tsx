@@ -1,19 +1,8 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react'
 import { api, ApiError } from '../api'
 import { t } from '../i18n/pt-BR'
+import { MAX_LENGTH, MAX_REASONS, reasonProblem } from '../lib/closeReasons'
 import { fieldErrorText, problemText } from '../lib/errors'
-
-const MAX_REASONS = 30
-const MAX_LENGTH = 80
-
-/** Why a reason cannot join the list, or null (1..80 characters, not there already, at most 30). */
-export function reasonProblem(reason: string, list: string[]): string | null {
-  const r = reason.trim()
-  if (r.length < 1 || r.length > MAX_LENGTH) return t('closeReasons.invalidLength', { max: MAX_LENGTH })
-  if (list.some((x) => x.toLocaleLowerCase('pt-BR') === r.toLocaleLowerCase('pt-BR'))) return t('closeReasons.duplicate')
-  if (list.length >= MAX_REASONS) return t('closeReasons.tooMany', { max: MAX_REASONS })
-  return null
-}
 
 /** "Motivos de encerramento": the admin's list of reasons agents pick from when closing (PATCH /account). */
 export default function CloseReasons() {
