@@ -122,3 +122,8 @@ export function firstTime(key: string, now = Date.now(), withinMs = 10_000): boo
   recent.set(key, now)
   return at === undefined || now - at > withinMs
 }
+
+/** Forgets the alerts given (a new session, or a test that starts afresh). */
+export function forgetAlerts(): void {
+  recent.clear()
+}

@@ -1,5 +1,6 @@
 import { act, screen, waitFor, within } from '@testing-library/react'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { forgetAlerts } from '../lib/alerts'
 import { ADMIN, COLLEAGUE, FakeApi } from './fakeApi'
 import { renderApp } from './renderApp'
 
@@ -8,6 +9,8 @@ const tab = (name: RegExp) => within(tabs()).getByRole('tab', { name })
 const view = () => within(document.querySelector('.conversation') as HTMLElement)
 
 afterEach(() => {
+  // The ids of the fake repeat from test to test: one test's alert must not silence the next one's.
+  forgetAlerts()
   localStorage.clear()
   vi.unstubAllGlobals()
 })
