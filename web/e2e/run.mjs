@@ -644,7 +644,7 @@ describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
     assert.equal((await server.api(`/conversations/${id}`)).status, 'active', 'free text inside the window: the conversation is active at once')
   })
 
-  step('"Encerrar" asks before closing a conversation', async () => {
+  step('"Encerrar" asks before closing a conversation (with an optional reason)', async () => {
     const { items: channels } = await server.api('/channels')
     const sandbox = channels.find((c) => c.provider === 'sandbox')
     await server.api(`/sandbox/channels/${sandbox.id}/inbound`, {
@@ -659,7 +659,7 @@ describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
 
     const encerrar = page.getByRole('button', { name: 'Encerrar', exact: true })
     await encerrar.click()
-    const ask = page.getByRole('alertdialog', { name: 'Encerrar o atendimento com Rafael Lima?' })
+    const ask = page.getByRole('dialog', { name: 'Encerrar o atendimento com Rafael Lima?' })
     await visible(ask)
     await accessible(page, 'close confirmation')
     await look(page, 'encerrar-pergunta')

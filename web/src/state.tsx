@@ -67,6 +67,9 @@ interface DirectoryValue {
   loaded: boolean
   channelName: (id: string) => string
   teamName: (id: string | null) => string
+  /** The account's people (agents and admins), for names of assignees and authors. */
+  users: User[]
+  userName: (id: string | null | undefined) => string
   /** Teams the agent belongs to. */
   myTeamIds: Set<string>
 }
@@ -78,6 +81,7 @@ export function DirectoryProvider({ children }: { children: ReactNode }) {
   const { user } = useSession()
   const [channels, setChannels] = useState<Channel[]>([])
   const [teams, setTeams] = useState<Team[]>([])
+  const [users, setUsers] = useState<User[]>([])
   const [loaded, setLoaded] = useState(false)
 
   useEffect(() => {
@@ -90,6 +94,8 @@ export function DirectoryProvider({ children }: { children: ReactNode }) {
       })
       .catch(() => {})
       .finally(() => live && setLoaded(true))
+    // Names only: a list that does not load leaves "—" where a name would be.
+    api.listUsers().then((u) => live && setUsers(u), () => {})
     return () => {
       live = false
     }
@@ -98,15 +104,18 @@ export function DirectoryProvider({ children }: { children: ReactNode }) {
   const value = useMemo<DirectoryValue>(() => {
     const cn = new Map(channels.map((c) => [c.id, c.name]))
     const tn = new Map(teams.map((tm) => [tm.id, tm.name]))
+    const un = new Map(users.map((u) => [u.id, u.name]))
     return {
       channels,
       teams,
+      users,
+      userName: (id) => (id ? un.get(id) : undefined) ?? '—',
       loaded,
       channelName: (id) => cn.get(id) ?? '—',
       teamName: (id) => (id ? tn.get(id) : undefined) ?? '—',
       myTeamIds: new Set(teams.filter((tm) => tm.member_ids.includes(user.id)).map((tm) => tm.id)),
     }
-  }, [channels, teams, loaded, user.id])
+  }, [channels, teams, users, loaded, user.id])
 
   return <DirectoryContext.Provider value={value}>{children}</DirectoryContext.Provider>
 }

@@ -147,5 +147,7 @@ function toProblem(status: number, body: unknown): Problem {
     errors: Array.isArray(b.errors) ? b.errors : [],
     existing_id: b.existing_id,
     retry_after: typeof b.retry_after === 'number' ? b.retry_after : undefined,
+    assignee_id: b.assignee_id,
+    assignee_name: b.assignee_name,
   }
 }

@@ -2,13 +2,14 @@
 
 import { ApiError, API_BASE, readSession, request, route, setSession, type Query, type Session } from './client'
 import type {
+  Account,
   Channel,
   ConsentEntry,
   ConsentInput,
   Contact,
   ContactInput,
   Conversation,
-  ConversationStatus,
+  ConversationCounts,
   Id,
   LiveEvent,
   LiveEventName,
@@ -17,6 +18,8 @@ import type {
   Page,
   PostMessageInput,
   PriceEstimate,
+  QuickReply,
+  QuickReplyInput,
   SandboxInboundInput,
   SessionBody,
   StartConversationInput,
@@ -26,6 +29,8 @@ import type {
   TemplateCategory,
   TemplateParameters,
   TemplatePreview,
+  TransferInput,
+  User,
 } from './types'
 
 export * from './types'
@@ -99,10 +104,21 @@ async function previewTemplate(id: Id, parameters: TemplateParameters, signal?: 
 }
 
 export interface ConversationFilter {
-  status?: ConversationStatus
+  /** One status or a comma list (`active,waiting`). */
+  status?: string
   team_id?: Id
   channel_id?: Id
   contact_id?: Id
+  /** `me`, `none` (the team's queue) or a user id. */
+  assignee_id?: string
+  /** Contact name or phone, in any form. */
+  q?: string
+  unread?: boolean
+}
+
+/** POST /conversations/{id}/close with the reason picked from the account's list (none: no reason). */
+function closeConversation(id: Id, reason?: string) {
+  return request<Conversation>('POST', route('/api/v1/conversations/{id}/close', { id }), { body: reason ? { reason } : {} })
 }
 
 export const api = {
@@ -140,9 +156,47 @@ export const api = {
   /** POST /conversations; the same key with the same body never starts a second conversation. */
   startConversation: (input: StartConversationInput, idempotencyKey: string) =>
     request<Conversation>('POST', route('/api/v1/conversations'), { body: input, headers: { 'Idempotency-Key': idempotencyKey } }),
-  listConversations: (f: ConversationFilter = {}) => all<Conversation>(route('/api/v1/conversations'), { ...f }, 5),
+  listConversations: (f: ConversationFilter = {}) =>
+    all<Conversation>(route('/api/v1/conversations'), { ...f, unread: f.unread ? 'true' : undefined }, 5),
+  /** One page of GET /conversations (newest activity first) and the cursor of the next. */
+  conversationPage: (f: ConversationFilter, cursor: string | null, limit = 50, signal?: AbortSignal) =>
+    request<Page<Conversation>>('GET', route('/api/v1/conversations'), {
+      query: { ...f, unread: f.unread ? 'true' : undefined, cursor, limit },
+      signal,
+    }),
+  /** GET /conversations/counts: the caller's tabs. */
+  conversationCounts: () => request<ConversationCounts>('GET', route('/api/v1/conversations/counts')),
   getConversation: (id: Id) => request<Conversation>('GET', route('/api/v1/conversations/{id}', { id })),
-  closeConversation: (id: Id) => request<Conversation>('POST', route('/api/v1/conversations/{id}/close', { id })),
+  closeConversation,
+  reopenConversation: (id: Id) => request<Conversation>('POST', route('/api/v1/conversations/{id}/reopen', { id })),
+  /** POST /conversations/{id}/assign: a user id takes or hands it over; null returns it to the queue. */
+  assignConversation: (id: Id, userId: Id | null, force = false) =>
+    request<Conversation>('POST', route('/api/v1/conversations/{id}/assign', { id }), { body: force ? { user_id: userId, force } : { user_id: userId } }),
+  transferConversation: (id: Id, input: TransferInput) =>
+    request<Conversation>('POST', route('/api/v1/conversations/{id}/transfer', { id }), { body: input }),
+  /** POST /conversations/{id}/read: the caller has read it up to now. */
+  markRead: (id: Id) => request<unknown>('POST', route('/api/v1/conversations/{id}/read', { id })),
+  addNote: (id: Id, text: string) => request<Message>('POST', route('/api/v1/conversations/{id}/notes', { id }), { body: { text } }),
+  /** GET /contacts/{id}/notes: one page of the contact's internal notes, newest first. */
+  contactNotes: (contactId: Id, cursor: string | null = null) =>
+    request<Page<Message>>('GET', route('/api/v1/contacts/{id}/notes', { id: contactId }), { query: { cursor, limit: 20 } }),
+  updateContact: (id: Id, input: Partial<ContactInput>) =>
+    request<Contact>('PATCH', route('/api/v1/contacts/{id}', { id }), { body: input }),
+
+  listUsers: () => all<User>(route('/api/v1/users')),
+  getAccount: () => request<Account>('GET', route('/api/v1/account')),
+  updateCloseReasons: (reasons: string[]) => request<Account>('PATCH', route('/api/v1/account'), { body: { close_reasons: reasons } }),
+
+  /** GET /quick-replies: the account's and the caller's own, matching `q` on shortcut or text. */
+  listQuickReplies: (q = '', signal?: AbortSignal) =>
+    request<Page<QuickReply>>('GET', route('/api/v1/quick-replies'), { query: { q, limit: MAX_PAGE }, signal }).then((p) => p.items),
+  createQuickReply: (input: QuickReplyInput) => request<QuickReply>('POST', route('/api/v1/quick-replies'), { body: input }),
+  updateQuickReply: (id: Id, input: Partial<QuickReplyInput>) =>
+    request<QuickReply>('PATCH', route('/api/v1/quick-replies/{id}', { id }), { body: input }),
+  deleteQuickReply: (id: Id) => request<void>('DELETE', route('/api/v1/quick-replies/{id}', { id })),
+  /** POST /quick-replies/{id}/render: the text with {{nome}}, {{primeiro_nome}}, {{atendente}} filled. */
+  renderQuickReply: (id: Id, conversationId: Id) =>
+    request<{ text: string }>('POST', route('/api/v1/quick-replies/{id}/render', { id }), { body: { conversation_id: conversationId } }).then((r) => r.text),
   cancelConversation: (id: Id) => request<Conversation>('POST', route('/api/v1/conversations/{id}/cancel', { id })),
 
   listMessages: (conversationId: Id) => all<Message>(route('/api/v1/conversations/{id}/messages', { id: conversationId })),
@@ -167,6 +221,10 @@ export const LIVE_EVENT_NAMES: LiveEventName[] = [
   'message.created',
   'message.updated',
   'template.updated',
+  'conversation.assigned',
+  'conversation.transferred',
+  'conversation.closed',
+  'conversation.reopened',
 ]
 
 export interface LiveHandlers {

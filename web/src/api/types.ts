@@ -131,16 +131,33 @@ export type ConversationStatus = NonNullable<S['Conversation']['status']>
 export type ConversationWindow = Res<S['Window']>
 export type OpeningMessage = Res<S['OpeningMessage']>
 
+/** The newest message of a conversation, as the list shows it (a note's direction is `internal`). */
+export type LastMessage = Res<S['LastMessage']>
+
 export type Conversation = Omit<
   Res<S['Conversation']>,
-  'contact' | 'window' | 'failure' | 'opening_message' | 'estimated_cost'
+  'contact' | 'window' | 'failure' | 'opening_message' | 'estimated_cost' | 'last_message'
 > & {
   contact: Contact
   window: ConversationWindow
   failure: ErrorInfo | null
   opening_message?: OpeningMessage
   estimated_cost?: PriceEstimate
+  last_message: LastMessage | null
 }
+
+/** GET /conversations/counts: each tab's total and unread for the caller. */
+export type TabCount = Res<S['TabCount']>
+export type ConversationCounts = Res<S['ConversationCounts']>
+
+/** A ready reply: the account's (admins write them) or the caller's own. */
+export type QuickReply = Res<S['QuickReply']>
+
+/** Body of POST /quick-replies and PATCH /quick-replies/{id}. */
+export type QuickReplyInput = Required<Pick<S['QuickReplyRequest'], 'shortcut' | 'text' | 'scope'>>
+
+/** Body of POST /conversations/{id}/transfer. */
+export type TransferInput = S['TransferRequest']
 
 export type SendType = NonNullable<S['StartRequest']['send_type']>
 
@@ -155,6 +172,7 @@ export type StartConversationInput = Omit<S['StartRequest'], 'parameters' | 'con
 
 export type MessageStatus = NonNullable<S['Message']['status']>
 
+/** A message; `direction: internal` with `type: note` is an internal note, never sent to the contact. */
 export type Message = Omit<Res<S['Message']>, 'error' | 'pricing' | 'parameters'> & {
   error: ErrorInfo | null
   pricing: Res<S['PricingInfo']> | null
@@ -181,6 +199,12 @@ export interface LiveEventMap {
   'message.updated': Message
   /** Meta changed a template's quality rating or category. */
   'template.updated': Template
+  /** Taken, handed over or returned to the queue. */
+  'conversation.assigned': Conversation
+  /** Sent to another team (and perhaps one of its members). */
+  'conversation.transferred': Conversation
+  'conversation.closed': Conversation
+  'conversation.reopened': Conversation
 }
 
 export type LiveEventName = keyof LiveEventMap

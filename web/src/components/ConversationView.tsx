@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react'
+import { useCallback, useEffect, useId, useRef, useState, type FormEvent } from 'react'
 import { api, ApiError, type Conversation, type Message } from '../api'
 import { formatDateTime, formatPhone, formatRemaining, formatTime } from '../i18n/format'
 import { errorText, t } from '../i18n/pt-BR'
@@ -6,9 +6,12 @@ import { problemText } from '../lib/errors'
 import { fresher, fresherMessage, mergeFetched } from '../lib/fresh'
 import { arrangeMessages, byTime, type HistoryItem } from '../lib/history'
 import { useNow } from '../lib/hooks'
-import { useDirectory, useLiveEvents } from '../state'
+import { useDirectory, useLiveEvents, useSession } from '../state'
 import { initials } from '../lib/text'
+import { Composer } from './Composer'
 import { ContactConsent } from './ContactConsent'
+import { ContactPanel } from './ContactPanel'
+import { CloseDialog, TransferDialog } from './DeskDialogs'
 import { ConfirmDialog } from './Dialog'
 import { TemplateSendDialog } from './TemplateSendDialog'
 
@@ -50,11 +53,14 @@ interface Props {
   onFocused?: () => void
 }
 
-type Pending = 'close' | 'cancel' | null
+type Pending = 'close' | 'cancel' | 'transfer' | null
+
+const OPEN_STATUSES = ['scheduled', 'waiting', 'active']
 
 /** "Conversa": header, state banner, messages with their status, and the composer. */
 export function ConversationView({ id, onChanged, autoFocus, onFocused }: Props) {
-  const { channelName, teamName, channels } = useDirectory()
+  const { user } = useSession()
+  const { channelName, teamName, userName, channels } = useDirectory()
   const now = useNow(15_000)
   const [conv, setConv] = useState<Conversation | null>(null)
   const [messages, setMessages] = useState<Message[]>([])
@@ -64,6 +70,7 @@ export function ConversationView({ id, onChanged, autoFocus, onFocused }: Props)
   const [confirm, setConfirm] = useState<Pending>(null)
   const [busy, setBusy] = useState(false)
   const [live, setLive] = useState('')
+  const [showContact, setShowContact] = useState(false)
   const scrollRef = useRef<HTMLDivElement>(null)
   const headingRef = useRef<HTMLHeadingElement>(null)
   const messagesRef = useRef(messages)
@@ -160,11 +167,24 @@ export function ConversationView({ id, onChanged, autoFocus, onFocused }: Props)
       setConv((cur) => fresher(cur, c))
       onChanged(c)
     } catch (err) {
-      setActionError(problemText(err))
+      if (err instanceof ApiError && err.code === 'conversation_already_assigned') {
+        // Someone took it meanwhile: say who, and show the conversation as it is now.
+        const who = err.problem.assignee_name || userName(err.problem.assignee_id)
+        setActionError(t('desk.alreadyAssigned', { name: who }))
+        void load()
+      } else {
+        setActionError(problemText(err))
+      }
     } finally {
       setBusy(false)
       setConfirm(null)
     }
+  }
+  const done = (c: Conversation) => {
+    setConv((cur) => fresher(cur, c))
+    onChanged(c)
+    setConfirm(null)
+    returnFocus()
   }
 
   const withdraw = async (m: Message) => {
@@ -186,6 +206,11 @@ export function ConversationView({ id, onChanged, autoFocus, onFocused }: Props)
     })
 
   const open = windowOpen(conv, now)
+  const isOpen = OPEN_STATUSES.includes(conv.status)
+  const mine = conv.assignee_id === user.id
+  const canTake = isOpen && !mine && (!conv.assignee_id || user.role === 'admin')
+  const canTransfer = isOpen && (mine || !conv.assignee_id || user.role === 'admin')
+  const canReopen = conv.status === 'closed' && open
   const closedForGood = conv.status === 'closed' || conv.status === 'cancelled' || conv.status === 'failed'
   const needsTemplate = conv.status === 'active' && !open
   const failedOpening = messages.find((m) => m.direction === 'out' && m.status === 'failed' && m.error)
@@ -209,19 +234,65 @@ export function ConversationView({ id, onChanged, autoFocus, onFocused }: Props)
             {formatPhone(conv.contact?.phone ?? '')} ·{' '}
             {t('conversation.channelTeam', { channel: channelName(conv.channel_id), team: teamName(conv.team_id) })}
           </p>
+          <p className="muted small assignee-line">
+            {conv.assignee_id
+              ? t('conversation.assignee', { name: mine ? t('row.assignee.me') : conv.assignee_name || userName(conv.assignee_id) })
+              : t('conversation.unassigned')}
+            {conv.status === 'closed' && conv.closed_reason ? ` · ${t('row.closedReason', { reason: conv.closed_reason })}` : ''}
+          </p>
         </div>
         <span className={`badge status-${conv.status}`}>{t(`status.${conv.status}` as const)}</span>
-        {conv.status === 'scheduled' && (
-          <button type="button" className="button button-ghost" onClick={() => setConfirm('cancel')}>
-            {t('conversation.cancelSchedule')}
+        <div className="conversation-actions">
+          {canTake && (
+            <button
+              type="button"
+              className="button button-primary"
+              disabled={busy}
+              onClick={() => act(() => api.assignConversation(conv.id, user.id, user.role === 'admin' && !!conv.assignee_id))}
+            >
+              {t('conversation.take')}
+            </button>
+          )}
+          {canTransfer && (
+            <button type="button" className="button button-ghost" onClick={() => setConfirm('transfer')}>
+              {t('conversation.transfer')}
+            </button>
+          )}
+          {conv.status === 'scheduled' && (
+            <button type="button" className="button button-ghost" onClick={() => setConfirm('cancel')}>
+              {t('conversation.cancelSchedule')}
+            </button>
+          )}
+          {(conv.status === 'waiting' || conv.status === 'active') && (
+            <button type="button" className="button button-ghost" onClick={() => setConfirm('close')}>
+              {t('conversation.close')}
+            </button>
+          )}
+          {canReopen && (
+            <button type="button" className="button button-ghost" disabled={busy} onClick={() => act(() => api.reopenConversation(conv.id))}>
+              {t('conversation.reopen')}
+            </button>
+          )}
+          <button
+            type="button"
+            className="button button-ghost"
+            aria-expanded={showContact}
+            aria-controls={`contact-panel-${conv.id}`}
+            onClick={() => setShowContact((v) => !v)}
+          >
+            {t('conversation.contactPanel')}
           </button>
-        )}
-        {(conv.status === 'waiting' || conv.status === 'active') && (
-          <button type="button" className="button button-ghost" onClick={() => setConfirm('close')}>
-            {t('conversation.close')}
-          </button>
-        )}
+        </div>
       </header>
+      {showContact && conv.contact && (
+        <div id={`contact-panel-${conv.id}`}>
+          <ContactPanel
+            contact={conv.contact}
+            currentId={conv.id}
+            onChange={(contact) => setConv((cur) => (cur ? { ...cur, contact } : cur))}
+          />
+        </div>
+      )}
       {conv.contact && (
         <section className="conversation-consent" aria-label={t('conversation.contactInfo', { name: contactName })}>
           <ContactConsent contact={conv.contact} onChange={(contact) => setConv((cur) => (cur ? { ...cur, contact } : cur))} />
@@ -265,41 +336,35 @@ export function ConversationView({ id, onChanged, autoFocus, onFocused }: Props)
         {live}
       </p>
 
-      {!closedForGood &&
-        (needsTemplate ? (
-          <div className="window-closed" role="region" aria-labelledby="window-closed-title">
-            <h3 id="window-closed-title">{t('conversation.windowClosedTitle')}</h3>
-            <p className="muted">{t('conversation.windowClosedBody')}</p>
-            <button type="button" className="button button-primary" onClick={() => setTemplateOpen(true)}>
-              {t('conversation.chooseTemplate')}
-            </button>
-          </div>
-        ) : (
-          <Composer
-            conv={conv}
-            queued={conv.status === 'waiting' || conv.status === 'scheduled'}
-            onSent={(m) => setMessages((list) => upsertMessage(list, m))}
-            onTemplateRequired={() => setConv({ ...conv, window: { open: false, expires_at: conv.window?.expires_at ?? null } })}
-            onClosed={() => void load()}
-          />
-        ))}
+      {!closedForGood && needsTemplate && (
+        <div className="window-closed" role="region" aria-labelledby="window-closed-title">
+          <h3 id="window-closed-title">{t('conversation.windowClosedTitle')}</h3>
+          <p className="muted">{t('conversation.windowClosedBody')}</p>
+          <button type="button" className="button button-primary" onClick={() => setTemplateOpen(true)}>
+            {t('conversation.chooseTemplate')}
+          </button>
+        </div>
+      )}
+      {!closedForGood && (
+        <Composer
+          key={needsTemplate ? 'note' : 'any'}
+          conv={conv}
+          queued={conv.status === 'waiting' || conv.status === 'scheduled'}
+          canMessage={!needsTemplate}
+          onSent={(m) => setMessages((list) => upsertMessage(list, m))}
+          onTemplateRequired={() => setConv({ ...conv, window: { open: false, expires_at: conv.window?.expires_at ?? null } })}
+          onClosed={() => void load()}
+        />
+      )}
 
       {!closedForGood && channels.find((c) => c.id === conv.channel_id)?.provider === 'sandbox' && (
         <SandboxReply conv={conv} onDone={() => void load()} />
       )}
 
       {confirm === 'close' && (
-        <ConfirmDialog
-          message={t('conversation.confirmClose', { name: contactName })}
-          detail={queue.length > 0 ? t('conversation.confirmCloseDetail') : undefined}
-          confirmLabel={t('conversation.confirmCloseYes')}
-          cancelLabel={t('conversation.keep')}
-          busy={busy}
-          onConfirm={() => act(() => api.closeConversation(conv.id))}
-          onCancel={() => setConfirm(null)}
-          returnFocus={returnFocus}
-        />
+        <CloseDialog conv={conv} contactName={contactName} queued={queue.length > 0} onClose={() => setConfirm(null)} onDone={done} />
       )}
+      {confirm === 'transfer' && <TransferDialog conv={conv} onClose={() => setConfirm(null)} onDone={done} />}
       {confirm === 'cancel' && (
         <ConfirmDialog
           message={t('conversation.confirmCancel', { name: contactName })}
@@ -372,6 +437,7 @@ function MessageItem({ item, contactName, onWithdraw }: { item: HistoryItem; con
   const { m, at, released } = item
   const text = m.rendered_text || m.text || ''
   const inbound = m.direction === 'in'
+  if (m.type === 'note' || m.direction === 'internal') return <NoteItem m={m} />
   return (
     <li className={`message ${inbound ? 'message-in' : 'message-out'} message-${m.status}`}>
       <span className="visually-hidden">
@@ -399,6 +465,23 @@ function MessageItem({ item, contactName, onWithdraw }: { item: HistoryItem; con
             {t('message.withdraw')}
           </button>
         )}
+      </div>
+    </li>
+  )
+}
+
+/** An internal note: its own look, and said as a note (never sent to the contact). */
+function NoteItem({ m }: { m: Message }) {
+  const { userName } = useDirectory()
+  const author = m.author_name || userName(m.author_id)
+  return (
+    <li className="message message-note">
+      <div className="note-card">
+        <span className="note-tag">{t('message.noteBy', { name: author })}</span>
+        <span className="bubble-text">{m.text}</span>
+        <span className="bubble-meta">
+          <time dateTime={m.created_at}>{formatTime(m.created_at)}</time>
+        </span>
       </div>
     </li>
   )
@@ -452,75 +535,5 @@ function SandboxReply({ conv, onDone }: { conv: Conversation; onDone: () => void
         )}
       </form>
     </details>
-  )
-}
-
-interface ComposerProps {
-  conv: Conversation
-  queued: boolean
-  onSent: (m: Message) => void
-  onTemplateRequired: () => void
-  onClosed: () => void
-}
-
-function Composer({ conv, queued, onSent, onTemplateRequired, onClosed }: ComposerProps) {
-  const id = useId()
-  const [text, setText] = useState('')
-  const [error, setError] = useState('')
-  const [busy, setBusy] = useState(false)
-
-  async function send(e?: FormEvent) {
-    e?.preventDefault()
-    const value = text.trim()
-    if (!value || busy) return
-    setBusy(true)
-    setError('')
-    try {
-      onSent(await api.postMessage(conv.id, { text: value }))
-      setText('')
-    } catch (err) {
-      if (err instanceof ApiError && (err.code === 'template_required' || err.fieldErrors.some((f) => f.code === 'template_required'))) {
-        onTemplateRequired()
-      } else if (err instanceof ApiError && err.code === 'conversation_closed') {
-        onClosed()
-      } else {
-        setError(problemText(err))
-      }
-    } finally {
-      setBusy(false)
-    }
-  }
-
-  function onKey(e: KeyboardEvent<HTMLTextAreaElement>) {
-    if (e.key === 'Enter' && !e.shiftKey) {
-      e.preventDefault()
-      void send()
-    }
-  }
-
-  return (
-    <form className="composer" onSubmit={send}>
-      <label htmlFor={id} className="visually-hidden">
-        {t('composer.label')}
-      </label>
-      <textarea
-        id={id}
-        rows={2}
-        value={text}
-        placeholder={queued ? t('composer.placeholderQueued') : t('composer.placeholder')}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={error ? `${id}-error` : undefined}
-        onChange={(e) => setText(e.target.value)}
-        onKeyDown={onKey}
-      />
-      <button type="submit" className="button button-primary" disabled={busy || !text.trim()}>
-        {queued ? t('composer.queue') : t('composer.send')}
-      </button>
-      {error && (
-        <p id={`${id}-error`} className="field-error composer-error" role="alert">
-          {error}
-        </p>
-      )}
-    </form>
   )
 }

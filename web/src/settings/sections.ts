@@ -20,4 +20,5 @@ export const settingsSections: SettingsSection[] = [
   { id: 'chaves-de-api', label: t('settings.apiKeys'), Component: lazy(() => import('./ApiKeys')) },
   { id: 'webhooks', label: t('settings.webhooks'), Component: lazy(() => import('./Webhooks')) },
   { id: 'conta', label: t('settings.account'), Component: lazy(() => import('./AccountSettings')) },
+  { id: 'encerramento', label: t('settings.closeReasons'), Component: lazy(() => import('./CloseReasons')) },
 ]

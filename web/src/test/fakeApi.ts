@@ -14,6 +14,7 @@ import type {
   Message,
   PriceEstimate,
   Problem,
+  QuickReply,
   SessionBody,
   Team,
   Template,
@@ -53,6 +54,28 @@ export const AGENT: User & { password: string } = {
   role: 'agent',
   active: true,
   team_ids: ['tm-suporte', 'tm-vendas'],
+  created_at: T0,
+  updated_at: T0,
+  password: 'segredo123',
+}
+
+/** A colleague of Ana's in the sales team. */
+export const COLLEAGUE: User & { password: string } = {
+  id: 'u-bruno',
+  name: 'Bruno Lima',
+  email: 'bruno@loja.com.br',
+  role: 'agent',
+  created_at: T0,
+  updated_at: T0,
+  password: 'segredo123',
+}
+
+/** The account's admin. */
+export const ADMIN: User & { password: string } = {
+  id: 'u-carla',
+  name: 'Carla Admin',
+  email: 'carla@loja.com.br',
+  role: 'admin',
   created_at: T0,
   updated_at: T0,
   password: 'segredo123',
@@ -163,7 +186,14 @@ export function protocoloTemplate(channel_id = 'ch-vendas') {
 const RATES: Record<Template['category'], number> = { MARKETING: 0.0625, UTILITY: 0.0068, AUTHENTICATION: 0.0068 }
 
 export class FakeApi {
-  users = [AGENT]
+  users = [AGENT, COLLEAGUE, ADMIN]
+  /** When each user last read each conversation (POST /conversations/{id}/read). */
+  reads = new Map<string, string>()
+  quickReplies: QuickReply[] = [
+    { id: 'qr-ola', shortcut: 'ola', text: 'Olá {{primeiro_nome}}, aqui é {{atendente}}. Como posso ajudar?', scope: 'account', owner_id: null, created_at: T0, updated_at: T0 },
+    { id: 'qr-prazo', shortcut: 'prazo', text: 'O prazo de entrega é de 5 dias úteis.', scope: 'account', owner_id: null, created_at: T0, updated_at: T0 },
+    { id: 'qr-tchau', shortcut: 'tchau', text: 'Obrigada pelo contato, {{nome}}!', scope: 'personal', owner_id: AGENT.id, created_at: T0, updated_at: T0 },
+  ]
   /** Seconds the login answers 429 login_locked for (0: not locked). */
   loginLockedFor = 0
   /** How far ahead the server accepts a schedule (a test lowers it to see a 422 the SPA did not foresee). */
@@ -179,7 +209,7 @@ export class FakeApi {
     { ...channel('ch-antigo', 'Número antigo', '+5511900000003', null), active: false },
   ]
   teams: Team[] = [
-    team('tm-vendas', 'Vendas', ['ch-vendas'], [AGENT.id]),
+    team('tm-vendas', 'Vendas', ['ch-vendas'], [AGENT.id, COLLEAGUE.id]),
     team('tm-suporte', 'Suporte', ['ch-suporte', 'ch-vendas'], [AGENT.id]),
     team('tm-financeiro', 'Financeiro', ['ch-suporte'], []),
   ]
@@ -214,7 +244,7 @@ export class FakeApi {
     opt_out_confirmation: '',
     exchange_rate: 5.8,
     exchange_rate_date: '2026-12-04',
-    close_reasons: [],
+    close_reasons: ['Resolvido', 'Sem resposta do contato'],
     created_at: T0,
     updated_at: T0,
   }
@@ -239,6 +269,7 @@ export class FakeApi {
       status: 'active',
       origin: 'receptive',
       windowOpenFor: 5 * HOUR,
+      assignee_id: AGENT.id,
     })
   }
 
@@ -258,6 +289,9 @@ export class FakeApi {
     origin?: Conversation['origin']
     windowOpenFor?: number
     windowExpiredAgo?: number
+    /** Who owns it (default: nobody, the team's queue). */
+    assignee_id?: string | null
+    updatedAgo?: number
   }): Conversation {
     const now = Date.now()
     const expires =
@@ -281,12 +315,12 @@ export class FakeApi {
       closed_at: null,
       closed_reason: null,
       failure: null,
-      assignee_id: null,
+      assignee_id: o.assignee_id ?? null,
       assignee_name: null,
       unread_count: 0,
       last_message: null,
       created_at: new Date(now - HOUR).toISOString(),
-      updated_at: new Date(now - HOUR).toISOString(),
+      updated_at: new Date(now - (o.updatedAgo ?? HOUR)).toISOString(),
     }
     this.conversations.push(c)
     if (o.windowOpenFor !== undefined || o.windowExpiredAgo !== undefined) {
@@ -428,6 +462,26 @@ export class FakeApi {
     if (r.method === 'GET' && p === '/contacts/lookup') return this.lookup(r.query.get('phone') ?? '')
     if (r.method === 'POST' && p === '/contacts') return this.createContact(body)
     if (r.method === 'GET' && (m = /^\/contacts\/([\w-]+)$/.exec(p))) return ok(this.find(this.contacts, m[1]))
+    if (r.method === 'PATCH' && (m = /^\/contacts\/([\w-]+)$/.exec(p))) {
+      const c = this.find(this.contacts, m[1])
+      const errors: FieldError[] = []
+      if ('name' in body && (typeof body.name !== 'string' || !body.name.trim())) errors.push({ field: 'name', code: 'name_required', message: 'name is required' })
+      if ('email' in body && body.email && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(String(body.email))) {
+        errors.push({ field: 'email', code: 'email_invalid', message: 'email is invalid' })
+      }
+      if (errors.length) throw invalid(errors)
+      Object.assign(c, { name: body.name ?? c.name, email: body.email ?? c.email, updated_at: new Date().toISOString() })
+      for (const conv of this.conversations) if (conv.contact.id === c.id) conv.contact = c
+      return ok(c)
+    }
+    if (r.method === 'GET' && (m = /^\/contacts\/([\w-]+)\/notes$/.exec(p))) {
+      const c = this.find(this.contacts, m[1])
+      const convs = new Set(this.conversations.filter((x) => x.contact.id === c.id).map((x) => x.id))
+      const notes = this.messages.filter((x) => x.type === 'note' && convs.has(x.conversation_id)).sort((a, b) => b.created_at.localeCompare(a.created_at))
+      return this.paged(notes, r.query)
+    }
+    if (r.method === 'GET' && p === '/users') return page(this.users.map(publicUser))
+    if (p === '/quick-replies' || p.startsWith('/quick-replies/')) return this.quickReply(r, p, body)
     if (r.method === 'GET' && (m = /^\/contacts\/([\w-]+)\/start-state$/.exec(p))) return ok(this.startState(m[1], r.query.get('channel_id') ?? ''))
     if ((m = /^\/contacts\/([\w-]+)\/consent$/.exec(p))) {
       const c = this.find(this.contacts, m[1])
@@ -464,18 +518,48 @@ export class FakeApi {
 
     if (r.method === 'POST' && p === '/conversations') return this.idempotent(r, () => this.start(body))
 
-    if (r.method === 'GET' && p === '/conversations') {
-      const f = (c: Conversation) =>
-        (!r.query.get('status') || c.status === r.query.get('status')) &&
-        (!r.query.get('contact_id') || c.contact.id === r.query.get('contact_id'))
-      return page(this.conversations.filter(f))
-    }
-    if (r.method === 'GET' && (m = /^\/conversations\/([\w-]+)$/.exec(p))) return ok(this.conversation(m[1]))
+    if (r.method === 'GET' && p === '/conversations') return this.listConversations(r.query)
+    if (r.method === 'GET' && p === '/conversations/counts') return ok(this.counts())
+    if (r.method === 'GET' && (m = /^\/conversations\/([\w-]+)$/.exec(p))) return ok(this.view(this.conversation(m[1])))
     if (r.method === 'POST' && (m = /^\/conversations\/([\w-]+)\/(close|cancel)$/.exec(p))) {
       const c = this.conversation(m[1])
+      const reason = typeof body.reason === 'string' ? body.reason : ''
+      if (reason && !(this.account.close_reasons ?? []).includes(reason)) {
+        throw invalid([{ field: 'reason', code: 'close_reason_unknown', message: 'unknown close reason' }])
+      }
       c.status = m[2] === 'close' ? 'closed' : 'cancelled'
+      c.closed_reason = reason || null
+      this.touch(c)
+      // As the server: conversation.updated first, then the change's own kind.
       this.emit('conversation.updated', c)
-      return ok(c)
+      if (m[2] === 'close') this.emit('conversation.closed', c)
+      return ok(this.view(c))
+    }
+    if (r.method === 'POST' && (m = /^\/conversations\/([\w-]+)\/reopen$/.exec(p))) {
+      const c = this.conversation(m[1])
+      if (!c.window.open || !c.window.expires_at || Date.parse(c.window.expires_at) <= Date.now()) throw new HttpError(422, 'window_closed')
+      c.status = 'active'
+      c.closed_reason = null
+      c.assignee_id ??= this.sessionUser.id
+      this.touch(c)
+      this.emit('conversation.updated', c)
+      this.emit('conversation.reopened', c)
+      return ok(this.view(c))
+    }
+    if (r.method === 'POST' && (m = /^\/conversations\/([\w-]+)\/assign$/.exec(p))) return this.assign(this.conversation(m[1]), body)
+    if (r.method === 'POST' && (m = /^\/conversations\/([\w-]+)\/transfer$/.exec(p))) return this.transfer(this.conversation(m[1]), body)
+    if (r.method === 'POST' && (m = /^\/conversations\/([\w-]+)\/read$/.exec(p))) {
+      const c = this.conversation(m[1])
+      this.reads.set(`${c.id}:${this.sessionUser.id}`, new Date(Date.now() + 1000).toISOString())
+      return { status: 204 }
+    }
+    if (r.method === 'POST' && (m = /^\/conversations\/([\w-]+)\/notes$/.exec(p))) {
+      const c = this.conversation(m[1])
+      const text = typeof body.text === 'string' ? body.text.trim() : ''
+      if (text.length < 1 || text.length > 4000) throw invalid([{ field: 'text', code: 'note_text_invalid', message: 'note text is 1 to 4000 characters' }])
+      const note = this.addNote(c.id, text, this.sessionUser)
+      this.emit('message.created', note)
+      return { status: 201, body: note }
     }
     if ((m = /^\/conversations\/([\w-]+)\/messages$/.exec(p))) {
       const c = this.conversation(m[1])
@@ -632,6 +716,14 @@ export class FakeApi {
     if (this.sessionUser?.role !== 'admin') throw new HttpError(403, 'forbidden')
     const errors: FieldError[] = []
     const today = new Date().toISOString().slice(0, 10)
+    let reasons = this.account.close_reasons ?? []
+    if ('close_reasons' in body) {
+      const list = body.close_reasons
+      const ok = Array.isArray(list) && list.length <= 30 && list.every((x) => typeof x === 'string' && x.trim().length >= 1 && x.length <= 80)
+      if (!ok || new Set(list as string[]).size !== (list as string[]).length) {
+        errors.push({ field: 'close_reasons', code: 'close_reasons_invalid', message: 'close_reasons is invalid' })
+      } else reasons = list as string[]
+    }
     let rate = this.account.exchange_rate
     let date = this.account.exchange_rate_date
     if (body.exchange_rate === null) {
@@ -649,7 +741,7 @@ export class FakeApi {
       date = d as string
     }
     if (errors.length) throw invalid(errors)
-    this.account = { ...this.account, exchange_rate: rate, exchange_rate_date: date, updated_at: new Date().toISOString() }
+    this.account = { ...this.account, close_reasons: reasons, exchange_rate: rate, exchange_rate_date: date, updated_at: new Date().toISOString() }
     return ok(this.account)
   }
 
@@ -738,7 +830,7 @@ export class FakeApi {
       closed_at: null,
       closed_reason: null,
       failure: null,
-      assignee_id: null,
+      assignee_id: this.sessionUser!.id,
       assignee_name: null,
       unread_count: 0,
       last_message: null,
@@ -792,6 +884,174 @@ export class FakeApi {
     this.messages.push(m)
     this.emit('message.created', m)
     return { status: 201, body: m }
+  }
+
+  // --- The desk ----------------------------------------------------------------------------
+
+  /** A conversation as the caller sees it: their unread count and its newest message. */
+  private view(c: Conversation): Conversation {
+    const me = this.sessionUser?.id ?? ''
+    const read = this.reads.get(`${c.id}:${me}`) ?? ''
+    const mine = this.messages.filter((x) => x.conversation_id === c.id)
+    const unread = mine.filter((x) => x.direction === 'in' && x.created_at > read).length
+    const last = [...mine].sort((a, b) => a.created_at.localeCompare(b.created_at)).at(-1)
+    return {
+      ...structuredClone(c),
+      assignee_name: this.users.find((u) => u.id === c.assignee_id)?.name ?? null,
+      unread_count: unread,
+      last_message: last ? { direction: last.direction, type: last.type, preview: (last.rendered_text || last.text).slice(0, 80), at: last.created_at } : null,
+    }
+  }
+
+  private myTeams(): Set<string> {
+    const me = this.sessionUser!
+    return new Set(this.teams.filter((tm) => me.role === 'admin' || tm.member_ids.includes(me.id)).map((tm) => tm.id))
+  }
+
+  /** GET /conversations with the desk's filters, newest activity first, a page at a time. */
+  private listConversations(q: URLSearchParams): Reply {
+    const me = this.sessionUser!.id
+    const statuses = q.getAll('status').flatMap((s) => s.split(',')).filter(Boolean)
+    const assignee = q.get('assignee_id')
+    const needle = fold(q.get('q') ?? '')
+    const digits = (q.get('q') ?? '').replace(/\D/g, '')
+    const list = this.conversations.filter(
+      (c) =>
+        (statuses.length === 0 || statuses.includes(c.status)) &&
+        (!q.get('contact_id') || c.contact.id === q.get('contact_id')) &&
+        (!q.get('team_id') || c.team_id === q.get('team_id')) &&
+        (!q.get('channel_id') || c.channel_id === q.get('channel_id')) &&
+        (!assignee || (assignee === 'me' ? c.assignee_id === me : assignee === 'none' ? !c.assignee_id : c.assignee_id === assignee)) &&
+        (!needle || fold(c.contact.name).includes(needle) || (digits.length >= 4 && c.contact.phone.includes(digits))),
+    )
+    const sorted = list.sort((a, b) => b.updated_at.localeCompare(a.updated_at) || b.id.localeCompare(a.id)).map((c) => this.view(c))
+    return this.paged(sorted, q)
+  }
+
+  /** A page of `items` by `limit` and `cursor` (the offset, opaque to the SPA). */
+  private paged<T>(items: T[], q: URLSearchParams): Reply {
+    const limit = Math.min(Number(q.get('limit') ?? 50) || 50, 200)
+    const from = Number(q.get('cursor') ?? 0) || 0
+    const slice = items.slice(from, from + limit)
+    return ok({ items: structuredClone(slice), next_cursor: from + limit < items.length ? String(from + limit) : null })
+  }
+
+  /** GET /conversations/counts, as DESIGN.md § The desk defines the tabs. */
+  counts() {
+    const me = this.sessionUser!.id
+    const teams = this.myTeams()
+    const zero = () => ({ total: 0, unread: 0 })
+    const out = { mine: zero(), waiting: zero(), others: zero(), closed: zero() }
+    for (const c of this.conversations) {
+      const v = this.view(c)
+      let tab: keyof typeof out | null = null
+      if (c.status === 'closed') tab = teams.has(c.team_id ?? '') ? 'closed' : null
+      else if (['cancelled', 'failed'].includes(c.status)) tab = null
+      else if (c.assignee_id === me) tab = c.status === 'active' ? 'mine' : 'waiting'
+      else if (teams.has(c.team_id ?? '')) tab = 'others'
+      if (!tab) continue
+      out[tab].total += 1
+      if (tab !== 'closed') out[tab].unread += v.unread_count ?? 0
+    }
+    return out
+  }
+
+  /** POST /conversations/{id}/assign: take, hand over, or return to the queue; someone else's → 409. */
+  private assign(c: Conversation, b: Record<string, unknown>): Reply {
+    const me = this.sessionUser!
+    const to = (b.user_id ?? null) as string | null
+    if (c.assignee_id && c.assignee_id !== me.id && !(me.role === 'admin' && b.force)) {
+      const who = this.users.find((u) => u.id === c.assignee_id)
+      throw new HttpError(409, 'conversation_already_assigned', { assignee_id: c.assignee_id, assignee_name: who?.name })
+    }
+    if (to && !this.teams.find((tm) => tm.id === c.team_id)?.member_ids.includes(to)) {
+      throw invalid([{ field: 'user_id', code: 'assignee_not_in_team', message: 'assignee not in team' }])
+    }
+    c.assignee_id = to
+    this.touch(c)
+    this.emit('conversation.updated', c)
+    this.emit('conversation.assigned', c)
+    return ok(this.view(c))
+  }
+
+  /** POST /conversations/{id}/transfer: to a team on the channel (and maybe one of its members), the note as a note. */
+  private transfer(c: Conversation, b: Record<string, unknown>): Reply {
+    const tm = this.teams.find((x) => x.id === b.team_id)
+    if (!tm) throw invalid([{ field: 'team_id', code: 'team_not_found', message: 'team not found' }])
+    if (!tm.channel_ids.includes(c.channel_id)) throw invalid([{ field: 'team_id', code: 'team_not_allowed_on_channel', message: 'team not on channel' }])
+    const to = (b.user_id ?? null) as string | null
+    if (to && !tm.member_ids.includes(to)) throw invalid([{ field: 'user_id', code: 'assignee_not_in_team', message: 'assignee not in team' }])
+    c.team_id = tm.id
+    c.assignee_id = to
+    this.touch(c)
+    this.emit('conversation.updated', c)
+    this.emit('conversation.transferred', c)
+    if (typeof b.note === 'string' && b.note.trim()) this.emit('message.created', this.addNote(c.id, b.note.trim(), this.sessionUser!))
+    return ok(this.view(c))
+  }
+
+  /** Stores an internal note by `author`. */
+  addNote(conversationId: string, text: string, author: User): Message {
+    const note = this.message(conversationId, { direction: 'internal', type: 'note', text, status: 'sent', author_id: author.id, author_name: author.name })
+    this.messages.push(note)
+    return note
+  }
+
+  /** /quick-replies: the account's and the caller's own; account ones are written by admins only. */
+  private quickReply(r: RecordedRequest, p: string, b: Record<string, unknown>): Reply {
+    const me = this.sessionUser!
+    const visible = this.quickReplies.filter((x) => x.scope === 'account' || x.owner_id === me.id)
+    let m: RegExpExecArray | null
+    if (r.method === 'GET' && p === '/quick-replies') {
+      const q = fold(r.query.get('q') ?? '')
+      return page(visible.filter((x) => !q || fold(x.shortcut).includes(q) || fold(x.text).includes(q)))
+    }
+    if (r.method === 'POST' && (m = /^\/quick-replies\/([\w-]+)\/render$/.exec(p))) {
+      const qr = this.find(visible, m[1])
+      const c = this.conversation(String(b.conversation_id ?? ''))
+      const name = c.contact.name
+      const text = qr.text.replaceAll('{{nome}}', name).replaceAll('{{primeiro_nome}}', name.split(' ')[0]).replaceAll('{{atendente}}', me.name)
+      return ok({ text })
+    }
+    const check = (scope: unknown, shortcut: unknown, text: unknown, except?: string) => {
+      if (scope === 'account' && me.role !== 'admin') throw new HttpError(403, 'forbidden')
+      const errors: FieldError[] = []
+      if (typeof shortcut !== 'string' || !/^[\p{L}\p{N}_-]{1,40}$/u.test(shortcut)) errors.push({ field: 'shortcut', code: 'shortcut_invalid', message: 'bad shortcut' })
+      if (typeof text !== 'string' || !text.trim()) errors.push({ field: 'text', code: 'text_required', message: 'text required' })
+      const unknown = typeof text === 'string' ? [...text.matchAll(/\{\{\s*(\w+)\s*\}\}/g)].map((x) => x[1]).find((v) => !['nome', 'primeiro_nome', 'atendente'].includes(v)) : undefined
+      if (unknown) errors.push({ field: 'text', code: 'quick_reply_placeholder_unknown', message: `unknown placeholder ${unknown}` })
+      if (errors.length) throw invalid(errors)
+      const owner = scope === 'account' ? null : me.id
+      if (this.quickReplies.some((x) => x.id !== except && x.scope === scope && (x.owner_id ?? null) === owner && x.shortcut === shortcut)) {
+        throw new HttpError(409, 'quick_reply_exists')
+      }
+    }
+    if (r.method === 'POST' && p === '/quick-replies') {
+      const scope = b.scope === 'account' ? 'account' : 'personal'
+      check(scope, b.shortcut, b.text)
+      const now = new Date().toISOString()
+      const qr: QuickReply = { id: this.id('qr'), shortcut: String(b.shortcut), text: String(b.text), scope, owner_id: scope === 'account' ? null : me.id, created_at: now, updated_at: now }
+      this.quickReplies.push(qr)
+      return { status: 201, body: qr }
+    }
+    if ((m = /^\/quick-replies\/([\w-]+)$/.exec(p))) {
+      const qr = this.find(visible, m[1])
+      if (qr.scope === 'account' && me.role !== 'admin') throw new HttpError(403, 'forbidden')
+      if (r.method === 'DELETE') {
+        this.quickReplies = this.quickReplies.filter((x) => x !== qr)
+        return { status: 204 }
+      }
+      if (r.method === 'PATCH') {
+        check(b.scope ?? qr.scope, b.shortcut ?? qr.shortcut, b.text ?? qr.text, qr.id)
+        Object.assign(qr, { shortcut: b.shortcut ?? qr.shortcut, text: b.text ?? qr.text, updated_at: new Date().toISOString() })
+        return ok(qr)
+      }
+    }
+    throw new HttpError(404, 'not_found')
+  }
+
+  private touch(c: Conversation): void {
+    c.updated_at = this.later(c.updated_at)
   }
 
   // --- Helpers ---------------------------------------------------------------------------

@@ -37,6 +37,8 @@ describe('Login', () => {
 
   it('returns to the login when the session expires', async () => {
     const { fake, user } = await renderApp()
+    // The inbox has loaded everything it asks for at first (its counts included).
+    await screen.findByRole('tab', { name: /Meus\s*1/ })
     fake.sessionUser = null
     await user.type(screen.getByLabelText('Digite o número com DDD'), '11987654321')
     await user.click(screen.getByRole('button', { name: 'Conversar' }))

@@ -169,18 +169,20 @@ describe('the app’s flows keep what was typed and the route', () => {
 })
 
 describe('closing and cancelling ask first', () => {
-  it('"Encerrar" asks "Encerrar o atendimento com João Silva?"; "Voltar" calls nothing; confirming closes', async () => {
+  it('"Encerrar" asks "Encerrar o atendimento com João Silva?" with an optional reason; "Voltar" calls nothing; confirming closes', async () => {
     const fake = new FakeApi()
-    const conv = fake.addConversation({ contact_id: 'ct-joao', channel_id: 'ch-vendas', team_id: 'tm-vendas', status: 'waiting' })
+    const conv = fake.addConversation({ contact_id: 'ct-joao', channel_id: 'ch-vendas', team_id: 'tm-vendas', status: 'waiting', assignee_id: 'u-ana' })
     fake.addMessage(conv.id, { direction: 'out', type: 'text', text: 'Na fila', status: 'queued' })
     const { user } = await renderApp({ fake, hash: `#/atendimentos/${conv.id}` })
     await screen.findByRole('heading', { name: 'João Silva', level: 2 })
 
     const encerrar = screen.getByRole('button', { name: 'Encerrar' })
     await user.click(encerrar)
-    const q = screen.getByRole('alertdialog', { name: 'Encerrar o atendimento com João Silva?' })
-    expect(q).toHaveAccessibleDescription(/Mensagens na fila não serão enviadas/)
-    expect(within(q).getByRole('button', { name: 'Voltar' })).toHaveFocus()
+    const q = screen.getByRole('dialog', { name: 'Encerrar o atendimento com João Silva?' })
+    expect(within(q).getByText(/Mensagens na fila não serão enviadas/)).toBeInTheDocument()
+    // The reasons are the account's list, none chosen by default.
+    const reason = await within(q).findByRole('combobox', { name: 'Motivo do encerramento (opcional)' })
+    expect(within(reason).getAllByRole('option').map((o) => o.textContent)).toEqual(['Sem motivo', 'Resolvido', 'Sem resposta do contato'])
     await user.click(within(q).getByRole('button', { name: 'Voltar' }))
     expect(q).not.toBeInTheDocument()
     await waitFor(() => expect(encerrar).toHaveFocus())
@@ -188,14 +190,16 @@ describe('closing and cancelling ask first', () => {
 
     await user.click(encerrar)
     await user.keyboard('{Escape}')
-    expect(screen.queryByRole('alertdialog')).not.toBeInTheDocument()
+    expect(screen.queryByRole('dialog')).not.toBeInTheDocument()
     expect(fake.calls('POST', /\/close$/)).toHaveLength(0)
 
     await user.click(encerrar)
+    await user.selectOptions(await screen.findByRole('combobox', { name: 'Motivo do encerramento (opcional)' }), 'Resolvido')
     await user.click(screen.getByRole('button', { name: 'Encerrar atendimento' }))
     expect(await screen.findByText('Este atendimento foi encerrado.')).toBeInTheDocument()
-    expect(fake.calls('POST', `/api/v1/conversations/${conv.id}/close`)).toHaveLength(1)
-    expect(screen.queryByRole('alertdialog')).not.toBeInTheDocument()
+    expect(fake.calls('POST', `/api/v1/conversations/${conv.id}/close`).map((r) => r.body)).toEqual([{ reason: 'Resolvido' }])
+    expect(screen.queryByRole('dialog')).not.toBeInTheDocument()
+    expect(screen.getByText(/Motivo: Resolvido/)).toBeInTheDocument()
   })
 
   it('"Cancelar agendamento" asks before cancelling', async () => {
