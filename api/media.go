@@ -150,7 +150,7 @@ func firstNonEmpty(vs ...string) string {
 //	@Summary		A file's bytes
 //	@Description	To callers who may see a conversation whose messages carry it (its uploader, admins and API keys while no message does). Supports Range (206) and If-None-Match (ETag is the sha256); cached privately for a year (the bytes of an id never change). Documents and any type a browser could run are sent as attachments. A file still being fetched from WhatsApp → 409 media_not_ready.
 //	@Tags			media
-//	@Produce		application/octet-stream
+//	@Produce		*/*
 //	@Param			id	path		string	true	"media id"
 //	@Success		200	{file}		binary
 //	@Success		206	{file}		binary

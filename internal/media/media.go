@@ -167,8 +167,11 @@ func (s *Service) spool(r io.Reader, max int64) (*spooled, error) {
 
 // tooLarge is the 413 problem for a file over its kind's limit.
 func tooLarge(k Kind, max int64) error {
-	e := apperr.New(apperr.KindTooLarge, "media_too_large", fmt.Sprintf("WhatsApp takes %s files up to %d bytes", k, max))
-	return e.With("max_size", max)
+	size := fmt.Sprintf("%d KB", max>>10)
+	if max >= 1<<20 {
+		size = fmt.Sprintf("%d MB", max>>20)
+	}
+	return apperr.New(apperr.KindTooLarge, "media_too_large", fmt.Sprintf("WhatsApp takes %s files up to %s", k, size))
 }
 
 // Upload stores a file an agent sends: streamed to the spool with a cap, judged by its bytes,
