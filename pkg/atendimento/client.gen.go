@@ -1012,7 +1012,8 @@ type MediaKind string
 // Message defines model for Message.
 type Message struct {
 	// Content Content keeps the fields of an inbound location ({latitude, longitude, name, address}), contacts
-	// ([{name, phones, …}]), interactive, button or reaction message as WhatsApp sent them; null for other types.
+	// ({"contacts": [{name, phones, …}]}), interactive, button or reaction message as WhatsApp sent them;
+	// absent for other types.
 	Content        *map[string]interface{} `json:"content,omitempty"`
 	ConversationId *openapi_types.UUID     `json:"conversation_id,omitempty"`
 	CreatedAt      *string                 `json:"created_at,omitempty"`
@@ -9985,6 +9986,8 @@ type PostApiV1MediaResponse struct {
 	ApplicationproblemJSON400 *Problem
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *Problem
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
@@ -10012,6 +10015,11 @@ func (r PostApiV1MediaResponse) GetApplicationproblemJSON400() *Problem {
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
 func (r PostApiV1MediaResponse) GetApplicationproblemJSON401() *Problem {
 	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PostApiV1MediaResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -15839,6 +15847,13 @@ func ParsePostApiV1MediaResponse(rsp *http.Response) (*PostApiV1MediaResponse, e
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest Problem

@@ -4,6 +4,7 @@ package atendimento
 
 import (
 	"context"
+	"io"
 	"net/http"
 )
 
@@ -370,8 +371,8 @@ func (c *Client) GetMe(ctx context.Context, reqEditors ...RequestEditorFn) (*Me,
 }
 
 // PostApiV1Media calls POST /api/v1/media: Upload a file to send.
-func (c *Client) PostApiV1Media(ctx context.Context, reqEditors ...RequestEditorFn) (*Media, error) {
-	rsp, err := c.raw.PostApiV1MediaWithResponse(ctx, reqEditors...)
+func (c *Client) PostApiV1Media(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*Media, error) {
+	rsp, err := c.raw.PostApiV1MediaWithBodyWithResponse(ctx, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
