@@ -365,3 +365,15 @@ func (s *Service) CanSeeMedia(ctx context.Context, actor Actor, mediaID string, 
 
 // ErrMediaNotFound is a file the actor may not see: as for conversations, its existence is not told.
 var ErrMediaNotFound = apperr.NotFound("media_not_found", "media not found")
+
+// MediaChanged tells the account's clients that the messages carrying a file changed: it was
+// fetched from WhatsApp (ready) or could not be (failed). ctx carries the account.
+func (s *Service) MediaChanged(ctx context.Context, mediaID string) {
+	var ids []string
+	if err := s.db.Tenant(ctx, "messages").Where("media_id = ?", mediaID).Pluck("id", &ids).Error; err != nil {
+		return
+	}
+	for _, id := range ids {
+		s.emit(ctx, EventMessageUpdated, id)
+	}
+}
