@@ -177,7 +177,9 @@ func TestDeletingAContactSweepsUnusedMedia(t *testing.T) {
 		// Uploads nobody sent for more than a day are the sweep's; younger ones may be about to go.
 		require.NoError(t, env.App.DB.Conn(env.Ctx()).Exec("UPDATE media SET created_at = ? WHERE id IN (?, ?)",
 			time.Now().Add(-25*time.Hour), stale.Str("id"), used.Str("id")).Error)
-		blob := func(sha string) string { return filepath.Join(env.App.Config.MediaStore, env.Demo.AccountID, sha[:2], sha) }
+		blob := func(sha string) string {
+			return filepath.Join(env.App.Config.MediaStore, env.Demo.AccountID, sha[:2], sha)
+		}
 		require.FileExists(t, blob(stale.Str("sha256")))
 
 		c := env.Admin.Post("/api/v1/contacts", map[string]any{"name": "Sem histórico", "phone": "11 93434-0202"})
