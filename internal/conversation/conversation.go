@@ -164,6 +164,7 @@ type Deps struct {
 // MediaRecorder records a contact's file; *media.Service implements it.
 type MediaRecorder interface {
 	RecordInbound(ctx context.Context, in media.Inbound) (string, error)
+	Get(ctx context.Context, id string) (media.Media, error)
 }
 
 // NewService returns the conversation service.

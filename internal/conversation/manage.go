@@ -277,6 +277,13 @@ func (s *Service) writePost(ctx context.Context, actor Actor, id string, in Post
 		if err := fillTemplate(&out, p.tpl, p.params); err != nil {
 			return msgRow{}, d, err
 		}
+	} else if p.media != nil {
+		caption := ""
+		if in.Caption != nil {
+			caption = *in.Caption
+		}
+		mid := p.media.ID
+		out.Type, out.Text, out.RenderedText, out.MediaID = string(p.media.Kind), caption, caption, &mid
 	} else {
 		out.Type, out.Text, out.RenderedText = "text", *in.Text, *in.Text
 	}

@@ -1,15 +1,19 @@
 package e2e
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"mime/multipart"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/atendimento/atendimento/internal/whatsapp/whatsapptest"
 )
 
 // mediaMessage is an inbound media message of Meta's shape.
@@ -136,5 +140,75 @@ func TestInboundMediaIsFetchedFromMeta(t *testing.T) {
 		}
 		require.Equal(t, 7, lookups, "six files, one asked for twice after its URL expired")
 		require.Equal(t, 6, downloads, "five files and the expired try")
+	})
+}
+
+// uploadFile posts a file to POST /api/v1/media and returns its id.
+func (c *cloud) uploadFile(t *testing.T, name string, data []byte) string {
+	t.Helper()
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	fw, err := w.CreateFormFile("file", name)
+	require.NoError(t, err)
+	_, _ = fw.Write(data)
+	require.NoError(t, w.Close())
+	r := c.Admin.WithHeader("Content-Type", w.FormDataContentType()).Post("/api/v1/media", body.Bytes())
+	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
+	return r.Str("id")
+}
+
+func TestAttachmentQueuedWhileWaitingGoesOutInOrder(t *testing.T) {
+	eachCloud(t, func(t *testing.T, c *cloud) {
+		const phone = "+5511987650002"
+		conv := c.start(t, "11 98765-0002")
+		require.True(t, c.fake.WaitFor(1, 10*time.Second), "the opening template")
+		pdf := []byte("%PDF-1.4\n% boleto 123\n%%EOF\n")
+		doc := c.uploadFile(t, "boleto.pdf", pdf)
+		path := "/api/v1/conversations/" + conv + "/messages"
+
+		r := c.Admin.Post(path, map[string]any{"media_id": doc, "caption": "Segue o boleto"})
+		require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
+		require.Equal(t, "queued", r.Str("status"))
+		require.Equal(t, "document", r.Str("type"))
+		require.Equal(t, "Segue o boleto", r.JSON()["media"].(map[string]any)["caption"])
+		require.Equal(t, http.StatusCreated, c.Admin.Post(path, map[string]any{"text": "Qualquer dúvida, estou aqui."}).Status)
+
+		// Bad input is refused with every field at once, and nothing is queued.
+		r = c.Admin.Post(path, map[string]any{"media_id": "0190a000-0000-7000-8000-000000000000"})
+		require.Equal(t, http.StatusUnprocessableEntity, r.Status)
+		require.Equal(t, []string{"media_id:media_not_found"}, r.FieldCodes())
+		voice := c.uploadFile(t, "audio.ogg", []byte("OggS\x00\x02"+strings.Repeat("\x00", 22)+"OpusHead\x01\x01"))
+		r = c.Admin.Post(path, map[string]any{"media_id": voice, "caption": "ouça"})
+		require.Equal(t, []string{"caption:caption_not_allowed"}, r.FieldCodes())
+		require.Equal(t, 1, c.fake.Count(), "nothing leaves while the conversation waits")
+
+		// The reply releases the queue: the file is uploaded to the channel once, then sent by
+		// Meta's id, before the text posted after it.
+		require.Equal(t, http.StatusOK, c.webhook(t, inbound(phone[1:], "wamid.reply.media", "pode mandar", time.Now())).Status)
+		require.True(t, c.fake.WaitFor(3, 10*time.Second))
+		ups := c.fake.Uploads()
+		require.Len(t, ups, 1)
+		require.Equal(t, whatsapptest.Upload{PhoneNumberID: pnid, Type: "application/pdf", Filename: "boleto.pdf", ContentType: "application/pdf",
+			Data: pdf, ID: ups[0].ID}, ups[0])
+		msgs := c.fake.Messages()
+		require.Equal(t, `{"messaging_product":"whatsapp","recipient_type":"individual","to":"`+phone+`","type":"document",`+
+			`"document":{"id":"`+ups[0].ID+`","caption":"Segue o boleto","filename":"boleto.pdf"}}`, string(msgs[1].Body))
+		require.Equal(t, "text", msgs[2].Type)
+
+		// Sent again on the same channel, the file reuses Meta's id: no second upload.
+		r = c.Admin.Post(path, map[string]any{"media_id": doc})
+		require.Equal(t, "pending", r.Str("status"))
+		require.True(t, c.fake.WaitFor(4, 10*time.Second))
+		require.Len(t, c.fake.Uploads(), 1)
+		require.Equal(t, `{"messaging_product":"whatsapp","recipient_type":"individual","to":"`+phone+`","type":"document",`+
+			`"document":{"id":"`+ups[0].ID+`","filename":"boleto.pdf"}}`, string(c.fake.Messages()[3].Body))
+		waitFor(t, "the file is recorded sent", func() bool {
+			for _, m := range c.messages(t, conv) {
+				if m["type"] == "document" && m["status"] != "sent" {
+					return false
+				}
+			}
+			return true
+		})
 	})
 }

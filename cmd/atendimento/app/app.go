@@ -480,6 +480,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*Ap
 			return whatsapp.Credentials{PhoneNumberID: ch.PhoneNumberID, WABAID: ch.WABAID, AccessToken: sec.AccessToken}, err
 		}})
 	a.TemplateSync = templatesync.New(a.Channels, a.Templates, a.Cloud, log)
+	cfg.Dispatch.Media = a.Media
 	a.Dispatcher = dispatch.New(cfg.Dispatch, dispatching, a.Conversations, a.Channels, a.Contacts, a.Cloud, log)
 	deps := api.Deps{DB: db, Accounts: a.Accounts, Contacts: a.Contacts, Channels: a.Channels, Teams: a.Teams, Templates: a.Templates,
 		Conversations: a.Conversations, Media: a.Media, Idempotency: idempotency.New(db), Webhooks: webhook.New(a.Conversations, a.Templates, a.Events, log), Log: log, Registry: a.Registry, OpenAPI: atendimento.OpenAPI,

@@ -102,6 +102,7 @@ type Fake struct {
 	media       map[string]fakeMedia
 	declared    map[string]string
 	expire      int
+	uploads     []Upload
 }
 
 // NewFake starts a fake Graph API that is closed when the test ends.

@@ -1,9 +1,13 @@
 package whatsapptest
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
 	"strconv"
 	"strings"
@@ -41,6 +45,9 @@ func (f *Fake) ExpireNextDownloads(n int) {
 // serveMedia answers the media endpoints; handled is false for other requests.
 func (f *Fake) serveMedia(w http.ResponseWriter, req Request, parts []string) bool {
 	switch {
+	case len(parts) == 3 && parts[2] == "media" && req.Method == http.MethodPost:
+		f.write(w, req, f.uploadMedia(req, parts[1]))
+		return true
 	case len(parts) == 2 && parts[0] == "download" && req.Method == http.MethodGet:
 		// The URL GET /{media-id} gave: Meta refuses it without the channel's token.
 		if r := f.checkAuth(req); r != nil {
@@ -86,4 +93,72 @@ func (f *Fake) serveMedia(w http.ResponseWriter, req Request, parts []string) bo
 		return true
 	}
 	return false
+}
+
+// Upload is a file a client uploaded to a number's media.
+type Upload struct {
+	PhoneNumberID string
+	// Type is the multipart type field (the mime type), ContentType the file part's own.
+	Type, Filename, ContentType string
+	Data                        []byte
+	ID                          string
+}
+
+// Uploads returns the files uploaded so far, in order.
+func (f *Fake) Uploads() []Upload {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]Upload(nil), f.uploads...)
+}
+
+// uploadMedia answers POST /{version}/{phone-number-id}/media as Meta does: multipart with
+// messaging_product=whatsapp, type and file, all required.
+func (f *Fake) uploadMedia(req Request, pnid string) Response {
+	if r := f.checkAuth(req); r != nil {
+		return *r
+	}
+	bad := func(detail string) Response {
+		return metaError(http.StatusBadRequest, 100, "OAuthException", "(#100) Invalid parameter", detail)
+	}
+	_, params, err := mime.ParseMediaType(req.Header.Get("Content-Type"))
+	if err != nil || params["boundary"] == "" {
+		return bad("multipart/form-data is required")
+	}
+	mr := multipart.NewReader(bytes.NewReader(req.Body), params["boundary"])
+	up := Upload{PhoneNumberID: pnid}
+	var product string
+	var hasFile bool
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return bad("multipart body: " + err.Error())
+		}
+		b, _ := io.ReadAll(p)
+		switch p.FormName() {
+		case "messaging_product":
+			product = string(b)
+		case "type":
+			up.Type = string(b)
+		case "file":
+			up.Filename, up.ContentType, up.Data, hasFile = p.FileName(), p.Header.Get("Content-Type"), b, true
+		}
+	}
+	switch {
+	case product != "whatsapp":
+		return bad("messaging_product must be whatsapp")
+	case up.Type == "":
+		return bad("type is required")
+	case !hasFile:
+		return bad("file is required")
+	}
+	f.mu.Lock()
+	f.seq++
+	up.ID = "upload." + strconv.Itoa(f.seq)
+	f.uploads = append(f.uploads, up)
+	f.mu.Unlock()
+	b, _ := json.Marshal(map[string]string{"id": up.ID})
+	return Response{Status: http.StatusOK, Body: string(b)}
 }

@@ -15,6 +15,8 @@ export const errorCodes = [
   'body_unreadable',
   'button_invalid',
   'buttons_too_many',
+  'caption_not_allowed',
+  'caption_too_long',
   'category_invalid',
   'channel_immutable',
   'channel_in_use',
