@@ -274,7 +274,7 @@ func (s *Service) writePost(ctx context.Context, actor Actor, id string, in Post
 		out.DueAt = &now
 	}
 	if p.tpl != nil {
-		if err := fillTemplate(&out, p.tpl, p.params); err != nil {
+		if err := fillTemplate(&out, p); err != nil {
 			return msgRow{}, d, err
 		}
 	} else if p.media != nil {

@@ -73,7 +73,7 @@ func (s *Service) checkPost(ctx context.Context, c Conversation, in PostInput, n
 	var f apperr.Fields
 	switch in.kind() {
 	case postTemplate:
-		fs, err := s.checkTemplate(ctx, *in.TemplateID, in.Text, in.Parameters, c.ChannelID, &p)
+		fs, err := s.checkTemplate(ctx, *in.TemplateID, in.Text, in.Parameters, in.HeaderMedia, c.ChannelID, &p)
 		if err != nil {
 			return p, err
 		}

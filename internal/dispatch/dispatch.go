@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -559,7 +560,17 @@ func (d *Dispatcher) deliver(ctx context.Context, it conversation.OutboxItem, l 
 	start := time.Now() // the provider's latency is real time, whatever the dispatcher's clock
 	switch {
 	case it.Type == "template":
-		r, err = d.cloud.SendTemplate(ctx, cr, ct.Phone, it.TemplateName, it.TemplateLanguage, it.Components)
+		comps := it.Components
+		if it.MediaID != "" {
+			// The media header's file: Meta's id for it on this channel replaces the placeholder.
+			var m media.Media
+			var pid string
+			if m, pid, err = d.providerMedia(ctx, cr, ch.ID, it); err != nil {
+				break
+			}
+			comps = json.RawMessage(strings.ReplaceAll(string(comps), conversation.MediaPlaceholder(m.ID), pid))
+		}
+		r, err = d.cloud.SendTemplate(ctx, cr, ct.Phone, it.TemplateName, it.TemplateLanguage, comps)
 	case it.MediaID != "":
 		r, err = d.sendMedia(ctx, cr, ch.ID, ct.Phone, it)
 	default:
@@ -573,21 +584,27 @@ var _ CloudSender = (*whatsapp.Client)(nil)
 // sendMedia sends a file by Meta's id for it on the channel, uploading it first when the
 // channel has none (or only an expired one). A file gone from the account fails the message.
 func (d *Dispatcher) sendMedia(ctx context.Context, cr whatsapp.Credentials, channelID, to string, it conversation.OutboxItem) (whatsapp.SendResult, error) {
+	m, pid, err := d.providerMedia(ctx, cr, channelID, it)
+	if err != nil {
+		return whatsapp.SendResult{}, err
+	}
+	return d.cloud.SendMedia(ctx, cr, to, string(m.Kind), pid, it.Text, m.Filename)
+}
+
+// providerMedia is the item's file and Meta's id for it on the channel.
+func (d *Dispatcher) providerMedia(ctx context.Context, cr whatsapp.Credentials, channelID string, it conversation.OutboxItem) (media.Media, string, error) {
 	up, ok := d.cloud.(media.Uploader)
 	if d.cfg.Media == nil || !ok {
-		return whatsapp.SendResult{}, errPermanent{title: "this server sends no media"}
+		return media.Media{}, "", errPermanent{title: "this server sends no media"}
 	}
 	ctx = store.WithAccount(ctx, it.AccountID)
 	m, err := d.cfg.Media.Get(ctx, it.MediaID)
 	if err != nil {
 		if errors.Is(err, media.ErrNotFound) {
-			return whatsapp.SendResult{}, errPermanent{title: "the file no longer exists"}
+			return m, "", errPermanent{title: "the file no longer exists"}
 		}
-		return whatsapp.SendResult{}, err
+		return m, "", err
 	}
 	pid, err := d.cfg.Media.ProviderID(ctx, up, cr, channelID, m)
-	if err != nil {
-		return whatsapp.SendResult{}, err
-	}
-	return d.cloud.SendMedia(ctx, cr, to, string(m.Kind), pid, it.Text, m.Filename)
+	return m, pid, err
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"mime/multipart"
 	"net/http"
@@ -210,5 +211,60 @@ func TestAttachmentQueuedWhileWaitingGoesOutInOrder(t *testing.T) {
 			}
 			return true
 		})
+	})
+}
+
+func TestTemplateWithAnImageHeaderStarts(t *testing.T) {
+	eachCloud(t, func(t *testing.T, c *cloud) {
+		r := c.Admin.Post("/api/v1/templates", map[string]any{"channel_id": c.channelID, "name": "promo_foto", "language": "pt_BR",
+			"category": "MARKETING", "status": "APPROVED", "parameter_format": "NAMED",
+			"components": []map[string]any{{"type": "HEADER", "format": "IMAGE"}, {"type": "BODY", "text": "Olá {{nome}}, veja a oferta."}}})
+		require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
+		tpl := r.Str("id")
+		body := func(phone string, header any, params map[string]any) map[string]any {
+			b := map[string]any{"contact": map[string]any{"phone": phone}, "channel_id": c.channelID, "team_id": c.teamID,
+				"send_type": "now", "template_id": tpl, "parameters": params}
+			if header != nil {
+				b["header_media"] = header
+			}
+			return b
+		}
+		// Every failing field at once: the missing header file with the missing parameter.
+		r = c.Admin.Post("/api/v1/conversations", body("11 98765-0003", nil, map[string]any{}))
+		require.Equal(t, http.StatusUnprocessableEntity, r.Status, string(r.Body))
+		require.ElementsMatch(t, []string{"header_media:header_media_missing", "parameters.nome:parameter_missing"}, r.FieldCodes())
+		pdf := c.uploadFile(t, "oferta.pdf", []byte("%PDF-1.4\n%%EOF\n"))
+		r = c.Admin.Post("/api/v1/conversations", body("11 98765-0003", map[string]any{"media_id": pdf}, map[string]any{"nome": "Ana"}))
+		require.Equal(t, []string{"header_media.media_id:header_media_kind_mismatch"}, r.FieldCodes())
+		r = c.Admin.Post("/api/v1/conversations", body("11 98765-0003", map[string]any{"link": "http://example.com/a.jpg"}, map[string]any{"nome": "Ana"}))
+		require.Equal(t, []string{"header_media.link:header_media_invalid"}, r.FieldCodes())
+		require.Equal(t, 0, c.fake.Count())
+
+		png := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01")
+		img := c.uploadFile(t, "oferta.png", png)
+		r = c.Admin.Post("/api/v1/conversations", body("11 98765-0003", map[string]any{"media_id": img}, map[string]any{"nome": "Ana"}))
+		require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
+		require.True(t, c.fake.WaitFor(1, 10*time.Second))
+		ups := c.fake.Uploads()
+		require.Len(t, ups, 1)
+		require.Equal(t, "image/png", ups[0].Type)
+		require.Equal(t, png, ups[0].Data)
+		// JSONEq: Postgres keeps stored components as jsonb, whose key order is its own.
+		require.JSONEq(t, `{"messaging_product":"whatsapp","recipient_type":"individual","to":"+5511987650003","type":"template",`+
+			`"template":{"name":"promo_foto","language":{"code":"pt_BR"},"components":[`+
+			`{"type":"header","parameters":[{"type":"image","image":{"id":"`+ups[0].ID+`"}}]},`+
+			`{"type":"body","parameters":[{"type":"text","text":"Ana","parameter_name":"nome"}]}]}}`, string(c.fake.Messages()[0].Body))
+
+		// A link goes as a link, nothing uploaded.
+		r = c.Admin.Post("/api/v1/conversations", body("11 98765-0004", map[string]any{"link": "https://cdn.example.com/oferta.jpg"}, map[string]any{"nome": "Bia"}))
+		require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
+		require.True(t, c.fake.WaitFor(2, 10*time.Second))
+		var sent struct {
+			Template struct{ Components []map[string]any }
+		}
+		require.NoError(t, json.Unmarshal(c.fake.Messages()[1].Body, &sent))
+		require.Equal(t, map[string]any{"type": "header", "parameters": []any{map[string]any{"type": "image",
+			"image": map[string]any{"link": "https://cdn.example.com/oferta.jpg"}}}}, sent.Template.Components[0])
+		require.Len(t, c.fake.Uploads(), 1)
 	})
 }

@@ -470,7 +470,9 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*Ap
 	a.CRMHooks = crmhook.New(cfg.Webhooks, db, box, render.Render, log)
 	a.Events.AddSink(a.CRMHooks)
 	a.Cloud = whatsapp.NewClient(whatsapp.Config{BaseURL: cfg.WhatsAppAPIBaseURL, Version: cfg.WhatsAppAPIVersion})
-	a.Fetcher = a.Media.NewFetcher(worker.New(cfg.Clock), a.Cloud, media.FetchConfig{Log: log, Ready: a.Conversations.MediaChanged,
+	// The fetcher polls on the real clock: tests that move a fake clock count the timers waiting
+	// on it (the dispatcher's), and the fetch queue's due times still follow cfg.Clock.
+	a.Fetcher = a.Media.NewFetcher(worker.New(nil), a.Cloud, media.FetchConfig{Log: log, Ready: a.Conversations.MediaChanged,
 		Credentials: func(ctx context.Context, channelID string) (whatsapp.Credentials, error) {
 			ch, err := a.Channels.Get(ctx, channelID)
 			if err != nil {
