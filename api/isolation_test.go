@@ -177,6 +177,7 @@ func TestTenantIsolation(t *testing.T) {
 			{"DELETE /api/v1/conversations/{id}/messages/{message_id}", "/api/v1/conversations/" + f.waiting + "/messages/" + f.queuedMessage, nil, "conversation_not_found"},
 			{"POST /api/v1/sandbox/channels/{id}/inbound", "/api/v1/sandbox/channels/" + f.channel + "/inbound", map[string]any{"from": "11 94444-0001", "text": "Oi"}, "channel_not_found"},
 			{"DELETE /api/v1/webhook-subscriptions/{id}", "/api/v1/webhook-subscriptions/" + f.webhook, nil, "webhook_subscription_not_found"},
+			{"GET /api/v1/media/{id}", "/api/v1/media/" + upload(t, env.Admin, "a.pdf", "", pdfBytes).Str("id"), nil, "media_not_found"},
 			{"GET /api/v1/webhook-subscriptions/{id}/deliveries", "/api/v1/webhook-subscriptions/" + f.webhook + "/deliveries", nil, "webhook_subscription_not_found"},
 			// The first account's message through the second account's own conversation.
 			{"DELETE /api/v1/conversations/{id}/messages/{message_id}", "/api/v1/conversations/" + o.conversation + "/messages/" + f.queuedMessage, nil, "message_not_found"},
