@@ -188,6 +188,8 @@ var roleOf = map[string]string{
 	"POST /api/v1/quick-replies/{id}/render": "agent",
 
 	"POST /api/v1/sandbox/channels/{id}/inbound": "agent",
+	"POST /api/v1/media":                         "agent",
+	"GET /api/v1/media/{id}":                     "agent",
 
 	"GET /api/v1/events":                                                         "agent",
 	"GET /api/v1/webhook-subscriptions":                                          "admin",
@@ -342,6 +344,11 @@ func TestAgentKeyRoles(t *testing.T) {
 		do("DELETE /api/v1/contacts/{id}", "/api/v1/contacts/"+spare, nil, 204)
 		require.Equal(t, http.StatusOK, streamStatus(t, env, agentKey))
 		covered["GET /api/v1/events"] = true
+		// An agent key uploads a file and reads it back (multipart, so not through do).
+		up := upload(t, agent, "nota.pdf", "", pdfBytes)
+		require.Equal(t, http.StatusCreated, up.Status, string(up.Body))
+		require.Equal(t, http.StatusOK, agent.Get("/api/v1/media/"+up.Str("id")).Status)
+		covered["POST /api/v1/media"], covered["GET /api/v1/media/{id}"] = true, true
 		do("POST /api/v1/auth/logout", "/api/v1/auth/logout", nil, 204)
 
 		for op := range roleOf {

@@ -283,7 +283,7 @@ func (s *server) messageResponse(c echo.Context, status int, m conversation.Mess
 }
 
 func (s *server) renderer() *EventRenderer {
-	return &EventRenderer{Conversations: s.Conversations, Contacts: s.Contacts, Templates: s.Templates, Accounts: s.accounts}
+	return &EventRenderer{Conversations: s.Conversations, Contacts: s.Contacts, Templates: s.Templates, Accounts: s.accounts, Media: s.Media}
 }
 
 // conversation renders one conversation as who sees it, with its opening message.
@@ -364,9 +364,11 @@ func (r *EventRenderer) messages(ctx context.Context, msgs []conversation.Messag
 	if err != nil {
 		return nil, err
 	}
-	out := make([]MessageResponse, len(msgs))
+	out, err := messagesWithMedia(ctx, r.Media, msgs)
+	if err != nil {
+		return nil, err
+	}
 	for i, m := range msgs {
-		out[i] = toMessage(m)
 		if m.CreatedBy != nil {
 			if n, ok := names[*m.CreatedBy]; ok {
 				out[i].AuthorName = &n

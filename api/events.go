@@ -17,6 +17,7 @@ import (
 	"github.com/atendimento/atendimento/internal/contact"
 	"github.com/atendimento/atendimento/internal/conversation"
 	"github.com/atendimento/atendimento/internal/event"
+	"github.com/atendimento/atendimento/internal/media"
 	"github.com/atendimento/atendimento/internal/template"
 )
 
@@ -185,6 +186,8 @@ type EventRenderer struct {
 	Templates     *template.Service
 	// Accounts names assignees and authors (nil: no names).
 	Accounts *account.Service
+	// Media adds the files messages carry (nil: none).
+	Media *media.Service
 }
 
 // Render renders for the whole account (ctx must carry it); nil when the resource is gone. It

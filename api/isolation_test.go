@@ -190,6 +190,7 @@ func TestTenantIsolation(t *testing.T) {
 			{"DELETE /api/v1/quick-replies/{id}", "/api/v1/quick-replies/" + f.quickReply, nil, "quick_reply_not_found"},
 			{"POST /api/v1/quick-replies/{id}/render", "/api/v1/quick-replies/" + f.quickReply + "/render", map[string]any{"conversation_id": o.conversation}, "quick_reply_not_found"},
 			{"DELETE /api/v1/webhook-subscriptions/{id}", "/api/v1/webhook-subscriptions/" + f.webhook, nil, "webhook_subscription_not_found"},
+			{"GET /api/v1/media/{id}", "/api/v1/media/" + upload(t, env.Admin, "a.pdf", "", pdfBytes).Str("id"), nil, "media_not_found"},
 			{"GET /api/v1/webhook-subscriptions/{id}/deliveries", "/api/v1/webhook-subscriptions/" + f.webhook + "/deliveries", nil, "webhook_subscription_not_found"},
 			{"POST /api/v1/webhook-subscriptions/{id}/deliveries/{delivery_id}/redeliver", "/api/v1/webhook-subscriptions/" + f.webhook + "/deliveries/" + unknownID + "/redeliver", nil, "webhook_subscription_not_found"},
 			// The first account's message through the second account's own conversation.

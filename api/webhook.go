@@ -140,14 +140,19 @@ func (s *server) process(c echo.Context, ch channel.Channel, body []byte) error 
 // SandboxInboundRequest simulates a contact's message on a sandbox channel.
 type SandboxInboundRequest struct {
 	From string `json:"from" validate:"required,max=40" example:"11 98765-4321"`
-	Text string `json:"text" validate:"required,max=4096" example:"Oi! Pode falar sim."`
-	Name string `json:"name" validate:"max=200" example:"João"`
+	// Text is the message; with media_id, the file's caption (optional).
+	Text string `json:"text" validate:"required_without=MediaID,max=4096" example:"Oi! Pode falar sim."`
+	// MediaID (from POST /media) makes the contact send that file, ready at once.
+	MediaID *string `json:"media_id" format:"uuid"`
+	// Caption goes with the file (text is taken as the caption too).
+	Caption *string `json:"caption" validate:"omitempty,max=1024"`
+	Name    string  `json:"name" validate:"max=200" example:"João"`
 } // @name SandboxInboundRequest
 
 // sandboxInbound godoc
 //
 //	@Summary		Simulate a contact's reply on a sandbox channel
-//	@Description	Builds the body Meta would post and runs it through the webhook's own path: the window opens and queued messages are released.
+//	@Description	Builds the body Meta would post and runs it through the webhook's own path: the window opens and queued messages are released. With media_id (from POST /media) the contact sends that file (with caption), recorded ready at once; a media_id the account lacks → 422 media_not_found.
 //	@Tags			sandbox
 //	@Accept			json
 //	@Produce		json
@@ -183,5 +188,16 @@ func (s *server) sandboxInbound(c echo.Context) error {
 		return apperr.Invalid(apperr.FieldError{Field: "from", Code: "phone_invalid", Message: "from is not a valid number"})
 	}
 	ch.AccountID = store.AccountID(ctx)
+	if req.MediaID != nil {
+		m, err := s.Media.Get(ctx, *req.MediaID)
+		if err != nil {
+			return apperr.Invalid(apperr.FieldError{Field: "media_id", Code: "media_not_found", Message: "media_id is not a file of this account"})
+		}
+		caption := req.Text
+		if req.Caption != nil {
+			caption = *req.Caption
+		}
+		return s.process(c, ch, webhook.SandboxMediaBody(ch, n.Digits(), strings.TrimSpace(req.Name), caption, string(m.Kind), m.ID, time.Now()))
+	}
 	return s.process(c, ch, webhook.SandboxBody(ch, n.Digits(), strings.TrimSpace(req.Name), req.Text, time.Now()))
 }

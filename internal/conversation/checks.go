@@ -4,12 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/url"
+	"path"
 	"strings"
 	"time"
 
 	"github.com/atendimento/atendimento/internal/apperr"
 	"github.com/atendimento/atendimento/internal/channel"
 	"github.com/atendimento/atendimento/internal/contact"
+	"github.com/atendimento/atendimento/internal/media"
 	"github.com/atendimento/atendimento/internal/template"
 )
 
@@ -195,7 +198,7 @@ func (s *Service) readWindow(ctx context.Context, now time.Time, p *plan) error 
 // may open a conversation only inside an open window and not on a schedule.
 func (s *Service) checkContent(ctx context.Context, in StartInput, p *plan) (apperr.Fields, error) {
 	if in.TemplateID != nil && *in.TemplateID != "" {
-		return s.checkTemplate(ctx, *in.TemplateID, in.Text, in.Parameters, p.channel.ID, p)
+		return s.checkTemplate(ctx, *in.TemplateID, in.Text, in.Parameters, in.HeaderMedia, p.channel.ID, p)
 	}
 	if in.Text == nil || strings.TrimSpace(*in.Text) == "" {
 		return fieldErr("template_id", "template_required", "an approved template is required to start a conversation"), nil
@@ -209,7 +212,8 @@ func (s *Service) checkContent(ctx context.Context, in StartInput, p *plan) (app
 
 // checkTemplate applies the template rules shared by starts and template messages; text beside
 // a template is refused, so the agent knows it would not be sent.
-func (s *Service) checkTemplate(ctx context.Context, id string, text *string, params json.RawMessage, channelID string, p *plan) (apperr.Fields, error) {
+func (s *Service) checkTemplate(ctx context.Context, id string, text *string, params json.RawMessage, header *HeaderMedia, channelID string,
+	p *plan) (apperr.Fields, error) {
 	var f apperr.Fields
 	if text != nil {
 		f.Add("text", "text_not_allowed", "send either template_id and parameters or text")
@@ -223,8 +227,57 @@ func (s *Service) checkTemplate(ctx context.Context, id string, text *string, pa
 	}
 	prm, fs := templateFields(t, channelID, params)
 	p.tpl, p.params = &t, prm
-	return append(f, fs...), nil
+	f = append(f, fs...)
+	return append(f, s.headerMediaFields(ctx, t, header, p)...), nil
 }
+
+// headerMediaFields checks the file of a template's IMAGE, VIDEO or DOCUMENT header: given
+// (header_media_missing), of the header's kind (header_media_kind_mismatch), an uploaded file
+// of the account or an https link. The plan keeps it for the send: an uploaded file as a
+// placeholder the dispatcher replaces with Meta's id for it on the channel.
+func (s *Service) headerMediaFields(ctx context.Context, t template.Template, h *HeaderMedia, p *plan) apperr.Fields {
+	var f apperr.Fields
+	kind := t.MediaHeader()
+	if kind == "" {
+		return nil
+	}
+	hasID, hasLink := h != nil && h.MediaID != nil && *h.MediaID != "", h != nil && h.Link != nil && *h.Link != ""
+	switch {
+	case !hasID && !hasLink:
+		f.Add("header_media", "header_media_missing", "the template's "+kind+" header needs header_media: {media_id} or {link}")
+	case hasID && hasLink:
+		f.Add("header_media", "header_media_invalid", "give either media_id or link")
+	case hasLink:
+		u, err := url.Parse(*h.Link)
+		if err != nil || u.Scheme != "https" || u.Host == "" {
+			f.Add("header_media.link", "header_media_invalid", "link must be an https URL")
+			break
+		}
+		p.header = &template.MediaRef{Link: *h.Link, Filename: path.Base(u.Path)}
+	default:
+		if s.media == nil {
+			f.Add("header_media.media_id", "media_not_found", "media_id is not a file of this account")
+			break
+		}
+		m, err := s.media.Get(ctx, *h.MediaID)
+		switch {
+		case err != nil:
+			f.Add("header_media.media_id", "media_not_found", "media_id is not a file of this account")
+		case string(m.Kind) != kind:
+			f.Add("header_media.media_id", "header_media_kind_mismatch", "the header takes a "+kind+", the file is a "+string(m.Kind))
+		case m.Status != media.StatusReady:
+			f.Add("header_media.media_id", "media_not_ready", "the file is not ready to send")
+		default:
+			p.header = &template.MediaRef{ID: MediaPlaceholder(m.ID), Filename: m.Filename}
+			p.headerMedia = &m
+		}
+	}
+	return f
+}
+
+// MediaPlaceholder stands in a stored template send for the file's id at Meta, which only the
+// dispatcher knows (it uploads the file to the sending channel).
+func MediaPlaceholder(mediaID string) string { return "media:" + mediaID }
 
 // templateFields checks a template found in the account: sendable, of the channel (when one is
 // known), and the parameters it needs, parsed.

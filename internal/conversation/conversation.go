@@ -11,6 +11,7 @@ import (
 	"github.com/atendimento/atendimento/internal/apperr"
 	"github.com/atendimento/atendimento/internal/channel"
 	"github.com/atendimento/atendimento/internal/contact"
+	"github.com/atendimento/atendimento/internal/media"
 	"github.com/atendimento/atendimento/internal/pricing"
 	"github.com/atendimento/atendimento/internal/store"
 	"github.com/atendimento/atendimento/internal/team"
@@ -101,6 +102,11 @@ type Message struct {
 	CreatedBy         *string
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
+	// MediaID is the file the message carries (its caption is Text), nil for none.
+	MediaID *string
+	// Content is the fields of a location, contacts, interactive, button or reaction message,
+	// as Meta sent them (JSON), nil for other types.
+	Content json.RawMessage
 }
 
 // Actor is who acts: a session user (UserID set) or an API key.
@@ -133,6 +139,7 @@ type Service struct {
 	reasons   func(ctx context.Context) ([]string, error)
 	userNames func(ctx context.Context, ids []string) (map[string]string, error)
 	now       func() time.Time
+	media     MediaRecorder
 }
 
 // Publisher receives the changes of conversations and messages after they commit (server-sent
@@ -161,12 +168,21 @@ type Deps struct {
 	CloseReasons func(ctx context.Context) ([]string, error)
 	// UserNames names users by id (the assignee a 409 reports).
 	UserNames func(ctx context.Context, ids []string) (map[string]string, error)
+	// Media records the files of inbound messages in the message's transaction; nil refuses
+	// inbound media (tests that need none).
+	Media MediaRecorder
+}
+
+// MediaRecorder records a contact's file; *media.Service implements it.
+type MediaRecorder interface {
+	RecordInbound(ctx context.Context, in media.Inbound) (string, error)
+	Get(ctx context.Context, id string) (media.Media, error)
 }
 
 // NewService returns the conversation service.
 func NewService(db *store.DB, d Deps) *Service {
 	s := &Service{db: db, contacts: d.Contacts, channels: d.Channels, teams: d.Teams, templates: d.Templates,
-		card: d.Card, signal: d.Wake, publish: d.Publisher, keywords: d.Keywords, reasons: d.CloseReasons, userNames: d.UserNames, now: d.Now}
+		card: d.Card, signal: d.Wake, publish: d.Publisher, keywords: d.Keywords, reasons: d.CloseReasons, userNames: d.UserNames, now: d.Now, media: d.Media}
 	if s.now == nil {
 		s.now = store.Now
 	}
@@ -307,6 +323,8 @@ type msgRow struct {
 	CreatedBy         *string
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
+	MediaID           *string
+	Content           *string
 }
 
 func (msgRow) TableName() string { return "messages" }
@@ -317,7 +335,10 @@ func (r msgRow) toMessage() Message {
 		TemplateName: r.TemplateName, TemplateLanguage: r.TemplateLanguage, TemplateCategory: r.TemplateCategory,
 		ProviderMessageID: r.ProviderMessageID, DueAt: utc(r.DueAt), SentAt: utc(r.SentAt), DeliveredAt: utc(r.DeliveredAt),
 		ReadAt: utc(r.ReadAt), FailedAt: utc(r.FailedAt), ReceivedAt: utc(r.ReceivedAt), CreatedBy: r.CreatedBy,
-		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), MediaID: r.MediaID}
+	if r.Content != nil {
+		m.Content = json.RawMessage(*r.Content)
+	}
 	if r.Parameters != nil {
 		m.Parameters = json.RawMessage(*r.Parameters)
 	}

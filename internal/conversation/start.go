@@ -11,6 +11,7 @@ import (
 	"github.com/atendimento/atendimento/internal/apperr"
 	"github.com/atendimento/atendimento/internal/channel"
 	"github.com/atendimento/atendimento/internal/contact"
+	"github.com/atendimento/atendimento/internal/media"
 	"github.com/atendimento/atendimento/internal/phone"
 	"github.com/atendimento/atendimento/internal/pricing"
 	"github.com/atendimento/atendimento/internal/store"
@@ -37,6 +38,7 @@ type StartInput struct {
 	TemplateID  *string
 	Parameters  json.RawMessage
 	Text        *string
+	HeaderMedia *HeaderMedia
 }
 
 // Started is the result of a start: the conversation, its contact, its opening message and the
@@ -58,6 +60,11 @@ type plan struct {
 	tpl         *template.Template
 	params      template.Params
 	text        string
+	// media is the file a posted message sends; header (and headerMedia, for an uploaded file)
+	// the file of a template's media header.
+	media       *media.Media
+	header      *template.MediaRef
+	headerMedia *media.Media
 	window      *time.Time
 	windowOpen  bool
 	region      string
@@ -152,7 +159,7 @@ func (p plan) opening(accountID, contactID string, createdBy *string, now time.T
 		msg.Type, msg.Text, msg.RenderedText = "text", p.text, p.text
 		return conv, msg, nil
 	}
-	return conv, msg, fillTemplate(&msg, p.tpl, p.params)
+	return conv, msg, fillTemplate(&msg, p)
 }
 
 // insertOpen inserts conv unless its contact already has an open conversation on its channel
@@ -170,10 +177,16 @@ func (s *Service) insertOpen(ctx context.Context, conv *convRow) error {
 	return apperr.Conflict("conversation_already_open", "the contact already has an open conversation on this channel").With("existing_id", existing)
 }
 
-func fillTemplate(msg *msgRow, t *template.Template, p template.Params) error {
-	comps, err := t.SendComponents(p)
+func fillTemplate(msg *msgRow, pl plan) error {
+	t, p := pl.tpl, pl.params
+	comps, err := t.SendComponentsWith(p, pl.header)
 	if err != nil {
 		return err
+	}
+	if pl.headerMedia != nil {
+		// The message carries the header's file: shown with it, uploaded by the dispatcher.
+		id := pl.headerMedia.ID
+		msg.MediaID = &id
 	}
 	cb, _ := json.Marshal(comps)
 	pb, _ := json.Marshal(paramsJSON(t, p))

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/atendimento/atendimento/internal/contact"
 	"github.com/atendimento/atendimento/internal/conversation"
 	"github.com/atendimento/atendimento/internal/logctx"
+	"github.com/atendimento/atendimento/internal/media"
 	"github.com/atendimento/atendimento/internal/store"
 	"github.com/atendimento/atendimento/internal/whatsapp"
 	"github.com/atendimento/atendimento/internal/worker"
@@ -30,6 +32,8 @@ import (
 type Config struct {
 	// Workers is how many messages are sent at once (default 32).
 	Workers int
+	// Media gives the files of media messages; nil refuses them (failed).
+	Media MediaSource
 	// Batch is how many rows one claim takes (default 200).
 	Batch int
 	// Lease is how long a claimed row is reserved; a crashed sender's rows return after it (default 60 s).
@@ -100,6 +104,14 @@ func (c *Config) defaults() {
 type CloudSender interface {
 	SendTemplate(ctx context.Context, cr whatsapp.Credentials, to, name, language string, components json.RawMessage) (whatsapp.SendResult, error)
 	SendText(ctx context.Context, cr whatsapp.Credentials, to, body string) (whatsapp.SendResult, error)
+	SendMedia(ctx context.Context, cr whatsapp.Credentials, to, kind, mediaID, caption, filename string) (whatsapp.SendResult, error)
+}
+
+// MediaSource gives the files media messages send and Meta's id for them on a channel
+// (uploading once per channel and file); *media.Service implements it.
+type MediaSource interface {
+	Get(ctx context.Context, id string) (media.Media, error)
+	ProviderID(ctx context.Context, up media.Uploader, cr whatsapp.Credentials, channelID string, m media.Media) (string, error)
 }
 
 // Dispatcher sends the outbox.
@@ -546,12 +558,53 @@ func (d *Dispatcher) deliver(ctx context.Context, it conversation.OutboxItem, l 
 	var r whatsapp.SendResult
 	var err error
 	start := time.Now() // the provider's latency is real time, whatever the dispatcher's clock
-	if it.Type == "template" {
-		r, err = d.cloud.SendTemplate(ctx, cr, ct.Phone, it.TemplateName, it.TemplateLanguage, it.Components)
-	} else {
+	switch {
+	case it.Type == "template":
+		comps := it.Components
+		if it.MediaID != "" {
+			// The media header's file: Meta's id for it on this channel replaces the placeholder.
+			var m media.Media
+			var pid string
+			if m, pid, err = d.providerMedia(ctx, cr, ch.ID, it); err != nil {
+				break
+			}
+			comps = json.RawMessage(strings.ReplaceAll(string(comps), conversation.MediaPlaceholder(m.ID), pid))
+		}
+		r, err = d.cloud.SendTemplate(ctx, cr, ct.Phone, it.TemplateName, it.TemplateLanguage, comps)
+	case it.MediaID != "":
+		r, err = d.sendMedia(ctx, cr, ch.ID, ct.Phone, it)
+	default:
 		r, err = d.cloud.SendText(ctx, cr, ct.Phone, it.Text)
 	}
 	return sendResult{SendResult: r, knownWaID: ct.WaID, provider: string(ch.Provider), requested: true, took: time.Since(start)}, err
 }
 
 var _ CloudSender = (*whatsapp.Client)(nil)
+
+// sendMedia sends a file by Meta's id for it on the channel, uploading it first when the
+// channel has none (or only an expired one). A file gone from the account fails the message.
+func (d *Dispatcher) sendMedia(ctx context.Context, cr whatsapp.Credentials, channelID, to string, it conversation.OutboxItem) (whatsapp.SendResult, error) {
+	m, pid, err := d.providerMedia(ctx, cr, channelID, it)
+	if err != nil {
+		return whatsapp.SendResult{}, err
+	}
+	return d.cloud.SendMedia(ctx, cr, to, string(m.Kind), pid, it.Text, m.Filename)
+}
+
+// providerMedia is the item's file and Meta's id for it on the channel.
+func (d *Dispatcher) providerMedia(ctx context.Context, cr whatsapp.Credentials, channelID string, it conversation.OutboxItem) (media.Media, string, error) {
+	up, ok := d.cloud.(media.Uploader)
+	if d.cfg.Media == nil || !ok {
+		return media.Media{}, "", errPermanent{title: "this server sends no media"}
+	}
+	ctx = store.WithAccount(ctx, it.AccountID)
+	m, err := d.cfg.Media.Get(ctx, it.MediaID)
+	if err != nil {
+		if errors.Is(err, media.ErrNotFound) {
+			return m, "", errPermanent{title: "the file no longer exists"}
+		}
+		return m, "", err
+	}
+	pid, err := d.cfg.Media.ProviderID(ctx, up, cr, channelID, m)
+	return m, pid, err
+}

@@ -325,11 +325,36 @@ type SendComponent struct {
 	Parameters []SendParameter `json:"parameters"`
 }
 
-// SendParameter is one text parameter of a SendComponent.
+// SendParameter is one parameter of a SendComponent: a text, or a media header's file.
 type SendParameter struct {
-	Type          string `json:"type"`
-	Text          string `json:"text"`
-	ParameterName string `json:"parameter_name,omitempty"`
+	Type          string    `json:"type"`
+	Text          string    `json:"text,omitempty"`
+	ParameterName string    `json:"parameter_name,omitempty"`
+	Image         *MediaRef `json:"image,omitempty"`
+	Video         *MediaRef `json:"video,omitempty"`
+	Document      *MediaRef `json:"document,omitempty"`
+}
+
+// MediaRef is a media header's file as Meta takes it: by media id or by public link, a
+// document with its file name.
+type MediaRef struct {
+	ID       string `json:"id,omitempty"`
+	Link     string `json:"link,omitempty"`
+	Filename string `json:"filename,omitempty"`
+}
+
+// MediaHeader is the kind of file the template's header takes ("image", "video" or
+// "document"), "" when its header is text, a location or absent.
+func (d Definition) MediaHeader() string {
+	l := d.layout()
+	if l.header == nil {
+		return ""
+	}
+	switch f := headerFormat(*l.header); f {
+	case "IMAGE", "VIDEO", "DOCUMENT":
+		return strings.ToLower(f)
+	}
+	return ""
 }
 
 // SendComponents builds the template.components array of a Cloud API template send: a header,
@@ -340,11 +365,31 @@ type SendParameter struct {
 // template_unsupported when the template needs send parameters this package cannot supply:
 // a media or location header, a COPY_CODE or OTP button.
 func (d Definition) SendComponents(p Params) ([]SendComponent, error) {
+	return d.SendComponentsWith(p, nil)
+}
+
+// SendComponentsWith is SendComponents for a template whose IMAGE, VIDEO or DOCUMENT header
+// takes the file header (of the header's kind): the header component carries it as Meta
+// specifies ({"type":"header","parameters":[{"type":"image","image":{"id":…}}]}).
+func (d Definition) SendComponentsWith(p Params, header *MediaRef) ([]SendComponent, error) {
 	if errs := d.Check(p); len(errs) > 0 {
 		return nil, apperr.Invalid(errs...)
 	}
 	l := d.layout()
-	if l.header != nil && !l.headerText {
+	var out []SendComponent
+	if kind := d.MediaHeader(); kind != "" && header != nil {
+		sp := SendParameter{Type: kind}
+		ref := *header
+		switch kind {
+		case "image":
+			ref.Filename, sp.Image = "", &ref
+		case "video":
+			ref.Filename, sp.Video = "", &ref
+		case "document":
+			sp.Document = &ref
+		}
+		out = append(out, SendComponent{Type: "header", Parameters: []SendParameter{sp}})
+	} else if l.header != nil && !l.headerText {
 		return nil, unsupported(fmt.Sprintf("the template has a %s header, whose media cannot be sent yet", headerFormat(*l.header)))
 	}
 	for _, b := range l.buttons {
@@ -364,7 +409,6 @@ func (d Definition) SendComponents(p Params) ([]SendComponent, error) {
 		}
 		return out
 	}
-	var out []SendComponent
 	if len(l.headerVars.tokens) > 0 {
 		out = append(out, SendComponent{Type: "header", Parameters: params(l.headerVars, l.named)})
 	}

@@ -34,6 +34,7 @@ import (
 	"github.com/atendimento/atendimento/internal/dispatch"
 	"github.com/atendimento/atendimento/internal/event"
 	"github.com/atendimento/atendimento/internal/idempotency"
+	"github.com/atendimento/atendimento/internal/media"
 	"github.com/atendimento/atendimento/internal/pricing"
 	"github.com/atendimento/atendimento/internal/quickreply"
 	"github.com/atendimento/atendimento/internal/secret"
@@ -63,7 +64,14 @@ type Config struct {
 	WhatsAppAPIVersion     string
 	WebDir                 string
 	SecureCookies          bool
-	Dispatch               dispatch.Config
+	// MediaStore is where files live (MEDIA_STORE): default a folder "media" beside the SQLite
+	// file (data/media with PostgreSQL); a folder path; or s3://bucket?endpoint=host:port&region=…
+	// (&insecure=true for plain http) for several servers, with MEDIA_STORE_ACCESS_KEY and
+	// MEDIA_STORE_SECRET_KEY (else the AWS_* environment or the instance's role).
+	MediaStore          string
+	MediaStoreAccessKey string
+	MediaStoreSecretKey string
+	Dispatch            dispatch.Config
 	// TemplateSyncInterval is how often every whatsapp_cloud channel's templates are pulled from
 	// Meta (TEMPLATE_SYNC_INTERVAL, default 15m; 0 = never).
 	TemplateSyncInterval time.Duration
@@ -136,6 +144,9 @@ func fromEnv(getenv func(string) string) (Config, []string, error) {
 		WebDir:                 e.str("WEB_DIR", "web/dist"),
 		SecureCookies:          e.bool("COOKIE_SECURE"),
 	}
+	c.MediaStore = e.str("MEDIA_STORE", "")
+	c.MediaStoreAccessKey = e.str("MEDIA_STORE_ACCESS_KEY", "")
+	c.MediaStoreSecretKey = e.str("MEDIA_STORE_SECRET_KEY", "")
 	c.Webhooks.AllowPrivate = e.bool("WEBHOOK_ALLOW_PRIVATE")
 	c.Webhooks.MaxAttempts = e.int("WEBHOOK_MAX_ATTEMPTS", 0)
 	c.Webhooks.BaseDelay = e.duration("WEBHOOK_RETRY_DELAY", 0)
@@ -316,7 +327,7 @@ func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("database", db), slog.String("http_addr", c.HTTPAddr), slog.String("public_url", c.PublicURL), slog.String("secret_key", mask(c.SecretKey)),
 		slog.String("bootstrap_admin_email", c.BootstrapAdminEmail), slog.String("bootstrap_api_key", mask(c.BootstrapAPIKey)),
 		slog.String("whatsapp_api_base_url", c.WhatsAppAPIBaseURL), slog.String("whatsapp_api_version", c.WhatsAppAPIVersion),
-		slog.String("web_dir", c.WebDir), slog.Duration("template_sync_interval", c.TemplateSyncInterval),
+		slog.String("web_dir", c.WebDir), slog.String("media_store", maskURL(c.MediaStore)), slog.String("media_store_secret_key", mask(c.MediaStoreSecretKey)), slog.Duration("template_sync_interval", c.TemplateSyncInterval),
 		slog.Duration("waiting_timeout", c.WaitingTimeout), slog.Duration("request_timeout", c.RequestTimeout), slog.Float64("api_key_rate", c.APIKeyRate), slog.Int("api_key_burst", c.APIKeyBurst),
 		slog.String("log_level", c.LogLevel.String()), slog.String("metrics_token", mask(c.MetricsToken)), slog.Duration("metrics_interval", c.MetricsInterval))
 }
@@ -368,6 +379,8 @@ type App struct {
 	TemplateSync  *templatesync.Syncer
 	Conversations *conversation.Service
 	QuickReplies  *quickreply.Service
+	Media         *media.Service
+	Fetcher       *media.Fetcher
 	Dispatcher    *dispatch.Dispatcher
 	Events        *event.Broker
 	CRMHooks      *crmhook.Service
@@ -449,18 +462,35 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*Ap
 		// Stored times are UTC to the microsecond Postgres keeps, as store.Now makes them.
 		now = func() time.Time { return cfg.Clock.Now().UTC().Truncate(time.Microsecond) }
 	}
-	a.Conversations = conversation.NewService(db, conversation.Deps{Contacts: a.Contacts, Channels: a.Channels, Teams: a.Teams,
+	blobs, err := media.OpenBlobs(ctx, cfg.MediaStore, mediaDir(db), cfg.MediaStoreAccessKey, cfg.MediaStoreSecretKey)
+	if err != nil {
+		return nil, err
+	}
+	a.Media = media.New(db, blobs, media.Options{Clock: cfg.Clock})
+	a.Conversations = conversation.NewService(db, conversation.Deps{Media: a.Media, Contacts: a.Contacts, Channels: a.Channels, Teams: a.Teams,
 		Templates: a.Templates, Card: pricing.Default(), Wake: wakeDispatchers(dispatching, db, log), Publisher: a.Events, Now: now,
 		Keywords: a.Accounts.ConsentKeywords, CloseReasons: a.Accounts.CloseReasons, UserNames: a.Accounts.UserNames})
 	a.QuickReplies = quickreply.NewService(db)
-	render := &api.EventRenderer{Conversations: a.Conversations, Contacts: a.Contacts, Templates: a.Templates, Accounts: a.Accounts}
+	render := &api.EventRenderer{Conversations: a.Conversations, Contacts: a.Contacts, Templates: a.Templates, Accounts: a.Accounts, Media: a.Media}
 	a.CRMHooks = crmhook.New(cfg.Webhooks, db, box, render.Render, log)
 	a.Events.AddSink(a.CRMHooks)
 	a.Cloud = whatsapp.NewClient(whatsapp.Config{BaseURL: cfg.WhatsAppAPIBaseURL, Version: cfg.WhatsAppAPIVersion})
+	// The fetcher polls on the real clock: tests that move a fake clock count the timers waiting
+	// on it (the dispatcher's), and the fetch queue's due times still follow cfg.Clock.
+	a.Fetcher = a.Media.NewFetcher(worker.New(nil), a.Cloud, media.FetchConfig{Log: log, Ready: a.Conversations.MediaChanged,
+		Credentials: func(ctx context.Context, channelID string) (whatsapp.Credentials, error) {
+			ch, err := a.Channels.Get(ctx, channelID)
+			if err != nil {
+				return whatsapp.Credentials{}, err
+			}
+			sec, err := a.Channels.Secrets(ctx, channelID)
+			return whatsapp.Credentials{PhoneNumberID: ch.PhoneNumberID, WABAID: ch.WABAID, AccessToken: sec.AccessToken}, err
+		}})
 	a.TemplateSync = templatesync.New(a.Channels, a.Templates, a.Cloud, log)
+	cfg.Dispatch.Media = a.Media
 	a.Dispatcher = dispatch.New(cfg.Dispatch, dispatching, a.Conversations, a.Channels, a.Contacts, a.Cloud, log)
 	deps := api.Deps{DB: db, Accounts: a.Accounts, Contacts: a.Contacts, Channels: a.Channels, Teams: a.Teams, Templates: a.Templates,
-		Conversations: a.Conversations, QuickReplies: a.QuickReplies, Idempotency: idempotency.New(db), Webhooks: webhook.New(a.Conversations, a.Templates, a.Events, log), Log: log, Registry: a.Registry, OpenAPI: atendimento.OpenAPI,
+		Conversations: a.Conversations, QuickReplies: a.QuickReplies, Media: a.Media, Idempotency: idempotency.New(db), Webhooks: webhook.New(a.Conversations, a.Templates, a.Events, log), Log: log, Registry: a.Registry, OpenAPI: atendimento.OpenAPI,
 		SecureCookies: cfg.SecureCookies, TemplateSync: a.TemplateSync, WaitingTimeout: cfg.WaitingTimeout, RequestTimeout: cfg.RequestTimeout,
 		APIKeyRate: cfg.APIKeyRate, APIKeyBurst: cfg.APIKeyBurst, LoginLimit: api.LoginLimit{Now: a.clock.Now}, MetricsToken: cfg.MetricsToken,
 		Cloud: a.Cloud, PublicURL: cfg.PublicURL}
@@ -472,6 +502,15 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*Ap
 	}
 	a.Handler = api.New(deps)
 	return a, nil
+}
+
+// mediaDir is the default media folder: beside the SQLite file, or data/media with PostgreSQL
+// (one server only: several need MEDIA_STORE=s3://…).
+func mediaDir(db *store.DB) string {
+	if db.Dialect() == store.SQLite {
+		return filepath.Join(filepath.Dir(db.URL()), "media")
+	}
+	return filepath.Join("data", "media")
 }
 
 // secretKey returns SECRET_KEY, or on SQLite a key generated once and kept beside the database.
@@ -513,6 +552,7 @@ func (a *App) Start(ctx context.Context) {
 	a.Events.Start(ctx)
 	a.CRMHooks.Start(ctx)
 	a.startJobs(ctx)
+	a.Fetcher.Start(ctx)
 	if a.Config.NoDispatcher {
 		return
 	}
@@ -529,6 +569,7 @@ func (a *App) Stop() {
 		w.Stop()
 	}
 	a.Dispatcher.Stop()
+	a.Fetcher.Stop()
 	a.CRMHooks.Stop()
 	a.Events.Stop()
 }

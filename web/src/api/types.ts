@@ -172,11 +172,16 @@ export type StartConversationInput = Omit<S['StartRequest'], 'parameters' | 'con
 
 export type MessageStatus = NonNullable<S['Message']['status']>
 
+/** The file a message carries (DESIGN § Media). */
+export type MessageMedia = Res<S['MessageMedia']>
+
 /** A message; `direction: internal` with `type: note` is an internal note, never sent to the contact. */
-export type Message = Omit<Res<S['Message']>, 'error' | 'pricing' | 'parameters'> & {
+export type Message = Omit<Res<S['Message']>, 'error' | 'pricing' | 'parameters' | 'media' | 'content'> & {
   error: ErrorInfo | null
   pricing: Res<S['PricingInfo']> | null
   parameters?: TemplateParameters
+  media?: MessageMedia | null
+  content?: Record<string, unknown>
 }
 
 /** Body of POST /conversations/{id}/messages. */
