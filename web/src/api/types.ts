@@ -7,6 +7,7 @@
 // (template components, parameters, statuses as plain strings), the narrowing is written here,
 // next to the generated type it narrows, so a change in the spec still breaks the build.
 
+import type { HeaderMedia } from './media'
 import type { components, paths } from './schema'
 
 type S = components['schemas']
@@ -143,6 +144,8 @@ export type StartState = Res<S['StartState']>
 export type StartConversationInput = Omit<S['StartRequest'], 'parameters' | 'contact'> & {
   contact?: ContactInput
   parameters?: TemplateParameters
+  /** The header of a template with a media header (DESIGN.md § Media). */
+  header_media?: HeaderMedia
 }
 
 export type MessageStatus = NonNullable<S['Message']['status']>
@@ -153,11 +156,14 @@ export type Message = Omit<Res<S['Message']>, 'error' | 'pricing' | 'parameters'
   parameters?: TemplateParameters
 }
 
-/** Body of POST /conversations/{id}/messages. */
-export type PostMessageInput = { text: string } | { template_id: Id; parameters: TemplateParameters }
+/** Body of POST /conversations/{id}/messages: text, a template, or an uploaded media with its caption. */
+export type PostMessageInput =
+  | { text: string }
+  | { template_id: Id; parameters: TemplateParameters; header_media?: HeaderMedia }
+  | { media_id: Id; caption?: string }
 
-/** Body of POST /sandbox/channels/{id}/inbound. */
-export type SandboxInboundInput = S['SandboxInboundRequest']
+/** Body of POST /sandbox/channels/{id}/inbound: a text, or an uploaded media the contact "sends". */
+export type SandboxInboundInput = Omit<S['SandboxInboundRequest'], 'text'> & { text?: string; media_id?: Id; caption?: string }
 
 /**
  * Server-sent events on GET /events: `event: <kind>` and `data:` the resource's JSON exactly as

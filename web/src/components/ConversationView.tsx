@@ -11,6 +11,8 @@ import { initials } from '../lib/text'
 import { ContactConsent } from './ContactConsent'
 import { ConfirmDialog } from './Dialog'
 import { TemplateSendDialog } from './TemplateSendDialog'
+import { AttachButton, AttachmentPreview, canSend, DropHint, sendAttachment, useAttachment } from './media/Attachments'
+import { MessageContent } from './media/MessageMedia'
 
 /** What a screen reader hears about a change of one message (nothing for most changes). */
 function announcement(before: Message | undefined, after: Message, contactName: string): string {
@@ -380,7 +382,7 @@ function MessageItem({ item, contactName, onWithdraw }: { item: HistoryItem; con
       <div className="bubble-wrap">
         <div className={`bubble ${inbound ? 'bubble-in' : 'bubble-out'}`}>
           {m.type === 'template' && <span className="bubble-tag">{t('message.template')}</span>}
-          <span className="bubble-text">{text}</span>
+          <MessageContent m={m} text={text} />
           <span className="bubble-meta">
             <time dateTime={at} title={released ? t('message.queuedAt', { time: formatTime(m.created_at) }) : undefined}>
               {formatTime(at)}
@@ -420,13 +422,17 @@ function SandboxReply({ conv, onDone }: { conv: Conversation; onDone: () => void
   const id = useId()
   const [text, setText] = useState('')
   const [error, setError] = useState('')
+  const attach = useAttachment()
 
   async function submit(e: FormEvent) {
     e.preventDefault()
-    if (!text.trim()) return
+    if (!canSend(attach, text)) return
     setError('')
     try {
-      await api.simulateInbound(conv.channel_id, { from: conv.contact.phone, name: conv.contact.name, text: text.trim() })
+      const from = { from: conv.contact.phone, name: conv.contact.name }
+      const media = attach.attachment ? await attach.ready() : null
+      await api.simulateInbound(conv.channel_id, media ? { ...from, media_id: media.id, caption: text.trim() } : { ...from, text: text.trim() })
+      attach.clear()
       setText('')
       onDone()
     } catch (err) {
@@ -442,6 +448,7 @@ function SandboxReply({ conv, onDone }: { conv: Conversation; onDone: () => void
           {t('sandbox.label')}
         </label>
         <input id={id} value={text} placeholder={t('sandbox.placeholder')} onChange={(e) => setText(e.target.value)} />
+        <AttachButton a={attach} label={t('sandbox.attach')} />
         <button type="submit" className="button">
           {t('sandbox.submit')}
         </button>
@@ -450,6 +457,9 @@ function SandboxReply({ conv, onDone }: { conv: Conversation; onDone: () => void
             {error}
           </p>
         )}
+        <div className="sandbox-attach">
+          <AttachmentPreview a={attach} />
+        </div>
       </form>
     </details>
   )
@@ -468,15 +478,17 @@ function Composer({ conv, queued, onSent, onTemplateRequired, onClosed }: Compos
   const [text, setText] = useState('')
   const [error, setError] = useState('')
   const [busy, setBusy] = useState(false)
+  const attach = useAttachment()
 
   async function send(e?: FormEvent) {
     e?.preventDefault()
     const value = text.trim()
-    if (!value || busy) return
+    if (!canSend(attach, value) || busy) return
     setBusy(true)
     setError('')
     try {
-      onSent(await api.postMessage(conv.id, { text: value }))
+      if (attach.attachment) (await sendAttachment(conv.id, attach, value)).forEach(onSent)
+      else onSent(await api.postMessage(conv.id, { text: value }))
       setText('')
     } catch (err) {
       if (err instanceof ApiError && (err.code === 'template_required' || err.fieldErrors.some((f) => f.code === 'template_required'))) {
@@ -499,7 +511,9 @@ function Composer({ conv, queued, onSent, onTemplateRequired, onClosed }: Compos
   }
 
   return (
-    <form className="composer" onSubmit={send}>
+    <form className="composer composer-media" onSubmit={send} {...attach.dropProps}>
+      <AttachmentPreview a={attach} />
+      <AttachButton a={attach} disabled={busy} />
       <label htmlFor={id} className="visually-hidden">
         {t('composer.label')}
       </label>
@@ -512,8 +526,9 @@ function Composer({ conv, queued, onSent, onTemplateRequired, onClosed }: Compos
         aria-describedby={error ? `${id}-error` : undefined}
         onChange={(e) => setText(e.target.value)}
         onKeyDown={onKey}
+        onPaste={attach.onPaste}
       />
-      <button type="submit" className="button button-primary" disabled={busy || !text.trim()}>
+      <button type="submit" className="button button-primary" disabled={busy || !canSend(attach, text)}>
         {queued ? t('composer.queue') : t('composer.send')}
       </button>
       {error && (
@@ -521,6 +536,7 @@ function Composer({ conv, queued, onSent, onTemplateRequired, onClosed }: Compos
           {error}
         </p>
       )}
+      <DropHint a={attach} />
     </form>
   )
 }
