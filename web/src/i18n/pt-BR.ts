@@ -168,7 +168,7 @@ export const ptBR = {
   'template.list': 'Modelos aprovados',
   'template.none': 'Nenhum modelo aprovado encontrado para este canal.',
   'template.next': 'Definir parâmetros',
-  'template.unavailableMediaHeader': 'Indisponível: o cabeçalho deste modelo tem imagem, vídeo, documento ou localização, que ainda não podem ser enviados por aqui',
+  'template.unavailableMediaHeader': 'Indisponível: o cabeçalho deste modelo tem uma localização, que ainda não pode ser enviada por aqui',
   'template.unavailableOptedOut': 'Indisponível: o contato pediu para não receber mensagens de marketing',
   'template.cost': 'Custo para este contato: {cost}',
   'template.costFree': 'Sem cobrança para este contato: a janela de 24 horas está aberta',

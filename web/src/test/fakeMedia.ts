@@ -74,7 +74,12 @@ export class FakeMediaApi extends FakeApi {
   }
 
   /** A message with media, as the history lists it. */
-  addMedia(conversationId: string, direction: 'in' | 'out', media: Partial<MessageMedia> & Pick<MessageMedia, 'kind'>, extra: Partial<MediaMessage> = {}): Message {
+  addMedia(
+    conversationId: string,
+    direction: 'in' | 'out',
+    media: Partial<MessageMedia> & Pick<MessageMedia, 'kind'>,
+    extra: Partial<MediaMessage> = {},
+  ): MediaMessage {
     const full: MessageMedia = { id: `md-${this.uploads.length + 100}`, mime_type: '', size: 0, filename: '', caption: '', voice: false, status: 'ready', ...media }
     return this.addMessage(conversationId, {
       direction,
