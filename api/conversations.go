@@ -34,11 +34,14 @@ type StartRequest struct {
 	// the field parameters.<key>.
 	Parameters json.RawMessage `json:"parameters" swaggertype:"object"`
 	Text       *string         `json:"text"`
+	// HeaderMedia is the file of a template's IMAGE, VIDEO or DOCUMENT header (header_media_missing without it,
+	// header_media_kind_mismatch when the file's kind is not the header's).
+	HeaderMedia *HeaderMediaRequest `json:"header_media"`
 } // @name StartRequest
 
 func (r StartRequest) input() conversation.StartInput {
 	in := conversation.StartInput{ContactID: r.ContactID, ChannelID: r.ChannelID, TeamID: r.TeamID, SendType: r.SendType,
-		ScheduledAt: r.ScheduledAt, TemplateID: r.TemplateID, Parameters: r.Parameters, Text: r.Text}
+		ScheduledAt: r.ScheduledAt, TemplateID: r.TemplateID, Parameters: r.Parameters, Text: r.Text, HeaderMedia: r.HeaderMedia.input()}
 	if r.Contact != nil {
 		ci := r.Contact.input()
 		in.Contact = &ci
@@ -323,12 +326,19 @@ type MessageResponse struct {
 	ReadAt            *time.Time      `json:"read_at" extensions:"x-nullable"`
 	FailedAt          *time.Time      `json:"failed_at" extensions:"x-nullable"`
 	ReceivedAt        *time.Time      `json:"received_at" extensions:"x-nullable"`
+	// Media is the file the message carries (image, audio, video, document or sticker), null for none.
+	Media *MessageMedia `json:"media,omitempty"`
+	// Content keeps the fields of an inbound location ({latitude, longitude, name, address}), contacts
+	// ({"contacts": [{name, phones, …}]}), interactive, button or reaction message as WhatsApp sent them;
+	// absent for other types.
+	Content json.RawMessage `json:"content,omitempty" swaggertype:"object"`
 } // @name Message
 
 func toMessage(m conversation.Message) MessageResponse {
 	out := MessageResponse{ID: m.ID, ConversationID: m.ConversationID, Seq: m.Seq, Direction: m.Direction, Type: m.Type, Status: string(m.Status),
 		Text: m.Text, RenderedText: m.RenderedText, TemplateID: m.TemplateID, Parameters: m.Parameters, ProviderMessageID: m.ProviderMessageID,
-		CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt, SentAt: m.SentAt, DeliveredAt: m.DeliveredAt, ReadAt: m.ReadAt, FailedAt: m.FailedAt, ReceivedAt: m.ReceivedAt}
+		CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt, SentAt: m.SentAt, DeliveredAt: m.DeliveredAt, ReadAt: m.ReadAt, FailedAt: m.FailedAt, ReceivedAt: m.ReceivedAt,
+		Content: m.Content}
 	if m.TemplateName != "" {
 		out.TemplateName = &m.TemplateName
 	}
@@ -384,13 +394,23 @@ func (s *server) listMessages(c echo.Context) error {
 		s := strconv.FormatInt(*next, 10)
 		cursor = &s
 	}
-	return c.JSON(http.StatusOK, listOf[MessageList](msgs, cursor, toMessage))
+	items, err := s.withMedia(c, msgs)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, MessageList{Items: items, NextCursor: cursor})
 }
 
-// PostMessageRequest is a message an agent posts: text, or a template with parameters.
+// PostMessageRequest is a message an agent posts: text, a file (media_id from POST /media, with an
+// optional caption), or a template with parameters.
 type PostMessageRequest struct {
-	Text       *string `json:"text" example:"Olá! Já separei seu pedido."`
-	TemplateID *string `json:"template_id" format:"uuid"`
+	Text    *string `json:"text" example:"Olá! Já separei seu pedido."`
+	MediaID *string `json:"media_id" format:"uuid"`
+	// Caption goes with an image, video or document (audio and stickers take none).
+	Caption *string `json:"caption" example:"Segue o boleto."`
+	// HeaderMedia is the file of a template's IMAGE, VIDEO or DOCUMENT header.
+	HeaderMedia *HeaderMediaRequest `json:"header_media"`
+	TemplateID  *string             `json:"template_id" format:"uuid"`
 	// Parameters fill the template's variables, keyed as the template's variables list them: {"nome": "João"}
 	// (NAMED); {"header.1": "123", "1": "João", "2": "Ana", "button.0": "abc"} (POSITIONAL: the body's numbers,
 	// header.1 for the header); button.<i> for the suffix of the URL button at position i. A POSITIONAL
@@ -402,7 +422,7 @@ type PostMessageRequest struct {
 // postMessage godoc
 //
 //	@Summary		Post a message
-//	@Description	Text is queued while the conversation waits for the contact's reply, sent at once inside the 24-hour window, and refused (422 template_required) after it closes. A template re-engages the contact. A MARKETING template to a contact who opted out of marketing messages → 422 contact_opted_out (field contact), with the template's other errors.
+//	@Description	Text or a file ({media_id, caption?}) is queued while the conversation waits for the contact's reply, sent at once inside the 24-hour window, and refused (422 template_required) after it closes. A template re-engages the contact. A MARKETING template to a contact who opted out of marketing messages → 422 contact_opted_out (field contact), with the template's other errors.
 //	@Tags			conversations
 //	@Accept			json
 //	@Produce		json
@@ -426,12 +446,17 @@ func (s *server) postMessage(c echo.Context) error {
 		return err
 	}
 	m, err := s.Conversations.Post(c.Request().Context(), actor(c), c.Param("id"),
-		conversation.PostInput{Text: req.Text, TemplateID: req.TemplateID, Parameters: req.Parameters})
+		conversation.PostInput{Text: req.Text, TemplateID: req.TemplateID, Parameters: req.Parameters, MediaID: req.MediaID, Caption: req.Caption,
+			HeaderMedia: req.HeaderMedia.input()})
 	if err != nil {
 		return err
 	}
 	logctx.Add(c.Request().Context(), slog.String("conversation_id", m.ConversationID), slog.String("message_id", m.ID))
-	return c.JSON(http.StatusCreated, toMessage(m))
+	out, err := s.withMedia(c, []conversation.Message{m})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, out[0])
 }
 
 // withdrawMessage godoc

@@ -16,6 +16,7 @@ import (
 	"github.com/atendimento/atendimento/internal/contact"
 	"github.com/atendimento/atendimento/internal/conversation"
 	"github.com/atendimento/atendimento/internal/event"
+	"github.com/atendimento/atendimento/internal/media"
 	"github.com/atendimento/atendimento/internal/template"
 )
 
@@ -65,7 +66,7 @@ func (s *server) streamEvents(c echo.Context) error {
 	}
 	w.Flush()
 
-	render := &EventRenderer{Conversations: s.Conversations, Contacts: s.Contacts, Templates: s.Templates}
+	render := &EventRenderer{Conversations: s.Conversations, Contacts: s.Contacts, Templates: s.Templates, Media: s.Media}
 	// send writes one event as who sees it (nothing when the resource is gone or hidden from who).
 	send := func(e event.Event) error {
 		data, rerr := render.render(ctx, who, e.Kind, e.ID)
@@ -182,6 +183,7 @@ type EventRenderer struct {
 	Conversations *conversation.Service
 	Contacts      *contact.Service
 	Templates     *template.Service
+	Media         *media.Service
 }
 
 // Render renders for the whole account (ctx must carry it); nil when the resource is gone. It
@@ -223,7 +225,11 @@ func (r *EventRenderer) render(ctx context.Context, who conversation.Actor, kind
 				return nil, ignoreNotFound(err)
 			}
 		}
-		return json.Marshal(toMessage(m))
+		out, err := messagesWithMedia(ctx, r.Media, []conversation.Message{m})
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(out[0])
 	case template.EventTemplateUpdated:
 		t, err := r.Templates.Get(ctx, id)
 		if err != nil {

@@ -37,6 +37,7 @@ import (
 	"github.com/atendimento/atendimento/internal/event"
 	"github.com/atendimento/atendimento/internal/idempotency"
 	"github.com/atendimento/atendimento/internal/logctx"
+	"github.com/atendimento/atendimento/internal/media"
 	"github.com/atendimento/atendimento/internal/store"
 	"github.com/atendimento/atendimento/internal/team"
 	"github.com/atendimento/atendimento/internal/template"
@@ -54,6 +55,7 @@ type Deps struct {
 	Templates     *template.Service
 	TemplateSync  *templatesync.Syncer
 	Conversations *conversation.Service
+	Media         *media.Service
 	Idempotency   *idempotency.Store
 	Webhooks      *webhook.Processor
 	// Events streams the account's changes (GET /events); CRMHooks are the outgoing webhooks.
@@ -182,6 +184,9 @@ func New(d Deps) *echo.Echo {
 	authed.POST("/conversations/:id/messages", s.postMessage)
 	authed.DELETE("/conversations/:id/messages/:message_id", s.withdrawMessage)
 
+	authed.POST("/media", s.uploadMedia)
+	authed.GET("/media/:id", s.getMedia)
+
 	authed.POST("/sandbox/channels/:id/inbound", s.sandboxInbound)
 
 	authed.GET("/events", s.streamEvents)
@@ -218,7 +223,8 @@ func (r crud) route(g *echo.Group, path string, write ...echo.MiddlewareFunc) {
 func requestTimeout(d time.Duration) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			if d <= 0 || c.Path() == "/api/v1/events" || strings.HasSuffix(c.Path(), "/templates/sync") {
+			// An upload or a download of up to 100 MB takes as long as the client's link does.
+			if d <= 0 || c.Path() == "/api/v1/events" || strings.HasSuffix(c.Path(), "/templates/sync") || strings.HasPrefix(c.Path(), "/api/v1/media") {
 				return next(c)
 			}
 			ctx, cancel := context.WithTimeout(c.Request().Context(), d)
@@ -235,6 +241,11 @@ func limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 		req := c.Request()
 		if strings.HasPrefix(req.URL.Path, "/webhooks/") {
 			return next(c) // Meta batches up to 3 MB; the webhook handler bounds its own read
+		}
+		if req.Method == http.MethodPost && req.URL.Path == "/api/v1/media" {
+			// An upload: the largest file WhatsApp takes, plus room for the multipart framing.
+			req.Body = http.MaxBytesReader(c.Response(), req.Body, media.MaxUpload+64<<10)
+			return next(c)
 		}
 		if req.ContentLength > MaxBody {
 			return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "the body is larger than 1 MiB")

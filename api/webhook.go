@@ -136,8 +136,13 @@ func (s *server) process(c echo.Context, ch channel.Channel, body []byte) error 
 // SandboxInboundRequest simulates a contact's message on a sandbox channel.
 type SandboxInboundRequest struct {
 	From string `json:"from" validate:"required,max=40" example:"11 98765-4321"`
-	Text string `json:"text" validate:"required,max=4096" example:"Oi! Pode falar sim."`
-	Name string `json:"name" validate:"max=200" example:"João"`
+	// Text is the message; with media_id, the file's caption (optional).
+	Text string `json:"text" validate:"required_without=MediaID,max=4096" example:"Oi! Pode falar sim."`
+	// MediaID (from POST /media) makes the contact send that file, ready at once.
+	MediaID *string `json:"media_id" format:"uuid"`
+	// Caption goes with the file (text is taken as the caption too).
+	Caption *string `json:"caption" validate:"omitempty,max=1024"`
+	Name    string  `json:"name" validate:"max=200" example:"João"`
 } // @name SandboxInboundRequest
 
 // sandboxInbound godoc

@@ -95,6 +95,11 @@ type Message struct {
 	CreatedBy         *string
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
+	// MediaID is the file the message carries (its caption is Text), nil for none.
+	MediaID *string
+	// Content is the fields of a location, contacts, interactive, button or reaction message,
+	// as Meta sent them (JSON), nil for other types.
+	Content json.RawMessage
 }
 
 // Actor is who acts: a session user (UserID set) or an API key.
@@ -285,6 +290,8 @@ type msgRow struct {
 	CreatedBy         *string
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
+	MediaID           *string
+	Content           *string
 }
 
 func (msgRow) TableName() string { return "messages" }
@@ -295,7 +302,10 @@ func (r msgRow) toMessage() Message {
 		TemplateName: r.TemplateName, TemplateLanguage: r.TemplateLanguage, TemplateCategory: r.TemplateCategory,
 		ProviderMessageID: r.ProviderMessageID, DueAt: utc(r.DueAt), SentAt: utc(r.SentAt), DeliveredAt: utc(r.DeliveredAt),
 		ReadAt: utc(r.ReadAt), FailedAt: utc(r.FailedAt), ReceivedAt: utc(r.ReceivedAt), CreatedBy: r.CreatedBy,
-		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), MediaID: r.MediaID}
+	if r.Content != nil {
+		m.Content = json.RawMessage(*r.Content)
+	}
 	if r.Parameters != nil {
 		m.Parameters = json.RawMessage(*r.Parameters)
 	}

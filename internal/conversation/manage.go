@@ -205,6 +205,18 @@ type PostInput struct {
 	Text       *string
 	TemplateID *string
 	Parameters json.RawMessage
+	// MediaID is a file to send (from the media service), with Caption.
+	MediaID *string
+	Caption *string
+	// HeaderMedia is the file of the template's media header.
+	HeaderMedia *HeaderMedia
+}
+
+// HeaderMedia is the file of a template's IMAGE, VIDEO or DOCUMENT header: an uploaded media id
+// or a public link.
+type HeaderMedia struct {
+	MediaID *string
+	Link    *string
 }
 
 // Post adds a message to a conversation. Free text is queued while the conversation waits for
@@ -320,3 +332,36 @@ func (s *Service) Withdraw(ctx context.Context, actor Actor, conversationID, mes
 }
 
 var onConflictNothing = clause.OnConflict{DoNothing: true}
+
+// CanSeeMedia tells whether the actor may read a file of the account: one that messages carry,
+// when the actor may see one of their conversations (the tenant and team rules of Get); one no
+// message carries yet (a fresh upload), when the actor uploaded it, is an admin or an API key.
+// Otherwise the file is not found, as a conversation the actor may not see is.
+func (s *Service) CanSeeMedia(ctx context.Context, actor Actor, mediaID string, uploadedBy *string) error {
+	convs := s.db.Tenant(ctx, "messages").Select("conversation_id").Where("media_id = ?", mediaID)
+	var used int64
+	if err := s.db.Tenant(ctx, "messages").Where("media_id = ?", mediaID).Limit(1).Count(&used).Error; err != nil {
+		return store.Translate(err, nil, nil)
+	}
+	if used == 0 {
+		if actor.IsAdmin || actor.UserID == "" || (uploadedBy != nil && *uploadedBy == actor.UserID) {
+			return nil
+		}
+		return ErrMediaNotFound
+	}
+	q, err := s.scope(ctx, actor, s.db.Tenant(ctx, "conversations").Where("id IN (?)", convs))
+	if err != nil {
+		return err
+	}
+	var n int64
+	if err := q.Limit(1).Count(&n).Error; err != nil {
+		return store.Translate(err, nil, nil)
+	}
+	if n == 0 {
+		return ErrMediaNotFound
+	}
+	return nil
+}
+
+// ErrMediaNotFound is a file the actor may not see: as for conversations, its existence is not told.
+var ErrMediaNotFound = apperr.NotFound("media_not_found", "media not found")

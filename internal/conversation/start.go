@@ -37,6 +37,7 @@ type StartInput struct {
 	TemplateID  *string
 	Parameters  json.RawMessage
 	Text        *string
+	HeaderMedia *HeaderMedia
 }
 
 // Started is the result of a start: the conversation, its contact, its opening message and the

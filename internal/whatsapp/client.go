@@ -54,6 +54,9 @@ type Client struct {
 	base    string
 	version string
 	http    *http.Client
+	// download fetches media: no overall timeout (100 MB on a slow link is fine), but the
+	// caller's context bounds it and a stall is cut by the transport's header timeout.
+	download *http.Client
 }
 
 // NewClient returns a Client for cfg, filling in the defaults.
@@ -71,6 +74,12 @@ func NewClient(cfg Config) *Client {
 	}
 	if c.http == nil {
 		c.http = &http.Client{Timeout: DefaultTimeout}
+	}
+	c.download = &http.Client{Transport: c.http.Transport}
+	if c.download.Transport == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.ResponseHeaderTimeout = DefaultTimeout
+		c.download.Transport = t
 	}
 	return c
 }

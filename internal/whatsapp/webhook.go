@@ -158,6 +158,24 @@ type InboundMessage struct {
 	Text string
 	// Raw is the message object exactly as received, for whatever the fields above leave out.
 	Raw json.RawMessage
+	// Media is the file of an image, audio, video, document or sticker message; nil otherwise.
+	Media *InboundMedia
+	// Content is the type's object of a location, contacts ({"contacts": […]}), interactive,
+	// button or reaction message, as Meta sent it; nil for other types.
+	Content json.RawMessage
+}
+
+// InboundMedia is a file a contact sent: Meta's media id to fetch it by, and what Meta says of it.
+type InboundMedia struct {
+	ID       string
+	MimeType string
+	// SHA256 is Meta's declared checksum, in the form Meta gave it (base64 in its examples, hex at times).
+	SHA256   string
+	Filename string
+	Caption  string
+	// Voice marks an audio recorded as a voice note.
+	Voice    bool
+	Animated bool
 }
 
 // StatusUpdate is a change in the delivery state of a message we sent.
@@ -310,8 +328,13 @@ type (
 		} `json:"edit"`
 	}
 	wMedia struct {
+		ID       flexString `json:"id"`
+		MimeType flexString `json:"mime_type"`
+		SHA256   flexString `json:"sha256"`
 		Caption  flexString `json:"caption"`
 		Filename flexString `json:"filename"`
+		Voice    flexBool   `json:"voice"`
+		Animated flexBool   `json:"animated"`
 	}
 	wStatus struct {
 		ID              flexString `json:"id"`
@@ -434,6 +457,8 @@ func parseMessagesValue(n *Notification, wabaID string, raw json.RawMessage) {
 			Type:               string(m.Type),
 			Text:               messageText(&m, 0),
 			Raw:                rm,
+			Media:              messageMedia(&m),
+			Content:            messageContent(string(m.Type), rm),
 		}
 		if c := matchContact(v.Contacts, string(m.From), string(m.FromUserID)); c != nil {
 			im.ContactName = string(c.Profile.Name)
@@ -580,6 +605,60 @@ func messageText(m *wMessage, depth int) string {
 	}
 	// An unknown type: a text body is still the best guess of what the contact wrote.
 	return string(m.Text.Body)
+}
+
+// messageMedia is the file of a media message, nil for other types or one without a media id.
+func messageMedia(m *wMessage) *InboundMedia {
+	var w *wMedia
+	switch m.Type {
+	case "image":
+		w = &m.Image
+	case "video":
+		w = &m.Video
+	case "audio":
+		w = &m.Audio
+	case "document":
+		w = &m.Document
+	case "sticker":
+		w = &m.Sticker
+	default:
+		return nil
+	}
+	if w.ID == "" {
+		return nil
+	}
+	return &InboundMedia{ID: string(w.ID), MimeType: string(w.MimeType), SHA256: string(w.SHA256), Filename: string(w.Filename),
+		Caption: string(w.Caption), Voice: bool(w.Voice), Animated: bool(w.Animated)}
+}
+
+// messageContent keeps the type's own object of the messages whose fields a person reads
+// (a map's pin, a contact card, a reply's ids, a reaction's target). Contacts, a list, is
+// wrapped so content is always an object.
+func messageContent(typ string, raw json.RawMessage) json.RawMessage {
+	switch typ {
+	case "location", "contacts", "interactive", "button", "reaction":
+	default:
+		return nil
+	}
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(raw, &fields) != nil {
+		return nil
+	}
+	v, ok := fields[typ]
+	if !ok {
+		return nil
+	}
+	if typ == "contacts" {
+		b, err := json.Marshal(map[string]json.RawMessage{"contacts": v})
+		if err != nil {
+			return nil
+		}
+		return b
+	}
+	if !isObject(v) {
+		return nil
+	}
+	return v
 }
 
 func firstNonEmpty(vs ...flexString) string {

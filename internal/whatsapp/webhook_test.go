@@ -157,6 +157,14 @@ func TestParseWebhookFixtures(t *testing.T) {
 			PhoneNumberID: phoneID, WABAID: waba, ID: id, Status: st, Timestamp: unix(ts), RecipientID: recipient,
 		}
 	}
+	// with adds the media item or the content the parser keeps beside the text.
+	with := func(m whatsapp.InboundMessage, media *whatsapp.InboundMedia, content string) whatsapp.InboundMessage {
+		m.Media = media
+		if content != "" {
+			m.Content = json.RawMessage(content)
+		}
+		return m
+	}
 	utility := &whatsapp.Pricing{Billable: true, PricingModel: "PMP", Category: "utility", Type: "regular"}
 
 	tests := []struct {
@@ -170,16 +178,30 @@ func TestParseWebhookFixtures(t *testing.T) {
 			Timestamp: unix(1767225600), Type: "text", Text: "Olá, quero saber do meu pedido 😀",
 		}}}},
 		{"button_reply.json", &whatsapp.Notification{Messages: []whatsapp.InboundMessage{
-			ana("wamid.quick1", 1767225601, "button", "Confirmar pedido"),
-			ana("wamid.interactive1", 1767225602, "interactive", "Sim"),
-			ana("wamid.list1", 1767225603, "interactive", "Segunda via"),
+			with(ana("wamid.quick1", 1767225601, "button", "Confirmar pedido"), nil, `{"payload": "CONFIRMAR", "text": "Confirmar pedido"}`),
+			with(ana("wamid.interactive1", 1767225602, "interactive", "Sim"), nil, `{"type": "button_reply", "button_reply": {"id": "yes", "title": "Sim"}}`),
+			with(ana("wamid.list1", 1767225603, "interactive", "Segunda via"), nil,
+				`{"type": "list_reply", "list_reply": {"id": "opt2", "title": "Segunda via", "description": "Boleto"}}`),
 		}}},
 		{"image_caption.json", &whatsapp.Notification{Messages: []whatsapp.InboundMessage{
-			ana("wamid.image1", 1767225610, "image", "Comprovante"),
-			ana("wamid.doc1", 1767225611, "document", "nota-fiscal.pdf"),
-			ana("wamid.sticker1", 1767225612, "sticker", ""),
-			ana("wamid.reaction1", 1767225613, "reaction", "👍"),
-			ana("wamid.location1", 1767225614, "location", "MASP, Av. Paulista, 1578"),
+			with(ana("wamid.image1", 1767225610, "image", "Comprovante"),
+				&whatsapp.InboundMedia{ID: "1234567890", MimeType: "image/jpeg", SHA256: "abc=", Caption: "Comprovante"}, ""),
+			with(ana("wamid.doc1", 1767225611, "document", "nota-fiscal.pdf"),
+				&whatsapp.InboundMedia{ID: "1234567891", MimeType: "application/pdf", SHA256: "def=", Filename: "nota-fiscal.pdf"}, ""),
+			with(ana("wamid.sticker1", 1767225612, "sticker", ""), &whatsapp.InboundMedia{ID: "1234567892", MimeType: "image/webp", SHA256: "ghi="}, ""),
+			with(ana("wamid.reaction1", 1767225613, "reaction", "👍"), nil, `{"message_id": "wamid.sent1", "emoji": "\ud83d\udc4d"}`),
+			with(ana("wamid.location1", 1767225614, "location", "MASP, Av. Paulista, 1578"), nil,
+				`{"latitude": -23.5613, "longitude": -46.6565, "name": "MASP", "address": "Av. Paulista, 1578"}`),
+		}}},
+		{"media_voice_contacts.json", &whatsapp.Notification{Messages: []whatsapp.InboundMessage{
+			with(ana("wamid.voice1", 1767225650, "audio", ""),
+				&whatsapp.InboundMedia{ID: "2234567890", MimeType: "audio/ogg; codecs=opus", SHA256: "dm9pY2U=", Voice: true}, ""),
+			with(ana("wamid.video1", 1767225651, "video", "Olha isso"),
+				&whatsapp.InboundMedia{ID: "2234567891", MimeType: "video/mp4", SHA256: "dmlkZW8=", Caption: "Olha isso"}, ""),
+			with(ana("wamid.contacts1", 1767225652, "contacts", "Bia Souza"), nil,
+				`{"contacts":[{"name":{"formatted_name":"Bia Souza","first_name":"Bia"},"phones":[{"phone":"+55 11 91234-5678","wa_id":"5511912345678","type":"CELL"}]}]}`),
+			// A media message without an id carries nothing to fetch: its caption is still read.
+			ana("wamid.noid1", 1767225653, "image", "sem id"),
 		}}},
 		{"statuses.json", &whatsapp.Notification{Statuses: []whatsapp.StatusUpdate{
 			func() whatsapp.StatusUpdate {

@@ -214,6 +214,33 @@ func (e MeRole) Valid() bool {
 	}
 }
 
+// Defines values for MediaKind.
+const (
+	MediaKindAudio    MediaKind = "audio"
+	MediaKindDocument MediaKind = "document"
+	MediaKindImage    MediaKind = "image"
+	MediaKindSticker  MediaKind = "sticker"
+	MediaKindVideo    MediaKind = "video"
+)
+
+// Valid indicates whether the value is a known member of the MediaKind enum.
+func (e MediaKind) Valid() bool {
+	switch e {
+	case MediaKindAudio:
+		return true
+	case MediaKindDocument:
+		return true
+	case MediaKindImage:
+		return true
+	case MediaKindSticker:
+		return true
+	case MediaKindVideo:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for MessageDirection.
 const (
 	In  MessageDirection = "in"
@@ -265,6 +292,54 @@ func (e MessageStatus) Valid() bool {
 	case MessageStatusScheduled:
 		return true
 	case MessageStatusSent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MessageMediaKind.
+const (
+	MessageMediaKindAudio    MessageMediaKind = "audio"
+	MessageMediaKindDocument MessageMediaKind = "document"
+	MessageMediaKindImage    MessageMediaKind = "image"
+	MessageMediaKindSticker  MessageMediaKind = "sticker"
+	MessageMediaKindVideo    MessageMediaKind = "video"
+)
+
+// Valid indicates whether the value is a known member of the MessageMediaKind enum.
+func (e MessageMediaKind) Valid() bool {
+	switch e {
+	case MessageMediaKindAudio:
+		return true
+	case MessageMediaKindDocument:
+		return true
+	case MessageMediaKindImage:
+		return true
+	case MessageMediaKindSticker:
+		return true
+	case MessageMediaKindVideo:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MessageMediaStatus.
+const (
+	MessageMediaStatusFailed  MessageMediaStatus = "failed"
+	MessageMediaStatusPending MessageMediaStatus = "pending"
+	MessageMediaStatusReady   MessageMediaStatus = "ready"
+)
+
+// Valid indicates whether the value is a known member of the MessageMediaStatus enum.
+func (e MessageMediaStatus) Valid() bool {
+	switch e {
+	case MessageMediaStatusFailed:
+		return true
+	case MessageMediaStatusPending:
+		return true
+	case MessageMediaStatusReady:
 		return true
 	default:
 		return false
@@ -850,6 +925,13 @@ type Estimate struct {
 	RateCardDate *string `json:"rate_card_date,omitempty"`
 }
 
+// HeaderMedia defines model for HeaderMedia.
+type HeaderMedia struct {
+	// Link Example: https://example.com/boleto.pdf
+	Link    *string             `json:"link,omitempty"`
+	MediaId *openapi_types.UUID `json:"media_id,omitempty"`
+}
+
 // Health defines model for Health.
 type Health struct {
 	// Database Example: ok
@@ -907,15 +989,42 @@ type Me struct {
 // MeRole defines model for Me.Role.
 type MeRole string
 
+// Media defines model for Media.
+type Media struct {
+	// Filename Example: boleto.pdf
+	Filename *string             `json:"filename,omitempty"`
+	Id       *openapi_types.UUID `json:"id,omitempty"`
+	Kind     *MediaKind          `json:"kind,omitempty"`
+
+	// MimeType Example: application/pdf
+	MimeType *string `json:"mime_type,omitempty"`
+
+	// Sha256 Example: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+	Sha256 *string `json:"sha256,omitempty"`
+
+	// Size Example: 48213
+	Size *int `json:"size,omitempty"`
+}
+
+// MediaKind defines model for Media.Kind.
+type MediaKind string
+
 // Message defines model for Message.
 type Message struct {
-	ConversationId    *openapi_types.UUID `json:"conversation_id,omitempty"`
-	CreatedAt         *string             `json:"created_at,omitempty"`
-	DeliveredAt       *string             `json:"delivered_at,omitempty"`
-	Direction         *MessageDirection   `json:"direction,omitempty"`
-	Error             *ErrorInfo          `json:"error,omitempty"`
-	FailedAt          *string             `json:"failed_at,omitempty"`
-	Id                *openapi_types.UUID `json:"id,omitempty"`
+	// Content Content keeps the fields of an inbound location ({latitude, longitude, name, address}), contacts
+	// ({"contacts": [{name, phones, …}]}), interactive, button or reaction message as WhatsApp sent them;
+	// absent for other types.
+	Content        *map[string]interface{} `json:"content,omitempty"`
+	ConversationId *openapi_types.UUID     `json:"conversation_id,omitempty"`
+	CreatedAt      *string                 `json:"created_at,omitempty"`
+	DeliveredAt    *string                 `json:"delivered_at,omitempty"`
+	Direction      *MessageDirection       `json:"direction,omitempty"`
+	Error          *ErrorInfo              `json:"error,omitempty"`
+	FailedAt       *string                 `json:"failed_at,omitempty"`
+	Id             *openapi_types.UUID     `json:"id,omitempty"`
+
+	// Media Media is the file the message carries (image, audio, video, document or sticker), null for none.
+	Media             *MessageMedia       `json:"media,omitempty"`
 	Parameters        any                 `json:"parameters,omitempty"`
 	Pricing           *PricingInfo        `json:"pricing,omitempty"`
 	ProviderMessageId *string             `json:"provider_message_id,omitempty"`
@@ -946,6 +1055,33 @@ type MessageList struct {
 	NextCursor *string    `json:"next_cursor,omitempty"`
 }
 
+// MessageMedia defines model for MessageMedia.
+type MessageMedia struct {
+	Caption *string `json:"caption,omitempty"`
+
+	// Failure Failure says why the fetch failed (status failed), else "".
+	Failure  *string             `json:"failure,omitempty"`
+	Filename *string             `json:"filename,omitempty"`
+	Id       *openapi_types.UUID `json:"id,omitempty"`
+	Kind     *MessageMediaKind   `json:"kind,omitempty"`
+
+	// MimeType Example: audio/ogg
+	MimeType *string `json:"mime_type,omitempty"`
+	Size     *int    `json:"size,omitempty"`
+
+	// Status Status is pending while an inbound file is fetched from WhatsApp, then ready or failed.
+	Status *MessageMediaStatus `json:"status,omitempty"`
+
+	// Voice Voice is a voice note (recorded in WhatsApp), not an audio file.
+	Voice *bool `json:"voice,omitempty"`
+}
+
+// MessageMediaKind defines model for MessageMedia.Kind.
+type MessageMediaKind string
+
+// MessageMediaStatus Status is pending while an inbound file is fetched from WhatsApp, then ready or failed.
+type MessageMediaStatus string
+
 // OpeningMessage defines model for OpeningMessage.
 type OpeningMessage struct {
 	Id           *openapi_types.UUID `json:"id,omitempty"`
@@ -957,6 +1093,15 @@ type OpeningMessage struct {
 
 // PostMessageRequest defines model for PostMessageRequest.
 type PostMessageRequest struct {
+	// Caption Caption goes with an image, video or document (audio and stickers take none).
+	//
+	// Example: Segue o boleto.
+	Caption *string `json:"caption,omitempty"`
+
+	// HeaderMedia HeaderMedia is the file of a template's IMAGE, VIDEO or DOCUMENT header.
+	HeaderMedia *HeaderMedia        `json:"header_media,omitempty"`
+	MediaId     *openapi_types.UUID `json:"media_id,omitempty"`
+
 	// Parameters Parameters fill the template's variables, keyed as the template's variables list them: {"nome": "João"}
 	// (NAMED); {"header.1": "123", "1": "João", "2": "Ana", "button.0": "abc"} (POSITIONAL: the body's numbers,
 	// header.1 for the header); button.<i> for the suffix of the URL button at position i. A POSITIONAL
@@ -1008,14 +1153,22 @@ type RenderedButton struct {
 
 // SandboxInboundRequest defines model for SandboxInboundRequest.
 type SandboxInboundRequest struct {
+	// Caption Caption goes with the file (text is taken as the caption too).
+	Caption *string `json:"caption,omitempty"`
+
 	// From Example: 11 98765-4321
 	From string `json:"from"`
+
+	// MediaId MediaID (from POST /media) makes the contact send that file, ready at once.
+	MediaId *openapi_types.UUID `json:"media_id,omitempty"`
 
 	// Name Example: João
 	Name *string `json:"name,omitempty"`
 
-	// Text Example: Oi! Pode falar sim.
-	Text string `json:"text"`
+	// Text Text is the message; with media_id, the file's caption (optional).
+	//
+	// Example: Oi! Pode falar sim.
+	Text *string `json:"text,omitempty"`
 }
 
 // Session defines model for Session.
@@ -1031,6 +1184,10 @@ type StartRequest struct {
 	ChannelId *openapi_types.UUID `json:"channel_id,omitempty"`
 	Contact   *ContactRequest     `json:"contact,omitempty"`
 	ContactId *openapi_types.UUID `json:"contact_id,omitempty"`
+
+	// HeaderMedia HeaderMedia is the file of a template's IMAGE, VIDEO or DOCUMENT header (header_media_missing without it,
+	// header_media_kind_mismatch when the file's kind is not the header's).
+	HeaderMedia *HeaderMedia `json:"header_media,omitempty"`
 
 	// Parameters Parameters fill the template's variables, keyed as the template's variables list them: {"nome": "João"}
 	// (NAMED); {"header.1": "123", "1": "João", "2": "Ana", "button.0": "abc"} (POSITIONAL: the body's numbers,
@@ -1463,6 +1620,15 @@ type StreamEventsParams struct {
 	LastEventId *string `form:"last_event_id,omitempty" json:"last_event_id,omitempty"`
 }
 
+// PostApiV1MediaMultipartBody defines parameters for PostApiV1Media.
+type PostApiV1MediaMultipartBody struct {
+	// File the file
+	File openapi_types.File `json:"file"`
+
+	// Filename the name to show and send (default: the part's file name)
+	Filename *string `json:"filename,omitempty"`
+}
+
 // EstimatePriceParams defines parameters for EstimatePrice.
 type EstimatePriceParams struct {
 	// TemplateId template id
@@ -1582,6 +1748,9 @@ type StartConversationJSONRequestBody = StartRequest
 
 // PostMessageJSONRequestBody defines body for PostMessage for application/json ContentType.
 type PostMessageJSONRequestBody = PostMessageRequest
+
+// PostApiV1MediaMultipartRequestBody defines body for PostApiV1Media for multipart/form-data ContentType.
+type PostApiV1MediaMultipartRequestBody PostApiV1MediaMultipartBody
 
 // SimulateInboundJSONRequestBody defines body for SimulateInbound for application/json ContentType.
 type SimulateInboundJSONRequestBody = SandboxInboundRequest
@@ -1924,7 +2093,7 @@ type ClientInterface interface {
 
 	// PostMessageWithBody Post a message
 	//
-	// Text is queued while the conversation waits for the contact's reply, sent at once inside the 24-hour window, and refused (422 template_required) after it closes. A template re-engages the contact. A MARKETING template to a contact who opted out of marketing messages → 422 contact_opted_out (field contact), with the template's other errors.
+	// Text or a file ({media_id, caption?}) is queued while the conversation waits for the contact's reply, sent at once inside the 24-hour window, and refused (422 template_required) after it closes. A template re-engages the contact. A MARKETING template to a contact who opted out of marketing messages → 422 contact_opted_out (field contact), with the template's other errors.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1933,7 +2102,7 @@ type ClientInterface interface {
 
 	// PostMessage Post a message
 	//
-	// Text is queued while the conversation waits for the contact's reply, sent at once inside the 24-hour window, and refused (422 template_required) after it closes. A template re-engages the contact. A MARKETING template to a contact who opted out of marketing messages → 422 contact_opted_out (field contact), with the template's other errors.
+	// Text or a file ({media_id, caption?}) is queued while the conversation waits for the contact's reply, sent at once inside the 24-hour window, and refused (422 template_required) after it closes. A template re-engages the contact. A MARKETING template to a contact who opted out of marketing messages → 422 contact_opted_out (field contact), with the template's other errors.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1957,6 +2126,22 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/me (the `GetMe` operationId).
 	GetMe(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostApiV1MediaWithBody Upload a file to send
+	//
+	// Multipart field file (and optionally filename). The kind is judged from the bytes, not the client's claim or name. Over WhatsApp's limit for the kind (image 5 MB, audio and video 16 MB, document 100 MB, sticker 100 KB static / 500 KB animated) → 413 media_too_large; a type WhatsApp does not take (HTML, SVG, scripts, archives…) → 415 media_type_unsupported.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/media (the `PostApiV1Media` operationId).
+	PostApiV1MediaWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetApiV1MediaId A file's bytes
+	//
+	// To callers who may see a conversation whose messages carry it (its uploader, admins and API keys while no message does). Supports Range (206) and If-None-Match (ETag is the sha256); cached privately for a year (the bytes of an id never change). Documents and any type a browser could run are sent as attachments. A file still being fetched from WhatsApp → 409 media_not_ready.
+	//
+	// Corresponds with GET /api/v1/media/{id} (the `GetApiV1MediaId` operationId).
+	GetApiV1MediaId(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// EstimatePrice Estimated cost of sending a template to a contact now
 	//
@@ -2817,7 +3002,7 @@ func (c *RawClient) ListMessages(ctx context.Context, id string, params *ListMes
 
 // PostMessageWithBody Post a message
 //
-// Text is queued while the conversation waits for the contact's reply, sent at once inside the 24-hour window, and refused (422 template_required) after it closes. A template re-engages the contact. A MARKETING template to a contact who opted out of marketing messages → 422 contact_opted_out (field contact), with the template's other errors.
+// Text or a file ({media_id, caption?}) is queued while the conversation waits for the contact's reply, sent at once inside the 24-hour window, and refused (422 template_required) after it closes. A template re-engages the contact. A MARKETING template to a contact who opted out of marketing messages → 422 contact_opted_out (field contact), with the template's other errors.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2836,7 +3021,7 @@ func (c *RawClient) PostMessageWithBody(ctx context.Context, id string, contentT
 
 // PostMessage Post a message
 //
-// Text is queued while the conversation waits for the contact's reply, sent at once inside the 24-hour window, and refused (422 template_required) after it closes. A template re-engages the contact. A MARKETING template to a contact who opted out of marketing messages → 422 contact_opted_out (field contact), with the template's other errors.
+// Text or a file ({media_id, caption?}) is queued while the conversation waits for the contact's reply, sent at once inside the 24-hour window, and refused (422 template_required) after it closes. A template re-engages the contact. A MARKETING template to a contact who opted out of marketing messages → 422 contact_opted_out (field contact), with the template's other errors.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2891,6 +3076,42 @@ func (c *RawClient) StreamEvents(ctx context.Context, params *StreamEventsParams
 // Corresponds with GET /api/v1/me (the `GetMe` operationId).
 func (c *RawClient) GetMe(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetMeRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostApiV1MediaWithBody Upload a file to send
+//
+// Multipart field file (and optionally filename). The kind is judged from the bytes, not the client's claim or name. Over WhatsApp's limit for the kind (image 5 MB, audio and video 16 MB, document 100 MB, sticker 100 KB static / 500 KB animated) → 413 media_too_large; a type WhatsApp does not take (HTML, SVG, scripts, archives…) → 415 media_type_unsupported.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/media (the `PostApiV1Media` operationId).
+func (c *RawClient) PostApiV1MediaWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostApiV1MediaRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetApiV1MediaId A file's bytes
+//
+// To callers who may see a conversation whose messages carry it (its uploader, admins and API keys while no message does). Supports Range (206) and If-None-Match (ETag is the sha256); cached privately for a year (the bytes of an id never change). Documents and any type a browser could run are sent as attachments. A file still being fetched from WhatsApp → 409 media_not_ready.
+//
+// Corresponds with GET /api/v1/media/{id} (the `GetApiV1MediaId` operationId).
+func (c *RawClient) GetApiV1MediaId(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetApiV1MediaIdRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -5044,6 +5265,69 @@ func NewGetMeRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewPostApiV1MediaRequestWithBody constructs an http.Request for the PostApiV1Media method, with any body, and a specified content type
+func NewPostApiV1MediaRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/media")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetApiV1MediaIdRequest constructs an http.Request for the GetApiV1MediaId method
+func NewGetApiV1MediaIdRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/media/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewEstimatePriceRequest constructs an http.Request for the EstimatePrice method
 func NewEstimatePriceRequest(server string, params *EstimatePriceParams) (*http.Request, error) {
 	var err error
@@ -6719,7 +7003,7 @@ type ClientWithResponsesInterface interface {
 
 	// PostMessageWithBodyWithResponse Post a message
 	//
-	// Text is queued while the conversation waits for the contact's reply, sent at once inside the 24-hour window, and refused (422 template_required) after it closes. A template re-engages the contact. A MARKETING template to a contact who opted out of marketing messages → 422 contact_opted_out (field contact), with the template's other errors.
+	// Text or a file ({media_id, caption?}) is queued while the conversation waits for the contact's reply, sent at once inside the 24-hour window, and refused (422 template_required) after it closes. A template re-engages the contact. A MARKETING template to a contact who opted out of marketing messages → 422 contact_opted_out (field contact), with the template's other errors.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6728,7 +7012,7 @@ type ClientWithResponsesInterface interface {
 
 	// PostMessageWithResponse Post a message
 	//
-	// Text is queued while the conversation waits for the contact's reply, sent at once inside the 24-hour window, and refused (422 template_required) after it closes. A template re-engages the contact. A MARKETING template to a contact who opted out of marketing messages → 422 contact_opted_out (field contact), with the template's other errors.
+	// Text or a file ({media_id, caption?}) is queued while the conversation waits for the contact's reply, sent at once inside the 24-hour window, and refused (422 template_required) after it closes. A template re-engages the contact. A MARKETING template to a contact who opted out of marketing messages → 422 contact_opted_out (field contact), with the template's other errors.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6758,6 +7042,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/me (the `GetMe` operationId).
 	GetMeWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetMeResponse, error)
+
+	// PostApiV1MediaWithBodyWithResponse Upload a file to send
+	//
+	// Multipart field file (and optionally filename). The kind is judged from the bytes, not the client's claim or name. Over WhatsApp's limit for the kind (image 5 MB, audio and video 16 MB, document 100 MB, sticker 100 KB static / 500 KB animated) → 413 media_too_large; a type WhatsApp does not take (HTML, SVG, scripts, archives…) → 415 media_type_unsupported.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/media (the `PostApiV1Media` operationId).
+	PostApiV1MediaWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostApiV1MediaResponse, error)
+
+	// GetApiV1MediaIdWithResponse A file's bytes
+	//
+	// To callers who may see a conversation whose messages carry it (its uploader, admins and API keys while no message does). Supports Range (206) and If-None-Match (ETag is the sha256); cached privately for a year (the bytes of an id never change). Documents and any type a browser could run are sent as attachments. A file still being fetched from WhatsApp → 409 media_not_ready.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/media/{id} (the `GetApiV1MediaId` operationId).
+	GetApiV1MediaIdWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetApiV1MediaIdResponse, error)
 
 	// EstimatePriceWithResponse Estimated cost of sending a template to a contact now
 	//
@@ -9670,6 +9972,179 @@ func (r GetMeResponse) ContentType() string {
 	return ""
 }
 
+// PostApiV1MediaResponse429Headers the declared response headers of an HTTP 429 response for PostApiV1Media
+type PostApiV1MediaResponse429Headers struct {
+	RetryAfter *int
+}
+
+type PostApiV1MediaResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Media
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *RateLimited
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PostApiV1MediaResponse429Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r PostApiV1MediaResponse) GetJSON201() *Media {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r PostApiV1MediaResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PostApiV1MediaResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PostApiV1MediaResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r PostApiV1MediaResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r PostApiV1MediaResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r PostApiV1MediaResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r PostApiV1MediaResponse) GetApplicationproblemJSON429() *RateLimited {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r PostApiV1MediaResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PostApiV1MediaResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostApiV1MediaResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostApiV1MediaResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostApiV1MediaResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetApiV1MediaIdResponse429Headers the declared response headers of an HTTP 429 response for GetApiV1MediaId
+type GetApiV1MediaIdResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetApiV1MediaIdResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *RateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetApiV1MediaIdResponse429Headers
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetApiV1MediaIdResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetApiV1MediaIdResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r GetApiV1MediaIdResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetApiV1MediaIdResponse) GetApplicationproblemJSON429() *RateLimited {
+	return r.ApplicationproblemJSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetApiV1MediaIdResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetApiV1MediaIdResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetApiV1MediaIdResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetApiV1MediaIdResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // EstimatePriceResponse429Headers the declared response headers of an HTTP 429 response for EstimatePrice
 type EstimatePriceResponse429Headers struct {
 	RetryAfter *int
@@ -12364,7 +12839,7 @@ func (c *ClientWithResponses) ListMessagesWithResponse(ctx context.Context, id s
 
 // PostMessageWithBodyWithResponse Post a message
 //
-// Text is queued while the conversation waits for the contact's reply, sent at once inside the 24-hour window, and refused (422 template_required) after it closes. A template re-engages the contact. A MARKETING template to a contact who opted out of marketing messages → 422 contact_opted_out (field contact), with the template's other errors.
+// Text or a file ({media_id, caption?}) is queued while the conversation waits for the contact's reply, sent at once inside the 24-hour window, and refused (422 template_required) after it closes. A template re-engages the contact. A MARKETING template to a contact who opted out of marketing messages → 422 contact_opted_out (field contact), with the template's other errors.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -12379,7 +12854,7 @@ func (c *ClientWithResponses) PostMessageWithBodyWithResponse(ctx context.Contex
 
 // PostMessageWithResponse Post a message
 //
-// Text is queued while the conversation waits for the contact's reply, sent at once inside the 24-hour window, and refused (422 template_required) after it closes. A template re-engages the contact. A MARKETING template to a contact who opted out of marketing messages → 422 contact_opted_out (field contact), with the template's other errors.
+// Text or a file ({media_id, caption?}) is queued while the conversation waits for the contact's reply, sent at once inside the 24-hour window, and refused (422 template_required) after it closes. A template re-engages the contact. A MARKETING template to a contact who opted out of marketing messages → 422 contact_opted_out (field contact), with the template's other errors.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -12432,6 +12907,36 @@ func (c *ClientWithResponses) GetMeWithResponse(ctx context.Context, reqEditors 
 		return nil, err
 	}
 	return ParseGetMeResponse(rsp)
+}
+
+// PostApiV1MediaWithBodyWithResponse Upload a file to send
+//
+// Multipart field file (and optionally filename). The kind is judged from the bytes, not the client's claim or name. Over WhatsApp's limit for the kind (image 5 MB, audio and video 16 MB, document 100 MB, sticker 100 KB static / 500 KB animated) → 413 media_too_large; a type WhatsApp does not take (HTML, SVG, scripts, archives…) → 415 media_type_unsupported.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/media (the `PostApiV1Media` operationId).
+func (c *ClientWithResponses) PostApiV1MediaWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostApiV1MediaResponse, error) {
+	rsp, err := c.PostApiV1MediaWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostApiV1MediaResponse(rsp)
+}
+
+// GetApiV1MediaIdWithResponse A file's bytes
+//
+// To callers who may see a conversation whose messages carry it (its uploader, admins and API keys while no message does). Supports Range (206) and If-None-Match (ETag is the sha256); cached privately for a year (the bytes of an id never change). Documents and any type a browser could run are sent as attachments. A file still being fetched from WhatsApp → 409 media_not_ready.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/media/{id} (the `GetApiV1MediaId` operationId).
+func (c *ClientWithResponses) GetApiV1MediaIdWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetApiV1MediaIdResponse, error) {
+	rsp, err := c.GetApiV1MediaId(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetApiV1MediaIdResponse(rsp)
 }
 
 // EstimatePriceWithResponse Estimated cost of sending a template to a contact now
@@ -15295,6 +15800,161 @@ func ParseGetMeResponse(rsp *http.Response) (*GetMeResponse, error) {
 	switch {
 	case rsp.StatusCode == 429:
 		var headers GetMeResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePostApiV1MediaResponse parses an HTTP response from a PostApiV1MediaWithResponse call
+func ParsePostApiV1MediaResponse(rsp *http.Response) (*PostApiV1MediaResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostApiV1MediaResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Media
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers PostApiV1MediaResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetApiV1MediaIdResponse parses an HTTP response from a GetApiV1MediaIdWithResponse call
+func ParseGetApiV1MediaIdResponse(rsp *http.Response) (*GetApiV1MediaIdResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetApiV1MediaIdResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetApiV1MediaIdResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

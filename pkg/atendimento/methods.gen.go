@@ -4,6 +4,7 @@ package atendimento
 
 import (
 	"context"
+	"io"
 	"net/http"
 )
 
@@ -367,6 +368,23 @@ func (c *Client) GetMe(ctx context.Context, reqEditors ...RequestEditorFn) (*Me,
 		return nil, unexpected(rsp.HTTPResponse, rsp.Body)
 	}
 	return rsp.JSON200, nil
+}
+
+// PostApiV1Media calls POST /api/v1/media: Upload a file to send.
+func (c *Client) PostApiV1Media(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*Media, error) {
+	rsp, err := c.raw.PostApiV1MediaWithBodyWithResponse(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	if rsp.JSON201 == nil {
+		return nil, unexpected(rsp.HTTPResponse, rsp.Body)
+	}
+	return rsp.JSON201, nil
+}
+
+// GetApiV1MediaId calls GET /api/v1/media/{id}: A file's bytes.
+func (c *Client) GetApiV1MediaId(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	return c.raw.ClientInterface.GetApiV1MediaId(ctx, id, reqEditors...)
 }
 
 // EstimatePrice calls GET /api/v1/pricing/estimate: Estimated cost of sending a template to a contact now.

@@ -34,6 +34,7 @@ import (
 	"github.com/atendimento/atendimento/internal/dispatch"
 	"github.com/atendimento/atendimento/internal/event"
 	"github.com/atendimento/atendimento/internal/idempotency"
+	"github.com/atendimento/atendimento/internal/media"
 	"github.com/atendimento/atendimento/internal/pricing"
 	"github.com/atendimento/atendimento/internal/secret"
 	"github.com/atendimento/atendimento/internal/store"
@@ -62,7 +63,14 @@ type Config struct {
 	WhatsAppAPIVersion     string
 	WebDir                 string
 	SecureCookies          bool
-	Dispatch               dispatch.Config
+	// MediaStore is where files live (MEDIA_STORE): default a folder "media" beside the SQLite
+	// file (data/media with PostgreSQL); a folder path; or s3://bucket?endpoint=host:port&region=…
+	// (&insecure=true for plain http) for several servers, with MEDIA_STORE_ACCESS_KEY and
+	// MEDIA_STORE_SECRET_KEY (else the AWS_* environment or the instance's role).
+	MediaStore          string
+	MediaStoreAccessKey string
+	MediaStoreSecretKey string
+	Dispatch            dispatch.Config
 	// TemplateSyncInterval is how often every whatsapp_cloud channel's templates are pulled from
 	// Meta (TEMPLATE_SYNC_INTERVAL, default 15m; 0 = never).
 	TemplateSyncInterval time.Duration
@@ -135,6 +143,9 @@ func fromEnv(getenv func(string) string) (Config, []string, error) {
 		WebDir:                 e.str("WEB_DIR", "web/dist"),
 		SecureCookies:          e.bool("COOKIE_SECURE"),
 	}
+	c.MediaStore = e.str("MEDIA_STORE", "")
+	c.MediaStoreAccessKey = e.str("MEDIA_STORE_ACCESS_KEY", "")
+	c.MediaStoreSecretKey = e.str("MEDIA_STORE_SECRET_KEY", "")
 	c.Webhooks.AllowPrivate = e.bool("WEBHOOK_ALLOW_PRIVATE")
 	c.Dispatch.Workers = e.int("DISPATCH_WORKERS", 0)
 	c.Dispatch.Lease = e.duration("DISPATCH_LEASE", 0)
@@ -313,7 +324,7 @@ func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("database", db), slog.String("http_addr", c.HTTPAddr), slog.String("public_url", c.PublicURL), slog.String("secret_key", mask(c.SecretKey)),
 		slog.String("bootstrap_admin_email", c.BootstrapAdminEmail), slog.String("bootstrap_api_key", mask(c.BootstrapAPIKey)),
 		slog.String("whatsapp_api_base_url", c.WhatsAppAPIBaseURL), slog.String("whatsapp_api_version", c.WhatsAppAPIVersion),
-		slog.String("web_dir", c.WebDir), slog.Duration("template_sync_interval", c.TemplateSyncInterval),
+		slog.String("web_dir", c.WebDir), slog.String("media_store", maskURL(c.MediaStore)), slog.String("media_store_secret_key", mask(c.MediaStoreSecretKey)), slog.Duration("template_sync_interval", c.TemplateSyncInterval),
 		slog.Duration("waiting_timeout", c.WaitingTimeout), slog.Duration("request_timeout", c.RequestTimeout), slog.Float64("api_key_rate", c.APIKeyRate), slog.Int("api_key_burst", c.APIKeyBurst),
 		slog.String("log_level", c.LogLevel.String()), slog.String("metrics_token", mask(c.MetricsToken)), slog.Duration("metrics_interval", c.MetricsInterval))
 }
@@ -364,6 +375,7 @@ type App struct {
 	Templates     *template.Service
 	TemplateSync  *templatesync.Syncer
 	Conversations *conversation.Service
+	Media         *media.Service
 	Dispatcher    *dispatch.Dispatcher
 	Events        *event.Broker
 	CRMHooks      *crmhook.Service
@@ -448,14 +460,19 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*Ap
 	a.Conversations = conversation.NewService(db, conversation.Deps{Contacts: a.Contacts, Channels: a.Channels, Teams: a.Teams,
 		Templates: a.Templates, Card: pricing.Default(), Wake: wakeDispatchers(dispatching, db, log), Publisher: a.Events, Now: now,
 		Keywords: a.Accounts.ConsentKeywords})
-	render := &api.EventRenderer{Conversations: a.Conversations, Contacts: a.Contacts, Templates: a.Templates}
+	blobs, err := media.OpenBlobs(ctx, cfg.MediaStore, mediaDir(db), cfg.MediaStoreAccessKey, cfg.MediaStoreSecretKey)
+	if err != nil {
+		return nil, err
+	}
+	a.Media = media.New(db, blobs, media.Options{Clock: cfg.Clock})
+	render := &api.EventRenderer{Conversations: a.Conversations, Contacts: a.Contacts, Templates: a.Templates, Media: a.Media}
 	a.CRMHooks = crmhook.New(cfg.Webhooks, db, box, render.Render, log)
 	a.Events.AddSink(a.CRMHooks)
 	a.Cloud = whatsapp.NewClient(whatsapp.Config{BaseURL: cfg.WhatsAppAPIBaseURL, Version: cfg.WhatsAppAPIVersion})
 	a.TemplateSync = templatesync.New(a.Channels, a.Templates, a.Cloud, log)
 	a.Dispatcher = dispatch.New(cfg.Dispatch, dispatching, a.Conversations, a.Channels, a.Contacts, a.Cloud, log)
 	deps := api.Deps{DB: db, Accounts: a.Accounts, Contacts: a.Contacts, Channels: a.Channels, Teams: a.Teams, Templates: a.Templates,
-		Conversations: a.Conversations, Idempotency: idempotency.New(db), Webhooks: webhook.New(a.Conversations, a.Templates, a.Events, log), Log: log, Registry: a.Registry, OpenAPI: atendimento.OpenAPI,
+		Conversations: a.Conversations, Media: a.Media, Idempotency: idempotency.New(db), Webhooks: webhook.New(a.Conversations, a.Templates, a.Events, log), Log: log, Registry: a.Registry, OpenAPI: atendimento.OpenAPI,
 		SecureCookies: cfg.SecureCookies, TemplateSync: a.TemplateSync, WaitingTimeout: cfg.WaitingTimeout, RequestTimeout: cfg.RequestTimeout,
 		APIKeyRate: cfg.APIKeyRate, APIKeyBurst: cfg.APIKeyBurst, LoginLimit: api.LoginLimit{Now: a.clock.Now}, MetricsToken: cfg.MetricsToken}
 	deps.Events, deps.CRMHooks = a.Events, a.CRMHooks
@@ -466,6 +483,15 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*Ap
 	}
 	a.Handler = api.New(deps)
 	return a, nil
+}
+
+// mediaDir is the default media folder: beside the SQLite file, or data/media with PostgreSQL
+// (one server only: several need MEDIA_STORE=s3://…).
+func mediaDir(db *store.DB) string {
+	if db.Dialect() == store.SQLite {
+		return filepath.Join(filepath.Dir(db.URL()), "media")
+	}
+	return filepath.Join("data", "media")
 }
 
 // secretKey returns SECRET_KEY, or on SQLite a key generated once and kept beside the database.

@@ -2050,7 +2050,7 @@ export interface paths {
         put?: never;
         /**
          * Post a message
-         * @description Text is queued while the conversation waits for the contact's reply, sent at once inside the 24-hour window, and refused (422 template_required) after it closes. A template re-engages the contact. A MARKETING template to a contact who opted out of marketing messages → 422 contact_opted_out (field contact), with the template's other errors.
+         * @description Text or a file ({media_id, caption?}) is queued while the conversation waits for the contact's reply, sent at once inside the 24-hour window, and refused (422 template_required) after it closes. A template re-engages the contact. A MARKETING template to a contact who opted out of marketing messages → 422 contact_opted_out (field contact), with the template's other errors.
          */
         post: {
             parameters: {
@@ -2325,6 +2325,200 @@ export interface paths {
                 };
                 /** @description Unauthorized */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                429: components["responses"]["RateLimited"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/media": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a file to send
+         * @description Multipart field file (and optionally filename). The kind is judged from the bytes, not the client's claim or name. Over WhatsApp's limit for the kind (image 5 MB, audio and video 16 MB, document 100 MB, sticker 100 KB static / 500 KB animated) → 413 media_too_large; a type WhatsApp does not take (HTML, SVG, scripts, archives…) → 415 media_type_unsupported.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "multipart/form-data": {
+                        /**
+                         * Format: binary
+                         * @description the file
+                         */
+                        file: string;
+                        /** @description the name to show and send (default: the part's file name) */
+                        filename?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Media"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Request Entity Too Large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unsupported Media Type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Entity */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                429: components["responses"]["RateLimited"];
+                /** @description Service Unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/media/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A file's bytes
+         * @description To callers who may see a conversation whose messages carry it (its uploader, admins and API keys while no message does). Supports Range (206) and If-None-Match (ETag is the sha256); cached privately for a year (the bytes of an id never change). Documents and any type a browser could run are sent as attachments. A file still being fetched from WhatsApp → 409 media_not_ready.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description media id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "*/*": string;
+                    };
+                };
+                /** @description Partial Content */
+                206: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "*/*": string;
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4664,6 +4858,12 @@ export interface components {
             /** @example 2026-01-01 */
             rate_card_date?: string;
         };
+        HeaderMedia: {
+            /** @example https://example.com/boleto.pdf */
+            link?: string;
+            /** Format: uuid */
+            media_id?: string;
+        };
         Health: {
             /** @example ok */
             database?: string;
@@ -4709,7 +4909,27 @@ export interface components {
             role?: "admin" | "agent";
             user?: components["schemas"]["User"] | null;
         };
+        Media: {
+            /** @example boleto.pdf */
+            filename?: string;
+            /** Format: uuid */
+            id?: string;
+            /** @enum {string} */
+            kind?: "image" | "audio" | "video" | "document" | "sticker";
+            /** @example application/pdf */
+            mime_type?: string;
+            /** @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 */
+            sha256?: string;
+            /** @example 48213 */
+            size?: number;
+        };
         Message: {
+            /**
+             * @description Content keeps the fields of an inbound location ({latitude, longitude, name, address}), contacts
+             *     ({"contacts": [{name, phones, …}]}), interactive, button or reaction message as WhatsApp sent them;
+             *     absent for other types.
+             */
+            content?: Record<string, never>;
             /** Format: uuid */
             conversation_id?: string;
             created_at?: string;
@@ -4720,6 +4940,8 @@ export interface components {
             failed_at?: string | null;
             /** Format: uuid */
             id?: string;
+            /** @description Media is the file the message carries (image, audio, video, document or sticker), null for none. */
+            media?: components["schemas"]["MessageMedia"];
             parameters?: Record<string, never>;
             pricing?: components["schemas"]["PricingInfo"] | null;
             provider_message_id?: string | null;
@@ -4742,6 +4964,26 @@ export interface components {
             items?: components["schemas"]["Message"][];
             next_cursor?: string | null;
         };
+        MessageMedia: {
+            caption?: string;
+            /** @description Failure says why the fetch failed (status failed), else "". */
+            failure?: string;
+            filename?: string;
+            /** Format: uuid */
+            id?: string;
+            /** @enum {string} */
+            kind?: "image" | "audio" | "video" | "document" | "sticker";
+            /** @example audio/ogg */
+            mime_type?: string;
+            size?: number;
+            /**
+             * @description Status is pending while an inbound file is fetched from WhatsApp, then ready or failed.
+             * @enum {string}
+             */
+            status?: "pending" | "ready" | "failed";
+            /** @description Voice is a voice note (recorded in WhatsApp), not an audio file. */
+            voice?: boolean;
+        };
         OpeningMessage: {
             /** Format: uuid */
             id?: string;
@@ -4750,6 +4992,15 @@ export interface components {
             status?: string;
         };
         PostMessageRequest: {
+            /**
+             * @description Caption goes with an image, video or document (audio and stickers take none).
+             * @example Segue o boleto.
+             */
+            caption?: string;
+            /** @description HeaderMedia is the file of a template's IMAGE, VIDEO or DOCUMENT header. */
+            header_media?: components["schemas"]["HeaderMedia"];
+            /** Format: uuid */
+            media_id?: string;
             /**
              * @description Parameters fill the template's variables, keyed as the template's variables list them: {"nome": "João"}
              *     (NAMED); {"header.1": "123", "1": "João", "2": "Ana", "button.0": "abc"} (POSITIONAL: the body's numbers,
@@ -4816,12 +5067,22 @@ export interface components {
             url?: string;
         };
         SandboxInboundRequest: {
+            /** @description Caption goes with the file (text is taken as the caption too). */
+            caption?: string;
             /** @example 11 98765-4321 */
             from: string;
+            /**
+             * Format: uuid
+             * @description MediaID (from POST /media) makes the contact send that file, ready at once.
+             */
+            media_id?: string;
             /** @example João */
             name?: string;
-            /** @example Oi! Pode falar sim. */
-            text: string;
+            /**
+             * @description Text is the message; with media_id, the file's caption (optional).
+             * @example Oi! Pode falar sim.
+             */
+            text?: string;
         };
         Session: {
             /** @example X-CSRF-Token */
@@ -4835,6 +5096,11 @@ export interface components {
             contact?: components["schemas"]["ContactRequest"];
             /** Format: uuid */
             contact_id?: string;
+            /**
+             * @description HeaderMedia is the file of a template's IMAGE, VIDEO or DOCUMENT header (header_media_missing without it,
+             *     header_media_kind_mismatch when the file's kind is not the header's).
+             */
+            header_media?: components["schemas"]["HeaderMedia"];
             /**
              * @description Parameters fill the template's variables, keyed as the template's variables list them: {"nome": "João"}
              *     (NAMED); {"header.1": "123", "1": "João", "2": "Ana", "button.0": "abc"} (POSITIONAL: the body's numbers,

@@ -150,10 +150,15 @@ export type StartConversationInput = Omit<S['StartRequest'], 'parameters' | 'con
 
 export type MessageStatus = NonNullable<S['Message']['status']>
 
-export type Message = Omit<Res<S['Message']>, 'error' | 'pricing' | 'parameters'> & {
+/** The file a message carries (DESIGN § Media). */
+export type MessageMedia = Res<S['MessageMedia']>
+
+export type Message = Omit<Res<S['Message']>, 'error' | 'pricing' | 'parameters' | 'media' | 'content'> & {
   error: ErrorInfo | null
   pricing: Res<S['PricingInfo']> | null
   parameters?: TemplateParameters
+  media?: MessageMedia | null
+  content?: Record<string, unknown>
 }
 
 /** Body of POST /conversations/{id}/messages: text, a template, or an uploaded media with its caption. */

@@ -74,6 +74,8 @@ func New(t testing.TB, db *store.DB, opts Options) *Env {
 	cfg := app.Config{SecretKey: "test-secret-key-0123456789", BcryptCost: bcrypt.MinCost, HTTPAddr: "127.0.0.1:0",
 		WhatsAppAPIBaseURL: "http://127.0.0.1:1", WhatsAppAPIVersion: "v25.0"}
 	cfg.Dispatch.Poll = 100 * time.Millisecond
+	// Each test's files in its own folder (the default, beside an SQLite file, has none on Postgres).
+	cfg.MediaStore = t.TempDir()
 	if opts.Configure != nil {
 		opts.Configure(&cfg)
 	}
