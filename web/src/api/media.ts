@@ -2,52 +2,15 @@
 // upload progress), and the address of a media item's bytes. Part of the API module: components
 // call these, never XMLHttpRequest themselves.
 
-import { API_BASE, ApiError, csrfHeaders, failure, parseBody } from './client'
-import type { Id, Message } from './types'
-
-/** What WhatsApp calls a media item, judged by the server from the bytes. */
-export type MediaKind = 'image' | 'audio' | 'video' | 'document' | 'sticker'
-
-/** Inbound media is fetched from Meta after the message arrives: `pending` until stored, `failed` with a reason. */
-export type MediaStatus = 'pending' | 'ready' | 'failed'
-
-/** The media of a message. */
-export interface MessageMedia {
-  id: Id
-  kind: MediaKind
-  mime_type: string
-  size: number
-  filename: string
-  caption: string
-  /** An audio recorded as a voice note (WhatsApp's push-to-talk), not an audio file. */
-  voice: boolean
-  status: MediaStatus
-  /** Why a `failed` media could not be fetched. */
-  error?: string | null
-}
-
-/** A message as the history reads it: media, and the fields of location, contacts, reaction and replies. */
-export type MediaMessage = Message & {
-  media?: MessageMedia | null
-  content?: Record<string, unknown> | null
-}
-
-/** Response of POST /media. */
-export interface UploadedMedia {
-  id: Id
-  kind: MediaKind
-  mime_type: string
-  size: number
-  sha256: string
-  filename: string
-}
+import { API_BASE, ApiError, csrfHeaders, failure, parseBody, route } from './client'
+import type { Id, UploadedMedia } from './types'
 
 /** The header of a template with an IMAGE, VIDEO or DOCUMENT header: an uploaded file or a public link. */
 export type HeaderMedia = { media_id: Id } | { link: string }
 
 /** Where the bytes of a media item are served (same origin, the session cookie). */
 export function mediaUrl(id: Id): string {
-  return `${API_BASE}/media/${encodeURIComponent(id)}`
+  return `${API_BASE}${route('/api/v1/media/{id}', { id })}`
 }
 
 export interface UploadOptions {
@@ -64,7 +27,7 @@ export interface UploadOptions {
 export function uploadMedia(file: File, opts: UploadOptions = {}): Promise<UploadedMedia> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest()
-    xhr.open('POST', `${API_BASE}/media`)
+    xhr.open('POST', `${API_BASE}${route('/api/v1/media')}`)
     xhr.withCredentials = true
     xhr.setRequestHeader('Accept', 'application/json, application/problem+json')
     for (const [k, v] of Object.entries(csrfHeaders())) xhr.setRequestHeader(k, v)

@@ -150,8 +150,12 @@ export type StartConversationInput = Omit<S['StartRequest'], 'parameters' | 'con
 
 export type MessageStatus = NonNullable<S['Message']['status']>
 
-/** The file a message carries (DESIGN § Media). */
+/** The file a message carries (DESIGN § Media); `failure` says why a `failed` one could not be fetched. */
 export type MessageMedia = Res<S['MessageMedia']>
+/** What WhatsApp calls a media item, judged by the server from the bytes. */
+export type MediaKind = MessageMedia['kind']
+/** Response of POST /media: the stored file. */
+export type UploadedMedia = Res<S['Media']>
 
 export type Message = Omit<Res<S['Message']>, 'error' | 'pricing' | 'parameters' | 'media' | 'content'> & {
   error: ErrorInfo | null

@@ -442,8 +442,6 @@ export const ptBR = {
   'error.webhook_subscription_not_found': 'Webhook não encontrado.',
   'error.wrong_type': 'Um dos campos tem o tipo errado.',
   'error.unsupported_media_type': 'O servidor recusou o formato dos dados enviados. Recarregue a página e tente de novo.',
-  'error.media_too_large': 'O arquivo é grande demais para o WhatsApp: imagens até 5 MB, áudios e vídeos até 16 MB, documentos até 100 MB.',
-  'error.media_type_unsupported': 'O WhatsApp não aceita este tipo de arquivo. Envie imagem (JPEG, PNG), áudio, vídeo (MP4) ou documento (PDF, etc.).',
   'error.header_media_missing': 'Este modelo precisa de um arquivo no cabeçalho: escolha um arquivo ou informe um link.',
   'error.header_media_kind_mismatch': 'O arquivo do cabeçalho não é do tipo que o modelo pede.',
   'error.route_not_found': 'Endereço não encontrado no servidor. Recarregue a página e tente de novo.',

@@ -3,8 +3,7 @@
 // inbound media, and template starts and sends with `header_media`. Uploads can be held so a test
 // sees the progress and decides when the server answers.
 
-import type { FieldError, Message, Template, UploadedMedia } from '../api'
-import type { MediaMessage, MessageMedia } from '../api/media'
+import type { FieldError, Message, MessageMedia, Template, UploadedMedia } from '../api'
 import { FakeApi, type RecordedRequest } from './fakeApi'
 
 /** Meta's limits per kind, as the server applies them. */
@@ -78,9 +77,9 @@ export class FakeMediaApi extends FakeApi {
     conversationId: string,
     direction: 'in' | 'out',
     media: Partial<MessageMedia> & Pick<MessageMedia, 'kind'>,
-    extra: Partial<MediaMessage> = {},
-  ): MediaMessage {
-    const full: MessageMedia = { id: `md-${this.uploads.length + 100}`, mime_type: '', size: 0, filename: '', caption: '', voice: false, status: 'ready', ...media }
+    extra: Partial<Message> = {},
+  ): Message {
+    const full: MessageMedia = { id: `md-${this.uploads.length + 100}`, mime_type: '', size: 0, filename: '', caption: '', voice: false, status: 'ready', failure: '', ...media }
     return this.addMessage(conversationId, {
       direction,
       type: media.kind,
@@ -104,7 +103,7 @@ export class FakeMediaApi extends FakeApi {
         type: up.kind,
         status: queued ? 'queued' : 'sent',
         text: String(body.caption ?? ''),
-        media: { id: up.id, kind: up.kind, mime_type: up.mime_type, size: up.size, filename: up.filename, caption: String(body.caption ?? ''), voice: false, status: 'ready' },
+        media: { id: up.id, kind: up.kind, mime_type: up.mime_type, size: up.size, filename: up.filename, caption: String(body.caption ?? ''), voice: false, status: 'ready', failure: '' },
       } as Partial<Message> & Pick<Message, 'direction' | 'type' | 'status'>)
       this.emit('message.created', msg)
       return { status: 201, body: msg }

@@ -1,6 +1,6 @@
 import { act, fireEvent, screen, waitFor, within } from '@testing-library/react'
 import { describe, expect, it, vi } from 'vitest'
-import type { MediaMessage, Message } from '../api'
+import type { Message } from '../api'
 import { FakeMediaApi, fakeXhr, mediaTemplate } from './fakeMedia'
 import { conversar, toParameters } from './helpers'
 import { renderApp } from './renderApp'
@@ -52,7 +52,7 @@ describe('media in the history', () => {
   })
 
   it('shows "Baixando…" while the media is fetched, then the media itself when message.updated says it is ready', async () => {
-    let msg: MediaMessage | undefined
+    let msg: Message | undefined
     const { fake } = await withMariana((f) => {
       msg = f.addMedia('cv-mariana', 'in', { id: 'md-foto', kind: 'image', mime_type: 'image/jpeg', status: 'pending', caption: 'Meu comprovante' })
     })
@@ -65,7 +65,7 @@ describe('media in the history', () => {
 
   it('says why a media could not be fetched', async () => {
     await withMariana((f) =>
-      f.addMedia('cv-mariana', 'in', { kind: 'document', mime_type: 'application/pdf', status: 'failed', error: 'a Meta não tem mais este arquivo' }),
+      f.addMedia('cv-mariana', 'in', { kind: 'document', mime_type: 'application/pdf', status: 'failed', failure: 'a Meta não tem mais este arquivo' }),
     )
     expect(await screen.findByText('Documento · Não foi possível baixar o arquivo: a Meta não tem mais este arquivo')).toBeInTheDocument()
   })
@@ -184,15 +184,15 @@ describe('attachments in the composer', () => {
     await user.upload(screen.getByLabelText('Anexar arquivo', { selector: 'input' }), new File([new Uint8Array(6_000_000)], 'foto-grande.png', { type: 'image/png' }))
     expect(
       await screen.findByText(
-        'O arquivo não foi enviado: O arquivo é grande demais para o WhatsApp: imagens até 5 MB, áudios e vídeos até 16 MB, documentos até 100 MB.',
+        'O arquivo não foi enviado: O arquivo é maior do que o WhatsApp aceita para este tipo (imagem 5 MB, áudio e vídeo 16 MB, documento 100 MB, figurinha 100 KB).',
       ),
     ).toBeInTheDocument()
     await user.type(screen.getByLabelText('Mensagem'), 'legenda')
     expect(screen.getByRole('button', { name: 'Enviar' })).toBeDisabled()
 
     await user.upload(screen.getByLabelText('Anexar arquivo', { selector: 'input' }), new File(['MZ'], 'programa.exe', { type: 'application/x-msdownload' }))
-    expect(await screen.findByText(/^O arquivo não foi enviado: O WhatsApp não aceita este tipo de arquivo/)).toBeInTheDocument()
-    expect(screen.queryByText(/grande demais/)).not.toBeInTheDocument()
+    expect(await screen.findByText(/^O arquivo não foi enviado: O WhatsApp não aceita arquivos deste tipo/)).toBeInTheDocument()
+    expect(screen.queryByText(/maior do que o WhatsApp/)).not.toBeInTheDocument()
     expect(fake.calls('POST', '/api/v1/conversations/cv-mariana/messages')).toHaveLength(0)
   })
 

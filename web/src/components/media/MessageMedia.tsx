@@ -1,5 +1,5 @@
 import { useState } from 'react'
-import { mediaUrl, type MediaMessage, type MessageMedia } from '../../api'
+import { mediaUrl, type Message, type MessageMedia } from '../../api'
 import { t } from '../../i18n/pt-BR'
 import { formatSize, mapUrl, readContacts, readLocation, readReaction, readReply } from '../../lib/media'
 import { formatPhone } from '../../i18n/format'
@@ -11,7 +11,7 @@ import './media.css'
  * What a message says, in its bubble: its text, or its media (a player, a thumbnail, a download)
  * with the caption, or the readable form of a location, contact card, reaction or button reply.
  */
-export function MessageContent({ m, text }: { m: MediaMessage; text: string }) {
+export function MessageContent({ m, text }: { m: Message; text: string }) {
   const content = m.content ?? null
   switch (m.type) {
     case 'location':
@@ -49,7 +49,7 @@ function MediaBlock({ media, failure }: { media: MessageMedia; failure?: string 
     )
   }
   if (media.status === 'failed') {
-    const reason = media.error || failure
+    const reason = media.failure || failure
     return (
       <span className="media-state media-failed small">
         {kindName(media)} · {reason ? t('media.failed', { reason }) : t('media.failedUnknown')}
