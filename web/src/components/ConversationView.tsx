@@ -431,7 +431,7 @@ function SandboxReply({ conv, onDone }: { conv: Conversation; onDone: () => void
     try {
       const from = { from: conv.contact.phone, name: conv.contact.name }
       const media = attach.attachment ? await attach.ready() : null
-      await api.simulateInbound(conv.channel_id, media ? { ...from, media_id: media.id, caption: text.trim() } : { ...from, text: text.trim() })
+      await api.simulateInbound(conv.channel_id, media ? { ...from, media_id: media.id, ...(text.trim() ? { caption: text.trim() } : {}) } : { ...from, text: text.trim() })
       attach.clear()
       setText('')
       onDone()
