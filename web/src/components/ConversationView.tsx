@@ -12,11 +12,11 @@ import { ContactConsent } from './ContactConsent'
 import { ConfirmDialog } from './Dialog'
 import { TemplateSendDialog } from './TemplateSendDialog'
 import { AttachButton, AttachmentPreview, canSend, DropHint, sendAttachment, useAttachment } from './media/Attachments'
-import { MessageContent } from './media/MessageMedia'
+import { MessageContent, messageSummary } from './media/MessageMedia'
 
 /** What a screen reader hears about a change of one message (nothing for most changes). */
 function announcement(before: Message | undefined, after: Message, contactName: string): string {
-  const text = shorten(after.rendered_text || after.text || '')
+  const text = shorten(messageSummary(after))
   if (!before) return after.direction === 'in' ? t('conversation.announceInbound', { name: contactName, text }) : ''
   if (before.status === after.status) return ''
   if (before.status === 'queued') return t('conversation.announceReleased', { name: contactName })

@@ -299,3 +299,13 @@ describe('"Parâmetros" of a template with a media header', () => {
     expect(fake.conversations.filter((c) => c.contact.id === 'ct-joao')).toHaveLength(0)
   })
 })
+
+describe('screen readers hear what arrived', () => {
+  it('names an inbound voice note without a caption', async () => {
+    const { fake } = await withMariana()
+    const m = fake.addMedia('cv-mariana', 'in', { kind: 'audio', mime_type: 'audio/ogg', voice: true })
+    act(() => fake.emit('message.created', m))
+    await screen.findByLabelText('Mensagem de voz')
+    expect(document.querySelector('.conversation-live')).toHaveTextContent('Mariana Costa respondeu: “Mensagem de voz”')
+  })
+})

@@ -3,6 +3,7 @@ import { api, type Id, type MediaKind, type Message, type UploadedMedia } from '
 import { t } from '../../i18n/pt-BR'
 import { problemText } from '../../lib/errors'
 import { formatSize, guessKind } from '../../lib/media'
+import { DocumentIcon, MicIcon, PaperclipIcon, VideoIcon } from './icons'
 import './media.css'
 
 /** Images up to this size are previewed from the file itself (a data: URL: the page's CSP allows no blob:). */
@@ -130,7 +131,7 @@ export function AttachButton({ a, label = t('attach.button'), disabled }: { a: A
   return (
     <>
       <button type="button" className="button button-ghost attach-button" aria-label={label} title={label} disabled={disabled} onClick={() => input.current?.click()}>
-        <span aria-hidden="true">📎</span>
+        <PaperclipIcon />
       </button>
       <input
         ref={input}
@@ -159,9 +160,7 @@ export function AttachmentPreview({ a }: { a: AttachmentState }) {
       {at.preview ? (
         <img className="attachment-thumb" src={at.preview} alt="" />
       ) : (
-        <span className="attachment-icon" aria-hidden="true">
-          {at.kind === 'audio' ? '🎤' : at.kind === 'video' ? '🎬' : '📄'}
-        </span>
+        <span className="attachment-icon">{at.kind === 'audio' ? <MicIcon size={28} /> : at.kind === 'video' ? <VideoIcon size={28} /> : <DocumentIcon size={28} />}</span>
       )}
       <span className="attachment-text">
         <span className="attachment-name">{at.file.name}</span>

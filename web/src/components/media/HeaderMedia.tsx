@@ -4,6 +4,7 @@ import { errorText, t } from '../../i18n/pt-BR'
 import { formatSize } from '../../lib/media'
 import { Field } from '../Field'
 import { AttachmentPreview, useAttachment } from './Attachments'
+import { DocumentIcon, ImageIcon, VideoIcon } from './icons'
 import './media.css'
 
 /** The media formats a template's header may have. */
@@ -156,7 +157,7 @@ export function HeaderMediaPreview({ format, value }: { format: HeaderFormat; va
     // A link's file lives elsewhere (the page loads nothing from other sites): name it.
     return (
       <span className="bubble-media bubble-tag">
-        {format === 'DOCUMENT' ? '📄 ' : format === 'VIDEO' ? '🎬 ' : '🖼 '}
+        {format === 'DOCUMENT' ? <DocumentIcon size={14} /> : format === 'VIDEO' ? <VideoIcon size={14} /> : <ImageIcon size={14} />}{' '}
         {value?.link ? t('headerMedia.previewLink', { url: linkName }) : t(`media.${format.toLowerCase() as 'image' | 'video' | 'document'}`)}
       </span>
     )
@@ -175,7 +176,11 @@ export function HeaderMediaPreview({ format, value }: { format: HeaderFormat; va
       </span>
     )
   }
-  return <span className="bubble-media bubble-header">📄 {value.filename || t('media.document')}</span>
+  return (
+    <span className="bubble-media bubble-header">
+      <DocumentIcon size={16} /> {value.filename || t('media.document')}
+    </span>
+  )
 }
 
 /**

@@ -5,6 +5,7 @@ import { formatSize, mapUrl, readContacts, readLocation, readReaction, readReply
 import { formatPhone } from '../../i18n/format'
 import { Dialog } from '../Dialog'
 import { AudioPlayer } from './AudioPlayer'
+import { DocumentIcon, PersonIcon, PinIcon } from './icons'
 import './media.css'
 
 /**
@@ -71,6 +72,18 @@ function MediaBlock({ media, failure }: { media: MessageMedia; failure?: string 
   }
 }
 
+/** A message in a few words, for what screen readers are told: its text, caption, or what it is ("Mensagem de voz"). */
+export function messageSummary(m: Message): string {
+  const text = m.rendered_text || m.text || m.media?.caption || ''
+  if (text) return text
+  if (m.media) return kindName(m.media)
+  if (m.type === 'location') return t('media.location')
+  if (m.type === 'contacts') return t('media.contacts')
+  if (m.type === 'reaction') return readReaction(m.content) ? t('media.reaction', { emoji: readReaction(m.content) }) : t('media.reactionRemoved')
+  if (m.type === 'interactive' || m.type === 'button') return readReply(m.content)
+  return ''
+}
+
 function kindName(media: MessageMedia): string {
   if (media.kind === 'audio') return media.voice ? t('media.voice') : t('media.audio')
   return t(`media.${media.kind}` as const)
@@ -100,8 +113,8 @@ function DocumentCard({ media, src }: { media: MessageMedia; src: string }) {
   const size = formatSize(media.size)
   return (
     <span className="media-doc">
-      <span className="media-doc-icon" aria-hidden="true">
-        📄
+      <span className="media-doc-icon">
+        <DocumentIcon size={28} />
       </span>
       <span className="media-doc-text">
         <span className="media-doc-name">{name}</span>
@@ -120,7 +133,9 @@ function LocationCard({ content, fallback }: { content: unknown; fallback: strin
   const place = [loc.name, loc.address].filter(Boolean).join(', ') || `${loc.latitude}, ${loc.longitude}`
   return (
     <span className="media-location">
-      <span className="bubble-tag">📍 {t('media.location')}</span>
+      <span className="bubble-tag">
+        <PinIcon size={14} /> {t('media.location')}
+      </span>
       {loc.name && <strong>{loc.name}</strong>}
       {loc.address && <span>{loc.address}</span>}
       <a href={mapUrl(loc.latitude, loc.longitude)} target="_blank" rel="noopener noreferrer" aria-label={t('media.openMapLabel', { place })}>
@@ -137,7 +152,9 @@ function ContactCards({ content, fallback }: { content: unknown; fallback: strin
     <ul className="media-contacts" aria-label={t('media.contacts')}>
       {cards.map((c, i) => (
         <li key={i}>
-          <span className="bubble-tag">👤 {t('media.contacts')}</span>
+          <span className="bubble-tag">
+            <PersonIcon size={14} /> {t('media.contacts')}
+          </span>
           <strong>{c.name}</strong>
           {c.phones.length === 0 && <span className="small muted">{t('media.noPhone')}</span>}
           {c.phones.map((p) => (
