@@ -180,7 +180,11 @@ func (s *server) updateContact(c echo.Context) error {
 //	@Security	SessionCookie
 //	@Router		/api/v1/contacts/{id} [delete]
 func (s *server) deleteContact(c echo.Context) error {
-	return deleted(c, s.Contacts.Delete)
+	if err := deleted(c, s.Contacts.Delete); err != nil {
+		return err
+	}
+	// The contact's conversations and messages went with it: so do the files no other row uses.
+	return s.Media.DeleteOrphans(c.Request().Context())
 }
 
 // ConsentRequest records a contact's marketing choice by hand: an agent's note of what the

@@ -6,8 +6,10 @@ import (
 	"encoding/hex"
 	"mime/multipart"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -113,5 +115,81 @@ func TestMediaUploadRefusesWhatWhatsAppDoesNotTake(t *testing.T) {
 		r = env.Admin.Post("/api/v1/media", map[string]any{"file": "x"})
 		require.Equal(t, http.StatusUnsupportedMediaType, r.Status, string(r.Body))
 		require.True(t, strings.Contains(string(r.Body), "multipart"))
+	})
+}
+
+func TestSandboxInboundMediaAndWhoMaySeeIt(t *testing.T) {
+	t.Parallel()
+	apptest.EachWith(t, noDispatcher, func(t *testing.T, env *apptest.Env) {
+		suporte := env.Demo.TeamIDs[1]
+		require.Equal(t, http.StatusOK, env.Admin.Patch("/api/v1/channels/"+env.Demo.ChannelID, map[string]any{"default_team_id": suporte}).Status)
+		up := upload(t, env.Admin, "recibo.png", "", pngHeader)
+		require.Equal(t, http.StatusCreated, up.Status, string(up.Body))
+
+		r := env.Admin.Post("/api/v1/sandbox/channels/"+env.Demo.ChannelID+"/inbound",
+			map[string]any{"from": "11 93434-0101", "media_id": up.Str("id"), "caption": "Segue o comprovante"})
+		require.Equal(t, http.StatusOK, r.Status, string(r.Body))
+		r = env.Admin.Post("/api/v1/sandbox/channels/"+env.Demo.ChannelID+"/inbound",
+			map[string]any{"from": "11 93434-0101", "media_id": someID})
+		require.Equal(t, http.StatusUnprocessableEntity, r.Status, string(r.Body))
+		require.Equal(t, []string{"media_id:media_not_found"}, r.FieldCodes())
+
+		ids := listIDs(t, env.Admin, "/api/v1/conversations?status=active")
+		require.Len(t, ids, 1)
+		msgs := items(t, env.Admin.Get(msgPath(ids[0])))
+		require.Len(t, msgs, 1)
+		m := msgs[0]
+		require.Equal(t, "image", m["type"])
+		require.Equal(t, "in", m["direction"])
+		md := m["media"].(map[string]any)
+		require.Equal(t, map[string]any{"id": md["id"], "kind": "image", "mime_type": "image/png", "size": float64(len(pngHeader)),
+			"filename": "recibo.png", "caption": "Segue o comprovante", "voice": false, "status": "ready"}, md)
+		require.NotEqual(t, up.Str("id"), md["id"], "the contact's file is a row of its own")
+		require.Equal(t, pngHeader, env.Admin.Get("/api/v1/media/"+md["id"].(string)).Body)
+
+		// An agent outside the conversation's team does not learn the file exists.
+		agent, _, _ := agentSession(t, env)
+		g := agent.Get("/api/v1/media/" + md["id"].(string))
+		require.Equal(t, http.StatusNotFound, g.Status)
+		require.Equal(t, "media_not_found", g.Str("code"))
+		// An upload no message carries yet: its uploader and admins see it, other agents do not.
+		require.Equal(t, http.StatusNotFound, agent.Get("/api/v1/media/"+up.Str("id")).Status)
+		mine := upload(t, agent, "nota.pdf", "", pdfBytes)
+		require.Equal(t, http.StatusCreated, mine.Status, string(mine.Body))
+		require.Equal(t, http.StatusOK, agent.Get("/api/v1/media/"+mine.Str("id")).Status)
+		require.Equal(t, http.StatusOK, env.Admin.Get("/api/v1/media/"+mine.Str("id")).Status)
+
+		// A contact with history is kept (contact_in_use), and so are its files.
+		contactID := env.Admin.Get("/api/v1/conversations/" + ids[0]).JSON()["contact"].(map[string]any)["id"].(string)
+		require.Equal(t, http.StatusConflict, env.Admin.Delete("/api/v1/contacts/"+contactID).Status)
+		require.Equal(t, http.StatusOK, env.Admin.Get("/api/v1/media/"+md["id"].(string)).Status)
+	})
+}
+
+func TestDeletingAContactSweepsUnusedMedia(t *testing.T) {
+	t.Parallel()
+	apptest.EachWith(t, noDispatcher, func(t *testing.T, env *apptest.Env) {
+		stale := upload(t, env.Admin, "velho.pdf", "", pdfBytes)
+		fresh := upload(t, env.Admin, "novo.png", "", pngHeader)
+		used := upload(t, env.Admin, "usado.png", "", pngHeader) // same blob as fresh
+		require.Equal(t, http.StatusOK, env.Admin.Post("/api/v1/sandbox/channels/"+env.Demo.ChannelID+"/inbound",
+			map[string]any{"from": "11 93434-0201", "media_id": used.Str("id")}).Status)
+		// Uploads nobody sent for more than a day are the sweep's; younger ones may be about to go.
+		require.NoError(t, env.App.DB.Conn(env.Ctx()).Exec("UPDATE media SET created_at = ? WHERE id IN (?, ?)",
+			time.Now().Add(-25*time.Hour), stale.Str("id"), used.Str("id")).Error)
+		blob := func(sha string) string {
+			return filepath.Join(env.App.Config.MediaStore, env.Demo.AccountID, sha[:2], sha)
+		}
+		require.FileExists(t, blob(stale.Str("sha256")))
+
+		c := env.Admin.Post("/api/v1/contacts", map[string]any{"name": "Sem histórico", "phone": "11 93434-0202"})
+		require.Equal(t, http.StatusCreated, c.Status, string(c.Body))
+		require.Equal(t, http.StatusNoContent, env.Admin.Delete("/api/v1/contacts/"+c.Str("id")).Status)
+
+		require.Equal(t, http.StatusNotFound, env.Admin.Get("/api/v1/media/"+stale.Str("id")).Status)
+		require.NoFileExists(t, blob(stale.Str("sha256")), "no other row uses the blob")
+		require.Equal(t, http.StatusNotFound, env.Admin.Get("/api/v1/media/"+used.Str("id")).Status, "the sandbox message carries its own copy")
+		require.Equal(t, pngHeader, env.Admin.Get("/api/v1/media/"+fresh.Str("id")).Body, "a fresh upload and its blob stay")
+		require.FileExists(t, blob(fresh.Str("sha256")))
 	})
 }

@@ -148,7 +148,7 @@ type SandboxInboundRequest struct {
 // sandboxInbound godoc
 //
 //	@Summary		Simulate a contact's reply on a sandbox channel
-//	@Description	Builds the body Meta would post and runs it through the webhook's own path: the window opens and queued messages are released.
+//	@Description	Builds the body Meta would post and runs it through the webhook's own path: the window opens and queued messages are released. With media_id (from POST /media) the contact sends that file (with caption), recorded ready at once; a media_id the account lacks → 422 media_not_found.
 //	@Tags			sandbox
 //	@Accept			json
 //	@Produce		json
@@ -184,5 +184,16 @@ func (s *server) sandboxInbound(c echo.Context) error {
 		return apperr.Invalid(apperr.FieldError{Field: "from", Code: "phone_invalid", Message: "from is not a valid number"})
 	}
 	ch.AccountID = store.AccountID(ctx)
+	if req.MediaID != nil {
+		m, err := s.Media.Get(ctx, *req.MediaID)
+		if err != nil {
+			return apperr.Invalid(apperr.FieldError{Field: "media_id", Code: "media_not_found", Message: "media_id is not a file of this account"})
+		}
+		caption := req.Text
+		if req.Caption != nil {
+			caption = *req.Caption
+		}
+		return s.process(c, ch, webhook.SandboxMediaBody(ch, n.Digits(), strings.TrimSpace(req.Name), caption, string(m.Kind), m.ID, time.Now()))
+	}
 	return s.process(c, ch, webhook.SandboxBody(ch, n.Digits(), strings.TrimSpace(req.Name), req.Text, time.Now()))
 }

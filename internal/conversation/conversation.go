@@ -11,6 +11,7 @@ import (
 	"github.com/atendimento/atendimento/internal/apperr"
 	"github.com/atendimento/atendimento/internal/channel"
 	"github.com/atendimento/atendimento/internal/contact"
+	"github.com/atendimento/atendimento/internal/media"
 	"github.com/atendimento/atendimento/internal/pricing"
 	"github.com/atendimento/atendimento/internal/store"
 	"github.com/atendimento/atendimento/internal/team"
@@ -130,6 +131,7 @@ type Service struct {
 	publish   Publisher
 	keywords  KeywordsFunc
 	now       func() time.Time
+	media     MediaRecorder
 }
 
 // Publisher receives the changes of conversations and messages after they commit (server-sent
@@ -154,12 +156,21 @@ type Deps struct {
 	// Keywords, if set, reads the account's consent keywords: inbound replies that are exactly one
 	// of them record an opt-out or opt-in.
 	Keywords KeywordsFunc
+	// Media records the files of inbound messages in the message's transaction; nil refuses
+	// inbound media (tests that need none).
+	Media MediaRecorder
+}
+
+// MediaRecorder records a contact's file; *media.Service implements it.
+type MediaRecorder interface {
+	RecordInbound(ctx context.Context, in media.Inbound) (string, error)
+	Get(ctx context.Context, id string) (media.Media, error)
 }
 
 // NewService returns the conversation service.
 func NewService(db *store.DB, d Deps) *Service {
 	s := &Service{db: db, contacts: d.Contacts, channels: d.Channels, teams: d.Teams, templates: d.Templates,
-		card: d.Card, signal: d.Wake, publish: d.Publisher, keywords: d.Keywords, now: d.Now}
+		card: d.Card, signal: d.Wake, publish: d.Publisher, keywords: d.Keywords, now: d.Now, media: d.Media}
 	if s.now == nil {
 		s.now = store.Now
 	}

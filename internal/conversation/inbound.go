@@ -2,6 +2,7 @@ package conversation
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 
 	"github.com/atendimento/atendimento/internal/apperr"
 	"github.com/atendimento/atendimento/internal/contact"
+	"github.com/atendimento/atendimento/internal/media"
 	"github.com/atendimento/atendimento/internal/phone"
 	"github.com/atendimento/atendimento/internal/store"
 )
@@ -23,6 +25,10 @@ type Inbound struct {
 	At                time.Time
 	Type              string
 	Text              string
+	// Media is the file of an image, audio, video, document or sticker message, nil for none.
+	Media *media.Inbound
+	// Content is the type's fields of a location, contacts, interactive, button or reaction message.
+	Content json.RawMessage
 }
 
 // InboundResult tells what an inbound message did.
@@ -80,7 +86,24 @@ func (s *Service) Receive(ctx context.Context, in Inbound) (InboundResult, error
 			return store.Translate(err, nil, nil)
 		}
 		pid := in.ProviderMessageID
-		msg := msgRow{ID: store.NewID(), AccountID: conv.AccountID, ConversationID: conv.ID, ChannelID: in.ChannelID, Seq: seq,
+		var mediaID, content *string
+		if in.Media != nil {
+			if s.media == nil {
+				return apperr.Invalid(apperr.FieldError{Field: "media", Code: "media_unsupported", Message: "this server records no media"})
+			}
+			md := *in.Media
+			md.ChannelID = in.ChannelID
+			id, err := s.media.RecordInbound(ctx, md)
+			if err != nil {
+				return err
+			}
+			mediaID = &id
+		}
+		if len(in.Content) > 0 {
+			c := string(in.Content)
+			content = &c
+		}
+		msg := msgRow{MediaID: mediaID, Content: content, ID: store.NewID(), AccountID: conv.AccountID, ConversationID: conv.ID, ChannelID: in.ChannelID, Seq: seq,
 			Direction: "in", Type: in.Type, Status: MsgReceived, Text: in.Text, RenderedText: in.Text, ProviderMessageID: &pid,
 			ReceivedAt: &at, CreatedAt: now, UpdatedAt: now}
 		res := s.db.Conn(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&msg)

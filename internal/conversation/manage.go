@@ -277,6 +277,13 @@ func (s *Service) writePost(ctx context.Context, actor Actor, id string, in Post
 		if err := fillTemplate(&out, p.tpl, p.params); err != nil {
 			return msgRow{}, d, err
 		}
+	} else if p.media != nil {
+		caption := ""
+		if in.Caption != nil {
+			caption = *in.Caption
+		}
+		mid := p.media.ID
+		out.Type, out.Text, out.RenderedText, out.MediaID = string(p.media.Kind), caption, caption, &mid
 	} else {
 		out.Type, out.Text, out.RenderedText = "text", *in.Text, *in.Text
 	}
@@ -365,3 +372,15 @@ func (s *Service) CanSeeMedia(ctx context.Context, actor Actor, mediaID string, 
 
 // ErrMediaNotFound is a file the actor may not see: as for conversations, its existence is not told.
 var ErrMediaNotFound = apperr.NotFound("media_not_found", "media not found")
+
+// MediaChanged tells the account's clients that the messages carrying a file changed: it was
+// fetched from WhatsApp (ready) or could not be (failed). ctx carries the account.
+func (s *Service) MediaChanged(ctx context.Context, mediaID string) {
+	var ids []string
+	if err := s.db.Tenant(ctx, "messages").Where("media_id = ?", mediaID).Pluck("id", &ids).Error; err != nil {
+		return
+	}
+	for _, id := range ids {
+		s.emit(ctx, EventMessageUpdated, id)
+	}
+}

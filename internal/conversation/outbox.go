@@ -24,6 +24,8 @@ type OutboxItem struct {
 	TemplateLanguage string
 	Components       json.RawMessage
 	Attempts         int
+	// MediaID is the file a media message sends ("" for none).
+	MediaID string
 }
 
 type claimedRow struct {
@@ -32,6 +34,7 @@ type claimedRow struct {
 	Type, Text, TemplateName, TemplateLanguage          string
 	Components                                          *string
 	Attempts                                            int
+	MediaID                                             *string
 }
 
 // claimSQL picks due outbound rows of open conversations that are their conversation's head
@@ -69,7 +72,7 @@ func (s *Service) Claim(ctx context.Context, limit int, lease time.Duration) ([]
 	var rows []claimedRow
 	if err := s.db.Conn(ctx).Table("messages").Select("messages.id, messages.account_id, messages.conversation_id, messages.channel_id, "+
 		"conversations.contact_id, messages.seq, messages.type, messages.text, messages.template_name, messages.template_language, "+
-		"messages.components, messages.attempts").
+		"messages.components, messages.attempts, messages.media_id").
 		Joins("JOIN conversations ON conversations.id = messages.conversation_id").
 		Where("messages.id IN ?", ids).Order("messages.due_at, messages.seq").Scan(&rows).Error; err != nil {
 		return nil, store.Translate(err, nil, nil)
@@ -81,6 +84,9 @@ func (s *Service) Claim(ctx context.Context, limit int, lease time.Duration) ([]
 			TemplateLanguage: r.TemplateLanguage, Attempts: r.Attempts}
 		if r.Components != nil {
 			out[i].Components = json.RawMessage(*r.Components)
+		}
+		if r.MediaID != nil {
+			out[i].MediaID = *r.MediaID
 		}
 	}
 	return out, nil

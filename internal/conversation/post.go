@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/atendimento/atendimento/internal/apperr"
+	"github.com/atendimento/atendimento/internal/media"
 )
 
 // postKind is what a posted message carries.
@@ -15,6 +16,7 @@ const (
 	postEmpty postKind = iota
 	postText
 	postTemplate
+	postMedia
 )
 
 // kind tells what the input carries; a template id wins over text (which is then refused).
@@ -22,6 +24,8 @@ func (in PostInput) kind() postKind {
 	switch {
 	case in.TemplateID != nil && *in.TemplateID != "":
 		return postTemplate
+	case in.MediaID != nil && *in.MediaID != "":
+		return postMedia
 	case in.Text != nil && strings.TrimSpace(*in.Text) != "":
 		return postText
 	}
@@ -83,8 +87,40 @@ func (s *Service) checkPost(ctx context.Context, c Conversation, in PostInput, n
 		if d.err != nil {
 			f = append(f, d.err.Fields...)
 		}
+	case postMedia:
+		f = s.mediaFields(ctx, in, &p)
+		if d.err != nil {
+			f = append(f, d.err.Fields...)
+		}
 	default:
-		f = fieldErr("text", "text_required", "text or template_id is required")
+		f = fieldErr("text", "text_required", "text, media_id or template_id is required")
 	}
 	return p, f.Err()
+}
+
+// mediaFields checks a file to send: one of the account's, ready, with a caption its kind takes.
+func (s *Service) mediaFields(ctx context.Context, in PostInput, p *plan) apperr.Fields {
+	var f apperr.Fields
+	if s.media == nil {
+		f.Add("media_id", "media_not_found", "media_id is not a file of this account")
+		return f
+	}
+	m, err := s.media.Get(ctx, *in.MediaID)
+	switch {
+	case err != nil:
+		f.Add("media_id", "media_not_found", "media_id is not a file of this account")
+		return f
+	case m.Status != media.StatusReady:
+		f.Add("media_id", "media_not_ready", "the file is not ready to send")
+	}
+	p.media = &m
+	if in.Caption != nil && *in.Caption != "" {
+		switch {
+		case m.Kind == media.KindAudio || m.Kind == media.KindSticker:
+			f.Add("caption", "caption_not_allowed", "WhatsApp sends audio and stickers without a caption")
+		case len([]rune(*in.Caption)) > 1024:
+			f.Add("caption", "caption_too_long", "a caption has at most 1024 characters")
+		}
+	}
+	return f
 }

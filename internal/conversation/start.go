@@ -11,6 +11,7 @@ import (
 	"github.com/atendimento/atendimento/internal/apperr"
 	"github.com/atendimento/atendimento/internal/channel"
 	"github.com/atendimento/atendimento/internal/contact"
+	"github.com/atendimento/atendimento/internal/media"
 	"github.com/atendimento/atendimento/internal/phone"
 	"github.com/atendimento/atendimento/internal/pricing"
 	"github.com/atendimento/atendimento/internal/store"
@@ -59,9 +60,11 @@ type plan struct {
 	tpl         *template.Template
 	params      template.Params
 	text        string
-	window      *time.Time
-	windowOpen  bool
-	region      string
+	// media is the file a posted message sends.
+	media      *media.Media
+	window     *time.Time
+	windowOpen bool
+	region     string
 	// optedOut is the known contact's marketing opt-out (a new contact has none).
 	optedOut bool
 }

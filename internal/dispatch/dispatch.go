@@ -21,6 +21,7 @@ import (
 	"github.com/atendimento/atendimento/internal/contact"
 	"github.com/atendimento/atendimento/internal/conversation"
 	"github.com/atendimento/atendimento/internal/logctx"
+	"github.com/atendimento/atendimento/internal/media"
 	"github.com/atendimento/atendimento/internal/store"
 	"github.com/atendimento/atendimento/internal/whatsapp"
 	"github.com/atendimento/atendimento/internal/worker"
@@ -30,6 +31,8 @@ import (
 type Config struct {
 	// Workers is how many messages are sent at once (default 32).
 	Workers int
+	// Media gives the files of media messages; nil refuses them (failed).
+	Media MediaSource
 	// Batch is how many rows one claim takes (default 200).
 	Batch int
 	// Lease is how long a claimed row is reserved; a crashed sender's rows return after it (default 60 s).
@@ -100,6 +103,14 @@ func (c *Config) defaults() {
 type CloudSender interface {
 	SendTemplate(ctx context.Context, cr whatsapp.Credentials, to, name, language string, components json.RawMessage) (whatsapp.SendResult, error)
 	SendText(ctx context.Context, cr whatsapp.Credentials, to, body string) (whatsapp.SendResult, error)
+	SendMedia(ctx context.Context, cr whatsapp.Credentials, to, kind, mediaID, caption, filename string) (whatsapp.SendResult, error)
+}
+
+// MediaSource gives the files media messages send and Meta's id for them on a channel
+// (uploading once per channel and file); *media.Service implements it.
+type MediaSource interface {
+	Get(ctx context.Context, id string) (media.Media, error)
+	ProviderID(ctx context.Context, up media.Uploader, cr whatsapp.Credentials, channelID string, m media.Media) (string, error)
 }
 
 // Dispatcher sends the outbox.
@@ -546,12 +557,37 @@ func (d *Dispatcher) deliver(ctx context.Context, it conversation.OutboxItem, l 
 	var r whatsapp.SendResult
 	var err error
 	start := time.Now() // the provider's latency is real time, whatever the dispatcher's clock
-	if it.Type == "template" {
+	switch {
+	case it.Type == "template":
 		r, err = d.cloud.SendTemplate(ctx, cr, ct.Phone, it.TemplateName, it.TemplateLanguage, it.Components)
-	} else {
+	case it.MediaID != "":
+		r, err = d.sendMedia(ctx, cr, ch.ID, ct.Phone, it)
+	default:
 		r, err = d.cloud.SendText(ctx, cr, ct.Phone, it.Text)
 	}
 	return sendResult{SendResult: r, knownWaID: ct.WaID, provider: string(ch.Provider), requested: true, took: time.Since(start)}, err
 }
 
 var _ CloudSender = (*whatsapp.Client)(nil)
+
+// sendMedia sends a file by Meta's id for it on the channel, uploading it first when the
+// channel has none (or only an expired one). A file gone from the account fails the message.
+func (d *Dispatcher) sendMedia(ctx context.Context, cr whatsapp.Credentials, channelID, to string, it conversation.OutboxItem) (whatsapp.SendResult, error) {
+	up, ok := d.cloud.(media.Uploader)
+	if d.cfg.Media == nil || !ok {
+		return whatsapp.SendResult{}, errPermanent{title: "this server sends no media"}
+	}
+	ctx = store.WithAccount(ctx, it.AccountID)
+	m, err := d.cfg.Media.Get(ctx, it.MediaID)
+	if err != nil {
+		if errors.Is(err, media.ErrNotFound) {
+			return whatsapp.SendResult{}, errPermanent{title: "the file no longer exists"}
+		}
+		return whatsapp.SendResult{}, err
+	}
+	pid, err := d.cfg.Media.ProviderID(ctx, up, cr, channelID, m)
+	if err != nil {
+		return whatsapp.SendResult{}, err
+	}
+	return d.cloud.SendMedia(ctx, cr, to, string(m.Kind), pid, it.Text, m.Filename)
+}

@@ -63,6 +63,10 @@ func (s *sender) SendText(_ context.Context, _ whatsapp.Credentials, to, _ strin
 	return s.send(to)
 }
 
+func (s *sender) SendMedia(_ context.Context, _ whatsapp.Credentials, to, _, _, _, _ string) (whatsapp.SendResult, error) {
+	return s.send(to)
+}
+
 // fixture is a demo app with a whatsapp_cloud channel whose app dispatcher is off; the test's
 // own dispatcher sends through a fake sender, on a fake clock that only the test moves.
 type fixture struct {

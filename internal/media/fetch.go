@@ -229,7 +229,12 @@ func (f *Fetcher) download(ctx context.Context, r row) (*spooled, error) {
 		if err != nil {
 			return nil, err
 		}
-		sp, err := f.s.spoolVerified(body, limit(KindOf(r.MimeType), true), *r.DeclaredSHA256)
+		// The webhook's checksum, else the lookup's: the bytes must match what Meta declared.
+		declared := *r.DeclaredSHA256
+		if declared == "" {
+			declared = info.SHA256
+		}
+		sp, err := f.s.spoolVerified(body, limit(KindOf(r.MimeType), true), declared)
 		body.Close()
 		return sp, err
 	}
@@ -246,7 +251,9 @@ func (s *Service) spoolVerified(body io.Reader, max int64, declared string) (*sp
 	}
 	if declared != "" && !sameSHA(sp.sha, declared) {
 		sp.close()
-		return nil, errors.New("the file's sha256 does not match WhatsApp's")
+		// Meta's file does not change: a download that does not match it never will (TLS rules
+		// out corruption on the way), so it fails at once rather than download again and again.
+		return nil, errPermanent{"the file's sha256 does not match the one WhatsApp declared"}
 	}
 	return sp, nil
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/atendimento/atendimento/internal/contact"
 	"github.com/atendimento/atendimento/internal/conversation"
 	"github.com/atendimento/atendimento/internal/logctx"
+	"github.com/atendimento/atendimento/internal/media"
 	"github.com/atendimento/atendimento/internal/store"
 	"github.com/atendimento/atendimento/internal/template"
 	"github.com/atendimento/atendimento/internal/whatsapp"
@@ -62,8 +63,17 @@ func (p *Processor) Process(ctx context.Context, ch channel.Channel, n *whatsapp
 			s.Ignored++
 			continue
 		}
-		res, err := p.conv.Receive(ctx, conversation.Inbound{ChannelID: ch.ID, DefaultTeamID: ch.DefaultTeamID, From: m.From,
-			ProfileName: profileName(m.ContactName), ProviderMessageID: m.ID, At: m.Timestamp, Type: messageType(m.Type), Text: m.Text})
+		in := conversation.Inbound{ChannelID: ch.ID, DefaultTeamID: ch.DefaultTeamID, From: m.From,
+			ProfileName: profileName(m.ContactName), ProviderMessageID: m.ID, At: m.Timestamp, Type: messageType(m.Type), Text: m.Text,
+			Content: m.Content}
+		if md := m.Media; md != nil {
+			in.Media = &media.Inbound{ProviderMediaID: md.ID, MimeType: md.MimeType, DeclaredSHA256: md.SHA256, Filename: md.Filename, Voice: md.Voice}
+			if ch.Provider == channel.ProviderSandbox {
+				// A sandbox's media ids are the account's own files (SandboxBody): nothing to fetch.
+				in.Media = &media.Inbound{SandboxMediaID: md.ID, Filename: md.Filename}
+			}
+		}
+		res, err := p.conv.Receive(ctx, in)
 		if apperr.IsKind(err, apperr.KindInvalid) {
 			// A message that can never be stored (a sender's number that is no number): Meta
 			// would retry the whole delivery for days, and the other items in it would wait.
@@ -327,13 +337,27 @@ func templateStatus(event string) (template.Status, bool) {
 // SandboxBody builds the webhook body Meta would post for a contact's text message, so the
 // sandbox's simulated replies take exactly the real webhook's path (parse, then Process).
 func SandboxBody(ch channel.Channel, from, name, text string, at time.Time) []byte {
+	return SandboxMediaBody(ch, from, name, text, "", "", at)
+}
+
+// SandboxMediaBody is SandboxBody for a file: kind is the media's kind and mediaID the
+// account's own media id (the sandbox stands in for Meta's), text its caption.
+func SandboxMediaBody(ch channel.Channel, from, name, text, kind, mediaID string, at time.Time) []byte {
 	type obj = map[string]any
+	msg := obj{"from": from, "id": "wamid.sandbox.in." + store.NewID(), "timestamp": strconv.FormatInt(at.Unix(), 10),
+		"type": "text", "text": obj{"body": text}}
+	if mediaID != "" {
+		item := obj{"id": mediaID}
+		if text != "" && kind != "audio" && kind != "sticker" {
+			item["caption"] = text
+		}
+		msg = obj{"from": from, "id": msg["id"], "timestamp": msg["timestamp"], "type": kind, kind: item}
+	}
 	body := obj{"object": "whatsapp_business_account", "entry": []obj{{"id": ch.WABAID, "changes": []obj{{"field": "messages",
 		"value": obj{"messaging_product": "whatsapp",
 			"metadata": obj{"display_phone_number": strings.TrimPrefix(ch.PhoneNumber, "+"), "phone_number_id": ch.PhoneNumberID},
 			"contacts": []obj{{"profile": obj{"name": name}, "wa_id": from}},
-			"messages": []obj{{"from": from, "id": "wamid.sandbox.in." + store.NewID(), "timestamp": strconv.FormatInt(at.Unix(), 10),
-				"type": "text", "text": obj{"body": text}}}}}}}}}
+			"messages": []obj{msg}}}}}}}
 	b, _ := json.Marshal(body)
 	return b
 }

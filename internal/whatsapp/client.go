@@ -109,6 +109,11 @@ type (
 		Type             string        `json:"type"`
 		Template         *templateBody `json:"template,omitempty"`
 		Text             *textBody     `json:"text,omitempty"`
+		Image            *mediaBody    `json:"image,omitempty"`
+		Audio            *mediaBody    `json:"audio,omitempty"`
+		Video            *mediaBody    `json:"video,omitempty"`
+		Document         *mediaBody    `json:"document,omitempty"`
+		Sticker          *mediaBody    `json:"sticker,omitempty"`
 	}
 	templateBody struct {
 		Name       string          `json:"name"`

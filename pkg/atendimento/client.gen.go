@@ -2152,7 +2152,7 @@ type ClientInterface interface {
 
 	// SimulateInboundWithBody Simulate a contact's reply on a sandbox channel
 	//
-	// Builds the body Meta would post and runs it through the webhook's own path: the window opens and queued messages are released.
+	// Builds the body Meta would post and runs it through the webhook's own path: the window opens and queued messages are released. With media_id (from POST /media) the contact sends that file (with caption), recorded ready at once; a media_id the account lacks → 422 media_not_found.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2161,7 +2161,7 @@ type ClientInterface interface {
 
 	// SimulateInbound Simulate a contact's reply on a sandbox channel
 	//
-	// Builds the body Meta would post and runs it through the webhook's own path: the window opens and queued messages are released.
+	// Builds the body Meta would post and runs it through the webhook's own path: the window opens and queued messages are released. With media_id (from POST /media) the contact sends that file (with caption), recorded ready at once; a media_id the account lacks → 422 media_not_found.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3141,7 +3141,7 @@ func (c *RawClient) EstimatePrice(ctx context.Context, params *EstimatePricePara
 
 // SimulateInboundWithBody Simulate a contact's reply on a sandbox channel
 //
-// Builds the body Meta would post and runs it through the webhook's own path: the window opens and queued messages are released.
+// Builds the body Meta would post and runs it through the webhook's own path: the window opens and queued messages are released. With media_id (from POST /media) the contact sends that file (with caption), recorded ready at once; a media_id the account lacks → 422 media_not_found.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3160,7 +3160,7 @@ func (c *RawClient) SimulateInboundWithBody(ctx context.Context, id string, cont
 
 // SimulateInbound Simulate a contact's reply on a sandbox channel
 //
-// Builds the body Meta would post and runs it through the webhook's own path: the window opens and queued messages are released.
+// Builds the body Meta would post and runs it through the webhook's own path: the window opens and queued messages are released. With media_id (from POST /media) the contact sends that file (with caption), recorded ready at once; a media_id the account lacks → 422 media_not_found.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -7072,7 +7072,7 @@ type ClientWithResponsesInterface interface {
 
 	// SimulateInboundWithBodyWithResponse Simulate a contact's reply on a sandbox channel
 	//
-	// Builds the body Meta would post and runs it through the webhook's own path: the window opens and queued messages are released.
+	// Builds the body Meta would post and runs it through the webhook's own path: the window opens and queued messages are released. With media_id (from POST /media) the contact sends that file (with caption), recorded ready at once; a media_id the account lacks → 422 media_not_found.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -7081,7 +7081,7 @@ type ClientWithResponsesInterface interface {
 
 	// SimulateInboundWithResponse Simulate a contact's reply on a sandbox channel
 	//
-	// Builds the body Meta would post and runs it through the webhook's own path: the window opens and queued messages are released.
+	// Builds the body Meta would post and runs it through the webhook's own path: the window opens and queued messages are released. With media_id (from POST /media) the contact sends that file (with caption), recorded ready at once; a media_id the account lacks → 422 media_not_found.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -12956,7 +12956,7 @@ func (c *ClientWithResponses) EstimatePriceWithResponse(ctx context.Context, par
 
 // SimulateInboundWithBodyWithResponse Simulate a contact's reply on a sandbox channel
 //
-// Builds the body Meta would post and runs it through the webhook's own path: the window opens and queued messages are released.
+// Builds the body Meta would post and runs it through the webhook's own path: the window opens and queued messages are released. With media_id (from POST /media) the contact sends that file (with caption), recorded ready at once; a media_id the account lacks → 422 media_not_found.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -12971,7 +12971,7 @@ func (c *ClientWithResponses) SimulateInboundWithBodyWithResponse(ctx context.Co
 
 // SimulateInboundWithResponse Simulate a contact's reply on a sandbox channel
 //
-// Builds the body Meta would post and runs it through the webhook's own path: the window opens and queued messages are released.
+// Builds the body Meta would post and runs it through the webhook's own path: the window opens and queued messages are released. With media_id (from POST /media) the contact sends that file (with caption), recorded ready at once; a media_id the account lacks → 422 media_not_found.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

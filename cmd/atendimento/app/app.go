@@ -376,6 +376,7 @@ type App struct {
 	TemplateSync  *templatesync.Syncer
 	Conversations *conversation.Service
 	Media         *media.Service
+	Fetcher       *media.Fetcher
 	Dispatcher    *dispatch.Dispatcher
 	Events        *event.Broker
 	CRMHooks      *crmhook.Service
@@ -457,19 +458,29 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*Ap
 		// Stored times are UTC to the microsecond Postgres keeps, as store.Now makes them.
 		now = func() time.Time { return cfg.Clock.Now().UTC().Truncate(time.Microsecond) }
 	}
-	a.Conversations = conversation.NewService(db, conversation.Deps{Contacts: a.Contacts, Channels: a.Channels, Teams: a.Teams,
-		Templates: a.Templates, Card: pricing.Default(), Wake: wakeDispatchers(dispatching, db, log), Publisher: a.Events, Now: now,
-		Keywords: a.Accounts.ConsentKeywords})
 	blobs, err := media.OpenBlobs(ctx, cfg.MediaStore, mediaDir(db), cfg.MediaStoreAccessKey, cfg.MediaStoreSecretKey)
 	if err != nil {
 		return nil, err
 	}
 	a.Media = media.New(db, blobs, media.Options{Clock: cfg.Clock})
+	a.Conversations = conversation.NewService(db, conversation.Deps{Media: a.Media, Contacts: a.Contacts, Channels: a.Channels, Teams: a.Teams,
+		Templates: a.Templates, Card: pricing.Default(), Wake: wakeDispatchers(dispatching, db, log), Publisher: a.Events, Now: now,
+		Keywords: a.Accounts.ConsentKeywords})
 	render := &api.EventRenderer{Conversations: a.Conversations, Contacts: a.Contacts, Templates: a.Templates, Media: a.Media}
 	a.CRMHooks = crmhook.New(cfg.Webhooks, db, box, render.Render, log)
 	a.Events.AddSink(a.CRMHooks)
 	a.Cloud = whatsapp.NewClient(whatsapp.Config{BaseURL: cfg.WhatsAppAPIBaseURL, Version: cfg.WhatsAppAPIVersion})
+	a.Fetcher = a.Media.NewFetcher(worker.New(cfg.Clock), a.Cloud, media.FetchConfig{Log: log, Ready: a.Conversations.MediaChanged,
+		Credentials: func(ctx context.Context, channelID string) (whatsapp.Credentials, error) {
+			ch, err := a.Channels.Get(ctx, channelID)
+			if err != nil {
+				return whatsapp.Credentials{}, err
+			}
+			sec, err := a.Channels.Secrets(ctx, channelID)
+			return whatsapp.Credentials{PhoneNumberID: ch.PhoneNumberID, WABAID: ch.WABAID, AccessToken: sec.AccessToken}, err
+		}})
 	a.TemplateSync = templatesync.New(a.Channels, a.Templates, a.Cloud, log)
+	cfg.Dispatch.Media = a.Media
 	a.Dispatcher = dispatch.New(cfg.Dispatch, dispatching, a.Conversations, a.Channels, a.Contacts, a.Cloud, log)
 	deps := api.Deps{DB: db, Accounts: a.Accounts, Contacts: a.Contacts, Channels: a.Channels, Teams: a.Teams, Templates: a.Templates,
 		Conversations: a.Conversations, Media: a.Media, Idempotency: idempotency.New(db), Webhooks: webhook.New(a.Conversations, a.Templates, a.Events, log), Log: log, Registry: a.Registry, OpenAPI: atendimento.OpenAPI,
@@ -533,6 +544,7 @@ func (a *App) Start(ctx context.Context) {
 	a.Events.Start(ctx)
 	a.CRMHooks.Start(ctx)
 	a.startJobs(ctx)
+	a.Fetcher.Start(ctx)
 	if a.Config.NoDispatcher {
 		return
 	}
@@ -549,6 +561,7 @@ func (a *App) Stop() {
 		w.Stop()
 	}
 	a.Dispatcher.Stop()
+	a.Fetcher.Stop()
 	a.CRMHooks.Stop()
 	a.Events.Stop()
 }

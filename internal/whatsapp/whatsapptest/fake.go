@@ -99,6 +99,10 @@ type Fake struct {
 	hungUp      int
 	changed     chan struct{}
 	done        chan struct{}
+	media       map[string]fakeMedia
+	declared    map[string]string
+	expire      int
+	uploads     []Upload
 }
 
 // NewFake starts a fake Graph API that is closed when the test ends.
@@ -325,6 +329,9 @@ func (f *Fake) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	if f.serveMedia(w, req, parts) {
+		return
+	}
 	switch {
 	case len(parts) == 3 && parts[2] == "messages" && r.Method == http.MethodPost:
 		f.write(w, req, f.sendMessage(req))

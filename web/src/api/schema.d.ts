@@ -2611,7 +2611,7 @@ export interface paths {
         put?: never;
         /**
          * Simulate a contact's reply on a sandbox channel
-         * @description Builds the body Meta would post and runs it through the webhook's own path: the window opens and queued messages are released.
+         * @description Builds the body Meta would post and runs it through the webhook's own path: the window opens and queued messages are released. With media_id (from POST /media) the contact sends that file (with caption), recorded ready at once; a media_id the account lacks → 422 media_not_found.
          */
         post: {
             parameters: {
