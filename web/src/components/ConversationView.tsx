@@ -11,7 +11,7 @@ import { initials } from '../lib/text'
 import { ContactConsent } from './ContactConsent'
 import { ConfirmDialog } from './Dialog'
 import { TemplateSendDialog } from './TemplateSendDialog'
-import { AttachButton, AttachmentPreview, canSend, DropHint, sendAttachment, useAttachment } from './media/Attachments'
+import { AttachButton, AttachmentPreview, canSend, DropHint, sendAttachment, sendErrorText, useAttachment } from './media/Attachments'
 import { MessageContent, messageSummary } from './media/MessageMedia'
 
 /** What a screen reader hears about a change of one message (nothing for most changes). */
@@ -496,7 +496,7 @@ function Composer({ conv, queued, onSent, onTemplateRequired, onClosed }: Compos
       } else if (err instanceof ApiError && err.code === 'conversation_closed') {
         onClosed()
       } else {
-        setError(problemText(err))
+        setError(sendErrorText(err))
       }
     } finally {
       setBusy(false)

@@ -309,3 +309,15 @@ describe('screen readers hear what arrived', () => {
     expect(document.querySelector('.conversation-live')).toHaveTextContent('Mariana Costa respondeu: “Mensagem de voz”')
   })
 })
+
+describe('a media send the server refuses', () => {
+  it('shows the field’s own error under the composer, not a generic one', async () => {
+    const { fake, user } = await withMariana()
+    await user.upload(screen.getByLabelText('Anexar arquivo', { selector: 'input' }), png())
+    await screen.findByText('Arquivo pronto para enviar')
+    await user.type(screen.getByLabelText('Mensagem'), 'Veja')
+    fake.uploads[0].id = 'md-gone' // the server no longer has it
+    await user.click(screen.getByRole('button', { name: 'Enviar' }))
+    expect(await screen.findByText('Arquivo não encontrado.')).toBeInTheDocument()
+  })
+})

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useId, useRef, useState, type ClipboardEvent, type DragEvent } from 'react'
-import { api, type Id, type MediaKind, type Message, type UploadedMedia } from '../../api'
+import { api, ApiError, type Id, type MediaKind, type Message, type UploadedMedia } from '../../api'
 import { t } from '../../i18n/pt-BR'
-import { problemText } from '../../lib/errors'
+import { fieldErrorText, problemText } from '../../lib/errors'
 import { formatSize, guessKind } from '../../lib/media'
 import { DocumentIcon, MicIcon, PaperclipIcon, VideoIcon } from './icons'
 import './media.css'
@@ -117,6 +117,12 @@ export async function sendAttachment(conversationId: Id, a: AttachmentState, tex
   a.clear()
   if (captioned || !text) return [first]
   return [first, await api.postMessage(conversationId, { text })]
+}
+
+/** What a failed send says: the field errors themselves (a caption too long, a file not ready), else the problem. */
+export function sendErrorText(err: unknown): string {
+  if (err instanceof ApiError && err.fieldErrors.length) return err.fieldErrors.map(fieldErrorText).join(' ')
+  return problemText(err)
 }
 
 /** Whether the composer may send: something typed or attached, and no upload that failed. */
