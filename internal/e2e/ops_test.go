@@ -135,6 +135,8 @@ func TestMetricsAfterAFlow(t *testing.T) {
 		require.LessOrEqual(t, last, float64(time.Now().Unix()+1))
 		require.Equal(t, 1.0, m["atendimento_sse_clients"])
 		require.Equal(t, 0.0, m["atendimento_crm_deliveries_pending"])
+		require.Contains(t, m, "atendimento_media_fetch_pending", "the media fetch queue is measured with the others")
+		require.Equal(t, 0.0, m["atendimento_media_fetch_oldest_due_age_seconds"])
 		require.Equal(t, 0.0, m[series("atendimento_crm_delivery_attempts_total", `result="failed"`)])
 		// The sandbox channel of the demo sent nothing: no series of its own.
 		require.NotContains(t, m, series("atendimento_sends_total", `channel="`+c.Demo.ChannelID+`"`, `provider="sandbox"`, `result="sent"`))

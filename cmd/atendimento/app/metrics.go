@@ -26,6 +26,8 @@ type metrics struct {
 	crmPending      prometheus.Gauge
 	crmAttempts     *prometheus.CounterVec
 	measuredAt      prometheus.Gauge
+	mediaPending    prometheus.Gauge
+	mediaOldestDue  prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer, sseClients func() int) *metrics {
@@ -45,10 +47,15 @@ func newMetrics(reg prometheus.Registerer, sseClients func() int) *metrics {
 			Help: "CRM webhook deliveries waiting for an attempt, as of the last measure."}),
 		crmAttempts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "atendimento_crm_delivery_attempts_total",
 			Help: "CRM webhook delivery attempts by result (succeeded, retried, failed: the last attempt failed)."}, []string{"result"}),
+		mediaPending: prometheus.NewGauge(prometheus.GaugeOpts{Name: "atendimento_media_fetch_pending",
+			Help: "Inbound files waiting to be fetched from WhatsApp (due now or at a retry), as of the last measure."}),
+		mediaOldestDue: prometheus.NewGauge(prometheus.GaugeOpts{Name: "atendimento_media_fetch_oldest_due_age_seconds",
+			Help: "How long the oldest due inbound file has waited to be fetched (0: none), as of the last measure."}),
 		measuredAt: prometheus.NewGauge(prometheus.GaugeOpts{Name: "atendimento_queues_measured_timestamp_seconds",
 			Help: "When the outbox and CRM delivery gauges were last measured (Unix seconds)."}),
 	}
 	reg.MustRegister(m.sends, m.providerErrors, m.providerLatency, m.outboxDepth, m.oldestDue, m.crmPending, m.crmAttempts, m.measuredAt,
+		m.mediaPending, m.mediaOldestDue,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "atendimento_sse_clients",
 			Help: "Event streams (GET /api/v1/events) open on this instance."}, func() float64 { return float64(sseClients()) }))
 	for _, r := range []string{crmhook.AttemptSucceeded, crmhook.AttemptRetried, crmhook.AttemptFailed} {
@@ -114,6 +121,19 @@ func (a *App) measure(ctx context.Context) {
 		return
 	}
 	a.metrics.crmPending.Set(float64(pending))
+	fetching, oldest, err := a.Media.QueueStats(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			a.Log.Warn("metrics: measure the media fetch queue", "err", err.Error())
+		}
+		return
+	}
+	a.metrics.mediaPending.Set(float64(fetching))
+	fetchAge := 0.0
+	if oldest != nil {
+		fetchAge = max(0, a.clock.Now().Sub(*oldest).Seconds())
+	}
+	a.metrics.mediaOldestDue.Set(fetchAge)
 	a.metrics.measuredAt.Set(float64(a.clock.Now().Unix()))
 }
 

@@ -72,7 +72,6 @@ export const errorCodes = [
   'media_store_unavailable',
   'media_too_large',
   'media_type_unsupported',
-  'media_unsupported',
   'message_not_found',
   'message_not_queued',
   'method_not_allowed',
