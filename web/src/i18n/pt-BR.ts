@@ -335,7 +335,6 @@ export const ptBR = {
   'error.media_type_unsupported': 'O WhatsApp não aceita arquivos deste tipo. Envie imagem JPEG ou PNG, áudio, vídeo MP4, PDF, texto ou documento do Office.',
   'error.caption_not_allowed': 'Áudios e figurinhas vão sem legenda no WhatsApp.',
   'error.caption_too_long': 'A legenda pode ter até 1.024 caracteres.',
-  'error.media_unsupported': 'Este servidor não guarda arquivos: configure o armazenamento de mídia (MEDIA_STORE).',
   'error.contact_opted_out': 'O contato pediu para não receber mensagens de marketing.',
   'error.keyword_invalid': 'Palavra-chave inválida: use até 40 caracteres, sem repetir e sem estar nas duas listas.',
   'error.opt_out_confirmation_invalid': 'A mensagem de confirmação pode ter no máximo 1024 caracteres.',
