@@ -56,7 +56,7 @@ type TemplateResponse struct {
 	Quality string `json:"quality" enums:"GREEN,YELLOW,RED,UNKNOWN" example:"GREEN"`
 	// UnusableReason says why the template cannot start a conversation, null when it can: its
 	// status (pending, rejected, paused, disabled: only APPROVED templates are sent), or what the
-	// server cannot send yet (media_header_unsupported: an IMAGE, VIDEO, DOCUMENT or LOCATION
+	// server cannot send yet (media_header_unsupported: a LOCATION
 	// header; button_unsupported: a COPY_CODE or OTP button).
 	UnusableReason *string   `json:"unusable_reason" enums:"pending,rejected,paused,disabled,media_header_unsupported,button_unsupported" extensions:"x-nullable"`
 	CreatedAt      time.Time `json:"created_at"`

@@ -246,7 +246,7 @@ func TestTemplatesSayWhyTheyCannotBeUsed(t *testing.T) {
 			{"rejeitado", "REJECTED", []map[string]any{body}, "rejected"},
 			{"pausado", "PAUSED", []map[string]any{body}, "paused"},
 			{"desativado", "DISABLED", []map[string]any{body}, "disabled"},
-			{"com_imagem", "APPROVED", []map[string]any{{"type": "HEADER", "format": "IMAGE"}, body}, "media_header_unsupported"},
+			{"com_imagem", "APPROVED", []map[string]any{{"type": "HEADER", "format": "IMAGE"}, body}, nil}, // sent with header_media
 			{"com_local", "APPROVED", []map[string]any{{"type": "HEADER", "format": "LOCATION"}, body}, "media_header_unsupported"},
 			{"com_cupom", "APPROVED", []map[string]any{body, {"type": "BUTTONS", "buttons": []map[string]any{{"type": "COPY_CODE", "example": "CUPOM10"}}}}, "button_unsupported"},
 		}

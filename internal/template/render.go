@@ -442,8 +442,8 @@ const (
 )
 
 // UnusableReason says why the template cannot be sent, "" when it can: its status first (only
-// APPROVED templates are sent), then what SendComponents cannot supply yet (a media or location
-// header, a COPY_CODE or OTP button). The settings screen and API clients show it next to the
+// APPROVED templates are sent), then what SendComponents cannot supply yet (a location header, a
+// COPY_CODE or OTP button). The settings screen and API clients show it next to the
 // template, so an admin learns why the start flow does not offer it.
 func (t Template) UnusableReason() string {
 	switch t.Status {
@@ -458,8 +458,8 @@ func (t Template) UnusableReason() string {
 		return ReasonDisabled
 	}
 	l := t.layout()
-	if l.header != nil && !l.headerText {
-		return ReasonMediaHeader
+	if l.header != nil && !l.headerText && t.MediaHeader() == "" {
+		return ReasonMediaHeader // a LOCATION header: IMAGE, VIDEO and DOCUMENT take header_media
 	}
 	for _, b := range l.buttons {
 		if t := upper(b.Type); t == ButtonCopyCode || t == ButtonOTP {

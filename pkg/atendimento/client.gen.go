@@ -1578,7 +1578,7 @@ type Template struct {
 
 	// UnusableReason UnusableReason says why the template cannot start a conversation, null when it can: its
 	// status (pending, rejected, paused, disabled: only APPROVED templates are sent), or what the
-	// server cannot send yet (media_header_unsupported: an IMAGE, VIDEO, DOCUMENT or LOCATION
+	// server cannot send yet (media_header_unsupported: a LOCATION
 	// header; button_unsupported: a COPY_CODE or OTP button).
 	UnusableReason *TemplateUnusableReason `json:"unusable_reason,omitempty"`
 	UpdatedAt      *string                 `json:"updated_at,omitempty"`
@@ -1607,7 +1607,7 @@ type TemplateQuality string
 
 // TemplateUnusableReason UnusableReason says why the template cannot start a conversation, null when it can: its
 // status (pending, rejected, paused, disabled: only APPROVED templates are sent), or what the
-// server cannot send yet (media_header_unsupported: an IMAGE, VIDEO, DOCUMENT or LOCATION
+// server cannot send yet (media_header_unsupported: a LOCATION
 // header; button_unsupported: a COPY_CODE or OTP button).
 type TemplateUnusableReason string
 

@@ -120,19 +120,29 @@ export async function request<T>(method: string, path: string, opts: RequestOpti
 
   if (res.status === 204) return undefined as T
   const text = await res.text()
-  let body: unknown = undefined
-  if (text) {
-    try {
-      body = JSON.parse(text)
-    } catch {
-      body = undefined
-    }
-  }
-  if (res.ok) return body as T
+  if (res.ok) return parseBody(text) as T
+  throw failure(res.status, text, opts.quiet401)
+}
 
-  const problem = toProblem(res.status, body)
-  if (res.status === 401 && !opts.quiet401) unauthorized?.()
-  throw new ApiError(problem)
+/** The CSRF header a state-changing request must carry (empty before a session). */
+export function csrfHeaders(): Record<string, string> {
+  return csrf ? { [csrf.header]: csrf.token } : {}
+}
+
+/** A JSON body, or undefined when there is none or it is not JSON. */
+export function parseBody(text: string): unknown {
+  if (!text) return undefined
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
+
+/** The ApiError of a failed answer (and the session's end on a 401), for callers beside `request` (an upload). */
+export function failure(status: number, text: string, quiet401 = false): ApiError {
+  if (status === 401 && !quiet401) unauthorized?.()
+  return new ApiError(toProblem(status, parseBody(text)))
 }
 
 function toProblem(status: number, body: unknown): Problem {

@@ -1,5 +1,6 @@
 // Typed calls to /api/v1. Components use `api.*` and never call fetch themselves.
 
+import { uploadMedia } from './media'
 import { ApiError, API_BASE, readSession, request, route, setSession, type Query, type Session } from './client'
 import type {
   Account,
@@ -34,6 +35,7 @@ import type {
 } from './types'
 
 export * from './types'
+export * from './media'
 export { ApiError, onUnauthorized, type Session } from './client'
 
 const MAX_PAGE = 200
@@ -208,6 +210,9 @@ export const api = {
   /** Sandbox channels only: the contact "replies" (opens the window, releases the queue). */
   simulateInbound: (channelId: Id, input: SandboxInboundInput) =>
     request<unknown>('POST', route('/api/v1/sandbox/channels/{id}/inbound', { id: channelId }), { body: input }),
+
+  /** POST /media with upload progress (the composer, a template's header, the sandbox). */
+  uploadMedia,
 
   subscribeEvents,
 }

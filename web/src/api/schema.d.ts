@@ -6659,7 +6659,7 @@ export interface components {
             /**
              * @description UnusableReason says why the template cannot start a conversation, null when it can: its
              *     status (pending, rejected, paused, disabled: only APPROVED templates are sent), or what the
-             *     server cannot send yet (media_header_unsupported: an IMAGE, VIDEO, DOCUMENT or LOCATION
+             *     server cannot send yet (media_header_unsupported: a LOCATION
              *     header; button_unsupported: a COPY_CODE or OTP button).
              * @enum {string|null}
              */

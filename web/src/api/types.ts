@@ -7,6 +7,7 @@
 // (template components, parameters, statuses as plain strings), the narrowing is written here,
 // next to the generated type it narrows, so a change in the spec still breaks the build.
 
+import type { HeaderMedia } from './media'
 import type { components, paths } from './schema'
 
 type S = components['schemas']
@@ -168,12 +169,18 @@ export type StartState = Res<S['StartState']>
 export type StartConversationInput = Omit<S['StartRequest'], 'parameters' | 'contact'> & {
   contact?: ContactInput
   parameters?: TemplateParameters
+  /** The header of a template with a media header (DESIGN.md § Media). */
+  header_media?: HeaderMedia
 }
 
 export type MessageStatus = NonNullable<S['Message']['status']>
 
-/** The file a message carries (DESIGN § Media). */
+/** The file a message carries (DESIGN § Media); `failure` says why a `failed` one could not be fetched. */
 export type MessageMedia = Res<S['MessageMedia']>
+/** What WhatsApp calls a media item, judged by the server from the bytes. */
+export type MediaKind = MessageMedia['kind']
+/** Response of POST /media: the stored file. */
+export type UploadedMedia = Res<S['Media']>
 
 /** A message; `direction: internal` with `type: note` is an internal note, never sent to the contact. */
 export type Message = Omit<Res<S['Message']>, 'error' | 'pricing' | 'parameters' | 'media' | 'content'> & {
@@ -184,11 +191,14 @@ export type Message = Omit<Res<S['Message']>, 'error' | 'pricing' | 'parameters'
   content?: Record<string, unknown>
 }
 
-/** Body of POST /conversations/{id}/messages. */
-export type PostMessageInput = { text: string } | { template_id: Id; parameters: TemplateParameters }
+/** Body of POST /conversations/{id}/messages: text, a template, or an uploaded media with its caption. */
+export type PostMessageInput =
+  | { text: string }
+  | { template_id: Id; parameters: TemplateParameters; header_media?: HeaderMedia }
+  | { media_id: Id; caption?: string }
 
-/** Body of POST /sandbox/channels/{id}/inbound. */
-export type SandboxInboundInput = S['SandboxInboundRequest']
+/** Body of POST /sandbox/channels/{id}/inbound: a text, or an uploaded media the contact "sends". */
+export type SandboxInboundInput = Omit<S['SandboxInboundRequest'], 'text'> & { text?: string; media_id?: Id; caption?: string }
 
 /**
  * Server-sent events on GET /events: `event: <kind>` and `data:` the resource's JSON exactly as

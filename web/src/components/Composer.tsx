@@ -4,6 +4,7 @@ import { t } from '../i18n/pt-BR'
 import { problemText } from '../lib/errors'
 import { useDebounced } from '../lib/hooks'
 import { matchQuickReplies, slashQuery } from '../lib/quickReplies'
+import { AttachButton, AttachmentPreview, canSend, DropHint, sendAttachment, sendErrorText, useAttachment } from './media/Attachments'
 
 export const NOTE_MAX = 4000
 
@@ -30,6 +31,9 @@ export function Composer({ conv, queued, canMessage, onSent, onTemplateRequired,
   const [busy, setBusy] = useState(false)
   const area = useRef<HTMLTextAreaElement>(null)
   const note = noteMode || !canMessage
+  // A file goes with a message to the contact (a note carries text only).
+  const attach = useAttachment()
+  const ready = note ? text.trim() !== '' : canSend(attach, text)
 
   // The quick-reply list: open while the text is "/…", with the highlighted option.
   const query = slashQuery(text)
@@ -71,7 +75,7 @@ export function Composer({ conv, queued, canMessage, onSent, onTemplateRequired,
   async function send(e?: FormEvent) {
     e?.preventDefault()
     const value = text.trim()
-    if (!value || busy) return
+    if (!ready || busy) return
     if (note && value.length > NOTE_MAX) {
       setError(t('composer.noteTooLong', { max: NOTE_MAX }))
       return
@@ -79,7 +83,9 @@ export function Composer({ conv, queued, canMessage, onSent, onTemplateRequired,
     setBusy(true)
     setError('')
     try {
-      onSent(note ? await api.addNote(conv.id, value) : await api.postMessage(conv.id, { text: value }))
+      if (note) onSent(await api.addNote(conv.id, value))
+      else if (attach.attachment) (await sendAttachment(conv.id, attach, value)).forEach(onSent)
+      else onSent(await api.postMessage(conv.id, { text: value }))
       setText('')
     } catch (err) {
       if (!note && err instanceof ApiError && (err.code === 'template_required' || err.fieldErrors.some((f) => f.code === 'template_required'))) {
@@ -87,7 +93,7 @@ export function Composer({ conv, queued, canMessage, onSent, onTemplateRequired,
       } else if (!note && err instanceof ApiError && err.code === 'conversation_closed') {
         onClosed()
       } else {
-        setError(problemText(err))
+        setError(note ? problemText(err) : sendErrorText(err))
       }
     } finally {
       setBusy(false)
@@ -123,7 +129,7 @@ export function Composer({ conv, queued, canMessage, onSent, onTemplateRequired,
   const optionId = (i: number) => `${id}-quick-${i}`
   const label = note ? t('composer.noteLabel') : t('composer.label')
   return (
-    <form className={`composer${note ? ' composer-note' : ''}`} onSubmit={send}>
+    <form className={`composer${note ? ' composer-note' : ' composer-media'}`} onSubmit={send} {...(note ? {} : attach.dropProps)}>
       {canMessage && (
         <div className="composer-mode" role="radiogroup" aria-label={t('composer.mode')}>
           {[false, true].map((isNote) => (
@@ -134,7 +140,9 @@ export function Composer({ conv, queued, canMessage, onSent, onTemplateRequired,
           ))}
         </div>
       )}
+      {!note && <AttachmentPreview a={attach} />}
       <div className="composer-row">
+        {!note && <AttachButton a={attach} disabled={busy} />}
         <label htmlFor={id} className="visually-hidden">
           {label}
         </label>
@@ -154,6 +162,7 @@ export function Composer({ conv, queued, canMessage, onSent, onTemplateRequired,
             aria-activedescendant={open && matches.length > 0 ? optionId(Math.min(active, matches.length - 1)) : undefined}
             onChange={(e) => setText(e.target.value)}
             onKeyDown={onKey}
+            onPaste={note ? undefined : attach.onPaste}
           />
           {open && (
             <div className="quick-popup">
@@ -182,7 +191,7 @@ export function Composer({ conv, queued, canMessage, onSent, onTemplateRequired,
             </div>
           )}
         </div>
-        <button type="submit" className="button button-primary" disabled={busy || !text.trim()}>
+        <button type="submit" className="button button-primary" disabled={busy || !ready}>
           {note ? t('composer.addNote') : queued ? t('composer.queue') : t('composer.send')}
         </button>
       </div>
@@ -197,6 +206,7 @@ export function Composer({ conv, queued, canMessage, onSent, onTemplateRequired,
           {error}
         </p>
       )}
+      {!note && <DropHint a={attach} />}
     </form>
   )
 }

@@ -14,10 +14,12 @@ import { ContactPanel } from './ContactPanel'
 import { CloseDialog, TransferDialog } from './DeskDialogs'
 import { ConfirmDialog } from './Dialog'
 import { TemplateSendDialog } from './TemplateSendDialog'
+import { AttachButton, AttachmentPreview, canSend, useAttachment } from './media/Attachments'
+import { MessageContent, messageSummary } from './media/MessageMedia'
 
 /** What a screen reader hears about a change of one message (nothing for most changes). */
 function announcement(before: Message | undefined, after: Message, contactName: string): string {
-  const text = shorten(after.rendered_text || after.text || '')
+  const text = shorten(messageSummary(after))
   if (!before) return after.direction === 'in' ? t('conversation.announceInbound', { name: contactName, text }) : ''
   if (before.status === after.status) return ''
   if (before.status === 'queued') return t('conversation.announceReleased', { name: contactName })
@@ -446,7 +448,7 @@ function MessageItem({ item, contactName, onWithdraw }: { item: HistoryItem; con
       <div className="bubble-wrap">
         <div className={`bubble ${inbound ? 'bubble-in' : 'bubble-out'}`}>
           {m.type === 'template' && <span className="bubble-tag">{t('message.template')}</span>}
-          <span className="bubble-text">{text}</span>
+          <MessageContent m={m} text={text} />
           <span className="bubble-meta">
             <time dateTime={at} title={released ? t('message.queuedAt', { time: formatTime(m.created_at) }) : undefined}>
               {formatTime(at)}
@@ -503,13 +505,17 @@ function SandboxReply({ conv, onDone }: { conv: Conversation; onDone: () => void
   const id = useId()
   const [text, setText] = useState('')
   const [error, setError] = useState('')
+  const attach = useAttachment()
 
   async function submit(e: FormEvent) {
     e.preventDefault()
-    if (!text.trim()) return
+    if (!canSend(attach, text)) return
     setError('')
     try {
-      await api.simulateInbound(conv.channel_id, { from: conv.contact.phone, name: conv.contact.name, text: text.trim() })
+      const from = { from: conv.contact.phone, name: conv.contact.name }
+      const media = attach.attachment ? await attach.ready() : null
+      await api.simulateInbound(conv.channel_id, media ? { ...from, media_id: media.id, ...(text.trim() ? { caption: text.trim() } : {}) } : { ...from, text: text.trim() })
+      attach.clear()
       setText('')
       onDone()
     } catch (err) {
@@ -525,6 +531,7 @@ function SandboxReply({ conv, onDone }: { conv: Conversation; onDone: () => void
           {t('sandbox.label')}
         </label>
         <input id={id} value={text} placeholder={t('sandbox.placeholder')} onChange={(e) => setText(e.target.value)} />
+        <AttachButton a={attach} label={t('sandbox.attach')} />
         <button type="submit" className="button">
           {t('sandbox.submit')}
         </button>
@@ -533,6 +540,9 @@ function SandboxReply({ conv, onDone }: { conv: Conversation; onDone: () => void
             {error}
           </p>
         )}
+        <div className="sandbox-attach">
+          <AttachmentPreview a={attach} />
+        </div>
       </form>
     </details>
   )

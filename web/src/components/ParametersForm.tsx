@@ -19,6 +19,7 @@ import {
   variableDetails,
 } from '../lib/template'
 import { Field } from './Field'
+import { headerFormat, HeaderMediaField, HeaderMediaPreview, type HeaderMediaValue } from './media/HeaderMedia'
 
 /** How long typing must pause before the server renders the preview again. */
 export const PREVIEW_DEBOUNCE_MS = 250
@@ -32,6 +33,10 @@ interface Props {
   errors: Record<string, string>
   /** Enter in the last field does what the dialog's main button does (start or send). */
   onSubmit?: () => void
+  /** A template with an IMAGE, VIDEO or DOCUMENT header: the file or link chosen, and its error. */
+  headerMedia?: HeaderMediaValue | null
+  onHeaderMedia?: (v: HeaderMediaValue | null) => void
+  headerMediaError?: string
 }
 
 /**
@@ -39,7 +44,8 @@ interface Props {
  * The preview stays in view while the fields scroll (sticky beside them; at the bottom, and
  * collapsible, on a phone), and Enter moves to the next field, or submits from the last one.
  */
-export function ParametersForm({ template, contact, values, onChange, errors, onSubmit }: Props) {
+export function ParametersForm({ template, contact, values, onChange, errors, onSubmit, headerMedia = null, onHeaderMedia, headerMediaError }: Props) {
+  const mediaFormat = headerFormat(template)
   const headingId = useId()
   const previewId = useId()
   const frameId = useId()
@@ -64,6 +70,7 @@ export function ParametersForm({ template, contact, values, onChange, errors, on
       <section className="step params-fields" aria-labelledby={headingId}>
         <h3 id={headingId}>{t('params.heading')}</h3>
         <p className="muted small">{template.variables.length ? t('params.hint') : t('params.none')}</p>
+        {mediaFormat && onHeaderMedia && <HeaderMediaField format={mediaFormat} value={headerMedia} onChange={onHeaderMedia} error={headerMediaError} />}
         {details.map((d, i) => {
           const v = d.key
           // Preview errors show only once there is something typed; empty fields are flagged on submit.
@@ -113,6 +120,7 @@ export function ParametersForm({ template, contact, values, onChange, errors, on
           </div>
           <div className="phone-frame" id={frameId}>
             <div className="bubble bubble-out" aria-live="polite">
+              {mediaFormat && <HeaderMediaPreview format={mediaFormat} value={headerMedia} />}
               {preview.header && <strong className="bubble-header">{preview.header}</strong>}
               <span className="bubble-text">{preview.body}</span>
               {preview.footer && <span className="bubble-footer">{preview.footer}</span>}

@@ -26,6 +26,7 @@ import { Field } from './Field'
 import { loadDraft, saveDraft, clearDraft } from '../lib/startDraft'
 import { ParametersForm } from './ParametersForm'
 import { TemplatePicker } from './TemplatePicker'
+import { headerMediaPart, type HeaderMediaValue } from './media/HeaderMedia'
 
 type Step = 'send' | 'template' | 'parameters' | 'text'
 const STEPS: Step[] = ['send', 'template', 'parameters']
@@ -35,7 +36,7 @@ const MAX_DAYS_AHEAD = 30
 
 /** Which step shows the input a server field error is about. */
 function stepOfField(field: string): Step | null {
-  if (field.startsWith('parameters')) return 'parameters'
+  if (field.startsWith('parameters') || field === 'header_media') return 'parameters'
   if (field === 'template_id') return 'template'
   if (['channel_id', 'team_id', 'scheduled_at', 'send_type', 'contact_id'].includes(field) || field.startsWith('contact')) return 'send'
   return null
@@ -97,6 +98,7 @@ export function SendMessagePanel({ contact: initialContact, onClose, onStarted, 
   const [template, setTemplate] = useState<Template | null>(draft?.template ?? null)
   const [values, setValues] = useState<Record<string, string>>(draft?.values ?? {})
   const [text, setText] = useState(draft?.text ?? '')
+  const [headerMedia, setHeaderMedia] = useState<HeaderMediaValue | null>(null)
   const [clientErrors, setClientErrors] = useState<Record<string, string>>({})
   const [serverErrors, setServerErrors] = useState<FieldError[]>([])
   const [formError, setFormError] = useState('')
@@ -219,7 +221,8 @@ export function SendMessagePanel({ contact: initialContact, onClose, onStarted, 
     if (tpl.id !== template?.id) {
       setTemplate(tpl)
       setValues(initialValues(tpl, user.name))
-      clearServer((f) => f === 'template_id' || f.startsWith('parameters'))
+      setHeaderMedia(null)
+      clearServer((f) => f === 'template_id' || f.startsWith('parameters') || f === 'header_media')
       setClientErrors({})
     }
   }
@@ -232,6 +235,8 @@ export function SendMessagePanel({ contact: initialContact, onClose, onStarted, 
     if (free && !text.trim()) missing.text = t('send.textRequired')
     if (!free && template) {
       for (const v of template.variables) if (!values[v]?.trim()) missing[`parameters.${v}`] = fieldErrorText({ field: v, code: 'parameter_missing', message: '' })
+      const header = headerMediaPart(template, headerMedia).error
+      if (header) missing.header_media = header
     }
     let scheduledAt: string | null = null
     if (sendType === 'scheduled') {
@@ -251,7 +256,9 @@ export function SendMessagePanel({ contact: initialContact, onClose, onStarted, 
       team_id: team.id,
       send_type: sendType,
       ...(scheduledAt ? { scheduled_at: scheduledAt } : {}),
-      ...(free ? { text: text.trim() } : { template_id: template!.id, parameters: toParameters(template!, values) }),
+      ...(free
+        ? { text: text.trim() }
+        : { template_id: template!.id, parameters: toParameters(template!, values), header_media: headerMediaPart(template!, headerMedia).header_media }),
     }
     setBusy(true)
     setServerErrors([])
@@ -429,6 +436,13 @@ export function SendMessagePanel({ contact: initialContact, onClose, onStarted, 
               contact={contact}
               values={values}
               errors={paramErrors}
+              headerMedia={headerMedia}
+              onHeaderMedia={(v) => {
+                setHeaderMedia(v)
+                setClientErrors(({ header_media: _drop, ...rest }) => rest)
+                clearServer((f) => f === 'header_media')
+              }}
+              headerMediaError={errorAt('header_media')}
               onSubmit={() => {
                 if (!busy) void start()
               }}

@@ -6,6 +6,7 @@ import { initialValues, parameterErrors, toParameters } from '../lib/template'
 import { useSession } from '../state'
 import { Dialog } from './Dialog'
 import { ParametersForm } from './ParametersForm'
+import { headerMediaPart, type HeaderMediaValue } from './media/HeaderMedia'
 import { TemplatePicker } from './TemplatePicker'
 
 interface Props {
@@ -25,12 +26,15 @@ export function TemplateSendDialog({ conversation, onClose, onSent }: Props) {
   const [errors, setErrors] = useState<FieldError[]>([])
   const [formError, setFormError] = useState('')
   const [busy, setBusy] = useState(false)
+  const [headerMedia, setHeaderMedia] = useState<HeaderMediaValue | null>(null)
 
   async function send() {
     if (!template) return
     const missing = template.variables
       .filter((v) => !values[v]?.trim())
       .map((v) => ({ field: `parameters.${v}`, code: 'parameter_missing', message: '' }))
+    const header = headerMediaPart(template, headerMedia)
+    if (header.error) missing.push({ field: 'header_media', code: 'header_media', message: header.error })
     if (missing.length) {
       setErrors(missing)
       return
@@ -38,17 +42,20 @@ export function TemplateSendDialog({ conversation, onClose, onSent }: Props) {
     setBusy(true)
     setFormError('')
     try {
-      onSent(await api.postMessage(conversation.id, { template_id: template.id, parameters: toParameters(template, values) }))
+      onSent(await api.postMessage(conversation.id, { template_id: template.id, parameters: toParameters(template, values), header_media: header.header_media }))
     } catch (err) {
       setBusy(false)
       const fields = err instanceof ApiError ? err.fieldErrors : []
       setErrors(fields)
-      const unplaced = fields.filter((e) => !e.field.startsWith('parameters'))
+      const unplaced = fields.filter((e) => !e.field.startsWith('parameters') && e.field !== 'header_media')
       if (fields.length === 0) setFormError(problemText(err))
       else if (unplaced.length) setFormError(unplaced.map(fieldErrorText).join(' '))
     }
   }
 
+  const headerError = errors.find((e) => e.field === 'header_media')
+  // Client-side errors carry their text already; the server's are translated by code.
+  const headerMediaError = headerError && (headerError.code === 'header_media' ? headerError.message : fieldErrorText(headerError))
   const paramErrors = Object.fromEntries(
     Object.entries(parameterErrors(template, errors)).map(([v, fe]) => [v, fieldErrorText(fe)]),
   )
@@ -66,6 +73,7 @@ export function TemplateSendDialog({ conversation, onClose, onSent }: Props) {
               setTemplate(tpl)
               setValues(initialValues(tpl, user.name))
               setErrors([])
+              setHeaderMedia(null)
             }}
           />
         ) : (
@@ -75,6 +83,13 @@ export function TemplateSendDialog({ conversation, onClose, onSent }: Props) {
               contact={conversation.contact}
               values={values}
               errors={paramErrors}
+              headerMedia={headerMedia}
+              onHeaderMedia={(v) => {
+                setHeaderMedia(v)
+                setTyped(true)
+                setErrors((list) => list.filter((e) => e.field !== 'header_media'))
+              }}
+              headerMediaError={headerMediaError}
               onSubmit={() => {
                 if (!busy) void send()
               }}

@@ -33,10 +33,12 @@ describe('marketing consent', () => {
 })
 
 describe('templates that cannot be sent', () => {
-  it('says why on the card: a media header, before the parameters step', () => {
+  it('says why on the card: a location header, before the parameters step (image, video and document headers are filled there)', () => {
     const header = (format: string) => ({ category: 'UTILITY' as const, components: [{ type: 'HEADER', format }, { type: 'BODY', text: 'Olá' }] })
-    expect(unavailableReason(header('IMAGE'), null)).toMatch(/^Indisponível: o cabeçalho deste modelo tem imagem/)
-    expect(unavailableReason(header('document'), null)).toMatch(/^Indisponível/)
+    expect(unavailableReason(header('LOCATION'), null)).toMatch(/^Indisponível: o cabeçalho deste modelo tem uma localização/)
+    expect(unavailableReason(header('IMAGE'), null)).toBeNull()
+    expect(unavailableReason(header('document'), null)).toBeNull()
+    expect(unavailableReason(header('VIDEO'), null)).toBeNull()
     expect(unavailableReason(header('TEXT'), null)).toBeNull()
     expect(unavailableReason({ category: 'UTILITY', components: [{ type: 'BODY', text: 'Olá' }] }, null)).toBeNull()
   })

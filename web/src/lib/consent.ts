@@ -13,10 +13,10 @@ export function unavailableReason(
   tpl: Pick<Template, 'category'> & Partial<Pick<Template, 'components'>>,
   contact: Pick<Contact, 'marketing_opted_out'> | null | undefined,
 ): string | null {
-  // A media header (image, video, document, location) needs media this server cannot send yet:
-  // the start would end in 422 template_unsupported, so the card says so first.
+  // An image, video or document header is filled in "Parâmetros" (a file or a link); a location
+  // header has no input here: the start would end in 422 template_unsupported, so the card says so first.
   const header = tpl.components?.find((c) => c.type === 'HEADER')
-  if (header?.format && header.format.toUpperCase() !== 'TEXT') return t('template.unavailableMediaHeader')
+  if (header?.format && !['TEXT', 'IMAGE', 'VIDEO', 'DOCUMENT'].includes(header.format.toUpperCase())) return t('template.unavailableMediaHeader')
   if (contact?.marketing_opted_out && tpl.category === 'MARKETING') return t('template.unavailableOptedOut')
   return null
 }
