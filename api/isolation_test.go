@@ -166,6 +166,7 @@ func TestTenantIsolation(t *testing.T) {
 			{"PATCH /api/v1/channels/{id}", "/api/v1/channels/" + f.channel, map[string]any{"name": "Invadido", "active": false}, "channel_not_found"},
 			{"DELETE /api/v1/channels/{id}", "/api/v1/channels/" + f.spareChannel, nil, "channel_not_found"},
 			{"POST /api/v1/channels/{id}/templates/sync", "/api/v1/channels/" + f.channel + "/templates/sync", nil, "channel_not_found"},
+			{"POST /api/v1/channels/{id}/test", "/api/v1/channels/" + f.channel + "/test", nil, "channel_not_found"},
 			{"GET /api/v1/teams/{id}", "/api/v1/teams/" + f.team, nil, "team_not_found"},
 			{"PATCH /api/v1/teams/{id}", "/api/v1/teams/" + f.team, map[string]any{"name": "Invadido", "member_ids": []string{}}, "team_not_found"},
 			{"DELETE /api/v1/teams/{id}", "/api/v1/teams/" + f.team, nil, "team_not_found"},

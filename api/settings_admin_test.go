@@ -259,7 +259,10 @@ func TestRedeliverWebhook(t *testing.T) {
 		// Unknown delivery, another subscription's path, a bad id.
 		problem(t, env.Admin.Post("/api/v1/webhook-subscriptions/"+sub+"/deliveries/"+unknownID+"/redeliver", nil), http.StatusNotFound, "webhook_delivery_not_found")
 		problem(t, env.Admin.Post("/api/v1/webhook-subscriptions/"+sub+"/deliveries/nope/redeliver", nil), http.StatusNotFound, "webhook_delivery_not_found")
-		other := env.Admin.Post("/api/v1/webhook-subscriptions", map[string]any{"url": srv.URL, "events": []string{"message.updated"}}).Str("id")
+		// Another subscription, to a receiver of its own: its deliveries are not counted below.
+		elsewhere := httptest.NewServer(&flaky{})
+		t.Cleanup(elsewhere.Close)
+		other := env.Admin.Post("/api/v1/webhook-subscriptions", map[string]any{"url": elsewhere.URL, "events": []string{"message.updated"}}).Str("id")
 		problem(t, env.Admin.Post("/api/v1/webhook-subscriptions/"+other+"/deliveries/"+id+"/redeliver", nil), http.StatusNotFound, "webhook_delivery_not_found")
 		problem(t, env.Admin.Post("/api/v1/webhook-subscriptions/"+unknownID+"/deliveries/"+id+"/redeliver", nil), http.StatusNotFound, "webhook_subscription_not_found")
 

@@ -17,7 +17,6 @@ import {
   axeViolations,
   buildServer,
   ensureSpaBuilt,
-  freshArtifacts,
   launchChromium,
   log,
   shot,
@@ -157,7 +156,6 @@ async function wizard(p, { prefix, contactName, sendType = 'Iniciar atendimento'
 }
 
 before(async () => {
-  freshArtifacts()
   tmp = tempDir('atendimento-e2e-')
   await ensureSpaBuilt()
   const bin = await buildServer(tmp)

@@ -70,6 +70,12 @@ func (f *Fake) serveMedia(w http.ResponseWriter, req Request, parts []string) bo
 		_, _ = w.Write(m.data)
 		return true
 	case len(parts) == 2 && req.Method == http.MethodGet && !strings.HasSuffix(parts[1], "message_templates"):
+		f.mu.Lock()
+		_, phone := f.phones[parts[1]]
+		f.mu.Unlock()
+		if phone {
+			return false // GET /{phone-number-id}: "Testar conexão"
+		}
 		if r := f.checkAuth(req); r != nil {
 			f.write(w, req, *r)
 			return true
