@@ -17,7 +17,7 @@ async function withMariana(setup: (fake: FakeMediaApi) => void = () => {}) {
 
 const png = (name = 'comprovante.png', size = 2048) => new File([new Uint8Array(size)], name, { type: 'image/png' })
 const pdf = (name = 'boleto.pdf', size = 48_000) => new File([new Uint8Array(size)], name, { type: 'application/pdf' })
-const item = (text: string | RegExp) => screen.getByText(text).closest('li') as HTMLElement
+const item = (text: string | RegExp) => history().getByText(text).closest('li') as HTMLElement
 const history = () => within(screen.getByRole('list', { name: 'Mensagens' }))
 
 describe('media in the history', () => {
@@ -57,7 +57,7 @@ describe('media in the history', () => {
       msg = f.addMedia('cv-mariana', 'in', { id: 'md-foto', kind: 'image', mime_type: 'image/jpeg', status: 'pending', caption: 'Meu comprovante' })
     })
     expect(await screen.findByText('Imagem · Baixando…')).toBeInTheDocument()
-    expect(screen.getByText('Meu comprovante')).toBeInTheDocument()
+    expect(history().getByText('Meu comprovante')).toBeInTheDocument()
     act(() => fake.emit('message.updated', { ...msg!, updated_at: new Date(Date.now() + 1000).toISOString(), media: { ...msg!.media!, status: 'ready' } }))
     expect(await screen.findByRole('button', { name: 'Ver imagem em tamanho real: Meu comprovante' })).toBeInTheDocument()
     expect(screen.queryByText(/Baixando/)).not.toBeInTheDocument()
@@ -220,7 +220,7 @@ describe('attachments in the composer', () => {
     await user.upload(screen.getByLabelText('Anexar arquivo', { selector: 'input' }), new File([new Uint8Array(100)], 'audio.ogg', { type: 'audio/ogg' }))
     await user.type(screen.getByLabelText('Mensagem'), 'Ouça o áudio')
     await user.click(screen.getByRole('button', { name: 'Enviar' }))
-    await screen.findByText('Ouça o áudio')
+    await waitFor(() => expect(history().getByText('Ouça o áudio')).toBeInTheDocument())
     expect(fake.calls('POST', '/api/v1/conversations/cv-mariana/messages').map((r) => r.body)).toEqual([{ media_id: 'md-1' }, { text: 'Ouça o áudio' }])
   })
 })
@@ -258,7 +258,7 @@ describe('"Parâmetros" of a template with a media header', () => {
     expect(dialog.getByRole('radio', { name: 'Enviar arquivo' })).toBeChecked()
     // Submitting without a file: the error is at the header's field, nothing is sent.
     await user.click(dialog.getByRole('button', { name: 'Iniciar atendimento' }))
-    expect(await dialog.findByText('Este modelo precisa de um arquivo no cabeçalho: escolha um arquivo ou informe um link.')).toBeInTheDocument()
+    expect(await dialog.findByText('Este modelo tem imagem, vídeo ou documento no cabeçalho: envie o arquivo ou um link.')).toBeInTheDocument()
     expect(fake.calls('POST', '/api/v1/conversations')).toHaveLength(0)
 
     const chooser = dialog.getByLabelText('Escolher arquivo', { selector: 'input' })
@@ -295,7 +295,7 @@ describe('"Parâmetros" of a template with a media header', () => {
     fireEvent.change(dialog.getByLabelText('Escolher arquivo', { selector: 'input' }), { target: { files: [png('foto.png')] } })
     expect(await dialog.findByText('Arquivo pronto para enviar')).toBeInTheDocument()
     await user.click(dialog.getByRole('button', { name: 'Iniciar atendimento' }))
-    expect(await dialog.findByText('O arquivo do cabeçalho não é do tipo que o modelo pede.')).toBeInTheDocument()
+    expect(await dialog.findByText('O arquivo não é do tipo que o cabeçalho do modelo pede (imagem, vídeo ou documento).')).toBeInTheDocument()
     expect(fake.conversations.filter((c) => c.contact.id === 'ct-joao')).toHaveLength(0)
   })
 })
