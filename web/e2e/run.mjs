@@ -625,11 +625,10 @@ describe('Atendimento SPA against the real server', { concurrency: 1 }, () => {
     await visible(d.getByText(until))
     await d.getByRole('button', { name: 'Iniciar atendimento' }).click()
     await visible(d.getByRole('heading', { name: 'Modelo de mensagem' }))
-    // A template with an image header cannot be sent from here yet: its card says why.
+    // A template with an image header can be chosen (Parâmetros asks for the image).
     const media = d.getByRole('radio', { name: 'promo_com_imagem' })
     await visible(media)
-    assert.ok(await media.isDisabled(), 'a media-header template cannot be chosen')
-    await visible(d.locator('.template-card').filter({ has: page.getByRole('radio', { name: 'promo_com_imagem', exact: true }) }).getByText(/^Indisponível: o cabeçalho deste modelo tem imagem/))
+    assert.ok(!(await media.isDisabled()), 'an image-header template can be chosen')
     await d.getByRole('button', { name: 'Enviar mensagem de texto' }).click()
     await visible(d.getByRole('heading', { name: 'Mensagem de texto' }))
     await look(page, 'janela-aberta-texto-livre')
