@@ -15,7 +15,7 @@ type AccountRequest struct {
 	Name *string `json:"name" example:"Loja Exemplo"`
 	// DefaultRegion is the ISO 3166 region national phone numbers ("com DDD") are read in.
 	DefaultRegion *string `json:"default_region" example:"BR"`
-	// AutoCloseWaiting closes a waiting conversation whose contact has not replied within the server's waiting timeout.
+	// AutoCloseWaiting closes a waiting conversation whose contact has not replied within the account's waiting timeout.
 	AutoCloseWaiting *bool `json:"auto_close_waiting" example:"false"`
 	// OptOutKeywords replaces the replies that opt a contact out of marketing messages (1-20 keywords of at most 40 characters; compared ignoring case, accents and surrounding spaces and punctuation).
 	OptOutKeywords *[]string `json:"opt_out_keywords" example:"SAIR,PARAR,STOP,CANCELAR,DESCADASTRAR"`
@@ -31,6 +31,8 @@ type AccountRequest struct {
 	CloseReasons *[]string `json:"close_reasons" example:"Resolvido,Sem resposta,Venda realizada"`
 	// TimeZone is the IANA time zone the account's people work in (time_zone_invalid otherwise).
 	TimeZone *string `json:"time_zone" example:"America/Sao_Paulo"`
+	// WaitingTimeoutSeconds is the account's own waiting timeout: how long a conversation waits for the contact's first reply before it expires, in whole hours from 3600 (1 h) to 2592000 (30 days), or 0 for never (waiting_timeout_invalid otherwise). null returns the account to the server's default (WAITING_TIMEOUT).
+	WaitingTimeoutSeconds nullable[float64] `json:"waiting_timeout_seconds" swaggertype:"integer" extensions:"x-nullable" example:"86400"`
 } // @name AccountRequest
 
 func (r AccountRequest) input() account.Settings {
@@ -40,6 +42,12 @@ func (r AccountRequest) input() account.Settings {
 	if r.ExchangeRate.Set || r.ExchangeRateDate.Set {
 		in.ExchangeRate = &account.ExchangeRateInput{Clear: r.ExchangeRate.Set && r.ExchangeRate.Value == nil,
 			Rate: r.ExchangeRate.Value, Date: r.ExchangeRateDate.Value}
+	}
+	if w := r.WaitingTimeoutSeconds; w.Set {
+		in.WaitingTimeout = &account.WaitingTimeoutInput{Default: w.Value == nil}
+		if w.Value != nil {
+			in.WaitingTimeout.Seconds = *w.Value
+		}
 	}
 	return in
 }
@@ -63,8 +71,12 @@ type AccountResponse struct {
 	Name             string `json:"name" example:"Loja Exemplo"`
 	DefaultRegion    string `json:"default_region" example:"BR"`
 	AutoCloseWaiting bool   `json:"auto_close_waiting" example:"false"`
-	// WaitingTimeoutSeconds is how long a conversation waits for the contact's first reply before it expires (the server's WAITING_TIMEOUT; 0 = never).
+	// WaitingTimeoutSeconds is how long a conversation waits for the contact's first reply before it expires (0 = never): the account's own timeout, or the server's default when waiting_timeout_is_default.
 	WaitingTimeoutSeconds int64 `json:"waiting_timeout_seconds" example:"259200"`
+	// WaitingTimeoutIsDefault is true while the account follows the server's default waiting timeout (it set none of its own).
+	WaitingTimeoutIsDefault bool `json:"waiting_timeout_is_default" example:"true"`
+	// DefaultWaitingTimeoutSeconds is the server's default waiting timeout (WAITING_TIMEOUT; 0 = never).
+	DefaultWaitingTimeoutSeconds int64 `json:"default_waiting_timeout_seconds" example:"259200"`
 	// OptOutKeywords are the replies that opt a contact out of marketing messages.
 	OptOutKeywords []string `json:"opt_out_keywords" example:"SAIR,PARAR,STOP,CANCELAR,DESCADASTRAR"`
 	// OptInKeywords are the replies that opt a contact back in.
@@ -89,6 +101,10 @@ func (s *server) toAccount(a account.Account) AccountResponse {
 		OptOutConfirmation: a.OptOutConfirmation, CloseReasons: nonNil(a.CloseReasons), TimeZone: a.TimeZone, CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC()}
 	if r := a.ExchangeRate; r != nil {
 		out.ExchangeRate, out.ExchangeRateDate = &r.BRLPerUSD, &r.Date
+	}
+	out.DefaultWaitingTimeoutSeconds, out.WaitingTimeoutIsDefault = out.WaitingTimeoutSeconds, a.WaitingTimeout == nil
+	if w := a.WaitingTimeout; w != nil {
+		out.WaitingTimeoutSeconds = int64(*w / time.Second)
 	}
 	return out
 }

@@ -328,3 +328,54 @@ func TestAccountTimeZone(t *testing.T) {
 		require.Equal(t, "America/Manaus", env.Admin.Get("/api/v1/account").Str("time_zone"))
 	})
 }
+
+// TestAccountWaitingTimeout: an account may choose its own waiting timeout (whole hours from an
+// hour to 30 days, or 0 for never) or follow the server's (null); anything else is 422
+// waiting_timeout_invalid at the field, and nothing else of the request is saved.
+func TestAccountWaitingTimeout(t *testing.T) {
+	t.Parallel()
+	opts := apptest.Options{Configure: func(c *app.Config) { c.NoDispatcher, c.WaitingTimeout = true, 72*time.Hour }}
+	apptest.EachWith(t, opts, func(t *testing.T, env *apptest.Env) {
+		timeouts := func(r *apptest.Response) []any {
+			j := r.JSON()
+			return []any{j["waiting_timeout_seconds"], j["waiting_timeout_is_default"], j["default_waiting_timeout_seconds"]}
+		}
+		const server = float64(72 * 3600)
+		require.Equal(t, []any{server, true, server}, timeouts(env.Admin.Get("/api/v1/account")))
+
+		for _, bad := range []any{-3600, 1800, 3599, 5400, 3600.5, 31 * 86400, 30*86400 + 3600} {
+			r := env.Admin.Patch("/api/v1/account", map[string]any{"waiting_timeout_seconds": bad, "name": "Loja Nova"})
+			require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%v: %s", bad, r.Body)
+			require.Equal(t, "application/problem+json", r.Header.Get("Content-Type"))
+			require.Equal(t, []string{"waiting_timeout_seconds:waiting_timeout_invalid"}, r.FieldCodes(), bad)
+		}
+		a := env.Admin.Get("/api/v1/account")
+		require.Equal(t, "Loja Demo", a.Str("name"), "nothing saved half-way")
+		require.Equal(t, []any{server, true, server}, timeouts(a))
+
+		for _, c := range []struct {
+			set  any
+			want []any
+		}{
+			{3600, []any{float64(3600), false, server}},
+			{30 * 86400, []any{float64(30 * 86400), false, server}},
+			{0, []any{float64(0), false, server}}, // never: not the same as the default
+			{nil, []any{server, true, server}},
+			{2 * 86400, []any{float64(2 * 86400), false, server}},
+		} {
+			r := env.Admin.Patch("/api/v1/account", map[string]any{"waiting_timeout_seconds": c.set})
+			require.Equal(t, http.StatusOK, r.Status, string(r.Body))
+			require.Equal(t, c.want, timeouts(r), "%v", c.set)
+			require.Equal(t, c.want, timeouts(env.Admin.Get("/api/v1/account")), "%v", c.set)
+		}
+		// Another setting leaves the timeout alone.
+		r := env.Admin.Patch("/api/v1/account", map[string]any{"auto_close_waiting": true})
+		require.Equal(t, []any{float64(2 * 86400), false, server}, timeouts(r))
+
+		// Agents read it and cannot change it.
+		newUser(t, env, "wt-agent@example.com", "agent")
+		agent := env.Login("wt-agent@example.com", "first-password-1")
+		require.Equal(t, http.StatusOK, agent.Get("/api/v1/account").Status)
+		problem(t, agent.Patch("/api/v1/account", map[string]any{"waiting_timeout_seconds": 3600}), http.StatusForbidden, "forbidden")
+	})
+}

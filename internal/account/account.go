@@ -49,9 +49,12 @@ type Account struct {
 	// CloseReasons are the reasons an agent picks from when closing a conversation.
 	CloseReasons []string
 	// TimeZone is the IANA zone the account's people work in ("America/Sao_Paulo").
-	TimeZone  string
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	TimeZone string
+	// WaitingTimeout is the account's own waiting timeout (0: waits never expire); nil follows
+	// the server's WAITING_TIMEOUT.
+	WaitingTimeout *time.Duration
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }
 
 // User is an agent or admin who logs into the SPA.
@@ -137,8 +140,10 @@ type accountRow struct {
 	// CloseReasons is a JSON array of strings.
 	CloseReasons string
 	TimeZone     string
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// WaitingTimeoutSeconds is NULL to follow the server's WAITING_TIMEOUT, 0 for never.
+	WaitingTimeoutSeconds *int64
+	CreatedAt             time.Time
+	UpdatedAt             time.Time
 }
 
 func (accountRow) TableName() string { return "accounts" }
@@ -149,6 +154,10 @@ func (r accountRow) toAccount() Account {
 		CloseReasons: keywordList(r.CloseReasons), TimeZone: r.TimeZone, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 	if r.ExchangeRate != nil && r.ExchangeRateDate != nil {
 		a.ExchangeRate = &ExchangeRate{BRLPerUSD: *r.ExchangeRate, Date: *r.ExchangeRateDate}
+	}
+	if r.WaitingTimeoutSeconds != nil {
+		d := time.Duration(*r.WaitingTimeoutSeconds) * time.Second
+		a.WaitingTimeout = &d
 	}
 	return a
 }

@@ -34,6 +34,8 @@ type Settings struct {
 	CloseReasons *[]string
 	// TimeZone is an IANA time zone name ("America/Sao_Paulo").
 	TimeZone *string
+	// WaitingTimeout sets the account's own waiting timeout, or returns it to the server's.
+	WaitingTimeout *WaitingTimeoutInput
 }
 
 // DefaultTimeZone is a new account's time zone: Brasília time.
@@ -76,6 +78,17 @@ func (s *Service) UpdateCurrent(ctx context.Context, in Settings) (Account, erro
 	}
 	if in.AutoCloseWaiting != nil {
 		updates["auto_close_waiting"] = *in.AutoCloseWaiting
+	}
+	if in.WaitingTimeout != nil {
+		v, ff := parseWaitingTimeout(*in.WaitingTimeout)
+		f = append(f, ff...)
+		switch {
+		case len(ff) > 0:
+		case v == nil:
+			updates["waiting_timeout_seconds"] = nil // the server's default
+		default:
+			updates["waiting_timeout_seconds"] = *v
+		}
 	}
 	if in.TimeZone != nil {
 		if tz := strings.TrimSpace(*in.TimeZone); !validTimeZone(tz) {

@@ -189,13 +189,16 @@ func TestExpireWaitingDirectly(t *testing.T) {
 				return id == accountID, nil
 			}
 		}
+		// The server's default is an hour; no account has a timeout of its own.
+		hour := conversation.WaitingRules{Default: time.Hour}
+		later := time.Now().Add(time.Hour + time.Minute)
 		// Nothing has waited an hour yet.
-		done, err := svc.ExpireWaiting(ctx, time.Now().Add(-time.Hour), autoClose(other))
+		done, err := svc.ExpireWaiting(ctx, time.Now(), hour, autoClose(other))
 		require.NoError(t, err)
 		require.Empty(t, done)
 
-		// With the cut-off in the future every wait has run out: the demo account keeps them open.
-		done, err = svc.ExpireWaiting(ctx, time.Now().Add(time.Minute), autoClose(other))
+		// An hour and a minute later every wait has run out: the demo account keeps them open.
+		done, err = svc.ExpireWaiting(ctx, later, hour, autoClose(other))
 		require.NoError(t, err)
 		ids := map[string]bool{}
 		for _, d := range done {
@@ -206,16 +209,90 @@ func TestExpireWaitingDirectly(t *testing.T) {
 		require.True(t, ids[keep] && ids[closeID])
 		require.Equal(t, 1, asked[env.Demo.AccountID], "the account's setting is read once per sweep")
 		// Reported once: the next sweep finds nothing.
-		done, err = svc.ExpireWaiting(ctx, time.Now().Add(time.Minute), autoClose(other))
+		done, err = svc.ExpireWaiting(ctx, later, hour, autoClose(other))
 		require.NoError(t, err)
 		require.Empty(t, done)
 
 		// A new wait of an account that auto-closes is closed.
 		require.NoError(t, env.App.DB.Conn(ctx).Exec("UPDATE conversations SET waiting_since = ? WHERE id = ?", time.Now().UTC(), closeID).Error)
-		done, err = svc.ExpireWaiting(ctx, time.Now().Add(time.Minute), autoClose(env.Demo.AccountID))
+		done, err = svc.ExpireWaiting(ctx, later, hour, autoClose(env.Demo.AccountID))
 		require.NoError(t, err)
 		require.Equal(t, []conversation.Expired{{AccountID: env.Demo.AccountID, ConversationID: closeID, Closed: true}}, done)
 		require.Equal(t, "closed", env.Admin.Get("/api/v1/conversations/"+closeID).Str("status"))
 		require.Equal(t, "waiting", env.Admin.Get("/api/v1/conversations/"+keep).Str("status"))
+	})
+}
+
+// TestExpireWaitingPerAccount: each account's own waiting timeout decides when its waits expire,
+// shorter or longer than the server's default, or never; an account that set none follows the
+// default, and one account's rule never moves another's.
+func TestExpireWaitingPerAccount(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, env *apptest.Env) {
+		ctx := env.Ctx()
+		svc := env.App.Conversations
+		convID, _ := sandboxStart(t, env, "21 99876-1006")
+		other, otherKey := env.NewAccount("Outra")
+		never := func(context.Context, string) (bool, error) { return false, nil }
+		waitedFor := func(d time.Duration) {
+			t.Helper()
+			require.NoError(t, env.App.DB.Conn(ctx).Exec("UPDATE conversations SET waiting_since = ?, waiting_expired_at = NULL WHERE id = ?",
+				time.Now().UTC().Add(-d), convID).Error)
+		}
+		setOwn := func(c *apptest.Client, v any) {
+			t.Helper()
+			r := c.Patch("/api/v1/account", map[string]any{"waiting_timeout_seconds": v})
+			require.Equal(t, http.StatusOK, r.Status, string(r.Body))
+		}
+		// sweep runs a sweep with the accounts' rules and the server's default def, and reports
+		// whether the demo conversation's wait has expired (read back, so the app's own sweeper,
+		// which may run meanwhile, cannot change the answer).
+		sweep := func(def time.Duration) bool {
+			t.Helper()
+			own, err := env.App.Accounts.WaitingTimeouts(ctx)
+			require.NoError(t, err)
+			_, err = svc.ExpireWaiting(ctx, time.Now(), conversation.WaitingRules{Default: def, Accounts: own}, never)
+			require.NoError(t, err)
+			var n int64
+			require.NoError(t, env.App.DB.Conn(ctx).Table("conversations").Where("id = ? AND waiting_expired_at IS NOT NULL", convID).Count(&n).Error)
+			return n == 1
+		}
+		const def = 72 * time.Hour
+
+		// Another account's rule of an hour leaves the demo account on the default.
+		setOwn(env.Client(otherKey), 3600)
+		own, err := env.App.Accounts.WaitingTimeouts(ctx)
+		require.NoError(t, err)
+		require.Equal(t, time.Hour, own[other])
+		waitedFor(2 * time.Hour)
+		require.False(t, sweep(def), "two hours is within the server's 72 h")
+
+		// Its own hour: two hours of waiting have run out.
+		setOwn(env.Admin, 3600)
+		require.True(t, sweep(def), "the account's own hour was not applied")
+
+		// Longer than the default: 100 h. Two hours, and 80 h, are within it.
+		setOwn(env.Admin, 100*3600)
+		waitedFor(80 * time.Hour)
+		require.False(t, sweep(def), "80 h expired under the account's 100 h")
+		waitedFor(101 * time.Hour)
+		require.True(t, sweep(def))
+
+		// Never: not even after 30 days, whatever the server's default.
+		setOwn(env.Admin, 0)
+		waitedFor(31 * 24 * time.Hour)
+		require.False(t, sweep(def), "a wait expired on an account that chose never")
+		require.False(t, sweep(time.Hour))
+		// Back to the default (null): the 31 days have run out.
+		setOwn(env.Admin, nil)
+		require.True(t, sweep(def))
+
+		// With the server's default at never, an account's own timeout still applies.
+		setOwn(env.Admin, 3600)
+		waitedFor(2 * time.Hour)
+		require.True(t, sweep(0))
+		setOwn(env.Admin, nil)
+		waitedFor(2 * time.Hour)
+		require.False(t, sweep(0))
 	})
 }

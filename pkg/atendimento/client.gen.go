@@ -713,6 +713,11 @@ type Account struct {
 	// DefaultRegion Example: BR
 	DefaultRegion *string `json:"default_region,omitempty"`
 
+	// DefaultWaitingTimeoutSeconds DefaultWaitingTimeoutSeconds is the server's default waiting timeout (WAITING_TIMEOUT; 0 = never).
+	//
+	// Example: 259200
+	DefaultWaitingTimeoutSeconds *int `json:"default_waiting_timeout_seconds,omitempty"`
+
 	// ExchangeRate ExchangeRate is how many reais (BRL) one US dollar buys, set by an admin; estimates show reais with it. null when none is set.
 	//
 	// Example: 5.8
@@ -748,7 +753,12 @@ type Account struct {
 	TimeZone  *string `json:"time_zone,omitempty"`
 	UpdatedAt *string `json:"updated_at,omitempty"`
 
-	// WaitingTimeoutSeconds WaitingTimeoutSeconds is how long a conversation waits for the contact's first reply before it expires (the server's WAITING_TIMEOUT; 0 = never).
+	// WaitingTimeoutIsDefault WaitingTimeoutIsDefault is true while the account follows the server's default waiting timeout (it set none of its own).
+	//
+	// Example: true
+	WaitingTimeoutIsDefault *bool `json:"waiting_timeout_is_default,omitempty"`
+
+	// WaitingTimeoutSeconds WaitingTimeoutSeconds is how long a conversation waits for the contact's first reply before it expires (0 = never): the account's own timeout, or the server's default when waiting_timeout_is_default.
 	//
 	// Example: 259200
 	WaitingTimeoutSeconds *int `json:"waiting_timeout_seconds,omitempty"`
@@ -756,7 +766,7 @@ type Account struct {
 
 // AccountRequest defines model for AccountRequest.
 type AccountRequest struct {
-	// AutoCloseWaiting AutoCloseWaiting closes a waiting conversation whose contact has not replied within the server's waiting timeout.
+	// AutoCloseWaiting AutoCloseWaiting closes a waiting conversation whose contact has not replied within the account's waiting timeout.
 	//
 	// Example: false
 	AutoCloseWaiting *bool `json:"auto_close_waiting,omitempty"`
@@ -803,6 +813,11 @@ type AccountRequest struct {
 	//
 	// Example: America/Sao_Paulo
 	TimeZone *string `json:"time_zone,omitempty"`
+
+	// WaitingTimeoutSeconds WaitingTimeoutSeconds is the account's own waiting timeout: how long a conversation waits for the contact's first reply before it expires, in whole hours from 3600 (1 h) to 2592000 (30 days), or 0 for never (waiting_timeout_invalid otherwise). null returns the account to the server's default (WAITING_TIMEOUT).
+	//
+	// Example: 86400
+	WaitingTimeoutSeconds *int `json:"waiting_timeout_seconds,omitempty"`
 }
 
 // AssignRequest defines model for AssignRequest.

@@ -4,15 +4,16 @@ import (
 	"context"
 	"time"
 
+	"github.com/atendimento/atendimento/internal/conversation"
 	"github.com/atendimento/atendimento/internal/event"
 	"github.com/atendimento/atendimento/internal/worker"
 )
 
 // startJobs runs the periodic background work until ctx ends or Stop: the template sync of every
-// whatsapp_cloud channel (TEMPLATE_SYNC_INTERVAL), the sweeper that expires waits for a
-// first reply (WAITING_TIMEOUT) and the measure of the queues for /metrics (METRICS_INTERVAL).
-// A zero interval or timeout leaves the job off. The event log's retention sweep always runs
-// (NoEventLogSweep is for tests).
+// whatsapp_cloud channel (TEMPLATE_SYNC_INTERVAL), the sweeper that expires waits for a first
+// reply (each account's own timeout, or WAITING_TIMEOUT) and the measure of the queues for
+// /metrics (METRICS_INTERVAL). A zero interval leaves its job off. The waiting sweeper and the
+// event log's retention sweep always run (NoEventLogSweep is for tests).
 func (a *App) startJobs(ctx context.Context) {
 	if !a.Config.NoEventLogSweep {
 		a.every(ctx, eventLogSweep, a.sweepEventLog)
@@ -27,24 +28,41 @@ func (a *App) startJobs(ctx context.Context) {
 			}
 		})
 	}
-	if timeout := a.Config.WaitingTimeout; timeout > 0 {
-		a.every(ctx, sweepInterval(timeout), func(ctx context.Context) {
-			for ctx.Err() == nil {
-				done, err := a.Conversations.ExpireWaiting(ctx, a.clock.Now().Add(-timeout), a.Accounts.AutoClosesWaiting)
-				if err != nil {
-					if ctx.Err() == nil {
-						a.Log.Error("waiting sweep", "err", err.Error())
-					}
-					return
-				}
-				if len(done) > 0 {
-					a.Log.Info("waits expired", "conversations", len(done))
-				}
-				if len(done) < 500 {
-					return // a full batch means more may be due
-				}
+	// The waiting sweeper always runs: an account may choose a timeout of its own even when the
+	// server's WAITING_TIMEOUT is 0 (never). Accounts' timeouts are whole hours, so a minute apart
+	// is enough for them; a shorter server default sweeps more often.
+	timeout := a.Config.WaitingTimeout
+	if timeout <= 0 {
+		timeout = time.Hour
+	}
+	a.every(ctx, sweepInterval(timeout), a.sweepWaiting)
+}
+
+// sweepWaiting expires the waits for a first reply that ran out, each by its account's rule
+// (its own timeout, or the server's WAITING_TIMEOUT), a batch at a time.
+func (a *App) sweepWaiting(ctx context.Context) {
+	for ctx.Err() == nil {
+		own, err := a.Accounts.WaitingTimeouts(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				a.Log.Error("waiting sweep", "err", err.Error())
 			}
-		})
+			return
+		}
+		rules := conversation.WaitingRules{Default: a.Config.WaitingTimeout, Accounts: own}
+		done, err := a.Conversations.ExpireWaiting(ctx, a.clock.Now(), rules, a.Accounts.AutoClosesWaiting)
+		if err != nil {
+			if ctx.Err() == nil {
+				a.Log.Error("waiting sweep", "err", err.Error())
+			}
+			return
+		}
+		if len(done) > 0 {
+			a.Log.Info("waits expired", "conversations", len(done))
+		}
+		if len(done) < 500 {
+			return // a full batch means more may be due
+		}
 	}
 }
 

@@ -58,6 +58,55 @@ func TestWaitingSweepFollowsTheClock(t *testing.T) {
 	})
 }
 
+// The waiting sweep applies the account's own timeout: with the server's WAITING_TIMEOUT at 0
+// (never) the sweeper still runs, and an account that chose an hour sees its wait expire once
+// the clock has moved an hour, not before.
+func TestWaitingSweepAppliesTheAccountsTimeout(t *testing.T) {
+	eachOnFakeClock(t, func(c *app.Config) { c.WaitingTimeout = 0 }, func(t *testing.T, env *apptest.Env, fake *clock.Fake) {
+		r := env.Admin.Patch("/api/v1/account", map[string]any{"waiting_timeout_seconds": 3600})
+		require.Equal(t, http.StatusOK, r.Status, string(r.Body))
+		events := env.App.Events.Subscribe(env.Demo.AccountID)
+		defer events.Close()
+		d := env.Demo
+		phone, ch, team, tpl, now := "+5511987600002", d.ChannelID, d.TeamIDs[0], d.TemplateIDs["boas_vindas"], "now"
+		st, err := env.App.Conversations.Start(env.Ctx(), conversation.Actor{}, conversation.StartInput{Contact: &contact.Input{Phone: &phone},
+			ChannelID: &ch, TeamID: &team, SendType: &now, TemplateID: &tpl, Parameters: []byte(`{"nome":"Maria","atendente":"Ana"}`)})
+		require.NoError(t, err)
+		require.Equal(t, conversation.StatusWaiting, st.Conversation.Status)
+
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		expired := func() bool {
+			for {
+				select {
+				case e := <-events.Events():
+					if e.Kind == conversation.EventConversationWaitingExpired && e.ID == st.Conversation.ID {
+						return true
+					}
+				default:
+					return false
+				}
+			}
+		}
+		// Each run re-arms its sweeper's timer: the runs have ended once both timers wait again.
+		require.NoError(t, fake.WaitTimers(ctx, 2), "the sweepers (waits, event log) sleep on the clock")
+		fake.Advance(50 * time.Minute)
+		require.NoError(t, fake.WaitTimers(ctx, 2))
+		require.False(t, expired(), "the wait expired before the account's hour")
+		fake.Advance(12 * time.Minute)
+		for {
+			select {
+			case e := <-events.Events():
+				if e.Kind == conversation.EventConversationWaitingExpired && e.ID == st.Conversation.ID {
+					return
+				}
+			case <-ctx.Done():
+				t.Fatal("the wait did not expire after the account's hour")
+			}
+		}
+	})
+}
+
 // The API key rate limit refills on the configured clock.
 func TestAPIKeyRateFollowsTheClock(t *testing.T) {
 	eachOnFakeClock(t, func(c *app.Config) { c.APIKeyRate, c.APIKeyBurst = 1, 1 }, func(t *testing.T, env *apptest.Env, fake *clock.Fake) {
@@ -76,16 +125,16 @@ func TestEventLogSweepFollowsTheClock(t *testing.T) {
 	eachOnFakeClock(t, func(*app.Config) {}, func(t *testing.T, env *apptest.Env, fake *clock.Fake) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		require.NoError(t, fake.WaitTimers(ctx, 1), "the sweeper ran once and sleeps on the clock")
+		require.NoError(t, fake.WaitTimers(ctx, 2), "the sweepers (event log, waits) ran once and sleep on the clock")
 		env.App.Events.Publish(ctx, env.Demo.AccountID, conversation.EventConversationUpdated, env.Demo.ChannelID)
 		logged, err := env.App.Events.Since(ctx, env.Demo.AccountID, 0)
 		require.NoError(t, err)
 		require.Len(t, logged, 1)
 
-		// Each run re-arms the sweeper's timer: a run has ended once a timer is waiting again.
+		// Each run re-arms its sweeper's timer: the runs have ended once both timers wait again.
 		sweep := func(d time.Duration) {
 			fake.Advance(d)
-			require.NoError(t, fake.WaitTimers(ctx, 1))
+			require.NoError(t, fake.WaitTimers(ctx, 2))
 		}
 		sweep(event.Retention - time.Minute) // runs every 10 min (+10%): it ran, too early
 		got, err := env.App.Events.Since(ctx, env.Demo.AccountID, logged[0].Seq)

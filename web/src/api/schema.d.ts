@@ -5850,6 +5850,11 @@ export interface components {
             /** @example BR */
             default_region?: string;
             /**
+             * @description DefaultWaitingTimeoutSeconds is the server's default waiting timeout (WAITING_TIMEOUT; 0 = never).
+             * @example 259200
+             */
+            default_waiting_timeout_seconds?: number;
+            /**
              * @description ExchangeRate is how many reais (BRL) one US dollar buys, set by an admin; estimates show reais with it. null when none is set.
              * @example 5.8
              */
@@ -5894,14 +5899,19 @@ export interface components {
             time_zone?: string;
             updated_at?: string;
             /**
-             * @description WaitingTimeoutSeconds is how long a conversation waits for the contact's first reply before it expires (the server's WAITING_TIMEOUT; 0 = never).
+             * @description WaitingTimeoutIsDefault is true while the account follows the server's default waiting timeout (it set none of its own).
+             * @example true
+             */
+            waiting_timeout_is_default?: boolean;
+            /**
+             * @description WaitingTimeoutSeconds is how long a conversation waits for the contact's first reply before it expires (0 = never): the account's own timeout, or the server's default when waiting_timeout_is_default.
              * @example 259200
              */
             waiting_timeout_seconds?: number;
         };
         AccountRequest: {
             /**
-             * @description AutoCloseWaiting closes a waiting conversation whose contact has not replied within the server's waiting timeout.
+             * @description AutoCloseWaiting closes a waiting conversation whose contact has not replied within the account's waiting timeout.
              * @example false
              */
             auto_close_waiting?: boolean;
@@ -5960,6 +5970,11 @@ export interface components {
              * @example America/Sao_Paulo
              */
             time_zone?: string;
+            /**
+             * @description WaitingTimeoutSeconds is the account's own waiting timeout: how long a conversation waits for the contact's first reply before it expires, in whole hours from 3600 (1 h) to 2592000 (30 days), or 0 for never (waiting_timeout_invalid otherwise). null returns the account to the server's default (WAITING_TIMEOUT).
+             * @example 86400
+             */
+            waiting_timeout_seconds?: number | null;
         };
         AssignRequest: {
             /**

@@ -145,6 +145,7 @@ export const errorCodes = [
   'validation_failed',
   'variables_invalid',
   'verify_token_mismatch',
+  'waiting_timeout_invalid',
   'webhook_delivery_not_failed',
   'webhook_delivery_not_found',
   'webhook_subscription_not_found',

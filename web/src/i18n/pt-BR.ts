@@ -734,6 +734,7 @@ export const ptBR = {
   'error.text_not_allowed': 'Envie um modelo com parâmetros ou um texto, não os dois.',
   'error.text_required': 'Digite uma mensagem ou escolha um modelo.',
   'error.time_zone_invalid': 'Fuso horário inválido: escolha um da lista, como America/Sao_Paulo.',
+  'error.waiting_timeout_invalid': 'Tempo de espera inválido: use horas inteiras, de 1 hora a 30 dias, ou escolha "Nunca".',
   'error.unauthorized': 'Sua sessão expirou. Entre de novo.',
   'error.unknown_field': 'O pedido tem um campo desconhecido.',
   'error.url_invalid': 'Endereço inválido: use uma URL http ou https completa, com até 2048 caracteres.',
