@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,7 +13,10 @@ import (
 
 	"github.com/atendimento/atendimento/cmd/atendimento/app"
 	"github.com/atendimento/atendimento/cmd/atendimento/app/apptest"
+	"github.com/atendimento/atendimento/internal/contact"
+	"github.com/atendimento/atendimento/internal/conversation"
 	"github.com/atendimento/atendimento/internal/crmhook"
+	"github.com/atendimento/atendimento/internal/store"
 )
 
 // newUser creates a user through the API and returns its id.
@@ -377,5 +381,63 @@ func TestAccountWaitingTimeout(t *testing.T) {
 		agent := env.Login("wt-agent@example.com", "first-password-1")
 		require.Equal(t, http.StatusOK, agent.Get("/api/v1/account").Status)
 		problem(t, agent.Patch("/api/v1/account", map[string]any{"waiting_timeout_seconds": 3600}), http.StatusForbidden, "forbidden")
+	})
+}
+
+// TestDeleteTeamRacingAStart: a start that names the team, still in its transaction when the
+// team's deletion begins, is seen by the deletion's check (409, the conversation keeps its team)
+// instead of losing its team to the delete after the check said none was open.
+func TestDeleteTeamRacingAStart(t *testing.T) {
+	t.Parallel()
+	apptest.EachWith(t, noDispatcher, func(t *testing.T, env *apptest.Env) {
+		r := env.Admin.Post("/api/v1/teams", map[string]any{"name": "Corrida", "channel_ids": []string{env.Demo.ChannelID}})
+		require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
+		team := r.Str("id")
+
+		inserted, release := make(chan string), make(chan struct{})
+		txDone := make(chan error, 1)
+		go func() {
+			txDone <- env.App.DB.InTx(env.Ctx(), func(ctx context.Context) error {
+				phone, ch, tpl, now := "+5511955550303", env.Demo.ChannelID, env.Demo.TemplateIDs["boas_vindas"], "now"
+				st, err := env.App.Conversations.Start(ctx, conversation.Actor{}, conversation.StartInput{Contact: &contact.Input{Phone: &phone},
+					ChannelID: &ch, TeamID: &team, SendType: &now, TemplateID: &tpl, Parameters: []byte(`{"nome":"Maria","atendente":"Ana"}`)})
+				if err != nil {
+					close(inserted)
+					return err
+				}
+				inserted <- st.Conversation.ID
+				<-release
+				return nil
+			})
+		}()
+		conv, ok := <-inserted
+		if !ok {
+			t.Fatalf("the start failed: %v", <-txDone)
+		}
+
+		deleted := make(chan *apptest.Response, 1)
+		go func() { deleted <- env.Admin.Delete("/api/v1/teams/" + team) }()
+		// The deletion must be waiting for the start's transaction before it commits.
+		if env.App.DB.Dialect() == store.Postgres {
+			require.Eventually(t, func() bool {
+				var n int64
+				require.NoError(t, env.App.DB.Conn(context.Background()).Raw(`SELECT count(*) FROM pg_stat_activity
+					WHERE wait_event_type = 'Lock' AND query LIKE '%FROM "teams"%FOR UPDATE%'`).Scan(&n).Error)
+				return n > 0
+			}, 10*time.Second, 10*time.Millisecond, "the deletion does not wait on the team's row")
+		} else {
+			// SQLite's wait for its write lock is inside the driver, out of sight: give the
+			// deletion time to reach it (the outcome must be the same if it has not).
+			time.Sleep(300 * time.Millisecond)
+		}
+		close(release)
+		require.NoError(t, <-txDone)
+
+		r = <-deleted
+		problem(t, r, http.StatusConflict, "team_has_open_conversations")
+		require.EqualValues(t, 1, r.JSON()["open_conversations"])
+		c := env.Admin.Get("/api/v1/conversations/" + conv)
+		require.Equal(t, team, c.Str("team_id"), "the open conversation lost its team")
+		require.Equal(t, http.StatusOK, env.Admin.Get("/api/v1/teams/"+team).Status)
 	})
 }

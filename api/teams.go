@@ -140,17 +140,22 @@ func (s *server) updateTeam(c echo.Context) error {
 //	@Router			/api/v1/teams/{id} [delete]
 func (s *server) deleteTeam(c echo.Context) error {
 	return deleted(c, func(ctx context.Context, id string) error {
-		t, err := s.Teams.Get(ctx, id)
-		if err != nil {
-			return err
+		// The count and the delete share one transaction with the team's row locked: a start
+		// that names the team waits for it, and then finds the team gone.
+		inUse := func(ctx context.Context) error {
+			open, err := s.Conversations.OpenInTeam(ctx, id)
+			if err != nil {
+				return err
+			}
+			if open > 0 {
+				return errTeamInUse.With("open_conversations", open)
+			}
+			return nil
 		}
-		open, err := s.Conversations.OpenInTeam(ctx, t.ID)
-		if err != nil {
-			return err
-		}
-		if open > 0 {
-			return apperr.Conflict("team_has_open_conversations", "the team has open conversations: close them first").With("open_conversations", open)
-		}
-		return s.Teams.Delete(ctx, t.ID)
+		return s.Teams.Delete(ctx, id, inUse, errTeamInUse)
 	})
 }
+
+// errTeamInUse refuses to delete a team that open conversations (or a write racing the delete)
+// still refer to.
+var errTeamInUse = apperr.Conflict("team_has_open_conversations", "the team has open conversations: close them first")

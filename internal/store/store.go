@@ -26,6 +26,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 	"gorm.io/gorm/logger"
 
 	"github.com/atendimento/atendimento/internal/apperr"
@@ -314,6 +315,23 @@ func Translate(err error, notFound, conflict *apperr.Error) error {
 // IsDuplicate reports whether err is a unique-constraint violation.
 func IsDuplicate(err error) bool { return errors.Is(err, gorm.ErrDuplicatedKey) }
 
+// IsForeignKey reports whether err is a foreign-key violation, on either engine: a row refers
+// to one that is gone (or is about to be, in a transaction that committed first), or a delete
+// left rows referring to it.
+func IsForeignKey(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, gorm.ErrForeignKeyViolated) {
+		return true
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "23503" // foreign_key_violation
+	}
+	return strings.Contains(err.Error(), "FOREIGN KEY constraint failed") // SQLite, untranslated
+}
+
 // IsNotFound reports whether err is GORM's record-not-found.
 func IsNotFound(err error) bool { return errors.Is(err, gorm.ErrRecordNotFound) }
 
@@ -476,6 +494,33 @@ func (d *DB) MissingIDs(ctx context.Context, table string, ids []string) ([]stri
 		}
 	}
 	return missing, nil
+}
+
+// LockRow locks the context's account's row id of table for the rest of the context's
+// transaction, and reports whether it exists. On Postgres it is SELECT … FOR UPDATE, which also
+// waits for (and then holds off) transactions inserting rows that refer to it through a foreign
+// key; on SQLite a no-op UPDATE takes the database's single write lock at once, so the rest of
+// the transaction cannot lose a race it would only see at commit.
+func (d *DB) LockRow(ctx context.Context, table, id string) (bool, error) {
+	if !ValidID(id) {
+		return false, nil
+	}
+	var n int64
+	if d.dialect == Postgres {
+		var ids []string
+		err := d.Tenant(ctx, table).Where(table+".id = ?", id).Clauses(clause.Locking{Strength: "UPDATE"}).Pluck("id", &ids).Error
+		n = int64(len(ids))
+		if err != nil {
+			return false, Translate(err, nil, nil)
+		}
+	} else {
+		res := d.Tenant(ctx, table).Where(table+".id = ?", id).Update("id", gorm.Expr("id"))
+		if res.Error != nil {
+			return false, Translate(res.Error, nil, nil)
+		}
+		n = res.RowsAffected
+	}
+	return n > 0, nil
 }
 
 // globalLock is the Postgres advisory lock key for installation-wide one-time work (bootstrap).

@@ -40,3 +40,19 @@ func TestTenantRequiresAccount(t *testing.T) {
 	err := db.Tenant(context.Background(), "contacts").Find(&rows).Error
 	require.ErrorIs(t, err, store.ErrNoAccount)
 }
+
+// IsForeignKey recognises a foreign-key violation on both engines, and nothing else.
+func TestIsForeignKey(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		acc := store.NewID()
+		require.NoError(t, db.Conn(ctx).Exec("INSERT INTO accounts (id, name, default_region, created_at, updated_at) VALUES (?, 'A', 'BR', ?, ?)", acc, store.Now(), store.Now()).Error)
+		err := db.Conn(ctx).Exec("INSERT INTO team_members (account_id, team_id, user_id) VALUES (?, ?, ?)", acc, store.NewID(), store.NewID()).Error
+		require.Error(t, err)
+		require.True(t, store.IsForeignKey(err), "%v", err)
+		dup := db.Conn(ctx).Exec("INSERT INTO accounts (id, name, default_region, created_at, updated_at) VALUES (?, 'A', 'BR', ?, ?)", acc, store.Now(), store.Now()).Error
+		require.Error(t, dup)
+		require.False(t, store.IsForeignKey(dup), "%v", dup)
+		require.False(t, store.IsForeignKey(nil))
+	})
+}

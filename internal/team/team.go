@@ -271,12 +271,31 @@ func (s *Service) Update(ctx context.Context, id string, in Input) (Team, error)
 	return s.Get(ctx, id)
 }
 
-// Delete removes a team; its conversations keep their history without a team.
-func (s *Service) Delete(ctx context.Context, id string) error {
-	if _, err := s.Get(ctx, id); err != nil {
-		return err
+// Delete removes a team; its conversations keep their history without a team. inUse, when not
+// nil, may refuse the deletion (open conversations that would lose their team): it runs in the
+// same transaction, with the team's row locked, so nothing that refers to the team can be added
+// between its answer and the delete. A write that referred to the team and lost the race (a
+// foreign-key violation at the delete) is refused with conflict, not reported as a failure.
+func (s *Service) Delete(ctx context.Context, id string, inUse func(ctx context.Context) error, conflict *apperr.Error) error {
+	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		found, err := s.db.LockRow(ctx, "teams", id)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return ErrNotFound
+		}
+		if inUse != nil {
+			if err := inUse(ctx); err != nil {
+				return err
+			}
+		}
+		return s.db.Tenant(ctx, "teams").Where("id = ?", id).Delete(&row{}).Error
+	})
+	if store.IsForeignKey(err) && conflict != nil {
+		return conflict
 	}
-	return store.Translate(s.db.Tenant(ctx, "teams").Where("id = ?", id).Delete(&row{}).Error, nil, nil)
+	return store.Translate(err, nil, nil)
 }
 
 // Exists reports whether id is a team of the account.
