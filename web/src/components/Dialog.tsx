@@ -12,7 +12,8 @@ interface Props {
   subtitle?: string
   /**
    * Something typed would be lost: Escape, a click outside, × and the browser's Back ask before
-   * closing. Buttons of the dialog's own (Cancelar, a submit) close without asking.
+   * closing, and a reload or closing the tab makes the browser ask (beforeunload). Buttons of
+   * the dialog's own (Cancelar, a submit) close without asking.
    */
   dirty?: boolean
 }
@@ -44,6 +45,17 @@ export function Dialog({ title, onClose, children, variant = 'center', subtitle,
     else closeRef.current()
   }, [])
   useBackCloses(requestClose)
+
+  // A reload, a closed tab or a typed address would lose what was typed too: the browser asks.
+  useEffect(() => {
+    if (!dirty) return
+    const onBeforeUnload = (e: BeforeUnloadEvent) => {
+      e.preventDefault()
+      e.returnValue = '' // older browsers ask only when it is set
+    }
+    window.addEventListener('beforeunload', onBeforeUnload)
+    return () => window.removeEventListener('beforeunload', onBeforeUnload)
+  }, [dirty])
 
   useEffect(() => {
     const previous = document.activeElement as HTMLElement | null

@@ -66,7 +66,8 @@ export default function AccountSettings() {
           <dd>{data.time_zone}</dd>
           <dt>{t('account.waitingTimeout')}</dt>
           <dd>
-            {duration(data.waiting_timeout_seconds)} <span className="muted small">{t('account.waitingServer')}</span>
+            {duration(data.waiting_timeout_seconds)}{' '}
+            {data.waiting_timeout_is_default && <span className="muted small">{t('account.waitingServer')}</span>}
           </dd>
           <dt>{t('account.autoClose')}</dt>
           <dd>{data.auto_close_waiting ? t('account.autoCloseOn') : t('account.autoCloseOff')}</dd>
@@ -92,7 +93,27 @@ export default function AccountSettings() {
   )
 }
 
-const FIELDS = ['name', 'default_region', 'time_zone', 'auto_close_waiting', 'exchange_rate', 'exchange_rate_date'] as const
+const FIELDS = ['name', 'default_region', 'time_zone', 'waiting_timeout_seconds', 'auto_close_waiting', 'exchange_rate', 'exchange_rate_date'] as const
+
+type WaitingMode = 'default' | 'never' | 'hours' | 'days'
+
+/** The form's view of the account's waiting timeout: the server's, never, or an amount of hours or days. */
+function waitingForm(a: Pick<Account, 'waiting_timeout_seconds' | 'waiting_timeout_is_default'>): { waiting_mode: WaitingMode; waiting_amount: string } {
+  const s = a.waiting_timeout_seconds
+  if (a.waiting_timeout_is_default) return { waiting_mode: 'default', waiting_amount: '' }
+  if (s <= 0) return { waiting_mode: 'never', waiting_amount: '' }
+  if (s % 86400 === 0) return { waiting_mode: 'days', waiting_amount: String(s / 86400) }
+  return { waiting_mode: 'hours', waiting_amount: String(Math.round(s / 3600)) }
+}
+
+/** What PATCH takes for the form's choice: null (the server's), 0 (never), seconds; undefined when the amount is not a whole number. */
+function waitingSeconds(mode: WaitingMode, amount: string): number | null | undefined {
+  if (mode === 'default') return null
+  if (mode === 'never') return 0
+  const n = amount.trim()
+  if (!/^\d+$/.test(n)) return undefined
+  return Number(n) * (mode === 'days' ? 86400 : 3600)
+}
 
 function AccountForm({ account, onClose, onSaved }: { account: Account; onClose: () => void; onSaved: () => void }) {
   const initial = {
@@ -102,6 +123,7 @@ function AccountForm({ account, onClose, onSaved }: { account: Account; onClose:
     auto_close_waiting: account.auto_close_waiting,
     exchange_rate: account.exchange_rate ? String(account.exchange_rate).replace('.', ',') : '',
     exchange_rate_date: account.exchange_rate_date ?? '',
+    ...waitingForm(account),
   }
   const [form, setForm] = useState(initial)
   const [saving, setSaving] = useState(false)
@@ -117,6 +139,15 @@ function AccountForm({ account, onClose, onSaved }: { account: Account; onClose:
     if (form.default_region !== initial.default_region) body.default_region = form.default_region
     if (form.time_zone !== initial.time_zone) body.time_zone = form.time_zone
     if (form.auto_close_waiting !== initial.auto_close_waiting) body.auto_close_waiting = form.auto_close_waiting
+    if (form.waiting_mode !== initial.waiting_mode || form.waiting_amount !== initial.waiting_amount) {
+      const seconds = waitingSeconds(form.waiting_mode, form.waiting_amount)
+      if (seconds === undefined) {
+        server.clear()
+        server.set('waiting_timeout_seconds', errorText('waiting_timeout_invalid'))
+        return
+      }
+      body.waiting_timeout_seconds = seconds
+    }
     if (form.exchange_rate !== initial.exchange_rate || form.exchange_rate_date !== initial.exchange_rate_date) {
       const rate = form.exchange_rate.trim()
       // An empty rate clears it; a comma is the Brazilian decimal mark ("5,80"; "5.80" too).
@@ -160,7 +191,30 @@ function AccountForm({ account, onClose, onSaved }: { account: Account; onClose:
           options={timeZones(form.time_zone).map((z) => ({ value: z, label: z.replace(/_/g, ' ') }))}
           error={server.errors.time_zone}
         />
-        <p className="muted small">{t('account.waitingExplained', { duration: duration(account.waiting_timeout_seconds) })}</p>
+        <SelectField
+          label={t('account.waitingTimeout')}
+          hint={t('account.waitingHint')}
+          value={form.waiting_mode}
+          onChange={(m) => setForm({ ...form, waiting_mode: m as WaitingMode, waiting_amount: m === 'hours' || m === 'days' ? form.waiting_amount || (m === 'days' ? '3' : '72') : '' })}
+          options={[
+            { value: 'default', label: t('account.waitingDefault', { duration: duration(account.default_waiting_timeout_seconds) }) },
+            { value: 'never', label: t('account.waitingNeverOption') },
+            { value: 'hours', label: t('account.waitingHours') },
+            { value: 'days', label: t('account.waitingDays') },
+          ]}
+          error={form.waiting_mode === 'default' || form.waiting_mode === 'never' ? server.errors.waiting_timeout_seconds : undefined}
+        />
+        {(form.waiting_mode === 'hours' || form.waiting_mode === 'days') && (
+          <Field
+            label={form.waiting_mode === 'days' ? t('account.waitingAmountDays') : t('account.waitingAmountHours')}
+            inputMode="numeric"
+            hint={t('account.waitingAmountHint')}
+            value={form.waiting_amount}
+            onChange={(e) => setForm({ ...form, waiting_amount: e.target.value })}
+            error={server.errors.waiting_timeout_seconds}
+          />
+        )}
+        <p className="muted small">{t('account.waitingExplainedAccount')}</p>
         <label className="checkbox field">
           <input type="checkbox" checked={form.auto_close_waiting} onChange={(e) => setForm({ ...form, auto_close_waiting: e.target.checked })} />
           <span>{t('account.autoCloseLabel')}</span>

@@ -243,6 +243,8 @@ export class FakeApi {
     time_zone: 'America/Sao_Paulo',
     auto_close_waiting: false,
     waiting_timeout_seconds: 259200,
+    waiting_timeout_is_default: true,
+    default_waiting_timeout_seconds: 259200,
     opt_out_keywords: ['SAIR', 'PARAR', 'STOP', 'CANCELAR', 'DESCADASTRAR'],
     opt_in_keywords: ['VOLTAR'],
     opt_out_confirmation: '',
