@@ -328,6 +328,52 @@ describe('Configurações (admin): Equipes, Atendentes, Chaves de API, Webhooks,
     assert.equal(acc.auto_close_waiting, true)
   })
 
+  test('Conta: the waiting timeout, the server error at its field; a reload asks while unsaved', async () => {
+    await section(page, 'Conta')
+    await visible(page.getByText('(definido pelo servidor: WAITING_TIMEOUT)'))
+    await page.getByRole('button', { name: 'Editar' }).click()
+    const d = dialog(page, 'Editar conta')
+    await d.getByLabel('Espera pela resposta').selectOption('days')
+    await field(d, 'Dias de espera').fill('31')
+    await d.getByRole('button', { name: 'Salvar' }).click()
+    await errorAt(field(d, 'Dias de espera'), 'Tempo de espera inválido')
+    await lookBoth(page, 'conta-espera-erro')
+    assert.equal((await server.api('/account')).waiting_timeout_is_default, true, 'nothing saved')
+
+    // Unsaved: a reload makes the browser ask (beforeunload); staying keeps what was typed.
+    let asked = ''
+    const onDialog = (dlg) => {
+      asked = dlg.type()
+      void dlg.dismiss()
+    }
+    page.on('dialog', onDialog)
+    await page.reload({ timeout: 2000 }).catch(() => {})
+    page.off('dialog', onDialog)
+    assert.equal(asked, 'beforeunload', 'a reload with unsaved changes did not ask')
+    await visible(field(d, 'Dias de espera'))
+
+    await field(d, 'Dias de espera').fill('2')
+    await d.getByRole('button', { name: 'Salvar' }).click()
+    await hidden(d)
+    await visible(page.getByText('2 dia(s)'))
+    const acc = await server.api('/account')
+    assert.equal(acc.waiting_timeout_seconds, 2 * 86400)
+    assert.equal(acc.waiting_timeout_is_default, false)
+
+    // "Nunca", then back to the server's default.
+    await page.getByRole('button', { name: 'Editar' }).click()
+    await d.getByLabel('Espera pela resposta').selectOption('never')
+    await d.getByRole('button', { name: 'Salvar' }).click()
+    await hidden(d)
+    assert.equal((await server.api('/account')).waiting_timeout_seconds, 0)
+    await page.getByRole('button', { name: 'Editar' }).click()
+    await d.getByLabel('Espera pela resposta').selectOption('default')
+    await d.getByRole('button', { name: 'Salvar' }).click()
+    await hidden(d)
+    assert.equal((await server.api('/account')).waiting_timeout_is_default, true)
+    await visible(page.getByText('(definido pelo servidor: WAITING_TIMEOUT)'))
+  })
+
   test('no page error', () => {
     assert.deepEqual(pageErrors, [])
   })
