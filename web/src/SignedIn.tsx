@@ -1,5 +1,6 @@
 import type { Session } from './api'
 import { Workspace } from './components/Workspace'
+import { AccountZoneProvider } from './i18n/zone'
 import { useRoute } from './lib/hooks'
 import { Settings } from './settings/Settings'
 import { DirectoryProvider, LiveProvider, SessionProvider } from './state'
@@ -8,11 +9,13 @@ import { DirectoryProvider, LiveProvider, SessionProvider } from './state'
 export default function SignedIn({ session, logout }: { session: Session; logout: () => void }) {
   return (
     <SessionProvider value={{ user: session.user, logout }}>
-      <LiveProvider>
-        <DirectoryProvider>
-          <Screen />
-        </DirectoryProvider>
-      </LiveProvider>
+      <AccountZoneProvider>
+        <LiveProvider>
+          <DirectoryProvider>
+            <Screen />
+          </DirectoryProvider>
+        </LiveProvider>
+      </AccountZoneProvider>
     </SessionProvider>
   )
 }

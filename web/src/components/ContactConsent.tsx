@@ -1,6 +1,7 @@
 import { useEffect, useId, useRef, useState } from 'react'
 import { api, ApiError, type ConsentEntry, type Contact } from '../api'
 import { formatDayTime } from '../i18n/format'
+import { useAccountZone } from '../i18n/zone'
 import { t } from '../i18n/pt-BR'
 import { consentLine } from '../lib/consent'
 import { fieldErrorText, problemText } from '../lib/errors'
@@ -19,6 +20,7 @@ interface Props {
  * own change (opt out / opt back in) after a confirmation.
  */
 export function ContactConsent({ contact, onChange, error }: Props) {
+  const zone = useAccountZone()
   const ids = useId()
   const [historyOpen, setHistoryOpen] = useState(false)
   const [confirming, setConfirming] = useState(false)
@@ -76,7 +78,7 @@ export function ContactConsent({ contact, onChange, error }: Props) {
       </span>
       <p className="consent-line" aria-live="polite">
         <span className="consent-dot" aria-hidden="true" />
-        {consentLine(contact)}
+        {consentLine(contact, zone)}
       </p>
       {error && (
         <p className="field-error" role="alert">
@@ -138,6 +140,7 @@ export function ContactConsent({ contact, onChange, error }: Props) {
 }
 
 function ConsentHistory({ contact, version }: { contact: Contact; version: number }) {
+  const zone = useAccountZone()
   const [state, setState] = useState<{ key: string; items: ConsentEntry[] } | null>(null)
   const [loadError, setLoadError] = useState('')
   const key = `${contact.id}|${version}|${contact.marketing_consent_at ?? ''}`
@@ -172,7 +175,7 @@ function ConsentHistory({ contact, version }: { contact: Contact; version: numbe
         <li key={e.id}>
           <strong>{e.opted_out ? t('consent.entry.optedOut') : t('consent.entry.optedIn')}</strong>{' '}
           <span className="muted">
-            {t('consent.entry.line', { date: formatDayTime(e.at), source: t(`consent.source.${e.source}` as const) })}
+            {t('consent.entry.line', { date: formatDayTime(e.at, zone), source: t(`consent.source.${e.source}` as const) })}
           </span>
           {e.detail && <span className="consent-detail">“{e.detail}”</span>}
         </li>

@@ -1,6 +1,7 @@
 import { useEffect, useId, useState, type FormEvent } from 'react'
 import { api, ApiError, type Contact, type Conversation, type FieldError, type Message } from '../api'
 import { formatDateTime, formatPhone } from '../i18n/format'
+import { useAccountZone } from '../i18n/zone'
 import { t } from '../i18n/pt-BR'
 import { byField, fieldErrorText, problemText } from '../lib/errors'
 import { conversationHref } from '../lib/hooks'
@@ -18,6 +19,7 @@ interface Props {
  * conversations on every channel, and the internal notes written about them.
  */
 export function ContactPanel({ contact, currentId, onChange }: Props) {
+  const zone = useAccountZone()
   const { channelName, userName } = useDirectory()
   const id = useId()
   const [editing, setEditing] = useState(false)
@@ -139,7 +141,7 @@ export function ContactPanel({ contact, currentId, onChange }: Props) {
               <a href={conversationHref(c.id)}>
                 {channelName(c.channel_id)} · {t(`status.${c.status}` as const)}
               </a>
-              <span className="muted small"> {formatDateTime(c.updated_at ?? c.created_at)}</span>
+              <span className="muted small"> {formatDateTime(c.updated_at ?? c.created_at, zone)}</span>
             </li>
           ))}
         </ul>
@@ -154,7 +156,7 @@ export function ContactPanel({ contact, currentId, onChange }: Props) {
             <li key={n.id} className="contact-note">
               <p>{n.text}</p>
               <p className="muted small">
-                {n.author_name || userName(n.author_id)} · {formatDateTime(n.created_at)}
+                {n.author_name || userName(n.author_id)} · {formatDateTime(n.created_at, zone)}
               </p>
             </li>
           ))}

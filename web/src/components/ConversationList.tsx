@@ -1,6 +1,7 @@
 import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react'
 import type { Conversation } from '../api'
 import { formatDateTime, formatPhone, formatRemaining } from '../i18n/format'
+import { useAccountZone } from '../i18n/zone'
 import { t } from '../i18n/pt-BR'
 import { NO_FILTER, TABS, type Tab } from '../lib/desk'
 import { conversationHref, useNow } from '../lib/hooks'
@@ -9,10 +10,10 @@ import { useDirectory, useSession } from '../state'
 import { AlertSwitches } from './AlertSwitches'
 
 /** The line under a row: schedule, waiting, or the time left in the 24 h window. */
-function windowLine(c: Conversation, now: number): string {
+function windowLine(c: Conversation, now: number, zone: string): string {
   switch (c.status) {
     case 'scheduled':
-      return c.scheduled_at ? t('row.scheduledFor', { date: formatDateTime(c.scheduled_at) }) : ''
+      return c.scheduled_at ? t('row.scheduledFor', { date: formatDateTime(c.scheduled_at, zone) }) : ''
     case 'waiting':
       return t('row.window.waiting')
     case 'active': {
@@ -43,6 +44,7 @@ interface Props {
  * unread; a search by contact name or phone; rows a page at a time ("Carregar mais").
  */
 export function ConversationList({ desk, selectedId, onNewConversation, onQuickReplies }: Props) {
+  const zone = useAccountZone()
   const { user } = useSession()
   const { channelName, teamName, userName } = useDirectory()
   const now = useNow()
@@ -161,7 +163,7 @@ export function ConversationList({ desk, selectedId, onNewConversation, onQuickR
                     <span className="row-meta">
                       {channelName(c.channel_id)} · {teamName(c.team_id)} · {who(c)}
                     </span>
-                    <span className="row-window">{windowLine(c, now)}</span>
+                    <span className="row-window">{windowLine(c, now, zone)}</span>
                   </a>
                 </li>
               )

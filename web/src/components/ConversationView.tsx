@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useId, useRef, useState, type FormEvent } from 'react'
 import { api, ApiError, type Conversation, type Message } from '../api'
 import { formatDateTime, formatPhone, formatRemaining, formatTime } from '../i18n/format'
+import { useAccountZone } from '../i18n/zone'
 import { errorText, t } from '../i18n/pt-BR'
 import { problemText } from '../lib/errors'
 import { fresher, fresherMessage, mergeFetched } from '../lib/fresh'
@@ -396,13 +397,14 @@ export function ConversationView({ id, onChanged, autoFocus, onFocused }: Props)
 }
 
 function Banner(props: { conv: Conversation; now: number; open: boolean; failedReason?: string; contactName: string }) {
+  const zone = useAccountZone()
   const { conv } = props
   switch (conv.status) {
     case 'scheduled':
       return (
         <div className="banner banner-info" role="status">
           <strong>{t('conversation.scheduledTitle')}</strong>
-          <p>{t('conversation.scheduledBody', { date: formatDateTime(conv.scheduled_at) })}</p>
+          <p>{t('conversation.scheduledBody', { date: formatDateTime(conv.scheduled_at, zone) })}</p>
         </div>
       )
     case 'waiting':
@@ -436,6 +438,7 @@ function shorten(s: string, n = 40): string {
 }
 
 function MessageItem({ item, contactName, onWithdraw }: { item: HistoryItem; contactName: string; onWithdraw?: () => void }) {
+  const zone = useAccountZone()
   const { m, at, released } = item
   const text = m.rendered_text || m.text || ''
   const inbound = m.direction === 'in'
@@ -450,8 +453,8 @@ function MessageItem({ item, contactName, onWithdraw }: { item: HistoryItem; con
           {m.type === 'template' && <span className="bubble-tag">{t('message.template')}</span>}
           <MessageContent m={m} text={text} />
           <span className="bubble-meta">
-            <time dateTime={at} title={released ? t('message.queuedAt', { time: formatTime(m.created_at) }) : undefined}>
-              {formatTime(at)}
+            <time dateTime={at} title={released ? t('message.queuedAt', { time: formatTime(m.created_at, zone) }) : undefined}>
+              {formatTime(at, zone)}
             </time>
             {!inbound && <MessageStatus m={m} />}
           </span>
@@ -474,6 +477,7 @@ function MessageItem({ item, contactName, onWithdraw }: { item: HistoryItem; con
 
 /** An internal note: its own look, and said as a note (never sent to the contact). */
 function NoteItem({ m }: { m: Message }) {
+  const zone = useAccountZone()
   const { userName } = useDirectory()
   const author = m.author_name || userName(m.author_id)
   return (
@@ -482,7 +486,7 @@ function NoteItem({ m }: { m: Message }) {
         <span className="note-tag">{t('message.noteBy', { name: author })}</span>
         <span className="bubble-text">{m.text}</span>
         <span className="bubble-meta">
-          <time dateTime={m.created_at}>{formatTime(m.created_at)}</time>
+          <time dateTime={m.created_at}>{formatTime(m.created_at, zone)}</time>
         </span>
       </div>
     </li>

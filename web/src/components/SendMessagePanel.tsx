@@ -13,6 +13,7 @@ import {
   type Template,
 } from '../api'
 import { formatInZone, formatPhone, splitInZone, zonedToUTC, zoneLabel } from '../i18n/format'
+import { useAccountZone } from '../i18n/zone'
 import { t } from '../i18n/pt-BR'
 import { unavailableReason } from '../lib/consent'
 import { fieldErrorText, problemText } from '../lib/errors'
@@ -43,14 +44,14 @@ function stepOfField(field: string): Step | null {
 }
 
 /** The first full hour at least an hour from now, in the account's zone. */
-function defaultSchedule(): { date: string; time: string } {
+function defaultSchedule(zone: string): { date: string; time: string } {
   const hour = 3_600_000
-  return splitInZone(Math.ceil((Date.now() + hour) / hour) * hour)
+  return splitInZone(Math.ceil((Date.now() + hour) / hour) * hour, zone)
 }
 
 /** Why a typed schedule cannot be used, or null: a real moment, in the future, at most 30 days ahead. */
-function scheduleProblem(date: string, time: string, now = Date.now()): string | null {
-  const at = zonedToUTC(date, time)
+function scheduleProblem(date: string, time: string, zone: string, now = Date.now()): string | null {
+  const at = zonedToUTC(date, time, zone)
   if (!at) return t('send.scheduledAtInvalid')
   const ms = Date.parse(at)
   if (ms <= now) return t('send.scheduledAtPast')
@@ -82,6 +83,7 @@ interface Props {
 
 /** "Enviar mensagem": send type, channel and team → "Modelo de mensagem" → "Parâmetros" → start. */
 export function SendMessagePanel({ contact: initialContact, onClose, onStarted, onOpenExisting }: Props) {
+  const zone = useAccountZone()
   const { user } = useSession()
   const dir = useDirectory()
   const channels = dir.channels.filter((c) => c.active)
@@ -92,7 +94,7 @@ export function SendMessagePanel({ contact: initialContact, onClose, onStarted, 
   const [contact, setContact] = useState(initialContact)
   const [step, setStep] = useState<Step>(draft?.step ?? 'send')
   const [sendType, setSendType] = useState<SendType | null>(draft?.sendType ?? null)
-  const [schedule, setSchedule] = useState(() => draft?.schedule ?? defaultSchedule())
+  const [schedule, setSchedule] = useState(() => draft?.schedule ?? defaultSchedule(zone))
   const [pickedChannel, setPickedChannel] = useState<string | null>(draft?.channelId ?? null)
   const [pickedTeam, setPickedTeam] = useState<string | null>(draft?.teamId ?? null)
   const [template, setTemplate] = useState<Template | null>(draft?.template ?? null)
@@ -190,7 +192,7 @@ export function SendMessagePanel({ contact: initialContact, onClose, onStarted, 
   // A template the contact's consent rules out is not a choice, even if it was picked before.
   const usable = template && !unavailableReason(template, contact) ? template : null
 
-  const scheduleError = sendType === 'scheduled' ? scheduleProblem(schedule.date, schedule.time) : null
+  const scheduleError = sendType === 'scheduled' ? scheduleProblem(schedule.date, schedule.time, zone) : null
   const sendReady = sendType !== null && !!channel && !!team && !scheduleError && !openElsewhere
 
   /** Moves to "Modelo de mensagem" when every choice of the first step is made and nothing blocks it. */
@@ -200,7 +202,7 @@ export function SendMessagePanel({ contact: initialContact, onClose, onStarted, 
     const known = next.state ?? startState
     if (!st || !channel || !tm) return
     if (st === 'scheduled') {
-      const problem = scheduleProblem(schedule.date, schedule.time)
+      const problem = scheduleProblem(schedule.date, schedule.time, zone)
       if (problem) {
         setClientErrors((e) => ({ ...e, scheduled_at: problem }))
         return
@@ -240,9 +242,9 @@ export function SendMessagePanel({ contact: initialContact, onClose, onStarted, 
     }
     let scheduledAt: string | null = null
     if (sendType === 'scheduled') {
-      const problem = scheduleProblem(schedule.date, schedule.time)
+      const problem = scheduleProblem(schedule.date, schedule.time, zone)
       if (problem) missing.scheduled_at = problem
-      else scheduledAt = zonedToUTC(schedule.date, schedule.time)
+      else scheduledAt = zonedToUTC(schedule.date, schedule.time, zone)
     }
     setClientErrors(missing)
     if (Object.keys(missing).length) {
@@ -314,7 +316,7 @@ export function SendMessagePanel({ contact: initialContact, onClose, onStarted, 
   const summary = (
     <p className="summary muted small">
       {sendType === 'scheduled'
-        ? t('send.summary.scheduled', { date: formatInZone(zonedToUTC(schedule.date, schedule.time)), zone: zoneLabel() })
+        ? t('send.summary.scheduled', { date: formatInZone(zonedToUTC(schedule.date, schedule.time, zone), zone), zone: zoneLabel(zone) })
         : t('send.summary.now')}
       {' · '}
       {t('send.summary.channel', { name: channel?.name ?? '' })}
@@ -379,7 +381,7 @@ export function SendMessagePanel({ contact: initialContact, onClose, onStarted, 
             {windowOpen && windowUntil && (
               <section className="free-text-offer" aria-labelledby="free-text-heading">
                 <p id="free-text-heading" className="alert alert-info">
-                  {t('send.windowOpenUntil', { date: formatInZone(windowUntil) })}
+                  {t('send.windowOpenUntil', { date: formatInZone(windowUntil, zone) })}
                 </p>
                 <button type="button" className="button" onClick={() => setStep('text')}>
                   {t('send.freeText')}
@@ -402,7 +404,7 @@ export function SendMessagePanel({ contact: initialContact, onClose, onStarted, 
             <h3>{t('send.freeTextHeading')}</h3>
             {elsewhereAlert}
             <p className="muted small">
-              {windowUntil && t('send.windowOpenUntil', { date: formatInZone(windowUntil) })}
+              {windowUntil && t('send.windowOpenUntil', { date: formatInZone(windowUntil, zone) })}
             </p>
             <div className={`field${errorAt('text') ? ' field-invalid' : ''}`}>
               <label htmlFor="start-free-text">{t('send.freeTextLabel')}</label>
@@ -532,12 +534,13 @@ function contactError(errorAt: (field: string) => string | undefined): string | 
 }
 
 function SendStep(p: SendStepProps) {
+  const zone = useAccountZone()
   const ids = useId()
   const channelError = p.errorAt('channel_id')
   const teamError = p.errorAt('team_id')
   // The schedule is checked as it is typed, once it is complete, so a wrong date never reaches the last step.
   const typed = p.schedule.date.length === 10 && p.schedule.time.length === 5
-  const scheduleError = p.errorAt('scheduled_at') ?? (typed ? (scheduleProblem(p.schedule.date, p.schedule.time) ?? undefined) : undefined)
+  const scheduleError = p.errorAt('scheduled_at') ?? (typed ? (scheduleProblem(p.schedule.date, p.schedule.time, zone) ?? undefined) : undefined)
   // The format, the zone and the error are read with each of the two fields.
   const scheduleDescribedBy = [scheduleError && `${ids}-schedule-error`, `${ids}-schedule-hint`].filter(Boolean).join(' ')
   return (
@@ -565,7 +568,7 @@ function SendStep(p: SendStepProps) {
         </div>
       )}
       {!p.openConversationId && p.startState?.window.open && p.startState.window.expires_at && (
-        <p className="alert alert-info">{t('send.windowOpenUntil', { date: formatInZone(p.startState.window.expires_at) })}</p>
+        <p className="alert alert-info">{t('send.windowOpenUntil', { date: formatInZone(p.startState.window.expires_at, zone) })}</p>
       )}
 
       <section aria-labelledby={`${ids}-type`}>
@@ -582,7 +585,7 @@ function SendStep(p: SendStepProps) {
         {p.sendType === 'scheduled' && (
           <fieldset className="schedule">
             <legend>
-              {t('send.scheduledAt')} <span className="muted small">({zoneLabel()})</span>
+              {t('send.scheduledAt')} <span className="muted small">({zoneLabel(zone)})</span>
             </legend>
             <div className="schedule-fields">
               <Field
@@ -609,7 +612,7 @@ function SendStep(p: SendStepProps) {
               />
             </div>
             <p id={`${ids}-schedule-hint`} className="hint">
-              {t('send.scheduledAtHint', { zone: zoneLabel() })}
+              {t('send.scheduledAtHint', { zone: zoneLabel(zone) })}
             </p>
             {scheduleError && (
               <p id={`${ids}-schedule-error`} className="field-error" role="alert">

@@ -1,43 +1,67 @@
-// Dates, money, durations and phone numbers, formatted the Brazilian way.
+// Dates, money, durations and phone numbers, formatted the Brazilian way. Instants are shown in
+// the account's time zone (passed in; components get it from useAccountZone), never the browser's.
 
 import { LOCALE, t } from './pt-BR'
 
-const dateTime = new Intl.DateTimeFormat(LOCALE, { dateStyle: 'short', timeStyle: 'short' })
-const time = new Intl.DateTimeFormat(LOCALE, { hour: '2-digit', minute: '2-digit' })
-const dateOnly = new Intl.DateTimeFormat(LOCALE, { dateStyle: 'short' })
+/**
+ * The time zone times are shown in until the account's is known: Brasília, the default of every
+ * new account. Components read the account's with useAccountZone() (AccountZoneProvider).
+ */
+export const ACCOUNT_ZONE = 'America/Sao_Paulo'
 
-/** "27/11/2026, 14:30" in the browser's time zone. */
-export function formatDateTime(iso: string | null | undefined): string {
-  if (!iso) return ''
-  const d = new Date(iso)
-  return Number.isNaN(d.getTime()) ? '' : dateTime.format(d)
+/** One Intl formatter per (kind, zone): building them is costly and lists format many times. */
+const formatters = new Map<string, Intl.DateTimeFormat>()
+function formatter(kind: 'dateTime' | 'time' | 'parts', zone: string): Intl.DateTimeFormat {
+  const key = `${kind}|${zone}`
+  let f = formatters.get(key)
+  if (!f) {
+    // A zone this browser does not know (older tzdata) falls back to Brasília rather than throw.
+    let timeZone = zone
+    try {
+      new Intl.DateTimeFormat(LOCALE, { timeZone })
+    } catch {
+      timeZone = ACCOUNT_ZONE
+    }
+    f =
+      kind === 'dateTime'
+        ? new Intl.DateTimeFormat(LOCALE, { dateStyle: 'short', timeStyle: 'short', timeZone })
+        : kind === 'time'
+          ? new Intl.DateTimeFormat(LOCALE, { hour: '2-digit', minute: '2-digit', timeZone })
+          : new Intl.DateTimeFormat(LOCALE, { day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone })
+    formatters.set(key, f)
+  }
+  return f
 }
 
-const parts = new Intl.DateTimeFormat(LOCALE, {
-  day: '2-digit',
-  month: '2-digit',
-  year: 'numeric',
-  hour: '2-digit',
-  minute: '2-digit',
-  hourCycle: 'h23',
-})
-
-/** "04/12/2026 10:00" (dd/MM/yyyy HH:mm, no comma) in the browser's time zone. */
-export function formatDayTime(iso: string | null | undefined): string {
-  if (!iso) return ''
+/** A valid instant, or null. */
+function instant(iso: string | null | undefined): Date | null {
+  if (!iso) return null
   const d = new Date(iso)
-  if (Number.isNaN(d.getTime())) return ''
+  return Number.isNaN(d.getTime()) ? null : d
+}
+
+/** "27/11/2026, 14:30" in the account's time zone (zone), whatever the browser's. */
+export function formatDateTime(iso: string | null | undefined, zone = ACCOUNT_ZONE): string {
+  const d = instant(iso)
+  return d ? formatter('dateTime', zone).format(d) : ''
+}
+
+/** "04/12/2026 10:00" (dd/MM/yyyy HH:mm, no comma) in the account's time zone (zone). */
+export function formatDayTime(iso: string | null | undefined, zone = ACCOUNT_ZONE): string {
+  const d = instant(iso)
+  if (!d) return ''
   const p: Record<string, string> = {}
-  for (const { type, value } of parts.formatToParts(d)) p[type] = value
+  for (const { type, value } of formatter('parts', zone).formatToParts(d)) p[type] = value
   return `${p.day}/${p.month}/${p.year} ${p.hour}:${p.minute}`
 }
 
-/** "14:30" in the browser's time zone. */
-export function formatTime(iso: string | null | undefined): string {
-  if (!iso) return ''
-  const d = new Date(iso)
-  return Number.isNaN(d.getTime()) ? '' : time.format(d)
+/** "14:30" in the account's time zone (zone). */
+export function formatTime(iso: string | null | undefined, zone = ACCOUNT_ZONE): string {
+  const d = instant(iso)
+  return d ? formatter('time', zone).format(d) : ''
 }
+
+const dateOnly = new Intl.DateTimeFormat(LOCALE, { dateStyle: 'short' })
 
 /** "01/07/2026"; a bare date (YYYY-MM-DD) is read as a calendar day, not as UTC midnight. */
 export function formatDate(value: string | null | undefined): string {
@@ -79,12 +103,6 @@ export function formatPhone(e164: string): string {
   if (!m) return e164
   return `+55 ${m[1]} ${m[2]}-${m[3]}`
 }
-
-/**
- * The time zone schedules are written in: the account's (Brasília until an account chooses
- * another), whatever zone the browser is in, so "10:00" means the same hour to every agent.
- */
-export const ACCOUNT_ZONE = 'America/Sao_Paulo'
 
 /** "Horário de Brasília" for the account's zone, or the zone's IANA name. */
 export function zoneLabel(zone = ACCOUNT_ZONE): string {

@@ -22,8 +22,8 @@ export function unavailableReason(
 }
 
 /** "Recebe mensagens de marketing" / "Não recebe mensagens de marketing desde 04/12/2026 10:00". */
-export function consentLine(c: Pick<Contact, 'marketing_opted_out' | 'marketing_consent_at'>): string {
-  const date = formatDayTime(c.marketing_consent_at)
+export function consentLine(c: Pick<Contact, 'marketing_opted_out' | 'marketing_consent_at'>, zone?: string): string {
+  const date = formatDayTime(c.marketing_consent_at, zone)
   if (c.marketing_opted_out) return date ? t('consent.optedOutSince', { date }) : t('consent.optedOut')
   return date ? t('consent.optedInSince', { date }) : t('consent.optedIn')
 }

@@ -5,6 +5,7 @@ import { Dialog } from '../components/Dialog'
 import { Field } from '../components/Field'
 import { formatDate } from '../i18n/format'
 import { errorText, t } from '../i18n/pt-BR'
+import { useRefreshAccountZone } from '../i18n/zone'
 import { LoadState, SectionHead, SelectField } from './kit'
 import { useResource, useServerErrors } from './hooks'
 
@@ -42,6 +43,7 @@ const regionName = (code: string) => {
 export default function AccountSettings() {
   const { data, error, reload } = useResource(load)
   const [editing, setEditing] = useState(false)
+  const refreshZone = useRefreshAccountZone()
   return (
     <section>
       <SectionHead
@@ -86,6 +88,7 @@ export default function AccountSettings() {
           onSaved={() => {
             setEditing(false)
             reload()
+            refreshZone() // times everywhere follow a new time zone at once
           }}
         />
       )}

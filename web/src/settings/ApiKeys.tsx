@@ -3,6 +3,7 @@ import { adminApi, type ApiKey } from '../api/admin'
 import { ConfirmDialog, Dialog } from '../components/Dialog'
 import { Field } from '../components/Field'
 import { formatDateTime } from '../i18n/format'
+import { useAccountZone } from '../i18n/zone'
 import { t } from '../i18n/pt-BR'
 import { problemText } from '../lib/errors'
 import { LoadState, SecretOnce, SectionHead, SelectField } from './kit'
@@ -12,6 +13,7 @@ const load = () => adminApi.listApiKeys()
 
 /** "Chaves de API": the integrators' keys; a new one is shown once, a revoked one stops at once. */
 export default function ApiKeys() {
+  const zone = useAccountZone()
   const { data, error, reload } = useResource(load)
   const [creating, setCreating] = useState(false)
   const [revoking, setRevoking] = useState<ApiKey | null>(null)
@@ -73,12 +75,12 @@ export default function ApiKeys() {
                     <code>{k.prefix}…</code>
                   </td>
                   <td>{k.role === 'admin' ? t('agents.role.admin') : t('agents.role.agent')}</td>
-                  <td>{formatDateTime(k.created_at)}</td>
-                  <td>{k.last_used_at ? formatDateTime(k.last_used_at) : <span className="muted">{t('keys.neverUsed')}</span>}</td>
+                  <td>{formatDateTime(k.created_at, zone)}</td>
+                  <td>{k.last_used_at ? formatDateTime(k.last_used_at, zone) : <span className="muted">{t('keys.neverUsed')}</span>}</td>
                   <td>
                     <div className="row-actions">
                       {k.revoked_at ? (
-                        <span className="badge">{t('keys.revokedAt', { date: formatDateTime(k.revoked_at) })}</span>
+                        <span className="badge">{t('keys.revokedAt', { date: formatDateTime(k.revoked_at, zone) })}</span>
                       ) : (
                         <button type="button" className="button button-ghost" onClick={() => setRevoking(k)} aria-label={t('keys.revokeNamed', { name: k.name })}>
                           {t('keys.revoke')}

@@ -3,6 +3,7 @@ import { api, ApiError, type Channel, type Team } from '../api'
 import { channelsApi, type ChannelTestResult } from '../api/channels'
 import { ConfirmDialog } from '../components/Dialog'
 import { formatDateTime, formatPhone } from '../i18n/format'
+import { useAccountZone } from '../i18n/zone'
 import { errorText, t } from '../i18n/pt-BR'
 import { problemText } from '../lib/errors'
 import { ChannelForm } from './ChannelForm'
@@ -20,6 +21,7 @@ const REFRESH_MS = 15_000
 
 /** "Configurações › Canais": the account's numbers, how to connect one to Meta, and its health. */
 export default function Channels() {
+  const zone = useAccountZone()
   const [channels, setChannels] = useState<Channel[] | null>(null)
   const [teams, setTeams] = useState<Team[]>([])
   const [loadError, setLoadError] = useState(false)
@@ -150,7 +152,7 @@ export default function Channels() {
                     </p>
                   )}
                   <p className="last-webhook" role="status">
-                    {ch.last_webhook_at ? t('channels.lastWebhook', { time: formatDateTime(ch.last_webhook_at) }) : t('channels.noWebhook')}
+                    {ch.last_webhook_at ? t('channels.lastWebhook', { time: formatDateTime(ch.last_webhook_at, zone) }) : t('channels.noWebhook')}
                   </p>
                   <div role="status" aria-live="polite">
                     {st && !st.busy && 'result' in st && (

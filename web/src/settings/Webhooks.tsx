@@ -3,6 +3,7 @@ import { adminApi, WEBHOOK_EVENTS, type WebhookDelivery, type WebhookSubscriptio
 import { ConfirmDialog, Dialog } from '../components/Dialog'
 import { Field } from '../components/Field'
 import { formatDateTime } from '../i18n/format'
+import { useAccountZone } from '../i18n/zone'
 import { t } from '../i18n/pt-BR'
 import { problemText } from '../lib/errors'
 import { CheckboxGroup, LoadState, SecretOnce, SectionHead } from './kit'
@@ -22,6 +23,7 @@ const eventLabel = (kind: string) => EVENT_LABELS[kind] ?? kind
 
 /** "Webhooks": where the CRMs get the account's events, and what each delivery did. */
 export default function Webhooks() {
+  const zone = useAccountZone()
   const { data, error, reload } = useResource(load)
   const [creating, setCreating] = useState(false)
   const [deleting, setDeleting] = useState<WebhookSubscription | null>(null)
@@ -82,7 +84,7 @@ export default function Webhooks() {
                     {w.url}
                   </th>
                   <td>{w.events.map(eventLabel).join(', ')}</td>
-                  <td>{formatDateTime(w.created_at)}</td>
+                  <td>{formatDateTime(w.created_at, zone)}</td>
                   <td>
                     <div className="row-actions">
                       <button
@@ -130,6 +132,7 @@ const STATUS_LABELS: Record<string, string> = {
 
 /** The subscription's recent deliveries, each attempt with its time and answer, "Reenviar" on a failed one. */
 function Deliveries({ subscription }: { subscription: WebhookSubscription }) {
+  const zone = useAccountZone()
   const { data, error, reload } = useResource(() => adminApi.listDeliveries(subscription.id))
   const [resendError, setResendError] = useState('')
   const [sending, setSending] = useState('')
@@ -169,7 +172,7 @@ function Deliveries({ subscription }: { subscription: WebhookSubscription }) {
               <div className="delivery-head">
                 <strong>{eventLabel(d.event)}</strong>
                 <span className={`badge badge-${d.status}`}>{STATUS_LABELS[d.status] ?? d.status}</span>
-                <span className="muted small">{formatDateTime(d.created_at)}</span>
+                <span className="muted small">{formatDateTime(d.created_at, zone)}</span>
                 {d.status === 'failed' && (
                   <button type="button" className="button" disabled={sending === d.id} onClick={() => redeliver(d)}>
                     {t('webhooks.redeliver')}
@@ -177,13 +180,13 @@ function Deliveries({ subscription }: { subscription: WebhookSubscription }) {
                 )}
               </div>
               {d.status === 'pending' && d.next_attempt_at && (
-                <p className="muted small">{t('webhooks.nextAttempt', { date: formatDateTime(d.next_attempt_at) })}</p>
+                <p className="muted small">{t('webhooks.nextAttempt', { date: formatDateTime(d.next_attempt_at, zone) })}</p>
               )}
               {d.attempts.length > 0 && (
                 <ol className="attempts">
                   {d.attempts.map((a) => (
                     <li key={a.attempt}>
-                      {t('webhooks.attempt', { n: a.attempt, date: formatDateTime(a.attempted_at) })}{' '}
+                      {t('webhooks.attempt', { n: a.attempt, date: formatDateTime(a.attempted_at, zone) })}{' '}
                       {a.status_code ? (
                         <span className={a.status_code >= 200 && a.status_code < 300 ? 'ok' : 'error-text'}>{t('webhooks.httpStatus', { code: a.status_code })}</span>
                       ) : (
