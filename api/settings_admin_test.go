@@ -441,3 +441,48 @@ func TestDeleteTeamRacingAStart(t *testing.T) {
 		require.Equal(t, http.StatusOK, env.Admin.Get("/api/v1/teams/"+team).Status)
 	})
 }
+
+// TestStartRacingATeamDelete: a start whose team is deleted between its checks and its insert
+// (the deletion committed first) answers 422 team_not_found, not a 500. Postgres only: there the
+// start's insert waits on the deleting transaction's lock and then meets the foreign key; on
+// SQLite the single write lock keeps the two apart.
+func TestStartRacingATeamDelete(t *testing.T) {
+	t.Parallel()
+	apptest.EachWith(t, noDispatcher, func(t *testing.T, env *apptest.Env) {
+		if env.App.DB.Dialect() != store.Postgres {
+			t.Skip("needs Postgres row locks")
+		}
+		r := env.Admin.Post("/api/v1/teams", map[string]any{"name": "Some", "channel_ids": []string{env.Demo.ChannelID}})
+		require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
+		team := r.Str("id")
+
+		locked, release := make(chan struct{}), make(chan struct{})
+		txDone := make(chan error, 1)
+		go func() {
+			txDone <- env.App.DB.InTx(env.Ctx(), func(ctx context.Context) error {
+				err := env.App.Teams.Delete(ctx, team, nil, nil)
+				close(locked)
+				<-release
+				return err
+			})
+		}()
+		<-locked
+		started := make(chan *apptest.Response, 1)
+		go func() {
+			body := startBody(env, "11 95555-0404")
+			body["team_id"] = team
+			started <- env.Admin.Post("/api/v1/conversations", body)
+		}()
+		require.Eventually(t, func() bool {
+			var n int64
+			require.NoError(t, env.App.DB.Conn(context.Background()).Raw(`SELECT count(*) FROM pg_stat_activity
+				WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO "conversations"%'`).Scan(&n).Error)
+			return n > 0
+		}, 10*time.Second, 10*time.Millisecond, "the start does not wait on the deleted team")
+		close(release)
+		require.NoError(t, <-txDone)
+		r = <-started
+		require.Equal(t, http.StatusUnprocessableEntity, r.Status, string(r.Body))
+		require.Equal(t, []string{"team_id:team_not_found"}, r.FieldCodes())
+	})
+}

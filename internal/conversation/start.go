@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"time"
 
 	"gorm.io/gorm/clause"
@@ -167,6 +168,9 @@ func (p plan) opening(accountID, contactID string, createdBy *string, now time.T
 // conversation_already_open naming the existing one.
 func (s *Service) insertOpen(ctx context.Context, conv *convRow) error {
 	res := s.db.Conn(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(conv)
+	if store.IsForeignKey(res.Error) {
+		return referenceGone(res.Error)
+	}
 	if res.Error != nil || res.RowsAffected == 1 {
 		return store.Translate(res.Error, nil, nil)
 	}
@@ -175,6 +179,21 @@ func (s *Service) insertOpen(ctx context.Context, conv *convRow) error {
 		return err
 	}
 	return apperr.Conflict("conversation_already_open", "the contact already has an open conversation on this channel").With("existing_id", existing)
+}
+
+// referenceGone reports a start whose team, channel or contact was deleted between its checks
+// and its insert (the delete committed first): the same field error the checks give when it is
+// already gone, not a failure of the server.
+func referenceGone(err error) error {
+	name := store.ForeignKeyConstraint(err)
+	switch {
+	case strings.Contains(name, "channel"):
+		return fieldErr("channel_id", "channel_not_found", "no such channel in this account").Err()
+	case strings.Contains(name, "contact"):
+		return fieldErr("contact_id", "contact_not_found", "no such contact in this account").Err()
+	default: // the team (the usual race: its deletion), or an engine that does not name the key
+		return fieldErr("team_id", "team_not_found", "no such team in this account").Err()
+	}
 }
 
 func fillTemplate(msg *msgRow, pl plan) error {

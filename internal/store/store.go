@@ -332,6 +332,16 @@ func IsForeignKey(err error) bool {
 	return strings.Contains(err.Error(), "FOREIGN KEY constraint failed") // SQLite, untranslated
 }
 
+// ForeignKeyConstraint names the foreign key a violation broke ("conversations_team_id_fkey"),
+// when the engine says (Postgres does; SQLite does not: "").
+func ForeignKeyConstraint(err error) string {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23503" {
+		return pgErr.ConstraintName
+	}
+	return ""
+}
+
 // IsNotFound reports whether err is GORM's record-not-found.
 func IsNotFound(err error) bool { return errors.Is(err, gorm.ErrRecordNotFound) }
 
