@@ -163,4 +163,53 @@ describe('Conta', () => {
     await waitFor(() => expect(calls.filter((c) => c.method === 'PATCH')).toHaveLength(1))
     expect(calls.find((c) => c.method === 'PATCH')?.body).toEqual({ auto_close_waiting: true, exchange_rate: 5.8 })
   })
+
+  it('edits the waiting timeout: the server default, then days or hours; a client and a server error at the field in Portuguese', async () => {
+    const user = userEvent.setup()
+    const own = { ...account, waiting_timeout_is_default: true, default_waiting_timeout_seconds: 259200 }
+    const calls = server({
+      'GET /api/v1/account': () => [200, own],
+      'PATCH /api/v1/account': (body) =>
+        (body as { waiting_timeout_seconds?: number }).waiting_timeout_seconds === 31 * 86400
+          ? [
+              422,
+              {
+                code: 'validation_failed',
+                status: 422,
+                title: 'Unprocessable Entity',
+                errors: [{ field: 'waiting_timeout_seconds', code: 'waiting_timeout_invalid', message: 'bad' }],
+              },
+            ]
+          : [200, { ...own, ...(body as object), waiting_timeout_is_default: false }],
+    })
+    renderAs(<AccountSettings />)
+    expect(await screen.findByText('(definido pelo servidor: WAITING_TIMEOUT)')).toBeInTheDocument()
+    await user.click(screen.getByRole('button', { name: 'Editar' }))
+    const d = within(screen.getByRole('dialog', { name: 'Editar conta' }))
+    const mode = d.getByLabelText('Espera pela resposta')
+    expect(mode).toHaveValue('default')
+    expect(within(mode).getByRole('option', { name: 'Padrão do servidor (3 dia(s))' })).toBeInTheDocument()
+
+    await user.selectOptions(mode, 'days')
+    const days = d.getByLabelText('Dias de espera')
+    await user.clear(days)
+    await user.type(days, '1,5')
+    await user.click(d.getByRole('button', { name: 'Salvar' }))
+    expect(errorOf(days)).toContain('Tempo de espera inválido')
+    expect(calls.filter((c) => c.method === 'PATCH')).toHaveLength(0)
+
+    await user.clear(days)
+    await user.type(days, '31')
+    await user.click(d.getByRole('button', { name: 'Salvar' }))
+    await waitFor(() => expect(errorOf(days)).toContain('Tempo de espera inválido: use horas inteiras, de 1 hora a 30 dias'))
+    expect(calls.find((c) => c.method === 'PATCH')?.body).toEqual({ waiting_timeout_seconds: 31 * 86400 })
+
+    await user.selectOptions(mode, 'hours')
+    const hours = d.getByLabelText('Horas de espera')
+    await user.clear(hours)
+    await user.type(hours, '36')
+    await user.click(d.getByRole('button', { name: 'Salvar' }))
+    await waitFor(() => expect(calls.filter((c) => c.method === 'PATCH')).toHaveLength(2))
+    expect(calls.filter((c) => c.method === 'PATCH')[1].body).toEqual({ waiting_timeout_seconds: 36 * 3600 })
+  })
 })
