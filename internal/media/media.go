@@ -138,7 +138,13 @@ var errTooLarge = errors.New("media too large")
 // spool streams r into a temporary file, hashing it, stopping with errTooLarge past max bytes:
 // at most a buffer of it is ever in memory.
 func (s *Service) spool(r io.Reader, max int64) (*spooled, error) {
-	f, err := os.CreateTemp(s.spoolDir, "media-*")
+	return s.spoolAs("media-*", r, max)
+}
+
+// spoolAs is spool with the temporary file's name pattern (fetches have their own, so a start
+// can sweep what a crashed fetch left).
+func (s *Service) spoolAs(pattern string, r io.Reader, max int64) (*spooled, error) {
+	f, err := os.CreateTemp(s.spoolDir, pattern)
 	if err != nil {
 		return nil, fmt.Errorf("media spool: %w", err)
 	}
@@ -163,6 +169,17 @@ func (s *Service) spool(r io.Reader, max int64) (*spooled, error) {
 	}
 	sp.size, sp.sha = n, hex.EncodeToString(h.Sum(nil))
 	return sp, nil
+}
+
+// sweepSpool removes fetch spool files older than age: a fetch is bounded by its timeout, shorter
+// than age, so such a file is what a killed process left, never one in use.
+func (s *Service) sweepSpool(age time.Duration) {
+	names, _ := filepath.Glob(filepath.Join(s.spoolDir, "fetch-*"))
+	for _, n := range names {
+		if st, err := os.Stat(n); err == nil && s.clock.Now().Sub(st.ModTime()) > age {
+			_ = os.Remove(n)
+		}
+	}
 }
 
 // tooLarge is the 413 problem for a file over its kind's limit.
