@@ -88,10 +88,18 @@ func TestMediaFetchSurvivesAKill(t *testing.T) {
 			env := []string{"MEDIA_STORE=" + blobDir, "TMPDIR=" + spool, "MEDIA_FETCH_TIMEOUT=2s", "MEDIA_FETCH_LEASE=3s"}
 			srv := startServer(t, bin, dbURL, fake.URL, env...)
 			select {
-			case <-stalled: // 512 KB of the file are in the server's spool
+			case <-stalled: // 512 KB of the file are on their way to the server's spool
 			case <-time.After(60 * time.Second):
 				t.Fatal("the server never started the download")
 			}
+			waitWithin(t, "the server to spool what it received", 30*time.Second, func() bool {
+				left, _ := filepath.Glob(filepath.Join(spool, "fetch-*"))
+				if len(left) != 1 {
+					return false
+				}
+				st, err := os.Stat(left[0])
+				return err == nil && st.Size() > 0
+			})
 			require.NoError(t, srv.Process.Signal(syscall.SIGKILL))
 			_ = srv.Wait()
 			killedAt := time.Now()
