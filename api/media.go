@@ -57,7 +57,7 @@ type HeaderMediaRequest struct {
 // uploadMedia godoc
 //
 //	@Summary		Upload a file to send
-//	@Description	Multipart field file (and optionally filename). The kind is judged from the bytes, not the client's claim or name. Over WhatsApp's limit for the kind (image 5 MB, audio and video 16 MB, document 100 MB, sticker 100 KB static / 500 KB animated) → 413 media_too_large; a type WhatsApp does not take (HTML, SVG, scripts, archives…) → 415 media_type_unsupported.
+//	@Description	Multipart field file (and optionally filename). The kind is judged from the bytes, not the client's claim or name. Over WhatsApp's limit for the kind (image 5 MB, audio and video 16 MB, document 100 MB, sticker 100 KB static / 500 KB animated) → 413 media_too_large; a type WhatsApp does not take (HTML, SVG, scripts, archives…) → 415 media_type_unsupported. Uploads are content-addressed: the same bytes with the same filename, uploaded again in the account, return the media uploaded first (same id); under another name they are a media of their own, sharing the stored bytes.
 //	@Tags			media
 //	@Accept			multipart/form-data
 //	@Produce		json
@@ -108,7 +108,7 @@ func (s *server) uploadMedia(c echo.Context) error {
 			}
 			filename = strings.TrimSpace(string(b))
 			if uploaded != nil && filename != "" {
-				m, err := s.Media.Rename(ctx, uploaded.ID, filename)
+				m, err := s.Media.Named(ctx, *uploaded, filename)
 				if err != nil {
 					return err
 				}

@@ -174,9 +174,10 @@ func TestDeletingAContactSweepsUnusedMedia(t *testing.T) {
 		used := upload(t, env.Admin, "usado.png", "", pngHeader) // same blob as fresh
 		require.Equal(t, http.StatusOK, env.Admin.Post("/api/v1/sandbox/channels/"+env.Demo.ChannelID+"/inbound",
 			map[string]any{"from": "11 93434-0201", "media_id": used.Str("id")}).Status)
-		// Uploads nobody sent for more than a day are the sweep's; younger ones may be about to go.
-		require.NoError(t, env.App.DB.Conn(env.Ctx()).Exec("UPDATE media SET created_at = ? WHERE id IN (?, ?)",
-			time.Now().Add(-25*time.Hour), stale.Str("id"), used.Str("id")).Error)
+		// Uploads nobody sent for more than a day are the sweep's; younger ones (or uploaded again
+		// since, TestMediaUploadOfTheSameBytesIsTheSameMedia) may be about to go.
+		require.NoError(t, env.App.DB.Conn(env.Ctx()).Exec("UPDATE media SET created_at = ?, updated_at = ? WHERE id IN (?, ?)",
+			time.Now().Add(-25*time.Hour), time.Now().Add(-25*time.Hour), stale.Str("id"), used.Str("id")).Error)
 		blob := func(sha string) string {
 			return filepath.Join(env.App.Config.MediaStore, env.Demo.AccountID, sha[:2], sha)
 		}
@@ -191,5 +192,48 @@ func TestDeletingAContactSweepsUnusedMedia(t *testing.T) {
 		require.Equal(t, http.StatusNotFound, env.Admin.Get("/api/v1/media/"+used.Str("id")).Status, "the sandbox message carries its own copy")
 		require.Equal(t, pngHeader, env.Admin.Get("/api/v1/media/"+fresh.Str("id")).Body, "a fresh upload and its blob stay")
 		require.FileExists(t, blob(fresh.Str("sha256")))
+	})
+}
+
+func TestMediaUploadOfTheSameBytesIsTheSameMedia(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, env *apptest.Env) {
+		first := upload(t, env.Admin, "boleto.pdf", "", pdfBytes)
+		require.Equal(t, http.StatusCreated, first.Status, string(first.Body))
+		again := upload(t, env.Admin, "boleto.pdf", "", pdfBytes)
+		require.Equal(t, http.StatusCreated, again.Status, string(again.Body))
+		require.Equal(t, first.Str("id"), again.Str("id"), "the same bytes and name: the same media")
+		require.Equal(t, first.JSON(), again.JSON())
+		// The name given in the filename field counts, whichever part comes first.
+		named := upload(t, env.Admin, "x.pdf", "boleto.pdf", pdfBytes)
+		require.Equal(t, first.Str("id"), named.Str("id"))
+
+		// Under another name the bytes are another media (a document is sent with its name),
+		// and the first keeps its own.
+		other := upload(t, env.Admin, "boleto.pdf", "segunda-via.pdf", pdfBytes)
+		require.Equal(t, http.StatusCreated, other.Status, string(other.Body))
+		require.NotEqual(t, first.Str("id"), other.Str("id"))
+		require.Equal(t, "segunda-via.pdf", other.Str("filename"))
+		require.Equal(t, first.Str("sha256"), other.Str("sha256"))
+		require.Equal(t, other.Str("id"), upload(t, env.Admin, "a.pdf", "segunda-via.pdf", pdfBytes).Str("id"))
+		g := env.Admin.Get("/api/v1/media/" + first.Str("id"))
+		require.Equal(t, http.StatusOK, g.Status)
+		require.Equal(t, pdfBytes, g.Body)
+
+		// Other bytes are another media; another account never shares an id.
+		changed := upload(t, env.Admin, "boleto.pdf", "", append(bytes.Clone(pdfBytes), '\n'))
+		require.NotEqual(t, first.Str("id"), changed.Str("id"))
+		_, key := env.NewAccount("Outra")
+		theirs := upload(t, env.Client(key), "boleto.pdf", "", pdfBytes)
+		require.Equal(t, http.StatusCreated, theirs.Status, string(theirs.Body))
+		require.NotEqual(t, first.Str("id"), theirs.Str("id"))
+
+		// Uploaded again, an old unused upload counts its day from now: the sweep leaves it.
+		old := time.Now().Add(-25 * time.Hour)
+		require.NoError(t, env.App.DB.Conn(env.Ctx()).Exec("UPDATE media SET created_at = ?, updated_at = ? WHERE id = ?", old, old, first.Str("id")).Error)
+		require.Equal(t, first.Str("id"), upload(t, env.Admin, "boleto.pdf", "", pdfBytes).Str("id"))
+		c := env.Admin.Post("/api/v1/contacts", map[string]any{"name": "Sem histórico", "phone": "11 93434-0203"})
+		require.Equal(t, http.StatusNoContent, env.Admin.Delete("/api/v1/contacts/"+c.Str("id")).Status)
+		require.Equal(t, http.StatusOK, env.Admin.Get("/api/v1/media/"+first.Str("id")).Status)
 	})
 }

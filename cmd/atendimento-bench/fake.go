@@ -30,6 +30,8 @@ type fakeGraph struct {
 	sent    []sentMsg
 	waiters map[string]chan time.Time // text body → arrival of the first send carrying it
 	changed chan struct{}
+
+	media fakeMedia
 }
 
 // sentMsg is one message the fake accepted.
@@ -58,6 +60,9 @@ func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 	buf.Reset()
 	defer bufPool.Put(buf)
 	if _, err := io.Copy(buf, r.Body); err != nil {
+		return
+	}
+	if f.serveMedia(w, r) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json; charset=UTF-8")

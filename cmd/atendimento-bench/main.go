@@ -50,6 +50,8 @@ type config struct {
 	BacklogPer    int
 	RSSWindow     time.Duration
 	Conversations int
+	MediaFiles    int
+	MediaSize     int
 	Out           string
 	PGURL         string
 }
@@ -72,7 +74,7 @@ func main() {
 	flag.IntVar(&cfg.Runs, "runs", 5, "runs per figure (the table shows their median)")
 	flag.BoolVar(&cfg.Smoke, "smoke", false, "seconds-long smoke mode: one run, tiny sizes (CI)")
 	flag.StringVar(&engines, "engines", "postgres,sqlite", "engines to measure (postgres needs TEST_DATABASE_URL)")
-	flag.StringVar(&rows, "rows", "1,2,3,4,5,6,7", "rows of the table to run")
+	flag.StringVar(&rows, "rows", "1,2,3,4,5,6,7,9", "rows of the table to run")
 	flag.IntVar(&cfg.Clients, "clients", 64, "row 1: concurrent clients (and pgbench clients)")
 	flag.DurationVar(&cfg.Duration, "duration", 5*time.Second, "row 1: measured load per run")
 	flag.DurationVar(&cfg.Warmup, "warmup", time.Second, "row 1: load before measuring")
@@ -88,6 +90,8 @@ func main() {
 	flag.IntVar(&cfg.BacklogPer, "backlog-per", 100, "row 6: queued messages per conversation")
 	flag.DurationVar(&cfg.RSSWindow, "rss-window", 4*time.Second, "row 6: how long RSS is sampled after the backlog is released (and before: half as long, at most 2 s)")
 	flag.IntVar(&cfg.Conversations, "conversations", 100_000, "row 7: conversations (both engines)")
+	flag.IntVar(&cfg.MediaFiles, "media-files", 200, "row 9: inbound media fetched")
+	flag.IntVar(&cfg.MediaSize, "media-size", 16<<20, "row 9: bytes per media (WhatsApp's video and audio limit is 16 MB)")
 	flag.StringVar(&cfg.Out, "out", "bench-out", "directory for the raw output")
 	flag.Parse()
 	set := func(name string) bool {
@@ -101,7 +105,8 @@ func main() {
 			"samples": func() { cfg.Samples = 10 }, "dispatch-convs": func() { cfg.DispatchConvs = 10 }, "contacts": func() { cfg.ContactsPG = 5000 },
 			"contacts-sqlite": func() { cfg.ContactsLite = 2000 }, "queries": func() { cfg.Queries = 10 }, "backlog-convs": func() { cfg.BacklogConvs = 10 },
 			"backlog-per": func() { cfg.BacklogPer = 20 }, "rss-window": func() { cfg.RSSWindow = 300 * time.Millisecond }, "clients": func() { cfg.Clients = 16 },
-			"conversations": func() { cfg.Conversations = 1000 },
+			"conversations": func() { cfg.Conversations = 1000 }, "media-files": func() { cfg.MediaFiles = 5 },
+			"media-size": func() { cfg.MediaSize = 256 << 10 },
 		} {
 			if !set(name) {
 				apply()
@@ -241,6 +246,7 @@ func (b *bench) engine(ctx context.Context, engine string) error {
 		{"5", func() error { return b.rowContacts(ctx, engine, base, s) }},
 		{"6", func() error { return b.rowRSS(ctx, engine, base, s) }},
 		{"7", func() error { return b.rowDesk(ctx, engine, base, s) }},
+		{"9", func() error { return b.rowMedia(ctx, engine, base, s) }},
 	}
 	for _, r := range rows {
 		if ctx.Err() != nil {

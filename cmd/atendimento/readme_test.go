@@ -53,7 +53,7 @@ func readmeExamples(t *testing.T) map[string][]string {
 func TestReadmeExamples(t *testing.T) {
 	t.Parallel()
 	examples := readmeExamples(t)
-	require.Len(t, examples["sh"], 3, "the curl, CSV and consent CSV examples")
+	require.Len(t, examples["sh"], 4, "the curl, CSV, CSV with header media and consent CSV examples")
 	require.Len(t, examples["go"], 1, "the Go client example")
 	for _, tool := range []string{"bash", "curl", "jq"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -113,12 +113,19 @@ func TestReadmeExamples(t *testing.T) {
 		require.Contains(t, out, "started: 2\nalready open: 0\nfailed: 0\ninvalid: 0\n")
 		require.Regexp(t, `\n2,11 91234-0001,started,[0-9a-f-]{36},\n3,\(21\) 99876-0002,started,[0-9a-f-]{36},\n`, out)
 
+		// The CSV command with a header_media column: a local file uploaded, and a link.
+		out = sh(examples["sh"][0] + examples["sh"][2])
+		require.Contains(t, out, "promo_foto\n")
+		require.Contains(t, out, "ofertas.csv: 2 rows, 2 valid, 0 invalid")
+		require.Contains(t, out, "started: 2\nalready open: 0\nfailed: 0\ninvalid: 0\n")
+		require.Regexp(t, `\n2,11 91234-0003,started,[0-9a-f-]{36},\n3,21 99876-0004,started,[0-9a-f-]{36},\n`, out)
+
 		// The consent CSV command, twice: the second run records nothing again.
-		out = sh(examples["sh"][2])
+		out = sh(examples["sh"][3])
 		require.Contains(t, out, "consentimento.csv: 2 rows, 2 valid, 0 invalid")
 		require.Contains(t, out, "recorded: 2 ")
 		require.Regexp(t, `\n2,11 91234-0001,recorded,[0-9a-f-]{36},\n3,\(21\) 99876-0002,recorded,[0-9a-f-]{36},\n`, out)
-		out = sh(examples["sh"][2])
+		out = sh(examples["sh"][3])
 		require.Contains(t, out, "recorded: 0 (0 new contacts)\nalready recorded: 2\n")
 	})
 }

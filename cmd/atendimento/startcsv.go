@@ -33,8 +33,10 @@ const startUsage = `usage: atendimento start --csv FILE --channel ID|NAME --team
 Starts one conversation per row of FILE through the API (ATENDIMENTO_URL, ATENDIMENTO_API_KEY).
 Each row is a contact (phone, name) and the template's parameters, one column per variable key
 ("nome", "atendente" for a NAMED template; "1", "2" for a POSITIONAL one's body and "header.1"
-for its header; "button.0" for the suffix of the URL button at position 0). The whole file is
-validated first and every bad row is printed with its line; then the valid rows are started.
+for its header; "button.0" for the suffix of the URL button at position 0). A template with an
+IMAGE, VIDEO or DOCUMENT header takes a header_media column: an https link, or a local file
+(relative to FILE's folder) uploaded first through POST /api/v1/media, once per file. The whole
+file is validated first and every bad row is printed with its line; then the valid rows are started.
 Each row's Idempotency-Key is made of the file's hash and the row's line, so re-running the same
 file after a crash or Ctrl-C neither duplicates nor skips anyone (the server keeps keys 24 h; after
 that, a contact whose conversation is still open counts as already open).`
@@ -54,6 +56,9 @@ type csvRow struct {
 	phone  string
 	name   string
 	params map[string]string
+	// headerMedia is the header_media value: an https link, or a file's path (mediaPath, made
+	// absolute) to upload.
+	headerMedia, mediaPath string
 
 	status, code, message string
 	// id is what the row made: the conversation (start), the contact (consent).
@@ -75,11 +80,58 @@ type startCSVOptions struct {
 	terminal                              func(io.Writer) bool
 	scheduled                             *time.Time
 	channelID, teamID, templateID, region string
+	// mediaHeader is the kind of file the template's header takes ("image", "video",
+	// "document"), "" for none; uploads are the files uploaded so far, by path.
+	mediaHeader string
+	uploads     *uploads
+}
+
+// uploads uploads each header_media file once per run, whichever row asks first.
+type uploads struct {
+	mu    sync.Mutex
+	files map[string]*upload
+}
+
+type upload struct {
+	once sync.Once
+	id   uuid.UUID
+	err  error
+}
+
+// id returns the media id of the file at path, uploading it the first time. The server is
+// content-addressed: a re-run uploads the same bytes and gets the same id, so each row's start
+// has the same body as before, and its idempotency key replays it.
+func (u *uploads) id(ctx context.Context, c *atendimento.Client, path string) (uuid.UUID, error) {
+	u.mu.Lock()
+	if u.files == nil {
+		u.files = map[string]*upload{}
+	}
+	f := u.files[path]
+	if f == nil {
+		f = &upload{}
+		u.files[path] = f
+	}
+	u.mu.Unlock()
+	f.once.Do(func() {
+		file, err := os.Open(path)
+		if err != nil {
+			f.err = err
+			return
+		}
+		defer file.Close()
+		m, err := c.UploadMedia(ctx, filepath.Base(path), file)
+		if err != nil {
+			f.err = err
+			return
+		}
+		f.id = *m.Id
+	})
+	return f.id, f.err
 }
 
 // startCSV runs `atendimento start --csv FILE`: it talks only to the API, never to the database.
 func startCSV(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	o := startCSVOptions{terminal: isTerminal, progressEvery: 10 * time.Second, region: "BR"}
+	o := startCSVOptions{terminal: isTerminal, progressEvery: 10 * time.Second, region: "BR", uploads: &uploads{}}
 	fs := apiFlagSet("start", startUsage, "one contact per line", stdout, getenv, &o.file, &o.url, &o.apiKey)
 	fs.StringVar(&o.channel, "channel", "", "the channel to send from: id or name")
 	fs.StringVar(&o.team, "team", "", "the team that owns the conversations: id or name")
@@ -300,6 +352,7 @@ func (o *startCSVOptions) resolve(ctx context.Context, c *atendimento.Client) (*
 	if raw, err := json.Marshal(deref(tpl.Components)); err == nil {
 		if comps, err := template.ParseComponents(raw); err == nil {
 			def = &template.Definition{Name: str(tpl.Name), ParameterFormat: template.ParameterFormat(deref(tpl.ParameterFormat)), Components: comps}
+			o.mediaHeader = def.MediaHeader()
 		}
 	}
 	return def, vars, nil
@@ -342,6 +395,15 @@ func readRows(data []byte, o startCSVOptions, def *template.Definition, vars []s
 		return nil, fmt.Errorf("%s: the template %s needs a column for each of its variables %s; missing: %s",
 			o.file, o.template, strings.Join(vars, ", "), strings.Join(missing, ", "))
 	}
+	mediaCol, _ := f.column("header_media")
+	switch {
+	case o.mediaHeader != "" && mediaCol < 0:
+		return nil, fmt.Errorf("%s: the template %s has a header with a file (%s): add a header_media column, an https link or a file to upload on each row",
+			o.file, o.template, o.mediaHeader)
+	case o.mediaHeader == "" && mediaCol >= 0:
+		return nil, fmt.Errorf("%s: the template %s has no image, video or document header: remove the header_media column", o.file, o.template)
+	}
+	base := filepath.Dir(o.file)
 
 	seen := map[string]int{} // E.164 → the line it first appeared on
 	return f.readAll(func(row *csvRow, rec []string) {
@@ -359,6 +421,11 @@ func readRows(data []byte, o startCSVOptions, def *template.Definition, vars []s
 		}
 		for _, fe := range checkParams(def, vars, row.params) {
 			codes, msgs = append(codes, fe.Code), append(msgs, fe.Message)
+		}
+		if mediaCol >= 0 {
+			if fe := checkHeaderMedia(row, strings.TrimSpace(rec[mediaCol]), base); fe != nil {
+				codes, msgs = append(codes, fe.Code), append(msgs, fe.Message)
+			}
 		}
 		if len(codes) > 0 {
 			row.invalid(strings.Join(slices.Compact(codes), " "), strings.Join(msgs, "; "))
@@ -442,6 +509,31 @@ func checkPhone(row *csvRow, region string, seen map[string]int) *fieldError {
 		return &fieldError{"duplicate_phone", fmt.Sprintf("phone %s is also on line %d", num.E164(), first)}
 	}
 	seen[num.E164()] = row.line
+	return nil
+}
+
+// checkHeaderMedia reads a row's header_media: an https link as it is, or a local file (relative
+// to base, the CSV file's folder) that must exist; it is uploaded when the row is sent.
+func checkHeaderMedia(row *csvRow, v, base string) *fieldError {
+	row.headerMedia = v
+	lower := strings.ToLower(v)
+	switch {
+	case v == "":
+		return &fieldError{"header_media_missing", "header_media is empty: an https link, or a file to upload"}
+	case strings.HasPrefix(lower, "https://"):
+		return nil
+	case strings.Contains(lower, "://"):
+		return &fieldError{"header_media_invalid", fmt.Sprintf("header_media %q: a link must be https", v)}
+	}
+	p := v
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(base, p)
+	}
+	st, err := os.Stat(p)
+	if err != nil || !st.Mode().IsRegular() {
+		return &fieldError{"header_media_not_found", fmt.Sprintf("header_media %q: no such file", v)}
+	}
+	row.mediaPath = p
 	return nil
 }
 
@@ -576,6 +668,24 @@ func (o *startCSVOptions) startRow(ctx context.Context, c *atendimento.Client, r
 	}
 	if r.name != "" {
 		body.Contact.Name = &r.name
+	}
+	switch {
+	case r.mediaPath != "":
+		id, err := o.uploads.id(ctx, c, r.mediaPath)
+		if err != nil && ctx.Err() != nil {
+			return false
+		}
+		if p, ok := atendimento.AsProblem(err); ok {
+			r.status, r.code, r.message = rowFailed, problemCode(p), "header_media "+r.headerMedia+": "+p.Error()
+			return true
+		}
+		if err != nil {
+			r.status, r.code, r.message = rowFailed, "header_media_upload_failed", "header_media "+r.headerMedia+": "+err.Error()
+			return true
+		}
+		body.HeaderMedia = &atendimento.HeaderMedia{MediaId: &id}
+	case r.headerMedia != "":
+		body.HeaderMedia = &atendimento.HeaderMedia{Link: &r.headerMedia}
 	}
 	key := fmt.Sprintf("%sL%d", keyPrefix, r.line)
 	rsp, err := c.Raw().StartConversationWithResponse(ctx, atendimento.IdempotencyKey(key), body)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -488,5 +489,123 @@ func TestStartCSVChecks(t *testing.T) {
 			require.ErrorContains(t, err, tc.want, tc.name+": "+out)
 		}
 		require.EqualValues(t, 4, counter.created.Load())
+	})
+}
+
+// mediaCalls wraps the server: it counts uploads (POST /api/v1/media) and keeps the
+// header_media of every start.
+type mediaCalls struct {
+	next    http.Handler
+	mu      sync.Mutex
+	uploads int
+	headers []string
+}
+
+func (m *mediaCalls) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost {
+		switch r.URL.Path {
+		case "/api/v1/media":
+			m.mu.Lock()
+			m.uploads++
+			m.mu.Unlock()
+		case "/api/v1/conversations":
+			body, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			var start struct {
+				HeaderMedia json.RawMessage `json:"header_media"`
+			}
+			_ = json.Unmarshal(body, &start)
+			m.mu.Lock()
+			m.headers = append(m.headers, string(start.HeaderMedia))
+			m.mu.Unlock()
+		}
+	}
+	m.next.ServeHTTP(w, r)
+}
+
+func TestStartCSVHeaderMedia(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, env *apptest.Env) {
+		ctx := context.Background()
+		calls := &mediaCalls{next: env.App.Handler}
+		srv := httptest.NewServer(calls)
+		t.Cleanup(srv.Close)
+		r := env.Admin.Post("/api/v1/templates", map[string]any{"channel_id": env.Demo.ChannelID, "name": "promo_foto", "language": "pt_BR",
+			"category": "MARKETING", "status": "APPROVED", "parameter_format": "NAMED",
+			"components": []map[string]any{{"type": "HEADER", "format": "IMAGE"}, {"type": "BODY", "text": "Olá {{nome}}, veja a oferta."}}})
+		require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
+		dir := t.TempDir()
+		run := func(file, template string, extra ...string) (string, error) {
+			var out bytes.Buffer
+			vars := map[string]string{"ATENDIMENTO_URL": srv.URL, "ATENDIMENTO_API_KEY": env.Demo.APIKey}
+			args := append([]string{"--csv", file, "--channel", "WhatsApp Loja Demo (sandbox)", "--team", "Vendas", "--template", template}, extra...)
+			err := startCSV(ctx, args, func(k string) string { return vars[k] }, &out)
+			return out.String(), err
+		}
+
+		// Every bad header_media is a bad row: empty, a plain http link, a file that is not there.
+		out, err := run("testdata/header-media/ofertas-ruins.csv", "promo_foto", "--dry-run")
+		require.ErrorContains(t, err, "3 invalid rows", out)
+		require.Contains(t, out, "line 2: header_media_missing: ")
+		require.Contains(t, out, "line 3: header_media_invalid: ")
+		require.Contains(t, out, `line 4: header_media_not_found: header_media "nao-existe.png": no such file`)
+		require.Zero(t, calls.uploads, "a dry run uploads nothing")
+
+		// The column is required by a media header, and refused without one.
+		extra := filepath.Join(dir, "coluna-a-mais.csv")
+		require.NoError(t, os.WriteFile(extra, []byte("phone,nome,atendente,header_media\n11 91111-5001,Maria,Ana,https://cdn.example.com/a.jpg\n"), 0o644))
+		_, err = run(extra, "boas_vindas", "--dry-run")
+		require.ErrorContains(t, err, "has no image, video or document header: remove the header_media column")
+		noColumn := filepath.Join(dir, "sem-coluna.csv")
+		require.NoError(t, os.WriteFile(noColumn, []byte("phone,nome\n11 91111-5001,Maria\n"), 0o644))
+		_, err = run(noColumn, "promo_foto", "--dry-run")
+		require.ErrorContains(t, err, "has a header with a file (image): add a header_media column")
+
+		// A local file (beside the CSV) is uploaded once and sent by id; a link goes as a link.
+		result := filepath.Join(dir, "ofertas.result.csv")
+		out, err = run("testdata/header-media/ofertas.csv", "promo_foto", "--out", result)
+		require.NoError(t, err, out)
+		require.Contains(t, out, "started: 3\n")
+		require.Equal(t, 1, calls.uploads, "oferta.png is on two rows, uploaded once")
+		png, err := os.ReadFile("testdata/header-media/oferta.png")
+		require.NoError(t, err)
+		res := readResult(t, result)
+		var ids []string
+		for _, line := range []int{2, 3, 4} {
+			require.Equal(t, "started", res[line][2], "line %d", line)
+			conv := env.Admin.Get("/api/v1/conversations/" + res[line][3])
+			require.Equal(t, http.StatusOK, conv.Status)
+		}
+		for _, h := range calls.headers {
+			var hm struct{ MediaID, Link string }
+			require.NoError(t, json.Unmarshal([]byte(h), &struct {
+				MediaID *string `json:"media_id"`
+				Link    *string `json:"link"`
+			}{&hm.MediaID, &hm.Link}))
+			if hm.Link != "" {
+				require.Equal(t, "https://cdn.example.com/oferta.jpg", hm.Link)
+				continue
+			}
+			ids = append(ids, hm.MediaID)
+		}
+		require.Len(t, ids, 2)
+		require.Equal(t, ids[0], ids[1])
+		m := env.Admin.Get("/api/v1/media/" + ids[0])
+		require.Equal(t, http.StatusOK, m.Status)
+		require.Equal(t, png, m.Body)
+
+		// A re-run uploads the file again, gets the same media (content-addressed), so every
+		// row's start is the same request: replayed, nobody is started twice.
+		out, err = run("testdata/header-media/ofertas.csv", "promo_foto", "--out", result)
+		require.NoError(t, err, out)
+		require.Contains(t, out, "started: 3 (3 of them by an earlier run of this file)\n")
+		require.Equal(t, 2, calls.uploads)
+		for _, h := range calls.headers[3:] {
+			require.Contains(t, []string{`{"media_id":"` + ids[0] + `"}`, `{"link":"https://cdn.example.com/oferta.jpg"}`}, h)
+		}
+		again := readResult(t, result)
+		for _, line := range []int{2, 3, 4} {
+			require.Equal(t, res[line][3], again[line][3], "line %d: the same conversation", line)
+		}
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
@@ -90,8 +91,17 @@ var _ Blobs = (*DirBlobs)(nil)
 
 // NewDirBlobs returns a folder store, creating the folder.
 func NewDirBlobs(root string) (*DirBlobs, error) {
-	if err := os.MkdirAll(filepath.Join(root, ".tmp"), 0o700); err != nil {
+	tmp := filepath.Join(root, ".tmp")
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
 		return nil, fmt.Errorf("media folder: %w", err)
+	}
+	// A Put takes seconds: an hour-old temporary file is what a killed process left.
+	if names, err := filepath.Glob(filepath.Join(tmp, "put-*")); err == nil {
+		for _, n := range names {
+			if st, err := os.Stat(n); err == nil && time.Since(st.ModTime()) > time.Hour {
+				_ = os.Remove(n)
+			}
+		}
 	}
 	return &DirBlobs{root: root}, nil
 }

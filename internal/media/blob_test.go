@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
@@ -84,4 +85,19 @@ func TestDirBlobsNeverLeaveHalfABlob(t *testing.T) {
 	require.Error(t, b.Put(context.Background(), "acc/ab/abd", strings.NewReader("abc"), 5))
 	_, err = b.Open(context.Background(), "acc/ab/abd")
 	require.ErrorIs(t, err, ErrBlobNotFound)
+}
+
+func TestDirBlobsSweepsWhatAKilledPutLeft(t *testing.T) {
+	root := t.TempDir()
+	_, err := NewDirBlobs(root)
+	require.NoError(t, err)
+	old, fresh := filepath.Join(root, ".tmp", "put-1"), filepath.Join(root, ".tmp", "put-2")
+	require.NoError(t, os.WriteFile(old, []byte("half"), 0o600))
+	require.NoError(t, os.WriteFile(fresh, []byte("in use"), 0o600))
+	past := time.Now().Add(-2 * time.Hour)
+	require.NoError(t, os.Chtimes(old, past, past))
+	_, err = NewDirBlobs(root)
+	require.NoError(t, err)
+	require.NoFileExists(t, old)
+	require.FileExists(t, fresh, "a Put that may still be running is left alone")
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/atendimento/atendimento/internal/store"
@@ -78,14 +79,23 @@ type FetchConfig struct {
 	// Ready is told, after the commit, that a file became ready or failed: the messages that
 	// carry it are updated (message.updated).
 	Ready func(ctx context.Context, mediaID string)
-	// MaxAttempts before a file is failed (default 6); Lease is how long a claim lasts (default
-	// 5 minutes: a crashed instance's claims return after it); Timeout bounds one download
-	// (default 2 minutes); Poll is the idle poll (default 30 s).
+	// MaxAttempts before a file is failed (default 6).
 	MaxAttempts int
-	Lease       time.Duration
-	Timeout     time.Duration
-	Poll        time.Duration
-	Log         *slog.Logger
+	// Timeout bounds one fetch, lookup, download and store together (default 2 minutes).
+	Timeout time.Duration
+	// Stall cuts a download that receives no bytes for this long (default 30 s); it is retried
+	// like any transient failure.
+	Stall time.Duration
+	// Lease is how long a claim lasts (default 5 minutes): a crashed instance's claims return
+	// after it. It is kept longer than Timeout, so a claim never expires under a fetch still
+	// running (a shorter one is raised to Timeout plus a quarter).
+	Lease time.Duration
+	// Concurrency is how many files are claimed and fetched at once (default 4); each streams
+	// through a small buffer, so memory does not grow with file sizes.
+	Concurrency int
+	// Poll is the idle poll (default 30 s).
+	Poll time.Duration
+	Log  *slog.Logger
 }
 
 // Fetcher is the durable fetch queue's worker: it claims pending inbound files (crash-safe: a
@@ -103,11 +113,20 @@ func (s *Service) NewFetcher(w *worker.Worker, dl Downloader, cfg FetchConfig) *
 	if cfg.MaxAttempts <= 0 {
 		cfg.MaxAttempts = 6
 	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 2 * time.Minute
+	}
+	if cfg.Stall <= 0 {
+		cfg.Stall = 30 * time.Second
+	}
 	if cfg.Lease <= 0 {
 		cfg.Lease = 5 * time.Minute
 	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = 2 * time.Minute
+	if min := cfg.Timeout + cfg.Timeout/4; cfg.Lease < min {
+		cfg.Lease = min
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 4
 	}
 	if cfg.Poll <= 0 {
 		cfg.Poll = 30 * time.Second
@@ -122,8 +141,12 @@ func (s *Service) NewFetcher(w *worker.Worker, dl Downloader, cfg FetchConfig) *
 	return &Fetcher{s: s, dl: dl, cfg: cfg, w: w}
 }
 
+// Config returns the fetcher's settings with the defaults filled in.
+func (f *Fetcher) Config() FetchConfig { return f.cfg }
+
 // Start runs the loop until ctx ends or Stop.
 func (f *Fetcher) Start(ctx context.Context) {
+	f.s.sweepSpool(f.cfg.Lease)
 	f.w.Start(ctx, func(ctx context.Context) {
 		for {
 			n, err := f.RunOnce(ctx)
@@ -149,7 +172,8 @@ WHERE id IN (SELECT id FROM media WHERE status = 'pending' AND due_at <= ? AND (
   ORDER BY due_at LIMIT ? %s)
 RETURNING id`
 
-// RunOnce claims up to 4 due files and fetches them; it returns how many it claimed.
+// RunOnce claims up to Concurrency due files and fetches them at once; it returns how many it
+// claimed, after they are all done.
 func (f *Fetcher) RunOnce(ctx context.Context) (int, error) {
 	s := f.s
 	now := s.now()
@@ -158,7 +182,7 @@ func (f *Fetcher) RunOnce(ctx context.Context) (int, error) {
 		lock = "FOR UPDATE SKIP LOCKED"
 	}
 	var ids []string
-	if err := s.db.Conn(ctx).Raw(fmt.Sprintf(claimSQL, lock), now.Add(f.cfg.Lease), now, now, now, 4).Scan(&ids).Error; err != nil {
+	if err := s.db.Conn(ctx).Raw(fmt.Sprintf(claimSQL, lock), now.Add(f.cfg.Lease), now, now, now, f.cfg.Concurrency).Scan(&ids).Error; err != nil {
 		return 0, store.Translate(err, nil, nil)
 	}
 	var rows []row
@@ -167,9 +191,11 @@ func (f *Fetcher) RunOnce(ctx context.Context) (int, error) {
 			return 0, store.Translate(err, nil, nil)
 		}
 	}
+	var wg sync.WaitGroup
 	for _, r := range rows {
-		f.fetch(store.WithAccount(ctx, r.AccountID), r)
+		wg.Go(func() { f.fetch(store.WithAccount(ctx, r.AccountID), r) })
 	}
+	wg.Wait()
 	return len(rows), nil
 }
 
@@ -178,31 +204,86 @@ type errPermanent struct{ reason string }
 
 func (e errPermanent) Error() string { return e.reason }
 
-// fetch downloads one file and records the outcome.
+// Why a fetch's own context ended: these are the fetch's failures (retried), unlike the end of
+// the worker's context, which is a shutdown (the claim is handed back).
+var (
+	errStalled  = errors.New("stalled")
+	errTimedOut = errors.New("timed out")
+)
+
+// fetch downloads one file and records the outcome. The claim is fenced by its attempt: a
+// record only lands while the row is still pending under this claim.
 func (f *Fetcher) fetch(ctx context.Context, r row) {
-	sp, err := f.download(ctx, r)
+	fctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	timer := time.AfterFunc(f.cfg.Timeout, func() { cancel(errTimedOut) })
+	defer timer.Stop()
+	sp, err := f.download(fctx, cancel, r)
 	if err == nil {
 		defer sp.close()
-		err = f.s.putBlob(ctx, sp)
+		err = f.s.putBlob(fctx, sp)
+	}
+	if err != nil && ctx.Err() != nil {
+		// Shutting down, not failing: hand the claim back at once (without spending the
+		// attempt), so the next start resumes the file instead of waiting for the lease.
+		f.release(r)
+		return
 	}
 	if err != nil {
+		switch context.Cause(fctx) {
+		case errStalled:
+			err = fmt.Errorf("the download stalled: no bytes for %s", f.cfg.Stall)
+		case errTimedOut:
+			err = fmt.Errorf("the download took longer than %s", f.cfg.Timeout)
+		}
 		f.failed(ctx, r, err)
 		return
 	}
 	now := f.s.now()
-	res := f.s.db.Tenant(ctx, "media").Where("id = ? AND status = ?", r.ID, StatusPending).Updates(map[string]any{
+	res := f.s.db.Tenant(ctx, "media").Where("id = ? AND status = ? AND attempts = ?", r.ID, StatusPending, r.Attempts).Updates(map[string]any{
 		"status": StatusReady, "sha256": sp.sha, "size": sp.size, "lease_until": nil, "due_at": nil, "failure": nil, "updated_at": now})
 	if res.Error != nil {
 		f.cfg.Log.ErrorContext(ctx, "media fetch: record", "media_id", r.ID, "err", res.Error.Error())
+		return
+	}
+	if res.RowsAffected == 0 {
+		f.cfg.Log.WarnContext(ctx, "media fetch: claim lost before recording", "media_id", r.ID)
 		return
 	}
 	f.cfg.Log.InfoContext(ctx, "media fetch: ready", "media_id", r.ID, "size", sp.size)
 	f.cfg.Ready(ctx, r.ID)
 }
 
+// release returns a claim interrupted by a shutdown: due now, the attempt not counted.
+func (f *Fetcher) release(r row) {
+	ctx, cancel := context.WithTimeout(store.WithAccount(context.Background(), r.AccountID), 5*time.Second)
+	defer cancel()
+	err := f.s.db.Tenant(ctx, "media").Where("id = ? AND status = ? AND attempts = ?", r.ID, StatusPending, r.Attempts).
+		Updates(map[string]any{"lease_until": nil, "attempts": r.Attempts - 1, "updated_at": f.s.now()}).Error
+	if err != nil {
+		f.cfg.Log.WarnContext(ctx, "media fetch: release on shutdown (the lease returns it)", "media_id", r.ID, "err", err.Error())
+	}
+}
+
+// stallWatch cuts a download (cancel with errStalled) once no bytes have come for d.
+type stallWatch struct {
+	r io.Reader
+	t *time.Timer
+	d time.Duration
+}
+
+func (w *stallWatch) Read(p []byte) (int, error) {
+	n, err := w.r.Read(p)
+	if n > 0 {
+		w.t.Reset(w.d)
+	}
+	return n, err
+}
+
 // download asks Meta for the URL and streams the file to the spool; a URL refused as expired
-// (401, 404) is asked for again, once per attempt.
-func (f *Fetcher) download(ctx context.Context, r row) (*spooled, error) {
+// (401, 404) is asked for again, once per attempt. A download that receives nothing for Stall
+// is cut through cancel.
+func (f *Fetcher) download(ctx context.Context, cancel context.CancelCauseFunc, r row) (*spooled, error) {
 	if r.ChannelID == nil || r.ProviderMediaID == nil {
 		return nil, errPermanent{"no channel or WhatsApp media id to fetch from"}
 	}
@@ -210,8 +291,6 @@ func (f *Fetcher) download(ctx context.Context, r row) (*spooled, error) {
 	if err != nil {
 		return nil, errPermanent{"the channel is gone or its credentials cannot be read"}
 	}
-	ctx, cancel := context.WithTimeout(ctx, f.cfg.Timeout)
-	defer cancel()
 	for try := 0; ; try++ {
 		info, err := f.dl.MediaURL(ctx, cr, *r.ProviderMediaID)
 		if err != nil {
@@ -221,12 +300,15 @@ func (f *Fetcher) download(ctx context.Context, r row) (*spooled, error) {
 			}
 			return nil, err
 		}
+		stall := time.AfterFunc(f.cfg.Stall, func() { cancel(errStalled) })
 		body, err := f.dl.Download(ctx, cr, info.URL)
 		var st whatsapp.DownloadStatus
 		if errors.As(err, &st) && (st == 401 || st == 404) && try == 0 {
+			stall.Stop()
 			continue // the URL expired between the lookup and the download
 		}
 		if err != nil {
+			stall.Stop()
 			return nil, err
 		}
 		// The webhook's checksum, else the lookup's: the bytes must match what Meta declared.
@@ -234,7 +316,8 @@ func (f *Fetcher) download(ctx context.Context, r row) (*spooled, error) {
 		if declared == "" {
 			declared = info.SHA256
 		}
-		sp, err := f.s.spoolVerified(body, limit(KindOf(r.MimeType), true), declared)
+		sp, err := f.s.spoolVerified(&stallWatch{r: body, t: stall, d: f.cfg.Stall}, limit(KindOf(r.MimeType), true), declared)
+		stall.Stop()
 		body.Close()
 		return sp, err
 	}
@@ -242,7 +325,7 @@ func (f *Fetcher) download(ctx context.Context, r row) (*spooled, error) {
 
 // spoolVerified spools a download and checks it against Meta's declared sha256 (base64 or hex).
 func (s *Service) spoolVerified(body io.Reader, max int64, declared string) (*spooled, error) {
-	sp, err := s.spool(body, max)
+	sp, err := s.spoolAs("fetch-*", body, max)
 	if errors.Is(err, errTooLarge) {
 		return nil, errPermanent{fmt.Sprintf("the file is larger than WhatsApp allows (%d bytes)", max)}
 	}
@@ -287,7 +370,7 @@ func (f *Fetcher) failed(ctx context.Context, r row, err error) {
 	} else {
 		updates["due_at"] = now.Add(whatsapp.Backoff(r.Attempts, whatsapp.RetryAfter(err), nil))
 	}
-	if res := f.s.db.Tenant(ctx, "media").Where("id = ? AND status = ?", r.ID, StatusPending).Updates(updates); res.Error != nil {
+	if res := f.s.db.Tenant(ctx, "media").Where("id = ? AND status = ? AND attempts = ?", r.ID, StatusPending, r.Attempts).Updates(updates); res.Error != nil {
 		f.cfg.Log.ErrorContext(ctx, "media fetch: record failure", "media_id", r.ID, "err", res.Error.Error())
 		return
 	}

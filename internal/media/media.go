@@ -138,7 +138,13 @@ var errTooLarge = errors.New("media too large")
 // spool streams r into a temporary file, hashing it, stopping with errTooLarge past max bytes:
 // at most a buffer of it is ever in memory.
 func (s *Service) spool(r io.Reader, max int64) (*spooled, error) {
-	f, err := os.CreateTemp(s.spoolDir, "media-*")
+	return s.spoolAs("media-*", r, max)
+}
+
+// spoolAs is spool with the temporary file's name pattern (fetches have their own, so a start
+// can sweep what a crashed fetch left).
+func (s *Service) spoolAs(pattern string, r io.Reader, max int64) (*spooled, error) {
+	f, err := os.CreateTemp(s.spoolDir, pattern)
 	if err != nil {
 		return nil, fmt.Errorf("media spool: %w", err)
 	}
@@ -165,6 +171,17 @@ func (s *Service) spool(r io.Reader, max int64) (*spooled, error) {
 	return sp, nil
 }
 
+// sweepSpool removes fetch spool files older than age: a fetch is bounded by its timeout, shorter
+// than age, so such a file is what a killed process left, never one in use.
+func (s *Service) sweepSpool(age time.Duration) {
+	names, _ := filepath.Glob(filepath.Join(s.spoolDir, "fetch-*"))
+	for _, n := range names {
+		if st, err := os.Stat(n); err == nil && s.clock.Now().Sub(st.ModTime()) > age {
+			_ = os.Remove(n)
+		}
+	}
+}
+
 // tooLarge is the 413 problem for a file over its kind's limit.
 func tooLarge(k Kind, max int64) error {
 	size := fmt.Sprintf("%d KB", max>>10)
@@ -176,7 +193,8 @@ func tooLarge(k Kind, max int64) error {
 
 // Upload stores a file an agent sends: streamed to the spool with a cap, judged by its bytes,
 // checked against Meta's limits for its kind (413 media_too_large, 415 media_type_unsupported),
-// written to the store, then recorded. filename is the client's name for it.
+// written to the store, then recorded. filename is the client's name for it. The same bytes
+// under the same name, uploaded again in the account, are the upload it has already: same id.
 func (s *Service) Upload(ctx context.Context, createdBy *string, r io.Reader, filename string) (Media, error) {
 	sp, err := s.spool(r, MaxUpload)
 	if errors.Is(err, errTooLarge) {
@@ -196,17 +214,44 @@ func (s *Service) Upload(ctx context.Context, createdBy *string, r io.Reader, fi
 	if max := limit(kind.kind, kind.animated); sp.size > max {
 		return Media{}, tooLarge(kind.kind, max)
 	}
+	// Content-addressed: the same bytes under the same name are the file the account has already.
+	if m, ok, err := s.reuseUpload(ctx, sp.sha, cleanFilename(filename)); err != nil || ok {
+		return m, err
+	}
 	if err := s.putBlob(ctx, sp); err != nil {
 		return Media{}, err
 	}
+	return s.createUpload(ctx, row{Kind: kind.kind, MimeType: kind.mime, Size: sp.size, Filename: cleanFilename(filename), CreatedBy: createdBy}, sp.sha)
+}
+
+// createUpload records an uploaded file whose blob is stored, from r's kind, type, size, name
+// and uploader.
+func (s *Service) createUpload(ctx context.Context, r row, sha string) (Media, error) {
 	now := s.now()
-	sha := sp.sha
-	r2 := row{ID: store.NewID(), AccountID: store.AccountID(ctx), Kind: kind.kind, MimeType: kind.mime, Size: sp.size, SHA256: &sha,
-		Filename: cleanFilename(filename), Status: StatusReady, CreatedBy: createdBy, CreatedAt: now, UpdatedAt: now}
+	r2 := row{ID: store.NewID(), AccountID: store.AccountID(ctx), Kind: r.Kind, MimeType: r.MimeType, Size: r.Size, SHA256: &sha,
+		Filename: r.Filename, Status: StatusReady, CreatedBy: r.CreatedBy, CreatedAt: now, UpdatedAt: now}
 	if err := s.db.Conn(ctx).Create(&r2).Error; err != nil {
 		return Media{}, store.Translate(err, nil, nil)
 	}
 	return r2.toMedia(), nil
+}
+
+// reuseUpload finds the account's upload (not a file a contact sent) with these bytes and this
+// name; a hit is touched, so the sweep of unused uploads counts its day from now.
+func (s *Service) reuseUpload(ctx context.Context, sha, filename string) (Media, bool, error) {
+	var rows []row
+	if err := s.db.Tenant(ctx, "media").Where("channel_id IS NULL AND status = ? AND sha256 = ? AND filename = ?", StatusReady, sha, filename).
+		Order("created_at").Limit(1).Find(&rows).Error; err != nil {
+		return Media{}, false, store.Translate(err, nil, nil)
+	}
+	if len(rows) == 0 {
+		return Media{}, false, nil
+	}
+	now := s.now()
+	if err := s.db.Tenant(ctx, "media").Where("id = ?", rows[0].ID).Update("updated_at", now).Error; err != nil {
+		return Media{}, false, store.Translate(err, nil, nil)
+	}
+	return rows[0].toMedia(), true, nil
 }
 
 // putBlob writes a spooled file to the store under the account, before any row points at it.
@@ -282,13 +327,13 @@ func (s *Service) Open(ctx context.Context, id string) (Media, io.ReadSeekCloser
 
 // DeleteOrphans removes the account's media that no message points at any more (after a
 // contact and its conversations are deleted), then the blobs no remaining row uses. Uploads
-// younger than a day are kept: they may be about to be sent.
+// uploaded (or uploaded again) within a day are kept: they may be about to be sent.
 func (s *Service) DeleteOrphans(ctx context.Context) error {
 	var shas []string
 	cutoff := s.now().Add(-24 * time.Hour)
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
 		orphan := s.db.Tenant(ctx, "media").Where("NOT EXISTS (SELECT 1 FROM messages m WHERE m.media_id = media.id)").
-			Where("(created_by IS NULL AND channel_id IS NOT NULL) OR created_at < ?", cutoff)
+			Where("(created_by IS NULL AND channel_id IS NOT NULL) OR updated_at < ?", cutoff)
 		if err := orphan.Session(&gorm.Session{}).Where("sha256 IS NOT NULL").Distinct().Pluck("sha256", &shas).Error; err != nil {
 			return store.Translate(err, nil, nil)
 		}
@@ -311,10 +356,16 @@ func (s *Service) DeleteOrphans(ctx context.Context) error {
 	return nil
 }
 
-// Rename sets the name a file is shown and sent with.
-func (s *Service) Rename(ctx context.Context, id, filename string) (Media, error) {
-	if err := s.db.Tenant(ctx, "media").Where("id = ?", id).Updates(map[string]any{"filename": cleanFilename(filename), "updated_at": s.now()}).Error; err != nil {
-		return Media{}, store.Translate(err, nil, nil)
+// Named returns the upload m under another name: the account's upload with the same bytes and
+// that name, else a new row for the same blob. m itself is never changed: other messages may
+// carry it under its own name.
+func (s *Service) Named(ctx context.Context, m Media, filename string) (Media, error) {
+	name := cleanFilename(filename)
+	if name == m.Filename {
+		return m, nil
 	}
-	return s.Get(ctx, id)
+	if r, ok, err := s.reuseUpload(ctx, m.SHA256, name); err != nil || ok {
+		return r, err
+	}
+	return s.createUpload(ctx, row{Kind: m.Kind, MimeType: m.MimeType, Size: m.Size, Filename: name, CreatedBy: m.CreatedBy}, m.SHA256)
 }

@@ -2663,7 +2663,7 @@ type ClientInterface interface {
 
 	// PostApiV1MediaWithBody Upload a file to send
 	//
-	// Multipart field file (and optionally filename). The kind is judged from the bytes, not the client's claim or name. Over WhatsApp's limit for the kind (image 5 MB, audio and video 16 MB, document 100 MB, sticker 100 KB static / 500 KB animated) → 413 media_too_large; a type WhatsApp does not take (HTML, SVG, scripts, archives…) → 415 media_type_unsupported.
+	// Multipart field file (and optionally filename). The kind is judged from the bytes, not the client's claim or name. Over WhatsApp's limit for the kind (image 5 MB, audio and video 16 MB, document 100 MB, sticker 100 KB static / 500 KB animated) → 413 media_too_large; a type WhatsApp does not take (HTML, SVG, scripts, archives…) → 415 media_type_unsupported. Uploads are content-addressed: the same bytes with the same filename, uploaded again in the account, return the media uploaded first (same id); under another name they are a media of their own, sharing the stored bytes.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3927,7 +3927,7 @@ func (c *RawClient) GetMe(ctx context.Context, reqEditors ...RequestEditorFn) (*
 
 // PostApiV1MediaWithBody Upload a file to send
 //
-// Multipart field file (and optionally filename). The kind is judged from the bytes, not the client's claim or name. Over WhatsApp's limit for the kind (image 5 MB, audio and video 16 MB, document 100 MB, sticker 100 KB static / 500 KB animated) → 413 media_too_large; a type WhatsApp does not take (HTML, SVG, scripts, archives…) → 415 media_type_unsupported.
+// Multipart field file (and optionally filename). The kind is judged from the bytes, not the client's claim or name. Over WhatsApp's limit for the kind (image 5 MB, audio and video 16 MB, document 100 MB, sticker 100 KB static / 500 KB animated) → 413 media_too_large; a type WhatsApp does not take (HTML, SVG, scripts, archives…) → 415 media_type_unsupported. Uploads are content-addressed: the same bytes with the same filename, uploaded again in the account, return the media uploaded first (same id); under another name they are a media of their own, sharing the stored bytes.
 //
 // Takes any type of body and a specified content type.
 //
@@ -8846,7 +8846,7 @@ type ClientWithResponsesInterface interface {
 
 	// PostApiV1MediaWithBodyWithResponse Upload a file to send
 	//
-	// Multipart field file (and optionally filename). The kind is judged from the bytes, not the client's claim or name. Over WhatsApp's limit for the kind (image 5 MB, audio and video 16 MB, document 100 MB, sticker 100 KB static / 500 KB animated) → 413 media_too_large; a type WhatsApp does not take (HTML, SVG, scripts, archives…) → 415 media_type_unsupported.
+	// Multipart field file (and optionally filename). The kind is judged from the bytes, not the client's claim or name. Over WhatsApp's limit for the kind (image 5 MB, audio and video 16 MB, document 100 MB, sticker 100 KB static / 500 KB animated) → 413 media_too_large; a type WhatsApp does not take (HTML, SVG, scripts, archives…) → 415 media_type_unsupported. Uploads are content-addressed: the same bytes with the same filename, uploaded again in the account, return the media uploaded first (same id); under another name they are a media of their own, sharing the stored bytes.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -16243,7 +16243,7 @@ func (c *ClientWithResponses) GetMeWithResponse(ctx context.Context, reqEditors 
 
 // PostApiV1MediaWithBodyWithResponse Upload a file to send
 //
-// Multipart field file (and optionally filename). The kind is judged from the bytes, not the client's claim or name. Over WhatsApp's limit for the kind (image 5 MB, audio and video 16 MB, document 100 MB, sticker 100 KB static / 500 KB animated) → 413 media_too_large; a type WhatsApp does not take (HTML, SVG, scripts, archives…) → 415 media_type_unsupported.
+// Multipart field file (and optionally filename). The kind is judged from the bytes, not the client's claim or name. Over WhatsApp's limit for the kind (image 5 MB, audio and video 16 MB, document 100 MB, sticker 100 KB static / 500 KB animated) → 413 media_too_large; a type WhatsApp does not take (HTML, SVG, scripts, archives…) → 415 media_type_unsupported. Uploads are content-addressed: the same bytes with the same filename, uploaded again in the account, return the media uploaded first (same id); under another name they are a media of their own, sharing the stored bytes.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //

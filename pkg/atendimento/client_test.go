@@ -1,8 +1,10 @@
 package atendimento_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -278,7 +280,45 @@ func TestClientCoversEveryOperation(t *testing.T) {
 	for _, item := range spec.Paths.Map() {
 		ops += len(item.Operations())
 	}
-	handWritten := 1 // Raw
+	handWritten := 2 // Raw, UploadMedia (multipart, over PostApiV1Media)
 	require.Equal(t, ops, reflect.TypeOf(&atendimento.Client{}).NumMethod()-handWritten,
 		"openapi.yaml and the generated client differ: run make client")
+}
+
+func TestClientUploadsMedia(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t, storetest.SQLite(t), apptest.Options{})
+	ctx := context.Background()
+	pdf := []byte("%PDF-1.4\n% boleto\n%%EOF\n")
+	f := &flaky{path: "/api/v1/media", statuses: []int{503}, after: []string{""}}
+	f.next = env.App.Handler
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	c := newClient(t, srv.URL, env.Demo.APIKey, atendimento.WithRetries(2, 20*time.Millisecond))
+
+	// A 503 first: the file (a ReadSeeker) is sent again, whole.
+	m, err := c.UploadMedia(ctx, "/tmp/boleto.pdf", bytes.NewReader(pdf))
+	require.NoError(t, err)
+	require.Len(t, f.keys, 2, "the upload was retried")
+	require.Equal(t, "document", string(*m.Kind))
+	require.Equal(t, "application/pdf", *m.MimeType)
+	require.Equal(t, "boleto.pdf", *m.Filename)
+	require.Equal(t, len(pdf), *m.Size)
+
+	// The same bytes again, from a plain reader: the same media.
+	again, err := c.UploadMedia(ctx, "boleto.pdf", io.MultiReader(bytes.NewReader(pdf[:5]), bytes.NewReader(pdf[5:])))
+	require.NoError(t, err)
+	require.Equal(t, *m.Id, *again.Id)
+	g, err := c.GetApiV1MediaId(ctx, m.Id.String())
+	require.NoError(t, err)
+	defer g.Body.Close()
+	got, err := io.ReadAll(g.Body)
+	require.NoError(t, err)
+	require.Equal(t, pdf, got)
+
+	// What WhatsApp does not take is the server's problem, as for every method.
+	_, err = c.UploadMedia(ctx, "pagina.html", strings.NewReader("<!doctype html><html><script>alert(1)</script></html>"))
+	p := problem(t, err)
+	require.Equal(t, http.StatusUnsupportedMediaType, p.Status)
+	require.Equal(t, "media_type_unsupported", p.Code)
 }

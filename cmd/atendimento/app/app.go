@@ -71,7 +71,12 @@ type Config struct {
 	MediaStore          string
 	MediaStoreAccessKey string
 	MediaStoreSecretKey string
-	Dispatch            dispatch.Config
+	// MediaFetch tunes the inbound media fetch queue: MEDIA_FETCH_TIMEOUT bounds one fetch
+	// (default 2m), MEDIA_FETCH_STALL cuts a download that receives nothing for that long
+	// (default 30s), MEDIA_FETCH_LEASE is how long a claim lasts (default 5m, always longer
+	// than the timeout).
+	MediaFetch media.FetchConfig
+	Dispatch   dispatch.Config
 	// TemplateSyncInterval is how often every whatsapp_cloud channel's templates are pulled from
 	// Meta (TEMPLATE_SYNC_INTERVAL, default 15m; 0 = never).
 	TemplateSyncInterval time.Duration
@@ -147,6 +152,9 @@ func fromEnv(getenv func(string) string) (Config, []string, error) {
 	c.MediaStore = e.str("MEDIA_STORE", "")
 	c.MediaStoreAccessKey = e.str("MEDIA_STORE_ACCESS_KEY", "")
 	c.MediaStoreSecretKey = e.str("MEDIA_STORE_SECRET_KEY", "")
+	c.MediaFetch.Timeout = e.duration("MEDIA_FETCH_TIMEOUT", 0)
+	c.MediaFetch.Stall = e.duration("MEDIA_FETCH_STALL", 0)
+	c.MediaFetch.Lease = e.duration("MEDIA_FETCH_LEASE", 0)
 	c.Webhooks.AllowPrivate = e.bool("WEBHOOK_ALLOW_PRIVATE")
 	c.Webhooks.MaxAttempts = e.int("WEBHOOK_MAX_ATTEMPTS", 0)
 	c.Webhooks.BaseDelay = e.duration("WEBHOOK_RETRY_DELAY", 0)
@@ -478,6 +486,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*Ap
 	// The fetcher polls on the real clock: tests that move a fake clock count the timers waiting
 	// on it (the dispatcher's), and the fetch queue's due times still follow cfg.Clock.
 	a.Fetcher = a.Media.NewFetcher(worker.New(nil), a.Cloud, media.FetchConfig{Log: log, Ready: a.Conversations.MediaChanged,
+		Timeout: cfg.MediaFetch.Timeout, Stall: cfg.MediaFetch.Stall, Lease: cfg.MediaFetch.Lease,
 		Credentials: func(ctx context.Context, channelID string) (whatsapp.Credentials, error) {
 			ch, err := a.Channels.Get(ctx, channelID)
 			if err != nil {

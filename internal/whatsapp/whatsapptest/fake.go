@@ -103,6 +103,9 @@ type Fake struct {
 	media       map[string]fakeMedia
 	declared    map[string]string
 	expire      int
+	stall       int
+	stallAfter  int
+	stalled     chan struct{}
 	uploads     []Upload
 }
 
@@ -339,7 +342,7 @@ func (f *Fake) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
-	if f.serveMedia(w, req, parts) {
+	if f.serveMedia(r.Context(), w, req, parts) {
 		return
 	}
 	switch {

@@ -2,6 +2,7 @@ package whatsapptest
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -42,8 +43,19 @@ func (f *Fake) ExpireNextDownloads(n int) {
 	f.mu.Unlock()
 }
 
+// StallNextDownloads makes the next n downloads send their first after bytes and then nothing,
+// holding the connection open until the client gives up or the fake closes, as a download
+// that stalls does. The channel receives once per such download when it has stalled.
+func (f *Fake) StallNextDownloads(n, after int) <-chan struct{} {
+	ch := make(chan struct{}, n)
+	f.mu.Lock()
+	f.stall, f.stallAfter, f.stalled = n, after, ch
+	f.mu.Unlock()
+	return ch
+}
+
 // serveMedia answers the media endpoints; handled is false for other requests.
-func (f *Fake) serveMedia(w http.ResponseWriter, req Request, parts []string) bool {
+func (f *Fake) serveMedia(ctx context.Context, w http.ResponseWriter, req Request, parts []string) bool {
 	switch {
 	case len(parts) == 3 && parts[2] == "media" && req.Method == http.MethodPost:
 		f.write(w, req, f.uploadMedia(req, parts[1]))
@@ -60,6 +72,11 @@ func (f *Fake) serveMedia(w http.ResponseWriter, req Request, parts []string) bo
 		if expired {
 			f.expire--
 		}
+		stall, after, stalled := false, f.stallAfter, f.stalled
+		if ok && !expired && f.stall > 0 {
+			f.stall--
+			stall = true
+		}
 		f.mu.Unlock()
 		if !ok || expired {
 			f.write(w, req, Response{Status: http.StatusNotFound, Body: "expired"})
@@ -67,6 +84,18 @@ func (f *Fake) serveMedia(w http.ResponseWriter, req Request, parts []string) bo
 		}
 		w.Header().Set("Content-Type", m.mime)
 		w.Header().Set("Content-Length", strconv.Itoa(len(m.data)))
+		if stall {
+			_, _ = w.Write(m.data[:min(after, len(m.data))])
+			if fl, ok := w.(http.Flusher); ok {
+				fl.Flush()
+			}
+			stalled <- struct{}{}
+			select {
+			case <-ctx.Done():
+			case <-f.done:
+			}
+			return true
+		}
 		_, _ = w.Write(m.data)
 		return true
 	case len(parts) == 2 && req.Method == http.MethodGet && !strings.HasSuffix(parts[1], "message_templates"):

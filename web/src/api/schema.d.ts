@@ -3098,7 +3098,7 @@ export interface paths {
         put?: never;
         /**
          * Upload a file to send
-         * @description Multipart field file (and optionally filename). The kind is judged from the bytes, not the client's claim or name. Over WhatsApp's limit for the kind (image 5 MB, audio and video 16 MB, document 100 MB, sticker 100 KB static / 500 KB animated) → 413 media_too_large; a type WhatsApp does not take (HTML, SVG, scripts, archives…) → 415 media_type_unsupported.
+         * @description Multipart field file (and optionally filename). The kind is judged from the bytes, not the client's claim or name. Over WhatsApp's limit for the kind (image 5 MB, audio and video 16 MB, document 100 MB, sticker 100 KB static / 500 KB animated) → 413 media_too_large; a type WhatsApp does not take (HTML, SVG, scripts, archives…) → 415 media_type_unsupported. Uploads are content-addressed: the same bytes with the same filename, uploaded again in the account, return the media uploaded first (same id); under another name they are a media of their own, sharing the stored bytes.
          */
         post: {
             parameters: {
