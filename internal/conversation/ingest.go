@@ -184,49 +184,23 @@ func (g *ingest) collect() {
 // cover: a conversation or message another writer created meanwhile, a sender to create alone).
 var errAlone = errors.New("conversation: store this delivery alone")
 
-// run stores a group in one transaction and answers its deliveries.
+// errSlow abandons a group's first, optimistic attempt: the group runs again with a savepoint
+// per delivery.
+var errSlow = errors.New("conversation: group needs savepoints")
+
+// run stores a group in one transaction and answers its deliveries. The first attempt writes
+// the group's new conversations and all its messages with one multi-row insert each and no
+// savepoints; anything unusual in it (an error, a conflict with another writer) rolls it back,
+// and the group runs again with each delivery in its own savepoint, where a delivery that fails
+// is rolled back alone and then stored by itself.
 func (g *ingest) run(batch []*delivery) {
 	s := g.s
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(batch[0].ctx), groupTimeout)
 	defer cancel()
-	var stored []*delivery
-	prepared := false
-	err := s.db.InTx(ctx, func(ctx context.Context) error {
-		stored, prepared = nil, false
-		for _, d := range batch {
-			d.out, d.changes, d.wake, d.alone = nil, nil, false, false
-		}
-		known, err := s.prepareGroup(ctx, batch)
-		if err != nil {
-			return err
-		}
-		prepared = true
-		for i, d := range batch {
-			dk := known.fork()
-			col := &collector{}
-			dctx := context.WithValue(store.WithAccount(ctx, d.account), collectorKey{}, col)
-			var out []InboundOutcome
-			err := s.db.Savepoint(dctx, fmt.Sprintf("delivery_%d", i), func(ctx context.Context) error {
-				var err error
-				out, err = s.receiveGrouped(ctx, d, dk)
-				return err
-			})
-			if err != nil {
-				if ctx.Err() != nil {
-					return ctx.Err()
-				}
-				d.alone = true
-				continue
-			}
-			known.merge(dk)
-			d.out, d.changes, d.wake = out, col.changes, col.wake
-			stored = append(stored, d)
-		}
-		if g.beforeCommit != nil {
-			return g.beforeCommit(ctx)
-		}
-		return nil
-	})
+	stored, prepared, err := g.attempt(ctx, batch, false)
+	if errors.Is(err, errSlow) {
+		stored, prepared, err = g.attempt(ctx, batch, true)
+	}
 	switch {
 	case err == nil:
 		s.publishAll(ctx, stored)
@@ -243,6 +217,97 @@ func (g *ingest) run(batch []*delivery) {
 	for _, d := range batch {
 		close(d.done)
 	}
+}
+
+// attempt runs the group's transaction once; prepared tells whether it got past the group's
+// shared reads and writes (before them, a failure leaves every delivery to be stored alone).
+func (g *ingest) attempt(ctx context.Context, batch []*delivery, savepoints bool) (stored []*delivery, prepared bool, err error) {
+	s := g.s
+	err = s.db.InTx(ctx, func(ctx context.Context) error {
+		stored, prepared = nil, false
+		for _, d := range batch {
+			d.out, d.changes, d.wake, d.alone = nil, nil, false, false
+		}
+		known, err := s.prepareGroup(ctx, batch)
+		if err != nil {
+			return err
+		}
+		prepared = true
+		var w *groupWrites
+		if !savepoints {
+			w = &groupWrites{}
+		}
+		for i, d := range batch {
+			col := &collector{}
+			dctx := context.WithValue(store.WithAccount(ctx, d.account), collectorKey{}, col)
+			var out []InboundOutcome
+			if !savepoints {
+				if out, err = s.receiveGrouped(dctx, d, known, w); err != nil {
+					return fmt.Errorf("%w: %w", errSlow, err)
+				}
+			} else {
+				dk := known.fork()
+				err := s.db.Savepoint(dctx, fmt.Sprintf("delivery_%d", i), func(ctx context.Context) error {
+					var err error
+					out, err = s.receiveGrouped(ctx, d, dk, nil)
+					return err
+				})
+				if err != nil {
+					if ctx.Err() != nil {
+						return ctx.Err()
+					}
+					d.alone = true
+					continue
+				}
+				known.merge(dk)
+			}
+			d.out, d.changes, d.wake = out, col.changes, col.wake
+			stored = append(stored, d)
+		}
+		if w != nil {
+			if err := s.flushGroup(ctx, w); err != nil {
+				return err
+			}
+		}
+		if g.beforeCommit != nil {
+			return g.beforeCommit(ctx)
+		}
+		return nil
+	})
+	return stored, prepared, err
+}
+
+// groupWrites are the rows a group's optimistic attempt writes at its end, one statement each.
+type groupWrites struct {
+	convs []convRow
+	msgs  []msgRow
+}
+
+// flushGroup inserts the group's new conversations, then its messages. A row another writer
+// got in first (an open conversation, a WhatsApp id) abandons the attempt (errSlow).
+func (s *Service) flushGroup(ctx context.Context, w *groupWrites) error {
+	const chunk = 200
+	for i := 0; i < len(w.convs); i += chunk {
+		part := w.convs[i:min(i+chunk, len(w.convs))]
+		res := s.db.Conn(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&part)
+		if res.Error != nil {
+			return fmt.Errorf("%w: %w", errSlow, store.Translate(res.Error, nil, nil))
+		}
+		if res.RowsAffected != int64(len(part)) {
+			return errSlow
+		}
+	}
+	for i := 0; i < len(w.msgs); i += chunk {
+		part := w.msgs[i:min(i+chunk, len(w.msgs))]
+		res := s.db.Conn(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&part)
+		if res.Error != nil {
+			return fmt.Errorf("%w: %w", errSlow, store.Translate(res.Error, nil, nil))
+		}
+		if res.RowsAffected != int64(len(part)) {
+			return errSlow
+		}
+	}
+	return nil
 }
 
 // publishAll announces the committed group's changes, in the deliveries' order, and wakes the
@@ -378,10 +443,25 @@ func (s *Service) prepareGroup(ctx context.Context, batch []*delivery) (groupKno
 	return k, nil
 }
 
+// mayConsent reports whether keywordConsent may act on in (its text is one of the account's
+// keywords): it then needs the conversation written at once.
+func (s *Service) mayConsent(ctx context.Context, in Inbound) bool {
+	if s.keywords == nil || (in.Type != "text" && in.Type != "button") {
+		return false
+	}
+	kw, err := s.keywords(ctx)
+	if err != nil {
+		return true // keywordConsent reports the error
+	}
+	_, ok := kw.Match(in.Text)
+	return ok
+}
+
 // receiveGrouped stores one delivery's messages in the group's transaction (inside the
 // delivery's savepoint), as Receive does one by one. A message the shortcuts do not cover
-// returns errAlone.
-func (s *Service) receiveGrouped(ctx context.Context, d *delivery, k groupKnown) ([]InboundOutcome, error) {
+// returns errAlone. With w, new conversations and messages are left to the group's multi-row
+// inserts (flushGroup) instead of written one by one.
+func (s *Service) receiveGrouped(ctx context.Context, d *delivery, k groupKnown, w *groupWrites) ([]InboundOutcome, error) {
 	acc := d.account
 	out := make([]InboundOutcome, len(d.ins))
 	for i, in := range d.ins {
@@ -409,19 +489,33 @@ func (s *Service) receiveGrouped(ctx context.Context, d *delivery, k groupKnown)
 			conv = convRow{ID: store.NewID(), AccountID: acc, ContactID: ct.ID, ChannelID: in.ChannelID, TeamID: in.DefaultTeamID,
 				Status: StatusActive, Origin: OriginReceptive, NextSeq: 1, LastInboundSeq: 1, WindowExpiresAt: &expires,
 				LastInboundAt: &last, CreatedAt: now, UpdatedAt: now}
-			res := s.db.Conn(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&conv)
-			if res.Error != nil {
-				return nil, store.Translate(res.Error, nil, nil)
-			}
-			if res.RowsAffected == 0 {
-				return nil, errAlone // another writer opened one meanwhile
+			if w != nil && !s.mayConsent(ctx, in) {
+				w.convs = append(w.convs, conv)
+			} else {
+				res := s.db.Conn(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&conv)
+				if res.Error != nil {
+					return nil, store.Translate(res.Error, nil, nil)
+				}
+				if res.RowsAffected == 0 {
+					return nil, errAlone // another writer opened one meanwhile
+				}
 			}
 			created, seq = true, 1
 		} else {
-			// The update locks the row and returns it as concurrent replies left it.
+			// The update locks the row and returns it as concurrent replies left it. On Postgres it
+			// also opens the window and activates a waiting conversation, as the update below does
+			// on SQLite (whose single writer makes the row read here the current one).
 			var rows []convRow
-			if err := s.db.Conn(ctx).Raw("UPDATE conversations SET next_seq = next_seq + 1 WHERE id = ? AND account_id = ? RETURNING *",
-				conv.ID, acc).Scan(&rows).Error; err != nil {
+			q := s.db.Conn(ctx).Raw("UPDATE conversations SET next_seq = next_seq + 1 WHERE id = ? AND account_id = ? RETURNING *", conv.ID, acc)
+			if s.db.Dialect() == store.Postgres {
+				expires := at.Add(WindowLength)
+				q = s.db.Conn(ctx).Raw(`UPDATE conversations SET next_seq = next_seq + 1, last_inbound_seq = next_seq + 1, updated_at = ?,
+	window_expires_at = CASE WHEN window_expires_at IS NULL OR window_expires_at < ?::timestamptz THEN ?::timestamptz ELSE window_expires_at END,
+	last_inbound_at = CASE WHEN last_inbound_at IS NULL OR last_inbound_at < ?::timestamptz THEN ?::timestamptz ELSE last_inbound_at END,
+	status = CASE WHEN status = ? THEN ? ELSE status END
+WHERE id = ? AND account_id = ? RETURNING *`, now, expires, expires, at, at, StatusWaiting, StatusActive, conv.ID, acc)
+			}
+			if err := q.Scan(&rows).Error; err != nil {
 				return nil, store.Translate(err, nil, nil)
 			}
 			if len(rows) != 1 {
@@ -448,16 +542,20 @@ func (s *Service) receiveGrouped(ctx context.Context, d *delivery, k groupKnown)
 		msg := msgRow{MediaID: mediaID, Content: content, ID: store.NewID(), AccountID: acc, ConversationID: conv.ID, ChannelID: in.ChannelID, Seq: seq,
 			Direction: "in", Type: in.Type, Status: MsgReceived, Text: in.Text, RenderedText: in.Text, ProviderMessageID: &pid,
 			ReceivedAt: &at, CreatedAt: now, UpdatedAt: now}
-		res := s.db.Conn(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&msg)
-		if res.Error != nil {
-			return nil, store.Translate(res.Error, nil, nil)
-		}
-		if res.RowsAffected == 0 {
-			return nil, errAlone // stored meanwhile by another writer: Receive reports the duplicate
+		if w != nil {
+			w.msgs = append(w.msgs, msg)
+		} else {
+			res := s.db.Conn(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&msg)
+			if res.Error != nil {
+				return nil, store.Translate(res.Error, nil, nil)
+			}
+			if res.RowsAffected == 0 {
+				return nil, errAlone // stored meanwhile by another writer: Receive reports the duplicate
+			}
 		}
 		r := &out[i]
 		r.ConversationID, r.Created, r.MessageID = conv.ID, created, msg.ID
-		if !created {
+		if !created && s.db.Dialect() != store.Postgres {
 			expires := at.Add(WindowLength)
 			updates := map[string]any{"updated_at": now, "last_inbound_seq": seq}
 			if conv.WindowExpiresAt == nil || expires.After(*conv.WindowExpiresAt) {
@@ -475,6 +573,9 @@ func (s *Service) receiveGrouped(ctx context.Context, d *delivery, k groupKnown)
 			if err := s.db.Tenant(ctx, "conversations").Where("id = ?", conv.ID).Updates(updates).Error; err != nil {
 				return nil, store.Translate(err, nil, nil)
 			}
+		}
+		if !created {
+			// After the row lock: a text an agent queued meanwhile is released too.
 			rel := s.db.Tenant(ctx, "messages").Where("conversation_id = ? AND status = ?", conv.ID, MsgQueued).
 				Updates(map[string]any{"status": MsgPending, "due_at": now, "updated_at": now})
 			if rel.Error != nil {
