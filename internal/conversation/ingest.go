@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm/clause"
@@ -113,6 +114,25 @@ type ingest struct {
 
 	// beforeCommit, when set (tests), runs last in every group's transaction; its error fails it.
 	beforeCommit func(ctx context.Context) error
+	// alwaysWait (tests) makes every leader wait the whole wait for others to join.
+	alwaysWait bool
+	// groups and grouped count the groups committed and the deliveries they stored.
+	groups, grouped atomic.Int64
+}
+
+// SetGroupCommit is for tests: wait is how long a group's leader waits for others to join
+// (every time, not only under load), and beforeCommit, when not nil, runs last in every group's
+// transaction, its error failing the group as a failed commit would.
+func (s *Service) SetGroupCommit(wait time.Duration, beforeCommit func(ctx context.Context) error) {
+	s.ingest.mu.Lock()
+	defer s.ingest.mu.Unlock()
+	s.ingest.wait, s.ingest.alwaysWait, s.ingest.beforeCommit = wait, true, beforeCommit
+}
+
+// GroupStats returns how many groups of deliveries committed and how many deliveries they
+// stored (the deliveries stored alone are not counted).
+func (s *Service) GroupStats() (groups, deliveries int64) {
+	return s.ingest.groups.Load(), s.ingest.grouped.Load()
 }
 
 func newIngest(s *Service, groups int) *ingest {
@@ -153,10 +173,11 @@ func (g *ingest) collect() {
 		waited = true
 	}
 	g.mu.Lock()
-	busy := len(g.slots) > 1 || g.lastN > 1
+	busy := len(g.slots) > 1 || g.lastN > 1 || g.alwaysWait
+	wait := g.wait
 	g.mu.Unlock()
-	if !waited && busy && g.wait > 0 {
-		t := time.NewTimer(g.wait)
+	if !waited && busy && wait > 0 {
+		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
 		case <-g.full:
@@ -176,7 +197,10 @@ func (g *ingest) collect() {
 	}
 	g.lastN = n
 	g.mu.Unlock()
-	g.run(batch)
+	g.mu.Lock()
+	hook := g.beforeCommit
+	g.mu.Unlock()
+	g.run(batch, hook)
 	<-g.slots
 }
 
@@ -193,16 +217,18 @@ var errSlow = errors.New("conversation: group needs savepoints")
 // savepoints; anything unusual in it (an error, a conflict with another writer) rolls it back,
 // and the group runs again with each delivery in its own savepoint, where a delivery that fails
 // is rolled back alone and then stored by itself.
-func (g *ingest) run(batch []*delivery) {
+func (g *ingest) run(batch []*delivery, beforeCommit func(ctx context.Context) error) {
 	s := g.s
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(batch[0].ctx), groupTimeout)
 	defer cancel()
-	stored, prepared, err := g.attempt(ctx, batch, false)
+	stored, prepared, err := g.attempt(ctx, batch, false, beforeCommit)
 	if errors.Is(err, errSlow) {
-		stored, prepared, err = g.attempt(ctx, batch, true)
+		stored, prepared, err = g.attempt(ctx, batch, true, beforeCommit)
 	}
 	switch {
 	case err == nil:
+		g.groups.Add(1)
+		g.grouped.Add(int64(len(stored)))
 		s.publishAll(ctx, stored)
 	case !prepared || store.IsRetryable(err):
 		// Nothing of the group was committed: each delivery is stored by itself.
@@ -221,7 +247,7 @@ func (g *ingest) run(batch []*delivery) {
 
 // attempt runs the group's transaction once; prepared tells whether it got past the group's
 // shared reads and writes (before them, a failure leaves every delivery to be stored alone).
-func (g *ingest) attempt(ctx context.Context, batch []*delivery, savepoints bool) (stored []*delivery, prepared bool, err error) {
+func (g *ingest) attempt(ctx context.Context, batch []*delivery, savepoints bool, beforeCommit func(ctx context.Context) error) (stored []*delivery, prepared bool, err error) {
 	s := g.s
 	err = s.db.InTx(ctx, func(ctx context.Context) error {
 		stored, prepared = nil, false
@@ -269,8 +295,8 @@ func (g *ingest) attempt(ctx context.Context, batch []*delivery, savepoints bool
 				return err
 			}
 		}
-		if g.beforeCommit != nil {
-			return g.beforeCommit(ctx)
+		if beforeCommit != nil {
+			return beforeCommit(ctx)
 		}
 		return nil
 	})
