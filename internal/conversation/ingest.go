@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -261,7 +263,8 @@ func (g *ingest) attempt(ctx context.Context, batch []*delivery, savepoints bool
 		prepared = true
 		var w *groupWrites
 		if !savepoints {
-			w = &groupWrites{}
+			w = &groupWrites{newConv: map[string]int{}, replies: map[string]*replyAgg{}}
+			w.deferReplies = s.db.Dialect() == store.Postgres && !s.anyConsent(ctx, batch)
 		}
 		for i, d := range batch {
 			col := &collector{}
@@ -294,6 +297,9 @@ func (g *ingest) attempt(ctx context.Context, batch []*delivery, savepoints bool
 			if err := s.flushGroup(ctx, w); err != nil {
 				return err
 			}
+			if w.wake && len(stored) > 0 {
+				stored[0].wake = true
+			}
 		}
 		if beforeCommit != nil {
 			return beforeCommit(ctx)
@@ -305,14 +311,32 @@ func (g *ingest) attempt(ctx context.Context, batch []*delivery, savepoints bool
 
 // groupWrites are the rows a group's optimistic attempt writes at its end, one statement each.
 type groupWrites struct {
-	convs []convRow
-	msgs  []msgRow
+	convs   []convRow
+	newConv map[string]int // conversation key → index in convs
+	msgs    []msgRow
+	// deferReplies (Postgres) leaves the replies to open conversations to flushGroup.
+	deferReplies bool
+	replies      map[string]*replyAgg
+	replyOrder   []string
+	wake         bool // flushGroup released queued messages
+}
+
+// replyAgg is what a group's replies do to one open conversation.
+type replyAgg struct {
+	id, account string
+	n           int64
+	at, now     time.Time // the latest reply's time; the group's clock
+	msgs        []int     // the replies, in order, as indexes in groupWrites.msgs
+	first       *InboundOutcome
 }
 
 // flushGroup inserts the group's new conversations, then its messages. A row another writer
 // got in first (an open conversation, a WhatsApp id) abandons the attempt (errSlow).
 func (s *Service) flushGroup(ctx context.Context, w *groupWrites) error {
 	const chunk = 200
+	if err := s.flushReplies(ctx, w); err != nil {
+		return fmt.Errorf("%w: %w", errSlow, err)
+	}
 	for i := 0; i < len(w.convs); i += chunk {
 		part := w.convs[i:min(i+chunk, len(w.convs))]
 		res := s.db.Conn(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&part)
@@ -469,6 +493,94 @@ func (s *Service) prepareGroup(ctx context.Context, batch []*delivery) (groupKno
 	return k, nil
 }
 
+// flushReplies applies the group's replies to open conversations (Postgres): one UPDATE …
+// FROM (VALUES …) takes each conversation's seqs, opens its window and activates it, locking
+// the rows; then one UPDATE releases their queued messages (after the locks, so a text an agent
+// queued meanwhile is released too). The replies get their seqs in the group's order.
+func (s *Service) flushReplies(ctx context.Context, w *groupWrites) error {
+	if len(w.replyOrder) == 0 {
+		return nil
+	}
+	keys := append([]string(nil), w.replyOrder...)
+	slices.SortFunc(keys, func(a, b string) int { return strings.Compare(w.replies[a].id, w.replies[b].id) })
+	var q strings.Builder
+	args := make([]any, 0, 6*len(keys))
+	q.WriteString(`UPDATE conversations AS c SET next_seq = c.next_seq + v.n, last_inbound_seq = c.next_seq + v.n, updated_at = v.now,
+	window_expires_at = CASE WHEN c.window_expires_at IS NULL OR c.window_expires_at < v.exp THEN v.exp ELSE c.window_expires_at END,
+	last_inbound_at = CASE WHEN c.last_inbound_at IS NULL OR c.last_inbound_at < v.at THEN v.at ELSE c.last_inbound_at END,
+	status = CASE WHEN c.status = '` + string(StatusWaiting) + `' THEN '` + string(StatusActive) + `' ELSE c.status END
+FROM (VALUES `)
+	for i, k := range keys {
+		a := w.replies[k]
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?::uuid, ?::uuid, ?::bigint, ?::timestamptz, ?::timestamptz, ?::timestamptz)")
+		args = append(args, a.id, a.account, a.n, a.at, a.at.Add(WindowLength), a.now)
+	}
+	q.WriteString(") AS v(id, account_id, n, at, exp, now) WHERE c.id = v.id AND c.account_id = v.account_id RETURNING c.id, c.next_seq")
+	var rows []struct {
+		ID      string
+		NextSeq int64
+	}
+	if err := s.db.Conn(ctx).Raw(q.String(), args...).Scan(&rows).Error; err != nil {
+		return store.Translate(err, nil, nil)
+	}
+	if len(rows) != len(keys) {
+		return errAlone // a conversation went away meanwhile
+	}
+	next := make(map[string]int64, len(rows))
+	for _, r := range rows {
+		next[r.ID] = r.NextSeq
+	}
+	byAccount := map[string][]string{}
+	var accounts []string
+	for _, k := range keys {
+		a := w.replies[k]
+		base := next[a.id] - a.n
+		for j, idx := range a.msgs {
+			w.msgs[idx].Seq = base + int64(j) + 1
+		}
+		if _, ok := byAccount[a.account]; !ok {
+			accounts = append(accounts, a.account)
+		}
+		byAccount[a.account] = append(byAccount[a.account], a.id)
+	}
+	released := map[string]int{}
+	for _, acc := range accounts {
+		now := w.replies[keys[0]].now
+		var convs []string
+		if err := s.db.Conn(ctx).Raw("UPDATE messages SET status = ?, due_at = ?, updated_at = ? WHERE account_id = ? AND conversation_id IN ? AND status = ? RETURNING conversation_id",
+			MsgPending, now, now, acc, byAccount[acc], MsgQueued).Scan(&convs).Error; err != nil {
+			return store.Translate(err, nil, nil)
+		}
+		for _, c := range convs {
+			released[c]++
+		}
+	}
+	for _, k := range keys {
+		a := w.replies[k]
+		if n := released[a.id]; n > 0 && a.first != nil {
+			a.first.Released = n
+			w.wake = true
+		}
+	}
+	return nil
+}
+
+// anyConsent reports whether a message of the batch may act as a consent keyword.
+func (s *Service) anyConsent(ctx context.Context, batch []*delivery) bool {
+	for _, d := range batch {
+		dctx := store.WithAccount(ctx, d.account)
+		for _, in := range d.ins {
+			if s.mayConsent(dctx, in) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // mayConsent reports whether keywordConsent may act on in (its text is one of the account's
 // keywords): it then needs the conversation written at once.
 func (s *Service) mayConsent(ctx context.Context, in Inbound) bool {
@@ -508,7 +620,27 @@ func (s *Service) receiveGrouped(ctx context.Context, d *delivery, k groupKnown,
 		conv, open := k.convs[ckey]
 		created := false
 		var seq int64
-		if !open {
+		var agg *replyAgg
+		newIdx, newHere := -1, false
+		if w != nil {
+			newIdx, newHere = w.newConv[ckey]
+		}
+		switch {
+		case newHere:
+			// A second message to a conversation this group creates: counted in its row.
+			c := &w.convs[newIdx]
+			c.NextSeq++
+			seq = c.NextSeq
+			c.LastInboundSeq = seq
+			if expires := at.Add(WindowLength); expires.After(*c.WindowExpiresAt) {
+				c.WindowExpiresAt = &expires
+			}
+			if at.After(*c.LastInboundAt) {
+				last := at
+				c.LastInboundAt = &last
+			}
+			conv = *c
+		case !open:
 			// A receptive conversation, written with this message already counted.
 			expires := at.Add(WindowLength)
 			last := at
@@ -517,6 +649,7 @@ func (s *Service) receiveGrouped(ctx context.Context, d *delivery, k groupKnown,
 				LastInboundAt: &last, CreatedAt: now, UpdatedAt: now}
 			if w != nil && !s.mayConsent(ctx, in) {
 				w.convs = append(w.convs, conv)
+				w.newConv[ckey] = len(w.convs) - 1
 			} else {
 				res := s.db.Conn(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&conv)
 				if res.Error != nil {
@@ -527,7 +660,20 @@ func (s *Service) receiveGrouped(ctx context.Context, d *delivery, k groupKnown,
 				}
 			}
 			created, seq = true, 1
-		} else {
+		case w != nil && w.deferReplies:
+			// A reply to an open conversation: its seq, window, status and queue change with the
+			// group's other replies, in one statement each (flushGroup).
+			agg = w.replies[ckey]
+			if agg == nil {
+				agg = &replyAgg{id: conv.ID, account: acc, at: at, now: now}
+				w.replies[ckey] = agg
+				w.replyOrder = append(w.replyOrder, ckey)
+			}
+			agg.n++
+			if at.After(agg.at) {
+				agg.at = at
+			}
+		default:
 			// The update locks the row and returns it as concurrent replies left it. On Postgres it
 			// also opens the window and activates a waiting conversation, as the update below does
 			// on SQLite (whose single writer makes the row read here the current one).
@@ -569,6 +715,9 @@ WHERE id = ? AND account_id = ? RETURNING *`, now, expires, expires, at, at, Sta
 			Direction: "in", Type: in.Type, Status: MsgReceived, Text: in.Text, RenderedText: in.Text, ProviderMessageID: &pid,
 			ReceivedAt: &at, CreatedAt: now, UpdatedAt: now}
 		if w != nil {
+			if agg != nil {
+				agg.msgs = append(agg.msgs, len(w.msgs))
+			}
 			w.msgs = append(w.msgs, msg)
 		} else {
 			res := s.db.Conn(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&msg)
@@ -581,7 +730,10 @@ WHERE id = ? AND account_id = ? RETURNING *`, now, expires, expires, at, at, Sta
 		}
 		r := &out[i]
 		r.ConversationID, r.Created, r.MessageID = conv.ID, created, msg.ID
-		if !created && s.db.Dialect() != store.Postgres {
+		if agg != nil && agg.first == nil {
+			agg.first = r // the queue's release is counted on the conversation's first reply
+		}
+		if !created && !newHere && agg == nil && s.db.Dialect() != store.Postgres {
 			expires := at.Add(WindowLength)
 			updates := map[string]any{"updated_at": now, "last_inbound_seq": seq}
 			if conv.WindowExpiresAt == nil || expires.After(*conv.WindowExpiresAt) {
@@ -600,7 +752,7 @@ WHERE id = ? AND account_id = ? RETURNING *`, now, expires, expires, at, at, Sta
 				return nil, store.Translate(err, nil, nil)
 			}
 		}
-		if !created {
+		if !created && !newHere && agg == nil {
 			// After the row lock: a text an agent queued meanwhile is released too.
 			rel := s.db.Tenant(ctx, "messages").Where("conversation_id = ? AND status = ?", conv.ID, MsgQueued).
 				Updates(map[string]any{"status": MsgPending, "due_at": now, "updated_at": now})
@@ -609,8 +761,10 @@ WHERE id = ? AND account_id = ? RETURNING *`, now, expires, expires, at, at, Sta
 			}
 			r.Released = int(rel.RowsAffected)
 		}
-		conv.NextSeq, conv.LastInboundSeq = seq, seq
-		k.convs[ckey] = conv
+		if agg == nil && !newHere {
+			conv.NextSeq, conv.LastInboundSeq = seq, seq
+			k.convs[ckey] = conv
+		}
 		k.dup[acc+"|"+pid] = true
 		var err error
 		if r.ReplyID, err = s.keywordConsent(ctx, conv.ContactID, conv.ID, in, at); err != nil {

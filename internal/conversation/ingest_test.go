@@ -108,16 +108,34 @@ func TestReceiveAllGroupedReplyReleasesTheQueue(t *testing.T) {
 		require.NoError(t, err)
 		svc := env.App.Conversations
 		svc.SetGroupCommit(100*time.Millisecond, nil)
-		outs, errs := deliver(env, svc, [][]conversation.Inbound{{inboundText(env, "5511972000001", "wamid.reply.1")},
-			{inboundText(env, "5511972000002", "wamid.reply.2")}})
+		// Two replies in one delivery, a third in another delivery of the group, and a new sender.
+		outs, errs := deliver(env, svc, [][]conversation.Inbound{
+			{inboundText(env, "5511972000001", "wamid.reply.1"), inboundText(env, "5511972000001", "wamid.reply.2")},
+			{inboundText(env, "5511972000002", "wamid.reply.new")}})
 		require.NoError(t, errs[0])
 		require.NoError(t, errs[1])
 		require.Equal(t, st.Conversation.ID, outs[0][0].ConversationID)
-		require.Equal(t, 1, outs[0][0].Released)
+		require.Equal(t, st.Conversation.ID, outs[0][1].ConversationID)
+		require.Equal(t, 1, outs[0][0].Released+outs[0][1].Released, "the queued text released once")
 		c, err := svc.Get(env.Ctx(), conversation.Actor{}, st.Conversation.ID)
 		require.NoError(t, err)
 		require.Equal(t, conversation.StatusActive, c.Status)
 		require.True(t, c.WindowOpen(time.Now()))
+		var msgs []struct {
+			Seq               int64
+			Direction, Status string
+			ProviderMessageID *string
+		}
+		require.NoError(t, env.App.DB.Tenant(env.Ctx(), "messages").Where("conversation_id = ?", st.Conversation.ID).Order("seq").
+			Find(&msgs).Error)
+		require.Len(t, msgs, 4, "the opening template, the queued text, the two replies")
+		for i, m := range msgs {
+			require.EqualValues(t, i+1, m.Seq)
+		}
+		require.NotEqual(t, "queued", msgs[1].Status, "released")
+		require.Equal(t, "wamid.reply.1", *msgs[2].ProviderMessageID)
+		require.Equal(t, "wamid.reply.2", *msgs[3].ProviderMessageID)
+		require.EqualValues(t, 4, c.LastInboundSeq)
 	})
 }
 
