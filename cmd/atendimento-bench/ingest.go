@@ -56,6 +56,7 @@ type ingestResult struct {
 	stored    int64
 	sent      int
 	statement []sqlStep
+	cpu       cpuUse
 }
 
 func (b *bench) rowIngest(ctx context.Context, engine string) error {
@@ -74,6 +75,7 @@ func (b *bench) rowIngest(ctx context.Context, engine string) error {
 		rate.met = func(_, ratio float64) bool { return ratio >= 4 }
 	}
 	b.add(figs...)
+	var cpuChange, cpuBase cpuUse
 	for run := range b.cfg.Runs {
 		type side struct {
 			bin  string
@@ -98,6 +100,11 @@ func (b *bench) rowIngest(ctx context.Context, engine string) error {
 			}
 			b.logf("  %.0f acked/s, p50 %.2f ms, p99 %.2f ms; 1 client p50 %.2f ms p99 %.2f ms; stored %d of %d",
 				r.rate, r.p50, r.p99, r.p50one, r.p99one, r.stored, r.sent)
+			if sd.base {
+				cpuBase.add(r.cpu, r.sent-b.cfg.IngestOne)
+			} else {
+				cpuChange.add(r.cpu, r.sent-b.cfg.IngestOne)
+			}
 			vals := []float64{r.rate, r.p99, r.p50, r.p50one, r.p99one}
 			for i, f := range figs {
 				if sd.base {
@@ -112,6 +119,12 @@ func (b *bench) rowIngest(ctx context.Context, engine string) error {
 		b.cfg.IngestMessages, b.cfg.IngestSenders, b.cfg.IngestSenders, clients, b.cfg.IngestOne))
 	if b.baselineBin != "" {
 		rate.Notes = append(rate.Notes, fmt.Sprintf("baseline %s built from a git worktree; each run measures both servers on fresh databases, alternating which goes first", b.baselineRev))
+	}
+	if n := cpuChange.per("message"); n != "" {
+		rate.Notes = append(rate.Notes, "change: "+n)
+	}
+	if n := cpuBase.per("message"); n != "" {
+		rate.Notes = append(rate.Notes, b.baselineRev+": "+n)
 	}
 	if engine == pg && !b.cfg.Smoke {
 		bins := []struct{ name, bin string }{{"change", b.serverBin}}
@@ -182,10 +195,12 @@ func (b *bench) ingestRun(ctx context.Context, engine, bin string, run int, prox
 		proxy.record()
 	}
 	res := &ingestResult{sent: b.cfg.IngestMessages}
+	cw := startCPU(srv.Pid())
 	lat, elapsed, acked, err := postInbound(ctx, hooks, channelID, b.cfg.IngestClients, b.cfg.IngestMessages, b.cfg.IngestSenders, 0, tag)
 	if err != nil {
 		return nil, srv.explain(err)
 	}
+	res.cpu = cw.stop()
 	if proxy != nil {
 		res.statement = proxy.take()
 	}
