@@ -203,7 +203,6 @@ func (g *ingest) collect() {
 	hook := g.beforeCommit
 	g.mu.Unlock()
 	g.run(batch, hook)
-	<-g.slots
 }
 
 // errAlone sends a delivery back to be stored by itself (something the group's shortcuts do not
@@ -227,6 +226,8 @@ func (g *ingest) run(batch []*delivery, beforeCommit func(ctx context.Context) e
 	if errors.Is(err, errSlow) {
 		stored, prepared, err = g.attempt(ctx, batch, true, beforeCommit)
 	}
+	// The next group may write now: this one's events need no slot (on SQLite, the writer's turn).
+	<-g.slots
 	switch {
 	case err == nil:
 		g.groups.Add(1)
