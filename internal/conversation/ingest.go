@@ -265,7 +265,7 @@ func (g *ingest) attempt(ctx context.Context, batch []*delivery, savepoints bool
 		var w *groupWrites
 		if !savepoints {
 			w = &groupWrites{newConv: map[string]int{}, replies: map[string]*replyAgg{}}
-			w.deferReplies = s.db.Dialect() == store.Postgres && !s.anyConsent(ctx, batch)
+			w.deferReplies = !s.anyConsent(ctx, batch)
 		}
 		for i, d := range batch {
 			col := &collector{}
@@ -329,6 +329,7 @@ type replyAgg struct {
 	at, now     time.Time // the latest reply's time; the group's clock
 	msgs        []int     // the replies, in order, as indexes in groupWrites.msgs
 	first       *InboundOutcome
+	conv        convRow // the row as the group read it (SQLite: current, the transaction holds the write lock)
 }
 
 // flushGroup inserts the group's new conversations, then its messages. A row another writer
@@ -505,21 +506,49 @@ func (s *Service) flushReplies(ctx context.Context, w *groupWrites) error {
 	keys := append([]string(nil), w.replyOrder...)
 	slices.SortFunc(keys, func(a, b string) int { return strings.Compare(w.replies[a].id, w.replies[b].id) })
 	var q strings.Builder
-	args := make([]any, 0, 6*len(keys))
-	q.WriteString(`UPDATE conversations AS c SET next_seq = c.next_seq + v.n, last_inbound_seq = c.next_seq + v.n, updated_at = v.now,
-	window_expires_at = CASE WHEN c.window_expires_at IS NULL OR c.window_expires_at < v.exp THEN v.exp ELSE c.window_expires_at END,
-	last_inbound_at = CASE WHEN c.last_inbound_at IS NULL OR c.last_inbound_at < v.at THEN v.at ELSE c.last_inbound_at END,
-	status = CASE WHEN c.status = '` + string(StatusWaiting) + `' THEN '` + string(StatusActive) + `' ELSE c.status END
-FROM (VALUES `)
-	for i, k := range keys {
-		a := w.replies[k]
-		if i > 0 {
-			q.WriteString(", ")
+	args := make([]any, 0, 7*len(keys))
+	if s.db.Dialect() == store.SQLite {
+		// The single writer's transaction read the rows: the new values are computed here.
+		q.WriteString("WITH v(id, account_id, next_seq, window_expires_at, last_inbound_at, status, updated_at) AS (VALUES ")
+		for i, k := range keys {
+			a := w.replies[k]
+			c := a.conv
+			exp, last, status := a.at.Add(WindowLength), a.at, c.Status
+			if c.WindowExpiresAt != nil && c.WindowExpiresAt.After(exp) {
+				exp = *c.WindowExpiresAt
+			}
+			if c.LastInboundAt != nil && c.LastInboundAt.After(last) {
+				last = *c.LastInboundAt
+			}
+			if status == StatusWaiting {
+				status = StatusActive
+			}
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?, ?, ?, ?, ?, ?)")
+			args = append(args, a.id, a.account, c.NextSeq+a.n, exp, last, string(status), a.now)
 		}
-		q.WriteString("(?::uuid, ?::uuid, ?::bigint, ?::timestamptz, ?::timestamptz, ?::timestamptz)")
-		args = append(args, a.id, a.account, a.n, a.at, a.at.Add(WindowLength), a.now)
+		q.WriteString(`) UPDATE conversations SET next_seq = v.next_seq, last_inbound_seq = v.next_seq, window_expires_at = v.window_expires_at,
+	last_inbound_at = v.last_inbound_at, status = v.status, updated_at = v.updated_at
+FROM v WHERE conversations.id = v.id AND conversations.account_id = v.account_id
+RETURNING id, next_seq`)
+	} else {
+		q.WriteString(`UPDATE conversations AS c SET next_seq = c.next_seq + v.n, last_inbound_seq = c.next_seq + v.n, updated_at = v.now,
+		window_expires_at = CASE WHEN c.window_expires_at IS NULL OR c.window_expires_at < v.exp THEN v.exp ELSE c.window_expires_at END,
+		last_inbound_at = CASE WHEN c.last_inbound_at IS NULL OR c.last_inbound_at < v.at THEN v.at ELSE c.last_inbound_at END,
+		status = CASE WHEN c.status = '` + string(StatusWaiting) + `' THEN '` + string(StatusActive) + `' ELSE c.status END
+	FROM (VALUES `)
+		for i, k := range keys {
+			a := w.replies[k]
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?::uuid, ?::uuid, ?::bigint, ?::timestamptz, ?::timestamptz, ?::timestamptz)")
+			args = append(args, a.id, a.account, a.n, a.at, a.at.Add(WindowLength), a.now)
+		}
+		q.WriteString(") AS v(id, account_id, n, at, exp, now) WHERE c.id = v.id AND c.account_id = v.account_id RETURNING c.id, c.next_seq")
 	}
-	q.WriteString(") AS v(id, account_id, n, at, exp, now) WHERE c.id = v.id AND c.account_id = v.account_id RETURNING c.id, c.next_seq")
 	var rows []struct {
 		ID      string
 		NextSeq int64
@@ -666,7 +695,7 @@ func (s *Service) receiveGrouped(ctx context.Context, d *delivery, k groupKnown,
 			// group's other replies, in one statement each (flushGroup).
 			agg = w.replies[ckey]
 			if agg == nil {
-				agg = &replyAgg{id: conv.ID, account: acc, at: at, now: now}
+				agg = &replyAgg{id: conv.ID, account: acc, at: at, now: now, conv: conv}
 				w.replies[ckey] = agg
 				w.replyOrder = append(w.replyOrder, ckey)
 			}
