@@ -484,7 +484,8 @@ func (s *Service) FindOrCreateSenders(ctx context.Context, senders []Sender) (ma
 	now := store.Now()
 	var q strings.Builder
 	var args []any
-	ids := map[string]string{} // phone → id
+	ids := map[string]string{}   // phone → id
+	insWa := map[string]string{} // phone → the wa_id its row was inserted with
 	q.WriteString("INSERT INTO contacts (id, account_id, name, name_key, phone, wa_id, email, attributes, created_at, updated_at) VALUES ")
 	for _, r := range create {
 		if _, dup := ids[r.Phone]; dup {
@@ -492,6 +493,7 @@ func (s *Service) FindOrCreateSenders(ctx context.Context, senders []Sender) (ma
 		}
 		id := store.NewID()
 		ids[r.Phone] = id
+		insWa[r.Phone] = *r.WaID
 		if len(args) > 0 {
 			q.WriteString(", ")
 		}
@@ -512,12 +514,10 @@ func (s *Service) FindOrCreateSenders(ctx context.Context, senders []Sender) (ma
 	}
 	var again []string
 	for _, r := range create {
-		if id := ids[r.Phone]; made[id] && *r.WaID != "" {
+		if id := ids[r.Phone]; made[id] && insWa[r.Phone] == *r.WaID {
 			c := r
 			c.ID, c.AccountID, c.Attributes, c.CreatedAt, c.UpdatedAt = id, store.AccountID(ctx), "{}", now, now
-			if c.Phone == r.Phone && *c.WaID == *r.WaID {
-				out[*r.WaID] = c.toContact()
-			}
+			out[*r.WaID] = c.toContact()
 			continue
 		}
 		again = append(again, r.Phone)
