@@ -50,10 +50,17 @@ type config struct {
 	BacklogPer    int
 	RSSWindow     time.Duration
 	Conversations int
-	MediaFiles    int
-	MediaSize     int
-	Out           string
-	PGURL         string
+	// Row 8: webhook ingest.
+	IngestMessages int
+	IngestSenders  int
+	IngestClients  int
+	IngestOne      int
+	Baseline       string
+	// Row 9: inbound media.
+	MediaFiles int
+	MediaSize  int
+	Out        string
+	PGURL      string
 }
 
 type bench struct {
@@ -66,6 +73,8 @@ type bench struct {
 	figures   []*figure
 	log       io.Writer
 	pgVersion string
+	// baselineBin is the server built at -baseline (row 8), baselineRev its short commit.
+	baselineBin, baselineRev string
 }
 
 func main() {
@@ -74,7 +83,7 @@ func main() {
 	flag.IntVar(&cfg.Runs, "runs", 5, "runs per figure (the table shows their median)")
 	flag.BoolVar(&cfg.Smoke, "smoke", false, "seconds-long smoke mode: one run, tiny sizes (CI)")
 	flag.StringVar(&engines, "engines", "postgres,sqlite", "engines to measure (postgres needs TEST_DATABASE_URL)")
-	flag.StringVar(&rows, "rows", "1,2,3,4,5,6,7,9", "rows of the table to run")
+	flag.StringVar(&rows, "rows", "1,2,3,4,5,6,7,8,9", "rows of the table to run")
 	flag.IntVar(&cfg.Clients, "clients", 64, "row 1: concurrent clients (and pgbench clients)")
 	flag.DurationVar(&cfg.Duration, "duration", 5*time.Second, "row 1: measured load per run")
 	flag.DurationVar(&cfg.Warmup, "warmup", time.Second, "row 1: load before measuring")
@@ -90,6 +99,11 @@ func main() {
 	flag.IntVar(&cfg.BacklogPer, "backlog-per", 100, "row 6: queued messages per conversation")
 	flag.DurationVar(&cfg.RSSWindow, "rss-window", 4*time.Second, "row 6: how long RSS is sampled after the backlog is released (and before: half as long, at most 2 s)")
 	flag.IntVar(&cfg.Conversations, "conversations", 100_000, "row 7: conversations (both engines)")
+	flag.IntVar(&cfg.IngestMessages, "ingest-messages", 5000, "row 8: inbound webhooks per run (one message each)")
+	flag.IntVar(&cfg.IngestSenders, "ingest-senders", 1000, "row 8: distinct senders, new to the database")
+	flag.IntVar(&cfg.IngestClients, "ingest-clients", 32, "row 8: concurrent clients")
+	flag.IntVar(&cfg.IngestOne, "ingest-one", 300, "row 8: webhooks posted by one client after the load (latency alone)")
+	flag.StringVar(&cfg.Baseline, "baseline", "", "row 8: a git revision whose server is measured in the same runs (built from a temporary git worktree)")
 	flag.IntVar(&cfg.MediaFiles, "media-files", 200, "row 9: inbound media fetched")
 	flag.IntVar(&cfg.MediaSize, "media-size", 16<<20, "row 9: bytes per media (WhatsApp's video and audio limit is 16 MB)")
 	flag.StringVar(&cfg.Out, "out", "bench-out", "directory for the raw output")
@@ -105,8 +119,10 @@ func main() {
 			"samples": func() { cfg.Samples = 10 }, "dispatch-convs": func() { cfg.DispatchConvs = 10 }, "contacts": func() { cfg.ContactsPG = 5000 },
 			"contacts-sqlite": func() { cfg.ContactsLite = 2000 }, "queries": func() { cfg.Queries = 10 }, "backlog-convs": func() { cfg.BacklogConvs = 10 },
 			"backlog-per": func() { cfg.BacklogPer = 20 }, "rss-window": func() { cfg.RSSWindow = 300 * time.Millisecond }, "clients": func() { cfg.Clients = 16 },
-			"conversations": func() { cfg.Conversations = 1000 }, "media-files": func() { cfg.MediaFiles = 5 },
-			"media-size": func() { cfg.MediaSize = 256 << 10 },
+			"conversations": func() { cfg.Conversations = 1000 }, "ingest-messages": func() { cfg.IngestMessages = 200 },
+			"ingest-senders": func() { cfg.IngestSenders = 50 }, "ingest-clients": func() { cfg.IngestClients = 8 }, "ingest-one": func() { cfg.IngestOne = 20 },
+			"media-files": func() { cfg.MediaFiles = 5 },
+			"media-size":  func() { cfg.MediaSize = 256 << 10 },
 		} {
 			if !set(name) {
 				apply()
@@ -177,6 +193,12 @@ func run(ctx context.Context, cfg config) (int, error) {
 	if b.serverBin, err = buildServer(ctx, tmp); err != nil {
 		return 1, err
 	}
+	if cfg.Baseline != "" {
+		b.logf("building ./cmd/atendimento at %s (baseline of row 8)", cfg.Baseline)
+		if b.baselineBin, b.baselineRev, err = buildBaseline(ctx, cfg.Baseline, tmp); err != nil {
+			return 1, err
+		}
+	}
 	if b.fake, err = newFakeGraph(); err != nil {
 		return 1, err
 	}
@@ -246,6 +268,7 @@ func (b *bench) engine(ctx context.Context, engine string) error {
 		{"5", func() error { return b.rowContacts(ctx, engine, base, s) }},
 		{"6", func() error { return b.rowRSS(ctx, engine, base, s) }},
 		{"7", func() error { return b.rowDesk(ctx, engine, base, s) }},
+		{"8", func() error { return b.rowIngest(ctx, engine) }},
 		{"9", func() error { return b.rowMedia(ctx, engine, base, s) }},
 	}
 	for _, r := range rows {

@@ -37,7 +37,8 @@ type serverProc struct {
 
 // serverOpts are the environment knobs a measurement sets on top of the defaults.
 type serverOpts struct {
-	ChannelRate int // CHANNEL_RATE; 0 keeps the product's default (80/s)
+	ChannelRate int    // CHANNEL_RATE; 0 keeps the product's default (80/s)
+	Bin         string // the server binary; "" is the one built from the working tree
 	Env         []string
 }
 
@@ -65,7 +66,11 @@ func (b *bench) startServer(ctx context.Context, db *benchDB, o serverOpts) (*se
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(b.serverBin, "serve", "--demo=false")
+	bin := b.serverBin
+	if o.Bin != "" {
+		bin = o.Bin
+	}
+	cmd := exec.Command(bin, "serve", "--demo=false")
 	env := append(os.Environ(), "DATABASE_URL="+db.URL, "SECRET_KEY="+benchSecret, "WHATSAPP_API_BASE_URL="+b.fake.URL,
 		"HTTP_ADDR="+addr, "WEB_DIR=", "TEMPLATE_SYNC_INTERVAL=0",
 		// The per-API-key rate limit (default 50/s) would measure the limiter, not the server.

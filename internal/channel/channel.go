@@ -75,11 +75,38 @@ type Service struct {
 	// webhookSeen throttles LastWebhookAt's writes: the time this instance last wrote it, per channel.
 	webhookMu   sync.Mutex
 	webhookSeen map[string]time.Time
+	// hooked caches ForWebhook's channels (with their opened secrets) for WebhookCacheTTL: every
+	// delivery needs its channel, and Meta posts many a second.
+	hookedMu sync.Mutex
+	hooked   map[string]cachedChannel
+}
+
+// WebhookCacheTTL is how long a webhook delivery may use a channel read before: a change made on
+// another instance (a new app secret, a deleted channel) reaches this one's webhooks within it.
+// This instance's own changes apply at once.
+const WebhookCacheTTL = 5 * time.Second
+
+type cachedChannel struct {
+	ch  Channel
+	sec Secrets
+	at  time.Time
+}
+
+// forget drops the cached copy of a channel this instance changes, at once and again once the
+// change commits (a delivery in between may have cached the old row).
+func (s *Service) forget(ctx context.Context, id string) {
+	drop := func() {
+		s.hookedMu.Lock()
+		delete(s.hooked, id)
+		s.hookedMu.Unlock()
+	}
+	drop()
+	store.AfterCommit(ctx, func(context.Context) { drop() })
 }
 
 // NewService returns the channel service.
 func NewService(db *store.DB, box *secret.Box, teamExists TeamExists) *Service {
-	return &Service{db: db, box: box, teamExists: teamExists, webhookSeen: map[string]time.Time{}}
+	return &Service{db: db, box: box, teamExists: teamExists, webhookSeen: map[string]time.Time{}, hooked: map[string]cachedChannel{}}
 }
 
 type row struct {
@@ -225,6 +252,7 @@ func (s *Service) Update(ctx context.Context, id string, in Input) (Channel, err
 		return Channel{}, err
 	}
 	r.UpdatedAt = store.Now()
+	s.forget(ctx, id)
 	if err := s.db.Tenant(ctx, "channels").Where("id = ?", id).Select("*").Omit("id", "account_id", "created_at", "last_webhook_at").Updates(&r).Error; err != nil {
 		return Channel{}, store.Translate(err, nil, nil)
 	}
@@ -236,6 +264,7 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 	if _, err := s.get(ctx, id); err != nil {
 		return err
 	}
+	s.forget(ctx, id)
 	if err := s.db.Tenant(ctx, "channels").Where("id = ?", id).Delete(&row{}).Error; err != nil {
 		if msg := strings.ToLower(err.Error()); strings.Contains(msg, "foreign key") || strings.Contains(msg, "23503") {
 			return apperr.Conflict("channel_in_use", "the channel has conversations; deactivate it instead")
@@ -275,12 +304,28 @@ func (s *Service) ForWebhook(ctx context.Context, id string) (Channel, Secrets, 
 	if !store.ValidID(id) {
 		return Channel{}, Secrets{}, ErrNotFound
 	}
+	now := time.Now()
+	s.hookedMu.Lock()
+	c, ok := s.hooked[id]
+	s.hookedMu.Unlock()
+	if ok && now.Sub(c.at) < WebhookCacheTTL && !now.Before(c.at) {
+		return c.ch, c.sec, nil
+	}
 	var r row
 	if err := s.db.Conn(ctx).Where("id = ?", id).Take(&r).Error; err != nil {
 		return Channel{}, Secrets{}, store.Translate(err, ErrNotFound, nil)
 	}
 	sec, err := s.open(r)
-	return r.toChannel(), sec, err
+	if err != nil {
+		return r.toChannel(), sec, err
+	}
+	s.hookedMu.Lock()
+	if len(s.hooked) > 10000 {
+		clear(s.hooked) // bounded memory; the next deliveries refill what is in use
+	}
+	s.hooked[id] = cachedChannel{ch: r.toChannel(), sec: sec, at: now}
+	s.hookedMu.Unlock()
+	return r.toChannel(), sec, nil
 }
 
 // AnyWhatsApp reports whether any account has a whatsapp_cloud channel: until one does, no

@@ -404,3 +404,167 @@ func (s *Service) GetMany(ctx context.Context, ids []string) (map[string]Contact
 	}
 	return out, nil
 }
+
+// Sender is a WhatsApp sender to find or create in bulk: the wa_id Meta reported and the
+// profile name it gave.
+type Sender struct {
+	WaID string
+	Name string
+}
+
+// FindOrCreateSenders resolves many WhatsApp senders at once, as FindByWhatsApp and then
+// FindOrCreate and SetWaID would one by one: one query finds the existing contacts by every
+// form of every number (the exact wa_id first, then the phone forms in MatchKeys order), one
+// multi-row insert creates the missing ones under their valid E.164 form with their wa_id. It
+// returns the contacts by wa_id; a sender left out (a number that is no number, a name the
+// contact rules refuse) is for the caller to handle one by one. It works inside a caller's
+// transaction on both engines (the insert never aborts it).
+func (s *Service) FindOrCreateSenders(ctx context.Context, senders []Sender) (map[string]Contact, error) {
+	out := make(map[string]Contact, len(senders))
+	var keys, phones []string
+	seen := map[string]bool{}
+	for _, sd := range senders {
+		for _, k := range phone.MatchKeys(sd.WaID) {
+			if !seen[k] {
+				seen[k] = true
+				keys, phones = append(keys, k), append(phones, "+"+k)
+			}
+		}
+	}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	var rows []row
+	if err := s.db.Tenant(ctx, "contacts").Where("wa_id IN ? OR phone IN ?", keys, phones).Find(&rows).Error; err != nil {
+		return nil, store.Translate(err, nil, nil)
+	}
+	var create []row
+	creating := map[string]bool{}
+	for _, sd := range senders {
+		if _, ok := out[sd.WaID]; ok || creating[sd.WaID] {
+			continue
+		}
+		mk := phone.MatchKeys(sd.WaID)
+		if r, ok := pickSender(mk, rows); ok {
+			c := r.toContact()
+			if c.WaID != sd.WaID {
+				if err := s.SetWaID(ctx, c.ID, sd.WaID); err != nil {
+					return nil, err
+				}
+				c.WaID = sd.WaID
+			}
+			out[sd.WaID] = c
+			continue
+		}
+		var e164 string
+		for _, k := range mk {
+			if n, err := phone.Parse("+"+k, ""); err == nil {
+				e164 = n.E164()
+				break
+			}
+		}
+		if e164 == "" {
+			continue
+		}
+		name := sd.Name
+		r, f := s.check(ctx, Input{Name: &name, Phone: &e164}, true, "")
+		if f.Err() != nil || r.Phone != e164 {
+			continue
+		}
+		w := sd.WaID
+		r.WaID = &w
+		create = append(create, r)
+		creating[sd.WaID] = true
+	}
+	if len(create) == 0 {
+		return out, nil
+	}
+	// Two wa_ids of one number (with and without Brazil's ninth digit) in one batch: the first
+	// creates the contact, the other finds it by phone below.
+	now := store.Now()
+	var q strings.Builder
+	var args []any
+	ids := map[string]string{}   // phone → id
+	insWa := map[string]string{} // phone → the wa_id its row was inserted with
+	q.WriteString("INSERT INTO contacts (id, account_id, name, name_key, phone, wa_id, email, attributes, created_at, updated_at) VALUES ")
+	for _, r := range create {
+		if _, dup := ids[r.Phone]; dup {
+			continue
+		}
+		id := store.NewID()
+		ids[r.Phone] = id
+		insWa[r.Phone] = *r.WaID
+		if len(args) > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		args = append(args, id, store.AccountID(ctx), r.Name, r.NameKey, r.Phone, *r.WaID, r.Email, "{}", now, now)
+	}
+	q.WriteString(" ON CONFLICT DO NOTHING RETURNING id")
+	if store.AccountID(ctx) == "" {
+		return nil, store.ErrNoAccount
+	}
+	var inserted []string
+	if err := s.db.Conn(ctx).Raw(q.String(), args...).Scan(&inserted).Error; err != nil {
+		return nil, store.Translate(err, nil, nil)
+	}
+	made := make(map[string]bool, len(inserted))
+	for _, id := range inserted {
+		made[id] = true
+	}
+	var again []string
+	for _, r := range create {
+		if id := ids[r.Phone]; made[id] && insWa[r.Phone] == *r.WaID {
+			c := r
+			c.ID, c.AccountID, c.Attributes, c.CreatedAt, c.UpdatedAt = id, store.AccountID(ctx), "{}", now, now
+			out[*r.WaID] = c.toContact()
+			continue
+		}
+		again = append(again, r.Phone)
+	}
+	if len(again) == 0 {
+		return out, nil
+	}
+	// Numbers someone else created meanwhile (or a second wa_id of a number created above).
+	var found []row
+	if err := s.db.Tenant(ctx, "contacts").Where("phone IN ?", again).Find(&found).Error; err != nil {
+		return nil, store.Translate(err, nil, nil)
+	}
+	for _, r := range create {
+		if _, ok := out[*r.WaID]; ok {
+			continue
+		}
+		for _, f := range found {
+			if f.Phone != r.Phone {
+				continue
+			}
+			c := f.toContact()
+			if c.WaID != *r.WaID {
+				if err := s.SetWaID(ctx, c.ID, *r.WaID); err != nil {
+					return nil, err
+				}
+				c.WaID = *r.WaID
+			}
+			out[*r.WaID] = c
+		}
+	}
+	return out, nil
+}
+
+// pickSender chooses, among rows, the contact of a sender with the match keys mk: the exact
+// wa_id first, then the phone forms in MatchKeys order (FindByWhatsApp's preference).
+func pickSender(mk []string, rows []row) (row, bool) {
+	for _, k := range mk {
+		for _, r := range rows {
+			if r.WaID != nil && *r.WaID == k {
+				return r, true
+			}
+		}
+		for _, r := range rows {
+			if r.Phone == "+"+k {
+				return r, true
+			}
+		}
+	}
+	return row{}, false
+}

@@ -132,3 +132,28 @@ func TestWhatsAppIDsAndAccounts(t *testing.T) {
 		require.NotEqual(t, c.ID, mine.ID, "the same number may be a contact of each account")
 	})
 }
+
+// FindOrCreateSenders resolves a batch as FindByWhatsApp, FindOrCreate and SetWaID would one by
+// one: an existing contact by any form of its number (its wa_id recorded), a new number created
+// once under its E.164 form even when two wa_ids of it (with and without Brazil's ninth digit)
+// come in the batch, and a number that is no number left out.
+func TestFindOrCreateSendersResolvesABatch(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := newAccount(t, db, "Senders")
+		svc := contact.NewService(db, nil)
+		old := create(t, svc, ctx, "Antiga", "+5511987650001")
+		got, err := svc.FindOrCreateSenders(ctx, []contact.Sender{{WaID: "551187650001", Name: "Antiga"},
+			{WaID: "5511987650002", Name: "Nova"}, {WaID: "551187650002", Name: "Nova"}, {WaID: "12", Name: "Nada"}})
+		require.NoError(t, err)
+		require.Len(t, got, 3)
+		require.Equal(t, old.ID, got["551187650001"].ID)
+		require.Equal(t, "+5511987650002", got["5511987650002"].Phone)
+		require.Equal(t, got["5511987650002"].ID, got["551187650002"].ID, "one contact for both forms")
+		again, err := svc.FindByWhatsApp(ctx, "551187650001")
+		require.NoError(t, err)
+		require.Equal(t, "551187650001", again.WaID, "the wa_id Meta reported is recorded")
+		n, err := svc.FindByWhatsApp(ctx, "551187650002")
+		require.NoError(t, err)
+		require.Equal(t, "551187650002", n.WaID)
+	})
+}

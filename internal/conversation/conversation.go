@@ -140,6 +140,7 @@ type Service struct {
 	userNames func(ctx context.Context, ids []string) (map[string]string, error)
 	now       func() time.Time
 	media     MediaRecorder
+	ingest    *ingest
 }
 
 // Publisher receives the changes of conversations and messages after they commit (server-sent
@@ -186,6 +187,12 @@ func NewService(db *store.DB, d Deps) *Service {
 	if s.now == nil {
 		s.now = store.Now
 	}
+	// Postgres commits two groups at once (one flushes while the other fills); SQLite has one writer.
+	groups := 2
+	if db.Dialect() == store.SQLite {
+		groups = 1
+	}
+	s.ingest = newIngest(s, groups)
 	if s.signal == nil {
 		s.signal = func() {}
 	}
@@ -205,12 +212,20 @@ func (s *Service) Wake() { s.signal() }
 // Callers emit a change's events before they wake: the dispatcher's own events about a message
 // then rarely overtake the event that announced it (order is not promised, see event.Broker).
 func (s *Service) wake(ctx context.Context) {
+	if c := collectorOf(ctx); c != nil {
+		c.wake = true
+		return
+	}
 	store.AfterCommit(ctx, func(context.Context) { s.signal() })
 }
 
 // emit publishes a change once the context's transaction (if any) commits; a rollback drops it.
 func (s *Service) emit(ctx context.Context, kind, id string) {
 	if s.publish == nil {
+		return
+	}
+	if c := collectorOf(ctx); c != nil {
+		c.changes = append(c.changes, Change{AccountID: store.AccountID(ctx), Kind: kind, ID: id})
 		return
 	}
 	store.AfterCommit(ctx, func(ctx context.Context) {

@@ -174,6 +174,64 @@ func (b *Broker) Publish(ctx context.Context, accountID, kind, id string) {
 	b.notify(ctx, []Event{e})
 }
 
+var _ conversation.BatchPublisher = (*Broker)(nil)
+
+// PublishAll publishes many changes, in order, as Publish does one by one, but logs them with
+// one multi-row insert (a group of inbound messages announces two changes per message).
+func (b *Broker) PublishAll(ctx context.Context, changes []conversation.Change) {
+	var events []Event
+	for _, c := range changes {
+		if c.AccountID != "" && c.ID != "" {
+			events = append(events, Event{AccountID: c.AccountID, Kind: c.Kind, ID: c.ID, Origin: b.origin})
+		}
+	}
+	if len(events) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), publishTimeout)
+	defer cancel()
+	seqs, err := b.recordAll(ctx, events)
+	if err != nil {
+		b.log.Warn("event: not logged; a reconnecting stream will not replay them", "events", len(events), "err", err.Error())
+	}
+	for i := range events {
+		if i < len(seqs) {
+			events[i].Seq = seqs[i]
+		}
+		b.fanout(events[i])
+	}
+	for _, e := range events {
+		ectx := store.WithAccount(ctx, e.AccountID)
+		for _, s := range b.sinks {
+			s.Handle(ectx, e)
+		}
+	}
+	if b.db.Dialect() != store.Postgres {
+		return
+	}
+	for i, e := range events {
+		if b.running.Load() {
+			select {
+			case b.queue <- e:
+				continue
+			default:
+			}
+		}
+		// No notifier, or it is far behind: send the rest now, in payloads that fit.
+		rest := events[i:]
+		for len(rest) > 0 {
+			n, size := 0, 2
+			for n < len(rest) && (n == 0 || size+eventSize(rest[n]) < maxPayload-300) {
+				size += eventSize(rest[n])
+				n++
+			}
+			b.notify(ctx, rest[:n])
+			rest = rest[n:]
+		}
+		return
+	}
+}
+
 // notify sends events as one NOTIFY whose payload is their JSON array.
 func (b *Broker) notify(ctx context.Context, events []Event) {
 	payload, err := json.Marshal(events)

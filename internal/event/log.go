@@ -41,6 +41,23 @@ func (b *Broker) record(ctx context.Context, e Event) (int64, error) {
 	return row.ID, nil
 }
 
+// recordAll writes events in the log with one statement and returns their ids, in order.
+func (b *Broker) recordAll(ctx context.Context, events []Event) ([]int64, error) {
+	at := b.clock.Now().UTC().Truncate(time.Microsecond)
+	rows := make([]logRow, len(events))
+	for i, e := range events {
+		rows[i] = logRow{AccountID: e.AccountID, Kind: e.Kind, SubjectID: e.ID, CreatedAt: at}
+	}
+	if err := b.db.Conn(ctx).Create(&rows).Error; err != nil {
+		return nil, fmt.Errorf("record events: %w", err)
+	}
+	ids := make([]int64, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	return ids, nil
+}
+
 // Since returns the account's events logged after the event numbered after, in order, for a
 // stream that reconnects (after is the last id it received; 0: it received none yet). It
 // returns ErrReset when after does not name a retained event of the account (swept, unknown or

@@ -296,6 +296,50 @@ func AfterCommit(ctx context.Context, fn func(ctx context.Context)) {
 	fn(ctx)
 }
 
+// Savepoint runs fn inside a savepoint of the context's transaction: when fn fails, what it
+// wrote is rolled back to the savepoint (and the effects it registered with AfterCommit are
+// dropped), while the transaction and everything written before stays usable. name must be a
+// plain identifier, unique among the savepoints open at once. Without a transaction in ctx,
+// Savepoint is InTx.
+func (d *DB) Savepoint(ctx context.Context, name string, fn func(ctx context.Context) error) error {
+	t, ok := ctx.Value(txKey).(*txn)
+	if !ok {
+		return d.InTx(ctx, fn)
+	}
+	if err := t.tx.WithContext(ctx).Exec("SAVEPOINT " + name).Error; err != nil {
+		return Translate(err, nil, nil)
+	}
+	hooks := len(t.hooks)
+	err := fn(ctx)
+	if err == nil {
+		if err := t.tx.WithContext(ctx).Exec("RELEASE SAVEPOINT " + name).Error; err != nil {
+			return Translate(err, nil, nil)
+		}
+		return nil
+	}
+	t.hooks = t.hooks[:hooks]
+	// A failed statement aborts a Postgres transaction until this rollback; it runs even when
+	// ctx has ended, or the transaction would stay unusable for the others in it.
+	if rbErr := t.tx.WithContext(context.WithoutCancel(ctx)).Exec("ROLLBACK TO SAVEPOINT " + name).Error; rbErr != nil {
+		return errors.Join(err, fmt.Errorf("rollback to savepoint %s: %w", name, rbErr))
+	}
+	return err
+}
+
+// IsRetryable reports whether err says that running the same transaction again may succeed:
+// a Postgres serialization failure or deadlock (40001, 40P01), or SQLite's lock wait running out.
+func IsRetryable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "40001" || pgErr.Code == "40P01"
+	}
+	s := err.Error()
+	return strings.Contains(s, "database is locked") || strings.Contains(s, "SQLITE_BUSY")
+}
+
 // Translate maps storage errors to domain errors: a missing row becomes notFound (when given),
 // a unique violation becomes conflict (when given), a dead database becomes unavailable.
 func Translate(err error, notFound, conflict *apperr.Error) error {

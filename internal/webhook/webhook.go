@@ -58,6 +58,9 @@ type Summary struct {
 func (p *Processor) Process(ctx context.Context, ch channel.Channel, n *whatsapp.Notification) (Summary, error) {
 	ctx = store.WithAccount(ctx, ch.AccountID)
 	var s Summary
+	// The delivery's messages are stored together, in a group commit with the deliveries that
+	// arrive at the same time (conversation.ReceiveAll): the answer waits for that commit.
+	var ins []conversation.Inbound
 	for _, m := range n.Messages {
 		if !p.mine(ch, m.PhoneNumberID) || m.ID == "" || m.From == "" {
 			s.Ignored++
@@ -73,23 +76,28 @@ func (p *Processor) Process(ctx context.Context, ch channel.Channel, n *whatsapp
 				in.Media = &media.Inbound{SandboxMediaID: md.ID, Filename: md.Filename}
 			}
 		}
-		res, err := p.conv.Receive(ctx, in)
-		if apperr.IsKind(err, apperr.KindInvalid) {
+		ins = append(ins, in)
+	}
+	outcomes, err := p.conv.ReceiveAll(ctx, ins)
+	if err != nil {
+		return s, err
+	}
+	for i, res := range outcomes {
+		if res.Err != nil {
 			// A message that can never be stored (a sender's number that is no number): Meta
 			// would retry the whole delivery for days, and the other items in it would wait.
 			s.Ignored++
 			continue
-		}
-		if err != nil {
-			return s, fmt.Errorf("inbound %s: %w", m.ID, err)
 		}
 		if res.Duplicate {
 			s.Duplicates++
 		} else {
 			s.Messages++
 		}
-		p.log.InfoContext(logctx.With(ctx, slog.String("wamid", m.ID), slog.String("conversation_id", res.ConversationID),
-			slog.String("message_id", res.MessageID)), "webhook: message received", "duplicate", res.Duplicate, "released", res.Released)
+		if p.log.Enabled(ctx, slog.LevelInfo) {
+			p.log.InfoContext(logctx.With(ctx, slog.String("wamid", ins[i].ProviderMessageID), slog.String("conversation_id", res.ConversationID),
+				slog.String("message_id", res.MessageID)), "webhook: message received", "duplicate", res.Duplicate, "released", res.Released)
+		}
 	}
 	// All the statuses of a delivery (Meta batches up to 1,000) are applied in one transaction.
 	var updates []conversation.StatusUpdate
