@@ -89,7 +89,7 @@ func each(t *testing.T, cfg dispatch.Config, reply func(n int) error, fn func(t 
 	configure := func(c *app.Config) {
 		fake = clock.NewFake(time.Now().UTC().Truncate(time.Second))
 		// The dispatcher alone waits on this clock: the tests count its timers.
-		c.NoDispatcher, c.NoEventLogSweep, c.Clock = true, true, fake
+		c.NoDispatcher, c.NoEventLogSweep, c.NoWaitingSweep, c.Clock = true, true, true, fake
 	}
 	apptest.EachWith(t, apptest.Options{Configure: configure}, func(t *testing.T, env *apptest.Env) {
 		if reply == nil {

@@ -92,6 +92,8 @@ type Config struct {
 	// NoEventLogSweep leaves the event log's retention sweep off (tests that count the timers
 	// waiting on a fake Clock, such as the dispatcher's).
 	NoEventLogSweep bool
+	// NoWaitingSweep leaves the waiting sweeper off (tests that count the timers on a fake Clock).
+	NoWaitingSweep bool
 	// BcryptCost lowers password hashing cost in tests (0 = bcrypt's default).
 	BcryptCost int
 	// Webhooks tunes the CRM webhooks (WEBHOOK_ALLOW_PRIVATE=1 allows private targets).

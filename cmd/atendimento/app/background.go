@@ -13,7 +13,7 @@ import (
 // whatsapp_cloud channel (TEMPLATE_SYNC_INTERVAL), the sweeper that expires waits for a first
 // reply (each account's own timeout, or WAITING_TIMEOUT) and the measure of the queues for
 // /metrics (METRICS_INTERVAL). A zero interval leaves its job off. The waiting sweeper and the
-// event log's retention sweep always run (NoEventLogSweep is for tests).
+// event log's retention sweep always run (NoWaitingSweep and NoEventLogSweep are for tests).
 func (a *App) startJobs(ctx context.Context) {
 	if !a.Config.NoEventLogSweep {
 		a.every(ctx, eventLogSweep, a.sweepEventLog)
@@ -31,6 +31,9 @@ func (a *App) startJobs(ctx context.Context) {
 	// The waiting sweeper always runs: an account may choose a timeout of its own even when the
 	// server's WAITING_TIMEOUT is 0 (never). Accounts' timeouts are whole hours, so a minute apart
 	// is enough for them; a shorter server default sweeps more often.
+	if a.Config.NoWaitingSweep {
+		return
+	}
 	timeout := a.Config.WaitingTimeout
 	if timeout <= 0 {
 		timeout = time.Hour
