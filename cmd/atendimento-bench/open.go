@@ -217,6 +217,7 @@ func (b *bench) rowOpen(ctx context.Context, engine string) error {
 	}
 	b.add(every...)
 	lags := map[string][]float64{} // the bench's own p99 send lag per operation and side
+	cpus := map[string]cpuUse{}    // the open loops' CPU per operation and side
 	for run := range b.cfg.Runs {
 		sides := []bool{false}
 		if b.baselineBin != "" {
@@ -246,6 +247,9 @@ func (b *bench) rowOpen(ctx context.Context, engine string) error {
 					}
 				}
 				lags[o.name+" "+name] = append(lags[o.name+" "+name], pct(r.open.lag, 99))
+				u := cpus[o.name+" "+name]
+				u.add(r.cpu, r.cpu.Units)
+				cpus[o.name+" "+name] = u
 				if r.open.errors > 0 {
 					f.achieved.Notes = append(f.achieved.Notes, fmt.Sprintf("run %d (%s): %d failed requests (not counted), first: %s", run+1, name, r.open.errors, r.open.firstErr))
 				}
@@ -258,6 +262,14 @@ func (b *bench) rowOpen(ctx context.Context, engine string) error {
 			n += fmt.Sprintf(" (%s: %.2f ms)", b.baselineRev, median(lags[o.name+" "+b.baselineRev]))
 		}
 		figs[o.name].p99.Notes = append(figs[o.name].p99.Notes, n)
+		for _, side := range []string{"change", b.baselineRev} {
+			if side == "" {
+				continue // no baseline
+			}
+			if n := cpus[o.name+" "+side].per("request"); n != "" {
+				figs[o.name].achieved.Notes = append(figs[o.name].achieved.Notes, fmt.Sprintf("%s, during the open loop: %s", side, n))
+			}
+		}
 	}
 	f := figs["starts"]
 	f.max.Notes = append(f.max.Notes, fmt.Sprintf("per run one server on a fresh database (BOOTSTRAP_*, seeded through its API, CHANNEL_RATE=100000); per operation a closed-loop burst of %s at %d keep-alive clients (its first quarter not counted) gives the max (or -open-max), then %s of warm-up and %s measured open loop at %.0f%% of it: one request per 1/rate on a fixed schedule, each sent on time in its own goroutine whatever the earlier ones are doing, latency counted from its scheduled time; the sends each operation queues reach the fake before the next operation",
@@ -274,6 +286,7 @@ type openOpResult struct {
 	max    float64
 	closed []time.Duration
 	open   openResult
+	cpu    cpuUse // over the open loop (warm-up included), Units its requests
 }
 
 // openRun starts bin on a fresh database and measures the three operations in turn.
@@ -343,7 +356,10 @@ func (b *bench) openRun(ctx context.Context, engine, bin string) (map[string]ope
 			return nil, fmt.Errorf("after the %s burst: %d of %d sends reached the fake", op.name, b.fake.Count(), sent)
 		}
 		rate := b.cfg.OpenLoad * r.max
+		cw := startCPU(srv.Pid())
 		r.open = openLoop(ctx, op, first, rate, b.cfg.OpenWarmup, b.cfg.OpenDuration)
+		r.cpu = cw.stop()
+		r.cpu.Units = r.open.warmOK + len(r.open.lat) + r.open.errors
 		first += r.open.scheduled + 1
 		if op.sends {
 			sent += r.open.warmOK + len(r.open.lat)
