@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
 	"encoding/binary"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -126,5 +129,52 @@ func TestRatio(t *testing.T) {
 	f = &figure{Values: []float64{1, 3}, Base: []float64{2}}
 	if r := f.Ratio(); r != 1 {
 		t.Errorf("ratio of medians %v", r)
+	}
+}
+
+// TestOpenLoopCountsTheQueue: a server that answers one request at a time in 1 ms stalls once
+// for 200 ms. A closed loop would wait with it and record one slow request; the open loop keeps
+// sending on schedule, so the ~20 requests scheduled during the stall wait behind it and the p99
+// shows the stall, while the p50 stays near the service time and the achieved rate near 100/s.
+func TestOpenLoopCountsTheQueue(t *testing.T) {
+	var mu sync.Mutex
+	var n atomic.Int64
+	op := openOp{name: "test", want: 200, post: func(context.Context, int) (int, []byte, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		d := time.Millisecond
+		if n.Add(1) == 40 {
+			d = 200 * time.Millisecond
+		}
+		time.Sleep(d)
+		return 200, nil, nil
+	}}
+	r := openLoop(context.Background(), op, 0, 100, 100*time.Millisecond, time.Second)
+	if len(r.lat) < 95 || r.errors != 0 {
+		t.Fatalf("%d measured, %d errors", len(r.lat), r.errors)
+	}
+	if p99 := pct(r.lat, 99); p99 < 150 {
+		t.Errorf("p99 %.1f ms: the requests queued behind the stall are not counted", p99)
+	}
+	if p50 := pct(r.lat, 50); p50 > 20 {
+		t.Errorf("p50 %.1f ms", p50)
+	}
+	if r.achieved < 70 || r.achieved > 110 {
+		t.Errorf("achieved %.0f/s", r.achieved)
+	}
+	if r.warmOK < 8 {
+		t.Errorf("warm-up answered %d", r.warmOK)
+	}
+}
+
+func TestParseOpenMax(t *testing.T) {
+	m, err := parseOpenMax("starts=400, text=600.5")
+	if err != nil || m["starts"] != 400 || m["text"] != 600.5 || len(m) != 2 {
+		t.Errorf("%v %v", m, err)
+	}
+	for _, bad := range []string{"start=1", "text=0", "webhooks", "webhooks=x"} {
+		if _, err := parseOpenMax(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
 	}
 }

@@ -59,8 +59,15 @@ type config struct {
 	// Row 9: inbound media.
 	MediaFiles int
 	MediaSize  int
-	Out        string
-	PGURL      string
+	// Row 10: open-loop latency.
+	OpenLoad     float64
+	OpenBurst    time.Duration
+	OpenWarmup   time.Duration
+	OpenDuration time.Duration
+	OpenConvs    int
+	OpenMax      string
+	Out          string
+	PGURL        string
 }
 
 type bench struct {
@@ -75,6 +82,8 @@ type bench struct {
 	pgVersion string
 	// baselineBin is the server built at -baseline (row 8), baselineRev its short commit.
 	baselineBin, baselineRev string
+	// openMax are row 10's maxima given by -open-max (an operation left out is measured).
+	openMax map[string]float64
 }
 
 func main() {
@@ -83,7 +92,7 @@ func main() {
 	flag.IntVar(&cfg.Runs, "runs", 5, "runs per figure (the table shows their median)")
 	flag.BoolVar(&cfg.Smoke, "smoke", false, "seconds-long smoke mode: one run, tiny sizes (CI)")
 	flag.StringVar(&engines, "engines", "postgres,sqlite", "engines to measure (postgres needs TEST_DATABASE_URL)")
-	flag.StringVar(&rows, "rows", "1,2,3,4,5,6,7,8,9", "rows of the table to run")
+	flag.StringVar(&rows, "rows", "1,2,3,4,5,6,7,8,9,10", "rows of the table to run")
 	flag.IntVar(&cfg.Clients, "clients", 64, "row 1: concurrent clients (and pgbench clients)")
 	flag.DurationVar(&cfg.Duration, "duration", 5*time.Second, "row 1: measured load per run")
 	flag.DurationVar(&cfg.Warmup, "warmup", time.Second, "row 1: load before measuring")
@@ -103,9 +112,15 @@ func main() {
 	flag.IntVar(&cfg.IngestSenders, "ingest-senders", 1000, "row 8: distinct senders, new to the database")
 	flag.IntVar(&cfg.IngestClients, "ingest-clients", 32, "row 8: concurrent clients")
 	flag.IntVar(&cfg.IngestOne, "ingest-one", 300, "row 8: webhooks posted by one client after the load (latency alone)")
-	flag.StringVar(&cfg.Baseline, "baseline", "", "row 8: a git revision whose server is measured in the same runs (built from a temporary git worktree)")
+	flag.StringVar(&cfg.Baseline, "baseline", "", "rows 8 and 10: a git revision whose server is measured in the same runs (built from a temporary git worktree)")
 	flag.IntVar(&cfg.MediaFiles, "media-files", 200, "row 9: inbound media fetched")
 	flag.IntVar(&cfg.MediaSize, "media-size", 16<<20, "row 9: bytes per media (WhatsApp's video and audio limit is 16 MB)")
+	flag.Float64Var(&cfg.OpenLoad, "open-load", 0.5, "row 10: open-loop rate as a fraction of the closed-loop max")
+	flag.DurationVar(&cfg.OpenBurst, "open-burst", 3*time.Second, "row 10: closed-loop burst (at -clients) that measures each operation's max")
+	flag.DurationVar(&cfg.OpenWarmup, "open-warmup", time.Second, "row 10: open-loop load before measuring")
+	flag.DurationVar(&cfg.OpenDuration, "open-duration", 10*time.Second, "row 10: measured open-loop load per operation and run")
+	flag.IntVar(&cfg.OpenConvs, "open-convs", 100, "row 10: open conversations the texts go to, in turn")
+	flag.StringVar(&cfg.OpenMax, "open-max", "", "row 10: maxima instead of the bursts, e.g. starts=400,webhooks=900,text=600")
 	flag.StringVar(&cfg.Out, "out", "bench-out", "directory for the raw output")
 	flag.Parse()
 	set := func(name string) bool {
@@ -121,8 +136,10 @@ func main() {
 			"backlog-per": func() { cfg.BacklogPer = 20 }, "rss-window": func() { cfg.RSSWindow = 300 * time.Millisecond }, "clients": func() { cfg.Clients = 16 },
 			"conversations": func() { cfg.Conversations = 1000 }, "ingest-messages": func() { cfg.IngestMessages = 200 },
 			"ingest-senders": func() { cfg.IngestSenders = 50 }, "ingest-clients": func() { cfg.IngestClients = 8 }, "ingest-one": func() { cfg.IngestOne = 20 },
-			"media-files": func() { cfg.MediaFiles = 5 },
-			"media-size":  func() { cfg.MediaSize = 256 << 10 },
+			"media-files": func() { cfg.MediaFiles = 5 }, "open-burst": func() { cfg.OpenBurst = 300 * time.Millisecond },
+			"open-warmup": func() { cfg.OpenWarmup = 0 }, "open-duration": func() { cfg.OpenDuration = 500 * time.Millisecond },
+			"open-convs": func() { cfg.OpenConvs = 5 },
+			"media-size": func() { cfg.MediaSize = 256 << 10 },
 		} {
 			if !set(name) {
 				apply()
@@ -193,8 +210,11 @@ func run(ctx context.Context, cfg config) (int, error) {
 	if b.serverBin, err = buildServer(ctx, tmp); err != nil {
 		return 1, err
 	}
+	if b.openMax, err = parseOpenMax(cfg.OpenMax); err != nil {
+		return 2, err
+	}
 	if cfg.Baseline != "" {
-		b.logf("building ./cmd/atendimento at %s (baseline of row 8)", cfg.Baseline)
+		b.logf("building ./cmd/atendimento at %s (baseline of rows 8 and 10)", cfg.Baseline)
 		if b.baselineBin, b.baselineRev, err = buildBaseline(ctx, cfg.Baseline, tmp); err != nil {
 			return 1, err
 		}
@@ -270,6 +290,7 @@ func (b *bench) engine(ctx context.Context, engine string) error {
 		{"7", func() error { return b.rowDesk(ctx, engine, base, s) }},
 		{"8", func() error { return b.rowIngest(ctx, engine) }},
 		{"9", func() error { return b.rowMedia(ctx, engine, base, s) }},
+		{"10", func() error { return b.rowOpen(ctx, engine) }},
 	}
 	for _, r := range rows {
 		if ctx.Err() != nil {

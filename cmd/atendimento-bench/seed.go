@@ -153,28 +153,37 @@ func seedBase(ctx context.Context, a *app.App) (seeded, *apiClient, error) {
 	}
 	s := seeded{AccountID: demo.AccountID, APIKey: demo.APIKey}
 	c := &apiClient{handler: a.Handler, base: "http://bench.local", key: s.APIKey}
+	if err := seedCatalog(ctx, c, &s); err != nil {
+		return s, nil, err
+	}
+	return s, c, nil
+}
+
+// seedCatalog creates, through the API c calls, a WhatsApp Cloud channel pointing at the fake,
+// a team (the channel's default) and an approved NAMED template, and records their ids in s.
+func seedCatalog(ctx context.Context, c *apiClient, s *seeded) error {
 	var id struct{ ID string }
 	if err := c.call(ctx, http.MethodPost, "/api/v1/channels", map[string]any{"name": "Cloud", "provider": "whatsapp_cloud",
 		"phone_number": "+55 11 4000-9999", "phone_number_id": benchPNID, "waba_id": benchWABA, "access_token": benchToken,
 		"app_secret": benchAppSecret, "verify_token": benchVerify}, http.StatusCreated, &id); err != nil {
-		return s, nil, err
+		return err
 	}
 	s.ChannelID = id.ID
 	if err := c.call(ctx, http.MethodPost, "/api/v1/teams", map[string]any{"name": "Cloud team", "channel_ids": []string{s.ChannelID}},
 		http.StatusCreated, &id); err != nil {
-		return s, nil, err
+		return err
 	}
 	s.TeamID = id.ID
 	if err := c.call(ctx, http.MethodPatch, "/api/v1/channels/"+s.ChannelID, map[string]any{"default_team_id": s.TeamID}, http.StatusOK, nil); err != nil {
-		return s, nil, err
+		return err
 	}
 	if err := c.call(ctx, http.MethodPost, "/api/v1/templates", map[string]any{"channel_id": s.ChannelID, "name": "saudacao",
 		"language": "pt_BR", "category": "UTILITY", "status": "APPROVED", "parameter_format": "NAMED",
 		"components": []map[string]any{{"type": "BODY", "text": "Olá {{nome}}, aqui é {{atendente}}."}}}, http.StatusCreated, &id); err != nil {
-		return s, nil, err
+		return err
 	}
 	s.TemplateID = id.ID
-	return s, c, nil
+	return nil
 }
 
 // startBody is the start request the bench sends (the README's example, with a new contact).
