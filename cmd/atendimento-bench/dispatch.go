@@ -62,42 +62,86 @@ func (b *bench) rowDispatchAndStatuses(ctx context.Context, engine string, base 
 	}
 	var orderBad []string
 	var cpu cpuUse
+	if b.baselineBin != "" && b.cfg.Rows["3"] {
+		// The baseline revision's server replaces the fake's ceiling as the baseline: both
+		// servers dispatch the same seeded backlog (copies of one database), interleaved.
+		rate.BaseName = b.baselineRev
+		if engine == pg {
+			rate.Goal = "≥ 2000/s, order kept"
+		}
+	}
+	var cpuBase cpuUse
 	for run := range runs {
-		b.logf("%s row 3 run %d/%d", engine, run+1, runs)
-		ceiling, err := b.fake.ceiling(32, max(2000, want/2))
-		if err != nil {
-			return fail(err, rate, batched, single)
+		type side struct {
+			bin  string
+			base bool
 		}
-		db, err := b.dbs.clone(ctx, tmpl)
-		if err != nil {
-			return fail(err, rate, batched, single)
+		sides := []side{{"", false}}
+		if b.baselineBin != "" && b.cfg.Rows["3"] {
+			sides = append(sides, side{b.baselineBin, true})
+			if run%2 == 1 {
+				sides[0], sides[1] = sides[1], sides[0]
+			}
 		}
-		b.fake.Reset()
-		srv, err := b.startServer(ctx, db, serverOpts{ChannelRate: 100000})
-		if err != nil {
-			b.dbs.drop(ctx, db)
-			return fail(err, rate, batched, single)
+		var ceiling float64
+		if b.baselineBin == "" || !b.cfg.Rows["3"] {
+			b.logf("%s row 3 run %d/%d", engine, run+1, runs)
+			if ceiling, err = b.fake.ceiling(32, max(2000, want/2)); err != nil {
+				return fail(err, rate, batched, single)
+			}
 		}
-		w := startCPU(srv.Pid())
-		ok := b.fake.WaitFor(ctx, want, 5*time.Minute)
-		cpu.add(w.stop(), want)
-		msgs := b.fake.Sent()
-		srv.Stop()
-		if !ok {
-			b.dbs.drop(ctx, db)
-			return fail(fmt.Errorf("%d of %d messages reached the fake within 5 min", len(msgs), want), rate, batched, single)
-		}
-		msgs = msgs[:want]
-		r := float64(len(msgs)-1) / msgs[len(msgs)-1].At.Sub(msgs[0].At).Seconds()
-		rate.Values, rate.Base = append(rate.Values, r), append(rate.Base, ceiling)
-		if bad := checkOrder(msgs, "d"); bad != "" {
-			orderBad = append(orderBad, fmt.Sprintf("run %d: %s", run+1, bad))
-		}
-		b.logf("  %.0f msgs/s (fake ceiling %.0f/s)", r, ceiling)
-		if run == 0 {
-			sentDB, sent = db, msgs
-		} else {
-			b.dbs.drop(ctx, db)
+		for _, sd := range sides {
+			name := "change"
+			if sd.base {
+				name = b.baselineRev
+			}
+			b.logf("%s row 3 run %d/%d (%s)", engine, run+1, runs, name)
+			db, err := b.dbs.clone(ctx, tmpl)
+			if err != nil {
+				return fail(err, rate, batched, single)
+			}
+			b.fake.Reset()
+			srv, err := b.startServer(ctx, db, serverOpts{Bin: sd.bin, ChannelRate: 100000})
+			if err != nil {
+				b.dbs.drop(ctx, db)
+				return fail(fmt.Errorf("%s: %w", name, err), rate, batched, single)
+			}
+			w := startCPU(srv.Pid())
+			ok := b.fake.WaitFor(ctx, want, 5*time.Minute)
+			if sd.base {
+				cpuBase.add(w.stop(), want)
+			} else {
+				cpu.add(w.stop(), want)
+			}
+			msgs := b.fake.Sent()
+			srv.Stop()
+			if !ok {
+				b.dbs.drop(ctx, db)
+				return fail(fmt.Errorf("%s: %d of %d messages reached the fake within 5 min", name, len(msgs), want), rate, batched, single)
+			}
+			msgs = msgs[:want]
+			r := float64(len(msgs)-1) / msgs[len(msgs)-1].At.Sub(msgs[0].At).Seconds()
+			if bad := checkOrder(msgs, "d"); bad != "" {
+				orderBad = append(orderBad, fmt.Sprintf("run %d (%s): %s", run+1, name, bad))
+			}
+			if sd.base {
+				rate.Base = append(rate.Base, r)
+				b.logf("  %.0f msgs/s", r)
+				b.dbs.drop(ctx, db)
+				continue
+			}
+			rate.Values = append(rate.Values, r)
+			if len(sides) == 1 {
+				rate.Base = append(rate.Base, ceiling)
+				b.logf("  %.0f msgs/s (fake ceiling %.0f/s)", r, ceiling)
+			} else {
+				b.logf("  %.0f msgs/s", r)
+			}
+			if run == 0 {
+				sentDB, sent = db, msgs
+			} else {
+				b.dbs.drop(ctx, db)
+			}
 		}
 	}
 	if len(orderBad) > 0 {
@@ -105,6 +149,12 @@ func (b *bench) rowDispatchAndStatuses(ctx context.Context, engine string, base 
 	} else {
 		if n := cpu.per("message"); n != "" {
 			rate.Notes = append(rate.Notes, n+" (from the server's readiness to the last send)")
+		}
+		if n := cpuBase.per("message"); n != "" {
+			rate.Notes = append(rate.Notes, b.baselineRev+": "+n+" (from the server's readiness to the last send)")
+		}
+		if b.baselineBin != "" && b.cfg.Rows["3"] {
+			rate.Notes = append(rate.Notes, fmt.Sprintf("baseline %s built from a git worktree, started on a copy of the same seeded database (its migrations are a prefix of this one's); each run measures both servers, alternating which goes first", b.baselineRev))
 		}
 		rate.Notes = append(rate.Notes, fmt.Sprintf("order kept in every run (per recipient: the template, then m0…m%d); measured from the first to the last arrival at the fake; CHANNEL_RATE=100000, DISPATCH_WORKERS default (32); ceiling: 32 keep-alive clients in the bench process", per-2))
 	}

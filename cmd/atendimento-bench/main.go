@@ -112,7 +112,7 @@ func main() {
 	flag.IntVar(&cfg.IngestSenders, "ingest-senders", 1000, "row 8: distinct senders, new to the database")
 	flag.IntVar(&cfg.IngestClients, "ingest-clients", 32, "row 8: concurrent clients")
 	flag.IntVar(&cfg.IngestOne, "ingest-one", 300, "row 8: webhooks posted by one client after the load (latency alone)")
-	flag.StringVar(&cfg.Baseline, "baseline", "", "rows 8 and 10: a git revision whose server is measured in the same runs (built from a temporary git worktree)")
+	flag.StringVar(&cfg.Baseline, "baseline", "", "rows 3, 8 and 10: a git revision whose server is measured in the same runs (built from a temporary git worktree)")
 	flag.IntVar(&cfg.MediaFiles, "media-files", 200, "row 9: inbound media fetched")
 	flag.IntVar(&cfg.MediaSize, "media-size", 16<<20, "row 9: bytes per media (WhatsApp's video and audio limit is 16 MB)")
 	flag.Float64Var(&cfg.OpenLoad, "open-load", 0.5, "row 10: open-loop rate as a fraction of the closed-loop max")
@@ -214,7 +214,7 @@ func run(ctx context.Context, cfg config) (int, error) {
 		return 2, err
 	}
 	if cfg.Baseline != "" {
-		b.logf("building ./cmd/atendimento at %s (baseline of rows 8 and 10)", cfg.Baseline)
+		b.logf("building ./cmd/atendimento at %s (baseline of rows 3, 8 and 10)", cfg.Baseline)
 		if b.baselineBin, b.baselineRev, err = buildBaseline(ctx, cfg.Baseline, tmp); err != nil {
 			return 1, err
 		}

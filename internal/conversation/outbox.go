@@ -234,12 +234,23 @@ func (s *Service) MarkSentBatch(ctx context.Context, sent []Sent) error {
 	if err != nil {
 		return err
 	}
+	// The group's events go out together: one event_log insert and batched NOTIFYs, where one
+	// by one they were two autocommitted statements per message sent.
+	var changes []Change
 	for _, x := range sent {
 		if updated[x.Item.ID] {
-			actx := store.WithAccount(ctx, x.Item.AccountID)
-			s.emit(actx, EventMessageUpdated, x.Item.ID)
+			changes = append(changes, Change{AccountID: x.Item.AccountID, Kind: EventMessageUpdated, ID: x.Item.ID})
 			if x.Item.Seq == 1 {
-				s.emit(actx, EventConversationUpdated, x.Item.ConversationID)
+				changes = append(changes, Change{AccountID: x.Item.AccountID, Kind: EventConversationUpdated, ID: x.Item.ConversationID})
+			}
+		}
+	}
+	if s.publish != nil && len(changes) > 0 {
+		if bp, ok := s.publish.(BatchPublisher); ok {
+			bp.PublishAll(ctx, changes)
+		} else {
+			for _, c := range changes {
+				s.emit(store.WithAccount(ctx, c.AccountID), c.Kind, c.ID)
 			}
 		}
 	}

@@ -20,6 +20,10 @@ const (
 	DefaultVersion = "v25.0"
 	// DefaultTimeout bounds one request of the default HTTP client, response body included.
 	DefaultTimeout = 15 * time.Second
+	// DefaultMaxIdleConnsPerHost is how many keep-alive connections to the Graph API the
+	// default client keeps: more than the dispatcher's default workers (32), so concurrent
+	// sends reuse their connections instead of opening one each.
+	DefaultMaxIdleConnsPerHost = 64
 )
 
 // maxResponseBytes bounds what is read from one Graph API response; a send's answer is a few
@@ -73,7 +77,13 @@ func NewClient(cfg Config) *Client {
 		c.version = DefaultVersion
 	}
 	if c.http == nil {
-		c.http = &http.Client{Timeout: DefaultTimeout}
+		// Its own transport: http.DefaultTransport keeps 2 idle connections per host, so the
+		// dispatcher's 32 concurrent sends to graph.facebook.com closed and reopened a TCP (and,
+		// at Meta, TLS) connection for most sends.
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConns = DefaultMaxIdleConnsPerHost * 2
+		t.MaxIdleConnsPerHost = DefaultMaxIdleConnsPerHost
+		c.http = &http.Client{Timeout: DefaultTimeout, Transport: t}
 	}
 	c.download = &http.Client{Transport: c.http.Transport}
 	if c.download.Transport == nil {
