@@ -215,3 +215,18 @@ func TestProxyCountsRoundTrips(t *testing.T) {
 		t.Errorf("%q", got)
 	}
 }
+
+// TestSides: with a baseline, the runs alternate which server goes first.
+func TestSides(t *testing.T) {
+	b := &bench{serverBin: "new"}
+	if s := b.sides(1); len(s) != 1 || s[0].name != "change" || s[0].base {
+		t.Errorf("no baseline: %+v", s)
+	}
+	b.baselineBin, b.baselineRev = "old", "db36335"
+	if s := b.sides(0); len(s) != 2 || s[0].bin != "new" || s[1].bin != "old" || !s[1].base || s[1].name != "db36335" {
+		t.Errorf("run 0: %+v", s)
+	}
+	if s := b.sides(1); s[0].bin != "old" || s[1].bin != "new" {
+		t.Errorf("run 1: %+v", s)
+	}
+}
