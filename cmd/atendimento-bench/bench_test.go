@@ -178,3 +178,55 @@ func TestParseOpenMax(t *testing.T) {
 		}
 	}
 }
+
+// TestProxyCountsRoundTrips: a statement prepared and then executed twice through the extended
+// protocol (three Syncs) and a simple BEGIN are three statements and four round trips; nothing
+// is counted before record.
+func TestProxyCountsRoundTrips(t *testing.T) {
+	p := &pgProxy{}
+	pc := &proxyConn{stmts: map[string]string{}, oids: map[string][]uint32{}}
+	cstr := func(s string) []byte { return append([]byte(s), 0) }
+	parse := append(append(cstr("s1"), cstr("SELECT $1")...), 0, 1, 0, 0, 0, oidInt4)
+	bind := append(append(cstr(""), cstr("s1")...), 0, 0, 0, 1, 0, 0, 0, 1, '7', 0, 0)
+	p.frontend(pc, 'Q', cstr("SELECT 1"))
+	p.frontend(pc, 'S', nil)
+	p.record()
+	p.frontend(pc, 'P', parse)
+	p.frontend(pc, 'S', nil)
+	for range 2 {
+		p.frontend(pc, 'B', bind)
+		p.frontend(pc, 'E', nil)
+		p.frontend(pc, 'S', nil)
+	}
+	p.frontend(pc, 'Q', cstr("begin"))
+	if n := p.recorded(); n != 3 {
+		t.Errorf("recorded %d", n)
+	}
+	steps := p.take()
+	if len(steps) != 3 || steps[0].SQL != "SELECT $1" || steps[0].Params[0].Text != "7" || steps[2].SQL != "begin" {
+		t.Errorf("steps %+v", steps)
+	}
+	if n := p.roundTrips(); n != 4 {
+		t.Errorf("round trips %d", n)
+	}
+	p.frontend(pc, 'S', nil) // after take: not recording
+	c := sqlCount{Steps: steps, Units: 2, What: "start", Trips: p.roundTrips()}
+	if got := c.String(); !strings.HasPrefix(got, "1.5 statements and 2.0 round trips per start") {
+		t.Errorf("%q", got)
+	}
+}
+
+// TestSides: with a baseline, the runs alternate which server goes first.
+func TestSides(t *testing.T) {
+	b := &bench{serverBin: "new"}
+	if s := b.sides(1); len(s) != 1 || s[0].name != "change" || s[0].base {
+		t.Errorf("no baseline: %+v", s)
+	}
+	b.baselineBin, b.baselineRev = "old", "db36335"
+	if s := b.sides(0); len(s) != 2 || s[0].bin != "new" || s[1].bin != "old" || !s[1].base || s[1].name != "db36335" {
+		t.Errorf("run 0: %+v", s)
+	}
+	if s := b.sides(1); s[0].bin != "old" || s[1].bin != "new" {
+		t.Errorf("run 1: %+v", s)
+	}
+}

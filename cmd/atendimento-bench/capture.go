@@ -26,6 +26,7 @@ type pgProxy struct {
 	mu        sync.Mutex
 	recording bool
 	steps     []sqlStep
+	trips     int // round trips since record: Syncs and simple queries, each awaits a ReadyForQuery
 }
 
 // sqlStep is one statement executed by the client.
@@ -58,7 +59,30 @@ func (p *pgProxy) Close()       { _ = p.ln.Close() }
 // record starts recording; take stops it and returns what was recorded.
 func (p *pgProxy) record() {
 	p.mu.Lock()
-	p.recording, p.steps = true, nil
+	p.recording, p.steps, p.trips = true, nil, 0
+	p.mu.Unlock()
+}
+
+// recorded is how many statements were recorded since record.
+func (p *pgProxy) recorded() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.steps)
+}
+
+// roundTrips is how many round trips were recorded since record (also after take).
+func (p *pgProxy) roundTrips() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.trips
+}
+
+// trip counts one round trip.
+func (p *pgProxy) trip() {
+	p.mu.Lock()
+	if p.recording {
+		p.trips++
+	}
 	p.mu.Unlock()
 }
 
@@ -189,6 +213,9 @@ func (p *pgProxy) frontend(pc *proxyConn, t byte, b []byte) {
 	switch t {
 	case 'Q':
 		p.add(sqlStep{SQL: r.cstring(), Simple: true})
+		p.trip()
+	case 'S': // Sync: the end of an extended-protocol exchange, answered by ReadyForQuery
+		p.trip()
 	case 'P':
 		name, query := r.cstring(), r.cstring()
 		n := int(r.int16())

@@ -66,8 +66,12 @@ type config struct {
 	OpenDuration time.Duration
 	OpenConvs    int
 	OpenMax      string
-	Out          string
-	PGURL        string
+	// Row 11: starts and texts, closed loop.
+	Row11Clients  int
+	Row11Duration time.Duration
+	Row11Count    int
+	Out           string
+	PGURL         string
 }
 
 type bench struct {
@@ -80,7 +84,7 @@ type bench struct {
 	figures   []*figure
 	log       io.Writer
 	pgVersion string
-	// baselineBin is the server built at -baseline (row 8), baselineRev its short commit.
+	// baselineBin is the server built at -baseline (rows 3, 8, 10 and 11), baselineRev its short commit.
 	baselineBin, baselineRev string
 	// openMax are row 10's maxima given by -open-max (an operation left out is measured).
 	openMax map[string]float64
@@ -92,7 +96,7 @@ func main() {
 	flag.IntVar(&cfg.Runs, "runs", 5, "runs per figure (the table shows their median)")
 	flag.BoolVar(&cfg.Smoke, "smoke", false, "seconds-long smoke mode: one run, tiny sizes (CI)")
 	flag.StringVar(&engines, "engines", "postgres,sqlite", "engines to measure (postgres needs TEST_DATABASE_URL)")
-	flag.StringVar(&rows, "rows", "1,2,3,4,5,6,7,8,9,10", "rows of the table to run")
+	flag.StringVar(&rows, "rows", "1,2,3,4,5,6,7,8,9,10,11", "rows of the table to run")
 	flag.IntVar(&cfg.Clients, "clients", 64, "row 1: concurrent clients (and pgbench clients)")
 	flag.DurationVar(&cfg.Duration, "duration", 5*time.Second, "row 1: measured load per run")
 	flag.DurationVar(&cfg.Warmup, "warmup", time.Second, "row 1: load before measuring")
@@ -112,15 +116,18 @@ func main() {
 	flag.IntVar(&cfg.IngestSenders, "ingest-senders", 1000, "row 8: distinct senders, new to the database")
 	flag.IntVar(&cfg.IngestClients, "ingest-clients", 32, "row 8: concurrent clients")
 	flag.IntVar(&cfg.IngestOne, "ingest-one", 300, "row 8: webhooks posted by one client after the load (latency alone)")
-	flag.StringVar(&cfg.Baseline, "baseline", "", "rows 3, 8 and 10: a git revision whose server is measured in the same runs (built from a temporary git worktree)")
+	flag.StringVar(&cfg.Baseline, "baseline", "", "rows 3, 8, 10 and 11: a git revision whose server is measured in the same runs (built from a temporary git worktree)")
 	flag.IntVar(&cfg.MediaFiles, "media-files", 200, "row 9: inbound media fetched")
 	flag.IntVar(&cfg.MediaSize, "media-size", 16<<20, "row 9: bytes per media (WhatsApp's video and audio limit is 16 MB)")
 	flag.Float64Var(&cfg.OpenLoad, "open-load", 0.5, "row 10: open-loop rate as a fraction of the closed-loop max")
 	flag.DurationVar(&cfg.OpenBurst, "open-burst", 3*time.Second, "row 10: closed-loop burst (at -clients) that measures each operation's max")
 	flag.DurationVar(&cfg.OpenWarmup, "open-warmup", time.Second, "row 10: open-loop load before measuring")
 	flag.DurationVar(&cfg.OpenDuration, "open-duration", 10*time.Second, "row 10: measured open-loop load per operation and run")
-	flag.IntVar(&cfg.OpenConvs, "open-convs", 100, "row 10: open conversations the texts go to, in turn")
+	flag.IntVar(&cfg.OpenConvs, "open-convs", 100, "rows 10 and 11: open conversations the texts go to, in turn")
 	flag.StringVar(&cfg.OpenMax, "open-max", "", "row 10: maxima instead of the bursts, e.g. starts=400,webhooks=900,text=600")
+	flag.IntVar(&cfg.Row11Clients, "row11-clients", 32, "row 11: concurrent clients of the closed-loop bursts")
+	flag.DurationVar(&cfg.Row11Duration, "row11-duration", 5*time.Second, "row 11: closed-loop burst per operation and run (its first quarter not counted)")
+	flag.IntVar(&cfg.Row11Count, "row11-count", 200, "row 11: sequential starts, then texts, whose statements are counted (Postgres, one extra run per side)")
 	flag.StringVar(&cfg.Out, "out", "bench-out", "directory for the raw output")
 	flag.Parse()
 	set := func(name string) bool {
@@ -138,7 +145,8 @@ func main() {
 			"ingest-senders": func() { cfg.IngestSenders = 50 }, "ingest-clients": func() { cfg.IngestClients = 8 }, "ingest-one": func() { cfg.IngestOne = 20 },
 			"media-files": func() { cfg.MediaFiles = 5 }, "open-burst": func() { cfg.OpenBurst = 300 * time.Millisecond },
 			"open-warmup": func() { cfg.OpenWarmup = 0 }, "open-duration": func() { cfg.OpenDuration = 500 * time.Millisecond },
-			"open-convs": func() { cfg.OpenConvs = 5 },
+			"open-convs": func() { cfg.OpenConvs = 5 }, "row11-clients": func() { cfg.Row11Clients = 8 },
+			"row11-duration": func() { cfg.Row11Duration = 400 * time.Millisecond }, "row11-count": func() { cfg.Row11Count = 10 },
 			"media-size": func() { cfg.MediaSize = 256 << 10 },
 		} {
 			if !set(name) {
@@ -214,7 +222,7 @@ func run(ctx context.Context, cfg config) (int, error) {
 		return 2, err
 	}
 	if cfg.Baseline != "" {
-		b.logf("building ./cmd/atendimento at %s (baseline of rows 3, 8 and 10)", cfg.Baseline)
+		b.logf("building ./cmd/atendimento at %s (baseline of rows 3, 8, 10 and 11)", cfg.Baseline)
 		if b.baselineBin, b.baselineRev, err = buildBaseline(ctx, cfg.Baseline, tmp); err != nil {
 			return 1, err
 		}
@@ -291,6 +299,7 @@ func (b *bench) engine(ctx context.Context, engine string) error {
 		{"8", func() error { return b.rowIngest(ctx, engine) }},
 		{"9", func() error { return b.rowMedia(ctx, engine, base, s) }},
 		{"10", func() error { return b.rowOpen(ctx, engine) }},
+		{"11", func() error { return b.rowClosed(ctx, engine) }},
 	}
 	for _, r := range rows {
 		if ctx.Err() != nil {

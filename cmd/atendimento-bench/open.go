@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -289,35 +290,71 @@ type openOpResult struct {
 	cpu    cpuUse // over the open loop (warm-up included), Units its requests
 }
 
-// openRun starts bin on a fresh database and measures the three operations in turn.
-func (b *bench) openRun(ctx context.Context, engine, bin string) (map[string]openOpResult, error) {
+// openServer is a server of rows 10 and 11: a binary on a fresh database (BOOTSTRAP_*,
+// CHANNEL_RATE=100000), seeded through its API with -open-convs open (answered) conversations,
+// and the requests the rows send to it.
+type openServer struct {
+	srv   *serverProc
+	ops   []openOp // starts, webhooks, text
+	sent  int      // sends queued so far: the fake should receive as many
+	close func()
+}
+
+// op returns the operation called name.
+func (o *openServer) op(name string) openOp {
+	for _, op := range o.ops {
+		if op.name == name {
+			return op
+		}
+	}
+	panic("no operation " + name)
+}
+
+// startOpen starts bin on a fresh database and seeds it; with a proxy, the server connects
+// through it (the proxy records nothing until told to). clients sizes the HTTP client's pool.
+func (b *bench) startOpen(ctx context.Context, engine, bin string, proxy *pgProxy, clients int) (*openServer, error) {
 	db, err := b.dbs.fresh(ctx, engine)
 	if err != nil {
 		return nil, err
 	}
-	defer b.dbs.drop(ctx, db)
+	serverDB := db
+	if proxy != nil {
+		u, err := url.Parse(db.URL)
+		if err != nil {
+			b.dbs.drop(ctx, db)
+			return nil, err
+		}
+		u.Host = proxy.Addr()
+		serverDB = &benchDB{Engine: db.Engine, URL: u.String(), Name: db.Name + "-proxied"}
+	}
 	b.fake.Reset()
-	srv, err := b.startServer(ctx, db, serverOpts{Bin: bin, ChannelRate: 100000, Env: []string{
+	srv, err := b.startServer(ctx, serverDB, serverOpts{Bin: bin, ChannelRate: 100000, Env: []string{
 		"BOOTSTRAP_ACCOUNT_NAME=Bench", "BOOTSTRAP_ADMIN_EMAIL=" + ingestAdmin, "BOOTSTRAP_ADMIN_PASSWORD=" + ingestPassword,
 		"BOOTSTRAP_API_KEY=" + ingestKey}})
 	if err != nil {
+		b.dbs.drop(ctx, db)
 		return nil, err
 	}
-	defer srv.Stop()
-	hc := newHTTPClient(max(b.cfg.Clients, 256))
-	defer hc.CloseIdleConnections()
+	hc := newHTTPClient(max(clients, 256))
+	o := &openServer{srv: srv, close: func() {
+		hc.CloseIdleConnections()
+		srv.Stop()
+		b.dbs.drop(ctx, db)
+	}}
 	c := &apiClient{base: srv.URL, http: hc, key: ingestKey}
 	s := seeded{APIKey: ingestKey}
 	if err := seedCatalog(ctx, c, &s); err != nil {
+		o.close()
 		return nil, fmt.Errorf("seed: %w", err)
 	}
 	convs, err := seedConversations(ctx, c, s, backlogSpec{Convs: b.cfg.OpenConvs, Tag: "o", Reply: true})
 	if err != nil {
+		o.close()
 		return nil, fmt.Errorf("seed: %w", err)
 	}
-	sent := b.cfg.OpenConvs // their opening templates
+	o.sent = b.cfg.OpenConvs // their opening templates
 	hooks := &apiClient{base: srv.URL, http: hc}
-	ops := []openOp{
+	o.ops = []openOp{
 		{name: "starts", sends: true, want: http.StatusCreated, post: func(ctx context.Context, i int) (int, []byte, error) {
 			return c.do(ctx, http.MethodPost, "/api/v1/conversations", s.startBody(benchPhone(1_000_000+i)),
 				map[string]string{"Idempotency-Key": "bench-open-" + strconv.Itoa(i)})
@@ -332,12 +369,31 @@ func (b *bench) openRun(ctx context.Context, engine, bin string) (map[string]ope
 			return c.do(ctx, http.MethodPost, "/api/v1/conversations/"+convs[i%len(convs)]+"/messages", body, nil)
 		}},
 	}
+	return o, nil
+}
+
+// settle waits until every send queued so far reached the fake, so that what one operation
+// queued goes out before the next is measured (and none was accepted and lost).
+func (b *bench) settle(ctx context.Context, o *openServer, when string) error {
+	if !b.fake.WaitFor(ctx, o.sent, time.Minute) {
+		return fmt.Errorf("%s: %d of %d sends reached the fake", when, b.fake.Count(), o.sent)
+	}
+	return nil
+}
+
+// openRun starts bin on a fresh database and measures the three operations in turn.
+func (b *bench) openRun(ctx context.Context, engine, bin string) (map[string]openOpResult, error) {
+	o, err := b.startOpen(ctx, engine, bin, nil, b.cfg.Clients)
+	if err != nil {
+		return nil, err
+	}
+	defer o.close()
+	srv := o.srv
 	out := map[string]openOpResult{}
 	first := 0
-	for _, op := range ops {
-		// What the previous operation queued goes out before this one is measured.
-		if !b.fake.WaitFor(ctx, sent, time.Minute) {
-			return nil, fmt.Errorf("before %s: %d of %d sends reached the fake", op.name, b.fake.Count(), sent)
+	for _, op := range o.ops {
+		if err := b.settle(ctx, o, "before "+op.name); err != nil {
+			return nil, err
 		}
 		var r openOpResult
 		burst, err := closedBurst(ctx, op, first, b.cfg.Clients, b.cfg.OpenBurst)
@@ -347,13 +403,13 @@ func (b *bench) openRun(ctx context.Context, engine, bin string) (map[string]ope
 		r.max, r.closed = burst.rate, burst.lat
 		first += burst.used + 1
 		if op.sends {
-			sent += burst.ok
+			o.sent += burst.ok
 		}
 		if m, ok := b.openMax[op.name]; ok {
 			r.max = m
 		}
-		if !b.fake.WaitFor(ctx, sent, time.Minute) {
-			return nil, fmt.Errorf("after the %s burst: %d of %d sends reached the fake", op.name, b.fake.Count(), sent)
+		if err := b.settle(ctx, o, "after the "+op.name+" burst"); err != nil {
+			return nil, err
 		}
 		rate := b.cfg.OpenLoad * r.max
 		cw := startCPU(srv.Pid())
@@ -362,7 +418,7 @@ func (b *bench) openRun(ctx context.Context, engine, bin string) (map[string]ope
 		r.cpu.Units = r.open.warmOK + len(r.open.lat) + r.open.errors
 		first += r.open.scheduled + 1
 		if op.sends {
-			sent += r.open.warmOK + len(r.open.lat)
+			o.sent += r.open.warmOK + len(r.open.lat)
 		}
 		if len(r.open.lat) == 0 {
 			return nil, srv.explain(fmt.Errorf("%s open loop: no request succeeded: %s", op.name, r.open.firstErr))

@@ -16,10 +16,15 @@ type sqlCount struct {
 	Steps []sqlStep
 	Units int
 	What  string
+	Trips int // round trips (Syncs and simple queries), when counted
 }
 
 func (c sqlCount) String() string {
-	return fmt.Sprintf("%.1f statements per %s (%d over %d, counted on the wire in one extra run)", float64(len(c.Steps))/float64(max(c.Units, 1)), c.What, len(c.Steps), c.Units)
+	trips := ""
+	if c.Trips > 0 {
+		trips = fmt.Sprintf(" and %.1f round trips", float64(c.Trips)/float64(max(c.Units, 1)))
+	}
+	return fmt.Sprintf("%.1f statements%s per %s (%d over %d, counted on the wire in one extra run)", float64(len(c.Steps))/float64(max(c.Units, 1)), trips, c.What, len(c.Steps), c.Units)
 }
 
 // top lists the statements by how often they ran.
