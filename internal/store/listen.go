@@ -35,10 +35,19 @@ func (d *DB) Listen(ctx context.Context, log *slog.Logger, channels []string, fn
 	if d.dialect != Postgres {
 		return
 	}
+	d.listen(ctx, log, channels, fn, nil)
+}
+
+// listen is Listen that also calls down (when not nil) each time the connection is lost or ctx
+// ends: from then until the next empty-payload call, notifications may be missed.
+func (d *DB) listen(ctx context.Context, log *slog.Logger, channels []string, fn func(channel, payload string), down func()) {
 	go func() {
 		backoff := 100 * time.Millisecond
 		for ctx.Err() == nil {
 			err := d.listenOnce(ctx, channels, fn)
+			if down != nil {
+				down()
+			}
 			if ctx.Err() != nil {
 				return
 			}

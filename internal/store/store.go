@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -46,6 +47,39 @@ type DB struct {
 	gorm    *gorm.DB
 	dialect Dialect
 	url     string
+	caches  *cacheSet
+	// trace, when set, is told every statement GORM runs (tests count a request's statements).
+	trace atomic.Pointer[func(sql string)]
+}
+
+// Trace calls fn with the SQL of every statement run through this DB (not BEGIN and COMMIT)
+// until the returned stop is called; fn may be called from many goroutines. For tests.
+func (d *DB) Trace(fn func(sql string)) (stop func()) {
+	d.trace.Store(&fn)
+	return func() { d.trace.Store(nil) }
+}
+
+// registerTrace hooks Trace into every kind of statement GORM runs.
+func (d *DB) registerTrace() error {
+	call := func(g *gorm.DB) {
+		if fn := d.trace.Load(); fn != nil && g.Statement != nil {
+			(*fn)(g.Statement.SQL.String())
+		}
+	}
+	cb := d.gorm.Callback()
+	for _, err := range []error{
+		cb.Create().After("gorm:create").Register("atendimento:trace", call),
+		cb.Query().After("gorm:query").Register("atendimento:trace", call),
+		cb.Update().After("gorm:update").Register("atendimento:trace", call),
+		cb.Delete().After("gorm:delete").Register("atendimento:trace", call),
+		cb.Row().After("gorm:row").Register("atendimento:trace", call),
+		cb.Raw().After("gorm:raw").Register("atendimento:trace", call),
+	} {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Options configures Open.
@@ -117,7 +151,12 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("connect to %s database: %w", dialect, err)
 	}
-	return &DB{gorm: g, dialect: dialect, url: u}, nil
+	d := &DB{gorm: g, dialect: dialect, url: u, caches: newCacheSet(dialect, u)}
+	if err := d.registerTrace(); err != nil {
+		_ = sqlDB.Close()
+		return nil, err
+	}
+	return d, nil
 }
 
 // SQLitePath returns the file of the SQLite database a URL names, and false when the URL is a
@@ -247,7 +286,48 @@ func (d *DB) Conn(ctx context.Context) *gorm.DB {
 // txn is the transaction a context carries, with the effects registered to follow its commit.
 type txn struct {
 	tx    *gorm.DB
-	hooks []func()
+	hooks []hook
+}
+
+// hook is an effect registered with AfterCommit; one with a batch (AfterCommitBatch) adds its
+// item to the batch, and pending batches are flushed before the next plain hook and at the end.
+type hook struct {
+	fn    func()
+	batch *batch
+	item  any
+}
+
+// batch gathers the items of one AfterCommitBatch key in a committed transaction.
+type batch struct {
+	key   any
+	ctx   context.Context
+	items []any
+	flush func(ctx context.Context, items []any)
+}
+
+// runHooks runs a committed transaction's effects in order, each batch flushed once, at the
+// position of its first item's hook or later (never after a plain hook registered later).
+func runHooks(hooks []hook) {
+	var pending []*batch
+	flush := func() {
+		for _, b := range pending {
+			b.flush(b.ctx, b.items)
+			b.items = nil
+		}
+		pending = pending[:0]
+	}
+	for _, h := range hooks {
+		if h.batch == nil {
+			flush()
+			h.fn()
+			continue
+		}
+		if len(h.batch.items) == 0 {
+			pending = append(pending, h.batch)
+		}
+		h.batch.items = append(h.batch.items, h.item)
+	}
+	flush()
 }
 
 // withoutTxn is a context that no longer carries its transaction (a committed one's hooks
@@ -277,9 +357,7 @@ func (d *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error
 	if err != nil {
 		return err
 	}
-	for _, h := range t.hooks {
-		h()
-	}
+	runHooks(t.hooks)
 	return nil
 }
 
@@ -290,10 +368,34 @@ func (d *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error
 // without its transaction.
 func AfterCommit(ctx context.Context, fn func(ctx context.Context)) {
 	if t, ok := ctx.Value(txKey).(*txn); ok {
-		t.hooks = append(t.hooks, func() { fn(withoutTxn{ctx}) })
+		t.hooks = append(t.hooks, hook{fn: func() { fn(withoutTxn{ctx}) }})
 		return
 	}
 	fn(ctx)
+}
+
+// AfterCommitBatch is AfterCommit for effects that are cheaper together (events written to a log
+// with one statement): the items registered under key in one transaction reach flush in one call,
+// in order, once it commits (those registered in a savepoint that rolled back are dropped).
+// Without a transaction flush gets item alone, at once. The items of one transaction are flushed
+// with the first one's context.
+func AfterCommitBatch(ctx context.Context, key any, item any, flush func(ctx context.Context, items []any)) {
+	t, ok := ctx.Value(txKey).(*txn)
+	if !ok {
+		flush(ctx, []any{item})
+		return
+	}
+	var b *batch
+	for _, h := range t.hooks {
+		if h.batch != nil && h.batch.key == key {
+			b = h.batch
+			break
+		}
+	}
+	if b == nil {
+		b = &batch{key: key, ctx: withoutTxn{ctx}, flush: flush}
+	}
+	t.hooks = append(t.hooks, hook{batch: b, item: item})
 }
 
 // Savepoint runs fn inside a savepoint of the context's transaction: when fn fails, what it
