@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -104,8 +105,22 @@ type Service struct {
 	regions    perAccount[string]
 	rates      perAccount[*ExchangeRate]
 	keywords   perAccount[contact.Keywords]
-	now        func() time.Time
+	// keys is the API keys this instance has authenticated, by secret hash.
+	keys *store.Cache[*knownKey]
+	now  func() time.Time
 }
+
+// knownKey is a cached API key: its row as read, whether its creator was deactivated then, and
+// when this instance last recorded its use.
+type knownKey struct {
+	row      apiKeyRow
+	inactive bool
+	touched  atomic.Int64 // unix nanoseconds
+}
+
+// keyCacheTTL bounds how long an instance that missed a revocation's notification may accept the
+// key; the instance that revokes it, and every listening one, forget it at once.
+const keyCacheTTL = 30 * time.Second
 
 // Option configures a Service.
 type Option func(*Service)
@@ -118,7 +133,8 @@ func WithBcryptCost(cost int) Option { return func(s *Service) { s.bcryptCost = 
 
 // NewService returns the account service.
 func NewService(db *store.DB, opts ...Option) *Service {
-	s := &Service{db: db, bcryptCost: bcrypt.DefaultCost, sessionTTL: 12 * time.Hour, now: store.Now}
+	s := &Service{db: db, bcryptCost: bcrypt.DefaultCost, sessionTTL: 12 * time.Hour, now: store.Now,
+		keys: store.NewCache[*knownKey](db, "api_keys", keyCacheTTL)}
 	for _, o := range opts {
 		o(s)
 	}
@@ -429,6 +445,9 @@ func (s *Service) UpdateUser(ctx context.Context, id string, in UserInput) (User
 		if err := s.db.Tenant(ctx, "users").Where("id = ?", id).Updates(updates).Error; err != nil {
 			return store.Translate(err, nil, apperr.Conflict("user_exists", "a user with this email already exists").With("field", "email"))
 		}
+		if in.Active != nil {
+			s.keys.Changed(ctx, s.db) // the keys a deactivated user made stop (or start again)
+		}
 		if in.Password != nil || (in.Active != nil && !*in.Active) {
 			// A new password or a deactivation ends the user's sessions.
 			return s.db.Tenant(ctx, "sessions").Where("user_id = ?", id).Delete(&sessionRow{}).Error
@@ -486,6 +505,8 @@ func (s *Service) DeleteUser(ctx context.Context, id string) error {
 			Updates(map[string]any{"revoked_at": now, "updated_at": now}).Error; err != nil {
 			return store.Translate(err, nil, nil)
 		}
+		// Its keys are revoked, and its team memberships go with it (ON DELETE CASCADE).
+		s.db.CachesChanged(ctx, "api_keys", "teams")
 		res := s.db.Tenant(ctx, "users").Where("id = ?", id).Delete(&userRow{})
 		if res.Error != nil {
 			return store.Translate(res.Error, nil, nil)
@@ -561,6 +582,7 @@ func (s *Service) RevokeAPIKey(ctx context.Context, id string) error {
 	if res.RowsAffected == 0 {
 		return errAPIKeyNotFound
 	}
+	s.keys.Changed(ctx, s.db)
 	return nil
 }
 
@@ -571,32 +593,43 @@ func (s *Service) AuthenticateKey(ctx context.Context, secret string) (Principal
 		return Principal{}, errUnauthorized
 	}
 	h := hashSecret(secret)
+	k, err := s.keys.Get(h, func() (*knownKey, error) { return s.loadKey(ctx, h) })
+	if err != nil {
+		return Principal{}, err
+	}
+	if subtle.ConstantTimeCompare([]byte(k.row.SecretHash), []byte(h)) != 1 || k.row.RevokedAt != nil || k.inactive {
+		return Principal{}, errUnauthorized
+	}
+	if err := s.touchKey(ctx, k); err != nil {
+		return Principal{}, err
+	}
+	return Principal{AccountID: k.row.AccountID, Role: Role(k.row.Role), APIKeyID: k.row.ID}, nil
+}
+
+// loadKey reads the key whose secret hashes to h, and whether the user who made it was
+// deactivated (such a key stops working with them).
+func (s *Service) loadKey(ctx context.Context, h string) (*knownKey, error) {
 	var row apiKeyRow
 	err := s.db.Conn(ctx).Where("secret_hash = ?", h).Take(&row).Error
 	if err != nil {
 		if store.IsNotFound(err) {
-			return Principal{}, errUnauthorized
+			return nil, errUnauthorized
 		}
-		return Principal{}, store.Translate(err, nil, nil)
+		return nil, store.Translate(err, nil, nil)
 	}
-	if subtle.ConstantTimeCompare([]byte(row.SecretHash), []byte(h)) != 1 || row.RevokedAt != nil {
-		return Principal{}, errUnauthorized
+	k := &knownKey{row: row}
+	if row.LastUsedAt != nil {
+		k.touched.Store(row.LastUsedAt.UnixNano())
 	}
-	if row.CreatedBy != nil {
-		// A key made by a user who was deactivated stops working with them.
+	if row.CreatedBy != nil && row.RevokedAt == nil {
 		var inactive int64
 		if err := s.db.Conn(ctx).Table("users").Where("id = ? AND account_id = ? AND active = ?", *row.CreatedBy, row.AccountID, false).
 			Count(&inactive).Error; err != nil {
-			return Principal{}, store.Translate(err, nil, nil)
+			return nil, store.Translate(err, nil, nil)
 		}
-		if inactive > 0 {
-			return Principal{}, errUnauthorized
-		}
+		k.inactive = inactive > 0
 	}
-	if err := s.touchKey(ctx, row); err != nil {
-		return Principal{}, err
-	}
-	return Principal{AccountID: row.AccountID, Role: Role(row.Role), APIKeyID: row.ID}, nil
+	return k, nil
 }
 
 // KeyUseResolution is how stale an API key's last_used_at may get: it is written at most once
@@ -605,12 +638,16 @@ const KeyUseResolution = time.Minute
 
 // touchKey records the key's use when its last_used_at is older than KeyUseResolution. The
 // guard is in the statement, so instances racing on one key write it once.
-func (s *Service) touchKey(ctx context.Context, row apiKeyRow) error {
+func (s *Service) touchKey(ctx context.Context, k *knownKey) error {
 	now := s.now()
-	if row.LastUsedAt != nil && now.Sub(*row.LastUsedAt) < KeyUseResolution {
+	last := k.touched.Load()
+	if last != 0 && now.Sub(time.Unix(0, last)) < KeyUseResolution {
 		return nil
 	}
-	err := s.db.Conn(ctx).Table("api_keys").Where("id = ? AND (last_used_at IS NULL OR last_used_at < ?)", row.ID, now.Add(-KeyUseResolution)).
+	if !k.touched.CompareAndSwap(last, now.UnixNano()) {
+		return nil // another request of this instance records it
+	}
+	err := s.db.Conn(ctx).Table("api_keys").Where("id = ? AND (last_used_at IS NULL OR last_used_at < ?)", k.row.ID, now.Add(-KeyUseResolution)).
 		Update("last_used_at", now).Error
 	return store.Translate(err, nil, nil)
 }

@@ -79,7 +79,13 @@ type Service struct {
 	// delivery needs its channel, and Meta posts many a second.
 	hookedMu sync.Mutex
 	hooked   map[string]cachedChannel
+	// byID caches Checked per account and id.
+	byID *store.Cache[Channel]
 }
+
+// checkedTTL bounds how long an instance that missed another's change notification may check
+// starts against a channel as it was.
+const checkedTTL = 30 * time.Second
 
 // WebhookCacheTTL is how long a webhook delivery may use a channel read before: a change made on
 // another instance (a new app secret, a deleted channel) reaches this one's webhooks within it.
@@ -102,11 +108,13 @@ func (s *Service) forget(ctx context.Context, id string) {
 	}
 	drop()
 	store.AfterCommit(ctx, func(context.Context) { drop() })
+	s.byID.Changed(ctx, s.db)
 }
 
 // NewService returns the channel service.
 func NewService(db *store.DB, box *secret.Box, teamExists TeamExists) *Service {
-	return &Service{db: db, box: box, teamExists: teamExists, webhookSeen: map[string]time.Time{}, hooked: map[string]cachedChannel{}}
+	return &Service{db: db, box: box, teamExists: teamExists, webhookSeen: map[string]time.Time{}, hooked: map[string]cachedChannel{},
+		byID: store.NewCache[Channel](db, "channels", checkedTTL)}
 }
 
 type row struct {
@@ -234,6 +242,12 @@ func (s *Service) Get(ctx context.Context, id string) (Channel, error) {
 	return r.toChannel(), err
 }
 
+// Checked is Get for the checks of every start and send: the channel as this instance last read
+// it (see byID), whose LastWebhookAt may be old. Screens that show a channel use Get.
+func (s *Service) Checked(ctx context.Context, id string) (Channel, error) {
+	return s.byID.Get(store.AccountID(ctx)+"|"+id, func() (Channel, error) { return s.Get(ctx, id) })
+}
+
 // List returns a page of the account's channels.
 func (s *Service) List(ctx context.Context, p store.Page) ([]Channel, *string, error) {
 	return store.List(p, s.db.Tenant(ctx, "channels"), func(r row) string { return r.ID }, row.toChannel)
@@ -265,6 +279,8 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 		return err
 	}
 	s.forget(ctx, id)
+	// Its templates and team links go with it (ON DELETE CASCADE): their caches forget them.
+	s.db.CachesChanged(ctx, "templates", "teams")
 	if err := s.db.Tenant(ctx, "channels").Where("id = ?", id).Delete(&row{}).Error; err != nil {
 		if msg := strings.ToLower(err.Error()); strings.Contains(msg, "foreign key") || strings.Contains(msg, "23503") {
 			return apperr.Conflict("channel_in_use", "the channel has conversations; deactivate it instead")

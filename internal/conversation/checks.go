@@ -98,7 +98,7 @@ func (s *Service) checkChannel(ctx context.Context, id *string, p *plan) (apperr
 	if id == nil || *id == "" {
 		return fieldErr("channel_id", "channel_required", "channel_id is required"), nil
 	}
-	ch, err := s.channels.Get(ctx, *id)
+	ch, err := s.channels.Checked(ctx, *id)
 	if errors.Is(err, channel.ErrNotFound) {
 		return fieldErr("channel_id", "channel_not_found", "no such channel in this account"), nil
 	}

@@ -38,11 +38,50 @@ type Service struct {
 	db              *store.DB
 	missingChannels MissingFunc
 	missingUsers    MissingFunc
+	// facts caches, per account and team, what every start and transfer checks.
+	facts *store.Cache[facts]
 }
+
+// facts is what the checks of a start ask about a team: whether it exists, its channels and its
+// members.
+type facts struct {
+	exists   bool
+	channels map[string]bool
+	members  map[string]bool
+}
+
+// factsTTL bounds how long an instance that missed another's change notification may use it.
+const factsTTL = 30 * time.Second
 
 // NewService returns the team service; the funcs check channel and user references.
 func NewService(db *store.DB, missingChannels, missingUsers MissingFunc) *Service {
-	return &Service{db: db, missingChannels: missingChannels, missingUsers: missingUsers}
+	return &Service{db: db, missingChannels: missingChannels, missingUsers: missingUsers,
+		facts: store.NewCache[facts](db, "teams", factsTTL)}
+}
+
+// factsOf reads (or recalls) what the checks ask about team id.
+func (s *Service) factsOf(ctx context.Context, id string) (facts, error) {
+	return s.facts.Get(store.AccountID(ctx)+"|"+id, func() (facts, error) {
+		missing, err := s.db.MissingIDs(ctx, "teams", []string{id})
+		if err != nil || len(missing) > 0 {
+			return facts{}, err
+		}
+		f := facts{exists: true, channels: map[string]bool{}, members: map[string]bool{}}
+		var chans, members []string
+		if err := s.db.Tenant(ctx, "team_channels").Where("team_id = ?", id).Pluck("channel_id", &chans).Error; err != nil {
+			return facts{}, store.Translate(err, nil, nil)
+		}
+		if err := s.db.Tenant(ctx, "team_members").Where("team_id = ?", id).Pluck("user_id", &members).Error; err != nil {
+			return facts{}, store.Translate(err, nil, nil)
+		}
+		for _, c := range chans {
+			f.channels[c] = true
+		}
+		for _, u := range members {
+			f.members[u] = true
+		}
+		return f, nil
+	})
 }
 
 type row struct {
@@ -146,6 +185,7 @@ func (s *Service) Create(ctx context.Context, in Input) (Team, error) {
 }
 
 func (s *Service) setLinks(ctx context.Context, id string, in Input) error {
+	s.facts.Changed(ctx, s.db)
 	acc := store.AccountID(ctx)
 	if err := replaceLinks(ctx, s.db, "team_channels", id, in.ChannelIDs, func(c string) channelLink {
 		return channelLink{AccountID: acc, TeamID: id, ChannelID: c}
@@ -290,6 +330,7 @@ func (s *Service) Delete(ctx context.Context, id string, inUse func(ctx context.
 				return err
 			}
 		}
+		s.facts.Changed(ctx, s.db)
 		return s.db.Tenant(ctx, "teams").Where("id = ?", id).Delete(&row{}).Error
 	})
 	if store.IsForeignKey(err) && conflict != nil {
@@ -298,9 +339,10 @@ func (s *Service) Delete(ctx context.Context, id string, inUse func(ctx context.
 	return store.Translate(err, nil, nil)
 }
 
-// Exists reports whether id is a team of the account.
+// Exists reports whether id is a team of the account (as cached: see facts).
 func (s *Service) Exists(ctx context.Context, id string) (bool, error) {
-	return Exists(s.db)(ctx, id)
+	f, err := s.factsOf(ctx, id)
+	return f.exists, err
 }
 
 // Exists returns the check whether an id is a team of the context's account. Unlike the Service
@@ -316,16 +358,14 @@ func Exists(db *store.DB) func(ctx context.Context, id string) (bool, error) {
 
 // AllowedOnChannel reports whether the team may use the channel.
 func (s *Service) AllowedOnChannel(ctx context.Context, teamID, channelID string) (bool, error) {
-	var n int64
-	err := s.db.Tenant(ctx, "team_channels").Where("team_id = ? AND channel_id = ?", teamID, channelID).Count(&n).Error
-	return n > 0, store.Translate(err, nil, nil)
+	f, err := s.factsOf(ctx, teamID)
+	return f.channels[channelID], err
 }
 
 // HasMember reports whether the user belongs to the team.
 func (s *Service) HasMember(ctx context.Context, teamID, userID string) (bool, error) {
-	var n int64
-	err := s.db.Tenant(ctx, "team_members").Where("team_id = ? AND user_id = ?", teamID, userID).Count(&n).Error
-	return n > 0, store.Translate(err, nil, nil)
+	f, err := s.factsOf(ctx, teamID)
+	return f.members[userID], err
 }
 
 // TeamsOf returns the ids of the teams a user belongs to.
@@ -344,6 +384,7 @@ func (s *Service) MissingTeams(ctx context.Context, ids []string) ([]string, err
 // first), leaving every other team's members as they are.
 func (s *Service) SetUserTeams(ctx context.Context, userID string, teamIDs []string) error {
 	return s.db.InTx(ctx, func(ctx context.Context) error {
+		s.facts.Changed(ctx, s.db)
 		if err := s.db.Tenant(ctx, "team_members").Where("user_id = ?", userID).Delete(&memberLink{}).Error; err != nil {
 			return store.Translate(err, nil, nil)
 		}

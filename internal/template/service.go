@@ -65,11 +65,18 @@ type ChannelExists func(ctx context.Context, id string) (bool, error)
 type Service struct {
 	db            *store.DB
 	channelExists ChannelExists
+	// byID caches Get per account and id, parsed: every start and template send reads one.
+	// Callers treat a Template as read-only (it is shared).
+	byID *store.Cache[Template]
 }
+
+// cacheTTL bounds how long an instance that missed another's change notification may use a
+// template as it was (its status, say).
+const cacheTTL = 30 * time.Second
 
 // NewService returns the template service.
 func NewService(db *store.DB, channelExists ChannelExists) *Service {
-	return &Service{db: db, channelExists: channelExists}
+	return &Service{db: db, channelExists: channelExists, byID: store.NewCache[Template](db, "templates", cacheTTL)}
 }
 
 type row struct {
@@ -207,6 +214,7 @@ func (s *Service) Create(ctx context.Context, in Input) (Template, error) {
 	if err := s.db.Conn(ctx).Create(&r).Error; err != nil {
 		return Template{}, store.Translate(err, nil, errExists)
 	}
+	s.byID.Changed(ctx, s.db)
 	return r.toTemplate(), nil
 }
 
@@ -214,10 +222,12 @@ func (s *Service) get(ctx context.Context, id string) (row, error) {
 	return store.Get[row](s.db.Tenant(ctx, "templates"), id, ErrNotFound)
 }
 
-// Get returns one template of the account.
+// Get returns one template of the account (as cached: see byID).
 func (s *Service) Get(ctx context.Context, id string) (Template, error) {
-	r, err := s.get(ctx, id)
-	return r.toTemplate(), err
+	return s.byID.Get(store.AccountID(ctx)+"|"+id, func() (Template, error) {
+		r, err := s.get(ctx, id)
+		return r.toTemplate(), err
+	})
 }
 
 // List returns a page of templates matching the filter.
@@ -263,6 +273,7 @@ func (s *Service) Update(ctx context.Context, id string, in Input) (Template, er
 		return Template{}, err
 	}
 	r.UpdatedAt = store.Now()
+	s.byID.Changed(ctx, s.db)
 	if err := s.db.Tenant(ctx, "templates").Where("id = ?", id).Select("*").Omit("id", "account_id", "created_at").Updates(&r).Error; err != nil {
 		return Template{}, store.Translate(err, nil, errExists)
 	}
@@ -274,6 +285,7 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 	if _, err := s.get(ctx, id); err != nil {
 		return err
 	}
+	s.byID.Changed(ctx, s.db)
 	return store.Translate(s.db.Tenant(ctx, "templates").Where("id = ?", id).Delete(&row{}).Error, nil, nil)
 }
 
@@ -289,6 +301,7 @@ func (s *Service) Upsert(ctx context.Context, channelID string, in Input) (Templ
 	if _, err := s.build(ctx, &r, in); err != nil {
 		return Template{}, err
 	}
+	s.byID.Changed(ctx, s.db)
 	err := s.db.Conn(ctx).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "account_id"}, {Name: "channel_id"}, {Name: "name"}, {Name: "language"}},
 		DoUpdates: clause.AssignmentColumns([]string{"external_id", "category", "status", "parameter_format", "components", "variables", "search_key", "updated_at"}),
@@ -313,6 +326,9 @@ func (s *Service) SetStatus(ctx context.Context, channelID, externalID, name, la
 		q = q.Where("name = ? AND language = ?", name, language)
 	}
 	res := q.Updates(map[string]any{"status": string(status), "updated_at": store.Now()})
+	if res.RowsAffected > 0 {
+		s.byID.Changed(ctx, s.db)
+	}
 	return res.RowsAffected, store.Translate(res.Error, nil, nil)
 }
 
@@ -366,6 +382,7 @@ func (s *Service) setMeta(ctx context.Context, channelID, externalID, name, lang
 	if len(ids) == 0 {
 		return nil, nil
 	}
+	s.byID.Changed(ctx, s.db)
 	res := s.db.Tenant(ctx, "templates").Where("id IN ?", ids).Updates(map[string]any{column: value, "updated_at": store.Now()})
 	return ids, store.Translate(res.Error, nil, nil)
 }
