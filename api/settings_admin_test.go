@@ -13,6 +13,7 @@ import (
 
 	"github.com/atendimento/atendimento/cmd/atendimento/app"
 	"github.com/atendimento/atendimento/cmd/atendimento/app/apptest"
+	"github.com/atendimento/atendimento/internal/clock"
 	"github.com/atendimento/atendimento/internal/contact"
 	"github.com/atendimento/atendimento/internal/conversation"
 	"github.com/atendimento/atendimento/internal/crmhook"
@@ -167,7 +168,13 @@ func TestUserTeams(t *testing.T) {
 // written at most once a minute.
 func TestAPIKeyLastUsed(t *testing.T) {
 	t.Parallel()
-	apptest.EachWith(t, noDispatcher, func(t *testing.T, env *apptest.Env) {
+	var clk *clock.Fake
+	opts := apptest.Options{Configure: func(c *app.Config) {
+		c.NoDispatcher = true
+		clk = clock.NewFake(time.Now())
+		c.Clock = clk
+	}}
+	apptest.EachWith(t, opts, func(t *testing.T, env *apptest.Env) {
 		r := env.Admin.Post("/api/v1/api-keys", map[string]any{"name": "ERP", "role": "agent"})
 		require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
 		id := r.Str("id")
@@ -195,12 +202,12 @@ func TestAPIKeyLastUsed(t *testing.T) {
 		require.Equal(t, first, lastUsed())
 
 		// Once it is older than a minute, the next use moves it.
-		old := time.Now().Add(-2 * time.Minute).UTC()
-		require.NoError(t, env.App.DB.Conn(env.Ctx()).Exec("UPDATE api_keys SET last_used_at = ? WHERE id = ?", old, id).Error)
+		clk.Advance(2 * time.Minute)
 		require.Equal(t, http.StatusOK, key.Get("/api/v1/me").Status)
 		moved, err := time.Parse(time.RFC3339, lastUsed().(string))
 		require.NoError(t, err)
-		require.True(t, moved.After(old.Add(time.Minute)), "last_used_at %v not moved from %v", moved, old)
+		require.True(t, moved.After(at.Add(time.Minute)), "last_used_at %v not moved from %v", moved, at)
+		old := time.Now().Add(-2 * time.Minute).UTC()
 
 		// A refused (revoked) key records no use.
 		require.Equal(t, http.StatusNoContent, env.Admin.Delete("/api/v1/api-keys/"+id).Status)

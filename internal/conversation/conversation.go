@@ -228,10 +228,26 @@ func (s *Service) emit(ctx context.Context, kind, id string) {
 		c.changes = append(c.changes, Change{AccountID: store.AccountID(ctx), Kind: kind, ID: id})
 		return
 	}
-	store.AfterCommit(ctx, func(ctx context.Context) {
-		s.publish.Publish(ctx, store.AccountID(ctx), kind, id)
+	bp, ok := s.publish.(BatchPublisher)
+	if !ok {
+		store.AfterCommit(ctx, func(ctx context.Context) {
+			s.publish.Publish(ctx, store.AccountID(ctx), kind, id)
+		})
+		return
+	}
+	// The changes of one transaction (a start announces its conversation and its message) are
+	// logged with one statement.
+	store.AfterCommitBatch(ctx, emitBatch{}, Change{AccountID: store.AccountID(ctx), Kind: kind, ID: id}, func(ctx context.Context, items []any) {
+		changes := make([]Change, len(items))
+		for i, it := range items {
+			changes[i] = it.(Change)
+		}
+		bp.PublishAll(ctx, changes)
 	})
 }
+
+// emitBatch is the key of emit's batch in a transaction.
+type emitBatch struct{}
 
 // Event kinds published after commit.
 const (

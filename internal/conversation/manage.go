@@ -327,20 +327,23 @@ func (s *Service) Post(ctx context.Context, actor Actor, id string, in PostInput
 		return Message{}, err
 	}
 	var out msgRow
-	var d postDecision
 	err = s.db.InTx(ctx, func(ctx context.Context) error {
-		out, d, err = s.writePost(ctx, actor, id, in, p, now)
-		return err
+		var d postDecision
+		if out, d, err = s.writePost(ctx, actor, id, in, p, now); err != nil {
+			return err
+		}
+		// After the commit, in one write to the event log.
+		s.emit(ctx, EventMessageCreated, out.ID)
+		if d.reengage {
+			s.emit(ctx, EventConversationUpdated, id)
+		}
+		if out.Status == MsgPending {
+			s.wake(ctx)
+		}
+		return nil
 	})
 	if err != nil {
 		return Message{}, err
-	}
-	s.emit(ctx, EventMessageCreated, out.ID)
-	if d.reengage {
-		s.emit(ctx, EventConversationUpdated, id)
-	}
-	if out.Status == MsgPending {
-		s.wake(ctx)
 	}
 	return out.toMessage(), nil
 }
@@ -349,14 +352,11 @@ func (s *Service) Post(ctx context.Context, actor Actor, id string, in PostInput
 // under that lock (the window or status may have moved since the check), and writes the message
 // and, for a re-engagement, the conversation's return to waiting.
 func (s *Service) writePost(ctx context.Context, actor Actor, id string, in PostInput, p plan, now time.Time) (msgRow, postDecision, error) {
-	seq, err := s.nextSeq(ctx, id, now)
+	cur, err := s.nextSeq(ctx, id, now)
 	if err != nil {
 		return msgRow{}, postDecision{}, err
 	}
-	var cur convRow
-	if err := s.db.Tenant(ctx, "conversations").Where("id = ?", id).Take(&cur).Error; err != nil {
-		return msgRow{}, postDecision{}, store.Translate(err, ErrNotFound, nil)
-	}
+	seq := cur.NextSeq
 	d := decidePost(cur.Status, cur.toConversation().WindowOpen(now), in.kind())
 	if d.err != nil {
 		return msgRow{}, d, d.err
@@ -389,18 +389,19 @@ func (s *Service) writePost(ctx context.Context, actor Actor, id string, in Post
 	return out, d, store.Translate(s.db.Conn(ctx).Create(&out).Error, nil, nil)
 }
 
-// nextSeq takes the next sequence number of an open conversation. The update locks the
-// conversation's row, so concurrent posts are ordered by commit; a closed one → errClosed.
-func (s *Service) nextSeq(ctx context.Context, id string, now time.Time) (int64, error) {
-	var seq int64
-	if err := s.db.Conn(ctx).Raw("UPDATE conversations SET next_seq = next_seq + 1, updated_at = ? WHERE id = ? AND account_id = ? AND status IN ? RETURNING next_seq",
-		now, id, store.AccountID(ctx), openStatuses).Scan(&seq).Error; err != nil {
-		return 0, store.Translate(err, nil, nil)
+// nextSeq takes the next sequence number of an open conversation and returns the conversation
+// as it is under that lock (NextSeq is the number taken). The update locks the conversation's
+// row, so concurrent posts are ordered by commit; a closed one → errClosed.
+func (s *Service) nextSeq(ctx context.Context, id string, now time.Time) (convRow, error) {
+	var rows []convRow
+	if err := s.db.Conn(ctx).Raw("UPDATE conversations SET next_seq = next_seq + 1, updated_at = ? WHERE id = ? AND account_id = ? AND status IN ? RETURNING *",
+		now, id, store.AccountID(ctx), openStatuses).Scan(&rows).Error; err != nil {
+		return convRow{}, store.Translate(err, nil, nil)
 	}
-	if seq == 0 {
-		return 0, errClosed
+	if len(rows) == 0 {
+		return convRow{}, errClosed
 	}
-	return seq, nil
+	return rows[0], nil
 }
 
 // Withdraw deletes a message that is still queued; once released it can no longer be withdrawn

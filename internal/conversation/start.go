@@ -84,17 +84,20 @@ func (s *Service) Start(ctx context.Context, actor Actor, in StartInput) (Starte
 	}
 	var out Started
 	err = s.db.InTx(ctx, func(ctx context.Context) error {
-		out, err = s.writeStart(ctx, actor, p)
-		return err
+		if out, err = s.writeStart(ctx, actor, p); err != nil {
+			return err
+		}
+		// Once the outermost transaction commits (a caller's, for an idempotent start), in one
+		// write to the event log.
+		s.emit(ctx, EventConversationCreated, out.Conversation.ID)
+		s.emit(ctx, EventMessageCreated, out.OpeningMessage.ID)
+		// Scheduled openings wake it too, so it can sleep until their time instead of the next poll.
+		s.wake(ctx)
+		return nil
 	})
 	if err != nil {
 		return Started{}, err
 	}
-	// Inside a caller's transaction (an idempotent start) these wait for its commit.
-	s.emit(ctx, EventConversationCreated, out.Conversation.ID)
-	s.emit(ctx, EventMessageCreated, out.OpeningMessage.ID)
-	// Scheduled openings wake it too, so it can sleep until their time instead of the next poll.
-	s.wake(ctx)
 	return out, nil
 }
 

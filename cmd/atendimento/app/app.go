@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -450,6 +451,9 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*Ap
 	if cfg.BcryptCost > 0 {
 		opts = append(opts, account.WithBcryptCost(cfg.BcryptCost))
 	}
+	if cfg.Clock != nil {
+		opts = append(opts, account.WithClock(func() time.Time { return cfg.Clock.Now().UTC().Truncate(time.Microsecond) }))
+	}
 	a.Accounts = account.NewService(db, opts...)
 	a.Contacts = contact.NewService(db, a.Accounts.Region)
 	a.Channels = channel.NewService(db, box, team.Exists(db))
@@ -545,21 +549,60 @@ func secretKey(cfg Config, db *store.DB, log *slog.Logger) (string, error) {
 }
 
 // wakeDispatchers returns what tells this instance's dispatcher (its loop, w), and on Postgres
-// every instance's, that due rows were committed.
+// every instance's, that due rows were committed. The NOTIFY goes out from the background, one
+// for all the wake-ups that arrive while one is being sent: under load a request does not wait
+// for a round trip of its own to Postgres, and the others' dispatchers are woken as often.
 func wakeDispatchers(w *worker.Worker, db *store.DB, log *slog.Logger) func() {
+	if db.Dialect() != store.Postgres {
+		return w.Wake
+	}
+	notify := coalesce(func() {
+		if err := db.Notify(context.Background(), dispatchChannel, ""); err != nil {
+			log.Warn("notify dispatchers", "err", err.Error())
+		}
+	})
 	return func() {
 		w.Wake()
-		if db.Dialect() == store.Postgres {
-			if err := db.Notify(context.Background(), dispatchChannel, ""); err != nil {
-				log.Warn("notify dispatchers", "err", err.Error())
+		notify()
+	}
+}
+
+// coalesce returns a func that runs fn in a goroutine of its own: at least once after every
+// call, never twice at once; the calls made while fn runs share its next run. The goroutine ends
+// when no call is waiting.
+func coalesce(fn func()) func() {
+	var mu sync.Mutex
+	running, again := false, false
+	loop := func() {
+		for {
+			fn()
+			mu.Lock()
+			if !again {
+				running = false
+				mu.Unlock()
+				return
 			}
+			again = false
+			mu.Unlock()
 		}
+	}
+	return func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if running {
+			again = true
+			return
+		}
+		running = true
+		go loop()
 	}
 }
 
 // Start runs the background work: the dispatcher and the Postgres listener that wakes it.
 func (a *App) Start(ctx context.Context) {
 	ctx, a.stop = context.WithCancel(ctx)
+	// The read caches (API keys, channels, teams, templates) follow the other instances' writes.
+	a.DB.ListenCaches(ctx, a.Log)
 	a.Events.Start(ctx)
 	a.CRMHooks.Start(ctx)
 	a.startJobs(ctx)

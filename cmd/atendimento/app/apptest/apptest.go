@@ -92,6 +92,10 @@ func New(t testing.TB, db *store.DB, opts Options) *Env {
 	require.NoError(t, err)
 	require.NotNil(t, seeded)
 	a.Start(context.Background())
+	// Requests behave the same from the first one: with the read caches in use.
+	for deadline := time.Now().Add(10 * time.Second); !a.DB.CachesLive() && time.Now().Before(deadline); {
+		time.Sleep(2 * time.Millisecond)
+	}
 	t.Cleanup(a.Stop)
 	srv := httptest.NewServer(a.Handler)
 	t.Cleanup(srv.Close)
