@@ -2,13 +2,17 @@ package api_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
+	"sync/atomic"
 	"testing"
 
 	"github.com/atendimento/atendimento/api"
+	"github.com/atendimento/atendimento/cmd/atendimento/app"
 	"github.com/atendimento/atendimento/cmd/atendimento/app/apptest"
 	"github.com/atendimento/atendimento/internal/logctx"
 	"github.com/atendimento/atendimento/internal/store/storetest"
@@ -61,6 +65,32 @@ func BenchmarkAccessLogLine(b *testing.B) {
 						"status", http.StatusOK, "duration_ms", 0.123)
 				}
 			}
+		})
+	}
+}
+
+// BenchmarkStart measures a start (a new contact each, with an Idempotency-Key) through the real
+// HTTP server, from parallel clients, on each engine; with -cpuprofile it shows where the
+// server's CPU goes (row 11 of docs/benchmarks.md measures the same from outside).
+func BenchmarkStart(b *testing.B) {
+	for _, e := range storetest.Engines(b) {
+		b.Run(e.Name, func(b *testing.B) {
+			env := apptest.New(b, e.Open(b), apptest.Options{LogLevel: slog.LevelWarn, LogTo: io.Discard,
+				Configure: func(c *app.Config) { c.NoDispatcher = true }})
+			var n atomic.Int64
+			b.ReportAllocs()
+			b.SetParallelism(4)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					i := n.Add(1)
+					phone := fmt.Sprintf("(11) 9%04d-%04d", i/10000, i%10000)
+					r := env.Admin.WithHeader("Idempotency-Key", "bench-"+strconv.FormatInt(i, 10)).Post("/api/v1/conversations", startBody(env, phone))
+					if r.Status != http.StatusCreated {
+						b.Fatalf("start: %d %s", r.Status, r.Body)
+					}
+				}
+			})
 		})
 	}
 }

@@ -79,8 +79,9 @@ type Service struct {
 	// delivery needs its channel, and Meta posts many a second.
 	hookedMu sync.Mutex
 	hooked   map[string]cachedChannel
-	// byID caches Checked per account and id.
-	byID *store.Cache[Channel]
+	// byID caches Checked per account and id, secrets Secrets (the dispatcher's, every batch).
+	byID    *store.Cache[Channel]
+	secrets *store.Cache[Secrets]
 }
 
 // checkedTTL bounds how long an instance that missed another's change notification may check
@@ -114,7 +115,7 @@ func (s *Service) forget(ctx context.Context, id string) {
 // NewService returns the channel service.
 func NewService(db *store.DB, box *secret.Box, teamExists TeamExists) *Service {
 	return &Service{db: db, box: box, teamExists: teamExists, webhookSeen: map[string]time.Time{}, hooked: map[string]cachedChannel{},
-		byID: store.NewCache[Channel](db, "channels", checkedTTL)}
+		byID: store.NewCache[Channel](db, "channels", checkedTTL), secrets: store.NewCache[Secrets](db, "channels", checkedTTL)}
 }
 
 type row struct {
@@ -292,11 +293,13 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 
 // Secrets returns the decrypted credentials of a channel of the account.
 func (s *Service) Secrets(ctx context.Context, id string) (Secrets, error) {
-	r, err := s.get(ctx, id)
-	if err != nil {
-		return Secrets{}, err
-	}
-	return s.open(r)
+	return s.secrets.Get(store.AccountID(ctx)+"|"+id, func() (Secrets, error) {
+		r, err := s.get(ctx, id)
+		if err != nil {
+			return Secrets{}, err
+		}
+		return s.open(r)
+	})
 }
 
 func (s *Service) open(r row) (Secrets, error) {

@@ -3,6 +3,7 @@ package conversation
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -317,6 +318,15 @@ type HeaderMedia struct {
 // on an active conversation whose window has closed. A template is sent at once; on an active
 // conversation with the window closed it re-engages the contact and the conversation waits again.
 func (s *Service) Post(ctx context.Context, actor Actor, id string, in PostInput) (Message, error) {
+	if in.kind() == postText && (actor.UserID == "" || actor.IsAdmin) && store.ValidID(id) && len(textFields(*in.Text)) == 0 {
+		// The common case, a valid text from someone who may see every conversation, needs
+		// nothing read first: the decision is taken under the row's lock anyway. Only a
+		// conversation that is not open (or not there) takes the long way, which tells which.
+		m, err := s.write(ctx, actor, id, in, plan{}, s.now())
+		if !errors.Is(err, errClosed) {
+			return m, err
+		}
+	}
 	conv, err := s.getRow(ctx, actor, id)
 	if err != nil {
 		return Message{}, err
@@ -326,8 +336,14 @@ func (s *Service) Post(ctx context.Context, actor Actor, id string, in PostInput
 	if err != nil {
 		return Message{}, err
 	}
+	return s.write(ctx, actor, id, in, p, now)
+}
+
+// write writes a checked post (writePost) in a transaction and announces it once committed.
+func (s *Service) write(ctx context.Context, actor Actor, id string, in PostInput, p plan, now time.Time) (Message, error) {
 	var out msgRow
-	err = s.db.InTx(ctx, func(ctx context.Context) error {
+	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		var err error
 		var d postDecision
 		if out, d, err = s.writePost(ctx, actor, id, in, p, now); err != nil {
 			return err

@@ -280,7 +280,7 @@ func (d *Dispatcher) prefetch(ctx context.Context, items []conversation.OutboxIt
 		actx := store.WithAccount(ctx, it.AccountID)
 		if _, ok := l.channels[it.ChannelID]; !ok {
 			var info channelInfo
-			info.ch, info.err = d.channels.Get(actx, it.ChannelID)
+			info.ch, info.err = d.channels.Checked(actx, it.ChannelID)
 			if info.err == nil && info.ch.Provider == channel.ProviderWhatsAppCloud {
 				info.sec, info.err = d.channels.Secrets(actx, it.ChannelID)
 			}
@@ -525,7 +525,7 @@ type sendResult struct {
 func (d *Dispatcher) deliver(ctx context.Context, it conversation.OutboxItem, l lookups) (sendResult, error) {
 	info, ok := l.channels[it.ChannelID]
 	if !ok {
-		info.ch, info.err = d.channels.Get(ctx, it.ChannelID)
+		info.ch, info.err = d.channels.Checked(ctx, it.ChannelID)
 		if info.err == nil {
 			info.sec, info.err = d.channels.Secrets(ctx, it.ChannelID)
 		}

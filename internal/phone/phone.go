@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -62,6 +63,39 @@ type Number struct {
 // directional marks that apps put around copied numbers are ignored; digits of other scripts
 // are rejected. Parse never panics.
 func Parse(input, defaultRegion string) (Number, error) {
+	key := input + "\x00" + defaultRegion
+	memoMu.Lock()
+	m, ok := memo[key]
+	memoMu.Unlock()
+	if ok {
+		return m.n, m.err
+	}
+	n, err := parse(input, defaultRegion)
+	memoMu.Lock()
+	if len(memo) >= memoSize {
+		clear(memo)
+	}
+	memo[key] = parsed{n, err}
+	memoMu.Unlock()
+	return n, err
+}
+
+// Parse is pure and costly (libphonenumber's patterns: tens of microseconds), and one request
+// parses the same number several times (the start's checks, the contact's, its lookup and its
+// creation), so it remembers its last answers: at most memoSize, then it starts over.
+const memoSize = 4096
+
+type parsed struct {
+	n   Number
+	err error
+}
+
+var (
+	memoMu sync.Mutex
+	memo   = map[string]parsed{}
+)
+
+func parse(input, defaultRegion string) (Number, error) {
 	input = strings.TrimSpace(input)
 	if input == "" {
 		return Number{}, invalid("empty")

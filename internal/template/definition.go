@@ -177,6 +177,17 @@ type Definition struct {
 	Category        Category
 	ParameterFormat ParameterFormat
 	Components      []Component
+	// frozen is the layout of a definition that no longer changes, worked out once (Frozen).
+	frozen *layout
+}
+
+// Frozen returns d with its layout worked out once, so rendering, checking and sending with the
+// copy skip that work (a start does it several times). Only for a definition that nobody changes
+// afterwards, such as a stored template as read: the copy shares d's components.
+func (d Definition) Frozen() Definition {
+	l := d.computeLayout()
+	d.frozen = &l
+	return d
 }
 
 // ParseComponents decodes a components array in Meta's shape and normalises the component,
@@ -481,6 +492,13 @@ type layout struct {
 // placeholder that is not a variable in the template's format stays literal text: Validate
 // reports both, while rendering and sending stay total functions.
 func (d Definition) layout() layout {
+	if d.frozen != nil {
+		return *d.frozen
+	}
+	return d.computeLayout()
+}
+
+func (d Definition) computeLayout() layout {
 	l := layout{named: d.ParameterFormat.IsNamed(), urlVars: map[int]scope{}, uses: map[string]usage{}, details: map[string]*VariableDetail{}}
 	for i := range d.Components {
 		c := &d.Components[i]

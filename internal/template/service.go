@@ -104,7 +104,7 @@ func (r row) toTemplate() Template {
 		RawComponents: json.RawMessage(r.Components), CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 	comps, _ := ParseComponents(t.RawComponents)
 	t.Definition = Definition{Name: r.Name, Language: r.Language, Category: Category(r.Category),
-		ParameterFormat: ParameterFormat(r.ParameterFormat), Components: comps}
+		ParameterFormat: ParameterFormat(r.ParameterFormat), Components: comps}.Frozen()
 	// The keys come from the components, not from the variables column: a template stored
 	// under an older numbering (keys running across header, body and buttons) reads with today's.
 	t.Variables = t.Definition.Variables()
