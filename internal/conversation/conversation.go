@@ -228,6 +228,15 @@ func (s *Service) emit(ctx context.Context, kind, id string) {
 		c.changes = append(c.changes, Change{AccountID: store.AccountID(ctx), Kind: kind, ID: id})
 		return
 	}
+	change := Change{AccountID: store.AccountID(ctx), Kind: kind, ID: id}
+	if tp, ok := s.publish.(TxPublisher); ok {
+		// The changes of one transaction (a start announces its conversation and its message)
+		// are logged with one statement, in the transaction where the engine allows.
+		store.CommitBatch(ctx, emitBatch{}, change, func(ctx context.Context, items []any) any {
+			return tp.LogInTx(ctx, changesOf(items))
+		}, tp.Announce)
+		return
+	}
 	bp, ok := s.publish.(BatchPublisher)
 	if !ok {
 		store.AfterCommit(ctx, func(ctx context.Context) {
@@ -237,13 +246,17 @@ func (s *Service) emit(ctx context.Context, kind, id string) {
 	}
 	// The changes of one transaction (a start announces its conversation and its message) are
 	// logged with one statement.
-	store.AfterCommitBatch(ctx, emitBatch{}, Change{AccountID: store.AccountID(ctx), Kind: kind, ID: id}, func(ctx context.Context, items []any) {
-		changes := make([]Change, len(items))
-		for i, it := range items {
-			changes[i] = it.(Change)
-		}
-		bp.PublishAll(ctx, changes)
+	store.AfterCommitBatch(ctx, emitBatch{}, change, func(ctx context.Context, items []any) {
+		bp.PublishAll(ctx, changesOf(items))
 	})
+}
+
+func changesOf(items []any) []Change {
+	changes := make([]Change, len(items))
+	for i, it := range items {
+		changes[i] = it.(Change)
+	}
+	return changes
 }
 
 // emitBatch is the key of emit's batch in a transaction.

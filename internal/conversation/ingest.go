@@ -54,6 +54,14 @@ type BatchPublisher interface {
 	PublishAll(ctx context.Context, changes []Change)
 }
 
+// TxPublisher is a Publisher that may log a transaction's changes inside it, sparing the log a
+// write transaction of its own where the engine allows (see event.Broker.LogInTx), and announce
+// them once it commits.
+type TxPublisher interface {
+	LogInTx(ctx context.Context, changes []Change) any
+	Announce(ctx context.Context, logged any)
+}
+
 // ReceiveAll stores the messages of one webhook delivery (ctx acts for the channel's account)
 // and returns one outcome per message, in order. It returns only once they are committed; an
 // error means none of them may be acknowledged. Duplicates (by WhatsApp id) are stored once,

@@ -179,6 +179,39 @@ var _ conversation.BatchPublisher = (*Broker)(nil)
 // PublishAll publishes many changes, in order, as Publish does one by one, but logs them with
 // one multi-row insert (a group of inbound messages announces two changes per message).
 func (b *Broker) PublishAll(ctx context.Context, changes []conversation.Change) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), publishTimeout)
+	defer cancel()
+	b.announce(ctx, b.logAll(ctx, changes))
+}
+
+var _ conversation.TxPublisher = (*Broker)(nil)
+
+// LogInTx logs changes in the context's transaction, for Announce to publish once it commits.
+// Only where one writer at a time commits (SQLite) do the log's ids then follow the order in
+// which the changes become visible; on Postgres it logs nothing and Announce publishes as
+// PublishAll does, after the commit (a reconnecting stream must never find a lower id appear
+// after a higher one it has seen).
+func (b *Broker) LogInTx(ctx context.Context, changes []conversation.Change) any {
+	if b.db.Dialect() == store.Postgres {
+		return changes
+	}
+	return b.logAll(ctx, changes)
+}
+
+// Announce publishes what LogInTx returned, once the transaction has committed.
+func (b *Broker) Announce(ctx context.Context, logged any) {
+	if changes, ok := logged.([]conversation.Change); ok {
+		b.PublishAll(ctx, changes)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), publishTimeout)
+	defer cancel()
+	b.announce(ctx, logged.([]Event))
+}
+
+// logAll logs changes and returns their events with their ids (without ids when the log could
+// not take them: they still go out live).
+func (b *Broker) logAll(ctx context.Context, changes []conversation.Change) []Event {
 	var events []Event
 	for _, c := range changes {
 		if c.AccountID != "" && c.ID != "" {
@@ -186,10 +219,8 @@ func (b *Broker) PublishAll(ctx context.Context, changes []conversation.Change) 
 		}
 	}
 	if len(events) == 0 {
-		return
+		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), publishTimeout)
-	defer cancel()
 	seqs, err := b.recordAll(ctx, events)
 	if err != nil {
 		b.log.Warn("event: not logged; a reconnecting stream will not replay them", "events", len(events), "err", err.Error())
@@ -198,6 +229,17 @@ func (b *Broker) PublishAll(ctx context.Context, changes []conversation.Change) 
 		if i < len(seqs) {
 			events[i].Seq = seqs[i]
 		}
+	}
+	return events
+}
+
+// announce sends logged events to this instance's streams, the sinks and, on Postgres, the
+// other instances.
+func (b *Broker) announce(ctx context.Context, events []Event) {
+	if len(events) == 0 {
+		return
+	}
+	for i := range events {
 		b.fanout(events[i])
 	}
 	for _, e := range events {

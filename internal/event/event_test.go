@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/atendimento/atendimento/internal/clock"
+	"github.com/atendimento/atendimento/internal/conversation"
 	"github.com/atendimento/atendimento/internal/event"
 	"github.com/atendimento/atendimento/internal/store"
 	"github.com/atendimento/atendimento/internal/store/storetest"
@@ -295,4 +296,45 @@ func TestListenReconnectEndsStreams(t *testing.T) {
 	s2 := b.Subscribe(s2Account)
 	b.Publish(context.Background(), s2Account, "conversation.updated", "c1")
 	require.Equal(t, "c1", next(t, s2).ID)
+}
+
+// TestLogInTx: on SQLite a transaction's changes are logged in it (a rollback leaves none, and
+// they cost no write transaction of their own) and announced with their ids after the commit;
+// on Postgres they are logged only after the commit, so ids never appear out of order.
+func TestLogInTx(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		b := event.New(db, nil)
+		acc := store.NewID()
+		ctx := store.WithAccount(context.Background(), acc)
+		s := b.Subscribe(acc)
+		changes := []conversation.Change{{AccountID: acc, Kind: "conversation.created", ID: "c1"}, {AccountID: acc, Kind: "message.created", ID: "m1"}}
+
+		_ = db.InTx(ctx, func(ctx context.Context) error {
+			b.LogInTx(ctx, changes)
+			return fmt.Errorf("rolled back")
+		})
+		logged, err := b.Since(ctx, acc, 0)
+		require.NoError(t, err)
+		require.Empty(t, logged, "a rolled-back transaction logs nothing")
+
+		var out any
+		require.NoError(t, db.InTx(ctx, func(ctx context.Context) error {
+			out = b.LogInTx(ctx, changes)
+			inside, err := b.Since(context.Background(), acc, 0)
+			require.NoError(t, err)
+			if db.Dialect() == store.Postgres {
+				require.Empty(t, inside)
+			}
+			return nil
+		}))
+		b.Announce(ctx, out)
+		first, second := next(t, s), next(t, s)
+		require.Equal(t, []string{"c1", "m1"}, []string{first.ID, second.ID})
+		require.Positive(t, first.Seq)
+		require.Greater(t, second.Seq, first.Seq)
+		logged, err = b.Since(ctx, acc, 0)
+		require.NoError(t, err)
+		require.Len(t, logged, 2)
+		require.Equal(t, first.Seq, logged[0].Seq)
+	})
 }

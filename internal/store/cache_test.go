@@ -186,3 +186,50 @@ func TestAfterCommitBatch(t *testing.T) {
 		require.Empty(t, got)
 	})
 }
+
+func TestCommitBatch(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		var order []string
+		var prepared [][]any
+		prepare := func(ctx context.Context, items []any) any {
+			// In the transaction: a write here commits with it.
+			var n int
+			require.NoError(t, db.Conn(ctx).Raw("SELECT 1").Scan(&n).Error)
+			prepared = append(prepared, items)
+			order = append(order, "prepare")
+			return len(items)
+		}
+		finish := func(_ context.Context, p any) { order = append(order, "finish "+strconv.Itoa(p.(int))) }
+		plain := func(name string) func(context.Context) {
+			return func(context.Context) { order = append(order, name) }
+		}
+
+		store.CommitBatch(ctx, "k", 1, prepare, finish)
+		require.Equal(t, []string{"prepare", "finish 1"}, order, "outside a transaction: at once")
+
+		order, prepared = nil, nil
+		require.NoError(t, db.InTx(ctx, func(ctx context.Context) error {
+			store.AfterCommit(ctx, plain("before"))
+			store.CommitBatch(ctx, "k", 1, prepare, finish)
+			require.Error(t, db.Savepoint(ctx, "sp", func(ctx context.Context) error {
+				store.CommitBatch(ctx, "k", "rolled back", prepare, finish)
+				return errors.New("no")
+			}))
+			store.AfterCommit(ctx, plain("after"))
+			store.CommitBatch(ctx, "k", 2, prepare, finish)
+			require.Empty(t, prepared, "prepared only once the body is done")
+			return nil
+		}))
+		require.Equal(t, [][]any{{1, 2}}, prepared)
+		require.Equal(t, []string{"prepare", "before", "finish 2", "after"}, order,
+			"prepared before the commit, finished after it at the first item's place")
+
+		order, prepared = nil, nil
+		_ = db.InTx(ctx, func(ctx context.Context) error {
+			store.CommitBatch(ctx, "k", 1, prepare, finish)
+			return errors.New("rollback")
+		})
+		require.Empty(t, order, "a body that fails prepares nothing")
+	})
+}

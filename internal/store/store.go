@@ -303,12 +303,19 @@ type batch struct {
 	ctx   context.Context
 	items []any
 	flush func(ctx context.Context, items []any)
+	// prepare and finish are CommitBatch's: prepare runs in the transaction before it commits,
+	// finish once it has, with what prepare returned.
+	prepare  func(ctx context.Context, items []any) any
+	finish   func(ctx context.Context, prepared any)
+	prepared any
 }
 
 // runHooks runs a committed transaction's effects in order, each batch flushed once, at the
-// position of its first item's hook or later (never after a plain hook registered later).
+// position of its first item's hook or later (never after a plain hook registered later); a
+// CommitBatch's finish runs once, at the position of its first item.
 func runHooks(hooks []hook) {
 	var pending []*batch
+	finished := map[*batch]bool{}
 	flush := func() {
 		for _, b := range pending {
 			b.flush(b.ctx, b.items)
@@ -317,17 +324,43 @@ func runHooks(hooks []hook) {
 		pending = pending[:0]
 	}
 	for _, h := range hooks {
-		if h.batch == nil {
+		switch {
+		case h.batch == nil:
 			flush()
 			h.fn()
-			continue
+		case h.batch.finish != nil:
+			if !finished[h.batch] {
+				finished[h.batch] = true
+				flush()
+				h.batch.finish(h.batch.ctx, h.batch.prepared)
+			}
+		default:
+			if len(h.batch.items) == 0 {
+				pending = append(pending, h.batch)
+			}
+			h.batch.items = append(h.batch.items, h.item)
 		}
-		if len(h.batch.items) == 0 {
-			pending = append(pending, h.batch)
-		}
-		h.batch.items = append(h.batch.items, h.item)
 	}
 	flush()
+}
+
+// prepareBatches runs, in the transaction of ctx, the prepare step of each CommitBatch with the
+// items its hooks still hold (a savepoint that rolled back dropped its own).
+func prepareBatches(ctx context.Context, hooks []hook) {
+	items := map[*batch][]any{}
+	var order []*batch
+	for _, h := range hooks {
+		if h.batch == nil || h.batch.prepare == nil {
+			continue
+		}
+		if _, ok := items[h.batch]; !ok {
+			order = append(order, h.batch)
+		}
+		items[h.batch] = append(items[h.batch], h.item)
+	}
+	for _, b := range order {
+		b.prepared = b.prepare(ctx, items[b])
+	}
 }
 
 // withoutTxn is a context that no longer carries its transaction (a committed one's hooks
@@ -352,7 +385,12 @@ func (d *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error
 	t := &txn{}
 	err := d.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		t.tx, t.hooks = tx, nil // a retried body registers its effects again
-		return fn(context.WithValue(ctx, txKey, t))
+		tctx := context.WithValue(ctx, txKey, t)
+		if err := fn(tctx); err != nil {
+			return err
+		}
+		prepareBatches(tctx, t.hooks)
+		return nil
 	})
 	if err != nil {
 		return err
@@ -385,6 +423,25 @@ func AfterCommitBatch(ctx context.Context, key any, item any, flush func(ctx con
 		flush(ctx, []any{item})
 		return
 	}
+	t.addItem(ctx, key, item, func(b *batch) { b.flush = flush })
+}
+
+// CommitBatch is AfterCommitBatch with a step in the transaction: just before it commits, prepare
+// gets the items registered under key (in order, those of a savepoint that rolled back dropped)
+// with the transaction's context, and may write in it; once it has committed, finish gets what
+// prepare returned, at the position of the first item's hook. Without a transaction both run at
+// once with item alone.
+func CommitBatch(ctx context.Context, key any, item any, prepare func(ctx context.Context, items []any) any, finish func(ctx context.Context, prepared any)) {
+	t, ok := ctx.Value(txKey).(*txn)
+	if !ok {
+		finish(ctx, prepare(ctx, []any{item}))
+		return
+	}
+	t.addItem(ctx, key, item, func(b *batch) { b.prepare, b.finish = prepare, finish })
+}
+
+// addItem registers item in the transaction's batch of key, made with set when it has none.
+func (t *txn) addItem(ctx context.Context, key, item any, set func(b *batch)) {
 	var b *batch
 	for _, h := range t.hooks {
 		if h.batch != nil && h.batch.key == key {
@@ -393,7 +450,8 @@ func AfterCommitBatch(ctx context.Context, key any, item any, flush func(ctx con
 		}
 	}
 	if b == nil {
-		b = &batch{key: key, ctx: withoutTxn{ctx}, flush: flush}
+		b = &batch{key: key, ctx: withoutTxn{ctx}}
+		set(b)
 	}
 	t.hooks = append(t.hooks, hook{batch: b, item: item})
 }
