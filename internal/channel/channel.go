@@ -99,8 +99,8 @@ type cachedChannel struct {
 	at  time.Time
 }
 
-// forget drops the cached copy of a channel this instance changes, at once and again once the
-// change commits (a delivery in between may have cached the old row).
+// forget drops the cached copies of a channel this instance changed (called after the write), at
+// once and again once the change commits (a delivery in between may have cached the old row).
 func (s *Service) forget(ctx context.Context, id string) {
 	drop := func() {
 		s.hookedMu.Lock()
@@ -267,10 +267,10 @@ func (s *Service) Update(ctx context.Context, id string, in Input) (Channel, err
 		return Channel{}, err
 	}
 	r.UpdatedAt = store.Now()
-	s.forget(ctx, id)
 	if err := s.db.Tenant(ctx, "channels").Where("id = ?", id).Select("*").Omit("id", "account_id", "created_at", "last_webhook_at").Updates(&r).Error; err != nil {
 		return Channel{}, store.Translate(err, nil, nil)
 	}
+	s.forget(ctx, id)
 	return r.toChannel(), nil
 }
 
@@ -279,15 +279,15 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 	if _, err := s.get(ctx, id); err != nil {
 		return err
 	}
-	s.forget(ctx, id)
-	// Its templates and team links go with it (ON DELETE CASCADE): their caches forget them.
-	s.db.CachesChanged(ctx, "templates", "teams")
 	if err := s.db.Tenant(ctx, "channels").Where("id = ?", id).Delete(&row{}).Error; err != nil {
 		if msg := strings.ToLower(err.Error()); strings.Contains(msg, "foreign key") || strings.Contains(msg, "23503") {
 			return apperr.Conflict("channel_in_use", "the channel has conversations; deactivate it instead")
 		}
 		return store.Translate(err, nil, nil)
 	}
+	s.forget(ctx, id)
+	// Its templates and team links went with it (ON DELETE CASCADE): their caches forget them.
+	s.db.CachesChanged(ctx, "templates", "teams")
 	return nil
 }
 

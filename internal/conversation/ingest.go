@@ -230,17 +230,23 @@ func (g *ingest) run(batch []*delivery, beforeCommit func(ctx context.Context) e
 	s := g.s
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(batch[0].ctx), groupTimeout)
 	defer cancel()
-	stored, prepared, err := g.attempt(ctx, batch, false, beforeCommit)
+	stored, prepared, logged, err := g.attempt(ctx, batch, false, beforeCommit)
 	if errors.Is(err, errSlow) {
-		stored, prepared, err = g.attempt(ctx, batch, true, beforeCommit)
+		stored, prepared, logged, err = g.attempt(ctx, batch, true, beforeCommit)
 	}
-	// The next group may write now: this one's events need no slot (on SQLite, the writer's turn).
+	// The next group may write now: this one's events need no slot (on SQLite they were logged in
+	// its transaction, so the next group does not wait for a write of theirs).
 	<-g.slots
 	switch {
 	case err == nil:
 		g.groups.Add(1)
 		g.grouped.Add(int64(len(stored)))
-		s.publishAll(ctx, stored)
+		// Committed: the deliveries are answered first, the events follow.
+		for _, d := range batch {
+			close(d.done)
+		}
+		s.publishAll(ctx, stored, logged)
+		return
 	case !prepared || store.IsRetryable(err):
 		// Nothing of the group was committed: each delivery is stored by itself.
 		for _, d := range batch {
@@ -258,10 +264,10 @@ func (g *ingest) run(batch []*delivery, beforeCommit func(ctx context.Context) e
 
 // attempt runs the group's transaction once; prepared tells whether it got past the group's
 // shared reads and writes (before them, a failure leaves every delivery to be stored alone).
-func (g *ingest) attempt(ctx context.Context, batch []*delivery, savepoints bool, beforeCommit func(ctx context.Context) error) (stored []*delivery, prepared bool, err error) {
+func (g *ingest) attempt(ctx context.Context, batch []*delivery, savepoints bool, beforeCommit func(ctx context.Context) error) (stored []*delivery, prepared bool, logged any, err error) {
 	s := g.s
 	err = s.db.InTx(ctx, func(ctx context.Context) error {
-		stored, prepared = nil, false
+		stored, prepared, logged = nil, false, nil
 		for _, d := range batch {
 			d.out, d.changes, d.wake, d.alone = nil, nil, false, false
 		}
@@ -310,12 +316,17 @@ func (g *ingest) attempt(ctx context.Context, batch []*delivery, savepoints bool
 				stored[0].wake = true
 			}
 		}
+		if tp, ok := s.publish.(TxPublisher); ok {
+			if all := changesOfGroup(stored); len(all) > 0 {
+				logged = tp.LogInTx(ctx, all)
+			}
+		}
 		if beforeCommit != nil {
 			return beforeCommit(ctx)
 		}
 		return nil
 	})
-	return stored, prepared, err
+	return stored, prepared, logged, err
 }
 
 // groupWrites are the rows a group's optimistic attempt writes at its end, one statement each.
@@ -370,16 +381,20 @@ func (s *Service) flushGroup(ctx context.Context, w *groupWrites) error {
 	return nil
 }
 
-// publishAll announces the committed group's changes, in the deliveries' order, and wakes the
-// dispatcher once if any released or queued a message.
-func (s *Service) publishAll(ctx context.Context, stored []*delivery) {
-	var all []Change
+// publishAll announces the committed group's changes, in the deliveries' order (logged, when
+// the group's transaction logged them: see TxPublisher), and wakes the dispatcher once if any
+// released or queued a message.
+func (s *Service) publishAll(ctx context.Context, stored []*delivery, logged any) {
+	all := changesOfGroup(stored)
 	wake := false
 	for _, d := range stored {
-		all = append(all, d.changes...)
 		wake = wake || d.wake
 	}
-	if s.publish != nil && len(all) > 0 {
+	switch tp, txp := s.publish.(TxPublisher); {
+	case len(all) == 0 || s.publish == nil:
+	case txp && logged != nil:
+		tp.Announce(ctx, logged)
+	default:
 		if bp, ok := s.publish.(BatchPublisher); ok {
 			bp.PublishAll(ctx, all)
 		} else {
@@ -391,6 +406,15 @@ func (s *Service) publishAll(ctx context.Context, stored []*delivery) {
 	if wake {
 		s.signal()
 	}
+}
+
+// changesOfGroup is the changes the group's stored deliveries announce, in order.
+func changesOfGroup(stored []*delivery) []Change {
+	var all []Change
+	for _, d := range stored {
+		all = append(all, d.changes...)
+	}
+	return all
 }
 
 // collector gathers, in a group's transaction, the changes one delivery announces (emit) and

@@ -97,9 +97,11 @@ func (c *Cache[V]) Get(key string, load func() (V, error)) (V, error) {
 	return v, nil
 }
 
-// Changed is what a write to the cached table calls, with the write's context: this instance's
-// copy is emptied now and again once the context's transaction commits (a Get in between could
-// read the rows as they were), and the other instances are told after the commit.
+// Changed is what a write to the cached table calls after its statement, with the write's
+// context: this instance's copy is emptied now and again once the context's transaction commits
+// (a Get in between could read the rows as they were), and the other instances are told after
+// the commit. Outside a transaction it must follow the write: a Get between an earlier call and
+// the write would keep the old rows.
 func (c *Cache[V]) Changed(ctx context.Context, d *DB) { d.CachesChanged(ctx, c.name) }
 
 // CachesChanged is Changed for the caches named (every cache of each name): a write whose

@@ -273,10 +273,10 @@ func (s *Service) Update(ctx context.Context, id string, in Input) (Template, er
 		return Template{}, err
 	}
 	r.UpdatedAt = store.Now()
-	s.byID.Changed(ctx, s.db)
 	if err := s.db.Tenant(ctx, "templates").Where("id = ?", id).Select("*").Omit("id", "account_id", "created_at").Updates(&r).Error; err != nil {
 		return Template{}, store.Translate(err, nil, errExists)
 	}
+	s.byID.Changed(ctx, s.db)
 	return r.toTemplate(), nil
 }
 
@@ -285,8 +285,9 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 	if _, err := s.get(ctx, id); err != nil {
 		return err
 	}
+	err := s.db.Tenant(ctx, "templates").Where("id = ?", id).Delete(&row{}).Error
 	s.byID.Changed(ctx, s.db)
-	return store.Translate(s.db.Tenant(ctx, "templates").Where("id = ?", id).Delete(&row{}).Error, nil, nil)
+	return store.Translate(err, nil, nil)
 }
 
 // Upsert stores a template pulled from the provider, keyed by channel, name and language. A
@@ -301,11 +302,11 @@ func (s *Service) Upsert(ctx context.Context, channelID string, in Input) (Templ
 	if _, err := s.build(ctx, &r, in); err != nil {
 		return Template{}, err
 	}
-	s.byID.Changed(ctx, s.db)
 	err := s.db.Conn(ctx).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "account_id"}, {Name: "channel_id"}, {Name: "name"}, {Name: "language"}},
 		DoUpdates: clause.AssignmentColumns([]string{"external_id", "category", "status", "parameter_format", "components", "variables", "search_key", "updated_at"}),
 	}).Create(&r).Error
+	s.byID.Changed(ctx, s.db)
 	if err != nil {
 		return Template{}, store.Translate(err, nil, nil)
 	}
@@ -382,8 +383,8 @@ func (s *Service) setMeta(ctx context.Context, channelID, externalID, name, lang
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	s.byID.Changed(ctx, s.db)
 	res := s.db.Tenant(ctx, "templates").Where("id IN ?", ids).Updates(map[string]any{column: value, "updated_at": store.Now()})
+	s.byID.Changed(ctx, s.db)
 	return ids, store.Translate(res.Error, nil, nil)
 }
 
