@@ -593,7 +593,7 @@ func (s *Service) AuthenticateKey(ctx context.Context, secret string) (Principal
 		return Principal{}, errUnauthorized
 	}
 	h := hashSecret(secret)
-	k, err := s.keys.Get(h, func() (*knownKey, error) { return s.loadKey(ctx, h) })
+	k, err := s.keys.Get(ctx, h, func() (*knownKey, error) { return s.loadKey(ctx, h) })
 	if err != nil {
 		return Principal{}, err
 	}

@@ -246,7 +246,7 @@ func (s *Service) Get(ctx context.Context, id string) (Channel, error) {
 // Checked is Get for the checks of every start and send: the channel as this instance last read
 // it (see byID), whose LastWebhookAt may be old. Screens that show a channel use Get.
 func (s *Service) Checked(ctx context.Context, id string) (Channel, error) {
-	return s.byID.Get(store.AccountID(ctx)+"|"+id, func() (Channel, error) { return s.Get(ctx, id) })
+	return s.byID.Get(ctx, store.AccountID(ctx)+"|"+id, func() (Channel, error) { return s.Get(ctx, id) })
 }
 
 // List returns a page of the account's channels.
@@ -293,7 +293,7 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 
 // Secrets returns the decrypted credentials of a channel of the account.
 func (s *Service) Secrets(ctx context.Context, id string) (Secrets, error) {
-	return s.secrets.Get(store.AccountID(ctx)+"|"+id, func() (Secrets, error) {
+	return s.secrets.Get(ctx, store.AccountID(ctx)+"|"+id, func() (Secrets, error) {
 		r, err := s.get(ctx, id)
 		if err != nil {
 			return Secrets{}, err

@@ -69,8 +69,9 @@ func NewCache[V any](d *DB, name string, ttl time.Duration) *Cache[V] {
 }
 
 // Get returns key's value, loading (and keeping) it when it is missing or expired. A load that
-// fails is not kept; nor is one that a flush overtook.
-func (c *Cache[V]) Get(key string, load func() (V, error)) (V, error) {
+// fails is not kept; nor is one that a flush overtook, nor one read in a transaction (ctx's)
+// that changed the cached table: it sees its own writes before they commit, or roll back.
+func (c *Cache[V]) Get(ctx context.Context, key string, load func() (V, error)) (V, error) {
 	if !c.set.live.Load() {
 		return load()
 	}
@@ -85,6 +86,9 @@ func (c *Cache[V]) Get(key string, load func() (V, error)) (V, error) {
 	v, err := load()
 	if err != nil {
 		return v, err
+	}
+	if t, inTx := ctx.Value(txKey).(*txn); inTx && t.changed[c.name] {
+		return v, nil
 	}
 	c.mu.Lock()
 	if c.gen == gen && c.set.live.Load() {
@@ -108,6 +112,14 @@ func (c *Cache[V]) Changed(ctx context.Context, d *DB) { d.CachesChanged(ctx, c.
 // cascade reaches rows another domain caches (deleting a channel deletes its templates) names
 // those caches too.
 func (d *DB) CachesChanged(ctx context.Context, names ...string) {
+	if t, ok := ctx.Value(txKey).(*txn); ok {
+		if t.changed == nil {
+			t.changed = map[string]bool{}
+		}
+		for _, n := range names {
+			t.changed[n] = true
+		}
+	}
 	for _, n := range names {
 		d.caches.flush(n)
 	}

@@ -35,8 +35,8 @@ func listening(t *testing.T, db *store.DB, c *store.Cache[int32]) {
 		probe++
 		key := "probe-" + strconv.Itoa(probe)
 		calls.Store(0)
-		_, _ = c.Get(key, counted(&calls, &v))
-		_, _ = c.Get(key, counted(&calls, &v))
+		_, _ = c.Get(context.Background(), key, counted(&calls, &v))
+		_, _ = c.Get(context.Background(), key, counted(&calls, &v))
 		return calls.Load() == 1
 	}, 10*time.Second, 20*time.Millisecond, "the caches never became live")
 }
@@ -49,23 +49,23 @@ func TestCache(t *testing.T) {
 		var calls, v atomic.Int32
 		v.Store(1)
 
-		got, err := c.Get("a", counted(&calls, &v))
+		got, err := c.Get(ctx, "a", counted(&calls, &v))
 		require.NoError(t, err)
 		require.EqualValues(t, 1, got)
 		v.Store(2)
-		got, _ = c.Get("a", counted(&calls, &v))
+		got, _ = c.Get(ctx, "a", counted(&calls, &v))
 		require.EqualValues(t, 1, got, "the second read is the kept one")
 		require.EqualValues(t, 1, calls.Load())
 
 		c.Changed(ctx, db)
-		got, _ = c.Get("a", counted(&calls, &v))
+		got, _ = c.Get(ctx, "a", counted(&calls, &v))
 		require.EqualValues(t, 2, got, "a change outside a transaction empties it at once")
 
 		t.Run("a failed load is not kept", func(t *testing.T) {
 			boom := errors.New("boom")
-			_, err := c.Get("b", func() (int32, error) { return 0, boom })
+			_, err := c.Get(ctx, "b", func() (int32, error) { return 0, boom })
 			require.ErrorIs(t, err, boom)
-			got, err := c.Get("b", counted(&calls, &v))
+			got, err := c.Get(ctx, "b", counted(&calls, &v))
 			require.NoError(t, err)
 			require.EqualValues(t, 2, got)
 		})
@@ -77,12 +77,12 @@ func TestCache(t *testing.T) {
 				v.Store(4)
 				c.Changed(txCtx, db)
 				v.Store(3) // a reader outside the transaction still sees the old rows …
-				got, _ := c.Get("a", counted(&calls, &v))
+				got, _ := c.Get(ctx, "a", counted(&calls, &v))
 				require.EqualValues(t, 3, got)
 				v.Store(4) // … until the commit
 				return nil
 			}))
-			got, _ := c.Get("a", counted(&calls, &v))
+			got, _ := c.Get(ctx, "a", counted(&calls, &v))
 			require.EqualValues(t, 4, got, "the copy read before the commit was dropped")
 		})
 
@@ -92,26 +92,48 @@ func TestCache(t *testing.T) {
 				return errors.New("rolled back")
 			})
 			before := calls.Load()
-			_, _ = c.Get("a", counted(&calls, &v))
+			_, _ = c.Get(ctx, "a", counted(&calls, &v))
 			require.Equal(t, before+1, calls.Load())
 		})
 
 		t.Run("a load overtaken by a change is not kept", func(t *testing.T) {
-			got, _ := c.Get("c", func() (int32, error) {
+			got, _ := c.Get(ctx, "c", func() (int32, error) {
 				c.Changed(ctx, db) // a write committed while this load read the old rows
 				return 99, nil
 			})
 			require.EqualValues(t, 99, got)
-			got, _ = c.Get("c", counted(&calls, &v))
+			got, _ = c.Get(ctx, "c", counted(&calls, &v))
 			require.EqualValues(t, 4, got)
+		})
+
+		t.Run("what a transaction that changed the table reads is not kept", func(t *testing.T) {
+			_ = db.InTx(ctx, func(txCtx context.Context) error {
+				v.Store(5) // a write of this transaction, visible only to it …
+				c.Changed(txCtx, db)
+				got, _ := c.Get(txCtx, "d", counted(&calls, &v))
+				require.EqualValues(t, 5, got)
+				return errors.New("… which rolls back")
+			})
+			v.Store(4)
+			got, _ := c.Get(ctx, "d", counted(&calls, &v))
+			require.EqualValues(t, 4, got)
+
+			// Another transaction's reads (committed rows) are kept.
+			require.NoError(t, db.InTx(ctx, func(txCtx context.Context) error {
+				_, _ = c.Get(txCtx, "e", counted(&calls, &v))
+				return nil
+			}))
+			before := calls.Load()
+			_, _ = c.Get(ctx, "e", counted(&calls, &v))
+			require.Equal(t, before, calls.Load())
 		})
 
 		t.Run("entries expire", func(t *testing.T) {
 			short := store.NewCache[int32](db, "short", 30*time.Millisecond)
-			_, _ = short.Get("a", counted(&calls, &v))
+			_, _ = short.Get(ctx, "a", counted(&calls, &v))
 			before := calls.Load()
 			time.Sleep(50 * time.Millisecond)
-			_, _ = short.Get("a", counted(&calls, &v))
+			_, _ = short.Get(ctx, "a", counted(&calls, &v))
 			require.Equal(t, before+1, calls.Load())
 		})
 	})
@@ -127,22 +149,23 @@ func TestCacheAcrossInstances(t *testing.T) {
 		t.Cleanup(func() { _ = db.Close() })
 		return db
 	}
+	ctx := context.Background()
 	a, b := open(), open()
 	ca, cb := store.NewCache[int32](a, "things", time.Minute), store.NewCache[int32](b, "things", time.Minute)
 	var calls, v atomic.Int32
 
-	_, _ = cb.Get("k", counted(&calls, &v))
-	_, _ = cb.Get("k", counted(&calls, &v))
+	_, _ = cb.Get(ctx, "k", counted(&calls, &v))
+	_, _ = cb.Get(ctx, "k", counted(&calls, &v))
 	require.EqualValues(t, 2, calls.Load(), "without its listener an instance cannot hear the others' writes: no cache")
 
 	listening(t, b, cb)
 	v.Store(1)
-	got, _ := cb.Get("k", counted(&calls, &v))
+	got, _ := cb.Get(ctx, "k", counted(&calls, &v))
 	require.EqualValues(t, 1, got)
 	v.Store(2)
 	ca.Changed(context.Background(), a) // another instance writes
 	require.Eventually(t, func() bool {
-		got, _ := cb.Get("k", counted(&calls, &v))
+		got, _ := cb.Get(ctx, "k", counted(&calls, &v))
 		return got == 2
 	}, 5*time.Second, 10*time.Millisecond, "the other instance's write never reached this cache")
 }

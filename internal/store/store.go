@@ -287,6 +287,9 @@ func (d *DB) Conn(ctx context.Context) *gorm.DB {
 type txn struct {
 	tx    *gorm.DB
 	hooks []hook
+	// changed names the caches whose tables the transaction wrote (CachesChanged): what it reads
+	// of them is not theirs to keep.
+	changed map[string]bool
 }
 
 // hook is an effect registered with AfterCommit; one with a batch (AfterCommitBatch) adds its
@@ -384,7 +387,7 @@ func (d *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error
 	}
 	t := &txn{}
 	err := d.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		t.tx, t.hooks = tx, nil // a retried body registers its effects again
+		t.tx, t.hooks, t.changed = tx, nil, nil // a retried body registers its effects again
 		tctx := context.WithValue(ctx, txKey, t)
 		if err := fn(tctx); err != nil {
 			return err

@@ -61,7 +61,7 @@ func NewService(db *store.DB, missingChannels, missingUsers MissingFunc) *Servic
 
 // factsOf reads (or recalls) what the checks ask about team id.
 func (s *Service) factsOf(ctx context.Context, id string) (facts, error) {
-	return s.facts.Get(store.AccountID(ctx)+"|"+id, func() (facts, error) {
+	return s.facts.Get(ctx, store.AccountID(ctx)+"|"+id, func() (facts, error) {
 		missing, err := s.db.MissingIDs(ctx, "teams", []string{id})
 		if err != nil || len(missing) > 0 {
 			return facts{}, err

@@ -224,7 +224,7 @@ func (s *Service) get(ctx context.Context, id string) (row, error) {
 
 // Get returns one template of the account (as cached: see byID).
 func (s *Service) Get(ctx context.Context, id string) (Template, error) {
-	return s.byID.Get(store.AccountID(ctx)+"|"+id, func() (Template, error) {
+	return s.byID.Get(ctx, store.AccountID(ctx)+"|"+id, func() (Template, error) {
 		r, err := s.get(ctx, id)
 		return r.toTemplate(), err
 	})
