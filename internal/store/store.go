@@ -49,12 +49,13 @@ type DB struct {
 	url     string
 	caches  *cacheSet
 	// trace, when set, is told every statement GORM runs (tests count a request's statements).
-	trace atomic.Pointer[func(sql string)]
+	trace atomic.Pointer[func(ctx context.Context, sql string)]
 }
 
-// Trace calls fn with the SQL of every statement run through this DB (not BEGIN and COMMIT)
-// until the returned stop is called; fn may be called from many goroutines. For tests.
-func (d *DB) Trace(fn func(sql string)) (stop func()) {
+// Trace calls fn with the context and SQL of every statement run through this DB (not BEGIN and
+// COMMIT) until the returned stop is called; fn may be called from many goroutines, the
+// background workers' included (their contexts tell them apart). For tests.
+func (d *DB) Trace(fn func(ctx context.Context, sql string)) (stop func()) {
 	d.trace.Store(&fn)
 	return func() { d.trace.Store(nil) }
 }
@@ -63,7 +64,7 @@ func (d *DB) Trace(fn func(sql string)) (stop func()) {
 func (d *DB) registerTrace() error {
 	call := func(g *gorm.DB) {
 		if fn := d.trace.Load(); fn != nil && g.Statement != nil {
-			(*fn)(g.Statement.SQL.String())
+			(*fn)(g.Statement.Context, g.Statement.SQL.String())
 		}
 	}
 	cb := d.gorm.Callback()
