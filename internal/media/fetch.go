@@ -220,8 +220,10 @@ func (f *Fetcher) fetch(ctx context.Context, r row) {
 	defer timer.Stop()
 	sp, err := f.download(fctx, cancel, r)
 	if err == nil {
-		defer sp.close()
 		err = f.s.putBlob(fctx, sp)
+		// The store has the file (or will not): the spool file goes before the row says ready,
+		// so a ready file never has a spool file left behind.
+		sp.close()
 	}
 	if err != nil && ctx.Err() != nil {
 		// Shutting down, not failing: hand the claim back at once (without spending the
