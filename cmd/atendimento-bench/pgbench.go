@@ -50,9 +50,7 @@ func (b *bench) captureStart(ctx context.Context, db *benchDB, s seeded) (*captu
 	lctx, stopListen := context.WithCancel(ctx)
 	defer stopListen()
 	a.DB.ListenCaches(lctx, nil)
-	for deadline := time.Now().Add(10 * time.Second); !a.DB.CachesLive() && time.Now().Before(deadline); {
-		time.Sleep(5 * time.Millisecond)
-	}
+	a.DB.AwaitCaches(10 * time.Second)
 	c := &apiClient{handler: a.Handler, base: "http://bench.local", key: s.APIKey}
 	var runs [][]sqlStep
 	for i := range 6 {

@@ -191,6 +191,15 @@ func (d *DB) ListenCaches(ctx context.Context, log *slog.Logger) {
 // listener of ListenCaches is connected.
 func (d *DB) CachesLive() bool { return d.caches.live.Load() }
 
+// AwaitCaches waits, at most timeout, until the caches are in use (ListenCaches connected) and
+// reports whether they are: callers that measure or count requests want them all alike.
+func (d *DB) AwaitCaches(timeout time.Duration) bool {
+	for deadline := time.Now().Add(timeout); !d.CachesLive() && time.Now().Before(deadline); {
+		time.Sleep(2 * time.Millisecond)
+	}
+	return d.CachesLive()
+}
+
 func newCacheSet(dialect Dialect, dsn string) *cacheSet {
 	s := &cacheSet{byName: map[string][]flusher{}}
 	if u, err := url.Parse(dsn); err == nil {

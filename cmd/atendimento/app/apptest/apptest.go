@@ -93,9 +93,7 @@ func New(t testing.TB, db *store.DB, opts Options) *Env {
 	require.NotNil(t, seeded)
 	a.Start(context.Background())
 	// Requests behave the same from the first one: with the read caches in use.
-	for deadline := time.Now().Add(10 * time.Second); !a.DB.CachesLive() && time.Now().Before(deadline); {
-		time.Sleep(2 * time.Millisecond)
-	}
+	a.DB.AwaitCaches(10 * time.Second)
 	t.Cleanup(a.Stop)
 	srv := httptest.NewServer(a.Handler)
 	t.Cleanup(srv.Close)
