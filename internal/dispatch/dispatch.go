@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -151,17 +152,50 @@ func (d *Dispatcher) Start(ctx context.Context) { d.w.Start(ctx, d.loop) }
 // Stop ends the loop and waits for in-flight sends to be recorded.
 func (d *Dispatcher) Stop() { d.w.Stop() }
 
+// loop claims and sends. Claims overlap the sends in flight: once every message of a claim has
+// a worker, the next claim runs, so the workers never idle through a batch's tail. Order per
+// conversation holds because a claim only offers a conversation's head, and a head in flight is
+// leased until its outcome is recorded (then the next message is the head). A message still in
+// flight here whose lease ran out (a send slower than the lease) may be claimed again: that
+// claim is dropped, and the send in flight records it.
 func (d *Dispatcher) loop(ctx context.Context) {
 	sem := make(chan struct{}, d.cfg.Workers)
 	var wg sync.WaitGroup
+	rec := newRecorder(context.WithoutCancel(ctx), d, d.cfg.Workers)
+	defer rec.stop()
 	defer wg.Wait()
+	var mu sync.Mutex
+	inflight := map[string]bool{}
+	// ended is signalled by every send that ends: its conversation's next message may be due.
+	ended := make(chan struct{}, 1)
+	// settle waits, while sends are in flight, for one to end or a wake-up. It needs no timer:
+	// every send ends, bounded by its timeouts; and once none is in flight the loop is back on
+	// its poll, the clock's only sleeper (the fake-clock tests count its timers).
+	settle := func() bool {
+		select {
+		case <-ended:
+		case <-d.w.Woken():
+		case <-ctx.Done():
+			return false
+		}
+		return true
+	}
 	for {
 		if ctx.Err() != nil {
 			return
 		}
+		mu.Lock()
+		busy := len(inflight)
+		mu.Unlock()
+		if busy >= d.cfg.Batch {
+			if !settle() {
+				return
+			}
+			continue
+		}
 		claimedAt := d.clock.Now()
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), dbTimeout)
-		items, err := d.conv.Claim(cctx, d.cfg.Batch, d.cfg.Lease)
+		items, err := d.conv.Claim(cctx, d.cfg.Batch-busy, d.cfg.Lease)
 		cancel()
 		if err != nil {
 			d.log.Error("dispatch: claim failed", "err", err.Error())
@@ -170,12 +204,30 @@ func (d *Dispatcher) loop(ctx context.Context) {
 			}
 			continue
 		}
+		mu.Lock()
+		fresh := items[:0]
+		for _, it := range items {
+			if !inflight[it.ID] {
+				inflight[it.ID] = true
+				fresh = append(fresh, it)
+			}
+		}
+		items = fresh
+		busy = len(inflight)
+		mu.Unlock()
+		if len(items) == 0 && busy > 0 {
+			if !settle() {
+				return
+			}
+			continue
+		}
 		if len(items) == 0 {
 			// Everything sendable is out; wait for a wake-up, the next due row, or the poll.
 			wait := worker.Jitter(d.cfg.Poll/2, d.cfg.Poll)
 			// A row already due when the claim ran, and not claimed, cannot be sent now (its
-			// conversation closed, or another instance holds its lease): only rows that fell due
-			// since shorten the wait, else the loop would spin on it every few milliseconds.
+			// conversation closed, or another instance holds its lease):
+			// only rows that fell due since shorten the wait, else the loop would spin on it
+			// every few milliseconds.
 			nctx, cancel := context.WithTimeout(ctx, dbTimeout)
 			next, err := d.conv.NextDue(nctx)
 			cancel()
@@ -192,21 +244,24 @@ func (d *Dispatcher) loop(ctx context.Context) {
 		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), dbTimeout)
 		lookups := d.prefetch(pctx, items)
 		cancel()
-		rec := newRecorder(context.WithoutCancel(ctx), d, min(d.cfg.Workers, len(items)))
-		var batch sync.WaitGroup
 		for _, it := range items {
 			sem <- struct{}{}
 			wg.Add(1)
-			batch.Add(1)
+			rec.busy.Add(1)
 			go func() {
-				defer func() { <-sem; wg.Done(); batch.Done() }()
+				defer func() {
+					rec.busy.Add(-1)
+					mu.Lock()
+					delete(inflight, it.ID)
+					mu.Unlock()
+					<-sem
+					wg.Done()
+					signal(ended)
+				}()
 				// Sends finish even when Stop is called: the message must be recorded.
 				d.send(context.WithoutCancel(ctx), it, lookups, rec)
 			}()
 		}
-		// A conversation's next message becomes claimable only once this batch is recorded.
-		batch.Wait()
-		rec.stop()
 	}
 }
 
@@ -304,12 +359,17 @@ func (d *Dispatcher) prefetch(ctx context.Context, items []conversation.OutboxIt
 // slot until its send is recorded, so a crash leaves at most DISPATCH_WORKERS messages sent
 // but unrecorded; a flush happens when every busy worker is waiting, or after a few ms.
 type recorder struct {
-	d    *Dispatcher
-	max  int
+	d   *Dispatcher
+	max int
+	// busy is how many sends are running (the loop counts them): once that many wait here,
+	// nothing else can join the group, and it is flushed at once.
+	busy atomic.Int64
 	mu   sync.Mutex
 	buf  []*accepted
-	kick chan struct{}
-	done chan struct{}
+	// first says a group has started, kick that it is full; done ends the flusher.
+	first chan struct{}
+	kick  chan struct{}
+	done  chan struct{}
 }
 
 type accepted struct {
@@ -321,20 +381,25 @@ type accepted struct {
 }
 
 func newRecorder(ctx context.Context, d *Dispatcher, max int) *recorder {
-	r := &recorder{d: d, max: max, kick: make(chan struct{}, 1), done: make(chan struct{})}
+	r := &recorder{d: d, max: max, first: make(chan struct{}, 1), kick: make(chan struct{}, 1), done: make(chan struct{})}
 	go func() {
-		// A batching delay, not a schedule: it stays on the system clock, so a test's fake clock
-		// never has to move for sends to be recorded.
-		t := time.NewTicker(3 * time.Millisecond)
-		defer t.Stop()
 		for {
+			// Idle until a group starts: the recorder lives as long as the loop.
 			select {
 			case <-r.done:
 				r.flush(ctx)
 				return
+			case <-r.first:
+			}
+			// A batching delay, not a schedule: it stays on the system clock, so a test's fake
+			// clock never has to move for sends to be recorded.
+			t := time.NewTimer(3 * time.Millisecond)
+			select {
 			case <-r.kick:
 			case <-t.C:
+			case <-r.done:
 			}
+			t.Stop()
 			r.flush(ctx)
 		}
 	}()
@@ -346,15 +411,22 @@ func (r *recorder) add(a *accepted) {
 	a.recorded = make(chan struct{})
 	r.mu.Lock()
 	r.buf = append(r.buf, a)
-	full := len(r.buf) >= r.max
-	r.mu.Unlock()
-	if full {
-		select {
-		case r.kick <- struct{}{}:
-		default:
-		}
+	// Signalled under the lock, which flush drains kick under: a group's kick never outlives it.
+	if len(r.buf) == 1 {
+		signal(r.first)
 	}
+	if len(r.buf) >= r.max || int64(len(r.buf)) >= r.busy.Load() {
+		signal(r.kick)
+	}
+	r.mu.Unlock()
 	<-a.recorded
+}
+
+func signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
 }
 
 // stop flushes what is left and ends the flusher.
@@ -364,6 +436,10 @@ func (r *recorder) flush(ctx context.Context) {
 	r.mu.Lock()
 	take := r.buf
 	r.buf = nil
+	select {
+	case <-r.kick:
+	default:
+	}
 	r.mu.Unlock()
 	r.record(ctx, take)
 	for _, a := range take {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -297,5 +298,42 @@ func TestFailures(t *testing.T) {
 			require.Equal(t, "Message undeliverable", m.Error.Title)
 			require.Empty(t, f.sender.calls)
 		})
+	})
+}
+
+// Claims overlap the sends in flight. A send slower than its lease leaves its message
+// claimable again: the next claim of this dispatcher takes it back, and must neither send it a
+// second time nor hold up the other conversations; the send in flight records it.
+func TestSendSlowerThanItsLeaseIsNotSentTwice(t *testing.T) {
+	var release atomic.Pointer[chan struct{}] // one per engine
+	reply := func(n int) error {
+		if n == 1 {
+			<-*release.Load()
+		}
+		return nil
+	}
+	each(t, dispatch.Config{Poll: time.Hour, Lease: time.Minute}, reply, func(t *testing.T, f *fixture) {
+		ch := make(chan struct{})
+		release.Store(&ch)
+		slow := f.start(t)
+		f.run(t)
+		var once sync.Once
+		unblock := func() { once.Do(func() { close(ch) }) }
+		t.Cleanup(unblock) // before the dispatcher's Stop, which waits for the send
+		first := f.call(t)
+		// The lease runs out while the first send is still waiting for its answer; a second
+		// conversation falls due, and the dispatcher claims again.
+		f.clock.Advance(2 * time.Minute)
+		other := f.start(t)
+		f.d.Wake()
+		second := f.call(t)
+		require.NotEqual(t, first.to, second.to, "the message in flight was sent again")
+		f.message(t, other.OpeningMessage.ID, conversation.MsgSent)
+		unblock()
+		m := f.message(t, slow.OpeningMessage.ID, conversation.MsgSent)
+		require.Equal(t, "wamid.fake.1", *m.ProviderMessageID)
+		// Stop waits for every send in flight: none is left to reach the sender.
+		f.d.Stop()
+		require.Empty(t, f.sender.calls)
 	})
 }
