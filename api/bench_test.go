@@ -94,3 +94,40 @@ func BenchmarkStart(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkText measures a text in an open (answered) conversation through the real HTTP
+// server, from parallel clients spread over 100 conversations, on each engine; with
+// -cpuprofile it shows where the server's CPU goes (row 11 measures the same from outside).
+func BenchmarkText(b *testing.B) {
+	for _, e := range storetest.Engines(b) {
+		b.Run(e.Name, func(b *testing.B) {
+			env := apptest.New(b, e.Open(b), apptest.Options{LogLevel: slog.LevelWarn, LogTo: io.Discard,
+				Configure: func(c *app.Config) { c.NoDispatcher = true }})
+			var convs []string
+			for i := range 100 {
+				phone := fmt.Sprintf("(11) 98%03d-0000", i)
+				r := env.Admin.Post("/api/v1/conversations", startBody(env, phone))
+				if r.Status != http.StatusCreated {
+					b.Fatalf("start: %d %s", r.Status, r.Body)
+				}
+				convs = append(convs, r.Str("id"))
+				if r := env.Admin.Post("/api/v1/sandbox/channels/"+env.Demo.ChannelID+"/inbound", map[string]any{"from": phone, "text": "oi"}); r.Status != http.StatusOK {
+					b.Fatalf("reply: %d %s", r.Status, r.Body)
+				}
+			}
+			var n atomic.Int64
+			b.ReportAllocs()
+			b.SetParallelism(4)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					i := n.Add(1)
+					r := env.Admin.Post("/api/v1/conversations/"+convs[i%int64(len(convs))]+"/messages", map[string]any{"text": "mensagem " + strconv.FormatInt(i, 10)})
+					if r.Status != http.StatusCreated {
+						b.Fatalf("text: %d %s", r.Status, r.Body)
+					}
+				}
+			})
+		})
+	}
+}

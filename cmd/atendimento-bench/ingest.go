@@ -53,6 +53,7 @@ type ingestResult struct {
 	p50, p99  float64 // ms, at the configured clients
 	p50one    float64 // ms, one client
 	p99one    float64
+	peakMB    float64 // the server's VmHWM when the load is over
 	stored    int64
 	sent      int
 	statement []sqlStep
@@ -66,7 +67,9 @@ func (b *bench) rowIngest(ctx context.Context, engine string) error {
 	p50 := &figure{Row: "8", Name: fmt.Sprintf("webhook ingest p50, %d clients", clients), Engine: engine, Unit: "ms"}
 	one := &figure{Row: "8", Name: "webhook ingest p50, 1 client", Engine: engine, Unit: "ms"}
 	oneP99 := &figure{Row: "8", Name: "webhook ingest p99, 1 client", Engine: engine, Unit: "ms"}
-	figs := []*figure{rate, p99, p50, one, oneP99}
+	peak := &figure{Row: "8", Name: fmt.Sprintf("peak RSS (VmHWM) through %d webhooks at %d clients", b.cfg.IngestMessages, clients), Engine: engine, Unit: "MB",
+		Goal: "≤ 150 MB", met: func(v, _ float64) bool { return v <= 150 }}
+	figs := []*figure{rate, p99, p50, one, oneP99, peak}
 	if b.baselineBin != "" {
 		for _, f := range figs {
 			f.BaseName = b.baselineRev
@@ -105,7 +108,7 @@ func (b *bench) rowIngest(ctx context.Context, engine string) error {
 			} else {
 				cpuChange.add(r.cpu, r.sent-b.cfg.IngestOne)
 			}
-			vals := []float64{r.rate, r.p99, r.p50, r.p50one, r.p99one}
+			vals := []float64{r.rate, r.p99, r.p50, r.p50one, r.p99one, r.peakMB}
 			for i, f := range figs {
 				if sd.base {
 					f.Base = append(f.Base, vals[i])
@@ -219,6 +222,11 @@ func (b *bench) ingestRun(ctx context.Context, engine, bin string, run int, prox
 		res.p50one, res.p99one = pct(lat1, 50), pct(lat1, 99)
 		res.sent += b.cfg.IngestOne
 	}
+	_, hwm, err := memStatus(srv.Pid())
+	if err != nil {
+		return nil, fmt.Errorf("peak RSS: %w", err)
+	}
+	res.peakMB = float64(hwm) / (1 << 20)
 	srv.Stop()
 	if res.stored, err = countRows(ctx, db, "SELECT count(*) FROM messages WHERE direction = 'in'"); err != nil {
 		return nil, err
