@@ -48,6 +48,8 @@ type DB struct {
 	dialect Dialect
 	url     string
 	caches  *cacheSet
+	// writer admits one transaction at a time on SQLite (nil on Postgres); see InTx.
+	writer chan struct{}
 	// trace, when set, is told every statement GORM runs (tests count a request's statements).
 	trace atomic.Pointer[func(ctx context.Context, sql string)]
 }
@@ -153,6 +155,9 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("connect to %s database: %w", dialect, err)
 	}
 	d := &DB{gorm: g, dialect: dialect, url: u, caches: newCacheSet(dialect, u)}
+	if dialect == SQLite {
+		d.writer = make(chan struct{}, 1)
+	}
 	if err := d.registerTrace(); err != nil {
 		_ = sqlDB.Close()
 		return nil, err
@@ -382,12 +387,17 @@ func (c withoutTxn) Value(key any) any {
 // context join it. A nested InTx joins the outer transaction. Once the outermost transaction
 // has committed, the hooks registered with AfterCommit run, in order; when it rolls back they
 // are dropped.
+//
+// On SQLite every transaction takes the one write lock at BEGIN (_txlock=immediate). They queue
+// for it here, in the process, and each is let in the moment the previous one ends: left to
+// SQLite, a waiting transaction polls the lock with sleeps that grow to 100 ms, so under load
+// the lock sat free while its waiters slept. The wait is bounded as SQLite's busy_timeout is.
 func (d *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
 	if _, ok := ctx.Value(txKey).(*txn); ok {
 		return fn(ctx)
 	}
 	t := &txn{}
-	err := d.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := d.transaction(ctx, func(tx *gorm.DB) error {
 		t.tx, t.hooks, t.changed = tx, nil, nil // a retried body registers its effects again
 		tctx := context.WithValue(ctx, txKey, t)
 		if err := fn(tctx); err != nil {
@@ -401,6 +411,49 @@ func (d *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error
 	}
 	runHooks(t.hooks)
 	return nil
+}
+
+// transaction runs fn in a GORM transaction, on SQLite holding the writer slot until it has
+// committed or rolled back (even when fn panics), and no longer: the hooks InTx runs after may
+// write.
+func (d *DB) transaction(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	if d.writer != nil {
+		if err := d.admit(ctx); err != nil {
+			return err
+		}
+		defer func() { <-d.writer }()
+	}
+	return d.gorm.WithContext(ctx).Transaction(fn)
+}
+
+// sqliteBusyTimeout is the busy_timeout Open sets: how long a write waits for SQLite's lock.
+const sqliteBusyTimeout = 10 * time.Second
+
+// admit waits for SQLite's writer slot (InTx), at most as long as SQLite itself would wait.
+func (d *DB) admit(ctx context.Context) error {
+	select {
+	case d.writer <- struct{}{}:
+		return nil
+	default:
+	}
+	t := time.NewTimer(sqliteBusyTimeout)
+	defer t.Stop()
+	select {
+	case d.writer <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return Translate(ctx.Err(), nil, nil)
+	case <-t.C:
+		// Worded as SQLite's own busy error, which callers already treat as unavailable and
+		// retryable.
+		return Translate(errors.New("database is locked: no write transaction ended in "+sqliteBusyTimeout.String()), nil, nil)
+	}
+}
+
+// InTransaction reports whether ctx carries a transaction (InTx's context, or one derived from it).
+func InTransaction(ctx context.Context) bool {
+	_, ok := ctx.Value(txKey).(*txn)
+	return ok
 }
 
 // AfterCommit registers fn to run once the context's outermost transaction commits (dropped if
