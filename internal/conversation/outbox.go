@@ -176,8 +176,13 @@ func (s *Service) MarkSentBatch(ctx context.Context, sent []Sent) error {
 		return nil
 	}
 	now := s.now()
-	var updated map[string]bool
+	var (
+		updated map[string]bool
+		changes []Change
+		logged  any
+	)
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		logged = nil
 		if err := s.lockStatuses(ctx, sent...); err != nil {
 			return err
 		}
@@ -229,21 +234,30 @@ func (s *Service) MarkSentBatch(ctx context.Context, sent []Sent) error {
 				return err
 			}
 		}
+		// The group's events go out together: one event_log insert and batched NOTIFYs, where
+		// one by one they were two autocommitted statements per message sent. Where the engine
+		// allows (SQLite, one writer), the insert is this transaction's, sparing the log a write
+		// transaction of its own that every other writer would wait for.
+		changes = changes[:0]
+		for _, x := range sent {
+			if updated[x.Item.ID] {
+				changes = append(changes, Change{AccountID: x.Item.AccountID, Kind: EventMessageUpdated, ID: x.Item.ID})
+				if x.Item.Seq == 1 {
+					changes = append(changes, Change{AccountID: x.Item.AccountID, Kind: EventConversationUpdated, ID: x.Item.ConversationID})
+				}
+			}
+		}
+		if tp, ok := s.publish.(TxPublisher); ok && len(changes) > 0 {
+			logged = tp.LogInTx(ctx, changes)
+		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	// The group's events go out together: one event_log insert and batched NOTIFYs, where one
-	// by one they were two autocommitted statements per message sent.
-	var changes []Change
-	for _, x := range sent {
-		if updated[x.Item.ID] {
-			changes = append(changes, Change{AccountID: x.Item.AccountID, Kind: EventMessageUpdated, ID: x.Item.ID})
-			if x.Item.Seq == 1 {
-				changes = append(changes, Change{AccountID: x.Item.AccountID, Kind: EventConversationUpdated, ID: x.Item.ConversationID})
-			}
-		}
+	if tp, ok := s.publish.(TxPublisher); ok && logged != nil {
+		tp.Announce(ctx, logged)
+		return nil
 	}
 	if s.publish != nil && len(changes) > 0 {
 		if bp, ok := s.publish.(BatchPublisher); ok {

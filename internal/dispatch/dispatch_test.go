@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -20,6 +21,7 @@ import (
 	"github.com/atendimento/atendimento/internal/conversation"
 	"github.com/atendimento/atendimento/internal/dispatch"
 	"github.com/atendimento/atendimento/internal/event"
+	"github.com/atendimento/atendimento/internal/store"
 	"github.com/atendimento/atendimento/internal/team"
 	"github.com/atendimento/atendimento/internal/template"
 	"github.com/atendimento/atendimento/internal/whatsapp"
@@ -335,5 +337,32 @@ func TestSendSlowerThanItsLeaseIsNotSentTwice(t *testing.T) {
 		// Stop waits for every send in flight: none is left to reach the sender.
 		f.d.Stop()
 		require.Empty(t, f.sender.calls)
+	})
+}
+
+// The record of a group of sends logs its events: on SQLite in the record's own transaction (a
+// write transaction of its own would queue behind every other writer), on Postgres once it has
+// committed (the log's ids follow commit order).
+func TestRecordLogsItsEventsInItsTransactionOnSQLite(t *testing.T) {
+	each(t, dispatch.Config{Poll: time.Hour}, nil, func(t *testing.T, f *fixture) {
+		st := f.start(t)
+		var mu sync.Mutex
+		var inTx []bool
+		stop := f.env.App.DB.Trace(func(ctx context.Context, sql string) {
+			if strings.Contains(sql, "event_log") && strings.HasPrefix(strings.TrimSpace(sql), "INSERT") {
+				mu.Lock()
+				inTx = append(inTx, store.InTransaction(ctx))
+				mu.Unlock()
+			}
+		})
+		defer stop()
+		f.run(t)
+		f.call(t)
+		f.message(t, st.OpeningMessage.ID, conversation.MsgSent)
+		stop()
+		mu.Lock()
+		defer mu.Unlock()
+		require.Len(t, inTx, 1, "the record's events are logged with one statement")
+		require.Equal(t, f.env.App.DB.Dialect() == store.SQLite, inTx[0])
 	})
 }
