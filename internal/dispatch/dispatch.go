@@ -180,6 +180,9 @@ func (d *Dispatcher) loop(ctx context.Context) {
 		}
 		return true
 	}
+	// drained says the last claim took every due message there was (fewer than it asked for):
+	// claiming again before a send ends or a wake-up arrives would find nothing.
+	drained := false
 	for {
 		if ctx.Err() != nil {
 			return
@@ -187,7 +190,8 @@ func (d *Dispatcher) loop(ctx context.Context) {
 		mu.Lock()
 		busy := len(inflight)
 		mu.Unlock()
-		if busy >= d.cfg.Batch {
+		if busy >= d.cfg.Batch || (drained && busy > 0) {
+			drained = false
 			if !settle() {
 				return
 			}
@@ -195,8 +199,10 @@ func (d *Dispatcher) loop(ctx context.Context) {
 		}
 		claimedAt := d.clock.Now()
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), dbTimeout)
-		items, err := d.conv.Claim(cctx, d.cfg.Batch-busy, d.cfg.Lease)
+		asked := d.cfg.Batch - busy
+		items, err := d.conv.Claim(cctx, asked, d.cfg.Lease)
 		cancel()
+		drained = len(items) < asked
 		if err != nil {
 			d.log.Error("dispatch: claim failed", "err", err.Error())
 			if !d.w.Sleep(ctx, time.Second) {
@@ -216,10 +222,7 @@ func (d *Dispatcher) loop(ctx context.Context) {
 		busy = len(inflight)
 		mu.Unlock()
 		if len(items) == 0 && busy > 0 {
-			if !settle() {
-				return
-			}
-			continue
+			continue // drained: the top of the loop waits for a send to end or a wake-up
 		}
 		if len(items) == 0 {
 			// Everything sendable is out; wait for a wake-up, the next due row, or the poll.
