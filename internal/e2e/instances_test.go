@@ -89,3 +89,40 @@ func TestTwoInstancesDeliverExactlyOnce(t *testing.T) {
 	require.Equal(t, want, total, "no message was sent twice")
 	require.True(t, inOrder)
 }
+
+// TestAnotherInstancesCommitWakesThisDispatcher: on Postgres a start committed by one instance
+// wakes the dispatcher of another (NOTIFY) at once, though that one only polls hourly; an
+// instance ignores its own wake-ups' NOTIFY (its dispatcher was woken in process), not the
+// others'.
+func TestAnotherInstancesCommitWakesThisDispatcher(t *testing.T) {
+	url := storetest.PostgresURL(t)
+	fake := whatsapptest.NewFake(t)
+	fake.SetAccessToken(token)
+	open := func() *store.DB {
+		db, err := store.Open(context.Background(), store.Options{URL: url, MaxOpenConns: 8})
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = db.Close() })
+		return db
+	}
+	// A takes the requests and sends nothing; B sends, and would poll only after half an hour.
+	envA := apptest.New(t, open(), apptest.Options{Configure: func(cfg *app.Config) {
+		cfg.WhatsAppAPIBaseURL = fake.URL
+		cfg.NoDispatcher = true
+	}})
+	c := setupCloud(t, fake, envA)
+	cfgB := app.Config{SecretKey: "test-secret-key-0123456789", BcryptCost: bcrypt.MinCost, WhatsAppAPIBaseURL: fake.URL}
+	cfgB.Dispatch.Poll = time.Hour
+	b, err := app.NewWithDB(context.Background(), cfgB, slog.New(slog.DiscardHandler), open())
+	require.NoError(t, err)
+	b.Start(context.Background())
+	t.Cleanup(b.Stop)
+	waitFor(t, "B listens", func() bool { return b.DB.CachesLive() })
+	// B's first claim, at its start, found nothing; it now sleeps on its poll.
+	time.Sleep(200 * time.Millisecond)
+
+	r := c.Admin.Post("/api/v1/conversations", map[string]any{"contact": map[string]any{"phone": "11 95555-0001"},
+		"channel_id": c.channelID, "team_id": c.teamID, "send_type": "now", "template_id": c.named,
+		"parameters": map[string]any{"nome": "Cliente", "atendente": "Ana"}})
+	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
+	require.True(t, fake.WaitFor(1, 10*time.Second), "B's dispatcher was not woken by A's start")
+}

@@ -400,8 +400,10 @@ type App struct {
 	Registry      *prometheus.Registry
 	clock         clock.Clock
 	metrics       *metrics
-	stop          context.CancelFunc
-	jobs          []*worker.Worker
+	// instance tells this App's dispatch wake-ups from the other instances' (wakeDispatchers).
+	instance string
+	stop     context.CancelFunc
+	jobs     []*worker.Worker
 }
 
 // dispatchChannel is the NOTIFY channel that wakes every instance's dispatcher.
@@ -444,7 +446,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*Ap
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Config: cfg, DB: db, Log: log, Registry: prometheus.NewRegistry(), clock: clock.Or(cfg.Clock)}
+	a := &App{Config: cfg, DB: db, Log: log, Registry: prometheus.NewRegistry(), clock: clock.Or(cfg.Clock), instance: store.NewID()}
 	cfg.Dispatch.Clock = cfg.Clock
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	var opts []account.Option
@@ -482,7 +484,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*Ap
 	}
 	a.Media = media.New(db, blobs, media.Options{Clock: cfg.Clock})
 	a.Conversations = conversation.NewService(db, conversation.Deps{Media: a.Media, Contacts: a.Contacts, Channels: a.Channels, Teams: a.Teams,
-		Templates: a.Templates, Card: pricing.Default(), Wake: wakeDispatchers(dispatching, db, log), Publisher: a.Events, Now: now,
+		Templates: a.Templates, Card: pricing.Default(), Wake: wakeDispatchers(dispatching, db, log, a.instance), Publisher: a.Events, Now: now,
 		Keywords: a.Accounts.ConsentKeywords, CloseReasons: a.Accounts.CloseReasons, UserNames: a.Accounts.UserNames})
 	a.QuickReplies = quickreply.NewService(db)
 	render := &api.EventRenderer{Conversations: a.Conversations, Contacts: a.Contacts, Templates: a.Templates, Accounts: a.Accounts, Media: a.Media}
@@ -551,13 +553,14 @@ func secretKey(cfg Config, db *store.DB, log *slog.Logger) (string, error) {
 // wakeDispatchers returns what tells this instance's dispatcher (its loop, w), and on Postgres
 // every instance's, that due rows were committed. The NOTIFY goes out from the background, one
 // for all the wake-ups that arrive while one is being sent: under load a request does not wait
-// for a round trip of its own to Postgres, and the others' dispatchers are woken as often.
-func wakeDispatchers(w *worker.Worker, db *store.DB, log *slog.Logger) func() {
+// for a round trip of its own to Postgres, and the others' dispatchers are woken as often. Its
+// payload names this instance, whose own dispatcher was woken already and ignores it (Start).
+func wakeDispatchers(w *worker.Worker, db *store.DB, log *slog.Logger, instance string) func() {
 	if db.Dialect() != store.Postgres {
 		return w.Wake
 	}
 	notify := coalesce(func() {
-		if err := db.Notify(context.Background(), dispatchChannel, ""); err != nil {
+		if err := db.Notify(context.Background(), dispatchChannel, instance); err != nil {
 			log.Warn("notify dispatchers", "err", err.Error())
 		}
 	})
@@ -610,7 +613,11 @@ func (a *App) Start(ctx context.Context) {
 	if a.Config.NoDispatcher {
 		return
 	}
-	a.DB.Listen(ctx, a.Log, []string{dispatchChannel}, func(string, string) { a.Dispatcher.Wake() })
+	a.DB.Listen(ctx, a.Log, []string{dispatchChannel}, func(_, from string) {
+		if from != a.instance { // this instance's own wake-ups woke its dispatcher already
+			a.Dispatcher.Wake()
+		}
+	})
 	a.Dispatcher.Start(ctx)
 }
 
