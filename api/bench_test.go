@@ -77,18 +77,11 @@ func BenchmarkStart(b *testing.B) {
 		b.Run(e.Name, func(b *testing.B) {
 			env := apptest.New(b, e.Open(b), apptest.Options{LogLevel: slog.LevelWarn, LogTo: io.Discard,
 				Configure: func(c *app.Config) { c.NoDispatcher = true }})
-			var n atomic.Int64
-			b.ReportAllocs()
-			b.SetParallelism(4)
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					i := n.Add(1)
-					phone := fmt.Sprintf("(11) 9%04d-%04d", i/10000, i%10000)
-					r := env.Admin.WithHeader("Idempotency-Key", "bench-"+strconv.FormatInt(i, 10)).Post("/api/v1/conversations", startBody(env, phone))
-					if r.Status != http.StatusCreated {
-						b.Fatalf("start: %d %s", r.Status, r.Body)
-					}
+			inParallel(b, func(i int64) {
+				phone := fmt.Sprintf("(11) 9%04d-%04d", i/10000, i%10000)
+				r := env.Admin.WithHeader("Idempotency-Key", "bench-"+strconv.FormatInt(i, 10)).Post("/api/v1/conversations", startBody(env, phone))
+				if r.Status != http.StatusCreated {
+					b.Fatalf("start: %d %s", r.Status, r.Body)
 				}
 			})
 		})
@@ -115,19 +108,26 @@ func BenchmarkText(b *testing.B) {
 					b.Fatalf("reply: %d %s", r.Status, r.Body)
 				}
 			}
-			var n atomic.Int64
-			b.ReportAllocs()
-			b.SetParallelism(4)
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					i := n.Add(1)
-					r := env.Admin.Post("/api/v1/conversations/"+convs[i%int64(len(convs))]+"/messages", map[string]any{"text": "mensagem " + strconv.FormatInt(i, 10)})
-					if r.Status != http.StatusCreated {
-						b.Fatalf("text: %d %s", r.Status, r.Body)
-					}
+			inParallel(b, func(i int64) {
+				r := env.Admin.Post("/api/v1/conversations/"+convs[i%int64(len(convs))]+"/messages", map[string]any{"text": "mensagem " + strconv.FormatInt(i, 10)})
+				if r.Status != http.StatusCreated {
+					b.Fatalf("text: %d %s", r.Status, r.Body)
 				}
 			})
 		})
 	}
+}
+
+// inParallel runs the benchmark's requests from 4 goroutines per CPU, each call with the next
+// number from 1.
+func inParallel(b *testing.B, request func(i int64)) {
+	var n atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(4)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			request(n.Add(1))
+		}
+	})
 }
