@@ -228,9 +228,8 @@ func (d *Dispatcher) loop(ctx context.Context) {
 			// Everything sendable is out; wait for a wake-up, the next due row, or the poll.
 			wait := worker.Jitter(d.cfg.Poll/2, d.cfg.Poll)
 			// A row already due when the claim ran, and not claimed, cannot be sent now (its
-			// conversation closed, or another instance holds its lease):
-			// only rows that fell due since shorten the wait, else the loop would spin on it
-			// every few milliseconds.
+			// conversation closed, or another instance holds its lease): only rows that fell due
+			// since shorten the wait, else the loop would spin on it every few milliseconds.
 			nctx, cancel := context.WithTimeout(ctx, dbTimeout)
 			next, err := d.conv.NextDue(nctx)
 			cancel()

@@ -129,7 +129,8 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		// _txlock=immediate makes every transaction take the write lock at BEGIN, so two writers
 		// wait on busy_timeout instead of failing when a reader upgrades.
 		// busy_timeout comes first: the pragmas after it may need to wait for a lock.
-		dial = sqlite.Open(path + "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate")
+		dial = sqlite.Open(path + fmt.Sprintf("?_pragma=busy_timeout(%d)", sqliteBusyTimeout.Milliseconds()) +
+			"&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate")
 	}
 	g, err := gorm.Open(dial, cfg)
 	if err != nil {
