@@ -179,7 +179,8 @@ describe('sandbox channels', () => {
     const { user } = await renderApp({ fake, hash: `#/atendimentos/${conv.id}` })
     await screen.findByText('Na fila')
 
-    await user.click(screen.getByText('Canal de teste: simular uma resposta do contato'))
+    // The sandbox's panel shows once the channel is known, which may come after the messages.
+    await user.click(await screen.findByText('Canal de teste: simular uma resposta do contato'))
     await user.type(screen.getByLabelText('Resposta do contato'), 'Oi! Pode falar sim.')
     await user.click(screen.getByRole('button', { name: 'Simular resposta' }))
 

@@ -228,7 +228,7 @@ describe('attachments in the composer', () => {
 describe('sandbox: the contact sends a file', () => {
   it('uploads it, then simulates the inbound media message', async () => {
     const { fake, user } = await withMariana()
-    await user.click(screen.getByText('Canal de teste: simular uma resposta do contato'))
+    await user.click(await screen.findByText('Canal de teste: simular uma resposta do contato'))
     await user.upload(screen.getByLabelText('Anexar arquivo à resposta simulada', { selector: 'input' }), pdf('nota.pdf'))
     await user.type(screen.getByLabelText('Resposta do contato'), 'Minha nota')
     await user.click(screen.getByRole('button', { name: 'Simular resposta' }))
