@@ -219,10 +219,12 @@ func (d *Dispatcher) loop(ctx context.Context) {
 			}
 		}
 		items = fresh
-		busy = len(inflight)
 		mu.Unlock()
 		if len(items) == 0 && busy > 0 {
-			continue // drained: the top of the loop waits for a send to end or a wake-up
+			// busy was counted before the claim: a send in flight then may have been recorded
+			// after the claim read the outbox, its conversation's next message unseen. The top
+			// of the loop waits for it to end (or claims at once if it has), never the poll.
+			continue
 		}
 		if len(items) == 0 {
 			// Everything sendable is out; wait for a wake-up, the next due row, or the poll.

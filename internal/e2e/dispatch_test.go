@@ -232,3 +232,41 @@ func newServer(t *testing.T, a *app.App) *httptest.Server {
 	t.Cleanup(srv.Close)
 	return srv
 }
+
+// TestDispatcherNeverWaitsForItsPoll: texts sent in bursts to a few answered conversations each
+// leave as soon as the one before them is recorded, with a poll of an hour: a wake-up or the end
+// of a send that the loop missed would leave the rest waiting for the poll. Each conversation
+// has one message in flight at a time, so the loop claims again at every send's end.
+func TestDispatcherNeverWaitsForItsPoll(t *testing.T) {
+	eachCloudWith(t, func(cfg *app.Config) {
+		fast(cfg)
+		cfg.Dispatch.Poll = time.Hour
+	}, func(t *testing.T, c *cloud) {
+		// Sends that take a moment keep records committing while the loop claims.
+		c.fake.SetLatency(2 * time.Millisecond)
+		const convs, each = 5, 40
+		ids := make([]string, convs)
+		for i := range ids {
+			ids[i] = c.start(t, fmt.Sprintf("11 9%04d-%04d", 7100+i, 1100+i))
+			require.Equal(t, http.StatusOK, c.webhook(t, inbound(fmt.Sprintf("5511%d%d", 97100+i, 1100+i), fmt.Sprintf("wamid.poll.%d", i), "oi", time.Now())).Status)
+		}
+		require.True(t, c.fake.WaitFor(convs, 10*time.Second))
+		var wg sync.WaitGroup
+		for i, id := range ids {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for j := range each {
+					c.post(t, id, fmt.Sprintf("p%d-m%d", i, j))
+				}
+			}()
+		}
+		wg.Wait()
+		require.True(t, c.fake.WaitFor(convs+convs*each, 20*time.Second), "%d of %d sent: the rest wait for the poll", c.fake.Count(), convs+convs*each)
+		got := sentTexts(t, c.fake)
+		for i := range ids {
+			to := fmt.Sprintf("+5511%d%d", 97100+i, 1100+i)
+			require.Len(t, got[to], each, to)
+		}
+	})
+}
