@@ -76,17 +76,7 @@ func TestQueuedMessagesLeaveInOrderPerConversation(t *testing.T) {
 		for i := range ids {
 			ids[i] = c.start(t, fmt.Sprintf("11 9%04d-%04d", 7000+i, 1000+i))
 		}
-		var wg sync.WaitGroup
-		for i, id := range ids {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for j := range each {
-					c.post(t, id, fmt.Sprintf("c%d-m%d", i, j))
-				}
-			}()
-		}
-		wg.Wait()
+		postAll(t, c, ids, each, "c")
 		require.True(t, c.fake.WaitFor(convs, 10*time.Second))
 		for i := range ids {
 			require.Equal(t, http.StatusOK, c.webhook(t, inbound(fmt.Sprintf("5511%d%d", 97000+i, 1000+i), fmt.Sprintf("wamid.in.%d", i), "oi", time.Now())).Status)
@@ -251,17 +241,7 @@ func TestDispatcherNeverWaitsForItsPoll(t *testing.T) {
 			require.Equal(t, http.StatusOK, c.webhook(t, inbound(fmt.Sprintf("5511%d%d", 97100+i, 1100+i), fmt.Sprintf("wamid.poll.%d", i), "oi", time.Now())).Status)
 		}
 		require.True(t, c.fake.WaitFor(convs, 10*time.Second))
-		var wg sync.WaitGroup
-		for i, id := range ids {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for j := range each {
-					c.post(t, id, fmt.Sprintf("p%d-m%d", i, j))
-				}
-			}()
-		}
-		wg.Wait()
+		postAll(t, c, ids, each, "p")
 		require.True(t, c.fake.WaitFor(convs+convs*each, 20*time.Second), "%d of %d sent: the rest wait for the poll", c.fake.Count(), convs+convs*each)
 		got := sentTexts(t, c.fake)
 		for i := range ids {
@@ -269,4 +249,21 @@ func TestDispatcherNeverWaitsForItsPoll(t *testing.T) {
 			require.Len(t, got[to], each, to)
 		}
 	})
+}
+
+// postAll posts each texts to every conversation of ids, the conversations at once and each
+// one's texts in turn: the i-th conversation's j-th text reads "<prefix><i>-m<j>".
+func postAll(t *testing.T, c *cloud, ids []string, each int, prefix string) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range each {
+				c.post(t, id, fmt.Sprintf("%s%d-m%d", prefix, i, j))
+			}
+		}()
+	}
+	wg.Wait()
 }
