@@ -13,9 +13,10 @@ import (
 	"github.com/atendimento/atendimento/internal/store/storetest"
 )
 
-// On SQLite the transactions queue for the one write lock in the process: each enters when the
-// previous one ends, in arrival order; a panic or an error releases the slot; a wait ends with the
-// caller's context, as an unavailable database. Postgres transactions run side by side.
+// On SQLite the transactions wait for the one write lock in the process (a mutex, holding no
+// connection meanwhile): one enters when the previous one ends; a panic or an error releases
+// the lock; a wait ends with the caller's context, as an unavailable database. Postgres
+// transactions run side by side.
 func TestWriteTransactionsQueue(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
